@@ -1,0 +1,153 @@
+"""The Bot: composed in `bot.__main__`, with its tree, its extensions and its services."""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.config import Settings
+from bot.errors import UserFacingError
+from bot.replies import send
+from bot.services.register import RegisterService
+from db.engine import SessionFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the cogs need from the core, built once in `main()`."""
+
+    register: RegisterService
+    extra: dict[str, Any]
+
+    @classmethod
+    def build(cls, settings: Settings, sessions: SessionFactory) -> Services:
+        return cls(
+            register=RegisterService(
+                sessions,
+                default_timezone=settings.default_timezone,
+                admin_role_name=settings.admin_role_name,
+            ),
+            extra={},
+        )
+
+
+def walk_extensions() -> Iterator[str]:
+    """Every module in `cogs/` whose name does not start with an underscore."""
+    for module in pkgutil.iter_modules(cogs.__path__, prefix=f"{cogs.__name__}."):
+        if not module.name.rsplit(".", 1)[-1].startswith("_"):
+            yield module.name
+
+
+def intents() -> discord.Intents:
+    """Guilds only: answers come from slash commands, buttons and forms, never message content."""
+    return discord.Intents(guilds=True)
+
+
+def apply_api_base(base_url: str | None) -> None:
+    """Send REST calls (interaction responses included) to another versioned root."""
+    if base_url:
+        discord.http.Route.BASE = base_url.rstrip("/")
+
+
+async def error_reply(interaction: discord.Interaction, error: BaseException) -> None:
+    """The one place errors become replies: user errors kindly, the rest logged with context."""
+    original = getattr(error, "original", error)
+    if isinstance(original, UserFacingError):
+        message = original.message
+    elif isinstance(error, app_commands.NoPrivateMessage):
+        message = "This command works only inside a server."
+    elif isinstance(error, app_commands.CheckFailure):
+        message = "You don't have permission to do that."
+    elif isinstance(error, app_commands.TransformerError):
+        message = f"I couldn't understand “{error.value}” for that option."
+    elif isinstance(original, discord.Forbidden):
+        message = (
+            "Discord refused me permission for part of that. Check that my role has Manage "
+            "Channels and Manage Roles, and that it sits above the roles I need to manage."
+        )
+        log.warning("Forbidden during interaction in guild %s: %s", interaction.guild_id, original)
+    else:
+        reference = uuid.uuid4().hex[:8]
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error(
+            "Unhandled error [%s] in command %s (guild %s, user %s)",
+            reference,
+            command,
+            interaction.guild_id,
+            interaction.user.id if interaction.user else None,
+            exc_info=original,
+        )
+        message = (
+            "Sorry, something went wrong on my side and nothing was changed. "
+            f"If it keeps happening, give the bot's host this reference: {reference}."
+        )
+    try:
+        await send(interaction, message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("Could not send an error reply for interaction %s", interaction.id)
+
+
+class PartnerTree(app_commands.CommandTree):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await error_reply(interaction, error)
+
+
+class PartnerBot(commands.Bot):
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: SessionFactory,
+        services: Services | None = None,
+        start_background: bool = False,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            tree_cls=PartnerTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.sessions = sessions
+        self.services = services or Services.build(settings, sessions)
+        # Only `partnerbot run` starts background work; `sync` and tests log in without it.
+        self.start_background = start_background
+        self.background_hooks: list[Any] = []
+
+    async def setup_hook(self) -> None:
+        for extension in walk_extensions():
+            await self.load_extension(extension)
+        if self.start_background:
+            for hook in self.background_hooks:
+                await hook()
+            if self.settings.dev_guild_id:
+                guild = discord.Object(id=self.settings.dev_guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("Synced %d commands to development server %s", len(synced), guild.id)
+
+    async def login(self, token: str) -> None:
+        await super().login(token)
+        if self.settings.discord_api_base_url:
+            # A plain Bot never asks for the gateway; behind another REST root, ask it.
+            _shards, url, _limits = await self.http.get_bot_gateway()
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+            log.info("Using gateway %s", url)
+
+    async def on_ready(self) -> None:
+        log.info("Ready as %s in %d servers", self.user, len(self.guilds))

@@ -1,0 +1,96 @@
+"""One settings object, read from the environment and `.env` when `main()` asks for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+PLACEHOLDER_TOKENS = {"", "changeme", "your-token-here", "replace-me", "placeholder"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one line for the person starting the bot."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    discord_token: SecretStr = Field(default=SecretStr(""))
+    database_url: str = ""
+    data_dir: Path = DEFAULT_DATA_DIR
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    default_timezone: str = "Europe/London"
+    discord_api_base_url: str | None = None
+    admin_role_name: str = "Partnerbot Admin"
+    prompt_grace_hours: float = 6.0
+
+    @field_validator("dev_guild_id", "discord_api_base_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"DEFAULT_TIMEZONE {value!r} is not an IANA time zone") from exc
+        return value
+
+    @field_validator("discord_api_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("DISCORD_API_BASE_URL must start with http:// or https://")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """`DATABASE_URL`, or an SQLite file in the data folder (created on first use)."""
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'partnerbot.db').resolve()}"
+
+    def require_token(self) -> str:
+        token = self.discord_token.get_secret_value().strip()
+        if token.lower() in PLACEHOLDER_TOKENS:
+            raise ConfigError(
+                "DISCORD_TOKEN is missing or still the placeholder: set it in the environment "
+                "or in .env (see .env.example)."
+            )
+        return token
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one readable line."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"Configuration problem: {problems}") from None

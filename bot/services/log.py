@@ -1,0 +1,67 @@
+"""The partnership log: one append-only table that every feature writes to and every view reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import Event, Partnership, utcnow
+
+
+async def record(
+    session: AsyncSession,
+    partnership: Partnership,
+    kind: str,
+    summary: str,
+    *,
+    actor_id: int | None,
+    payload: dict[str, Any] | None = None,
+    message_link: str | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """Append an event in the caller's transaction, so it lands with the change or not at all."""
+    assert partnership.id is not None
+    event = Event(
+        guild_id=partnership.guild_id,
+        partnership_id=partnership.id,
+        kind=kind,
+        actor_id=actor_id,
+        occurred_at=at or utcnow(),
+        summary=summary,
+        payload=payload or {},
+        message_link=message_link,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def events(
+    session: AsyncSession,
+    partnership: Partnership,
+    *,
+    kinds: Sequence[str] | None = None,
+    prefix: str | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+    newest_first: bool = False,
+) -> list[Event]:
+    """Events of one partnership (scoped by server too), in the order they happened."""
+    query = select(Event).where(
+        Event.guild_id == partnership.guild_id, Event.partnership_id == partnership.id
+    )
+    if kinds:
+        query = query.where(col(Event.kind).in_(list(kinds)))
+    if prefix:
+        query = query.where(col(Event.kind).startswith(prefix))
+    if until is not None:
+        query = query.where(Event.occurred_at <= until)
+    order = (col(Event.occurred_at), col(Event.id))
+    query = query.order_by(*(o.desc() for o in order)) if newest_first else query.order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    return list((await session.exec(query)).all())

@@ -1,0 +1,105 @@
+"""Partnership channels on Discord: creation, access and read-only archives, by id.
+
+Overwrites are set by id through the REST API, so they work whether or not the channel or the
+member is in the bot's cache (the bot keeps no member cache: it asks for no privileged intent).
+"""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+CATEGORY_NAME = "Partnerships"
+MEMBER_TYPE = 1  # Discord's overwrite type for a member (0 is a role)
+
+MEMBER_ACCESS = discord.PermissionOverwrite(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    read_message_history=True,
+    embed_links=True,
+    attach_files=True,
+    add_reactions=True,
+)
+READ_ONLY = discord.PermissionOverwrite(
+    view_channel=True,
+    read_message_history=True,
+    send_messages=False,
+    send_messages_in_threads=False,
+    create_public_threads=False,
+    create_private_threads=False,
+    add_reactions=False,
+)
+BOT_ACCESS = discord.PermissionOverwrite(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    create_public_threads=True,
+    manage_threads=True,
+    read_message_history=True,
+    embed_links=True,
+    attach_files=True,
+    manage_channels=True,
+)
+
+
+def channel_name(name: str) -> str:
+    slug = re.sub(r"[^\w-]+", "-", name.casefold(), flags=re.UNICODE).strip("-")
+    return (slug or "partnership")[:100]
+
+
+async def find_or_create_category(guild: discord.Guild) -> discord.CategoryChannel:
+    for category in guild.categories:
+        if category.name.casefold() == CATEGORY_NAME.casefold():
+            return category
+    return await guild.create_category(CATEGORY_NAME, reason="Partnerbot: partnership channels")
+
+
+async def create_partnership_channel(
+    guild: discord.Guild, bot_user_id: int, creator_id: int, name: str, topic: str
+) -> discord.TextChannel:
+    category = await find_or_create_category(guild)
+    overwrites: dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite] = {
+        guild.default_role: discord.PermissionOverwrite(view_channel=False),
+        discord.Object(id=bot_user_id, type=discord.Member): BOT_ACCESS,
+        discord.Object(id=creator_id, type=discord.Member): MEMBER_ACCESS,
+    }
+    return await guild.create_text_channel(
+        channel_name(name),
+        category=category,
+        overwrites=overwrites,  # type: ignore[arg-type]
+        topic=topic[:1024],
+        reason=f"Partnerbot: channel for the partnership {name}",
+    )
+
+
+async def _set(
+    http: discord.http.HTTPClient,
+    channel_id: int,
+    user_id: int,
+    overwrite: discord.PermissionOverwrite,
+    reason: str,
+) -> None:
+    allow, deny = overwrite.pair()
+    await http.edit_channel_permissions(
+        channel_id, user_id, str(allow.value), str(deny.value), MEMBER_TYPE, reason=reason
+    )
+
+
+async def grant(http: discord.http.HTTPClient, channel_id: int, user_id: int) -> None:
+    await _set(http, channel_id, user_id, MEMBER_ACCESS, "Partnerbot: added to the partnership")
+
+
+async def revoke(http: discord.http.HTTPClient, channel_id: int, user_id: int) -> None:
+    try:
+        await http.delete_channel_permissions(
+            channel_id, user_id, reason="Partnerbot: left the partnership"
+        )
+    except discord.NotFound:
+        pass  # no overwrite to remove
+
+
+async def make_read_only(http: discord.http.HTTPClient, channel_id: int, user_ids: list[int]) -> None:
+    for user_id in user_ids:
+        await _set(http, channel_id, user_id, READ_ONLY, "Partnerbot: partnership archived")

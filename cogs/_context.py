@@ -1,0 +1,78 @@
+"""What every cog needs from an interaction: who acts, where, and which partnership."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, cast
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+from bot.services.access import Actor, PartnershipRef, Where
+from bot.services.vocab import label
+
+if TYPE_CHECKING:
+    from bot.app import PartnerBot
+
+
+def bot_of(interaction: discord.Interaction) -> PartnerBot:
+    return cast("PartnerBot", interaction.client)
+
+
+def actor_of(interaction: discord.Interaction) -> Actor:
+    if interaction.guild_id is None:
+        raise UserFacingError("This command works only inside a server.")
+    user = interaction.user
+    perms = interaction.permissions
+    roles = frozenset(r.name for r in getattr(user, "roles", []) if not r.is_default())
+    return Actor(
+        guild_id=interaction.guild_id,
+        user_id=user.id,
+        display_name=user.display_name,
+        manage_guild=perms.manage_guild or perms.administrator,
+        manage_channels=perms.manage_channels or perms.administrator,
+        role_names=roles,
+    )
+
+
+def where_of(interaction: discord.Interaction) -> Where:
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread):
+        return Where(channel_id=channel.id, parent_id=channel.parent_id)
+    return Where(channel_id=interaction.channel_id)
+
+
+def ref_of(interaction: discord.Interaction, partnership: str | None) -> PartnershipRef:
+    return PartnershipRef(name=partnership, where=where_of(interaction))
+
+
+def enum_choices(enum: type[StrEnum]) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=label(v.value), value=v.value) for v in enum]
+
+
+async def partnership_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Names of the partnerships this person may see, and nothing else."""
+    if interaction.guild_id is None:
+        return []
+    names = await bot_of(interaction).services.register.autocomplete(actor_of(interaction), current)
+    return [app_commands.Choice(name=n, value=n) for n in names]
+
+
+async def organisation_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Current partner organisations of the partnership the command is about."""
+    if interaction.guild_id is None:
+        return []
+    named = getattr(interaction.namespace, "partnership", None)
+    names = await bot_of(interaction).services.register.autocomplete_partners(
+        actor_of(interaction), ref_of(interaction, named), current
+    )
+    return [app_commands.Choice(name=n, value=n) for n in names]
+
+
+def user_name(user: discord.abc.User) -> str:
+    return user.display_name
