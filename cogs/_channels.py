@@ -60,7 +60,9 @@ async def create_partnership_channel(
     guild: discord.Guild, bot_user_id: int, creator_id: int, name: str, topic: str
 ) -> discord.TextChannel:
     category = await find_or_create_category(guild)
-    overwrites: dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite] = {
+    overwrites: dict[
+        discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite
+    ] = {
         guild.default_role: discord.PermissionOverwrite(view_channel=False),
         discord.Object(id=bot_user_id, type=discord.Member): BOT_ACCESS,
         discord.Object(id=creator_id, type=discord.Member): MEMBER_ACCESS,
@@ -100,6 +102,8 @@ async def revoke(http: discord.http.HTTPClient, channel_id: int, user_id: int) -
         pass  # no overwrite to remove
 
 
-async def make_read_only(http: discord.http.HTTPClient, channel_id: int, user_ids: list[int]) -> None:
+async def make_read_only(
+    http: discord.http.HTTPClient, channel_id: int, user_ids: list[int]
+) -> None:
     for user_id in user_ids:
         await _set(http, channel_id, user_id, READ_ONLY, "Partnerbot: partnership archived")

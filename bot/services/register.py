@@ -337,7 +337,8 @@ class RegisterService:
                 setattr(partnership, key, new)
             session.add(partnership)
             described = ", ".join(
-                f"{label(k)} from {_show(old)} to {_show(new)}" for k, (old, new) in changes.items()
+                f"{label(k)} from {show_value(old)} to {show_value(new)}"
+                for k, (old, new) in changes.items()
             )
             await log.record(
                 session,
@@ -847,7 +848,7 @@ class RegisterService:
 # --------------------------------------------------------------------------- helpers
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     return label(str(value))

@@ -1,0 +1,156 @@
+"""/partner: the organisations taking part in a partnership."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import PartnerBot
+from bot.replies import EMBED_DESCRIPTION_LIMIT, clip, escape, send
+from bot.services.register import RegisterService
+from bot.services.timeutil import discord_timestamp
+from bot.services.vocab import ORG_NAME_MAX, PartnerStatus, Sector, label
+from cogs._context import (
+    actor_of,
+    enum_choices,
+    organisation_autocomplete,
+    partnership_autocomplete,
+    ref_of,
+)
+
+ACTIVE_STATUSES = [s for s in PartnerStatus if s is not PartnerStatus.former]
+
+
+@app_commands.guild_only()
+class PartnerCog(commands.GroupCog, group_name="partner"):
+    """Partner organisations: registered once per server, reused across partnerships."""
+
+    def __init__(self, bot: PartnerBot) -> None:
+        self.bot = bot
+        self.register: RegisterService = bot.services.register
+        super().__init__()
+
+    @app_commands.command(name="add", description="Add an organisation to a partnership.")
+    @app_commands.describe(
+        organisation="The organisation's name",
+        sector="Its sector",
+        status="Its part in the partnership (default: core)",
+        partnership="Which partnership (implied in its channel)",
+    )
+    @app_commands.choices(
+        sector=enum_choices(Sector),
+        status=[app_commands.Choice(name=label(s), value=s.value) for s in ACTIVE_STATUSES],
+    )
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        organisation: app_commands.Range[str, 1, ORG_NAME_MAX],
+        sector: app_commands.Choice[str],
+        status: app_commands.Choice[str] | None = None,
+        partnership: str | None = None,
+    ) -> None:
+        view, note = await self.register.add_partner(
+            actor_of(interaction),
+            ref_of(interaction, partnership),
+            organisation,
+            sector.value,
+            status.value if status else None,
+        )
+        text = (
+            f"Added **{escape(view.name)}** ({label(view.sector)}) as a "
+            f"{label(view.status)} partner."
+        )
+        if note:
+            text += f"\n{escape(note)}"
+        await send(interaction, text)
+
+    @app_commands.command(
+        name="remove", description="Record that an organisation has left a partnership."
+    )
+    @app_commands.describe(
+        organisation="The organisation leaving",
+        partnership="Which partnership (implied in its channel)",
+    )
+    @app_commands.autocomplete(
+        organisation=organisation_autocomplete, partnership=partnership_autocomplete
+    )
+    async def remove(
+        self,
+        interaction: discord.Interaction,
+        organisation: app_commands.Range[str, 1, ORG_NAME_MAX],
+        partnership: str | None = None,
+    ) -> None:
+        view, still = await self.register.remove_partner(
+            actor_of(interaction), ref_of(interaction, partnership), organisation
+        )
+        text = f"Recorded that **{escape(view.name)}** has left. Its history is kept."
+        if still:
+            people = ", ".join(f"<@{m.user_id}>" for m in still)
+            text += (
+                f"\nStill registered for it: {people}. Use `/member update` or `/member remove`."
+            )
+        await send(interaction, text)
+
+    @app_commands.command(name="status", description="Change an organisation's status.")
+    @app_commands.describe(
+        organisation="The organisation",
+        status="Its new status",
+        partnership="Which partnership (implied in its channel)",
+    )
+    @app_commands.choices(
+        status=[app_commands.Choice(name=label(s), value=s.value) for s in ACTIVE_STATUSES]
+    )
+    @app_commands.autocomplete(
+        organisation=organisation_autocomplete, partnership=partnership_autocomplete
+    )
+    async def status(
+        self,
+        interaction: discord.Interaction,
+        organisation: app_commands.Range[str, 1, ORG_NAME_MAX],
+        status: app_commands.Choice[str],
+        partnership: str | None = None,
+    ) -> None:
+        view = await self.register.set_partner_status(
+            actor_of(interaction), ref_of(interaction, partnership), organisation, status.value
+        )
+        await send(interaction, f"**{escape(view.name)}** is now {label(view.status)}.")
+
+    @app_commands.command(name="list", description="List a partnership's organisations.")
+    @app_commands.describe(
+        partnership="Which partnership (implied in its channel)",
+        include_former="Also show organisations that have left",
+    )
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def list_(
+        self,
+        interaction: discord.Interaction,
+        partnership: str | None = None,
+        include_former: bool = False,
+    ) -> None:
+        p, partners = await self.register.list_partners(
+            actor_of(interaction), ref_of(interaction, partnership), include_former=include_former
+        )
+        if not partners:
+            await send(
+                interaction,
+                f"{escape(p.name)} has no partner organisations yet. Add one with `/partner add`.",
+            )
+            return
+        lines = []
+        for o in partners:
+            since = discord_timestamp(o.joined_at, "D")
+            line = f"**{escape(o.name)}** · {label(o.sector)} · {label(o.status)} · since {since}"
+            if o.left_at:
+                line += f" · left {discord_timestamp(o.left_at, 'D')}"
+            lines.append(line)
+        embed = discord.Embed(
+            title=clip(f"Organisations in {p.name}", 256),
+            description=clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT),
+        )
+        await send(interaction, embed=embed)
+
+
+async def setup(bot: PartnerBot) -> None:
+    await bot.add_cog(PartnerCog(bot))

@@ -1,0 +1,233 @@
+"""/partnership: create, describe, list, configure and archive partnerships."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import PartnerBot
+from bot.errors import UserFacingError
+from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, NO_MENTIONS, clip, escape, send
+from bot.services.register import PartnershipInfo, RegisterService, show_value
+from bot.services.timeutil import discord_timestamp
+from bot.services.vocab import (
+    NAME_MAX,
+    PURPOSE_MAX,
+    RELATIONSHIP_HELP,
+    AgreementRule,
+    Relationship,
+    label,
+)
+from cogs import _channels
+from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
+
+log = logging.getLogger(__name__)
+
+
+def info_embed(info: PartnershipInfo) -> discord.Embed:
+    p = info.partnership
+    embed = discord.Embed(
+        title=clip(p.name, 256),
+        description=clip(escape(p.purpose), EMBED_DESCRIPTION_LIMIT),
+        colour=discord.Colour.dark_grey() if p.is_archived else discord.Colour.teal(),
+    )
+    relationship = Relationship(p.relationship)
+    embed.add_field(
+        name="Co-production",
+        value=f"{label(relationship)}: {RELATIONSHIP_HELP[relationship]}",
+        inline=False,
+    )
+    embed.add_field(name="Agreement rule", value=label(p.agreement_rule))
+    embed.add_field(name="Time zone", value=p.timezone)
+    embed.add_field(name="Anonymity threshold", value=f"{p.anonymity_threshold} organisations")
+    if p.channel_id:
+        embed.add_field(name="Channel", value=f"<#{p.channel_id}>")
+    embed.add_field(name="Created", value=discord_timestamp(p.created_at, "D"))
+    if p.is_archived and p.archived_at:
+        embed.add_field(name="Archived", value=discord_timestamp(p.archived_at, "D"))
+    partners = (
+        "\n".join(
+            f"{escape(o.name)} · {label(o.sector)} · {label(o.status)}" for o in info.partners
+        )
+        or "None yet: add one with `/partner add`."
+    )
+    embed.add_field(
+        name=f"Organisations ({len(info.partners)})",
+        value=clip(partners, EMBED_FIELD_LIMIT),
+        inline=False,
+    )
+    conveners = [m for m in info.members if m.is_convener]
+    embed.add_field(
+        name=f"Members ({len(info.members)})",
+        value=clip(
+            "Conveners: " + (", ".join(f"<@{m.user_id}>" for m in conveners) or "none"),
+            EMBED_FIELD_LIMIT,
+        ),
+        inline=False,
+    )
+    if p.is_archived:
+        embed.set_footer(text="Archived: read-only, nothing deleted.")
+    return embed
+
+
+@app_commands.guild_only()
+class PartnershipCog(commands.GroupCog, group_name="partnership"):
+    """Partnerships: each with its own private channel."""
+
+    def __init__(self, bot: PartnerBot) -> None:
+        self.bot = bot
+        self.register: RegisterService = bot.services.register
+        super().__init__()
+
+    @app_commands.command(name="create", description="Create a partnership with its own channel.")
+    @app_commands.describe(
+        name="A short name, unique in this server",
+        purpose="What the partnership is for, in a sentence or two",
+        relationship="How co-production relates to this collaboration",
+        timezone="IANA time zone, e.g. Europe/London (default: the bot's)",
+    )
+    @app_commands.choices(relationship=enum_choices(Relationship))
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, NAME_MAX],
+        purpose: app_commands.Range[str, 1, PURPOSE_MAX],
+        relationship: app_commands.Choice[str] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+    ) -> None:
+        actor = actor_of(interaction)
+        draft = await self.register.prepare_create(
+            actor, name, purpose, relationship.value if relationship else None, timezone
+        )
+        guild = interaction.guild
+        if guild is None or self.bot.user is None:
+            raise UserFacingError("This command works only inside a server.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel = await _channels.create_partnership_channel(
+            guild, self.bot.user.id, actor.user_id, draft.name, draft.purpose
+        )
+        try:
+            partnership = await self.register.create(actor, draft, channel.id)
+        except BaseException:
+            await channel.delete(reason="Partnerbot: the partnership could not be saved")
+            raise
+        await channel.send(
+            clip(
+                f"Welcome to **{escape(partnership.name)}**.\n> {escape(partnership.purpose)}\n"
+                f"Convener: <@{actor.user_id}>. Add organisations with `/partner add` "
+                "and people with `/member add`.",
+                2000,
+            ),
+            allowed_mentions=NO_MENTIONS,
+        )
+        await send(
+            interaction,
+            f"Created **{escape(partnership.name)}** with its private channel {channel.mention}. "
+            "You are its convener.",
+        )
+
+    @app_commands.command(name="info", description="Show a partnership's purpose and settings.")
+    @app_commands.describe(partnership="Which partnership (implied in its channel)")
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def info(self, interaction: discord.Interaction, partnership: str | None = None) -> None:
+        info = await self.register.info(actor_of(interaction), ref_of(interaction, partnership))
+        await send(interaction, embed=info_embed(info))
+
+    @app_commands.command(name="list", description="List the partnerships you belong to.")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        actor = actor_of(interaction)
+        partnerships = await self.register.list_visible(actor)
+        if not partnerships:
+            await send(interaction, "You don't belong to any partnership in this server yet.")
+            return
+        lines = []
+        for p in partnerships:
+            where = f" · <#{p.channel_id}>" if p.channel_id else ""
+            archived = " · archived" if p.is_archived else ""
+            lines.append(f"**{escape(p.name)}**{where}{archived}")
+        title = "Partnerships in this server" if actor.manage_guild else "Your partnerships"
+        embed = discord.Embed(
+            title=title, description=clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT)
+        )
+        await send(interaction, embed=embed)
+
+    @app_commands.command(name="configure", description="Change a partnership's settings.")
+    @app_commands.describe(
+        agreement_rule="How goals become agreed: consensus (default) or majority",
+        anonymity_threshold="Fewest distinct organisations before trust results show (2 or more)",
+        timezone="IANA time zone, e.g. Europe/London",
+        relationship="How co-production relates to this collaboration",
+        count_individuals="Count people in their own capacity and citizens toward agreement",
+        purpose="A new statement of purpose",
+        partnership="Which partnership (implied in its channel)",
+    )
+    @app_commands.choices(
+        agreement_rule=enum_choices(AgreementRule), relationship=enum_choices(Relationship)
+    )
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def configure(
+        self,
+        interaction: discord.Interaction,
+        agreement_rule: app_commands.Choice[str] | None = None,
+        anonymity_threshold: app_commands.Range[int, 2, 50] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        relationship: app_commands.Choice[str] | None = None,
+        count_individuals: bool | None = None,
+        purpose: app_commands.Range[str, 1, PURPOSE_MAX] | None = None,
+        partnership: str | None = None,
+    ) -> None:
+        p, changes = await self.register.configure(
+            actor_of(interaction),
+            ref_of(interaction, partnership),
+            agreement_rule=agreement_rule.value if agreement_rule else None,
+            anonymity_threshold=anonymity_threshold,
+            timezone=timezone,
+            relationship=relationship.value if relationship else None,
+            count_individuals=count_individuals,
+            purpose=purpose,
+        )
+        if not changes:
+            await send(interaction, f"{escape(p.name)} already has those settings.")
+            return
+        described = "\n".join(
+            f"• {label(k)}: {escape(show_value(old))} → {escape(show_value(new))}"
+            for k, (old, new) in changes.items()
+        )
+        await send(interaction, f"Updated **{escape(p.name)}**:\n{described}")
+
+    @app_commands.command(name="archive", description="Archive a partnership: read-only, kept.")
+    @app_commands.describe(partnership="Which partnership (implied in its channel)")
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def archive(
+        self, interaction: discord.Interaction, partnership: str | None = None
+    ) -> None:
+        p, member_ids = await self.register.archive(
+            actor_of(interaction), ref_of(interaction, partnership)
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        note = ""
+        if p.channel_id:
+            try:
+                await _channels.make_read_only(self.bot.http, p.channel_id, member_ids)
+                await self.bot.http.send_message(
+                    p.channel_id,
+                    params=discord.http.handle_message_parameters(
+                        content="This partnership has been archived. The channel stays "
+                        "readable; nothing has been deleted.",
+                        allowed_mentions=NO_MENTIONS,
+                    ),
+                )
+            except discord.NotFound:
+                note = " Its channel no longer exists, so there was nothing to lock."
+        await send(
+            interaction,
+            f"Archived **{escape(p.name)}**. Its channel is now read-only and its history is "
+            f"kept.{note}",
+        )
+
+
+async def setup(bot: PartnerBot) -> None:
+    await bot.add_cog(PartnershipCog(bot))
