@@ -101,7 +101,7 @@ async def test_non_members_learn_nothing(service):
 async def test_server_managers_act_as_conveners(service):
     await make(service)
     assert [p.name for p in await service.list_visible(admin)] == ["Family Hubs"]
-    partnership, changes = await service.configure(admin, named(), agreement_rule="majority")
+    _, changes = await service.configure(admin, named(), agreement_rule="majority")
     assert changes == {"agreement_rule": ("consensus", "majority")}
 
 

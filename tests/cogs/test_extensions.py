@@ -1,0 +1,59 @@
+"""Every extension loads, and the public command interface is what the README promises."""
+
+from __future__ import annotations
+
+from discord import app_commands
+
+from bot.app import walk_extensions
+from tests.cogs.conftest import World
+
+# Names and options are the public interface: they never change (more optional ones may come).
+EXPECTED = {
+    "partnership create": ["name", "purpose", "relationship", "timezone"],
+    "partnership info": ["partnership"],
+    "partnership list": [],
+    "partnership configure": ["agreement_rule", "anonymity_threshold", "timezone", "relationship"],
+    "partnership archive": ["partnership"],
+    "partner add": ["organisation", "sector", "status", "partnership"],
+    "partner remove": ["organisation", "partnership"],
+    "partner list": ["partnership"],
+    "member add": ["user", "organisation", "capacity", "mandate", "partnership"],
+    "member remove": ["user", "partnership"],
+    "member list": ["partnership", "as_of"],
+    "member history": ["partnership"],
+    "member update": ["user"],
+}
+
+
+def test_extensions_are_discovered_without_helpers():
+    names = list(walk_extensions())
+    assert {"cogs.partnership", "cogs.partner", "cogs.member"} <= set(names)
+    assert not [n for n in names if n.rsplit(".", 1)[-1].startswith("_")]
+
+
+async def test_every_extension_loads_and_the_interface_holds(world: World):
+    assert set(world.bot.extensions) == set(walk_extensions())
+    commands = {
+        c.qualified_name: c
+        for c in world.bot.tree.walk_commands()
+        if isinstance(c, app_commands.Command)
+    }
+    for name, options in EXPECTED.items():
+        assert name in commands, f"/{name} is missing"
+        present = [p.name for p in commands[name].parameters]
+        for option in options:
+            assert option in present, f"/{name} lost its option {option}"
+        required = [p.name for p in commands[name].parameters if p.required]
+        assert set(required) <= set(options), f"/{name} gained a required option"
+    for group in world.bot.tree.get_commands():
+        assert isinstance(group, app_commands.Group)
+        assert len(group.commands) <= 25
+        assert group.guild_only
+        for command in group.walk_commands():
+            if isinstance(command, app_commands.Command):
+                assert len(command.parameters) <= 25
+                assert len(command.description) <= 100
+                for p in command.parameters:
+                    assert len(p.description) <= 100, f"/{command.qualified_name} {p.name}"
+    payload = [c.to_dict(world.bot.tree) for c in world.bot.tree.get_commands()]
+    assert all(c["type"] == 1 for c in payload)
