@@ -36,7 +36,6 @@ BOT_ACCESS = discord.PermissionOverwrite(
     send_messages=True,
     send_messages_in_threads=True,
     create_public_threads=True,
-    manage_threads=True,
     read_message_history=True,
     embed_links=True,
     attach_files=True,
