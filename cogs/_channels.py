@@ -7,11 +7,12 @@ member is in the bot's cache (the bot keeps no member cache: it asks for no priv
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import discord
 
 CATEGORY_NAME = "Partnerships"
-MEMBER_TYPE = 1  # Discord's overwrite type for a member (0 is a role)
+MEMBER_TYPE: Literal[1] = 1  # Discord's overwrite type for a member (0 is a role)
 
 MEMBER_ACCESS = discord.PermissionOverwrite(
     view_channel=True,
