@@ -2,13 +2,16 @@
 
 from db.models.base import metadata, name_key, utcnow
 from db.models.register import Event, Membership, Organisation, PartnerOrganisation, Partnership
+from db.models.scheduling import Occurrence, Schedule
 
 __all__ = [
     "Event",
     "Membership",
+    "Occurrence",
     "Organisation",
     "PartnerOrganisation",
     "Partnership",
+    "Schedule",
     "metadata",
     "name_key",
     "utcnow",

@@ -1,0 +1,518 @@
+"""The schedule engine: runs each occurrence of a schedule's action exactly once.
+
+Our `schedule` and `occurrence` tables are the truth. APScheduler 3.x is only the trigger
+engine: its in-memory jobs (one per active schedule, carrying the schedule's id) are rebuilt from
+the tables at start and told about every change; a job only asks the engine to look at its
+schedule now.
+
+One rule for every kind of action (a reflective prompt now, check-in rounds later):
+
+- **Claim, then act.** An occurrence is claimed by inserting a row unique per (schedule, due
+  time), in the same transaction that moves the schedule's `handled_until` past it. A second
+  process, a restart or a retried job that reaches the same occurrence fails the insert and does
+  nothing. The action gets the occurrence id to use as a nonce, so re-running a claimed
+  occurrence whose outcome was never recorded (a crash between claim and post) cannot post twice.
+- **Catch up once.** After downtime, the latest missed occurrence younger than the grace period
+  runs once, marked late; older ones are recorded as missed. Never a flood, never silence.
+- **Retry with backoff** when the action fails for a passing reason (`TransientError`: Discord
+  5xx, a time-out); the occurrence shows `retrying` with its next attempt, then `done` or
+  `failed`.
+- **Pause when the target is gone** (`TargetGone`: the channel was deleted); the action's
+  `on_gone` hook tells the conveners.
+
+Nothing here imports Discord: actions are registered by the cogs that know how to post.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.services import log as partnership_log
+from bot.services.recurrence import RecurrenceSpec, build_trigger, latest_due, occurrences_between
+from db.engine import SessionFactory, transaction
+from db.models import Occurrence, Partnership, Schedule
+
+logger = logging.getLogger(__name__)
+
+# An occurrence run more than this after its time is marked late.
+LATE_AFTER = timedelta(minutes=2)
+# Missed occurrences recorded one by one after downtime; the rest are counted in the log.
+MISSED_ROWS = 50
+DEFAULT_RETRY_DELAYS = (30.0, 120.0, 600.0, 1800.0)
+
+
+class TransientError(Exception):
+    """The action failed for a passing reason: try again later."""
+
+
+class TargetGone(Exception):
+    """The action's target (a channel) no longer exists: pause the schedule."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Due:
+    """What an action is given: one occurrence of one schedule."""
+
+    occurrence_id: int
+    schedule_id: int
+    partnership_id: int
+    guild_id: int
+    kind: str
+    due_at: datetime
+    late: bool
+    attempt: int
+    options: dict[str, Any]
+
+    @property
+    def nonce(self) -> str:
+        """A stable nonce for Discord (≤ 25 characters): the same for every attempt."""
+        return f"pb-occ-{self.occurrence_id}"
+
+
+ActionRun = Callable[[Due], Awaitable[dict[str, Any]]]
+ActionGone = Callable[[Due, str], Awaitable[None]]
+
+
+@dataclass
+class ActionHandler:
+    run: ActionRun
+    on_gone: ActionGone | None = None
+
+
+@dataclass
+class Outcome:
+    """What one call to `run_schedule`, `retry_due` or `recover` did (for logs and tests)."""
+
+    ran: list[int] = field(default_factory=list)
+    missed: int = 0
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    skipped_claimed: int = 0
+
+
+def spec_of(schedule: Schedule, timezone: str) -> RecurrenceSpec:
+    """The recurrence a schedule row describes, in its partnership's zone."""
+    hour, minute = (int(x) for x in schedule.local_time.split(":"))
+    return RecurrenceSpec(
+        cadence=schedule.cadence,
+        local_time=time(hour, minute),
+        timezone=timezone,
+        weekdays=tuple(schedule.weekdays or ()),
+        day_of_month=schedule.day_of_month,
+        cron=schedule.cron,
+        anchor=schedule.anchor,
+        holidays=frozenset(date.fromisoformat(d) for d in schedule.holidays or ()),
+    )
+
+
+class ScheduleEngine:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        clock: Clock | None = None,
+        grace: timedelta = timedelta(hours=6),
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock or SystemClock()
+        self.grace = grace
+        self.retry_delays = tuple(retry_delays)
+        self.actions: dict[str, ActionHandler] = {}
+        self.aps: AsyncIOScheduler | None = None
+
+    # ------------------------------------------------------------------ wiring
+
+    def register(self, kind: str, run: ActionRun, on_gone: ActionGone | None = None) -> None:
+        self.actions[kind] = ActionHandler(run, on_gone)
+
+    async def start(self) -> None:
+        """Start triggering (needs the running loop), recover, catch up, then wait for jobs."""
+        self.aps = AsyncIOScheduler(timezone=UTC)
+        self.aps.start()
+        await self.recover()
+        for schedule_id in await self._active_ids():
+            await self.sync(schedule_id)
+            await self.run_schedule(schedule_id)
+        logger.info("Schedule engine started with %d jobs", len(self.aps.get_jobs()))
+
+    async def shutdown(self) -> None:
+        if self.aps is not None and self.aps.running:
+            self.aps.shutdown(wait=False)
+        self.aps = None
+
+    async def sync(self, schedule_id: int) -> None:
+        """Make the trigger match the table after a schedule is made, changed or stopped."""
+        if self.aps is None:
+            return
+        job_id = f"schedule:{schedule_id}"
+        loaded = await self._load(schedule_id)
+        if loaded is None or loaded[0].state != "active":
+            if self.aps.get_job(job_id):
+                self.aps.remove_job(job_id)
+            return
+        schedule, partnership = loaded
+        self.aps.add_job(
+            self.run_schedule,
+            trigger=build_trigger(spec_of(schedule, partnership.timezone)),
+            args=[schedule_id],
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(self.grace.total_seconds()),
+        )
+
+    # ------------------------------------------------------------------ the rule
+
+    async def run_schedule(self, schedule_id: int, now: datetime | None = None) -> Outcome:
+        """Handle everything due for one schedule up to `now`: run, catch up once, or record."""
+        now = now or self.clock.now()
+        outcome = Outcome()
+        loaded = await self._load(schedule_id)
+        if loaded is None or loaded[0].state != "active":
+            return outcome
+        schedule, partnership = loaded
+        if schedule.kind not in self.actions:
+            logger.warning("No action registered for schedule %s (%s)", schedule_id, schedule.kind)
+            return outcome
+        spec = spec_of(schedule, partnership.timezone)
+        since = schedule.handled_until
+        latest = latest_due(spec, now, since)
+        if latest is None:
+            return outcome
+        run_latest = now - latest <= self.grace
+        cutoff = latest if run_latest else now
+        missed = self._missed(spec, since, latest, include_latest=not run_latest)
+        advanced, claimed = await self._claim(
+            schedule, partnership, latest, now, missed, cutoff, run_latest
+        )
+        if not advanced:
+            outcome.skipped_claimed += 1  # another process or job handled it first
+            return outcome
+        outcome.missed = missed[0]
+        if claimed is not None:
+            await self._attempt(claimed, outcome, now)
+        return outcome
+
+    def _missed(
+        self, spec: RecurrenceSpec, since: datetime, latest: datetime, *, include_latest: bool
+    ) -> tuple[int, list[datetime]]:
+        """How many occurrences in (since, latest) were missed, and the newest few of them."""
+        try:
+            found = occurrences_between(spec, since, latest, limit=100_000)
+        except ValueError:
+            found = []
+        if not include_latest:
+            found = [f for f in found if f != latest]
+        return len(found), found[-MISSED_ROWS:]
+
+    async def _claim(
+        self,
+        schedule: Schedule,
+        partnership: Partnership,
+        latest: datetime,
+        now: datetime,
+        missed: tuple[int, list[datetime]],
+        cutoff: datetime,
+        run_latest: bool,
+    ) -> tuple[bool, Occurrence | None]:
+        """One transaction: move `handled_until`, record the missed, claim the latest.
+
+        Returns whether this call advanced the schedule, and the claimed occurrence to run.
+        """
+        count, rows = missed
+        try:
+            async with transaction(self.sessions) as session:
+                fresh = await session.get(Schedule, schedule.id, with_for_update=True)
+                if fresh is None or fresh.handled_until >= cutoff:
+                    return False, None  # another process got here first
+                fresh.handled_until = cutoff
+                session.add(fresh)
+                for due in rows:
+                    session.add(
+                        Occurrence(
+                            schedule_id=fresh.id,  # type: ignore[arg-type]
+                            partnership_id=partnership.id,  # type: ignore[arg-type]
+                            due_at=due,
+                            state="missed",
+                            claimed_at=now,
+                            finished_at=now,
+                        )
+                    )
+                if count:
+                    await partnership_log.record(
+                        session,
+                        partnership,
+                        "schedule.missed",
+                        f"{count} scheduled {_plural(count, 'occurrence')} passed while the bot "
+                        "was offline and were not sent.",
+                        actor_id=None,
+                        payload={"schedule_id": fresh.id, "count": count, "kind": fresh.kind},
+                    )
+                if not run_latest:
+                    return True, None
+                occurrence = Occurrence(
+                    schedule_id=fresh.id,  # type: ignore[arg-type]
+                    partnership_id=partnership.id,  # type: ignore[arg-type]
+                    due_at=latest,
+                    state="claimed",
+                    late=now - latest > LATE_AFTER,
+                    claimed_at=now,
+                )
+                session.add(occurrence)
+                await session.flush()
+                return True, occurrence
+        except IntegrityError:
+            return False, None
+
+    async def _attempt(self, occurrence: Occurrence, outcome: Outcome, now: datetime) -> None:
+        """Run the action for a claimed (or retrying) occurrence and record what happened."""
+        loaded = await self._load(occurrence.schedule_id)
+        if loaded is None:
+            return
+        schedule, partnership = loaded
+        handler = self.actions.get(schedule.kind)
+        if handler is None:
+            return
+        due = Due(
+            occurrence_id=occurrence.id,  # type: ignore[arg-type]
+            schedule_id=schedule.id,  # type: ignore[arg-type]
+            partnership_id=partnership.id,  # type: ignore[arg-type]
+            guild_id=partnership.guild_id,
+            kind=schedule.kind,
+            due_at=occurrence.due_at,
+            late=occurrence.late,
+            attempt=occurrence.attempts + 1,
+            options=dict(schedule.options or {}),
+        )
+        try:
+            result = await handler.run(due)
+        except TargetGone as exc:
+            await self._finish(occurrence.id, "failed", error=str(exc) or "target gone", now=now)
+            await self._pause_gone(schedule.id, str(exc))  # type: ignore[arg-type]
+            if handler.on_gone is not None:
+                try:
+                    await handler.on_gone(due, str(exc))
+                except Exception:
+                    logger.exception("Could not report a missing target for %s", due)
+            outcome.failed.append(due.occurrence_id)
+            return
+        except TransientError as exc:
+            if due.attempt > len(self.retry_delays):
+                await self._finish(occurrence.id, "failed", error=str(exc), now=now)
+                await self._log_failure(partnership, schedule, due, str(exc))
+                outcome.failed.append(due.occurrence_id)
+                return
+            retry_at = now + timedelta(seconds=self.retry_delays[due.attempt - 1])
+            await self._mark_retry(occurrence.id, due.attempt, retry_at, str(exc))  # type: ignore[arg-type]
+            self._schedule_retry(occurrence.id, retry_at)  # type: ignore[arg-type]
+            outcome.retrying.append(due.occurrence_id)
+            return
+        except Exception as exc:
+            logger.exception("Action %s failed for occurrence %s", schedule.kind, due.occurrence_id)
+            await self._finish(
+                occurrence.id, "failed", error=f"{type(exc).__name__}: {exc}", now=now
+            )
+            await self._log_failure(partnership, schedule, due, str(exc))
+            outcome.failed.append(due.occurrence_id)
+            return
+        await self._finish(occurrence.id, "done", result=result, attempts=due.attempt, now=now)
+        outcome.ran.append(due.occurrence_id)
+
+    # ------------------------------------------------------------------ recovery and retries
+
+    async def recover(self, now: datetime | None = None) -> Outcome:
+        """At start: finish what a crash or a stop interrupted.
+
+        Claimed occurrences (their outcome never recorded) and retrying ones run again with the
+        same nonce, if still within the grace period; older ones are marked failed.
+        """
+        now = now or self.clock.now()
+        outcome = Outcome()
+        async with self.sessions() as session:
+            pending = list(
+                (
+                    await session.exec(
+                        select(Occurrence).where(col(Occurrence.state).in_(["claimed", "retrying"]))
+                    )
+                ).all()
+            )
+        for occurrence in pending:
+            if now - occurrence.due_at > self.grace:
+                await self._finish(
+                    occurrence.id, "failed", error="not sent before the grace period ended", now=now
+                )
+                outcome.failed.append(occurrence.id)  # type: ignore[arg-type]
+                continue
+            if (
+                occurrence.state == "retrying"
+                and occurrence.next_attempt_at
+                and (occurrence.next_attempt_at > now)
+            ):
+                self._schedule_retry(occurrence.id, occurrence.next_attempt_at)  # type: ignore[arg-type]
+                continue
+            await self._attempt(occurrence, outcome, now)
+        return outcome
+
+    async def retry_due(self, now: datetime | None = None) -> Outcome:
+        """Run every retrying occurrence whose next attempt has come."""
+        now = now or self.clock.now()
+        outcome = Outcome()
+        async with self.sessions() as session:
+            due = list(
+                (
+                    await session.exec(
+                        select(Occurrence).where(
+                            Occurrence.state == "retrying",
+                            col(Occurrence.next_attempt_at) <= now,
+                        )
+                    )
+                ).all()
+            )
+        for occurrence in due:
+            await self._attempt(occurrence, outcome, now)
+        return outcome
+
+    async def _retry_one(self, occurrence_id: int) -> None:
+        async with self.sessions() as session:
+            occurrence = await session.get(Occurrence, occurrence_id)
+        if occurrence is not None and occurrence.state == "retrying":
+            await self._attempt(occurrence, Outcome(), self.clock.now())
+
+    def _schedule_retry(self, occurrence_id: int, at: datetime) -> None:
+        if self.aps is None:
+            return
+        self.aps.add_job(
+            self._retry_one,
+            trigger=DateTrigger(run_date=at, timezone=UTC),
+            args=[occurrence_id],
+            id=f"retry:{occurrence_id}",
+            replace_existing=True,
+            misfire_grace_time=int(self.grace.total_seconds()),
+        )
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    async def _active_ids(self) -> list[int]:
+        async with self.sessions() as session:
+            rows = await session.exec(select(Schedule.id).where(Schedule.state == "active"))
+            return [r for r in rows.all() if r is not None]
+
+    async def _load(self, schedule_id: int) -> tuple[Schedule, Partnership] | None:
+        async with self.sessions() as session:
+            row = (
+                await session.exec(
+                    select(Schedule, Partnership)
+                    .join(Partnership, col(Partnership.id) == col(Schedule.partnership_id))
+                    .where(Schedule.id == schedule_id)
+                )
+            ).first()
+            if row is None:
+                return None
+            schedule, partnership = row
+            if partnership.is_archived and schedule.state == "active":
+                return schedule.model_copy(update={"state": "paused"}), partnership
+            return schedule, partnership
+
+    async def _finish(
+        self,
+        occurrence_id: int | None,
+        state: str,
+        *,
+        now: datetime,
+        error: str | None = None,
+        result: dict[str, Any] | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        async with transaction(self.sessions) as session:
+            occurrence = await session.get(Occurrence, occurrence_id)
+            if occurrence is None:
+                return
+            occurrence.state = state
+            occurrence.finished_at = now
+            occurrence.next_attempt_at = None
+            if error is not None:
+                occurrence.last_error = error[:1000]
+            if result is not None:
+                occurrence.result = result
+            if attempts is not None:
+                occurrence.attempts = attempts
+            session.add(occurrence)
+
+    async def _mark_retry(
+        self, occurrence_id: int, attempts: int, at: datetime, error: str
+    ) -> None:
+        async with transaction(self.sessions) as session:
+            occurrence = await session.get(Occurrence, occurrence_id)
+            if occurrence is None:
+                return
+            occurrence.state = "retrying"
+            occurrence.attempts = attempts
+            occurrence.next_attempt_at = at
+            occurrence.last_error = error[:1000]
+            session.add(occurrence)
+
+    async def _pause_gone(self, schedule_id: int, reason: str) -> None:
+        async with transaction(self.sessions) as session:
+            schedule = await session.get(Schedule, schedule_id)
+            if schedule is None or schedule.state != "active":
+                return
+            partnership = await session.get(Partnership, schedule.partnership_id)
+            schedule.state = "paused"
+            schedule.paused_reason = reason or "Its channel no longer exists."
+            session.add(schedule)
+            if partnership is not None:
+                await partnership_log.record(
+                    session,
+                    partnership,
+                    "schedule.paused",
+                    f"Schedule {schedule_id} was paused: {schedule.paused_reason}",
+                    actor_id=None,
+                    payload={"schedule_id": schedule_id, "reason": schedule.paused_reason},
+                )
+        await self.sync(schedule_id)
+
+    async def _log_failure(
+        self, partnership: Partnership, schedule: Schedule, due: Due, error: str
+    ) -> None:
+        async with transaction(self.sessions) as session:
+            fresh = await session.get(Partnership, partnership.id)
+            if fresh is None:
+                return
+            await partnership_log.record(
+                session,
+                fresh,
+                "schedule.failed",
+                f"A scheduled {schedule.kind} could not be sent after {due.attempt} "
+                f"{_plural(due.attempt, 'attempt')}.",
+                actor_id=None,
+                payload={
+                    "schedule_id": schedule.id,
+                    "occurrence_id": due.occurrence_id,
+                    "due_at": due.due_at.isoformat(),
+                    "error": error[:300],
+                },
+            )
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else f"{word}s"
