@@ -7,6 +7,7 @@ import pkgutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -18,6 +19,7 @@ import cogs
 from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.replies import send
+from bot.scheduling import ScheduleEngine
 from bot.services.register import RegisterService
 from db.engine import SessionFactory
 
@@ -113,6 +115,7 @@ class PartnerBot(commands.Bot):
         settings: Settings,
         sessions: SessionFactory,
         services: Services | None = None,
+        engine: ScheduleEngine | None = None,
         start_background: bool = False,
     ) -> None:
         super().__init__(
@@ -125,16 +128,18 @@ class PartnerBot(commands.Bot):
         self.settings = settings
         self.sessions = sessions
         self.services = services or Services.build(settings, sessions)
+        # Cogs register their scheduled actions on the engine in their `setup`.
+        self.engine = engine or ScheduleEngine(
+            sessions, grace=timedelta(hours=settings.prompt_grace_hours)
+        )
         # Only `partnerbot run` starts background work; `sync` and tests log in without it.
         self.start_background = start_background
-        self.background_hooks: list[Any] = []
 
     async def setup_hook(self) -> None:
         for extension in walk_extensions():
             await self.load_extension(extension)
         if self.start_background:
-            for hook in self.background_hooks:
-                await hook()
+            await self.engine.start()
             if self.settings.dev_guild_id:
                 guild = discord.Object(id=self.settings.dev_guild_id)
                 self.tree.copy_global_to(guild=guild)
@@ -148,6 +153,10 @@ class PartnerBot(commands.Bot):
             _shards, url, _limits = await self.http.get_bot_gateway()
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
             log.info("Using gateway %s", url)
+
+    async def close(self) -> None:
+        await self.engine.shutdown()
+        await super().close()
 
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d servers", self.user, len(self.guilds))
