@@ -97,14 +97,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except DatabaseUnavailable as exc:
+        print(f"partnerbot: {exc}", file=sys.stderr)
+        return 1
     return 2  # pragma: no cover - argparse requires a command
 
 
-async def db_upgrade(settings: Settings) -> int:
+class DatabaseUnavailable(Exception):
+    """The database could not be opened or upgraded; the message is one line."""
+
+
+async def upgrade_database(url: str) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from db.migrate import upgrade
 
+    try:
+        await upgrade(url)
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise DatabaseUnavailable(
+            f"Cannot open or upgrade the database at {safe_url(url)}: {reason}"
+        ) from None
+
+
+async def db_upgrade(settings: Settings) -> int:
     url = settings.effective_database_url
-    await upgrade(url)
+    await upgrade_database(url)
     print(f"Database is up to date: {safe_url(url)}")
     return 0
 
@@ -126,12 +145,10 @@ def _build_bot(settings: Settings, *, start_background: bool):  # type: ignore[n
 async def run(settings: Settings) -> int:
     import discord
 
-    from db.migrate import upgrade
-
     token = settings.require_token()
     url = settings.effective_database_url
     log.info("Upgrading the database at %s", safe_url(url))
-    await upgrade(url)
+    await upgrade_database(url)
     bot, engine = _build_bot(settings, start_background=True)
     try:
         async with bot:

@@ -103,3 +103,14 @@ def test_api_base_url_redirects_every_route(monkeypatch):
     apply_api_base("http://127.0.0.1:9999/api/v10/")
     route = discord.http.Route("POST", "/interactions/{id}/{token}/callback", id=1, token="t")
     assert route.url == "http://127.0.0.1:9999/api/v10/interactions/1/t/callback"
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path):
+    env = {
+        "DISCORD_TOKEN": "tok",
+        "DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none",
+    }
+    result = run_cli("db", "upgrade", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Cannot open or upgrade the database" in result.stderr
+    assert "Traceback" not in result.stderr
