@@ -1,11 +1,15 @@
 """All tables, one module per feature. Import from here: `from db.models import Partnership`."""
 
 from db.models.base import metadata, name_key, utcnow
+from db.models.goals import Goal, GoalLink, GoalStance
 from db.models.register import Event, Membership, Organisation, PartnerOrganisation, Partnership
 from db.models.scheduling import Occurrence, Schedule
 
 __all__ = [
     "Event",
+    "Goal",
+    "GoalLink",
+    "GoalStance",
     "Membership",
     "Occurrence",
     "Organisation",

@@ -22,6 +22,21 @@ EXPECTED = {
     "member list": ["partnership", "as_of"],
     "member history": ["partnership"],
     "member update": ["user"],
+    "goal propose": [
+        "title",
+        "description",
+        "level",
+        "content",
+        "origin",
+        "organisation",
+        "partnership",
+    ],
+    "goal endorse": ["goal", "stance", "comment", "partnership"],
+    "goal show": ["goal", "partnership"],
+    "goal list": ["status", "level", "partnership"],
+    "goal update": ["goal", "status", "progress", "review_on", "note", "partnership"],
+    "goal link": ["goal", "other", "relation", "partnership"],
+    "goal review": ["days", "partnership"],
 }
 
 

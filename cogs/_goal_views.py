@@ -1,0 +1,414 @@
+"""What goals look like on Discord: the goal embed with its agreement matrix, the persistent
+stance buttons, the optional-comment form, and the list and review embeds.
+
+The stance buttons are `DynamicItem`s: their custom id carries the goal and the stance, so a
+message posted before a restart keeps working. The form is stateless for the same reason: its
+custom id carries the goal and stance too, and the goal cog records the stance when a form with
+that id is submitted (see `GoalCog.on_interaction`), whichever process opened it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol, cast
+
+import discord
+from discord.ext import commands
+
+from bot.replies import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_FIELD_LIMIT,
+    EMBED_TITLE_LIMIT,
+    clip,
+    escape,
+    send,
+)
+from bot.services.goals import (
+    COMMENT_MAX,
+    GoalCard,
+    GoalStatus,
+    OrgLine,
+    PersonLine,
+    ReviewItem,
+    ReviewReason,
+    Stance,
+    Tally,
+    describe_value,
+)
+from bot.services.timeutil import discord_timestamp
+from bot.services.vocab import label
+
+COG_NAME = "Goals"
+EMBED_TOTAL_LIMIT = 6000
+EMBED_FIELDS_MAX = 25
+MODAL_TITLE_LIMIT = 45
+
+STANCE_ID = "partnerbot:goal:stance:{goal_id}:{stance}"
+FORM_ID = "partnerbot:goal:form:{goal_id}:{stance}"
+_STANCES = "|".join(s.value for s in Stance)
+STANCE_TEMPLATE = rf"partnerbot:goal:stance:(?P<goal_id>[0-9]{{1,18}}):(?P<stance>{_STANCES})"
+FORM_PATTERN = re.compile(
+    rf"partnerbot:goal:form:(?P<goal_id>[0-9]{{1,18}}):(?P<stance>{_STANCES})"
+)
+COMMENT_INPUT = "comment"
+
+BUTTONS: dict[str, tuple[str, discord.ButtonStyle]] = {
+    Stance.agree: ("Agree", discord.ButtonStyle.success),
+    Stance.reservations: ("Reservations", discord.ButtonStyle.primary),
+    Stance.unsure: ("Unsure", discord.ButtonStyle.secondary),
+    Stance.object: ("Object", discord.ButtonStyle.danger),
+}
+MARKS: dict[str | None, str] = {
+    Stance.agree: "✅",
+    Stance.reservations: "🟡",
+    Stance.unsure: "❔",
+    Stance.object: "⛔",
+    None: "▫️",
+}
+COLOURS = {
+    GoalStatus.proposed: discord.Colour.blurple(),
+    GoalStatus.agreed: discord.Colour.green(),
+    GoalStatus.in_progress: discord.Colour.teal(),
+    GoalStatus.achieved: discord.Colour.dark_green(),
+    GoalStatus.dropped: discord.Colour.dark_grey(),
+    GoalStatus.superseded: discord.Colour.light_grey(),
+}
+
+
+# --------------------------------------------------------------------------- buttons and form
+
+
+class StanceHandler(Protocol):
+    async def open_stance_form(
+        self, interaction: discord.Interaction, goal_id: int, stance: str
+    ) -> None: ...
+
+
+class StanceButton(discord.ui.DynamicItem[discord.ui.Button], template=STANCE_TEMPLATE):
+    """Agree / Reservations / Unsure / Object on a goal's message: opens the comment form."""
+
+    def __init__(self, goal_id: int, stance: str) -> None:
+        text, style = BUTTONS[stance]
+        super().__init__(
+            discord.ui.Button(
+                label=text, style=style, custom_id=STANCE_ID.format(goal_id=goal_id, stance=stance)
+            )
+        )
+        self.goal_id = goal_id
+        self.stance = stance
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> StanceButton:
+        return cls(int(match["goal_id"]), match["stance"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = cast("commands.Bot", interaction.client)
+        handler = cast("StanceHandler | None", bot.get_cog(COG_NAME))
+        if handler is None:
+            await send(interaction, "Goals aren't available just now. Please try again shortly.")
+            return
+        await handler.open_stance_form(interaction, self.goal_id, self.stance)
+
+
+def stance_view(card: GoalCard) -> discord.ui.View | None:
+    """The four stance buttons, or none once stances are closed."""
+    if not card.open:
+        return None
+    view = discord.ui.View(timeout=None)
+    for stance in Stance:
+        view.add_item(StanceButton(card.id, stance.value))
+    return view
+
+
+class StanceForm(discord.ui.Modal):
+    """The optional comment. Built and sent by the cog; the submission is handled by id."""
+
+    comment: discord.ui.TextInput[StanceForm] = discord.ui.TextInput(
+        label="Comment (optional)",
+        style=discord.TextStyle.paragraph,
+        custom_id=COMMENT_INPUT,
+        required=False,
+        max_length=COMMENT_MAX,
+        placeholder="Why? What would change your view?",
+    )
+
+    def __init__(self, goal_id: int, stance: str, who: str | None) -> None:
+        title = f"{BUTTONS[stance][0]}: {who}" if who else f"{BUTTONS[stance][0]}: your own view"
+        super().__init__(
+            title=clip(title, MODAL_TITLE_LIMIT),
+            custom_id=FORM_ID.format(goal_id=goal_id, stance=stance),
+        )
+
+
+def submitted_value(data: dict[str, Any], custom_id: str) -> str | None:
+    """A text input's value in a form submission, in rows or labels (Discord sends both)."""
+    stack: list[Any] = list(data.get("components") or [])
+    while stack:
+        component = stack.pop()
+        if not isinstance(component, dict):
+            continue
+        if component.get("custom_id") == custom_id and "value" in component:
+            return str(component["value"])
+        stack.extend(component.get("components") or [])
+        if isinstance(component.get("component"), dict):
+            stack.append(component["component"])
+    return None
+
+
+# --------------------------------------------------------------------------- embeds
+
+
+def fit(embed: discord.Embed, limit: int = EMBED_TOTAL_LIMIT) -> discord.Embed:
+    """Keep within Discord's 6000-character total: shorten the description, then drop fields."""
+    excess = len(embed) - limit
+    if excess > 0 and embed.description:
+        embed.description = clip(embed.description, max(200, len(embed.description) - excess))
+    while len(embed) > limit and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    return embed
+
+
+def join_lines(lines: list[str], limit: int, more: str = "… and {n} more") -> str:
+    """As many whole lines as fit in `limit`, then a count of the rest."""
+    out: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        line = clip(line, limit)
+        remaining = len(lines) - index
+        tail = len(more.format(n=remaining)) + 1 if remaining > 1 else 0
+        if used + len(line) + 1 + tail > limit:
+            out.append(more.format(n=remaining))
+            break
+        out.append(line)
+        used += len(line) + 1
+    return clip("\n".join(out), limit)
+
+
+def goal_title(card: GoalCard) -> str:
+    return clip(f"Goal #{card.id}: {escape(card.goal.title)}", EMBED_TITLE_LIMIT)
+
+
+def progress_text(card: GoalCard) -> str:
+    if card.progress is None:
+        return "not set" + (
+            f" (none of its {card.parts} parts has progress yet)" if card.parts else ""
+        )
+    if card.rolled_up:
+        return f"{card.progress}% (mean of its parts)"
+    return f"{card.progress}%"
+
+
+def _comment(comment: str | None, limit: int) -> str:
+    return f" — “{escape(clip(' '.join(comment.split()), limit))}”" if comment else ""
+
+
+def org_line(line: OrgLine, comment_limit: int = 80) -> str:
+    tag = "" if line.counts else f" ({label(line.status)})"
+    if line.latest is None:
+        state = "not yet asked" if line.not_yet_asked else "not yet"
+        return f"{MARKS[None]} **{escape(line.name)}**{tag}: {state}"
+    latest = line.latest
+    since = " (since agreement)" if line.since_agreement else ""
+    return (
+        f"{MARKS[latest.stance]} **{escape(line.name)}**{tag}: {label(latest.stance)}{since}"
+        f"{_comment(latest.comment, comment_limit)}"
+    )
+
+
+def person_line(line: PersonLine, comment_limit: int = 80) -> str:
+    who = f"{escape(line.display_name or 'Someone')} ({label(line.capacity)})"
+    if line.latest is None:
+        return f"{MARKS[None]} {who}: not yet"
+    return (
+        f"{MARKS[line.latest.stance]} {who}: {label(line.latest.stance)}"
+        f"{_comment(line.latest.comment, comment_limit)}"
+    )
+
+
+def agreement_text(card: GoalCard) -> str:
+    t: Tally = card.tally
+    breakdown = " · ".join(f"{t.breakdown[s.value]} {label(s.value)}" for s in Stance)
+    lines = [
+        f"Coverage: {t.organisations_with_stance} of {t.organisations} organisations have a "
+        "stance.",
+        f"Congruence: {breakdown}.",
+    ]
+    goal = card.goal
+    voices = "core organisations" + (
+        " and people in their own capacity" if t.count_individuals else ""
+    )
+    if goal.agreed_at is not None:
+        lines.append(
+            f"Agreed {discord_timestamp(goal.agreed_at, 'f')} under the "
+            f"{goal.agreed_rule or t.rule} rule."
+        )
+    elif t.core == 0:
+        lines.append("No core organisations yet, so the goal can't be agreed.")
+    elif t.rule == "majority":
+        lines.append(
+            f"Majority: more than half of the {t.voices} {voices} agree or have reservations. "
+            f"{t.supportive} so far; {t.needed} needed."
+        )
+    else:
+        lines.append(
+            f"Consensus: all {t.voices} {voices} agree or have reservations, none objecting. "
+            f"{t.supportive} so far" + (f"; {t.objecting} objecting." if t.objecting else ".")
+        )
+    return "\n".join(lines)
+
+
+def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
+    goal = card.goal
+    embed = discord.Embed(
+        title=goal_title(card),
+        description=clip(escape(goal.description), EMBED_DESCRIPTION_LIMIT)
+        if goal.description
+        else None,
+        colour=COLOURS.get(GoalStatus(goal.status), discord.Colour.blurple()),
+    )
+    owner = ""
+    if card.owner_organisation:
+        owner = f" ({escape(card.owner_organisation)})"
+    elif goal.owner_user_id:
+        owner = f" (<@{goal.owner_user_id}>)"
+    kind = [
+        f"Level: {label(goal.level)}{owner} · Content: {describe_value(goal.content)}",
+        f"Origin: {describe_value(goal.origin)}",
+    ]
+    if detailed or goal.authenticity != "unassessed" or goal.relevance != "unassessed":
+        kind.append(
+            f"Authenticity: {describe_value(goal.authenticity)} · "
+            f"Relevance: {describe_value(goal.relevance)}"
+        )
+    if detailed or goal.overtness != "explicit":
+        kind.append(f"Overtness: {describe_value(goal.overtness)}")
+    embed.add_field(
+        name="Kind of goal", value=clip("\n".join(kind), EMBED_FIELD_LIMIT), inline=False
+    )
+    embed.add_field(name="Status", value=label(goal.status))
+    embed.add_field(name="Progress", value=progress_text(card))
+    if goal.review_on:
+        embed.add_field(name="Review on", value=goal.review_on.isoformat())
+    comment_limit = 300 if detailed else 80
+    orgs = [org_line(o, comment_limit) for o in card.organisations] or [
+        "No partner organisations yet: a convener adds them with `/partner add`."
+    ]
+    embed.add_field(
+        name="Agreement by organisation",
+        value=join_lines(orgs, EMBED_FIELD_LIMIT),
+        inline=False,
+    )
+    if card.people:
+        counted = "counted" if card.tally.count_individuals else "heard, not counted"
+        embed.add_field(
+            name=f"People in their own capacity ({counted})",
+            value=join_lines(
+                [person_line(p, comment_limit) for p in card.people], EMBED_FIELD_LIMIT
+            ),
+            inline=False,
+        )
+    embed.add_field(
+        name="Coverage and congruence",
+        value=clip(agreement_text(card), EMBED_FIELD_LIMIT),
+        inline=False,
+    )
+    if detailed:
+        links = [
+            f"{link.words} #{link.other_id} {escape(link.other_title)} ({label(link.other_status)})"
+            for link in card.links
+        ]
+        embed.add_field(
+            name="Links",
+            value=join_lines(links, EMBED_FIELD_LIMIT) if links else "None yet.",
+            inline=False,
+        )
+        embed.add_field(
+            name="Proposed",
+            value=f"{discord_timestamp(goal.proposed_at, 'D')} by <@{goal.proposed_by}>",
+        )
+        if goal.channel_id and goal.message_id:
+            embed.add_field(
+                name="Message",
+                value=f"https://discord.com/channels/{card.partnership.guild_id}/"
+                f"{goal.channel_id}/{goal.message_id}",
+            )
+    if card.open:
+        embed.set_footer(
+            text="Agree, Reservations, Unsure or Object records the stance of the organisation "
+            "you represent, or your own. /goal endorse does the same."
+        )
+    else:
+        embed.set_footer(text=f"This goal is {label(goal.status)}: stances are closed.")
+    return fit(embed)
+
+
+def list_line(card: GoalCard) -> str:
+    t = card.tally
+    progress = f" · {card.progress}%" if card.progress is not None else ""
+    agreed = "agreed" if card.agreed else f"{t.supportive}/{t.voices} in favour"
+    return (
+        f"`#{card.id}` **{escape(clip(card.goal.title, 120))}** · {label(card.goal.status)} · "
+        f"{agreed} · {t.organisations_with_stance}/{t.organisations} stances{progress}"
+    )
+
+
+def list_embed(title: str, cards: list[GoalCard]) -> discord.Embed:
+    embed = discord.Embed(
+        title=clip(title, EMBED_TITLE_LIMIT),
+        description=join_lines([list_line(c) for c in cards], EMBED_DESCRIPTION_LIMIT),
+    )
+    count = f"{len(cards)} goal" + ("" if len(cards) == 1 else "s")
+    embed.set_footer(text=f"{count} · /goal show for the details of one")
+    return fit(embed)
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(escape(n) for n in names)
+
+
+def reason_text(reason: ReviewReason) -> str:
+    kind = reason.kind
+    if kind == "review_due" and reason.day:
+        return f"📅 Review date passed: {reason.day.isoformat()}"
+    if kind == "objection":
+        return f"⛔ Objection from {_names(reason.names)}"
+    if kind == "since_agreement":
+        return f"🟡 Since it was agreed: {_names(reason.names)}"
+    if kind == "awaiting":
+        return f"▫️ No stance yet from {_names(reason.names)}"
+    if kind == "not_yet_asked":
+        return f"🆕 Not yet asked (joined after agreement): {_names(reason.names)}"
+    if kind == "stale" and reason.moment:
+        return f"⏳ Proposed {discord_timestamp(reason.moment, 'R')} and never agreed"
+    if kind == "rule_met":
+        return "☑️ The agreement rule is met now: a convener can mark it agreed"
+    return label(kind)
+
+
+def review_embed(partnership_name: str, items: list[ReviewItem], days: int) -> discord.Embed:
+    embed = discord.Embed(
+        title=clip(f"Goals needing attention in {partnership_name}", EMBED_TITLE_LIMIT),
+        colour=discord.Colour.orange(),
+    )
+    shown = items[:EMBED_FIELDS_MAX]
+    for item in shown:
+        embed.add_field(
+            name=clip(
+                f"#{item.goal_id} {escape(item.title)} ({label(item.status)})", EMBED_TITLE_LIMIT
+            ),
+            value=join_lines([reason_text(r) for r in item.reasons], EMBED_FIELD_LIMIT),
+            inline=False,
+        )
+    fit(embed, EMBED_TOTAL_LIMIT - 300)  # room for the footer
+    hidden = len(items) - len(embed.fields)
+    footer = f"Stale means proposed more than {days} days ago and never agreed."
+    if hidden:
+        footer = f"And {hidden} more goals: use /goal show for each. " + footer
+    embed.set_footer(text=footer)
+    return embed

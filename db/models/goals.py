@@ -1,0 +1,92 @@
+"""Goals: the tangled web (domain notes §2). Goals, organisations' stances on them, links.
+
+A goal's six dimensions, status and stance values are short strings; the allowed values live in
+`bot.services.goals`. Stances are append-only: a new row for every stance, the latest per voice
+counts. A voice is an organisation (`organisation_id` set) or a person in their own capacity
+(`organisation_id` empty, `user_id` is the voice).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from db.models.base import utcnow
+
+
+class Goal(SQLModel, table=True):
+    __tablename__ = "goal"
+    __table_args__ = (
+        Index("ix_goal_partnership_title", "partnership_id", "title_key"),
+        CheckConstraint(
+            "progress IS NULL OR (progress >= 0 AND progress <= 100)", name="progress_range"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True, ondelete="CASCADE")
+    title: str = Field(sa_type=String(200))
+    title_key: str = Field(sa_type=String(200))
+    description: str = Field(default="", sa_type=Text)
+    # The six dimensions of Vangen & Huxham (2012).
+    level: str = Field(default="collaboration", sa_type=String(20))
+    origin: str = Field(default="members", sa_type=String(20))
+    authenticity: str = Field(default="unassessed", sa_type=String(20))
+    relevance: str = Field(default="unassessed", sa_type=String(30))
+    content: str = Field(default="substantive", sa_type=String(20))
+    overtness: str = Field(default="explicit", sa_type=String(20))
+    # Whose goal: an organisation's (level organisation) or a person's (level individual).
+    owner_organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", index=True, ondelete="RESTRICT"
+    )
+    owner_user_id: int | None = Field(default=None, sa_type=BigInteger)
+    status: str = Field(default="proposed", sa_type=String(20))
+    progress: int | None = Field(default=None)  # unset until someone sets it, not 0
+    review_on: date | None = Field(default=None)
+    proposed_by: int = Field(sa_type=BigInteger)
+    proposed_at: datetime = Field(default_factory=utcnow)
+    agreed_at: datetime | None = Field(default=None)
+    agreed_rule: str | None = Field(default=None, sa_type=String(20))
+    updated_at: datetime = Field(default_factory=utcnow)
+    # The proposal message with its agreement matrix and stance buttons, edited in place.
+    channel_id: int | None = Field(default=None, sa_type=BigInteger)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class GoalStance(SQLModel, table=True):
+    """One stance, as recorded. Never updated or deleted: the latest per voice counts."""
+
+    __tablename__ = "goal_stance"
+    __table_args__ = (Index("ix_goal_stance_goal_time", "goal_id", "recorded_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE")
+    organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", index=True, ondelete="RESTRICT"
+    )
+    user_id: int = Field(sa_type=BigInteger)
+    display_name: str = Field(default="", sa_type=String(100))
+    capacity: str = Field(sa_type=String(20))
+    stance: str = Field(sa_type=String(20))
+    comment: str | None = Field(default=None, sa_type=Text)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class GoalLink(SQLModel, table=True):
+    """`from_goal` contributes to / is part of / is in tension with `to_goal`."""
+
+    __tablename__ = "goal_link"
+    __table_args__ = (
+        UniqueConstraint("from_goal_id", "to_goal_id", "relation", name="uq_goal_link"),
+        CheckConstraint("from_goal_id <> to_goal_id", name="not_self"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True, ondelete="CASCADE")
+    from_goal_id: int = Field(foreign_key="goal.id", index=True, ondelete="CASCADE")
+    to_goal_id: int = Field(foreign_key="goal.id", index=True, ondelete="CASCADE")
+    relation: str = Field(sa_type=String(20))
+    created_by: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow)
