@@ -213,6 +213,11 @@ class GoalCog(commands.GroupCog, name=COG_NAME, group_name="goal"):
             await error_reply(interaction, error)
 
     @commands.Cog.listener()
+    async def on_partnership_changed(self, partnership_id: int) -> None:
+        """Organisations or people changed: redraw the agreement matrices already posted."""
+        await self.refresh(await self.goals.posted_goal_ids(partnership_id))
+
+    @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is not discord.InteractionType.modal_submit:
             return

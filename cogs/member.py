@@ -78,6 +78,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
             interaction,
             f"Added {user.mention} to **{escape(p.name)}** as {escape(view.describe())}.{note}",
         )
+        self.bot.dispatch("partnership_changed", p.id)
 
     @app_commands.command(name="update", description="Change a member's role.")
     @app_commands.describe(
@@ -119,6 +120,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
             interaction,
             f"{user.mention} is now {escape(view.describe())} in **{escape(p.name)}**.",
         )
+        self.bot.dispatch("partnership_changed", p.id)
 
     @app_commands.command(name="remove", description="Record that a person has left.")
     @app_commands.describe(
@@ -142,6 +144,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
             interaction,
             f"{user.mention} has left **{escape(p.name)}**. Their history is kept.{note}",
         )
+        self.bot.dispatch("partnership_changed", p.id)
 
     @app_commands.command(name="list", description="Who is in a partnership, now or on a date.")
     @app_commands.describe(

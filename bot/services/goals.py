@@ -712,6 +712,18 @@ class GoalService:
                 goal.message_id = message_id
                 session.add(goal)
 
+    async def posted_goal_ids(self, partnership_id: int) -> list[int]:
+        """Open goals of a partnership that have a posted message to keep up to date."""
+        async with self.sessions() as session:
+            rows = await session.exec(
+                select(Goal.id).where(
+                    Goal.partnership_id == partnership_id,
+                    col(Goal.message_id).is_not(None),
+                    col(Goal.status).not_in(list(CLOSED)),
+                )
+            )
+            return [r for r in rows.all() if r is not None]
+
     async def message_card(self, goal_id: int) -> GoalCard | None:
         """The card for a goal's posted message, after a change already authorised."""
         async with self.sessions() as session:

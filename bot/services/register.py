@@ -53,6 +53,7 @@ MEMBER_EVENTS = ("member.joined", "member.updated", "member.left")
 
 @dataclass(frozen=True)
 class PartnerView:
+    partnership_id: int
     organisation_id: int
     name: str
     sector: str
@@ -876,7 +877,9 @@ def _check_role(
 
 def _partner_view(link: PartnerOrganisation, org: Organisation) -> PartnerView:
     assert org.id is not None
-    return PartnerView(org.id, org.name, org.sector, link.status, link.joined_at, link.left_at)
+    return PartnerView(
+        link.partnership_id, org.id, org.name, org.sector, link.status, link.joined_at, link.left_at
+    )
 
 
 def _partner_snapshot(view: PartnerView) -> dict[str, Any]:

@@ -251,6 +251,12 @@ async def test_late_joining_organisation_is_not_yet_asked(world: World):
     assert "**NHS Trust**: not yet asked" in shown.reply.text.replace("\\", "")
     review = await world.run(world.convener, "goal review", channel_id=h.channel)
     assert "Not yet asked (joined after agreement): NHS Trust" in review.reply.text
+    # The posted matrix is redrawn when the organisations change, not only on goal changes.
+    assert "NHS Trust**: not yet asked" in embed_text(goal_message(world, h, goal_id))
+    await world.run(
+        world.convener, "partner remove", organisation="NHS Trust", channel_id=h.channel
+    )
+    assert "NHS Trust" not in embed_text(goal_message(world, h, goal_id))
 
 
 async def test_who_may_take_a_stance_and_what_they_are_told(world: World):
