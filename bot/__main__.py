@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -150,6 +151,10 @@ async def run(settings: Settings) -> int:
     log.info("Upgrading the database at %s", safe_url(url))
     await upgrade_database(url)
     bot, engine = _build_bot(settings, start_background=True)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        # Stop cleanly: close the gateway, the schedule engine and the database.
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
     try:
         async with bot:
             await bot.start(token)

@@ -6,7 +6,9 @@ member is in the bot's cache (the bot keeps no member cache: it asks for no priv
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections import defaultdict
 from typing import Literal
 
 import discord
@@ -49,11 +51,21 @@ def channel_name(name: str) -> str:
     return (slug or "partnership")[:100]
 
 
+# One category creation at a time per server, so two partnerships created at once share one.
+_category_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+
 async def find_or_create_category(guild: discord.Guild) -> discord.CategoryChannel:
-    for category in guild.categories:
-        if category.name.casefold() == CATEGORY_NAME.casefold():
-            return category
-    return await guild.create_category(CATEGORY_NAME, reason="Partnerbot: partnership channels")
+    async with _category_locks[guild.id]:
+        for category in guild.categories:
+            if category.name.casefold() == CATEGORY_NAME.casefold():
+                return category
+        category = await guild.create_category(
+            CATEGORY_NAME, reason="Partnerbot: partnership channels"
+        )
+        # Cache it at once: the gateway's CHANNEL_CREATE may arrive after the next command.
+        guild._add_channel(category)
+        return category
 
 
 async def create_partnership_channel(

@@ -73,6 +73,8 @@ class MemberCog(commands.GroupCog, group_name="member"):
             convener=convener,
             is_bot=user.bot,
         )
+        # Saved: acknowledge now, so a slow Discord can't run past the three seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         note = await self._channel_access(p.channel_id, user.id, grant=True)
         await send(
             interaction,
@@ -139,6 +141,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
             user_id=user.id,
             display_name=user.display_name,
         )
+        await interaction.response.defer(ephemeral=True, thinking=True)
         note = await self._channel_access(p.channel_id, user.id, grant=False)
         await send(
             interaction,

@@ -193,7 +193,7 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
             await send(interaction, f"{escape(p.name)} already has those settings.")
             return
         described = "\n".join(
-            f"• {label(k)}: {escape(show_value(old))} → {escape(show_value(new))}"
+            f"• {label(k)}: {escape(show_value(old, k))} → {escape(show_value(new, k))}"
             for k, (old, new) in changes.items()
         )
         await send(interaction, f"Updated **{escape(p.name)}**:\n{described}")

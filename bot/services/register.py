@@ -338,7 +338,7 @@ class RegisterService:
                 setattr(partnership, key, new)
             session.add(partnership)
             described = ", ".join(
-                f"{label(k)} from {show_value(old)} to {show_value(new)}"
+                f"{label(k)} from {show_value(old, k)} to {show_value(new, k)}"
                 for k, (old, new) in changes.items()
             )
             await log.record(
@@ -849,10 +849,17 @@ class RegisterService:
 # --------------------------------------------------------------------------- helpers
 
 
-def show_value(value: Any) -> str:
+# Settings whose values are vocabulary words (`social_enterprise` → "social enterprise");
+# anything else (a time zone, a purpose) is shown exactly as stored.
+LABELLED_SETTINGS = frozenset({"agreement_rule", "relationship"})
+
+
+def show_value(value: Any, key: str | None = None) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
-    return label(str(value))
+    if key in LABELLED_SETTINGS:
+        return label(str(value))
+    return str(value)
 
 
 def _check_role(
