@@ -1,0 +1,1 @@
+"""End-to-end tests: the real `partnerbot run` process against a loopback Discord."""

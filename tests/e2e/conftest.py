@@ -1,0 +1,112 @@
+"""Fixtures for the end-to-end tests: a fake Discord, a small world in it, and the bot process.
+
+- `fake`: a started `FakeDiscord`; at teardown, any request the bot made to a route the fake
+  does not know fails the test (Discord would have answered 404 too, so it is a bug either way).
+- `world`: two servers and the people in them (see `World`).
+- `bot`: `partnerbot run` against the fake, ready (commands synced to `world.guild`, gateway
+  READY). At teardown it is stopped; ERROR lines in its log fail the test unless the test set
+  `bot.allow_errors = True`. When a test fails, the tail of the bot's log is attached to the
+  report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .fake_discord import FakeDiscord, Perm
+from .harness import BotProcess
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class World:
+    """Two servers. In `guild`: a convener with Manage Server, three representatives and an
+    outsider, all plain members. In `other_guild`: `stranger`, who is not in `guild`."""
+
+    guild: JSON
+    general: JSON
+    convener: JSON
+    alice: JSON
+    bob: JSON
+    carol: JSON
+    outsider: JSON
+    other_guild: JSON
+    other_general: JSON
+    stranger: JSON
+
+    @property
+    def guild_id(self) -> int:
+        return int(self.guild["id"])
+
+
+def build_world(fake: FakeDiscord) -> World:
+    guild = fake.add_guild("Riverside Council")
+    other = fake.add_guild("Hilltop Trust")
+    return World(
+        guild=guild,
+        general=_require(fake.find_channel(guild, "general")),
+        convener=fake.add_member(guild, "Connie Convener", permissions=Perm.MANAGE_GUILD),
+        alice=fake.add_member(guild, "Alice Council"),
+        bob=fake.add_member(guild, "Bob Health"),
+        carol=fake.add_member(guild, "Carol Voluntary"),
+        outsider=fake.add_member(guild, "Oscar Outsider"),
+        other_guild=other,
+        other_general=_require(fake.find_channel(other, "general")),
+        stranger=fake.add_member(other, "Stella Stranger", permissions=Perm.MANAGE_GUILD),
+    )
+
+
+def _require(value: JSON | None) -> JSON:
+    assert value is not None
+    return value
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as discord:
+        yield discord
+    unknown = [f"{r.method} {r.path}" for r in discord.unknown_routes]
+    assert not unknown, f"the bot called routes the fake Discord does not know: {unknown}"
+
+
+@pytest.fixture
+def world(fake: FakeDiscord) -> World:
+    return build_world(fake)
+
+
+@pytest.fixture
+async def bot(
+    fake: FakeDiscord, world: World, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[BotProcess]:
+    process = BotProcess(
+        fake,
+        data_dir=tmp_path / "data",
+        log_path=tmp_path / "partnerbot.log",
+        dev_guild_id=world.guild_id,
+    )
+    request.node.e2e_bots = [process]
+    try:
+        await process.start()
+        yield process
+    finally:
+        await process.stop()
+    errors = process.error_lines()
+    if errors and not process.allow_errors:
+        pytest.fail("the bot logged errors:\n" + "\n".join(errors[:20]), pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed:
+        for process in getattr(item, "e2e_bots", []):
+            report.sections.append(
+                (f"partnerbot log, last lines ({process.log_path})", process.log_tail(120))
+            )
