@@ -138,6 +138,8 @@ class ScheduleEngine:
         self.retry_delays = tuple(retry_delays)
         self.actions: dict[str, ActionHandler] = {}
         self.aps: AsyncIOScheduler | None = None
+        # When this process began scheduling: anything due before it was missed while down.
+        self.started_at: datetime | None = None
 
     # ------------------------------------------------------------------ wiring
 
@@ -146,6 +148,7 @@ class ScheduleEngine:
 
     async def start(self) -> None:
         """Start triggering (needs the running loop), recover, catch up, then wait for jobs."""
+        self.started_at = self.clock.now()
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.aps.start()
         await self.recover()
@@ -275,7 +278,10 @@ class ScheduleEngine:
                     partnership_id=partnership.id,  # type: ignore[arg-type]
                     due_at=latest,
                     state="claimed",
-                    late=now - latest > LATE_AFTER,
+                    # Late: well after its time, or due while the bot was not running (an
+                    # every-minute occurrence caught up at start is seconds old, yet missed).
+                    late=now - latest > LATE_AFTER
+                    or (self.started_at is not None and latest < self.started_at),
                     claimed_at=now,
                 )
                 session.add(occurrence)
@@ -292,6 +298,16 @@ class ScheduleEngine:
         schedule, partnership = loaded
         handler = self.actions.get(schedule.kind)
         if handler is None:
+            return
+        if schedule.state != "active":
+            # Paused, cancelled or archived while a retry (or a crashed attempt) was pending.
+            await self._finish(
+                occurrence.id,
+                "failed",
+                error=f"Not sent: the schedule was {schedule.state} before it could be.",
+                now=now,
+            )
+            outcome.failed.append(occurrence.id)  # type: ignore[arg-type]
             return
         due = Due(
             occurrence_id=occurrence.id,  # type: ignore[arg-type]

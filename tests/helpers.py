@@ -397,6 +397,11 @@ class DiscordDouble:
         channel = self._channel(route)
         return self._message(int(channel["id"]), body)
 
+    async def _get_messages(self, route, body, params):
+        channel = self._channel(route)
+        newest_first = list(reversed(self.channel_messages(int(channel["id"]))))
+        return newest_first[: int(params.get("limit", 50))]
+
     async def _edit_message(self, route, body, params):
         channel = self._channel(route)
         message_id = int(route_params(route)["message_id"])
@@ -429,6 +434,28 @@ class DiscordDouble:
         }
         self.channels[int(thread["id"])] = thread
         return thread
+
+    async def _create_dm(self, route, body, params):
+        user_id = str(body["recipient_id"])
+        for channel in self.channels.values():
+            if channel.get("type") == 1 and channel["recipients"][0]["id"] == user_id:
+                return channel
+        channel = {
+            "id": str(snowflake()),
+            "type": 1,
+            "last_message_id": None,
+            "recipients": [
+                {
+                    "id": user_id,
+                    "username": f"user{user_id}",
+                    "global_name": None,
+                    "discriminator": "0",
+                    "avatar": None,
+                }
+            ],
+        }
+        self.channels[int(channel["id"])] = channel
+        return channel
 
     def _message(
         self, channel_id: int | None, body: dict[str, Any], *, interaction: bool = False
@@ -478,15 +505,26 @@ class DiscordDouble:
         ("PUT", "/channels/{channel_id}/permissions/{target}"): _put_overwrite,
         ("DELETE", "/channels/{channel_id}/permissions/{target}"): _delete_overwrite,
         ("POST", "/channels/{channel_id}/messages"): _post_message,
+        ("GET", "/channels/{channel_id}/messages"): _get_messages,
         ("PATCH", "/channels/{channel_id}/messages/{message_id}"): _edit_message,
         ("POST", "/channels/{channel_id}/messages/{message_id}/threads"): _create_thread,
         ("POST", "/channels/{channel_id}/threads"): _create_thread,
+        ("POST", "/users/@me/channels"): _create_dm,
     }
 
     # ------------------------------------------------------------------ queries
 
     def channel_messages(self, channel_id: int) -> list[dict[str, Any]]:
         return list(self.messages.get(channel_id, {}).values())
+
+    def dm_messages(self, user_id: int) -> list[dict[str, Any]]:
+        """Messages the bot sent to one person's direct messages."""
+        return [
+            message
+            for channel_id, channel in self.channels.items()
+            if channel.get("type") == 1 and channel["recipients"][0]["id"] == str(user_id)
+            for message in self.channel_messages(channel_id)
+        ]
 
     def overwrite(self, channel_id: int, target_id: int) -> dict[str, Any] | None:
         channel = self.channels[channel_id]

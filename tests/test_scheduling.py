@@ -123,7 +123,9 @@ async def test_weekly_0930_london_stays_0930_across_the_clock_changes(sessions):
 
 
 async def test_after_downtime_the_latest_runs_once_late_and_older_ones_are_missed(sessions):
-    sid = await make_schedule(sessions, MONDAY_0930_BST - timedelta(days=1), cadence="daily", weekdays=[])
+    sid = await make_schedule(
+        sessions, MONDAY_0930_BST - timedelta(days=1), cadence="daily", weekdays=[]
+    )
     clock, channel = Clock(MONDAY_0930_BST + timedelta(days=3, hours=2)), Channel()
     engine, _ = engine_for(sessions, clock, channel)
     outcome = await engine.run_schedule(sid)
@@ -139,7 +141,9 @@ async def test_after_downtime_the_latest_runs_once_late_and_older_ones_are_misse
 
 
 async def test_beyond_the_grace_period_nothing_is_posted(sessions):
-    sid = await make_schedule(sessions, MONDAY_0930_BST - timedelta(days=1), cadence="daily", weekdays=[])
+    sid = await make_schedule(
+        sessions, MONDAY_0930_BST - timedelta(days=1), cadence="daily", weekdays=[]
+    )
     clock, channel = Clock(MONDAY_0930_BST + timedelta(hours=7)), Channel()
     engine, _ = engine_for(sessions, clock, channel, grace=timedelta(hours=6))
     outcome = await engine.run_schedule(sid)

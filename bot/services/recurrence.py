@@ -465,6 +465,12 @@ class RecurrenceTrigger(BaseTrigger):
                 # Normalised: a wall time in a gap becomes the real local time it fires at
                 # (01:30 → 02:30 BST), so it compares equal to the same instant in any zone.
                 return candidate.astimezone(UTC).astimezone(self.timezone)
+            day = candidate.astimezone(self.timezone).date()
+            if day in self._holidays:
+                # Jump to the next local day at once: an every-minute cron has 1440 runs a day.
+                next_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.timezone)
+                candidate = self.base.get_next_fire_time(None, next_day.astimezone(UTC))
+                continue
             candidate = self.base.get_next_fire_time(candidate, candidate)
         log.warning("Gave up after %d skipped candidates for %r", self._max_skips, self)
         return None

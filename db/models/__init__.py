@@ -2,6 +2,7 @@
 
 from db.models.base import metadata, name_key, utcnow
 from db.models.goals import Goal, GoalLink, GoalStance
+from db.models.reflection import PromptAnswer, PromptPost, ReflectionPrompt
 from db.models.register import Event, Membership, Organisation, PartnerOrganisation, Partnership
 from db.models.scheduling import Occurrence, Schedule
 
@@ -15,6 +16,9 @@ __all__ = [
     "Organisation",
     "PartnerOrganisation",
     "Partnership",
+    "PromptAnswer",
+    "PromptPost",
+    "ReflectionPrompt",
     "Schedule",
     "metadata",
     "name_key",

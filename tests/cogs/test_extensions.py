@@ -37,6 +37,15 @@ EXPECTED = {
     "goal update": ["goal", "status", "progress", "review_on", "note", "partnership"],
     "goal link": ["goal", "other", "relation", "partnership"],
     "goal review": ["days", "partnership"],
+    "reflect schedule": ["cadence", "time", "day", "cron", "theme", "partnership"],
+    "reflect list": ["partnership"],
+    "reflect pause": ["schedule"],
+    "reflect resume": ["schedule"],
+    "reflect cancel": ["schedule"],
+    "reflect skip": ["date"],
+    "reflect now": ["theme"],
+    "reflect respond": ["prompt", "text"],
+    "reflect prompt add": ["theme", "text"],
 }
 
 

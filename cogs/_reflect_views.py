@@ -1,0 +1,201 @@
+"""How a reflective prompt looks on Discord: its embed, the persistent Reflect button, the form.
+
+The button is a `DynamicItem` whose custom id carries the post's id
+(`partnerbot:reflect:answer:<post_id>`), so it keeps working after a restart without any view
+being stored. Pressing it opens the form as the first response; nothing is stored until the
+form is sent, and a sent form is handled from its custom id alone, so it survives a restart too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from bot.app import error_reply
+from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, NO_MENTIONS, clip, send
+from bot.services.reflection import ANSWER_MAX, AnswerResult, PostDraft, ReflectionService
+from bot.services.timeutil import discord_timestamp
+from cogs._context import actor_of, bot_of
+
+if TYPE_CHECKING:
+    from bot.app import PartnerBot
+
+log = logging.getLogger(__name__)
+
+ANSWER_PREFIX = "partnerbot:reflect:answer:"
+FORM_PREFIX = "partnerbot:reflect:form:"
+FORM_ID = re.compile(re.escape(FORM_PREFIX) + r"(?P<post_id>[0-9]{1,18})(?::[0-9a-f]+)?")
+ANSWER_INPUT = "answer"
+FORM_MEMORY_SECONDS = 900  # an unsent form's object is dropped then; sending still works
+SERVICE_KEY = "reflection"
+MODAL_TITLE_LIMIT = 45
+THREAD_NAME_LIMIT = 100
+
+
+def reflection_service(bot: PartnerBot) -> ReflectionService:
+    service = bot.services.extra.get(SERVICE_KEY)
+    if not isinstance(service, ReflectionService):
+        raise RuntimeError("The reflection extension is not loaded.")
+    return service
+
+
+def prompt_embed(draft: PostDraft) -> discord.Embed:
+    """The prompt as posted: theme, question, the concept it draws on, and lateness."""
+    description = draft.text
+    if draft.late and draft.due_at is not None:
+        description += f"\n\n*Posted late: this was due at {discord_timestamp(draft.due_at, 'F')}.*"
+    embed = discord.Embed(
+        title=clip(f"Reflect: {draft.theme_label}", 256),
+        description=clip(description, EMBED_DESCRIPTION_LIMIT),
+        colour=discord.Colour.blurple(),
+    )
+    embed.add_field(
+        name="Draws on",
+        value=clip(draft.concept or f"{draft.partnership_name}'s own prompt", EMBED_FIELD_LIMIT),
+        inline=False,
+    )
+    embed.set_footer(
+        text=f"Prompt #{draft.post_id} · Press Reflect to answer, or talk it over in the thread. "
+        "Answers are kept in the partnership log."
+    )
+    return embed
+
+
+def thread_name(draft: PostDraft) -> str:
+    return clip(f"{draft.theme_label}: {draft.text}", THREAD_NAME_LIMIT)
+
+
+def answer_view(post_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReflectButton(post_id))
+    return view
+
+
+class ReflectButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=re.compile(re.escape(ANSWER_PREFIX) + r"(?P<post_id>[0-9]{1,18})"),
+):
+    """The persistent Reflect button under every prompt: opens the answer form."""
+
+    def __init__(self, post_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Reflect",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"{ANSWER_PREFIX}{post_id}",
+            )
+        )
+        self.post_id = post_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ReflectButton:
+        return cls(int(match["post_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            service = reflection_service(bot_of(interaction))
+            draft = await service.answer_target(actor_of(interaction), self.post_id)
+            await interaction.response.send_modal(AnswerModal(draft))
+        except Exception as exc:
+            await error_reply(interaction, exc)
+
+
+class AnswerModal(discord.ui.Modal):
+    """The answer form: the question, and a box for a few sentences.
+
+    Only the form's layout. What is sent is handled by `handle_form`, from the custom id alone,
+    so an answer still lands when the bot restarted while the form was open.
+    """
+
+    def __init__(self, draft: PostDraft) -> None:
+        super().__init__(
+            title=clip(f"Reflect: {draft.theme_label}", MODAL_TITLE_LIMIT),
+            timeout=FORM_MEMORY_SECONDS,
+            custom_id=f"{FORM_PREFIX}{draft.post_id}:{secrets.token_hex(4)}",
+        )
+        self.add_item(discord.ui.TextDisplay(clip(draft.text, 4000)))
+        self.add_item(
+            discord.ui.Label(
+                text="Your reflection",
+                description="Shared in the prompt's thread and kept in the partnership log.",
+                component=discord.ui.TextInput(
+                    custom_id=ANSWER_INPUT,
+                    style=discord.TextStyle.paragraph,
+                    min_length=1,
+                    max_length=ANSWER_MAX,
+                    placeholder="A few sentences are plenty.",
+                ),
+            )
+        )
+
+
+def submitted_form(interaction: discord.Interaction) -> tuple[int, str] | None:
+    """(post id, answer) when this interaction sends an answer form, else None."""
+    if interaction.type is not discord.InteractionType.modal_submit or not interaction.data:
+        return None
+    match = FORM_ID.fullmatch(str(interaction.data.get("custom_id", "")))
+    if match is None:
+        return None
+    return int(match["post_id"]), _input_value(interaction.data.get("components") or [])
+
+
+def _input_value(components: Any) -> str:
+    """The answer box's value, wherever the form nests it (action row or label)."""
+    for component in components:
+        if component.get("custom_id") == ANSWER_INPUT:
+            return str(component.get("value") or "")
+        inner = component.get("components") or (
+            [component["component"]] if component.get("component") else []
+        )
+        if inner:
+            value = _input_value(inner)
+            if value:
+                return value
+    return ""
+
+
+async def handle_form(interaction: discord.Interaction, post_id: int, text: str) -> None:
+    """Store a sent answer form, thank its author, and share the answer in the thread."""
+    bot = bot_of(interaction)
+    try:
+        result = await reflection_service(bot).answer(actor_of(interaction), post_id, text)
+        await send(interaction, thanks(result))
+    except Exception as exc:
+        await error_reply(interaction, exc)
+        return
+    await share_answer(bot, result)
+
+
+def thanks(result: AnswerResult) -> str:
+    where = " and shared in the prompt's thread" if result.post.thread_id else ""
+    return (
+        f"Thank you. Your reflection on prompt #{result.post.post_id} is kept in the "
+        f"partnership log{where}."
+    )
+
+
+async def share_answer(bot: PartnerBot, result: AnswerResult) -> None:
+    """Show an answer in the prompt's thread. Best effort: the answer is already stored."""
+    thread_id = result.post.thread_id
+    if thread_id is None:
+        return
+    embed = discord.Embed(description=clip(result.text, EMBED_DESCRIPTION_LIMIT))
+    embed.set_author(name=clip(f"{result.author_name} reflected", 256))
+    embed.set_footer(text=f"Answer to prompt #{result.post.post_id}")
+    try:
+        await bot.get_partial_messageable(thread_id, guild_id=result.post.guild_id).send(
+            embed=embed, allowed_mentions=NO_MENTIONS
+        )
+    except (discord.HTTPException, TimeoutError, aiohttp.ClientError) as exc:
+        log.warning("Could not share answer %s in thread %s: %s", result.answer_id, thread_id, exc)
