@@ -385,6 +385,12 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
             "It comes up before any prompt of that theme is repeated.",
         )
 
+    @commands.Cog.listener()
+    async def on_partnership_changed(self, partnership_id: int) -> None:
+        """A new time zone (or an archive) changes when schedules fire: re-time their triggers."""
+        for schedule_id in await self.service.live_schedule_ids(partnership_id):
+            await self.bot.engine.sync(schedule_id)
+
     @commands.Cog.listener("on_interaction")
     async def _answer_form(self, interaction: discord.Interaction) -> None:
         """Every sent Reflect form, whichever process opened it (see `AnswerModal`)."""

@@ -730,6 +730,16 @@ class ReflectionService:
                 )
             return SkipResult(partnership.name, day, partnership.timezone, skipped, already)
 
+    async def live_schedule_ids(self, partnership_id: int) -> list[int]:
+        """The partnership's schedules that are not cancelled (to re-time after a change)."""
+        async with self.sessions() as session:
+            rows = await session.exec(
+                select(Schedule.id).where(
+                    Schedule.partnership_id == partnership_id, Schedule.state != "cancelled"
+                )
+            )
+            return [r for r in rows.all() if r is not None]
+
     async def schedule_choices(
         self, actor: Actor, current: str, *, states: Iterable[str] = LIVE_STATES, limit: int = 25
     ) -> list[tuple[str, str]]:

@@ -418,3 +418,24 @@ async def test_prompt_add_then_now_and_an_every_minute_cron(world: World):
     assert len(prompts(world, channel_id)) == 3
     titles = [m["embeds"][0]["title"] for m in prompts(world, channel_id)]
     assert titles == ["Reflect: Shared goals", "Reflect: Trust", "Reflect: Power and say"]
+
+
+async def test_a_new_time_zone_re_times_the_running_triggers(world: World):
+    channel_id = await setup_partnership(world)
+    schedule_id, _ = await schedule(world, channel_id, cadence="daily", time="09:30")
+    await world.bot.engine.start()
+    try:
+        assert world.bot.engine.aps is not None
+        job = world.bot.engine.aps.get_job(f"schedule:{schedule_id}")
+        assert job is not None
+        london = job.next_run_time.astimezone(UTC)
+        await world.run(
+            world.convener, "partnership configure", channel_id=channel_id, timezone="Asia/Kolkata"
+        )
+        job = world.bot.engine.aps.get_job(f"schedule:{schedule_id}")
+        kolkata = job.next_run_time.astimezone(UTC)
+        # 09:30 in Kolkata is 04:00 UTC; in London it is 08:30 or 09:30 UTC.
+        assert (kolkata.hour, kolkata.minute) == (4, 0)
+        assert (london.hour, london.minute) != (4, 0)
+    finally:
+        await world.bot.engine.shutdown()
