@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pkgutil
 import uuid
@@ -24,6 +25,10 @@ from bot.services.register import RegisterService
 from db.engine import SessionFactory
 
 log = logging.getLogger(__name__)
+
+# Names discord.py gives the tasks it starts for events, commands and components.
+IN_FLIGHT_TASK_PREFIXES = ("discord.py: on_", "CommandTree-invoker", "discord-ui-")
+DRAIN_SECONDS = 5.0
 
 
 @dataclass
@@ -155,8 +160,24 @@ class PartnerBot(commands.Bot):
             log.info("Using gateway %s", url)
 
     async def close(self) -> None:
+        await self._drain()
         await self.engine.shutdown()
         await super().close()
+
+    async def _drain(self) -> None:
+        """Let commands, buttons and listeners already running finish their database work,
+        so a stop never cancels a transaction half-way."""
+        current = asyncio.current_task()
+        running = [
+            task
+            for task in asyncio.all_tasks()
+            if task is not current
+            and not task.done()
+            and task.get_name().startswith(IN_FLIGHT_TASK_PREFIXES)
+        ]
+        if running:
+            log.info("Waiting for %d tasks in flight before stopping", len(running))
+            await asyncio.wait(running, timeout=DRAIN_SECONDS)
 
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d servers", self.user, len(self.guilds))

@@ -25,6 +25,7 @@ Nothing here imports Discord: actions are registered by the cogs that know how t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ LATE_AFTER = timedelta(minutes=2)
 # Missed occurrences recorded one by one after downtime; the rest are counted in the log.
 MISSED_ROWS = 50
 DEFAULT_RETRY_DELAYS = (30.0, 120.0, 600.0, 1800.0)
+# How long a stop waits for a run already under way to record its outcome.
+SHUTDOWN_WAIT_SECONDS = 10.0
 
 
 class TransientError(Exception):
@@ -138,6 +141,7 @@ class ScheduleEngine:
         self.retry_delays = tuple(retry_delays)
         self.actions: dict[str, ActionHandler] = {}
         self.aps: AsyncIOScheduler | None = None
+        self._in_flight: set[asyncio.Task[Any]] = set()
         # When this process began scheduling: anything due before it was missed while down.
         self.started_at: datetime | None = None
 
@@ -158,9 +162,27 @@ class ScheduleEngine:
         logger.info("Schedule engine started with %d jobs", len(self.aps.get_jobs()))
 
     async def shutdown(self) -> None:
+        """Stop triggering, let a run already under way record its outcome, then stop."""
         if self.aps is not None and self.aps.running:
+            self.aps.pause()
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight), timeout=SHUTDOWN_WAIT_SECONDS)
             self.aps.shutdown(wait=False)
         self.aps = None
+
+    async def _job(self, schedule_id: int) -> None:
+        """What a trigger runs: look at one schedule now (tracked, so a stop waits for it)."""
+        await self._tracked(self.run_schedule(schedule_id))
+
+    async def _tracked(self, work: Awaitable[Any]) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            await work
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
 
     async def sync(self, schedule_id: int) -> None:
         """Make the trigger match the table after a schedule is made, changed or stopped."""
@@ -174,7 +196,7 @@ class ScheduleEngine:
             return
         schedule, partnership = loaded
         self.aps.add_job(
-            self.run_schedule,
+            self._job,
             trigger=build_trigger(spec_of(schedule, partnership.timezone)),
             args=[schedule_id],
             id=job_id,
@@ -409,6 +431,9 @@ class ScheduleEngine:
         return outcome
 
     async def _retry_one(self, occurrence_id: int) -> None:
+        await self._tracked(self._retry_now(occurrence_id))
+
+    async def _retry_now(self, occurrence_id: int) -> None:
         async with self.sessions() as session:
             occurrence = await session.get(Occurrence, occurrence_id)
         if occurrence is not None and occurrence.state == "retrying":

@@ -273,3 +273,33 @@ async def test_the_trigger_engine_is_rebuilt_from_the_tables(sessions):
         assert engine.aps.get_job(f"schedule:{sid}") is None
     finally:
         await engine.shutdown()
+
+
+async def test_a_stop_lets_a_run_under_way_record_its_outcome(sessions):
+    now = datetime.now(UTC)
+    sid = await make_schedule(sessions, now - timedelta(days=2), cadence="daily", weekdays=[])
+    release, started = asyncio.Event(), asyncio.Event()
+
+    async def slow_post(due: Due) -> dict[str, Any]:
+        started.set()
+        await release.wait()
+        return {"message_id": 1}
+
+    clock = Clock(now)
+    engine = ScheduleEngine(sessions, clock=clock, grace=timedelta(days=3))
+    engine.register("prompt", slow_post)
+    release.set()
+    await engine.start()  # the catch-up run finishes at once
+    release.clear()
+    started.clear()
+    clock.moment = now + timedelta(days=1)  # a trigger fires a day later, as the bot stops
+    job = asyncio.create_task(engine._job(sid))
+    await asyncio.wait_for(started.wait(), 10)
+    stopping = asyncio.create_task(engine.shutdown())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waiting for the run under way
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    assert job.done()
+    states = [o.state for o in await occurrences(sessions, sid)]
+    assert states.count("claimed") == 0 and states.count("done") == 2
