@@ -343,6 +343,8 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
             text="Agree, Reservations, Unsure or Object records the stance of the organisation "
             "you represent, or your own. /goal endorse does the same."
         )
+    elif card.partnership.is_archived:
+        embed.set_footer(text="The partnership is archived: stances are closed.")
     else:
         embed.set_footer(text=f"This goal is {label(goal.status)}: stances are closed.")
     return fit(embed)

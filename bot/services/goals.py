@@ -271,8 +271,8 @@ class GoalCard:
 
     @property
     def open(self) -> bool:
-        """Stances can still be taken."""
-        return self.goal.status not in CLOSED
+        """Stances can still be taken: the goal is not closed, the partnership not archived."""
+        return self.goal.status not in CLOSED and not self.partnership.is_archived
 
     @property
     def agreed(self) -> bool:

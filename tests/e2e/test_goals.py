@@ -598,12 +598,19 @@ async def test_people_without_standing_and_bad_input_are_refused(
     assert listing.embeds[0]["footer"]["text"].startswith("2 goals"), listing
     assert len([m for m in fake.messages(hub.channel) if m["embeds"]]) == 2
 
-    # Once the partnership is archived, the buttons still answer, kindly, and change nothing.
+    # Once the partnership is archived, its posted goals lose their buttons, and a stance by
+    # command is refused kindly.
     archived = await fake.run(world.convener, world.guild, hub.channel, "partnership archive")
     assert "Archived **Riverside Health**" in archived.content, archived
-    click = await fake.click(hub.council, goal.message_id, agree)
-    closed = await click.response()
-    assert closed.ephemeral and closed.modal is None
+    closed_message = await fake.wait_for_message(
+        hub.channel,
+        lambda m: m["id"] == str(goal.message_id) and not m.get("components"),
+    )
+    assert "archived: stances are closed" in closed_message["embeds"][0]["footer"]["text"]
+    closed = await fake.run(
+        hub.council, world.guild, hub.channel, "goal endorse", goal=str(goal.id), stance="agree"
+    )
+    assert closed.ephemeral
     assert "Riverside Health is archived, so its goals can't be changed." in closed.content
 
 
