@@ -30,10 +30,17 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+WRITE_OPTION = "partnerbot_write"
+
+
 def _sqlite_on_begin(conn: Any) -> None:
     # Writers take the lock at BEGIN, so concurrent writers queue on busy_timeout instead of
-    # failing with "database is locked" when a read transaction upgrades to a write.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing with "database is locked" when a read transaction upgrades to a write. Readers
+    # begin deferred, so they never wait behind a writer (WAL lets them read meanwhile).
+    if conn.get_execution_options().get(WRITE_OPTION):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -55,6 +62,10 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
 
 @asynccontextmanager
 async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction: committed on success, rolled back on any error."""
+    """One session and one write transaction: committed on success, rolled back on any error.
+
+    Every change goes through here; a plain `factory()` session is for reading.
+    """
     async with factory() as session, session.begin():
+        await session.connection(execution_options={WRITE_OPTION: True})
         yield session

@@ -82,3 +82,28 @@ async def test_foreign_keys_are_enforced(sessions: SessionFactory):
     with pytest.raises(IntegrityError):
         async with transaction(sessions) as s:
             s.add(Membership(partnership_id=999_999, user_id=1))
+
+
+async def test_sqlite_writers_lock_at_begin_and_readers_do_not(tmp_path: Path):
+    from sqlalchemy import event
+
+    from db.engine import create_session_factory
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    begins: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *rest: (
+            begins.append(statement) if statement.startswith("BEGIN") else None
+        ),
+    )
+    sessions = create_session_factory(engine)
+    try:
+        async with transaction(sessions) as s:
+            await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        async with sessions() as s:
+            await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    finally:
+        await engine.dispose()
+    assert begins == ["BEGIN IMMEDIATE", "BEGIN"]
