@@ -342,6 +342,7 @@ class ScheduleEngine:
             attempt=occurrence.attempts + 1,
             options=dict(schedule.options or {}),
         )
+        started = self.clock.now()
         try:
             result = await handler.run(due)
         except TargetGone as exc:
@@ -355,12 +356,15 @@ class ScheduleEngine:
             outcome.failed.append(due.occurrence_id)
             return
         except TransientError as exc:
+            # Back off from when the attempt failed, not when it began: discord.py itself
+            # retries a 5xx for about 25 seconds before giving up.
+            failed_at = now + (self.clock.now() - started)
             if due.attempt > len(self.retry_delays):
-                await self._finish(occurrence.id, "failed", error=str(exc), now=now)
+                await self._finish(occurrence.id, "failed", error=str(exc), now=failed_at)
                 await self._log_failure(partnership, schedule, due, str(exc))
                 outcome.failed.append(due.occurrence_id)
                 return
-            retry_at = now + timedelta(seconds=self.retry_delays[due.attempt - 1])
+            retry_at = failed_at + timedelta(seconds=self.retry_delays[due.attempt - 1])
             await self._mark_retry(occurrence.id, due.attempt, retry_at, str(exc))  # type: ignore[arg-type]
             self._schedule_retry(occurrence.id, retry_at)  # type: ignore[arg-type]
             outcome.retrying.append(due.occurrence_id)

@@ -303,3 +303,18 @@ async def test_a_stop_lets_a_run_under_way_record_its_outcome(sessions):
     assert job.done()
     states = [o.state for o in await occurrences(sessions, sid)]
     assert states.count("claimed") == 0 and states.count("done") == 2
+
+
+async def test_backoff_counts_from_when_the_attempt_failed(sessions):
+    sid = await make_schedule(sessions, MONDAY_0930_BST - timedelta(days=1))
+    clock = Clock(MONDAY_0930_BST)
+
+    async def slow_failure(due: Due) -> dict[str, Any]:
+        clock.moment += timedelta(seconds=25)  # discord.py retrying a 5xx by itself
+        raise TransientError("500 Internal Server Error")
+
+    engine = ScheduleEngine(sessions, clock=clock, retry_delays=(30,))
+    engine.register("prompt", slow_failure)
+    await engine.run_schedule(sid, now=MONDAY_0930_BST)
+    [occ] = await occurrences(sessions, sid)
+    assert occ.next_attempt_at == MONDAY_0930_BST + timedelta(seconds=55)

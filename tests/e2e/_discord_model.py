@@ -334,6 +334,18 @@ def missing_permissions() -> DiscordHTTPError:
     return DiscordHTTPError(403, 50013, "Missing Permissions")
 
 
+def cannot_message_user() -> DiscordHTTPError:
+    return DiscordHTTPError(403, 50007, "Cannot send messages to this user")
+
+
+def dm_not_allowed() -> DiscordHTTPError:
+    return DiscordHTTPError(400, 50003, "Cannot execute action on a DM channel")
+
+
+def invalid_recipients() -> DiscordHTTPError:
+    return DiscordHTTPError(400, 50033, "Invalid Recipient(s)")
+
+
 class FormErrors:
     """Collects field errors into Discord's nested `Invalid Form Body` (50035) shape."""
 
@@ -631,6 +643,28 @@ class Channel:
 
 
 @dataclass
+class DMChannel:
+    """A direct message channel between the bot and one person (type 1). Discord keeps one per
+    recipient: opening it again returns the same channel. It belongs to no server, so sending
+    needs no permission, only a recipient who will take it (see `DiscordState.can_dm`)."""
+
+    id: int
+    recipient: User
+    last_message_id: int | None = None
+    flags: int = 0
+    guild_id: None = None  # not in the payload; for code that stores any channel's messages
+
+    def payload(self) -> JSON:
+        return {
+            "id": str(self.id),
+            "type": int(ChannelType.DM),
+            "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+            "flags": self.flags,
+            "recipients": [self.recipient.payload()],
+        }
+
+
+@dataclass
 class Guild:
     id: int
     name: str
@@ -749,6 +783,9 @@ class DiscordState:
         self.attachments: dict[int, bytes] = {}
         self.global_commands: list[JSON] = []
         self.nonces: dict[tuple[int, str], tuple[float, int]] = {}
+        self.dm_channels: dict[int, DMChannel] = {}
+        self.dm_by_user: dict[int, int] = {}  # recipient id -> DM channel id
+        self.dms_closed: set[int] = set()  # people who turned off DMs from server members
 
     # ---- lookups
 
@@ -772,6 +809,33 @@ class DiscordState:
 
     def guild_of(self, channel: Channel) -> Guild:
         return self.guild(channel.guild_id)
+
+    # ---- direct messages
+
+    def open_dm(self, user_id: int) -> DMChannel:
+        """The bot's DM channel with this person: the existing one, or a new one."""
+        existing = self.dm_by_user.get(user_id)
+        if existing is not None:
+            return self.dm_channels[existing]
+        user = self.users.get(user_id)
+        if user is None:
+            raise invalid_recipients()
+        dm = DMChannel(self.snowflake(), user)
+        self.dm_channels[dm.id] = dm
+        self.dm_by_user[user_id] = dm.id
+        self.channel_messages.setdefault(dm.id, [])
+        return dm
+
+    def can_dm(self, dm: DMChannel, bot_id: int) -> bool:
+        """Discord delivers a bot's DM only to a person (not a bot) who shares a server with it
+        and has not turned off DMs from server members."""
+        recipient = dm.recipient
+        if recipient.bot or recipient.id in self.dms_closed:
+            return False
+        return any(
+            recipient.id in guild.members and bot_id in guild.members
+            for guild in self.guilds.values()
+        )
 
     # ---- permissions (https://discord.com/developers/docs/topics/permissions)
 

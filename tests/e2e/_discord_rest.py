@@ -24,6 +24,7 @@ from ._discord_model import (
     Channel,
     ChannelType,
     DiscordHTTPError,
+    DMChannel,
     FormErrors,
     Guild,
     InteractionRecord,
@@ -35,7 +36,9 @@ from ._discord_model import (
     StoredMessage,
     UploadedFile,
     assign_component_ids,
+    cannot_message_user,
     content_type_for,
+    dm_not_allowed,
     missing_access,
     missing_permissions,
     unknown,
@@ -185,6 +188,7 @@ class RestApi:
     ROUTES: tuple[tuple[str, str, str, bool], ...] = (
         ("GET", "/users/@me", "get_me", True),
         ("GET", "/users/{user_id}", "get_user", True),
+        ("POST", "/users/@me/channels", "create_dm", True),
         ("GET", "/oauth2/applications/@me", "get_application", True),
         ("GET", "/gateway", "get_gateway", False),
         ("GET", "/gateway/bot", "get_gateway_bot", True),
@@ -263,7 +267,15 @@ class RestApi:
         return self.fake.bot.id
 
     def _channel(self, request: web.Request) -> Channel:
-        return self.state.channel(int(request.match_info["channel_id"]))
+        """A server channel or thread; a DM channel's id gets Discord's 50003 (routes that
+        work in DMs ask `_dm` first)."""
+        channel_id = int(request.match_info["channel_id"])
+        if channel_id in self.state.dm_channels:
+            raise dm_not_allowed()
+        return self.state.channel(channel_id)
+
+    def _dm(self, request: web.Request) -> DMChannel | None:
+        return self.state.dm_channels.get(int(request.match_info["channel_id"]))
 
     def _require(self, channel: Channel, needed: int) -> int:
         """The bot's permissions in `channel`, or 403 as Discord answers it."""
@@ -307,6 +319,24 @@ class RestApi:
         if user is None:
             raise unknown(10013, "User")
         return json_response(user.payload())
+
+    async def create_dm(self, request: web.Request) -> web.Response:
+        """Open (or reopen: the same channel every time) the bot's DM with one person."""
+        body = self._body(request)
+        errors = FormErrors()
+        raw = body.get("recipient_id")
+        user_id = 0
+        if raw is None:
+            errors.add(["recipient_id"], "BASE_TYPE_REQUIRED", "This field is required")
+        else:
+            try:
+                user_id = int(raw)
+            except (TypeError, ValueError):
+                errors.add(
+                    ["recipient_id"], "NUMBER_TYPE_COERCE", f'Value "{raw}" is not snowflake.'
+                )
+        errors.raise_if_any()
+        return json_response(self.state.open_dm(user_id).payload())
 
     async def get_application(self, request: web.Request) -> web.Response:
         return json_response(self.fake.application_payload())
@@ -511,6 +541,9 @@ class RestApi:
     # ---- channels
 
     async def get_channel(self, request: web.Request) -> web.Response:
+        dm = self._dm(request)
+        if dm is not None:
+            return json_response(dm.payload())
         channel = self._channel(request)
         self._require(channel, 0)
         return json_response(channel.payload())
@@ -615,15 +648,21 @@ class RestApi:
         return Perm.SEND_MESSAGES_IN_THREADS if channel.is_thread else Perm.SEND_MESSAGES
 
     async def create_message(self, request: web.Request) -> web.Response:
-        channel = self._channel(request)
-        if not channel.is_messageable:
-            raise DiscordHTTPError(400, 50008, "Cannot send messages in a non-text channel")
+        dm = self._dm(request)
+        channel: Channel | DMChannel = dm if dm is not None else self._channel(request)
         body = self._body(request)
         files: list[UploadedFile] = request[RECORD].files
-        needed = self._send_permission(channel) | (Perm.ATTACH_FILES if files else 0)
-        self._require(channel, needed)
-        if channel.is_thread and channel.archived and channel.locked:
-            raise DiscordHTTPError(400, 50083, "Thread is archived")
+        if isinstance(channel, DMChannel):
+            # A DM needs no permission; Discord refuses only a recipient who won't take it.
+            if not self.state.can_dm(channel, self.bot_id):
+                raise cannot_message_user()
+        else:
+            if not channel.is_messageable:
+                raise DiscordHTTPError(400, 50008, "Cannot send messages in a non-text channel")
+            needed = self._send_permission(channel) | (Perm.ATTACH_FILES if files else 0)
+            self._require(channel, needed)
+            if channel.is_thread and channel.archived and channel.locked:
+                raise DiscordHTTPError(400, 50083, "Thread is archived")
         validate_message(body, files, creating=True, allowed_flags=MESSAGE_CREATE_FLAGS)
         nonce = body.get("nonce")
         key = (self.bot_id, str(nonce)) if nonce is not None and body.get("enforce_nonce") else None
@@ -640,10 +679,15 @@ class RestApi:
         return json_response(stored.payload)
 
     async def get_messages(self, request: web.Request) -> web.Response:
-        channel = self._channel(request)
-        perms = self._require(channel, 0)
-        if not perms & Perm.READ_MESSAGE_HISTORY:
-            return json_response([])
+        dm = self._dm(request)
+        if dm is not None:
+            channel_id = dm.id
+        else:
+            channel = self._channel(request)
+            perms = self._require(channel, 0)
+            if not perms & Perm.READ_MESSAGE_HISTORY:
+                return json_response([])
+            channel_id = channel.id
         query = request.query
         try:
             limit = int(query.get("limit", "50"))
@@ -653,7 +697,7 @@ class RestApi:
             errors = FormErrors()
             errors.add(["limit"], "NUMBER_TYPE_MAX", "int value should be between 1 and 100")
             errors.raise_if_any()
-        messages = self.state.channel_messages_of(channel.id)
+        messages = self.state.channel_messages_of(channel_id)
         if "before" in query:
             messages = [m for m in messages if m.id < int(query["before"])]
         if "after" in query:
@@ -668,6 +712,11 @@ class RestApi:
         return json_response([m.payload for m in messages])
 
     async def get_message(self, request: web.Request) -> web.Response:
+        dm = self._dm(request)
+        if dm is not None:
+            return json_response(
+                self.state.message(dm.id, int(request.match_info["message_id"])).payload
+            )
         channel = self._channel(request)
         perms = self._require(channel, 0)
         if not perms & Perm.READ_MESSAGE_HISTORY:
@@ -676,9 +725,14 @@ class RestApi:
         return json_response(stored.payload)
 
     async def edit_message(self, request: web.Request) -> web.Response:
-        channel = self._channel(request)
-        self._require(channel, 0)
-        stored = self.state.message(channel.id, int(request.match_info["message_id"]))
+        dm = self._dm(request)
+        if dm is not None:
+            channel_id = dm.id
+        else:
+            channel = self._channel(request)
+            self._require(channel, 0)
+            channel_id = channel.id
+        stored = self.state.message(channel_id, int(request.match_info["message_id"]))
         if stored.payload["author"]["id"] != str(self.bot_id):
             raise DiscordHTTPError(403, 50005, "Cannot edit a message authored by another user")
         body = self._body(request)
@@ -688,6 +742,13 @@ class RestApi:
         return json_response(stored.payload)
 
     async def delete_message(self, request: web.Request) -> web.Response:
+        dm = self._dm(request)
+        if dm is not None:
+            stored = self.state.message(dm.id, int(request.match_info["message_id"]))
+            if stored.payload["author"]["id"] != str(self.bot_id):
+                raise dm_not_allowed()  # no one deletes the other person's DMs
+            await self.fake.delete_message(stored)
+            return no_content()
         channel = self._channel(request)
         stored = self.state.message(channel.id, int(request.match_info["message_id"]))
         if stored.payload["author"]["id"] != str(self.bot_id):
@@ -698,6 +759,8 @@ class RestApi:
         return no_content()
 
     async def typing(self, request: web.Request) -> web.Response:
+        if self._dm(request) is not None:
+            return no_content()
         self._require(self._channel(request), Perm.SEND_MESSAGES)
         return no_content()
 

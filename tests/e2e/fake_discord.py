@@ -56,6 +56,7 @@ from ._discord_model import (
     ChannelType,
     DiscordHTTPError,
     DiscordState,
+    DMChannel,
     FakeDiscordTimeout,
     FakeUsageError,
     FormErrors,
@@ -598,6 +599,18 @@ class FakeDiscord:
             self.state.channel(to_id(channel, what="channel")), dispatch=dispatch
         )
 
+    async def set_overwrite(
+        self, channel: Any, target: Any, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """A person edits a channel's permissions for a role or a member in Discord's client,
+        not through the bot (announced with CHANNEL_UPDATE)."""
+        found = self.state.channel(to_id(channel, what="channel"))
+        guild = self.state.guild_of(found)
+        target_id = to_id(target, what="role or member")
+        kind = 0 if target_id in guild.roles else 1
+        found.overwrites[target_id] = Overwrite(target_id, kind, int(allow), int(deny))
+        await self.gateway.dispatch_guild_event(guild.id, "CHANNEL_UPDATE", found.payload())
+
     async def set_bot_permissions(self, guild: Any, permissions: int) -> None:
         """Change the bot's managed role (announced with GUILD_ROLE_UPDATE)."""
         g = self.state.guild(to_id(guild, what="guild"))
@@ -613,8 +626,12 @@ class FakeDiscord:
         return self.state.guild(to_id(guild, what="guild"))
 
     def channel(self, channel: Any) -> JSON | None:
-        """The channel's current payload, or None if it does not exist (any more)."""
-        found = self.state.channels.get(to_id(channel, what="channel"))
+        """The channel's current payload (a DM channel's too), or None if it does not exist
+        (any more)."""
+        channel_id = to_id(channel, what="channel")
+        found: Channel | DMChannel | None = self.state.channels.get(channel_id)
+        if found is None:
+            found = self.state.dm_channels.get(channel_id)
         return None if found is None else found.payload()
 
     def channels(self, guild: Any) -> list[JSON]:
@@ -646,6 +663,48 @@ class FakeDiscord:
     def message(self, message: Any) -> JSON | None:
         found = self.state.messages.get(to_id(message, what="message"))
         return None if found is None or found.deleted else found.payload
+
+    # ------------------------------------------------------------------ direct messages
+
+    def dm_channel(self, user: Any) -> JSON | None:
+        """The DM channel the bot opened with this person (`POST /users/@me/channels`), or
+        None if it never did. Discord keeps one per person, so it is the same every time."""
+        channel_id = self.state.dm_by_user.get(to_id(user, what="user"))
+        return None if channel_id is None else self.state.dm_channels[channel_id].payload()
+
+    def dm_messages(self, user: Any) -> list[JSON]:
+        """What the bot sent this person by direct message, oldest first."""
+        channel_id = self.state.dm_by_user.get(to_id(user, what="user"))
+        return [] if channel_id is None else self.messages(channel_id)
+
+    async def wait_for_dm(
+        self,
+        user: Any,
+        predicate: Callable[[JSON], bool] | None = None,
+        *,
+        timeout: float = 10.0,
+    ) -> JSON:
+        """The first direct message to this person (matching `predicate`), once it is sent."""
+        user_id = to_id(user, what="user")
+
+        def found() -> JSON | None:
+            for message in self.dm_messages(user_id):
+                if predicate is None or predicate(message):
+                    return message
+            return None
+
+        return await self.changes.wait_for(
+            found, timeout=timeout, what=f"a direct message to user {user_id}"
+        )
+
+    def close_dms(self, user: Any, closed: bool = True) -> None:
+        """The person turns off direct messages from server members: the bot may still open
+        the DM channel, but sending gets 403 50007 "Cannot send messages to this user"."""
+        user_id = to_id(user, what="user")
+        if closed:
+            self.state.dms_closed.add(user_id)
+        else:
+            self.state.dms_closed.discard(user_id)
 
     def attachment_data(self, attachment: Any) -> bytes:
         return self.state.attachments[to_id(attachment, what="attachment")]
@@ -724,7 +783,7 @@ class FakeDiscord:
 
     def _message_payload(
         self,
-        channel: Channel,
+        channel: Channel | DMChannel,
         body: JSON,
         files: Sequence[UploadedFile],
         *,
@@ -763,7 +822,7 @@ class FakeDiscord:
 
     def _store(
         self,
-        channel: Channel,
+        channel: Channel | DMChannel,
         payload: JSON,
         body: JSON,
         *,
@@ -782,16 +841,17 @@ class FakeDiscord:
         if not ephemeral:
             self.state.channel_messages.setdefault(channel.id, []).append(stored.id)
             channel.last_message_id = stored.id
-            if channel.is_thread:
-                channel.message_count += 1
-                channel.total_message_sent += 1
-            created = {**payload, "guild_id": str(channel.guild_id)}
-            self.gateway.announce(channel.guild_id, "MESSAGE_CREATE", created)
+            if isinstance(channel, Channel):  # events about DMs are not modelled
+                if channel.is_thread:
+                    channel.message_count += 1
+                    channel.total_message_sent += 1
+                created = {**payload, "guild_id": str(channel.guild_id)}
+                self.gateway.announce(channel.guild_id, "MESSAGE_CREATE", created)
         self.changes.notify()
         return stored
 
     def create_message(
-        self, channel: Channel, body: JSON, files: Sequence[UploadedFile]
+        self, channel: Channel | DMChannel, body: JSON, files: Sequence[UploadedFile]
     ) -> StoredMessage:
         flags = int(body.get("flags") or 0)
         payload = self._message_payload(channel, body, files, flags=flags)
@@ -901,14 +961,14 @@ class FakeDiscord:
             payload["edited_timestamp"] = iso_now()
         payload["flags"] = flags
         stored.request = {**stored.request, **body}
-        if not stored.ephemeral:
+        if not stored.ephemeral and stored.guild_id is not None:
             updated = {**payload, "guild_id": str(stored.guild_id)}
             self.gateway.announce(stored.guild_id or 0, "MESSAGE_UPDATE", updated)
         self.changes.notify()
 
     async def delete_message(self, stored: StoredMessage) -> None:
         stored.deleted = True
-        if not stored.ephemeral:
+        if not stored.ephemeral and stored.guild_id is not None:
             await self.gateway.dispatch_guild_event(
                 stored.guild_id or 0,
                 "MESSAGE_DELETE",
@@ -950,6 +1010,17 @@ class FakeDiscord:
         fault = Fault(pattern, times, status, body, retry_after)
         self.faults.append(fault)
         return fault
+
+    async def wait_for_fault(
+        self, fault: Fault, hits: int | None = None, *, timeout: float = 10.0
+    ) -> Fault:
+        """Until `fault` has failed `hits` requests (default: every one it was set up for)."""
+        wanted = fault.hits + fault.times if hits is None else hits
+        return await self.changes.wait_for(
+            lambda: fault if fault.hits >= wanted else None,
+            timeout=timeout,
+            what=lambda: f"{wanted} requests failed by {fault.pattern!r} ({fault.hits} so far)",
+        )
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -1208,6 +1279,8 @@ class FakeDiscord:
             origin = self.interactions.get(stored.interaction_id or 0)
             if origin is None or origin.user_id != user_id:
                 raise FakeUsageError("only the person who got an ephemeral message can use it")
+        if stored.channel_id in self.state.dm_channels:
+            raise FakeUsageError("components on direct messages are not modelled")
         channel = self.state.channels.get(stored.channel_id)
         if channel is None:
             raise FakeUsageError("the message's channel no longer exists")
