@@ -596,16 +596,7 @@ class ReflectionService:
             schedule.paused_reason = f"Paused by {_name(actor)}."
             session.add(schedule)
             view = self._view(schedule, partnership)
-            await log.record(
-                session,
-                partnership,
-                "schedule.paused",
-                f"{_name(actor)} paused reflective prompt schedule #{schedule.id} "
-                f"({view.description}).",
-                actor_id=actor.user_id,
-                payload={"schedule_id": schedule.id, "kind": SCHEDULE_KIND},
-                at=now,
-            )
+            await self._log_change(session, actor, partnership, view, "paused", now)
             return view
 
     async def resume(self, actor: Actor, schedule_ref: str) -> ScheduleView:
@@ -622,16 +613,7 @@ class ReflectionService:
             view = self._view(
                 schedule, partnership, self._upcoming(schedule, partnership, now, UPCOMING)
             )
-            await log.record(
-                session,
-                partnership,
-                "schedule.resumed",
-                f"{_name(actor)} resumed reflective prompt schedule #{schedule.id} "
-                f"({view.description}).",
-                actor_id=actor.user_id,
-                payload={"schedule_id": schedule.id, "kind": SCHEDULE_KIND},
-                at=now,
-            )
+            await self._log_change(session, actor, partnership, view, "resumed", now)
             return view
 
     async def cancel(self, actor: Actor, schedule_ref: str) -> ScheduleView:
@@ -641,17 +623,28 @@ class ReflectionService:
             schedule.state = "cancelled"
             session.add(schedule)
             view = self._view(schedule, partnership)
-            await log.record(
-                session,
-                partnership,
-                "schedule.cancelled",
-                f"{_name(actor)} cancelled reflective prompt schedule #{schedule.id} "
-                f"({view.description}).",
-                actor_id=actor.user_id,
-                payload={"schedule_id": schedule.id, "kind": SCHEDULE_KIND},
-                at=now,
-            )
+            await self._log_change(session, actor, partnership, view, "cancelled", now)
             return view
+
+    async def _log_change(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        partnership: Partnership,
+        view: ScheduleView,
+        verb: str,
+        now: datetime,
+    ) -> None:
+        """Log a convener's pause, resume or cancel of a schedule (`schedule.<verb>`)."""
+        await log.record(
+            session,
+            partnership,
+            f"schedule.{verb}",
+            f"{_name(actor)} {verb} reflective prompt schedule #{view.id} ({view.description}).",
+            actor_id=actor.user_id,
+            payload={"schedule_id": view.id, "kind": SCHEDULE_KIND},
+            at=now,
+        )
 
     async def skip(
         self,
