@@ -548,17 +548,7 @@ class ReflectionService:
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
             partnership = access.partnership
-            schedules = (
-                await session.exec(
-                    select(Schedule)
-                    .where(
-                        Schedule.partnership_id == partnership.id,
-                        Schedule.kind == SCHEDULE_KIND,
-                        col(Schedule.state).in_(LIVE_STATES),
-                    )
-                    .order_by(col(Schedule.id))
-                )
-            ).all()
+            schedules = await _live_schedules(session, partnership.id)
             summaries = []
             for schedule in schedules:
                 recent = (
@@ -662,19 +652,7 @@ class ReflectionService:
             else:
                 access = await resolve(session, actor, ref, convener=True, writable=True)
                 partnership = access.partnership
-                schedules = list(
-                    (
-                        await session.exec(
-                            select(Schedule)
-                            .where(
-                                Schedule.partnership_id == partnership.id,
-                                Schedule.kind == SCHEDULE_KIND,
-                                col(Schedule.state).in_(LIVE_STATES),
-                            )
-                            .order_by(col(Schedule.id))
-                        )
-                    ).all()
-                )
+                schedules = await _live_schedules(session, partnership.id)
                 if not schedules:
                     raise UserFacingError(
                         f"{partnership.name} has no prompt schedules, so there is nothing to skip."
@@ -726,12 +704,7 @@ class ReflectionService:
     async def live_schedule_ids(self, partnership_id: int) -> list[int]:
         """The partnership's schedules that are not cancelled (to re-time after a change)."""
         async with self.sessions() as session:
-            rows = await session.exec(
-                select(Schedule.id).where(
-                    Schedule.partnership_id == partnership_id, Schedule.state != "cancelled"
-                )
-            )
-            return [r for r in rows.all() if r is not None]
+            return [s.id for s in await _live_schedules(session, partnership_id) if s.id]
 
     async def schedule_choices(
         self, actor: Actor, current: str, *, states: Iterable[str] = LIVE_STATES, limit: int = 25
@@ -1301,3 +1274,17 @@ def _draft(
         actor_name=actor_name,
         resumed=resumed and post.message_id is None,
     )
+
+
+async def _live_schedules(session: AsyncSession, partnership_id: int | None) -> list[Schedule]:
+    """A partnership's prompt schedules that are active or paused, oldest first."""
+    rows = await session.exec(
+        select(Schedule)
+        .where(
+            Schedule.partnership_id == partnership_id,
+            Schedule.kind == SCHEDULE_KIND,
+            col(Schedule.state).in_(LIVE_STATES),
+        )
+        .order_by(col(Schedule.id))
+    )
+    return list(rows.all())
