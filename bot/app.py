@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import pkgutil
-import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import discord
 import yarl
@@ -18,35 +16,53 @@ from discord.ext import commands
 
 import cogs
 from bot.config import Settings
-from bot.errors import UserFacingError
-from bot.replies import send
+from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
+from bot.services.clock import Clock
+from bot.services.goals import GoalService
+from bot.services.reflection import ReflectionService
 from bot.services.register import RegisterService
 from db.engine import SessionFactory
 
 log = logging.getLogger(__name__)
+
+# Told the id of every schedule created, paused, resumed, cancelled or re-timed.
+ScheduleListener = Callable[[int], Awaitable[None]]
 
 # Names discord.py gives the tasks it starts for events, commands and components.
 IN_FLIGHT_TASK_PREFIXES = ("discord.py: on_", "CommandTree-invoker", "discord-ui-")
 DRAIN_SECONDS = 5.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
-    """Everything the cogs need from the core, built once in `main()`."""
+    """Every feature service, built once here and handed to the cogs through `bot.services`.
+
+    A cog takes its service as `bot.services.<feature>` in `setup(bot)`; views and forms reach
+    it the same way. Nothing is looked up by name, and no cog builds a service.
+    """
 
     register: RegisterService
-    extra: dict[str, Any]
+    goals: GoalService
+    reflection: ReflectionService
 
     @classmethod
-    def build(cls, settings: Settings, sessions: SessionFactory) -> Services:
+    def build(
+        cls,
+        settings: Settings,
+        sessions: SessionFactory,
+        *,
+        clock: Clock,
+        on_schedule_change: ScheduleListener,
+    ) -> Services:
         return cls(
             register=RegisterService(
                 sessions,
                 default_timezone=settings.default_timezone,
                 admin_role_name=settings.admin_role_name,
             ),
-            extra={},
+            goals=GoalService(sessions),
+            reflection=ReflectionService(sessions, clock=clock.now),
         )
 
 
@@ -68,44 +84,6 @@ def apply_api_base(base_url: str | None) -> None:
         discord.http.Route.BASE = base_url.rstrip("/")
 
 
-async def error_reply(interaction: discord.Interaction, error: BaseException) -> None:
-    """The one place errors become replies: user errors kindly, the rest logged with context."""
-    original = getattr(error, "original", error)
-    if isinstance(original, UserFacingError):
-        message = original.message
-    elif isinstance(error, app_commands.NoPrivateMessage):
-        message = "This command works only inside a server."
-    elif isinstance(error, app_commands.CheckFailure):
-        message = "You don't have permission to do that."
-    elif isinstance(error, app_commands.TransformerError):
-        message = f"I couldn't understand “{error.value}” for that option."
-    elif isinstance(original, discord.Forbidden):
-        message = (
-            "Discord refused me permission for part of that. Check that my role has Manage "
-            "Channels and Manage Roles, and that it sits above the roles I need to manage."
-        )
-        log.warning("Forbidden during interaction in guild %s: %s", interaction.guild_id, original)
-    else:
-        reference = uuid.uuid4().hex[:8]
-        command = interaction.command.qualified_name if interaction.command else "?"
-        log.error(
-            "Unhandled error [%s] in command %s (guild %s, user %s)",
-            reference,
-            command,
-            interaction.guild_id,
-            interaction.user.id if interaction.user else None,
-            exc_info=original,
-        )
-        message = (
-            "Sorry, something went wrong on my side and nothing was changed. "
-            f"If it keeps happening, give the bot's host this reference: {reference}."
-        )
-    try:
-        await send(interaction, message, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("Could not send an error reply for interaction %s", interaction.id)
-
-
 class PartnerTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -120,7 +98,7 @@ class PartnerBot(commands.Bot):
         settings: Settings,
         sessions: SessionFactory,
         services: Services | None = None,
-        engine: ScheduleEngine | None = None,
+        scheduler: ScheduleEngine | None = None,
         start_background: bool = False,
     ) -> None:
         super().__init__(
@@ -132,10 +110,15 @@ class PartnerBot(commands.Bot):
         )
         self.settings = settings
         self.sessions = sessions
-        self.services = services or Services.build(settings, sessions)
-        # Cogs register their scheduled actions on the engine in their `setup`.
-        self.engine = engine or ScheduleEngine(
+        # Cogs register their scheduled actions on the scheduler in their `setup`.
+        self.scheduler = scheduler or ScheduleEngine(
             sessions, grace=timedelta(hours=settings.prompt_grace_hours)
+        )
+        self.services = services or Services.build(
+            settings,
+            sessions,
+            clock=self.scheduler.clock,
+            on_schedule_change=self.scheduler.sync,
         )
         # Only `partnerbot run` starts background work; `sync` and tests log in without it.
         self.start_background = start_background
@@ -144,7 +127,7 @@ class PartnerBot(commands.Bot):
         for extension in walk_extensions():
             await self.load_extension(extension)
         if self.start_background:
-            await self.engine.start()
+            await self.scheduler.start()
             if self.settings.dev_guild_id:
                 guild = discord.Object(id=self.settings.dev_guild_id)
                 self.tree.copy_global_to(guild=guild)
@@ -161,7 +144,7 @@ class PartnerBot(commands.Bot):
 
     async def close(self) -> None:
         await self._drain()
-        await self.engine.shutdown()
+        await self.scheduler.shutdown()
         await super().close()
 
     async def _drain(self) -> None:

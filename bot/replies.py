@@ -1,21 +1,27 @@
-"""Replying on Discord: ephemeral errors, safe mentions, length limits."""
+"""Replying on Discord: ephemeral errors, safe mentions, length limits.
+
+`error_reply` is the one place an error becomes a reply, for the command tree and for every
+view and form alike (see `cogs/_base.py`).
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+from bot.services.text import clip
+
+log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 MESSAGE_LIMIT = 2000
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELD_LIMIT = 1024
 EMBED_TITLE_LIMIT = 256
-
-
-def clip(text: str, limit: int) -> str:
-    """Shorten `text` to Discord's `limit`, marking the cut."""
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + "…"
 
 
 def escape(text: str) -> str:
@@ -43,3 +49,41 @@ async def send(
         await interaction.followup.send(**kwargs)
     else:
         await interaction.response.send_message(**kwargs)
+
+
+async def error_reply(interaction: discord.Interaction, error: BaseException) -> None:
+    """The one place errors become replies: user errors kindly, the rest logged with context."""
+    original = getattr(error, "original", error)
+    if isinstance(original, UserFacingError):
+        message = original.message
+    elif isinstance(error, app_commands.NoPrivateMessage):
+        message = "This command works only inside a server."
+    elif isinstance(error, app_commands.CheckFailure):
+        message = "You don't have permission to do that."
+    elif isinstance(error, app_commands.TransformerError):
+        message = f"I couldn't understand “{error.value}” for that option."
+    elif isinstance(original, discord.Forbidden):
+        message = (
+            "Discord refused me permission for part of that. Check that my role has Manage "
+            "Channels and Manage Roles, and that it sits above the roles I need to manage."
+        )
+        log.warning("Forbidden during interaction in guild %s: %s", interaction.guild_id, original)
+    else:
+        reference = uuid.uuid4().hex[:8]
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error(
+            "Unhandled error [%s] in command %s (guild %s, user %s)",
+            reference,
+            command,
+            interaction.guild_id,
+            interaction.user.id if interaction.user else None,
+            exc_info=original,
+        )
+        message = (
+            "Sorry, something went wrong on my side and nothing was changed. "
+            f"If it keeps happening, give the bot's host this reference: {reference}."
+        )
+    try:
+        await send(interaction, message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("Could not send an error reply for interaction %s", interaction.id)

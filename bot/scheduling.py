@@ -30,7 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -38,9 +38,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.services import log as partnership_log
+from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import RecurrenceSpec, build_trigger, latest_due, occurrences_between
 from db.engine import SessionFactory, transaction
-from db.models import Occurrence, Partnership, Schedule
+from db.models import Occurrence, OccurrenceState, Partnership, Schedule, ScheduleState
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +60,6 @@ class TransientError(Exception):
 
 class TargetGone(Exception):
     """The action's target (a channel) no longer exists: pause the schedule."""
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -190,7 +182,7 @@ class ScheduleEngine:
             return
         job_id = f"schedule:{schedule_id}"
         loaded = await self._load(schedule_id)
-        if loaded is None or loaded[0].state != "active":
+        if loaded is None or loaded[0].state != ScheduleState.active:
             if self.aps.get_job(job_id):
                 self.aps.remove_job(job_id)
             return
@@ -213,7 +205,7 @@ class ScheduleEngine:
         now = now or self.clock.now()
         outcome = Outcome()
         loaded = await self._load(schedule_id)
-        if loaded is None or loaded[0].state != "active":
+        if loaded is None or loaded[0].state != ScheduleState.active:
             return outcome
         schedule, partnership = loaded
         if schedule.kind not in self.actions:
@@ -278,7 +270,7 @@ class ScheduleEngine:
                             schedule_id=fresh.id,  # type: ignore[arg-type]
                             partnership_id=partnership.id,  # type: ignore[arg-type]
                             due_at=due,
-                            state="missed",
+                            state=OccurrenceState.missed,
                             claimed_at=now,
                             finished_at=now,
                         )
@@ -299,7 +291,7 @@ class ScheduleEngine:
                     schedule_id=fresh.id,  # type: ignore[arg-type]
                     partnership_id=partnership.id,  # type: ignore[arg-type]
                     due_at=latest,
-                    state="claimed",
+                    state=OccurrenceState.claimed,
                     # Late: well after its time, or due while the bot was not running (an
                     # every-minute occurrence caught up at start is seconds old, yet missed).
                     late=now - latest > LATE_AFTER
@@ -321,11 +313,11 @@ class ScheduleEngine:
         handler = self.actions.get(schedule.kind)
         if handler is None:
             return
-        if schedule.state != "active":
+        if schedule.state != ScheduleState.active:
             # Paused, cancelled or archived while a retry (or a crashed attempt) was pending.
             await self._finish(
                 occurrence.id,
-                "failed",
+                OccurrenceState.failed,
                 error=f"Not sent: the schedule was {schedule.state} before it could be.",
                 now=now,
             )
@@ -346,7 +338,9 @@ class ScheduleEngine:
         try:
             result = await handler.run(due)
         except TargetGone as exc:
-            await self._finish(occurrence.id, "failed", error=str(exc) or "target gone", now=now)
+            await self._finish(
+                occurrence.id, OccurrenceState.failed, error=str(exc) or "target gone", now=now
+            )
             await self._pause_gone(schedule.id, str(exc))  # type: ignore[arg-type]
             if handler.on_gone is not None:
                 try:
@@ -360,7 +354,9 @@ class ScheduleEngine:
             # retries a 5xx for about 25 seconds before giving up.
             failed_at = now + (self.clock.now() - started)
             if due.attempt > len(self.retry_delays):
-                await self._finish(occurrence.id, "failed", error=str(exc), now=failed_at)
+                await self._finish(
+                    occurrence.id, OccurrenceState.failed, error=str(exc), now=failed_at
+                )
                 await self._log_failure(partnership, schedule, due, str(exc))
                 outcome.failed.append(due.occurrence_id)
                 return
@@ -372,12 +368,14 @@ class ScheduleEngine:
         except Exception as exc:
             logger.exception("Action %s failed for occurrence %s", schedule.kind, due.occurrence_id)
             await self._finish(
-                occurrence.id, "failed", error=f"{type(exc).__name__}: {exc}", now=now
+                occurrence.id, OccurrenceState.failed, error=f"{type(exc).__name__}: {exc}", now=now
             )
             await self._log_failure(partnership, schedule, due, str(exc))
             outcome.failed.append(due.occurrence_id)
             return
-        await self._finish(occurrence.id, "done", result=result, attempts=due.attempt, now=now)
+        await self._finish(
+            occurrence.id, OccurrenceState.done, result=result, attempts=due.attempt, now=now
+        )
         outcome.ran.append(due.occurrence_id)
 
     # ------------------------------------------------------------------ recovery and retries
@@ -394,19 +392,26 @@ class ScheduleEngine:
             pending = list(
                 (
                     await session.exec(
-                        select(Occurrence).where(col(Occurrence.state).in_(["claimed", "retrying"]))
+                        select(Occurrence).where(
+                            col(Occurrence.state).in_(
+                                [OccurrenceState.claimed, OccurrenceState.retrying]
+                            )
+                        )
                     )
                 ).all()
             )
         for occurrence in pending:
             if now - occurrence.due_at > self.grace:
                 await self._finish(
-                    occurrence.id, "failed", error="not sent before the grace period ended", now=now
+                    occurrence.id,
+                    OccurrenceState.failed,
+                    error="not sent before the grace period ended",
+                    now=now,
                 )
                 outcome.failed.append(occurrence.id)  # type: ignore[arg-type]
                 continue
             if (
-                occurrence.state == "retrying"
+                occurrence.state == OccurrenceState.retrying
                 and occurrence.next_attempt_at
                 and (occurrence.next_attempt_at > now)
             ):
@@ -424,7 +429,7 @@ class ScheduleEngine:
                 (
                     await session.exec(
                         select(Occurrence).where(
-                            Occurrence.state == "retrying",
+                            Occurrence.state == OccurrenceState.retrying,
                             col(Occurrence.next_attempt_at) <= now,
                         )
                     )
@@ -440,7 +445,7 @@ class ScheduleEngine:
     async def _retry_now(self, occurrence_id: int) -> None:
         async with self.sessions() as session:
             occurrence = await session.get(Occurrence, occurrence_id)
-        if occurrence is not None and occurrence.state == "retrying":
+        if occurrence is not None and occurrence.state == OccurrenceState.retrying:
             await self._attempt(occurrence, Outcome(), self.clock.now())
 
     def _schedule_retry(self, occurrence_id: int, at: datetime) -> None:
@@ -459,7 +464,9 @@ class ScheduleEngine:
 
     async def _active_ids(self) -> list[int]:
         async with self.sessions() as session:
-            rows = await session.exec(select(Schedule.id).where(Schedule.state == "active"))
+            rows = await session.exec(
+                select(Schedule.id).where(Schedule.state == ScheduleState.active)
+            )
             return [r for r in rows.all() if r is not None]
 
     async def _load(self, schedule_id: int) -> tuple[Schedule, Partnership] | None:
@@ -474,8 +481,8 @@ class ScheduleEngine:
             if row is None:
                 return None
             schedule, partnership = row
-            if partnership.is_archived and schedule.state == "active":
-                return schedule.model_copy(update={"state": "paused"}), partnership
+            if partnership.is_archived and schedule.state == ScheduleState.active:
+                return schedule.model_copy(update={"state": ScheduleState.paused}), partnership
             return schedule, partnership
 
     async def _finish(
@@ -510,7 +517,7 @@ class ScheduleEngine:
             occurrence = await session.get(Occurrence, occurrence_id)
             if occurrence is None:
                 return
-            occurrence.state = "retrying"
+            occurrence.state = OccurrenceState.retrying
             occurrence.attempts = attempts
             occurrence.next_attempt_at = at
             occurrence.last_error = error[:1000]
@@ -519,10 +526,10 @@ class ScheduleEngine:
     async def _pause_gone(self, schedule_id: int, reason: str) -> None:
         async with transaction(self.sessions) as session:
             schedule = await session.get(Schedule, schedule_id)
-            if schedule is None or schedule.state != "active":
+            if schedule is None or schedule.state != ScheduleState.active:
                 return
             partnership = await session.get(Partnership, schedule.partnership_id)
-            schedule.state = "paused"
+            schedule.state = ScheduleState.paused
             schedule.paused_reason = reason or "Its channel no longer exists."
             session.add(schedule)
             if partnership is not None:

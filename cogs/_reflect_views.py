@@ -16,8 +16,14 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
-from bot.app import error_reply
-from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, NO_MENTIONS, clip, send
+from bot.replies import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_FIELD_LIMIT,
+    NO_MENTIONS,
+    clip,
+    error_reply,
+    send,
+)
 from bot.services.reflection import ANSWER_MAX, AnswerResult, PostDraft, ReflectionService
 from bot.services.timeutil import discord_timestamp
 from cogs._context import actor_of, bot_of
@@ -32,16 +38,12 @@ FORM_PREFIX = "partnerbot:reflect:form:"
 FORM_ID = re.compile(re.escape(FORM_PREFIX) + r"(?P<post_id>[0-9]{1,18})(?::[0-9a-f]+)?")
 ANSWER_INPUT = "answer"
 FORM_MEMORY_SECONDS = 900  # an unsent form's object is dropped then; sending still works
-SERVICE_KEY = "reflection"
 MODAL_TITLE_LIMIT = 45
 THREAD_NAME_LIMIT = 100
 
 
 def reflection_service(bot: PartnerBot) -> ReflectionService:
-    service = bot.services.extra.get(SERVICE_KEY)
-    if not isinstance(service, ReflectionService):
-        raise RuntimeError("The reflection extension is not loaded.")
-    return service
+    return bot.services.reflection
 
 
 def prompt_embed(draft: PostDraft) -> discord.Embed:

@@ -17,8 +17,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import PartnerBot, error_reply
-from bot.replies import NO_MENTIONS, escape, send
+from bot.app import PartnerBot
+from bot.replies import NO_MENTIONS, error_reply, escape, send
 from bot.services.goals import (
     COMMENT_MAX,
     DESCRIPTION_MAX,
@@ -83,9 +83,7 @@ async def goal_autocomplete(
     """Goals of the partnership named or implied (else of every partnership the person is in)."""
     if interaction.guild_id is None:
         return []
-    service: GoalService | None = bot_of(interaction).services.extra.get("goals")
-    if service is None:
-        return []
+    service = bot_of(interaction).services.goals
     named = getattr(interaction.namespace, "partnership", None)
     found = await service.autocomplete(actor_of(interaction), ref_of(interaction, named), current)
     return [app_commands.Choice(name=name, value=value) for name, value in found]
@@ -531,12 +529,9 @@ def _bare(words: str) -> str:
 
 
 async def setup(bot: PartnerBot) -> None:
-    service = GoalService(bot.sessions)
-    bot.services.extra["goals"] = service
     bot.add_dynamic_items(StanceButton)
-    await bot.add_cog(GoalCog(bot, service))
+    await bot.add_cog(GoalCog(bot, bot.services.goals))
 
 
 async def teardown(bot: PartnerBot) -> None:
     bot.remove_dynamic_items(StanceButton)
-    bot.services.extra.pop("goals", None)

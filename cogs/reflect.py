@@ -41,7 +41,6 @@ from bot.services.timeutil import discord_timestamp
 from cogs._context import actor_of, partnership_autocomplete, ref_of, where_of
 from cogs._reflect_views import (
     ANSWER_PREFIX,
-    SERVICE_KEY,
     ReflectButton,
     answer_view,
     handle_form,
@@ -162,7 +161,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
             holidays=holidays,
             start=start,
         )
-        await self.bot.engine.sync(view.id)
+        await self.bot.scheduler.sync(view.id)
         await send(
             interaction,
             schedule_reply(
@@ -203,7 +202,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
     @app_commands.describe(schedule="The schedule (its number)")
     async def pause(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
         view = await self.service.pause(actor_of(interaction), schedule)
-        await self.bot.engine.sync(view.id)
+        await self.bot.scheduler.sync(view.id)
         await send(
             interaction,
             f"Paused schedule #{view.id} of **{escape(view.partnership_name)}** "
@@ -214,7 +213,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
     @app_commands.describe(schedule="The schedule (its number)")
     async def resume(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
         view = await self.service.resume(actor_of(interaction), schedule)
-        await self.bot.engine.sync(view.id)
+        await self.bot.scheduler.sync(view.id)
         await send(
             interaction,
             schedule_reply(
@@ -228,7 +227,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
     @app_commands.describe(schedule="The schedule (its number)")
     async def cancel(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
         view = await self.service.cancel(actor_of(interaction), schedule)
-        await self.bot.engine.sync(view.id)
+        await self.bot.scheduler.sync(view.id)
         await send(
             interaction,
             f"Cancelled schedule #{view.id} of **{escape(view.partnership_name)}** "
@@ -254,7 +253,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         )
         lines = []
         for view, lost in result.skipped:
-            await self.bot.engine.sync(view.id)
+            await self.bot.scheduler.sync(view.id)
             what = (
                 "skips " + ", ".join(discord_timestamp(t, "F") for t in lost)
                 if lost
@@ -389,7 +388,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
     async def on_partnership_changed(self, partnership_id: int) -> None:
         """A new time zone (or an archive) changes when schedules fire: re-time their triggers."""
         for schedule_id in await self.service.live_schedule_ids(partnership_id):
-            await self.bot.engine.sync(schedule_id)
+            await self.bot.scheduler.sync(schedule_id)
 
     @commands.Cog.listener("on_interaction")
     async def _answer_form(self, interaction: discord.Interaction) -> None:
@@ -534,14 +533,10 @@ def _describe(exc: BaseException) -> str:
 
 
 async def setup(bot: PartnerBot) -> None:
-    service = bot.services.extra.get(SERVICE_KEY)
-    if not isinstance(service, ReflectionService):
-        service = ReflectionService(bot.sessions, clock=bot.engine.clock.now)
-        bot.services.extra[SERVICE_KEY] = service
-    cog = ReflectCog(bot, service)
+    cog = ReflectCog(bot, bot.services.reflection)
     await bot.add_cog(cog)
     bot.add_dynamic_items(ReflectButton)
-    bot.engine.register(SCHEDULE_KIND, cog.run_prompt, cog.on_gone)
+    bot.scheduler.register(SCHEDULE_KIND, cog.run_prompt, cog.on_gone)
 
 
 async def teardown(bot: PartnerBot) -> None:

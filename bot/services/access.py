@@ -1,4 +1,8 @@
-"""Who may see and do what. Decided here, once, for every command and view.
+"""Who may see and do what. Decided here, once, for every command, view and scheduled action.
+
+`authorize` is the one gate: every service calls it (or `resolve`, which finds the partnership a
+command names first) and asks the `Access` it returns what the actor is there. No service checks
+membership, convener or "speaks for" itself.
 
 - People with Manage Server act as conveners of every partnership in their server.
 - Conveners (a flag on a membership) configure, archive, manage partners and members.
@@ -9,11 +13,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Forbidden, NotFound, UserFacingError
+from bot.services.vocab import SPEAKS_FOR_ORGANISATION
+from db import queries
 from db.models import Membership, Partnership, name_key
 
 
@@ -51,12 +58,38 @@ class PartnershipRef:
 
 @dataclass(frozen=True)
 class Access:
+    """What the actor is in one partnership: found and checked by `authorize`, once."""
+
+    actor: Actor
     partnership: Partnership
     membership: Membership | None  # None for a server manager who is not a member
 
     @property
+    def partnership_id(self) -> int:
+        assert self.partnership.id is not None
+        return self.partnership.id
+
+    @property
     def is_convener(self) -> bool:
+        """A convener by the flag on their membership."""
         return self.membership is not None and self.membership.is_convener
+
+    @property
+    def may_convene(self) -> bool:
+        """May act as a convener: a convener, or anyone with Manage Server."""
+        return self.actor.manage_guild or self.is_convener
+
+    @property
+    def organisation_id(self) -> int | None:
+        """The organisation this person speaks for here, as representative or substitute."""
+        member = self.membership
+        if member is None or member.capacity not in SPEAKS_FOR_ORGANISATION:
+            return None
+        return member.organisation_id
+
+    def speaks_for(self, organisation_id: int | None) -> bool:
+        """Whether this person is the organisation's representative or substitute here."""
+        return organisation_id is not None and self.organisation_id == organisation_id
 
 
 def not_found(name: str | None) -> NotFound:
@@ -71,42 +104,59 @@ NO_PARTNERSHIP_HERE = (
 )
 
 
-async def active_membership(
-    session: AsyncSession, partnership_id: int, user_id: int
-) -> Membership | None:
-    return (
-        await session.exec(
-            select(Membership).where(
-                Membership.partnership_id == partnership_id,
-                Membership.user_id == user_id,
-                col(Membership.left_at).is_(None),
-            )
-        )
-    ).first()
-
-
-async def find_partnership(
-    session: AsyncSession, guild_id: int, ref: PartnershipRef
-) -> Partnership | None:
+async def find(session: AsyncSession, guild_id: int, ref: PartnershipRef) -> Partnership | None:
+    """The partnership a command means, by name or by where it was used. No permission check."""
     if ref.name and ref.name.strip():
-        return (
-            await session.exec(
-                select(Partnership).where(
-                    Partnership.guild_id == guild_id,
-                    Partnership.name_key == name_key(ref.name),
-                )
-            )
-        ).first()
-    ids = ref.where.channel_ids
-    if not ids:
-        return None
-    return (
-        await session.exec(
-            select(Partnership).where(
-                Partnership.guild_id == guild_id, col(Partnership.channel_id).in_(ids)
-            )
+        return await queries.partnership_named(session, guild_id=guild_id, name=ref.name)
+    return await queries.partnership_in_channels(
+        session, guild_id=guild_id, channel_ids=ref.where.channel_ids
+    )
+
+
+async def authorize(
+    session: AsyncSession,
+    actor: Actor,
+    partnership: Partnership,
+    *,
+    convener: bool = False,
+    writable: bool = False,
+    changing: str = "it",
+    speaks_for: int | None = None,
+    named: str | None = None,
+) -> Access:
+    """Check the actor may act on `partnership`, and say what they are there.
+
+    - Non-members (without Manage Server) get the same answer as for a partnership that does
+      not exist: they learn nothing, not even its name. `named` is the name they typed, if any.
+    - `convener`: only conveners (or Manage Server holders) may do it.
+    - `writable`: it changes something, so an archived partnership refuses it; `changing` says
+      what would have changed ("it", "its goals").
+    - `speaks_for`: only that organisation's representative or substitute may do it.
+    """
+    if partnership.guild_id != actor.guild_id:
+        raise not_found(named)
+    assert partnership.id is not None
+    membership = await queries.active_membership(
+        session, partnership_id=partnership.id, user_id=actor.user_id
+    )
+    if membership is None and not actor.manage_guild:
+        if named:
+            raise not_found(named)
+        raise NotFound("This channel belongs to a partnership you are not a member of.")
+    access = Access(actor, partnership, membership)
+    if convener and not access.may_convene:
+        raise Forbidden(f"Only the conveners of {partnership.name} can do that.")
+    if speaks_for is not None and not access.speaks_for(speaks_for):
+        raise Forbidden(
+            "Only that organisation's representative or substitute in "
+            f"{partnership.name} can do that."
         )
-    ).first()
+    if writable and partnership.is_archived:
+        raise UserFacingError(
+            f"{partnership.name} is archived, so {changing} can't be changed. "
+            "Its channel and history are kept."
+        )
+    return access
 
 
 async def resolve(
@@ -116,34 +166,39 @@ async def resolve(
     *,
     convener: bool = False,
     writable: bool = False,
+    changing: str = "it",
 ) -> Access:
-    """Find the partnership a command means and check the actor may use it.
-
-    `convener`: the action needs a convener. `writable`: it changes something, so an archived
-    partnership refuses it.
-    """
-    named = bool(ref.name and ref.name.strip())
-    partnership = await find_partnership(session, actor.guild_id, ref)
+    """Find the partnership a command means (`find`) and check the actor may use it
+    (`authorize`)."""
+    named = ref.name if ref.name and ref.name.strip() else None
+    partnership = await find(session, actor.guild_id, ref)
     if partnership is None:
         if named:
-            raise not_found(ref.name)
+            raise not_found(named)
         raise UserFacingError(NO_PARTNERSHIP_HERE)
-    assert partnership.id is not None
-    membership = await active_membership(session, partnership.id, actor.user_id)
-    if membership is None and not actor.manage_guild:
-        # Same answer as for a partnership that does not exist: non-members learn nothing.
-        if named:
-            raise not_found(ref.name)
-        raise NotFound("This channel belongs to a partnership you are not a member of.")
-    access = Access(partnership, membership)
-    if convener and not (actor.manage_guild or access.is_convener):
-        raise Forbidden(f"Only the conveners of {partnership.name} can do that.")
-    if writable and partnership.is_archived:
-        raise UserFacingError(
-            f"{partnership.name} is archived, so it can't be changed. "
-            "Its channel and history are kept."
-        )
-    return access
+    return await authorize(
+        session,
+        actor,
+        partnership,
+        convener=convener,
+        writable=writable,
+        changing=changing,
+        named=named,
+    )
+
+
+async def authorize_by_id(
+    session: AsyncSession, actor: Actor, partnership_id: int, **checks: Any
+) -> Access | None:
+    """`authorize` for a partnership reached through one of its records (a goal, a post),
+    or None when the actor may not see it, whatever the reason."""
+    partnership = await session.get(Partnership, partnership_id)
+    if partnership is None or partnership.guild_id != actor.guild_id:
+        return None
+    try:
+        return await authorize(session, actor, partnership, **checks)
+    except NotFound:
+        return None
 
 
 async def visible_partnerships(

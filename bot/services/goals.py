@@ -33,11 +33,11 @@ from bot.services.access import (
     Access,
     Actor,
     PartnershipRef,
-    active_membership,
+    authorize_by_id,
     resolve,
     visible_partnerships,
 )
-from bot.services.register import choice, clean_text
+from bot.services.text import choice, clean_text
 from bot.services.timeutil import parse_date, zone
 from bot.services.vocab import OWN_CAPACITY, SPEAKS_FOR_ORGANISATION, PartnerStatus, label
 from db.engine import SessionFactory, transaction
@@ -1340,14 +1340,8 @@ async def _goal_by_id(
     goal = await session.get(Goal, goal_id)
     if goal is None:
         return None
-    p = await session.get(Partnership, goal.partnership_id)
-    if p is None or p.guild_id != actor.guild_id:
-        return None
-    assert p.id is not None
-    membership = await active_membership(session, p.id, actor.user_id)
-    if membership is None and not actor.manage_guild:
-        return None
-    return Access(p, membership), goal
+    access = await authorize_by_id(session, actor, goal.partnership_id)
+    return None if access is None else (access, goal)
 
 
 async def _find_in(session: AsyncSession, p: Partnership, text: str) -> Goal:

@@ -25,6 +25,7 @@ from bot.services.access import (
     resolve,
     visible_partnerships,
 )
+from bot.services.text import choice, clean_text
 from bot.services.timeutil import end_of_day, zone
 from bot.services.vocab import (
     MAX_ANONYMITY_THRESHOLD,
@@ -135,30 +136,6 @@ class HistoryEntry:
     actor_id: int | None
 
 
-# --------------------------------------------------------------------------- validation
-
-
-def clean_text(value: str | None, *, what: str, limit: int, required: bool = True) -> str:
-    text = " ".join((value or "").split()) if what != "purpose" else (value or "").strip()
-    if required and not text:
-        raise UserFacingError(f"The {what} can't be empty.")
-    if len(text) > limit:
-        raise UserFacingError(f"The {what} is {len(text)} characters; the limit is {limit}.")
-    return text
-
-
-def choice(value: str | None, enum: type[Any], *, what: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(enum(value.strip().lower()))
-    except ValueError:
-        options = ", ".join(label(v.value) for v in enum)
-        raise UserFacingError(
-            f"“{value}” isn't a {what} I know. Choose one of: {options}."
-        ) from None
-
-
 # --------------------------------------------------------------------------- service
 
 
@@ -186,7 +163,7 @@ class RegisterService:
             )
         draft = CreateDraft(
             name=clean_text(name, what="name", limit=NAME_MAX),
-            purpose=clean_text(purpose, what="purpose", limit=PURPOSE_MAX),
+            purpose=clean_text(purpose, what="purpose", limit=PURPOSE_MAX, multiline=True),
             relationship=choice(relationship, Relationship, what="relationship")
             or Relationship.unclear.value,
             timezone=(timezone or self.default_timezone).strip(),
@@ -311,7 +288,9 @@ class RegisterService:
                 f"{MIN_ANONYMITY_THRESHOLD} and {MAX_ANONYMITY_THRESHOLD}."
             )
         new_purpose = (
-            clean_text(purpose, what="purpose", limit=PURPOSE_MAX) if purpose is not None else None
+            clean_text(purpose, what="purpose", limit=PURPOSE_MAX, multiline=True)
+            if purpose is not None
+            else None
         )
         wanted: dict[str, Any] = {
             "agreement_rule": rule,

@@ -4,15 +4,23 @@ from db.models.base import metadata, name_key, utcnow
 from db.models.goals import Goal, GoalLink, GoalStance
 from db.models.reflection import PromptAnswer, PromptPost, ReflectionPrompt
 from db.models.register import Event, Membership, Organisation, PartnerOrganisation, Partnership
-from db.models.scheduling import Occurrence, Schedule
+from db.models.scheduling import (
+    LIVE_STATES,
+    Occurrence,
+    OccurrenceState,
+    Schedule,
+    ScheduleState,
+)
 
 __all__ = [
+    "LIVE_STATES",
     "Event",
     "Goal",
     "GoalLink",
     "GoalStance",
     "Membership",
     "Occurrence",
+    "OccurrenceState",
     "Organisation",
     "PartnerOrganisation",
     "Partnership",
@@ -20,6 +28,7 @@ __all__ = [
     "PromptPost",
     "ReflectionPrompt",
     "Schedule",
+    "ScheduleState",
     "metadata",
     "name_key",
     "utcnow",

@@ -8,12 +8,33 @@ a restart, a retry or a second process never runs it twice.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from db.models.base import utcnow
+
+
+class ScheduleState(StrEnum):
+    active = "active"
+    paused = "paused"
+    cancelled = "cancelled"
+
+
+# A schedule in these states can still be listed, resumed, skipped or re-timed.
+LIVE_STATES = (ScheduleState.active, ScheduleState.paused)
+
+
+class OccurrenceState(StrEnum):
+    """claimed → done | retrying → done | failed; missed after downtime past the grace period."""
+
+    claimed = "claimed"
+    retrying = "retrying"
+    done = "done"
+    failed = "failed"
+    missed = "missed"
 
 
 class Schedule(SQLModel, table=True):
@@ -33,7 +54,7 @@ class Schedule(SQLModel, table=True):
     holidays: list[str] = Field(default_factory=list, sa_type=JSON)
     # What: the action's own settings (for prompts: the fixed theme, if any).
     options: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    state: str = Field(default="active", sa_type=String(20))  # active | paused | cancelled
+    state: str = Field(default=ScheduleState.active, sa_type=String(20))
     paused_reason: str | None = Field(default=None, sa_type=Text)
     created_by: int = Field(sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)
@@ -52,8 +73,7 @@ class Occurrence(SQLModel, table=True):
     schedule_id: int = Field(foreign_key="schedule.id", index=True, ondelete="CASCADE")
     partnership_id: int = Field(foreign_key="partnership.id", index=True, ondelete="CASCADE")
     due_at: datetime
-    # claimed → done | retrying → done | failed ; missed (after downtime, past the grace period)
-    state: str = Field(default="claimed", sa_type=String(20))
+    state: str = Field(default=OccurrenceState.claimed, sa_type=String(20))
     late: bool = Field(default=False)
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_type=Text)

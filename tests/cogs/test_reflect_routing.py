@@ -99,7 +99,7 @@ async def test_schedule_answers_with_the_next_three_occurrences(world: World):
 async def test_a_scheduled_prompt_is_posted_once_with_a_button_and_a_thread(world: World):
     channel_id = await setup_partnership(world)
     schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily", time="07:15")
-    outcome = await world.bot.engine.run_schedule(schedule_id, now=first)
+    outcome = await world.bot.scheduler.run_schedule(schedule_id, now=first)
     assert len(outcome.ran) == 1
     [message] = prompts(world, channel_id)
     [occurrence] = await occurrences(world, schedule_id)
@@ -122,8 +122,8 @@ async def test_a_scheduled_prompt_is_posted_once_with_a_button_and_a_thread(worl
         "thread_id": int(thread["id"]),
     }
     # The same moment again, a retried job, or recovery: nothing more is posted.
-    again = await world.bot.engine.run_schedule(schedule_id, now=first)
-    assert again.ran == [] and (await world.bot.engine.recover(now=first)).ran == []
+    again = await world.bot.scheduler.run_schedule(schedule_id, now=first)
+    assert again.ran == [] and (await world.bot.scheduler.recover(now=first)).ran == []
     assert len(prompts(world, channel_id)) == 1 and len(threads_of(world, channel_id)) == 1
     assert "prompt.posted" in await event_kinds(world)
 
@@ -131,7 +131,7 @@ async def test_a_scheduled_prompt_is_posted_once_with_a_button_and_a_thread(worl
 async def test_after_downtime_one_late_post(world: World):
     channel_id = await setup_partnership(world)
     schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
-    outcome = await world.bot.engine.run_schedule(schedule_id, now=first + timedelta(hours=2))
+    outcome = await world.bot.scheduler.run_schedule(schedule_id, now=first + timedelta(hours=2))
     assert len(outcome.ran) == 1
     [message] = prompts(world, channel_id)
     stamp = f"<t:{int(first.timestamp())}:F>"
@@ -142,15 +142,15 @@ async def test_a_5xx_is_retried_and_posted_once(world: World):
     channel_id = await setup_partnership(world)
     schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
     world.discord.fail_next("POST", "/channels/{channel_id}/messages", server_error())
-    outcome = await world.bot.engine.run_schedule(schedule_id, now=first)
+    outcome = await world.bot.scheduler.run_schedule(schedule_id, now=first)
     assert outcome.retrying and prompts(world, channel_id) == []
     [occurrence] = await occurrences(world, schedule_id)
     assert occurrence.state == "retrying" and "503" in (occurrence.last_error or "")
     listing = await world.run(world.reps[0], "reflect list", channel_id=channel_id)
     assert listing.reply.ephemeral and "retrying after 1 failed attempt" in listing.reply.text
     assert "503" in listing.reply.text
-    assert (await world.bot.engine.retry_due(first + timedelta(seconds=5))).ran == []
-    done = await world.bot.engine.retry_due(first + timedelta(seconds=31))
+    assert (await world.bot.scheduler.retry_due(first + timedelta(seconds=5))).ran == []
+    done = await world.bot.scheduler.retry_due(first + timedelta(seconds=31))
     assert len(done.ran) == 1
     assert len(prompts(world, channel_id)) == 1 and len(threads_of(world, channel_id)) == 1
     [occurrence] = await occurrences(world, schedule_id)
@@ -173,13 +173,13 @@ async def test_a_post_that_reached_discord_is_not_sent_twice(world: World):
         **world.discord.ROUTES,
         ("POST", "/channels/{channel_id}/messages"): post_then_time_out,
     }
-    outcome = await world.bot.engine.run_schedule(schedule_id, now=first)
+    outcome = await world.bot.scheduler.run_schedule(schedule_id, now=first)
     assert outcome.retrying and len(prompts(world, channel_id)) == 1
     world.discord.ROUTES = {
         **world.discord.ROUTES,
         ("POST", "/channels/{channel_id}/messages"): original,
     }
-    assert len((await world.bot.engine.retry_due(first + timedelta(minutes=1))).ran) == 1
+    assert len((await world.bot.scheduler.retry_due(first + timedelta(minutes=1))).ran) == 1
     assert len(prompts(world, channel_id)) == 1  # enforce_nonce returned the first message
     [occurrence] = await occurrences(world, schedule_id)
     assert occurrence.result["message_id"] == int(prompts(world, channel_id)[0]["id"])
@@ -199,14 +199,14 @@ async def test_a_retry_after_the_nonce_window_finds_its_unrecorded_post(world: W
         **world.discord.ROUTES,
         ("POST", "/channels/{channel_id}/messages"): post_then_fail,
     }
-    assert (await world.bot.engine.run_schedule(schedule_id, now=first)).retrying
+    assert (await world.bot.scheduler.run_schedule(schedule_id, now=first)).retrying
     world.discord.ROUTES = {
         **world.discord.ROUTES,
         ("POST", "/channels/{channel_id}/messages"): original,
     }
     [message] = prompts(world, channel_id)
     message["nonce"] = None  # the window has passed: Discord would accept the nonce again
-    assert len((await world.bot.engine.retry_due(first + timedelta(minutes=10))).ran) == 1
+    assert len((await world.bot.scheduler.retry_due(first + timedelta(minutes=10))).ran) == 1
     assert prompts(world, channel_id) == [message]
     [occurrence] = await occurrences(world, schedule_id)
     assert occurrence.result["message_id"] == int(message["id"])
@@ -218,7 +218,7 @@ async def test_a_deleted_channel_pauses_the_schedule_and_tells_the_conveners(wor
     channel_id = await setup_partnership(world)
     schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
     del world.discord.channels[channel_id]
-    outcome = await world.bot.engine.run_schedule(schedule_id, now=first)
+    outcome = await world.bot.scheduler.run_schedule(schedule_id, now=first)
     assert outcome.failed
     async with world.bot.sessions() as session:
         row = await session.get(Schedule, schedule_id)
@@ -237,7 +237,7 @@ async def test_a_deleted_channel_pauses_the_schedule_and_tells_the_conveners(wor
 async def test_reflect_button_opens_a_form_and_stores_the_answer(world: World):
     channel_id = await setup_partnership(world)
     schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
-    await world.bot.engine.run_schedule(schedule_id, now=first)
+    await world.bot.scheduler.run_schedule(schedule_id, now=first)
     [message] = prompts(world, channel_id)
     [custom_id] = button_ids(message)
     bea = world.reps[0]
@@ -359,7 +359,7 @@ async def test_pause_resume_cancel_and_skip_through_the_tree(world: World):
     assert f"can't find prompt schedule #{schedule_id}" in hidden.reply.content
     resumed = await world.run(world.convener, "reflect resume", schedule=f"#{schedule_id}")
     assert "Resumed" in resumed.reply.content and len(TIMESTAMP.findall(resumed.reply.content)) == 3
-    service: ReflectionService = world.bot.services.extra["reflection"]
+    service: ReflectionService = world.bot.services.reflection
     skip_day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
     skipped = await world.run(world.convener, "reflect skip", channel_id=channel_id, date=skip_day)
     assert f"Skipping {skip_day}" in skipped.reply.content
@@ -413,8 +413,8 @@ async def test_prompt_add_then_now_and_an_every_minute_cron(world: World):
     schedule_id, times = await schedule(world, channel_id, cadence="cron", cron="* * * * *")
     assert [b - a for a, b in itertools.pairwise(times)] == [timedelta(minutes=1)] * 2
     for moment in times:
-        assert len((await world.bot.engine.run_schedule(schedule_id, now=moment)).ran) == 1
-        assert (await world.bot.engine.run_schedule(schedule_id, now=moment)).ran == []
+        assert len((await world.bot.scheduler.run_schedule(schedule_id, now=moment)).ran) == 1
+        assert (await world.bot.scheduler.run_schedule(schedule_id, now=moment)).ran == []
     assert len(prompts(world, channel_id)) == 3
     titles = [m["embeds"][0]["title"] for m in prompts(world, channel_id)]
     assert titles == ["Reflect: Shared goals", "Reflect: Trust", "Reflect: Power and say"]
@@ -423,19 +423,19 @@ async def test_prompt_add_then_now_and_an_every_minute_cron(world: World):
 async def test_a_new_time_zone_re_times_the_running_triggers(world: World):
     channel_id = await setup_partnership(world)
     schedule_id, _ = await schedule(world, channel_id, cadence="daily", time="09:30")
-    await world.bot.engine.start()
+    await world.bot.scheduler.start()
     try:
-        assert world.bot.engine.aps is not None
-        job = world.bot.engine.aps.get_job(f"schedule:{schedule_id}")
+        assert world.bot.scheduler.aps is not None
+        job = world.bot.scheduler.aps.get_job(f"schedule:{schedule_id}")
         assert job is not None
         london = job.next_run_time.astimezone(UTC)
         await world.run(
             world.convener, "partnership configure", channel_id=channel_id, timezone="Asia/Kolkata"
         )
-        job = world.bot.engine.aps.get_job(f"schedule:{schedule_id}")
+        job = world.bot.scheduler.aps.get_job(f"schedule:{schedule_id}")
         kolkata = job.next_run_time.astimezone(UTC)
         # 09:30 in Kolkata is 04:00 UTC; in London it is 08:30 or 09:30 UTC.
         assert (kolkata.hour, kolkata.minute) == (4, 0)
         assert (london.hour, london.minute) != (4, 0)
     finally:
-        await world.bot.engine.shutdown()
+        await world.bot.scheduler.shutdown()

@@ -1,0 +1,191 @@
+"""Shared reads: each written once, used by every feature.
+
+Keyword-only functions that take ids and return rows. They never raise user errors and never
+check permissions: deciding what a missing row means, and who may see it, is the caller's job
+(the access gate in `bot/services/access.py`, or the feature service).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import Membership, Organisation, PartnerOrganisation, Partnership, name_key
+
+Partner = tuple[PartnerOrganisation, Organisation]
+
+
+# ---- partnerships
+
+
+async def partnership_named(
+    session: AsyncSession, *, guild_id: int, name: str
+) -> Partnership | None:
+    return (
+        await session.exec(
+            select(Partnership).where(
+                Partnership.guild_id == guild_id, Partnership.name_key == name_key(name)
+            )
+        )
+    ).first()
+
+
+async def partnership_in_channels(
+    session: AsyncSession, *, guild_id: int, channel_ids: Sequence[int]
+) -> Partnership | None:
+    """The partnership whose channel is one of `channel_ids` (a channel, or a thread's parent)."""
+    if not channel_ids:
+        return None
+    return (
+        await session.exec(
+            select(Partnership).where(
+                Partnership.guild_id == guild_id, col(Partnership.channel_id).in_(channel_ids)
+            )
+        )
+    ).first()
+
+
+# ---- memberships
+
+
+async def active_membership(
+    session: AsyncSession, *, partnership_id: int, user_id: int
+) -> Membership | None:
+    return (
+        await session.exec(
+            select(Membership).where(
+                Membership.partnership_id == partnership_id,
+                Membership.user_id == user_id,
+                col(Membership.left_at).is_(None),
+            )
+        )
+    ).first()
+
+
+async def active_members(
+    session: AsyncSession, *, partnership_id: int
+) -> list[tuple[Membership, Organisation | None]]:
+    """Current members with the organisation each speaks for (None in their own capacity)."""
+    rows = await session.exec(
+        select(Membership, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Membership.organisation_id), isouter=True)
+        .where(Membership.partnership_id == partnership_id, col(Membership.left_at).is_(None))
+        .order_by(col(Membership.id))
+    )
+    return list(rows.all())
+
+
+async def convener_user_ids(session: AsyncSession, *, partnership_id: int) -> list[int]:
+    """Current conveners, in the order they joined."""
+    rows = await session.exec(
+        select(Membership.user_id)
+        .where(
+            Membership.partnership_id == partnership_id,
+            col(Membership.left_at).is_(None),
+            col(Membership.is_convener).is_(True),
+        )
+        .order_by(col(Membership.id))
+    )
+    return list(rows.all())
+
+
+async def convening_partnership_ids(
+    session: AsyncSession, *, user_id: int, partnership_ids: Sequence[int]
+) -> set[int]:
+    """Which of `partnership_ids` this person currently convenes."""
+    if not partnership_ids:
+        return set()
+    rows = await session.exec(
+        select(Membership.partnership_id).where(
+            Membership.user_id == user_id,
+            col(Membership.left_at).is_(None),
+            col(Membership.is_convener).is_(True),
+            col(Membership.partnership_id).in_(partnership_ids),
+        )
+    )
+    return set(rows.all())
+
+
+async def count_other_conveners(
+    session: AsyncSession, *, partnership_id: int, excluding_membership_id: int | None
+) -> int:
+    return (
+        await session.exec(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.partnership_id == partnership_id,
+                col(Membership.left_at).is_(None),
+                col(Membership.is_convener).is_(True),
+                Membership.id != excluding_membership_id,
+            )
+        )
+    ).one()
+
+
+# ---- organisations and partners
+
+
+async def organisation_named(
+    session: AsyncSession, *, guild_id: int, name: str
+) -> Organisation | None:
+    return (
+        await session.exec(
+            select(Organisation).where(
+                Organisation.guild_id == guild_id, Organisation.name_key == name_key(name)
+            )
+        )
+    ).first()
+
+
+async def partners(
+    session: AsyncSession, *, partnership_id: int, include_former: bool = False
+) -> list[Partner]:
+    """The partnership's partner organisations (current ones unless `include_former`), by name."""
+    query = (
+        select(PartnerOrganisation, Organisation)
+        .join(Organisation, col(Organisation.id) == col(PartnerOrganisation.organisation_id))
+        .where(PartnerOrganisation.partnership_id == partnership_id)
+        .order_by(col(Organisation.name_key))
+    )
+    if not include_former:
+        query = query.where(col(PartnerOrganisation.left_at).is_(None))
+    return list((await session.exec(query)).all())
+
+
+async def active_partner_named(
+    session: AsyncSession, *, partnership_id: int, guild_id: int, name: str
+) -> Partner | None:
+    """A current partner organisation of the partnership, by name in any case."""
+    return (
+        await session.exec(
+            select(PartnerOrganisation, Organisation)
+            .join(Organisation, col(Organisation.id) == col(PartnerOrganisation.organisation_id))
+            .where(
+                PartnerOrganisation.partnership_id == partnership_id,
+                Organisation.guild_id == guild_id,
+                Organisation.name_key == name_key(name),
+                col(PartnerOrganisation.left_at).is_(None),
+            )
+        )
+    ).first()
+
+
+async def active_partner_of(
+    session: AsyncSession, *, partnership_id: int, organisation_id: int
+) -> Partner | None:
+    """The organisation's current partner link to the partnership, if it is a partner now."""
+    return (
+        await session.exec(
+            select(PartnerOrganisation, Organisation)
+            .join(Organisation, col(Organisation.id) == col(PartnerOrganisation.organisation_id))
+            .where(
+                PartnerOrganisation.partnership_id == partnership_id,
+                PartnerOrganisation.organisation_id == organisation_id,
+                col(PartnerOrganisation.left_at).is_(None),
+            )
+        )
+    ).first()
