@@ -22,17 +22,18 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade_sync(database_url: str, revision: str = "heads") -> None:
+def upgrade_sync(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-async def upgrade(database_url: str, revision: str = "heads") -> None:
+async def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the schema up to `revision`, off the event loop (Alembic runs its own loop)."""
     await asyncio.to_thread(upgrade_sync, database_url, revision)
 
 
 def head_revisions() -> set[str]:
-    """The newest revision of every branch (features add their tables on their own branch)."""
+    """The newest revision. The chain is linear (a test checks there is exactly one head): a new
+    migration's `down_revision` is the current head, never a branch of its own."""
     return set(ScriptDirectory.from_config(alembic_config("")).get_heads())
 
 
