@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     default_timezone: str = "Europe/London"
     discord_api_base_url: str | None = None
     admin_role_name: str = "Partnerbot Admin"
-    prompt_grace_hours: float = 6.0
+    # 0 is valid: no catch-up after downtime (an occurrence still runs when it is due).
+    prompt_grace_hours: float = Field(default=6.0, ge=0)
 
     @field_validator("dev_guild_id", "discord_api_base_url", mode="before")
     @classmethod
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
     def _zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
             raise ValueError(f"DEFAULT_TIMEZONE {value!r} is not an IANA time zone") from exc
         return value
 

@@ -11,6 +11,7 @@ import uuid
 
 import discord
 from discord import app_commands
+from sqlalchemy.exc import DBAPIError
 
 from bot.errors import UserFacingError
 from bot.services.text import clip
@@ -51,11 +52,29 @@ async def send(
         await interaction.response.send_message(**kwargs)
 
 
+BUSY = (
+    "Someone else is changing this partnership at this very moment, so nothing was changed. "
+    "Please try again in a moment."
+)
+
+
+def is_busy(error: BaseException) -> bool:
+    """A write gave up waiting for another one: PostgreSQL's lock_timeout (SQLSTATE 55P03)
+    or SQLite's busy timeout ("database is locked")."""
+    if not isinstance(error, DBAPIError):
+        return False
+    cause = error.orig
+    return getattr(cause, "sqlstate", None) == "55P03" or "database is locked" in str(cause)
+
+
 async def error_reply(interaction: discord.Interaction, error: BaseException) -> None:
     """The one place errors become replies: user errors kindly, the rest logged with context."""
     original = getattr(error, "original", error)
     if isinstance(original, UserFacingError):
         message = original.message
+    elif is_busy(original):
+        message = BUSY
+        log.warning("Lock wait ran out in guild %s: %s", interaction.guild_id, original)
     elif isinstance(error, app_commands.NoPrivateMessage):
         message = "This command works only inside a server."
     elif isinstance(error, app_commands.CheckFailure):

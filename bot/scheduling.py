@@ -130,6 +130,9 @@ class ScheduleEngine:
         self.sessions = sessions
         self.clock = clock or SystemClock()
         self.grace = grace
+        # How late an occurrence may still run: the grace period, but never less than an
+        # on-time run's own slack, so a grace of 0 (no catch-up after downtime) still posts.
+        self.window = max(grace, LATE_AFTER)
         self.retry_delays = tuple(retry_delays)
         self.actions: dict[str, ActionHandler] = {}
         self.aps: AsyncIOScheduler | None = None
@@ -195,7 +198,7 @@ class ScheduleEngine:
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=int(self.grace.total_seconds()),
+            misfire_grace_time=int(self.window.total_seconds()),
         )
 
     # ------------------------------------------------------------------ the rule
@@ -216,7 +219,7 @@ class ScheduleEngine:
         latest = latest_due(spec, now, since)
         if latest is None:
             return outcome
-        run_latest = now - latest <= self.grace
+        run_latest = now - latest <= self.window
         cutoff = latest if run_latest else now
         missed = self._missed(spec, since, latest, include_latest=not run_latest)
         advanced, claimed = await self._claim(
@@ -401,7 +404,7 @@ class ScheduleEngine:
                 ).all()
             )
         for occurrence in pending:
-            if now - occurrence.due_at > self.grace:
+            if now - occurrence.due_at > self.window:
                 await self._finish(
                     occurrence.id,
                     OccurrenceState.failed,
@@ -457,7 +460,7 @@ class ScheduleEngine:
             args=[occurrence_id],
             id=f"retry:{occurrence_id}",
             replace_existing=True,
-            misfire_grace_time=int(self.grace.total_seconds()),
+            misfire_grace_time=int(self.window.total_seconds()),
         )
 
     # ------------------------------------------------------------------ bookkeeping

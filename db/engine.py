@@ -13,6 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SessionFactory = async_sessionmaker[AsyncSession]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# PostgreSQL: a write waiting longer than this for a row lock gives up, so a command still
+# answers within Discord's three seconds (with "busy, try again") instead of timing out.
+POSTGRES_LOCK_TIMEOUT_MS = 2_000
 
 
 def is_sqlite(url: str) -> bool:
@@ -44,11 +47,16 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    kwargs: dict[str, Any] = {"echo": echo}
+    # Errors never carry SQL parameters: they hold members' reflections and comments, and
+    # error messages end up in logs.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = {
+            "server_settings": {"lock_timeout": str(POSTGRES_LOCK_TIMEOUT_MS)}
+        }
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)

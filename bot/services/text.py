@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.errors import UserFacingError
 from bot.services.vocab import label
+from db.models import drop_format_characters, is_blank
 
 
 def clean_text(
@@ -20,9 +21,18 @@ def clean_text(
     """Trimmed user text within `limit` characters, or a polite error naming `what`.
 
     One-line text has its runs of whitespace collapsed to one space; `multiline` text keeps its
-    line breaks and is only trimmed at both ends.
+    line breaks and is only trimmed at both ends. Zero-width and other format characters are
+    removed; text that would show nothing at all counts as empty.
     """
-    text = (value or "").strip() if multiline else " ".join((value or "").split())
+    typed = value or ""
+    raw = drop_format_characters(typed)
+    text = raw.strip() if multiline else " ".join(raw.split())
+    if typed.strip() and is_blank(typed):
+        if required:
+            raise UserFacingError(
+                f"The {what} is made only of invisible characters. Type one people can see."
+            )
+        text = ""
     if required and not text:
         raise UserFacingError(f"The {what} can't be empty.")
     if len(text) > limit:

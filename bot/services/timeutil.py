@@ -14,7 +14,8 @@ def zone(name: str) -> ZoneInfo:
         if not name or name != name.strip():
             raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    # A folder of the zone database ("Europe") or an unreadable file is an OSError.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise UserFacingError(
             f"“{name}” isn't a time zone I know. Use an IANA name such as Europe/London "
             "or America/New_York."
@@ -31,9 +32,16 @@ def parse_date(text: str, *, option: str = "date") -> date:
 
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
-    """The last instant of `day` in `tz`, in UTC: what `as_of` means."""
-    next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    return next_midnight.astimezone(UTC) - timedelta(microseconds=1)
+    """The last instant of `day` in `tz`, in UTC: what `as_of` means.
+
+    The last days a `date` can hold (9999-12-31) have no next midnight; they mean "everything
+    so far", so they end at the latest moment a datetime holds.
+    """
+    try:
+        next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+        return next_midnight.astimezone(UTC) - timedelta(microseconds=1)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -1,6 +1,6 @@
 """All tables, one module per feature. Import from here: `from db.models import Partnership`."""
 
-from db.models.base import metadata, name_key, utcnow
+from db.models.base import drop_format_characters, is_blank, metadata, name_key, utcnow
 from db.models.goals import Goal, GoalLink, GoalStance
 from db.models.reflection import PromptAnswer, PromptPost, ReflectionPrompt
 from db.models.register import Event, Membership, Organisation, PartnerOrganisation, Partnership
@@ -29,6 +29,8 @@ __all__ = [
     "ReflectionPrompt",
     "Schedule",
     "ScheduleState",
+    "drop_format_characters",
+    "is_blank",
     "metadata",
     "name_key",
     "utcnow",

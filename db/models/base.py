@@ -8,6 +8,7 @@ that migrations stay simple on SQLite and PostgreSQL alike; the allowed values l
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 from sqlalchemy import MetaData
@@ -28,6 +29,31 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Characters that show nothing: format characters (zero-width space and joiners, soft hyphen,
+# word joiner, BOM) are removed from names; these blanks are not whitespace to Python but
+# print as nothing, so a name made only of them is refused.
+INVISIBLE_BLANKS = frozenset("\u2800\u3164\u115f\u1160\uffa0\u180e")
+
+
+def drop_format_characters(text: str) -> str:
+    """`text` without zero-width and other format characters (Unicode category Cf)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def is_blank(text: str) -> bool:
+    """Whether `text` shows nothing: only spaces, format, control or blank characters."""
+    return all(
+        ch.isspace() or ch in INVISIBLE_BLANKS or unicodedata.category(ch) in ("Cf", "Cc")
+        for ch in text
+    )
+
+
 def name_key(name: str) -> str:
-    """The case-insensitive key a name is unique by (Unicode-aware, unlike SQLite's lower())."""
-    return " ".join(name.split()).casefold()
+    """The key a name is unique by: the same for names a person would call the same.
+
+    Unicode NFKC (fullwidth ＲＩＶＥＲＳＩＤＥ is Riverside; "Cafe" with a combining accent is
+    Café), format characters dropped, runs of spaces collapsed, then case-folded (Unicode-aware,
+    unlike SQLite's lower()).
+    """
+    text = drop_format_characters(unicodedata.normalize("NFKC", name))
+    return " ".join(text.split()).casefold()
