@@ -39,7 +39,13 @@ from sqlmodel import col, select
 
 from bot.services import log as partnership_log
 from bot.services.clock import Clock, SystemClock
-from bot.services.recurrence import RecurrenceSpec, build_trigger, latest_due, occurrences_between
+from bot.services.recurrence import (
+    RecurrenceSpec,
+    build_trigger,
+    count_between,
+    latest_due,
+    latest_occurrences,
+)
 from db.engine import SessionFactory, transaction
 from db.models import Occurrence, OccurrenceState, Partnership, Schedule, ScheduleState
 
@@ -236,14 +242,15 @@ class ScheduleEngine:
     def _missed(
         self, spec: RecurrenceSpec, since: datetime, latest: datetime, *, include_latest: bool
     ) -> tuple[int, list[datetime]]:
-        """How many occurrences in (since, latest) were missed, and the newest few of them."""
-        try:
-            found = occurrences_between(spec, since, latest, limit=100_000)
-        except ValueError:
-            found = []
-        if not include_latest:
-            found = [f for f in found if f != latest]
-        return len(found), found[-MISSED_ROWS:]
+        """How many occurrences in (since, latest] were missed, and the newest few of them.
+
+        Counted, not listed: after long downtime an every-minute schedule has missed more
+        occurrences than are worth listing, and all of them are still counted in the log.
+        """
+        end = latest if include_latest else latest - timedelta(microseconds=1)
+        if end <= since:
+            return 0, []
+        return count_between(spec, since, end), latest_occurrences(spec, since, end, MISSED_ROWS)
 
     async def _claim(
         self,

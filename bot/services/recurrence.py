@@ -153,7 +153,7 @@ def _cron_value(text: str, spec: _CronField) -> int:
     lowered = text.lower()
     if lowered in spec.names:
         return spec.names[lowered]
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²" and "٣" are digits to str.isdigit
         raise _cron_error(f"“{text}” isn't a number I understand in the {spec.label} field.")
     value = int(text)
     if not spec.low <= value <= spec.high:
@@ -171,7 +171,7 @@ def _expand_cron_field(text: str, spec: _CronField) -> frozenset[int]:
         base, slash, step_text = item.partition("/")
         step = 1
         if slash:
-            if not step_text.isdigit() or int(step_text) == 0:
+            if not (step_text.isascii() and step_text.isdigit()) or int(step_text) == 0:
                 raise _cron_error(f"the step in “{item}” should be a whole number above 0.")
             step = int(step_text)
         if base == "*":
@@ -456,8 +456,29 @@ class RecurrenceTrigger(BaseTrigger):
             return False
         return not _is_repeat(local, self.timezone)
 
-    def _next(self, previous: datetime | None, now: datetime) -> datetime | None:
+    def _base_next(self, previous: datetime | None, now: datetime) -> datetime | None:
+        """The base trigger's next fire time, never skipping the start of a day.
+
+        APScheduler 3.x's cron trigger, searching across a change of the clocks, carries the old
+        UTC offset into the next days: from a Friday before the spring change, `0-3` hours on
+        weekdays next fire at 01:00 on Monday, not 00:00. So the candidate's own local day is
+        searched again from its (correct) midnight, and the earlier time wins.
+        """
         candidate = self.base.get_next_fire_time(previous, now)
+        if candidate is None:
+            return None
+        floor = previous if previous is not None else now
+        day = candidate.astimezone(self.timezone).date()
+        midnight = datetime.combine(day, time(0), tzinfo=self.timezone)
+        if midnight <= floor:
+            return candidate
+        earlier = self.base.get_next_fire_time(None, midnight)
+        if earlier is not None and floor < earlier < candidate:
+            return earlier
+        return candidate
+
+    def _next(self, previous: datetime | None, now: datetime) -> datetime | None:
+        candidate = self._base_next(previous, now)
         for _ in range(self._max_skips):
             if candidate is None:
                 return None
@@ -469,9 +490,9 @@ class RecurrenceTrigger(BaseTrigger):
             if day in self._holidays:
                 # Jump to the next local day at once: an every-minute cron has 1440 runs a day.
                 next_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.timezone)
-                candidate = self.base.get_next_fire_time(None, next_day.astimezone(UTC))
+                candidate = self._base_next(None, next_day.astimezone(UTC))
                 continue
-            candidate = self.base.get_next_fire_time(candidate, candidate)
+            candidate = self._base_next(candidate, candidate)
         log.warning("Gave up after %d skipped candidates for %r", self._max_skips, self)
         return None
 
@@ -555,6 +576,67 @@ def occurrences_between(
             raise ValueError(f"more than {limit} occurrences between {start} and {end}")
         found.append(moment)
     return found
+
+
+def _cron_runs_per_day(expr: str) -> int:
+    """How many times a cron expression fires on a day it matches, clocks not changing."""
+    minutes, hours = expr.split()[:2]
+    return len(_expand_cron_field(minutes, _CRON_FIELDS[0])) * len(
+        _expand_cron_field(hours, _CRON_FIELDS[1])
+    )
+
+
+def count_between(spec: RecurrenceSpec, start: datetime, end: datetime) -> int:
+    """How many occurrences fall in (start, end], exactly, without listing each one.
+
+    Other cadences fire at most once a day, so they are counted as they come. A cron schedule
+    may fire every minute: it is counted a local day at a time, jumping from one matching day to
+    the next; a whole matching day without a clock change counts its minutes × hours, and only
+    the first and last day and days when the clocks change are listed one by one.
+    """
+    start, end = as_utc(start), as_utc(end)
+    if spec.cadence is not Cadence.cron:
+        count = 0
+        for moment in _occurrences(spec, start):
+            if moment > end:
+                break
+            count += 1
+        return count
+    assert spec.cron is not None
+    per_day = _cron_runs_per_day(spec.cron)
+    tz = spec.zone
+    count, cursor = 0, start
+    while cursor < end:
+        following = next_occurrences(spec, cursor, 1)
+        if not following or following[0] > end:
+            break
+        day = following[0].astimezone(tz).date()
+        day_start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+        day_last = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(
+            UTC
+        ) - timedelta(microseconds=1)
+        steady = day_start.astimezone(tz).utcoffset() == day_last.astimezone(tz).utcoffset()
+        if cursor < day_start and day_last <= end and steady:
+            count += per_day
+        else:
+            count += len(occurrences_between(spec, cursor, min(day_last, end), limit=2 * per_day))
+        cursor = day_last
+    return count
+
+
+def latest_occurrences(
+    spec: RecurrenceSpec, start: datetime, end: datetime, count: int
+) -> list[datetime]:
+    """The newest `count` occurrences in (start, end], oldest first, found by searching back
+    from `end` in doubling windows (so a long span costs little)."""
+    start, end = as_utc(start), as_utc(end)
+    width = timedelta(hours=1)
+    while True:
+        low = max(start, end - width)
+        found = occurrences_between(spec, low, end, limit=1_000_000)
+        if len(found) >= count or low == start:
+            return found[-count:] if count else []
+        width *= 2
 
 
 def latest_due(spec: RecurrenceSpec, now: datetime, since: datetime) -> datetime | None:
