@@ -122,12 +122,14 @@ class PartnerBot(commands.Bot):
         )
         # Only `partnerbot run` starts background work; `sync` and tests log in without it.
         self.start_background = start_background
+        self._catch_up: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         for extension in walk_extensions():
             await self.load_extension(extension)
         if self.start_background:
-            await self.scheduler.start()
+            # Triggers only: catching up posts, so it waits for the gateway (`on_ready`).
+            await self.scheduler.start(catch_up=False)
             if self.settings.dev_guild_id:
                 guild = discord.Object(id=self.settings.dev_guild_id)
                 self.tree.copy_global_to(guild=guild)
@@ -164,3 +166,8 @@ class PartnerBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d servers", self.user, len(self.guilds))
+        if self.start_background and self._catch_up is None:
+            # Once per process (READY comes again after a reconnect), in the background.
+            self._catch_up = asyncio.create_task(
+                self.scheduler.catch_up(), name="partnerbot: schedule catch-up"
+            )

@@ -151,16 +151,27 @@ class ScheduleEngine:
     def register(self, kind: str, run: ActionRun, on_gone: ActionGone | None = None) -> None:
         self.actions[kind] = ActionHandler(run, on_gone)
 
-    async def start(self) -> None:
-        """Start triggering (needs the running loop), recover, catch up, then wait for jobs."""
+    async def start(self, *, catch_up: bool = True) -> None:
+        """Start triggering (needs the running loop) with a job per active schedule, then,
+        unless told not to, catch up. The bot starts with `catch_up=False` in `setup_hook` and
+        catches up once it is connected (`catch_up()`), never before the gateway is up."""
         self.started_at = self.clock.now()
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.aps.start()
-        await self.recover()
         for schedule_id in await self._active_ids():
             await self.sync(schedule_id)
-            await self.run_schedule(schedule_id)
         logger.info("Schedule engine started with %d jobs", len(self.aps.get_jobs()))
+        if catch_up:
+            await self.catch_up()
+
+    async def catch_up(self) -> None:
+        """Recover occurrences a stop left unfinished, then run what fell due while down."""
+        await self._tracked(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        await self.recover()
+        for schedule_id in await self._active_ids():
+            await self.run_schedule(schedule_id)
 
     async def shutdown(self) -> None:
         """Stop triggering, let a run already under way record its outcome, then stop."""

@@ -1,0 +1,64 @@
+"""Start-up order: triggers in setup_hook, catch-up posting only once the gateway is ready."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from bot.app import PartnerBot
+from bot.config import Settings
+from bot.scheduling import ScheduleEngine
+from db.engine import SessionFactory
+from tests.test_scheduling import MONDAY_0930_BST, Channel, Clock, engine_for, make_schedule
+
+
+async def test_starting_without_catch_up_posts_nothing_until_asked(sessions: SessionFactory):
+    schedule_id = await make_schedule(sessions, MONDAY_0930_BST - timedelta(days=1))
+    channel = Channel()
+    engine, _ = engine_for(sessions, Clock(MONDAY_0930_BST + timedelta(minutes=30)), channel)
+    await engine.start(catch_up=False)
+    try:
+        assert engine.aps is not None and engine.aps.get_job(f"schedule:{schedule_id}")
+        assert channel.posts == []
+        await engine.catch_up()
+        assert len(channel.posts) == 1 and channel.posts[0].late
+        await engine.catch_up()
+        assert len(channel.posts) == 1
+    finally:
+        await engine.shutdown()
+
+
+class RecordingScheduler(ScheduleEngine):
+    def __init__(self, sessions: SessionFactory) -> None:
+        super().__init__(sessions)
+        self.calls: list[str] = []
+
+    async def start(self, *, catch_up: bool = True) -> None:
+        self.calls.append(f"start(catch_up={catch_up})")
+
+    async def catch_up(self) -> None:
+        self.calls.append("catch_up")
+
+    async def shutdown(self) -> None:
+        self.calls.append("shutdown")
+
+
+async def test_the_bot_catches_up_once_connected_and_only_once(
+    sessions: SessionFactory, tmp_path: Path
+):
+    settings = Settings(
+        discord_token="test-token",  # type: ignore[arg-type]
+        data_dir=tmp_path,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    scheduler = RecordingScheduler(sessions)
+    bot = PartnerBot(
+        settings=settings, sessions=sessions, scheduler=scheduler, start_background=True
+    )
+    await bot.setup_hook()
+    assert scheduler.calls == ["start(catch_up=False)"]
+    await bot.on_ready()
+    await bot.on_ready()  # READY again after a reconnect
+    await asyncio.sleep(0)
+    assert scheduler.calls == ["start(catch_up=False)", "catch_up"]
