@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -14,12 +15,39 @@ from bot.config import ConfigError, Settings, load_settings
 log = logging.getLogger("partnerbot")
 
 
+class RedactSecrets(logging.Filter):
+    """Keep interaction and webhook tokens out of the log, whatever the level.
+
+    At DEBUG, discord.py logs every gateway event (an interaction carries its token) and every
+    REST URL (an interaction's callback and follow-ups carry it in the path). Anyone holding
+    such a token can answer as the bot for fifteen minutes.
+    """
+
+    PATTERNS = (
+        (re.compile(r"(/interactions/\d+/)[^/\s'\"]+"), r"\1[token]"),
+        (re.compile(r"(/webhooks/\d+/)[^/\s'\"?]+"), r"\1[token]"),
+        (re.compile(r"""(['"]token['"]\s*:\s*['"])[^'"]*"""), r"\1[token]"),
+        (re.compile(r"(Bot )[A-Za-z0-9._-]{20,}"), r"\1[token]"),
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for pattern, replacement in self.PATTERNS:
+            redacted = pattern.sub(replacement, redacted)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())
     logging.getLogger("discord.http").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import subprocess
 import sys
@@ -114,3 +116,38 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path: Path):
     assert result.returncode == 1
     assert "Cannot open or upgrade the database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_tokens_never_reach_the_log_even_at_debug():
+    from bot.__main__ import RedactSecrets
+
+    token = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpzZWNyZXQtdG9rZW4tdmFsdWU"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets())
+    logger = logging.getLogger("discord.test_redaction")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        event = {"t": "INTERACTION_CREATE", "d": {"id": "1", "token": token, "type": 2}}
+        logger.debug("For Shard ID %s: WebSocket Event: %s", None, event)
+        url = f"https://discord.com/api/v10/interactions/1234/{token}/callback"
+        logger.debug("%s %s with %s has returned %s", "POST", url, None, 204)
+        logger.debug("PATCH /webhooks/99/%s/messages/@original", token)
+        logger.debug("Nothing secret in %s", "this line")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert token not in text
+    assert text.count("[token]") == 3
+    assert "Nothing secret in this line" in text
+
+
+def test_configured_logging_redacts_on_every_handler(monkeypatch):
+    from bot.__main__ import RedactSecrets, configure_logging
+
+    root = logging.getLogger()
+    handler = logging.StreamHandler(io.StringIO())
+    monkeypatch.setattr(root, "handlers", [handler])
+    configure_logging("DEBUG")
+    assert any(isinstance(f, RedactSecrets) for f in handler.filters)
