@@ -99,7 +99,6 @@ class PartnershipCommands(RegisterBase):
                 access.partnership,
                 await lookup.partners(session, access.partnership),
                 await lookup.members(session, access.partnership),
-                viewer_is_convener=access.may_convene,
             )
 
     async def list_visible(self, actor: Actor) -> list[Partnership]:

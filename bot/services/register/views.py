@@ -87,7 +87,6 @@ class PartnershipInfo:
     partnership: Partnership
     partners: list[PartnerView]
     members: list[MemberView]
-    viewer_is_convener: bool
 
 
 @dataclass(frozen=True)
