@@ -21,7 +21,7 @@ from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
 from bot.services.goals import GoalService
 from bot.services.reflection import ReflectionService
-from bot.services.register import RegisterService
+from bot.services.register import ChangeListener, RegisterService
 from db.engine import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,15 @@ class Services:
         *,
         clock: Clock,
         on_schedule_change: ScheduleListener,
+        on_partnership_change: ChangeListener,
     ) -> Services:
         return cls(
             register=RegisterService(
                 sessions,
                 default_timezone=settings.default_timezone,
                 admin_role_name=settings.admin_role_name,
+                clock=clock,
+                on_change=on_partnership_change,
             ),
             goals=GoalService(sessions),
             reflection=ReflectionService(sessions, clock=clock.now),
@@ -119,10 +122,27 @@ class PartnerBot(commands.Bot):
             sessions,
             clock=self.scheduler.clock,
             on_schedule_change=self.scheduler.sync,
+            on_partnership_change=self.partnership_changed,
         )
         # Only `partnerbot run` starts background work; `sync` and tests log in without it.
         self.start_background = start_background
         self._catch_up: asyncio.Task[None] | None = None
+
+    async def partnership_changed(self, partnership_id: int) -> None:
+        """A partnership's register changed (committed): dispatch `partnership_changed`, so goal
+        cards and prompt schedules follow.
+
+        When the change came from a command, button or listener, the event is dispatched once
+        that task has finished, so its reply always goes out first; listeners run as their own
+        tasks either way, so this never delays the one that made the change.
+        """
+        task = asyncio.current_task()
+        if task is not None and task.get_name().startswith(IN_FLIGHT_TASK_PREFIXES):
+            task.add_done_callback(
+                lambda _task: self.dispatch("partnership_changed", partnership_id)
+            )
+        else:
+            self.dispatch("partnership_changed", partnership_id)
 
     async def setup_hook(self) -> None:
         for extension in walk_extensions():

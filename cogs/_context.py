@@ -72,7 +72,3 @@ async def organisation_autocomplete(
         actor_of(interaction), ref_of(interaction, named), current
     )
     return [app_commands.Choice(name=n, value=n) for n in names]
-
-
-def user_name(user: discord.abc.User) -> str:
-    return user.display_name

@@ -80,7 +80,6 @@ class MemberCog(commands.GroupCog, group_name="member"):
             interaction,
             f"Added {user.mention} to **{escape(p.name)}** as {escape(view.describe())}.{note}",
         )
-        self.bot.dispatch("partnership_changed", p.id)
 
     @app_commands.command(name="update", description="Change a member's role.")
     @app_commands.describe(
@@ -122,7 +121,6 @@ class MemberCog(commands.GroupCog, group_name="member"):
             interaction,
             f"{user.mention} is now {escape(view.describe())} in **{escape(p.name)}**.",
         )
-        self.bot.dispatch("partnership_changed", p.id)
 
     @app_commands.command(name="remove", description="Record that a person has left.")
     @app_commands.describe(
@@ -135,7 +133,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
         user: discord.User,
         partnership: str | None = None,
     ) -> None:
-        p, _view = await self.register.remove_member(
+        p = await self.register.remove_member(
             actor_of(interaction),
             ref_of(interaction, partnership),
             user_id=user.id,
@@ -147,7 +145,6 @@ class MemberCog(commands.GroupCog, group_name="member"):
             interaction,
             f"{user.mention} has left **{escape(p.name)}**. Their history is kept.{note}",
         )
-        self.bot.dispatch("partnership_changed", p.id)
 
     @app_commands.command(name="list", description="Who is in a partnership, now or on a date.")
     @app_commands.describe(
@@ -162,9 +159,10 @@ class MemberCog(commands.GroupCog, group_name="member"):
         as_of: app_commands.Range[str, 1, 10] | None = None,
     ) -> None:
         day = parse_date(as_of, option="as_of") if as_of else None
-        p, members, _moment = await self.register.list_members(
+        listing = await self.register.list_members(
             actor_of(interaction), ref_of(interaction, partnership), day
         )
+        p, members = listing.partnership, listing.members
         when = f" at the end of {day.isoformat()} ({p.timezone})" if day else ""
         if not members:
             await send(interaction, f"{escape(p.name)} had no members{when}.")

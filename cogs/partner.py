@@ -65,7 +65,6 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
         if note:
             text += f"\n{escape(note)}"
         await send(interaction, text)
-        self.bot.dispatch("partnership_changed", view.partnership_id)
 
     @app_commands.command(
         name="remove", description="Record that an organisation has left a partnership."
@@ -93,7 +92,6 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
                 f"\nStill registered for it: {people}. Use `/member update` or `/member remove`."
             )
         await send(interaction, text)
-        self.bot.dispatch("partnership_changed", view.partnership_id)
 
     @app_commands.command(name="status", description="Change an organisation's status.")
     @app_commands.describe(
@@ -118,7 +116,6 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
             actor_of(interaction), ref_of(interaction, partnership), organisation, status.value
         )
         await send(interaction, f"**{escape(view.name)}** is now {label(view.status)}.")
-        self.bot.dispatch("partnership_changed", view.partnership_id)
 
     @app_commands.command(name="list", description="List a partnership's organisations.")
     @app_commands.describe(

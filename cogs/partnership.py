@@ -197,7 +197,6 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
             for k, (old, new) in changes.items()
         )
         await send(interaction, f"Updated **{escape(p.name)}**:\n{described}")
-        self.bot.dispatch("partnership_changed", p.id)
 
     @app_commands.command(name="archive", description="Archive a partnership: read-only, kept.")
     @app_commands.describe(partnership="Which partnership (implied in its channel)")
@@ -228,7 +227,6 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
             f"Archived **{escape(p.name)}**. Its channel is now read-only and its history is "
             f"kept.{note}",
         )
-        self.bot.dispatch("partnership_changed", p.id)
 
 
 async def setup(bot: PartnerBot) -> None:

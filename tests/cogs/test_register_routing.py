@@ -245,3 +245,24 @@ async def test_unexpected_errors_get_an_apology_with_a_reference(world: World, m
     result = await world.run(world.convener, "partnership list")
     assert result.reply.ephemeral and "reference" in result.reply.content
     assert "fire" not in result.reply.content
+
+
+async def test_changes_reach_listeners_once_each_after_the_reply(world: World):
+    await create(world)
+    seen: list[tuple[int, int]] = []
+
+    async def on_partnership_changed(partnership_id: int) -> None:
+        latest = list(world.discord.interactions.values())[-1]
+        seen.append((partnership_id, len(latest.replies)))
+
+    world.bot.add_listener(on_partnership_changed)
+    options = {"partnership": "Family Hubs"}
+    added = await world.run(
+        world.convener, "partner add", organisation="NHS Trust", sector="health", **options
+    )
+    joined = await world.run(world.convener, "member add", user=world.reps[0], **options)
+    refused = await world.run(world.reps[0], "partnership configure", count_individuals=True)
+    assert refused.reply.ephemeral
+    # Announced once per change, when the command had already replied (defer and follow-up).
+    assert [replies for _, replies in seen] == [len(added.replies), len(joined.replies)]
+    assert len(joined.replies) == 2 and len({pid for pid, _ in seen}) == 1

@@ -201,7 +201,7 @@ async def test_member_defaults_and_consistency(service):
     for kwargs in bad:
         with pytest.raises(UserFacingError):
             await service.add_member(creator, named(), **kwargs)
-    _, members, _ = await service.list_members(creator, named())
+    members = (await service.list_members(creator, named())).members
     assert {m.user_id for m in members} == {2, 3, 6}
 
 
@@ -223,7 +223,7 @@ async def test_the_last_convener_cannot_leave_or_step_down(service):
     await service.add_member(creator, named(), user_id=3, display_name="Cy", convener=True)
     await service.update_member(creator, named(), user_id=2, convener=False)
     await service.remove_member(rep, named(), user_id=2)
-    _, members, _ = await service.list_members(rep, named())
+    members = (await service.list_members(rep, named())).members
     assert [(m.user_id, m.is_convener) for m in members] == [(3, True)]
 
 
@@ -289,7 +289,8 @@ async def test_membership_on_a_past_date_is_rebuilt_from_the_log(service, sessio
     await _backdate(sessions, "member.left", 6, datetime(2026, 3, 20, 12, tzinfo=UTC))
 
     async def ids(day: date) -> list[int]:
-        _, members, moment = await service.list_members(rep, named(), day)
+        listing = await service.list_members(rep, named(), day)
+        members, moment = listing.members, listing.moment
         assert moment is not None and moment.tzinfo is not None
         return sorted(m.user_id for m in members)
 
@@ -297,7 +298,7 @@ async def test_membership_on_a_past_date_is_rebuilt_from_the_log(service, sessio
     assert await ids(date(2026, 3, 6)) == [2, 6]
     assert await ids(date(2026, 3, 10)) == [2, 3, 6]  # the end of the day counts
     assert await ids(date(2026, 3, 21)) == [2, 3]
-    _, members, _ = await service.list_members(rep, named(), date(2026, 3, 12))
+    members = (await service.list_members(rep, named(), date(2026, 3, 12))).members
     cy = next(m for m in members if m.user_id == 3)
     assert (cy.organisation, cy.capacity) == ("Council", "representative")
 
@@ -309,9 +310,9 @@ async def test_as_of_means_the_end_of_that_day_in_the_partnership_zone(service, 
     # 02:00 UTC on 11 March is still 10 March in New York.
     await _backdate(sessions, "member.joined", 3, datetime(2026, 3, 11, 2, tzinfo=UTC))
     await _backdate(sessions, "member.joined", 2, datetime(2026, 3, 1, tzinfo=UTC))
-    _, members, _ = await service.list_members(creator, named(), date(2026, 3, 10))
+    members = (await service.list_members(creator, named(), date(2026, 3, 10))).members
     assert sorted(m.user_id for m in members) == [2, 3]
-    _, members, _ = await service.list_members(creator, named(), date(2026, 3, 9))
+    members = (await service.list_members(creator, named(), date(2026, 3, 9))).members
     assert [m.user_id for m in members] == [2]
 
 

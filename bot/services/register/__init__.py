@@ -1,0 +1,36 @@
+"""The partnership register: partnerships, partner organisations, memberships (domain notes §1).
+
+Every change writes an event to the partnership log in the same transaction. Membership events
+carry a full snapshot of the membership after the change, so membership on any past date is
+rebuilt by replaying them.
+
+Modules: `views` (what is handed back), `events` (what the log says), `rules` (what must hold),
+`lookup` (the rows a change works on), `base`, `partnerships`, `partners` and `members` (the
+commands), `service` (`RegisterService`, all of them together).
+"""
+
+from bot.services.register.base import ChangeListener
+from bot.services.register.events import MEMBER_EVENTS, PARTNER_EVENTS, show_value
+from bot.services.register.service import RegisterService
+from bot.services.register.views import (
+    CreateDraft,
+    HistoryEntry,
+    MemberList,
+    MemberView,
+    PartnershipInfo,
+    PartnerView,
+)
+
+__all__ = [
+    "MEMBER_EVENTS",
+    "PARTNER_EVENTS",
+    "ChangeListener",
+    "CreateDraft",
+    "HistoryEntry",
+    "MemberList",
+    "MemberView",
+    "PartnerView",
+    "PartnershipInfo",
+    "RegisterService",
+    "show_value",
+]

@@ -1,0 +1,111 @@
+"""The register rows a change works on, found through `db.queries`, and the views read from them.
+
+A missing partner or member becomes a `NotFound` that says what to do; who may look is not
+decided here (that is `bot.services.access`).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import NotFound
+from bot.services.register.views import (
+    MemberView,
+    PartnerView,
+    member_view,
+    partner_view,
+    sorted_members,
+)
+from db import queries
+from db.models import Membership, Organisation, PartnerOrganisation, Partnership
+
+
+def _id(partnership: Partnership) -> int:
+    assert partnership.id is not None
+    return partnership.id
+
+
+async def active_partner(
+    session: AsyncSession, partnership: Partnership, name: str
+) -> tuple[PartnerOrganisation, Organisation]:
+    """A current partner organisation, by name in any case."""
+    found = await queries.active_partner_named(
+        session, partnership_id=_id(partnership), guild_id=partnership.guild_id, name=name
+    )
+    if found is None:
+        raise NotFound(
+            f"“{name}” isn't a current partner organisation of {partnership.name}. "
+            "Add it first with `/partner add`."
+        )
+    return found
+
+
+async def active_member(
+    session: AsyncSession, partnership: Partnership, user_id: int, display_name: str | None
+) -> Membership:
+    """A current member; `display_name` names them in the error when they are not one."""
+    member = await queries.active_membership(
+        session, partnership_id=_id(partnership), user_id=user_id
+    )
+    if member is None:
+        who = display_name or "That person"
+        raise NotFound(f"{who} isn't a member of {partnership.name}.")
+    return member
+
+
+async def organisation_of(session: AsyncSession, member: Membership) -> Organisation | None:
+    """The organisation a member speaks for, or None in their own capacity."""
+    if member.organisation_id is None:
+        return None
+    return await session.get(Organisation, member.organisation_id)
+
+
+async def membership_row(
+    session: AsyncSession, partnership: Partnership, user_id: int
+) -> Membership | None:
+    """The person's membership row, current or past (one per person per partnership)."""
+    return (
+        await session.exec(
+            select(Membership).where(
+                Membership.partnership_id == partnership.id, Membership.user_id == user_id
+            )
+        )
+    ).first()
+
+
+async def partner_link(
+    session: AsyncSession, partnership: Partnership, organisation: Organisation
+) -> PartnerOrganisation | None:
+    """The organisation's link to the partnership, current or past (one per pair)."""
+    return (
+        await session.exec(
+            select(PartnerOrganisation).where(
+                PartnerOrganisation.partnership_id == partnership.id,
+                PartnerOrganisation.organisation_id == organisation.id,
+            )
+        )
+    ).first()
+
+
+async def partners(
+    session: AsyncSession, partnership: Partnership, *, include_former: bool = False
+) -> list[PartnerView]:
+    """Partner organisations by name: current ones, or every one that ever took part."""
+    rows = await queries.partners(
+        session, partnership_id=_id(partnership), include_former=include_former
+    )
+    return [partner_view(link, org) for link, org in rows]
+
+
+async def members(session: AsyncSession, partnership: Partnership) -> list[MemberView]:
+    """Current members, conveners first."""
+    rows = await queries.active_members(session, partnership_id=_id(partnership))
+    return sorted_members(member_view(m, o) for m, o in rows)
+
+
+async def organisation_named(
+    session: AsyncSession, guild_id: int, name: str
+) -> Organisation | None:
+    """An organisation registered in the server, by name in any case."""
+    return await queries.organisation_named(session, guild_id=guild_id, name=name)

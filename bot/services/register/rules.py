@@ -1,0 +1,136 @@
+"""What must hold before a register change: names free, roles consistent, a convener left,
+settings valid. Each raises a `UserFacingError` that says what to do instead.
+
+Who may make a change is not decided here: that is `bot.services.access`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import UserFacingError
+from bot.services.text import choice, clean_text
+from bot.services.timeutil import zone
+from bot.services.vocab import (
+    MAX_ANONYMITY_THRESHOLD,
+    MIN_ANONYMITY_THRESHOLD,
+    NEEDS_ORGANISATION,
+    OWN_CAPACITY,
+    PURPOSE_MAX,
+    AgreementRule,
+    Capacity,
+    Mandate,
+    Relationship,
+    label,
+)
+from db import queries
+from db.models import Membership, Organisation, Partnership
+
+
+async def ensure_name_free(session: AsyncSession, guild_id: int, name: str) -> None:
+    """Partnership names are unique in a server, regardless of case."""
+    if await queries.partnership_named(session, guild_id=guild_id, name=name) is not None:
+        raise UserFacingError(
+            f"There is already a partnership called “{name}” in this server. "
+            "Names are unique regardless of case; choose another."
+        )
+
+
+async def ensure_other_convener(
+    session: AsyncSession, partnership: Partnership, member: Membership
+) -> None:
+    """A partnership always keeps at least one convener."""
+    assert partnership.id is not None
+    others = await queries.count_other_conveners(
+        session, partnership_id=partnership.id, excluding_membership_id=member.id
+    )
+    if not others:
+        raise UserFacingError(
+            f"{member.display_name or 'This person'} is the last convener of "
+            f"{partnership.name}. Make someone else a convener first."
+        )
+
+
+def check_role(
+    capacity: str | None, mandate: str | None, org: Organisation | None
+) -> tuple[str, str | None]:
+    """Defaults and consistency: representative with an organisation, individual without."""
+    cap = capacity or (Capacity.representative if org else Capacity.individual)
+    if org is None and cap in NEEDS_ORGANISATION:
+        raise UserFacingError(f"A {label(cap)} speaks for an organisation: choose one.")
+    if org is not None and cap in OWN_CAPACITY:
+        raise UserFacingError(
+            f"{label(cap).capitalize()} means taking part in one's own capacity; "
+            "leave out the organisation, or choose representative or substitute."
+        )
+    if mandate and org is None:
+        raise UserFacingError(
+            "A mandate says what a person may commit their organisation to; "
+            "it needs an organisation."
+        )
+    return str(cap), mandate
+
+
+def changed_role(
+    member: Membership, org: Organisation | None, capacity: str | None, mandate: str | None
+) -> tuple[str, str | None]:
+    """A member's capacity and mandate after a change to `org` (None: their own capacity).
+
+    What is not given is kept, unless the change of organisation makes it impossible: speaking
+    for an organisation makes an individual its representative, and leaving it makes a
+    representative an individual. A mandate is kept only while there is an organisation.
+    """
+    new_capacity = choice(capacity, Capacity, what="capacity")
+    if new_capacity is None:
+        new_capacity = member.capacity
+        if org is not None and new_capacity in OWN_CAPACITY:
+            new_capacity = Capacity.representative
+        if org is None and new_capacity in NEEDS_ORGANISATION:
+            new_capacity = Capacity.individual
+    new_mandate = choice(mandate, Mandate, what="mandate")
+    if new_mandate is None and org is not None:
+        new_mandate = member.mandate
+    return check_role(new_capacity, new_mandate, org)
+
+
+def wanted_settings(
+    *,
+    agreement_rule: str | None,
+    anonymity_threshold: int | None,
+    timezone: str | None,
+    relationship: str | None,
+    count_individuals: bool | None,
+    purpose: str | None,
+) -> dict[str, Any]:
+    """The settings a `configure` asks for, checked and cleaned; only those given."""
+    rule = choice(agreement_rule, AgreementRule, what="agreement rule")
+    rel = choice(relationship, Relationship, what="relationship")
+    if timezone is not None:
+        timezone = timezone.strip()
+        zone(timezone)
+    if anonymity_threshold is not None and not (
+        MIN_ANONYMITY_THRESHOLD <= anonymity_threshold <= MAX_ANONYMITY_THRESHOLD
+    ):
+        raise UserFacingError(
+            f"The anonymity threshold counts distinct organisations and must be between "
+            f"{MIN_ANONYMITY_THRESHOLD} and {MAX_ANONYMITY_THRESHOLD}."
+        )
+    new_purpose = (
+        clean_text(purpose, what="purpose", limit=PURPOSE_MAX, multiline=True)
+        if purpose is not None
+        else None
+    )
+    wanted: dict[str, Any] = {
+        "agreement_rule": rule,
+        "anonymity_threshold": anonymity_threshold,
+        "timezone": timezone,
+        "relationship": rel,
+        "count_individuals": count_individuals,
+        "purpose": new_purpose,
+    }
+    wanted = {k: v for k, v in wanted.items() if v is not None}
+    if not wanted:
+        raise UserFacingError("Nothing to change: give at least one setting.")
+    return wanted

@@ -1,0 +1,147 @@
+"""What the register hands back: plain views of partners, members, partnerships and history.
+
+Views are frozen dataclasses built from rows (or, for a past date, from log snapshots), so cogs
+read named fields rather than table columns, and a view stays valid after its session closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.services.vocab import Capacity, label
+from db.models import Membership, Organisation, PartnerOrganisation, Partnership
+
+
+@dataclass(frozen=True)
+class PartnerView:
+    """An organisation's place in one partnership."""
+
+    partnership_id: int
+    organisation_id: int
+    name: str
+    sector: str
+    status: str
+    joined_at: datetime
+    left_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.left_at is None
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A person in one partnership: for whom they speak, how, and whether they convene."""
+
+    user_id: int
+    display_name: str
+    organisation_id: int | None
+    organisation: str | None
+    capacity: str
+    mandate: str | None
+    is_convener: bool
+
+    def snapshot(self, *, active: bool) -> dict[str, Any]:
+        """The membership as a log payload: replaying these rebuilds any past date."""
+        return {
+            "user_id": self.user_id,
+            "display_name": self.display_name,
+            "organisation_id": self.organisation_id,
+            "organisation": self.organisation,
+            "capacity": self.capacity,
+            "mandate": self.mandate,
+            "convener": self.is_convener,
+            "active": active,
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> MemberView:
+        return cls(
+            user_id=int(data["user_id"]),
+            display_name=str(data.get("display_name") or ""),
+            organisation_id=data.get("organisation_id"),
+            organisation=data.get("organisation"),
+            capacity=str(data.get("capacity") or Capacity.individual),
+            mandate=data.get("mandate"),
+            is_convener=bool(data.get("convener")),
+        )
+
+    def describe(self) -> str:
+        parts = [label(self.capacity)]
+        if self.organisation:
+            parts.append(f"for {self.organisation}")
+        if self.mandate:
+            parts.append(f"({label(self.mandate)})")
+        if self.is_convener:
+            parts.append("· convener")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class PartnershipInfo:
+    """A partnership with its current partners and members, as `/partnership info` shows it."""
+
+    partnership: Partnership
+    partners: list[PartnerView]
+    members: list[MemberView]
+
+
+@dataclass(frozen=True)
+class MemberList:
+    """Who was in a partnership at `moment` (None: now), conveners first."""
+
+    partnership: Partnership
+    members: list[MemberView]
+    moment: datetime | None
+
+
+@dataclass(frozen=True)
+class CreateDraft:
+    """A new partnership, checked before its channel is made."""
+
+    name: str
+    purpose: str
+    relationship: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    occurred_at: datetime
+    kind: str
+    summary: str
+    actor_id: int | None
+
+
+def partner_view(link: PartnerOrganisation, org: Organisation) -> PartnerView:
+    assert org.id is not None
+    return PartnerView(
+        link.partnership_id, org.id, org.name, org.sector, link.status, link.joined_at, link.left_at
+    )
+
+
+def member_view(member: Membership, org: Organisation | None) -> MemberView:
+    return MemberView(
+        user_id=member.user_id,
+        display_name=member.display_name,
+        organisation_id=member.organisation_id,
+        organisation=org.name if org else None,
+        capacity=member.capacity,
+        mandate=member.mandate,
+        is_convener=member.is_convener,
+    )
+
+
+def sorted_members(members: Iterable[MemberView]) -> list[MemberView]:
+    """Conveners first, then by organisation (people in their own capacity last), then name."""
+    return sorted(
+        members,
+        key=lambda m: (
+            not m.is_convener,
+            (m.organisation or "~").casefold(),
+            m.display_name.casefold(),
+        ),
+    )
