@@ -61,7 +61,7 @@ class Services:
                 default_timezone=settings.default_timezone,
                 admin_role_name=settings.admin_role_name,
             ),
-            goals=GoalService(sessions),
+            goals=GoalService(sessions, clock=clock),
             reflection=ReflectionService(sessions, clock=clock.now),
         )
 
