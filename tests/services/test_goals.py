@@ -203,7 +203,9 @@ async def test_non_members_learn_nothing_and_archived_partnerships_refuse(world:
 
 async def test_consensus_is_met_by_the_last_core_organisation(world: Setup):
     card = await world.goals.propose(council, HERE, title="Shared data")
-    first = await world.goals.take_stance(council, goal(card), "agree", "Yes, with a data agreement")
+    first = await world.goals.take_stance(
+        council, goal(card), "agree", "Yes, with a data agreement"
+    )
     assert first.voice.organisation == "Riverside Council" and first.previous is None
     assert not first.agreed_now and first.card.goal.status == "proposed"
     second = await world.goals.take_stance(foodbank, goal(card), "reservations")

@@ -7,13 +7,18 @@ access gate (`bot.services.access`); a goal they may not see is simply not found
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Forbidden, NotFound, UserFacingError
-from bot.services.access import Access, Actor, authorize_by_id, resolve
+from bot.services.access import (
+    Access,
+    Actor,
+    PartnershipRef,
+    authorize_by_id,
+    resolve,
+    visible_partnerships,
+)
 from bot.services.goals.cards import GoalTarget
 from bot.services.goals.vocab import CLOSED, goal_name
 from bot.services.vocab import label
@@ -171,12 +176,30 @@ async def organisation_name(session: AsyncSession, organisation_id: int | None) 
     return org.name if org else "its organisation"
 
 
-def goal_choices(
-    goals: Sequence[Goal], current: str, partnership_names: dict[int, str] | None, limit: int
+async def goal_choices(
+    session: AsyncSession, actor: Actor, ref: PartnershipRef, current: str, *, limit: int
 ) -> list[tuple[str, str]]:
-    """(choice name, goal id) for the goals matching what was typed, open goals first, then
-    exact numbers and titles that start with it. With `partnership_names`, each choice says
-    which partnership it is in."""
+    """(choice name, goal id) for the goals matching what was typed: in the partnership named
+    or implied, else in every partnership the person may see (each choice then says which).
+    Open goals first, then exact numbers and titles that start with what was typed."""
+    try:
+        partnerships = [(await resolve(session, actor, ref)).partnership]
+        several = False
+    except UserFacingError:
+        if ref.name and ref.name.strip():
+            return []
+        partnerships = await visible_partnerships(session, actor)
+        several = True
+    names = {p.id: p.name for p in partnerships if p.id is not None}
+    if not names:
+        return []
+    goals = (
+        await session.exec(
+            select(Goal)
+            .where(col(Goal.partnership_id).in_(list(names)))
+            .order_by(col(Goal.id).desc())
+        )
+    ).all()
     key = name_key(current.lstrip("#"))
     matches = [g for g in goals if not key or key in g.title_key or str(g.id) == key]
     matches.sort(
@@ -187,7 +210,7 @@ def goal_choices(
     )
     result = []
     for goal in matches[:limit]:
-        where = f" · {partnership_names[goal.partnership_id]}" if partnership_names else ""
+        where = f" · {names[goal.partnership_id]}" if several else ""
         closed = f" ({label(goal.status)})" if goal.status in CLOSED else ""
         text = f"#{goal.id} {goal.title}"
         suffix = f"{closed}{where}"

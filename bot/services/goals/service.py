@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
-
 from bot.errors import Forbidden, UserFacingError
-from bot.services.access import Actor, PartnershipRef, resolve, visible_partnerships
+from bot.services.access import Actor, PartnershipRef, resolve
 from bot.services.clock import Clock, SystemClock
 from bot.services.goals import agreement, events, lookup
 from bot.services.goals import web as goal_web
@@ -55,6 +53,8 @@ from db.models import Goal, GoalLink, GoalStance, Partnership, name_key
 
 
 class GoalService:
+    """Goals of partnerships, for the people in them. Time comes from `clock`."""
+
     def __init__(self, sessions: SessionFactory, *, clock: Clock = SystemClock()) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -247,26 +247,7 @@ class GoalService:
     ) -> list[tuple[str, str]]:
         """(choice name, value = goal id) for the goals this person may see."""
         async with self.sessions() as session:
-            try:
-                partnerships = [(await resolve(session, actor, ref)).partnership]
-                several = False
-            except UserFacingError:
-                if ref.name and ref.name.strip():
-                    return []
-                partnerships = await visible_partnerships(session, actor)
-                several = True
-            ids = [p.id for p in partnerships]
-            names = {p.id: p.name for p in partnerships if p.id is not None}
-            if not ids:
-                return []
-            goals = (
-                await session.exec(
-                    select(Goal)
-                    .where(col(Goal.partnership_id).in_(ids))
-                    .order_by(col(Goal.id).desc())
-                )
-            ).all()
-        return lookup.goal_choices(goals, current, names if several else None, limit)
+            return await lookup.goal_choices(session, actor, ref, current, limit=limit)
 
     # ---- changing
 
