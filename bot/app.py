@@ -64,7 +64,7 @@ class Services:
                 clock=clock,
                 on_change=on_partnership_change,
             ),
-            goals=GoalService(sessions),
+            goals=GoalService(sessions, clock=clock),
             reflection=ReflectionService(sessions, clock=clock.now),
         )
 

@@ -1,240 +1,107 @@
 """/goal: the partnership's goals, proposed, agreed organisation by organisation, linked, reviewed.
 
 A proposal is posted in the partnership's channel with its agreement matrix and four persistent
-stance buttons; the message is edited in place after every change. Replies to the person acting
-are ephemeral.
+stance buttons; the message is redrawn in place after every change (`_goal_messages`). Replies
+to the person acting are ephemeral. Embeds and reply text live in `_goal_embeds`; buttons, the
+comment form and option helpers in `_goal_components`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections import defaultdict
-from collections.abc import Iterable
-from enum import StrEnum
+import re
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PartnerBot
-from bot.replies import NO_MENTIONS, error_reply, escape, send
+from bot.replies import escape, send
 from bot.services.goals import (
     COMMENT_MAX,
     DESCRIPTION_MAX,
     NOTE_MAX,
-    RELATION_WORDS,
     STALE_DAYS,
-    STANCE_WORDS,
     TITLE_MAX,
     Authenticity,
-    ChangeResult,
     Content,
-    GoalCard,
     GoalService,
     GoalStatus,
     GoalTarget,
     Level,
     Origin,
     Overtness,
-    Relation,
     Relevance,
     Stance,
     StanceResult,
-    describe_value,
 )
 from bot.services.vocab import ORG_NAME_MAX, label
-from cogs._context import (
-    actor_of,
-    bot_of,
-    organisation_autocomplete,
-    partnership_autocomplete,
-    ref_of,
-)
-from cogs._goal_views import (
-    COG_NAME,
+from cogs._base import guarded, submitted_form
+from cogs._context import actor_of, organisation_autocomplete, partnership_autocomplete, ref_of
+from cogs._goal_components import (
     COMMENT_INPUT,
     FORM_PATTERN,
+    RELATION_CHOICES,
     StanceButton,
-    StanceForm,
+    dimension_choices,
+    goal_autocomplete,
+)
+from cogs._goal_embeds import (
+    change_reply,
     goal_embed,
+    goal_words,
+    link_reply,
     list_embed,
     review_embed,
-    stance_view,
-    submitted_value,
+    stance_reply,
+    unlink_reply,
 )
-
-log = logging.getLogger(__name__)
+from cogs._goal_messages import GoalMessages
 
 GOAL_OPTION = "The goal: choose from the list, or type its number or exact title"
 PARTNERSHIP_OPTION = "Which partnership (implied in its channel)"
 
 
-def dimension_choices(enum: type[StrEnum]) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=describe_value(v.value), value=v.value) for v in enum]
-
-
-RELATION_CHOICES = [app_commands.Choice(name=RELATION_WORDS[r][0], value=r.value) for r in Relation]
-
-
-async def goal_autocomplete(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    """Goals of the partnership named or implied (else of every partnership the person is in)."""
-    if interaction.guild_id is None:
-        return []
-    service = bot_of(interaction).services.goals
-    named = getattr(interaction.namespace, "partnership", None)
-    found = await service.autocomplete(actor_of(interaction), ref_of(interaction, named), current)
-    return [app_commands.Choice(name=name, value=value) for name, value in found]
-
-
-def goal_words(card: GoalCard) -> str:
-    return f"goal #{card.id} **{escape(card.goal.title)}**"
-
-
-def stance_reply(result: StanceResult) -> str:
-    card = result.card
-    voice = result.voice
-    if voice.organisation:
-        text = f"Recorded: **{escape(voice.organisation)}** {STANCE_WORDS[result.stance]} "
-    else:
-        text = f"Recorded your own stance: you {_second_person(result.stance)} "
-    text += f"{goal_words(card)}."
-    if result.previous and result.previous != result.stance:
-        text += f" (It was {label(result.previous)}.)"
-    if result.agreed_now:
-        text += f" That meets the {card.goal.agreed_rule} rule: the goal is now **agreed**."
-    if not voice.counted:
-        text += " Your stance is shown with the goal but doesn't count toward agreement" + (
-            ": only core organisations count."
-            if voice.organisation
-            else " in this partnership (people in their own capacity are heard, not counted)."
-        )
-    return text
-
-
-def _second_person(stance: str) -> str:
-    return {
-        Stance.agree: "agree with",
-        Stance.reservations: "have reservations about",
-        Stance.unsure: "are unsure about",
-        Stance.object: "object to",
-    }[Stance(stance)]
-
-
-def change_reply(result: ChangeResult) -> str:
-    def show(key: str, value: object) -> str:
-        if value is None:
-            return "unset"
-        if key == "progress":
-            return f"{value}%"
-        if key == "review_on":
-            return str(value)
-        if key in ("title", "description"):
-            return f"“{escape(str(value))}”" if key == "title" else "(new text)"
-        return describe_value(str(value))
-
-    lines = [
-        f"• {label(key)}: {show(key, old)} → {show(key, new)}"
-        for key, (old, new) in result.changes.items()
-    ]
-    if result.note:
-        lines.append(f"• note: {escape(result.note)}")
-    return f"Updated {goal_words(result.card)}:\n" + "\n".join(lines)
-
-
 @app_commands.guild_only()
-class GoalCog(commands.GroupCog, name=COG_NAME, group_name="goal"):
+class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
     """Goals: proposed, agreed organisation by organisation, linked and reviewed."""
 
     def __init__(self, bot: PartnerBot, goals: GoalService) -> None:
         self.bot = bot
         self.goals = goals
-        # One edit at a time per goal message, so the last edit shows the latest state.
-        self._edit_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.messages = GoalMessages(bot, goals)
         super().__init__()
 
-    # ---- the goal message
-
-    async def _post(self, card: GoalCard) -> str:
-        """Post a new goal in its partnership's channel; say where, for the reply."""
-        channel_id = card.partnership.channel_id
-        if channel_id is None:
-            return " The partnership has no channel, so it isn't posted anywhere."
-        try:
-            message = await self.bot.get_partial_messageable(channel_id).send(
-                embed=goal_embed(card),
-                view=stance_view(card) or discord.utils.MISSING,
-                allowed_mentions=NO_MENTIONS,
-            )
-        except discord.HTTPException as error:
-            log.warning("Could not post goal %s in channel %s: %s", card.id, channel_id, error)
-            return (
-                " I couldn't post it in the partnership's channel (it's gone, or I may not "
-                "post there), so stances go through `/goal endorse`."
-            )
-        await self.goals.attach_message(card.id, channel_id, message.id)
-        return f" It's posted in <#{channel_id}> for each organisation's stance."
-
-    async def refresh(self, goal_ids: Iterable[int]) -> None:
-        """Edit goals' posted messages in place to show their current state."""
-        for goal_id in dict.fromkeys(goal_ids):
-            async with self._edit_locks[goal_id]:
-                card = await self.goals.message_card(goal_id)
-                if card is None or card.goal.channel_id is None or card.goal.message_id is None:
-                    continue
-                message = self.bot.get_partial_messageable(
-                    card.goal.channel_id
-                ).get_partial_message(card.goal.message_id)
-                try:
-                    await message.edit(embed=goal_embed(card), view=stance_view(card))
-                except discord.NotFound:
-                    log.info("Goal %s's message is gone; not refreshed", goal_id)
-                except discord.HTTPException as error:
-                    log.warning("Could not refresh goal %s's message: %s", goal_id, error)
-
-    # ---- stance buttons and their form
-
-    async def open_stance_form(
-        self, interaction: discord.Interaction, goal_id: int, stance: str
-    ) -> None:
-        """A stance button: check standing, then open the comment form as the first response."""
-        try:
-            standing = await self.goals.standing(actor_of(interaction), goal_id)
-            form = StanceForm(goal_id, stance, standing.voice.organisation)
-            await interaction.response.send_modal(form)
-            # Submissions are handled by id in `on_interaction`, not by this instance: a form
-            # survives a restart, and two people answering at once never share one Modal.
-            form.stop()
-        except Exception as error:
-            await error_reply(interaction, error)
+    # ---- posted messages and the stance form
 
     @commands.Cog.listener()
     async def on_partnership_changed(self, partnership_id: int) -> None:
         """Organisations or people changed: redraw the agreement matrices already posted."""
-        await self.refresh(await self.goals.posted_goal_ids(partnership_id))
+        await self.messages.redraw(await self.goals.posted_cards(partnership_id))
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.type is not discord.InteractionType.modal_submit:
+        """A sent stance form, found by its custom id (it may predate a restart)."""
+        submitted = submitted_form(interaction, FORM_PATTERN)
+        if submitted is None:
             return
-        data = dict(interaction.data or {})
-        match = FORM_PATTERN.fullmatch(str(data.get("custom_id", "")))
-        if match is None:
-            return
-        try:
-            result = await self.goals.endorse(
-                actor_of(interaction),
-                GoalTarget.by_id(int(match["goal_id"])),
-                match["stance"],
-                submitted_value(data, COMMENT_INPUT),
-            )
-            await send(interaction, stance_reply(result))
-        except Exception as error:
-            await error_reply(interaction, error)
-            return
-        await self.refresh([result.card.id])
+        match, values = submitted
+        result = await guarded(
+            interaction, lambda: self._stance_from_form(interaction, match, values)
+        )
+        if result is not None:
+            await self.messages.redraw(result.redraw)
+
+    async def _stance_from_form(
+        self, interaction: discord.Interaction, match: re.Match[str], values: dict[str, str]
+    ) -> StanceResult:
+        result = await self.goals.take_stance(
+            actor_of(interaction),
+            GoalTarget.by_id(int(match["goal_id"])),
+            match["stance"],
+            values.get(COMMENT_INPUT),
+        )
+        await send(interaction, stance_reply(result))
+        return result
 
     # ---- commands
 
@@ -281,7 +148,7 @@ class GoalCog(commands.GroupCog, name=COG_NAME, group_name="goal"):
             review_on=review_on,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        where = await self._post(card)
+        where = await self.messages.post(card)
         await send(interaction, f"Proposed {goal_words(card)}.{where}")
 
     @app_commands.command(
@@ -303,14 +170,14 @@ class GoalCog(commands.GroupCog, name=COG_NAME, group_name="goal"):
         comment: app_commands.Range[str, 1, COMMENT_MAX] | None = None,
         partnership: str | None = None,
     ) -> None:
-        result = await self.goals.endorse(
+        result = await self.goals.take_stance(
             actor_of(interaction),
             GoalTarget(goal, ref_of(interaction, partnership)),
             stance.value,
             comment,
         )
         await send(interaction, stance_reply(result))
-        await self.refresh([result.card.id])
+        await self.messages.redraw(result.redraw)
 
     @app_commands.command(name="show", description="A goal in full: stances, progress and links.")
     @app_commands.describe(goal=GOAL_OPTION, partnership=PARTNERSHIP_OPTION)
@@ -393,7 +260,7 @@ class GoalCog(commands.GroupCog, name=COG_NAME, group_name="goal"):
             description=description,
         )
         await send(interaction, change_reply(result))
-        await self.refresh(result.touched)
+        await self.messages.redraw(result.redraw)
 
     @app_commands.command(name="classify", description="Set a goal's dimensions (Vangen & Huxham).")
     @app_commands.describe(
@@ -434,7 +301,7 @@ class GoalCog(commands.GroupCog, name=COG_NAME, group_name="goal"):
             overtness=overtness.value if overtness else None,
         )
         await send(interaction, change_reply(result))
-        await self.refresh(result.touched)
+        await self.messages.redraw(result.redraw)
 
     @app_commands.command(
         name="link", description="Link two goals: contributes to, part of, in tension."
@@ -463,12 +330,8 @@ class GoalCog(commands.GroupCog, name=COG_NAME, group_name="goal"):
             other,
             relation.value,
         )
-        await send(
-            interaction,
-            f"Linked: {goal_words(result.card)} {RELATION_WORDS[result.relation][0]} "
-            f"{goal_words(result.other)}.",
-        )
-        await self.refresh(result.touched)
+        await send(interaction, link_reply(result))
+        await self.messages.redraw(result.redraw)
 
     @app_commands.command(name="unlink", description="Remove a link between two goals.")
     @app_commands.describe(
@@ -495,12 +358,8 @@ class GoalCog(commands.GroupCog, name=COG_NAME, group_name="goal"):
             other,
             relation.value,
         )
-        await send(
-            interaction,
-            f"Removed the link: {goal_words(result.card)} no longer "
-            f"{_bare(RELATION_WORDS[result.relation][0])} {goal_words(result.other)}.",
-        )
-        await self.refresh(result.touched)
+        await send(interaction, unlink_reply(result))
+        await self.messages.redraw(result.redraw)
 
     @app_commands.command(name="review", description="Goals that need attention.")
     @app_commands.describe(
@@ -521,11 +380,6 @@ class GoalCog(commands.GroupCog, name=COG_NAME, group_name="goal"):
             await send(interaction, f"Nothing needs attention among {escape(p.name)}'s goals.")
             return
         await send(interaction, embed=review_embed(p.name, items, days))
-
-
-def _bare(words: str) -> str:
-    """`is part of` → `part of`, for “no longer …”."""
-    return words.removeprefix("is ")
 
 
 async def setup(bot: PartnerBot) -> None:

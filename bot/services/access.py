@@ -91,6 +91,28 @@ class Access:
         """Whether this person is the organisation's representative or substitute here."""
         return organisation_id is not None and self.organisation_id == organisation_id
 
+    def owns(self, *, organisation_id: int | None, user_id: int | None) -> bool:
+        """Whether this person speaks for the owner of a record owned by an organisation (its
+        representative or substitute) or by a person (that person, as a current member).
+        A record with neither owner (the whole collaboration's) is owned by nobody."""
+        if organisation_id is not None:
+            return self.speaks_for(organisation_id)
+        return (
+            user_id is not None
+            and self.membership is not None
+            and self.membership.user_id == user_id
+        )
+
+    def check_writable(self, changing: str = "it") -> None:
+        """Refuse a change in an archived partnership; `changing` says what would have changed
+        ("it", "its goals"). `authorize(writable=True)` asks this; a service that must first
+        find the record a command names asks it afterwards, so "not found" still comes first."""
+        if self.partnership.is_archived:
+            raise UserFacingError(
+                f"{self.partnership.name} is archived, so {changing} can't be changed. "
+                "Its channel and history are kept."
+            )
+
 
 def not_found(name: str | None) -> NotFound:
     if name:
@@ -151,11 +173,8 @@ async def authorize(
             "Only that organisation's representative or substitute in "
             f"{partnership.name} can do that."
         )
-    if writable and partnership.is_archived:
-        raise UserFacingError(
-            f"{partnership.name} is archived, so {changing} can't be changed. "
-            "Its channel and history are kept."
-        )
+    if writable:
+        access.check_writable(changing)
     return access
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
 
-import bot.services.goals as goals_module
+import bot.services.goals.web as goal_web
 from bot.errors import UserFacingError
 from bot.services.access import Actor, PartnershipRef, Where
 from bot.services.goals import GoalService, GoalTarget
@@ -70,6 +70,16 @@ async def world(sessions: SessionFactory) -> Setup:
         convener, HERE, user_id=observer.user_id, display_name="Gil", capacity="observer"
     )
     return Setup(register, GoalService(sessions), sessions)
+
+
+class Later:
+    """A clock running `ahead` of the wall clock."""
+
+    def __init__(self, ahead: timedelta) -> None:
+        self.ahead = ahead
+
+    def now(self) -> datetime:
+        return utcnow() + self.ahead
 
 
 def goal(card_or_id) -> GoalTarget:
@@ -183,7 +193,7 @@ async def test_non_members_learn_nothing_and_archived_partnerships_refuse(world:
     with pytest.raises(UserFacingError, match="archived"):
         await world.goals.propose(convener, HERE, title="Late")
     with pytest.raises(UserFacingError, match="archived"):
-        await world.goals.endorse(council, goal(card), "agree")
+        await world.goals.take_stance(council, goal(card), "agree")
     # Reading still works.
     assert (await world.goals.show(council, goal(card))).goal.title == "Shared data"
 
@@ -193,12 +203,14 @@ async def test_non_members_learn_nothing_and_archived_partnerships_refuse(world:
 
 async def test_consensus_is_met_by_the_last_core_organisation(world: Setup):
     card = await world.goals.propose(council, HERE, title="Shared data")
-    first = await world.goals.endorse(council, goal(card), "agree", "Yes, with a data agreement")
+    first = await world.goals.take_stance(
+        council, goal(card), "agree", "Yes, with a data agreement"
+    )
     assert first.voice.organisation == "Riverside Council" and first.previous is None
     assert not first.agreed_now and first.card.goal.status == "proposed"
-    second = await world.goals.endorse(foodbank, goal(card), "reservations")
+    second = await world.goals.take_stance(foodbank, goal(card), "reservations")
     assert not second.agreed_now and second.card.tally.supportive == 2
-    third = await world.goals.endorse(forum, goal(card), "agree")
+    third = await world.goals.take_stance(forum, goal(card), "agree")
     assert third.agreed_now and third.card.goal.status == "agreed"
     assert third.card.goal.agreed_rule == "consensus" and third.card.tally.met
     assert matrix(third.card) == {
@@ -224,12 +236,12 @@ async def test_consensus_is_met_by_the_last_core_organisation(world: Setup):
 
 async def test_an_objection_blocks_consensus_until_it_changes(world: Setup):
     card = await world.goals.propose(council, HERE, title="Single referral form")
-    await world.goals.endorse(council, goal(card), "agree")
-    await world.goals.endorse(foodbank, goal(card), "object", "Our clients won't use it")
-    blocked = await world.goals.endorse(forum, goal(card), "agree")
+    await world.goals.take_stance(council, goal(card), "agree")
+    await world.goals.take_stance(foodbank, goal(card), "object", "Our clients won't use it")
+    blocked = await world.goals.take_stance(forum, goal(card), "agree")
     assert not blocked.agreed_now and blocked.card.goal.status == "proposed"
     assert blocked.card.tally.objecting == 1 and blocked.card.tally.supportive == 2
-    changed = await world.goals.endorse(foodbank, goal(card), "reservations")
+    changed = await world.goals.take_stance(foodbank, goal(card), "reservations")
     assert changed.previous == "object" and changed.agreed_now
     async with world.sessions() as s:
         history = (await s.exec(select(GoalStance).order_by(col(GoalStance.id)))).all()
@@ -239,11 +251,11 @@ async def test_an_objection_blocks_consensus_until_it_changes(world: Setup):
 async def test_majority_needs_more_than_half_of_the_core(world: Setup):
     await world.register.configure(convener, HERE, agreement_rule="majority")
     card = await world.goals.propose(council, HERE, title="Joint training")
-    one = await world.goals.endorse(forum, goal(card), "object")
+    one = await world.goals.take_stance(forum, goal(card), "object")
     assert not one.agreed_now
-    two = await world.goals.endorse(council, goal(card), "agree")
+    two = await world.goals.take_stance(council, goal(card), "agree")
     assert not two.agreed_now and two.card.tally.needed == 2
-    three = await world.goals.endorse(foodbank, goal(card), "reservations")
+    three = await world.goals.take_stance(foodbank, goal(card), "reservations")
     assert three.agreed_now and three.card.goal.agreed_rule == "majority"
     assert three.card.tally.objecting == 1
 
@@ -251,8 +263,8 @@ async def test_majority_needs_more_than_half_of_the_core(world: Setup):
 async def test_agreement_is_an_event_and_late_joiners_are_not_yet_asked(world: Setup):
     card = await world.goals.propose(council, HERE, title="Shared data")
     for actor in (council, foodbank, forum):
-        await world.goals.endorse(actor, goal(card), "agree")
-    later = await world.goals.endorse(forum, goal(card), "object", "Changed our minds")
+        await world.goals.take_stance(actor, goal(card), "agree")
+    later = await world.goals.take_stance(forum, goal(card), "object", "Changed our minds")
     assert later.card.goal.status == "agreed" and not later.agreed_now
     [line] = [o for o in later.card.organisations if o.name == "Parents' Forum"]
     assert line.since_agreement and line.latest and line.latest.stance == "object"
@@ -271,8 +283,8 @@ async def test_agreement_is_an_event_and_late_joiners_are_not_yet_asked(world: S
 
 async def test_representative_and_substitute_share_one_voice(world: Setup):
     card = await world.goals.propose(council, HERE, title="Co-located staff")
-    await world.goals.endorse(council, goal(card), "object")
-    result = await world.goals.endorse(council_sub, goal(card), "agree")
+    await world.goals.take_stance(council, goal(card), "object")
+    result = await world.goals.take_stance(council_sub, goal(card), "agree")
     assert result.previous == "object" and result.voice.organisation == "Riverside Council"
     assert matrix(result.card)["Riverside Council"] == "agree"
     assert result.card.tally.organisations_with_stance == 1
@@ -280,46 +292,46 @@ async def test_representative_and_substitute_share_one_voice(world: Setup):
 
 async def test_people_in_their_own_capacity_count_only_when_the_setting_is_on(world: Setup):
     card = await world.goals.propose(council, HERE, title="Parents shape the hubs")
-    heard = await world.goals.endorse(citizen, goal(card), "object", "Not without us")
+    heard = await world.goals.take_stance(citizen, goal(card), "object", "Not without us")
     assert not heard.voice.counted and heard.voice.who == "yourself"
     assert [(p.display_name, p.counts) for p in heard.card.people] == [("Fay", False)]
     assert heard.card.tally.objecting == 0  # shown, not counted
     [event] = await events(world.sessions, "goal.stance")
     assert "in their own capacity" in event.summary and "not counted" in event.summary
     for actor in (council, foodbank):
-        await world.goals.endorse(actor, goal(card), "agree")
+        await world.goals.take_stance(actor, goal(card), "agree")
     await world.register.configure(convener, HERE, count_individuals=True)
-    counted = await world.goals.endorse(forum, goal(card), "agree")
+    counted = await world.goals.take_stance(forum, goal(card), "agree")
     # Fay objects and Ada (the convener, in her own capacity) hasn't spoken: no consensus.
     assert not counted.agreed_now
     assert counted.card.tally.voices == 5 and counted.card.tally.objecting == 1
-    await world.goals.endorse(citizen, goal(card), "reservations")
-    done = await world.goals.endorse(convener, goal(card), "agree")
+    await world.goals.take_stance(citizen, goal(card), "reservations")
+    done = await world.goals.take_stance(convener, goal(card), "agree")
     assert done.agreed_now and done.card.tally.supportive == 5
 
 
 async def test_who_may_take_a_stance(world: Setup):
     card = await world.goals.propose(council, HERE, title="Shared data")
     with pytest.raises(UserFacingError, match="Observers"):
-        await world.goals.endorse(observer, goal(card), "agree")
+        await world.goals.take_stance(observer, goal(card), "agree")
     with pytest.raises(UserFacingError, match="Observers"):
         await world.goals.standing(observer, card.id)
     with pytest.raises(UserFacingError, match="aren't a member"):
-        await world.goals.endorse(admin, goal(card), "agree")
+        await world.goals.take_stance(admin, goal(card), "agree")
     with pytest.raises(UserFacingError, match="can't find"):
-        await world.goals.endorse(outsider, GoalTarget(str(card.id)), "agree")
+        await world.goals.take_stance(outsider, GoalTarget(str(card.id)), "agree")
     with pytest.raises(UserFacingError, match="isn't a stance"):
-        await world.goals.endorse(council, goal(card), "maybe")
+        await world.goals.take_stance(council, goal(card), "maybe")
     with pytest.raises(UserFacingError, match="limit is 1000"):
-        await world.goals.endorse(council, goal(card), "agree", "c" * 1001)
+        await world.goals.take_stance(council, goal(card), "agree", "c" * 1001)
     standing = await world.goals.standing(council_sub, card.id)
     assert standing.voice.organisation == "Riverside Council" and standing.title == "Shared data"
     await world.register.remove_partner(convener, HERE, "Food Bank")
     with pytest.raises(UserFacingError, match="no longer a partner"):
-        await world.goals.endorse(foodbank, goal(card), "agree")
+        await world.goals.take_stance(foodbank, goal(card), "agree")
     await world.goals.update(convener, goal(card), status="dropped")
     with pytest.raises(UserFacingError, match="dropped, so stances on it are closed"):
-        await world.goals.endorse(council, goal(card), "agree")
+        await world.goals.take_stance(council, goal(card), "agree")
     assert await kinds(world.sessions) == ["goal.proposed", "goal.updated"]
 
 
@@ -387,9 +399,9 @@ async def test_update_checks_permissions_and_values(world: Setup):
 
 async def test_status_agreed_needs_the_rule_and_agreement_is_not_undone(world: Setup):
     card = await world.goals.propose(council, HERE, title="Shared data")
-    await world.goals.endorse(council, goal(card), "agree")
-    await world.goals.endorse(foodbank, goal(card), "agree")
-    await world.goals.endorse(forum, goal(card), "object")
+    await world.goals.take_stance(council, goal(card), "agree")
+    await world.goals.take_stance(foodbank, goal(card), "agree")
+    await world.goals.take_stance(forum, goal(card), "object")
     with pytest.raises(UserFacingError, match="isn't agreed yet"):
         await world.goals.update(convener, goal(card), status="agreed")
     # The objecting organisation leaves: the rule is met, and the review list says so.
@@ -549,8 +561,8 @@ async def test_review_lists_what_needs_attention(world: Setup):
     due = await world.goals.propose(council, HERE, title="Due goal", review_on="2020-01-01")
     done = await world.goals.propose(council, HERE, title="Done goal")
     await world.goals.update(convener, goal(done), status="achieved")
-    await world.goals.endorse(council, goal(quiet), "agree")
-    await world.goals.endorse(foodbank, goal(quiet), "object")
+    await world.goals.take_stance(council, goal(quiet), "agree")
+    await world.goals.take_stance(foodbank, goal(quiet), "object")
     _p, items = await world.goals.review(forum, HERE)
     by_goal = {i.goal_id: {r.kind: r for r in i.reasons} for i in items}
     assert set(by_goal) == {quiet.id, due.id}  # achieved goals need no attention
@@ -558,9 +570,10 @@ async def test_review_lists_what_needs_attention(world: Setup):
     assert by_goal[quiet.id]["objection"].names == ("Food Bank",)
     assert by_goal[due.id]["review_due"].day.isoformat() == "2020-01-01"
     assert "stale" not in by_goal[quiet.id]
-    _p, later = await world.goals.review(forum, HERE, days=30, now=utcnow() + timedelta(days=31))
+    month_later = GoalService(world.sessions, clock=Later(timedelta(days=31)))
+    _p, later = await month_later.review(forum, HERE, days=30)
     assert all("stale" in {r.kind for r in i.reasons} for i in later)
-    _p, sooner = await world.goals.review(forum, HERE, days=60, now=utcnow() + timedelta(days=31))
+    _p, sooner = await month_later.review(forum, HERE, days=60)
     assert not any("stale" in {r.kind for r in i.reasons} for i in sooner)
     with pytest.raises(UserFacingError, match="can't find a partnership"):
         await world.goals.review(outsider, HERE)
@@ -569,8 +582,8 @@ async def test_review_lists_what_needs_attention(world: Setup):
 async def test_simultaneous_last_stances_agree_the_goal_once(world: Setup, monkeypatch):
     card = await world.goals.propose(council, HERE, title="Shared data")
     await world.goals.attach_message(card.id, CHANNEL, 4242)
-    await world.goals.endorse(council, goal(card), "agree")
-    load_web = goals_module._load_web
+    await world.goals.take_stance(council, goal(card), "agree")
+    load_web = goal_web.load_web
     arrived: list[int] = []
     both = asyncio.Event()
 
@@ -585,10 +598,10 @@ async def test_simultaneous_last_stances_agree_the_goal_once(world: Setup, monke
             await asyncio.wait_for(both.wait(), 0.5)
         return web
 
-    monkeypatch.setattr(goals_module, "_load_web", slow_load_web)
+    monkeypatch.setattr(goal_web, "load_web", slow_load_web)
     results = await asyncio.gather(
-        world.goals.endorse(foodbank, goal(card), "agree"),
-        world.goals.endorse(forum, goal(card), "agree"),
+        world.goals.take_stance(foodbank, goal(card), "agree"),
+        world.goals.take_stance(forum, goal(card), "agree"),
     )
     assert sorted(r.agreed_now for r in results) == [False, True]
     [agreed] = await events(world.sessions, "goal.agreed")

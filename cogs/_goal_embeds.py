@@ -1,63 +1,37 @@
-"""What goals look like on Discord: the goal embed with its agreement matrix, the persistent
-stance buttons, the optional-comment form, and the list and review embeds.
+"""What goals look like on Discord: the goal embed with its agreement matrix, the list and
+review embeds, and the replies to the person acting.
 
-The stance buttons are `DynamicItem`s: their custom id carries the goal and the stance, so a
-message posted before a restart keeps working. The form is stateless for the same reason: its
-custom id carries the goal and stance too, and the goal cog records the stance when a form with
-that id is submitted (see `GoalCog.on_interaction`), whichever process opened it.
+Everything here is drawn from the service's cards; nothing here reads or changes state.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any, Protocol, cast
-
 import discord
-from discord.ext import commands
 
-from bot.replies import (
-    EMBED_DESCRIPTION_LIMIT,
-    EMBED_FIELD_LIMIT,
-    EMBED_TITLE_LIMIT,
-    clip,
-    escape,
-    send,
-)
+from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, EMBED_TITLE_LIMIT, clip, escape
 from bot.services.goals import (
-    COMMENT_MAX,
+    RELATION_WORDS,
+    STANCE_WORDS,
+    ChangeResult,
     GoalCard,
     GoalStatus,
+    LinkResult,
     OrgLine,
     PersonLine,
     ReviewItem,
     ReviewReason,
     Stance,
+    StanceResult,
     Tally,
     describe_value,
 )
+from bot.services.text import message_link, name_of
 from bot.services.timeutil import discord_timestamp
 from bot.services.vocab import label
 
-COG_NAME = "Goals"
 EMBED_TOTAL_LIMIT = 6000
 EMBED_FIELDS_MAX = 25
-MODAL_TITLE_LIMIT = 45
 
-STANCE_ID = "partnerbot:goal:stance:{goal_id}:{stance}"
-FORM_ID = "partnerbot:goal:form:{goal_id}:{stance}"
-_STANCES = "|".join(s.value for s in Stance)
-STANCE_TEMPLATE = rf"partnerbot:goal:stance:(?P<goal_id>[0-9]{{1,18}}):(?P<stance>{_STANCES})"
-FORM_PATTERN = re.compile(
-    rf"partnerbot:goal:form:(?P<goal_id>[0-9]{{1,18}}):(?P<stance>{_STANCES})"
-)
-COMMENT_INPUT = "comment"
-
-BUTTONS: dict[str, tuple[str, discord.ButtonStyle]] = {
-    Stance.agree: ("Agree", discord.ButtonStyle.success),
-    Stance.reservations: ("Reservations", discord.ButtonStyle.primary),
-    Stance.unsure: ("Unsure", discord.ButtonStyle.secondary),
-    Stance.object: ("Object", discord.ButtonStyle.danger),
-}
 MARKS: dict[str | None, str] = {
     Stance.agree: "✅",
     Stance.reservations: "🟡",
@@ -75,90 +49,81 @@ COLOURS = {
 }
 
 
-# --------------------------------------------------------------------------- buttons and form
+# --------------------------------------------------------------------------- replies
 
 
-class StanceHandler(Protocol):
-    async def open_stance_form(
-        self, interaction: discord.Interaction, goal_id: int, stance: str
-    ) -> None: ...
+def goal_words(card: GoalCard) -> str:
+    return f"goal #{card.id} **{escape(card.goal.title)}**"
 
 
-class StanceButton(discord.ui.DynamicItem[discord.ui.Button], template=STANCE_TEMPLATE):
-    """Agree / Reservations / Unsure / Object on a goal's message: opens the comment form."""
-
-    def __init__(self, goal_id: int, stance: str) -> None:
-        text, style = BUTTONS[stance]
-        super().__init__(
-            discord.ui.Button(
-                label=text, style=style, custom_id=STANCE_ID.format(goal_id=goal_id, stance=stance)
-            )
+def stance_reply(result: StanceResult) -> str:
+    card = result.card
+    voice = result.voice
+    if voice.organisation:
+        text = f"Recorded: **{escape(voice.organisation)}** {STANCE_WORDS[result.stance]} "
+    else:
+        text = f"Recorded your own stance: you {_second_person(result.stance)} "
+    text += f"{goal_words(card)}."
+    if result.previous and result.previous != result.stance:
+        text += f" (It was {label(result.previous)}.)"
+    if result.agreed_now:
+        text += f" That meets the {card.goal.agreed_rule} rule: the goal is now **agreed**."
+    if not voice.counted:
+        text += " Your stance is shown with the goal but doesn't count toward agreement" + (
+            ": only core organisations count."
+            if voice.organisation
+            else " in this partnership (people in their own capacity are heard, not counted)."
         )
-        self.goal_id = goal_id
-        self.stance = stance
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> StanceButton:
-        return cls(int(match["goal_id"]), match["stance"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        bot = cast("commands.Bot", interaction.client)
-        handler = cast("StanceHandler | None", bot.get_cog(COG_NAME))
-        if handler is None:
-            await send(interaction, "Goals aren't available just now. Please try again shortly.")
-            return
-        await handler.open_stance_form(interaction, self.goal_id, self.stance)
+    return text
 
 
-def stance_view(card: GoalCard) -> discord.ui.View | None:
-    """The four stance buttons, or none once stances are closed."""
-    if not card.open:
-        return None
-    view = discord.ui.View(timeout=None)
-    for stance in Stance:
-        view.add_item(StanceButton(card.id, stance.value))
-    return view
+def _second_person(stance: str) -> str:
+    return {
+        Stance.agree: "agree with",
+        Stance.reservations: "have reservations about",
+        Stance.unsure: "are unsure about",
+        Stance.object: "object to",
+    }[Stance(stance)]
 
 
-class StanceForm(discord.ui.Modal):
-    """The optional comment. Built and sent by the cog; the submission is handled by id."""
+def change_reply(result: ChangeResult) -> str:
+    def show(key: str, value: object) -> str:
+        if value is None:
+            return "unset"
+        if key == "progress":
+            return f"{value}%"
+        if key == "review_on":
+            return str(value)
+        if key in ("title", "description"):
+            return f"“{escape(str(value))}”" if key == "title" else "(new text)"
+        return describe_value(str(value))
 
-    comment: discord.ui.TextInput[StanceForm] = discord.ui.TextInput(
-        label="Comment (optional)",
-        style=discord.TextStyle.paragraph,
-        custom_id=COMMENT_INPUT,
-        required=False,
-        max_length=COMMENT_MAX,
-        placeholder="Why? What would change your view?",
+    lines = [
+        f"• {label(key)}: {show(key, old)} → {show(key, new)}"
+        for key, (old, new) in result.changes.items()
+    ]
+    if result.note:
+        lines.append(f"• note: {escape(result.note)}")
+    return f"Updated {goal_words(result.card)}:\n" + "\n".join(lines)
+
+
+def link_reply(result: LinkResult) -> str:
+    return (
+        f"Linked: {goal_words(result.card)} {RELATION_WORDS[result.relation][0]} "
+        f"{goal_words(result.other)}."
     )
 
-    def __init__(self, goal_id: int, stance: str, who: str | None) -> None:
-        title = f"{BUTTONS[stance][0]}: {who}" if who else f"{BUTTONS[stance][0]}: your own view"
-        super().__init__(
-            title=clip(title, MODAL_TITLE_LIMIT),
-            custom_id=FORM_ID.format(goal_id=goal_id, stance=stance),
-        )
+
+def unlink_reply(result: LinkResult) -> str:
+    return (
+        f"Removed the link: {goal_words(result.card)} no longer "
+        f"{_bare(RELATION_WORDS[result.relation][0])} {goal_words(result.other)}."
+    )
 
 
-def submitted_value(data: dict[str, Any], custom_id: str) -> str | None:
-    """A text input's value in a form submission, in rows or labels (Discord sends both)."""
-    stack: list[Any] = list(data.get("components") or [])
-    while stack:
-        component = stack.pop()
-        if not isinstance(component, dict):
-            continue
-        if component.get("custom_id") == custom_id and "value" in component:
-            return str(component["value"])
-        stack.extend(component.get("components") or [])
-        if isinstance(component.get("component"), dict):
-            stack.append(component["component"])
-    return None
+def _bare(words: str) -> str:
+    """`is part of` → `part of`, for “no longer …”."""
+    return words.removeprefix("is ")
 
 
 # --------------------------------------------------------------------------- embeds
@@ -222,7 +187,7 @@ def org_line(line: OrgLine, comment_limit: int = 80) -> str:
 
 
 def person_line(line: PersonLine, comment_limit: int = 80) -> str:
-    who = f"{escape(line.display_name or 'Someone')} ({label(line.capacity)})"
+    who = f"{escape(name_of(line.display_name))} ({label(line.capacity)})"
     if line.latest is None:
         return f"{MARKS[None]} {who}: not yet"
     return (
@@ -335,8 +300,7 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
         if goal.channel_id and goal.message_id:
             embed.add_field(
                 name="Message",
-                value=f"https://discord.com/channels/{card.partnership.guild_id}/"
-                f"{goal.channel_id}/{goal.message_id}",
+                value=message_link(card.partnership.guild_id, goal.channel_id, goal.message_id),
             )
     if card.open:
         embed.set_footer(

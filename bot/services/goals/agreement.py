@@ -1,0 +1,147 @@
+"""When a goal is agreed, and who has a voice in it.
+
+- The partnership's rule decides: consensus (every counted voice agrees or has reservations, so
+  none objects) or majority (more than half of them do); either needs at least one active core
+  organisation. Counted voices are the core organisations, plus people in their own capacity
+  when the partnership's `count_individuals` is on.
+- A representative or substitute speaks for their organisation; individuals and citizens for
+  themselves; observers have no voice. The latest stance per voice counts.
+- Agreement is an event: recorded once, on the stance that met the rule (or by a convener once
+  it is met), and nothing later reverts it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import Forbidden, UserFacingError
+from bot.services.access import Access, Actor
+from bot.services.goals import events
+from bot.services.goals.cards import GoalCard, OrgLine, PersonLine, StanceView, Tally, Voice
+from bot.services.goals.vocab import SUPPORTIVE, GoalStatus, Stance, goal_name
+from bot.services.vocab import OWN_CAPACITY, PartnerStatus
+from db import queries
+from db.models import Goal, GoalStance, Partnership
+
+
+def tally(p: Partnership, organisations: list[OrgLine], people: list[PersonLine]) -> Tally:
+    """Count the voices of one goal's matrix under the partnership's rule."""
+    counted: list[StanceView | None] = [o.latest for o in organisations if o.counts]
+    core = len(counted)
+    counted += [m.latest for m in people if m.counts]
+    supportive = sum(1 for s in counted if s is not None and s.stance in SUPPORTIVE)
+    objecting = sum(1 for s in counted if s is not None and s.stance == Stance.object)
+    breakdown = {s.value: 0 for s in Stance}
+    for line in organisations:
+        if line.latest is not None:
+            breakdown[line.latest.stance] += 1
+    voices = len(counted)
+    if p.agreement_rule == "majority":
+        met = core > 0 and supportive * 2 > voices
+    else:
+        met = core > 0 and supportive == voices
+    return Tally(
+        rule=p.agreement_rule,
+        count_individuals=p.count_individuals,
+        core=core,
+        voices=voices,
+        supportive=supportive,
+        objecting=objecting,
+        organisations=len(organisations),
+        organisations_with_stance=sum(1 for o in organisations if o.latest is not None),
+        breakdown=breakdown,
+        met=met,
+    )
+
+
+async def voice_of(session: AsyncSession, access: Access) -> Voice:
+    """Whom this person's stance speaks for here, or why they have no stance to take."""
+    p = access.partnership
+    member = access.membership
+    if member is None:
+        raise Forbidden(
+            f"You aren't a member of {p.name}, so there is no stance for you to record. "
+            "A convener can add you with `/member add`."
+        )
+    if access.organisation_id is not None:
+        partner = await queries.active_partner_of(
+            session, partnership_id=access.partnership_id, organisation_id=access.organisation_id
+        )
+        if partner is None:
+            raise Forbidden(
+                f"The organisation you represent is no longer a partner in {p.name}, "
+                "so its stance can't be recorded."
+            )
+        link, org = partner
+        return Voice(org.id, org.name, member.capacity, counted=link.status == PartnerStatus.core)
+    if member.capacity in OWN_CAPACITY:
+        return Voice(None, None, member.capacity, counted=p.count_individuals)
+    raise Forbidden(
+        "Observers follow goals but don't take a stance on them. If you now speak for an "
+        "organisation, ask a convener to update your membership."
+    )
+
+
+async def latest_stance(
+    session: AsyncSession, goal_id: int, voice: Voice, user_id: int
+) -> str | None:
+    """The stance this voice last took on the goal, if any."""
+    query = select(GoalStance.stance).where(GoalStance.goal_id == goal_id)
+    if voice.organisation_id is not None:
+        query = query.where(GoalStance.organisation_id == voice.organisation_id)
+    else:
+        query = query.where(
+            col(GoalStance.organisation_id).is_(None), GoalStance.user_id == user_id
+        )
+    query = query.order_by(col(GoalStance.recorded_at).desc(), col(GoalStance.id).desc())
+    return (await session.exec(query.limit(1))).first()
+
+
+async def mark_agreed(
+    session: AsyncSession,
+    actor: Actor,
+    goal: Goal,
+    card: GoalCard,
+    *,
+    at: datetime,
+    by_stance: GoalStance | None,
+    voice: Voice | None,
+) -> None:
+    """Agreement, once: the moment (the stance's, else `at`), the rule, and the log event."""
+    p = card.partnership
+    goal.agreed_at = by_stance.recorded_at if by_stance else at
+    goal.agreed_rule = p.agreement_rule
+    if goal.status == GoalStatus.proposed:
+        goal.status = GoalStatus.agreed
+    session.add(goal)
+    await events.write(
+        session, p, actor, events.agreed(actor, goal, card, by_stance=by_stance, voice=voice)
+    )
+
+
+def check_status(goal: Goal, status: str, card: GoalCard) -> bool:
+    """Whether a convener may give a goal this status; True when it agrees the goal.
+
+    Agreement is never undone, and a convener marks a goal agreed only once the rule is met.
+    """
+    if status == GoalStatus.proposed and goal.agreed_at is not None:
+        raise UserFacingError(
+            f"{goal_name(goal).capitalize()} has been agreed; agreement is kept as an event and "
+            "isn't undone. Mark it in progress, dropped or superseded instead."
+        )
+    if status != GoalStatus.agreed or goal.agreed_at is not None:
+        return False
+    tally = card.tally
+    if not tally.met:
+        raise UserFacingError(
+            f"{goal_name(goal).capitalize()} isn't agreed yet: goals are agreed by the "
+            f"organisations' stances under the {card.partnership.agreement_rule} rule "
+            f"({tally.supportive} of {tally.voices} voices agree or have reservations; "
+            f"{tally.needed} needed"
+            + (", none objecting" if tally.rule == "consensus" else "")
+            + ")."
+        )
+    return True

@@ -1,0 +1,281 @@
+"""What each change to a goal writes in the partnership log: its sentence and its payload.
+
+Each function returns an `Entry`; `write` appends it in the caller's transaction, so the event
+lands with the change or not at all. The sentences are what exports and the log show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import log
+from bot.services.access import Actor
+from bot.services.goals.cards import GoalCard, Voice
+from bot.services.goals.vocab import (
+    RELATION_WORDS,
+    STANCE_WORDS,
+    SUPPORTIVE,
+    describe_value,
+    goal_name,
+)
+from bot.services.text import jsonable, message_link, name_of
+from bot.services.vocab import label
+from db.models import Goal, GoalStance, Partnership
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event for the partnership log, as `log.record` takes it."""
+
+    kind: str
+    summary: str
+    payload: dict[str, Any]
+    message_link: str | None = None
+    at: datetime | None = None
+
+
+async def write(
+    session: AsyncSession, partnership: Partnership, actor: Actor, entry: Entry
+) -> None:
+    await log.record(
+        session,
+        partnership,
+        entry.kind,
+        entry.summary,
+        actor_id=actor.user_id,
+        payload=entry.payload,
+        message_link=entry.message_link,
+        at=entry.at,
+    )
+
+
+def goal_message(partnership: Partnership, goal: Goal) -> str | None:
+    """The goal's posted message, for the log (exports link back to it)."""
+    return message_link(partnership.guild_id, goal.channel_id, goal.message_id)
+
+
+def proposed(actor: Actor, goal: Goal, owner: str | None) -> Entry:
+    whose = f" for {owner}" if owner else ""
+    return Entry(
+        "goal.proposed",
+        f"{name_of(actor.display_name)} proposed {label(goal.level)}-level "
+        f"{goal_name(goal)}{whose}.",
+        {
+            "goal_id": goal.id,
+            "title": goal.title,
+            "description": goal.description,
+            "level": goal.level,
+            "origin": goal.origin,
+            "content": goal.content,
+            "authenticity": goal.authenticity,
+            "relevance": goal.relevance,
+            "overtness": goal.overtness,
+            "owner_organisation_id": goal.owner_organisation_id,
+            "owner_organisation": owner,
+            "owner_user_id": goal.owner_user_id,
+            "status": goal.status,
+            "review_on": jsonable(goal.review_on),
+        },
+    )
+
+
+def stance_taken(
+    actor: Actor,
+    partnership: Partnership,
+    goal: Goal,
+    voice: Voice,
+    stance: str,
+    *,
+    previous: str | None,
+    comment: str | None,
+) -> Entry:
+    who = name_of(actor.display_name)
+    counted = "" if voice.counted else " (shown, not counted toward agreement)"
+    if voice.organisation:
+        summary = (
+            f"{voice.organisation} {STANCE_WORDS[stance]} {goal_name(goal)}, "
+            f"recorded by {who}{counted}."
+        )
+    else:
+        summary = (
+            f"{who}, in their own capacity, {STANCE_WORDS[stance]} {goal_name(goal)}{counted}."
+        )
+    return Entry(
+        "goal.stance",
+        summary,
+        {
+            "goal_id": goal.id,
+            "title": goal.title,
+            "stance": stance,
+            "previous": previous,
+            "comment": comment,
+            "voice": "organisation" if voice.organisation_id else "person",
+            "organisation_id": voice.organisation_id,
+            "organisation": voice.organisation,
+            "user_id": actor.user_id,
+            "display_name": actor.display_name,
+            "capacity": voice.capacity,
+            "counted": voice.counted,
+        },
+        goal_message(partnership, goal),
+    )
+
+
+def updated(
+    actor: Actor,
+    partnership: Partnership,
+    goal: Goal,
+    changes: dict[str, tuple[Any, Any]],
+    note: str | None,
+) -> Entry:
+    """Status, progress, review date, wording or a note (`/goal update`)."""
+    described = ", ".join(
+        f"{label(k)} from {_show(old)} to {_show(new)}"
+        for k, (old, new) in changes.items()
+        if k != "description"
+    )
+    if "description" in changes:
+        described = ", ".join(filter(None, [described, "the description"]))
+    who = name_of(actor.display_name)
+    summary = (
+        f"{who} changed {described} on {goal_name(goal)}."
+        if described
+        else f"{who} added a note to {goal_name(goal)}."
+    )
+    if note and described:
+        summary = summary[:-1] + ", with a note."
+    return Entry(
+        "goal.updated",
+        summary,
+        {
+            "goal_id": goal.id,
+            "title": goal.title,
+            "changes": {
+                k: {"from": jsonable(old), "to": jsonable(new)} for k, (old, new) in changes.items()
+            },
+            "note": note,
+        },
+        goal_message(partnership, goal),
+    )
+
+
+def classified(
+    actor: Actor, partnership: Partnership, goal: Goal, changes: dict[str, tuple[Any, Any]]
+) -> Entry:
+    """Dimensions (`/goal classify`): logged as an update, without a note."""
+    described = ", ".join(
+        f"{k} from {describe_value(old)} to {describe_value(new)}"
+        for k, (old, new) in changes.items()
+    )
+    return Entry(
+        "goal.updated",
+        f"{name_of(actor.display_name)} changed {described} on {goal_name(goal)}.",
+        {
+            "goal_id": goal.id,
+            "title": goal.title,
+            "changes": {k: {"from": old, "to": new} for k, (old, new) in changes.items()},
+            "note": None,
+        },
+        goal_message(partnership, goal),
+    )
+
+
+def linked(actor: Actor, partnership: Partnership, goal: Goal, other: Goal, relation: str) -> Entry:
+    return Entry(
+        "goal.linked",
+        f"{name_of(actor.display_name, 'A convener')} recorded that {goal_name(goal)} "
+        f"{RELATION_WORDS[relation][0]} {goal_name(other)}.",
+        _link_payload(goal, other, relation),
+        goal_message(partnership, goal),
+    )
+
+
+def unlinked(
+    actor: Actor, partnership: Partnership, goal: Goal, other: Goal, relation: str
+) -> Entry:
+    return Entry(
+        "goal.unlinked",
+        f"{name_of(actor.display_name, 'A convener')} removed the link: {goal_name(goal)} "
+        f"{RELATION_WORDS[relation][0]} {goal_name(other)}.",
+        _link_payload(goal, other, relation),
+        goal_message(partnership, goal),
+    )
+
+
+def agreed(
+    actor: Actor,
+    goal: Goal,
+    card: GoalCard,
+    *,
+    by_stance: GoalStance | None,
+    voice: Voice | None,
+) -> Entry:
+    """Agreement, once: the rule, the count, and on whose stance (or by which convener)."""
+    p = card.partnership
+    tally = card.tally
+    agreeing = [
+        o.name
+        for o in card.organisations
+        if o.counts and o.latest and o.latest.stance in SUPPORTIVE
+    ] + [
+        m.display_name
+        for m in card.people
+        if m.counts and m.latest and m.latest.stance in SUPPORTIVE
+    ]
+    if by_stance is not None and voice is not None:
+        whose = voice.organisation or name_of(actor.display_name, "someone")
+        how = f"on {whose}'s stance ({by_stance.stance})"
+    else:
+        how = f"marked by {name_of(actor.display_name, 'a convener')} once the rule was met"
+    rule_words = (
+        "every core organisation agrees or has reservations, none objecting"
+        if p.agreement_rule == "consensus"
+        else "more than half agree or have reservations"
+    )
+    return Entry(
+        "goal.agreed",
+        f"{goal_name(goal).capitalize()} is agreed under the {p.agreement_rule} rule "
+        f"({rule_words}: {tally.supportive} of {tally.voices}), {how}.",
+        {
+            "goal_id": goal.id,
+            "title": goal.title,
+            "rule": p.agreement_rule,
+            "count_individuals": p.count_individuals,
+            "supportive": tally.supportive,
+            "voices": tally.voices,
+            "core": tally.core,
+            "agreeing": agreeing,
+            "by": "stance" if by_stance is not None else "convener",
+            "stance_id": by_stance.id if by_stance is not None else None,
+            "stance": by_stance.stance if by_stance is not None else None,
+            "organisation_id": voice.organisation_id if voice else None,
+            "organisation": voice.organisation if voice else None,
+            "user_id": actor.user_id,
+        },
+        goal_message(p, goal),
+        at=goal.agreed_at,
+    )
+
+
+def _link_payload(goal: Goal, other: Goal, relation: str) -> dict[str, Any]:
+    return {
+        "goal_id": goal.id,
+        "title": goal.title,
+        "relation": relation,
+        "other_id": other.id,
+        "other_title": other.title,
+    }
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value}%"
+    if isinstance(value, date):
+        return value.isoformat()
+    return label(str(value))

@@ -1,0 +1,474 @@
+"""`GoalService`: propose, take stances, change, link and read goals. Public methods only.
+
+Each method is one transaction: find the goal (`lookup`), ask the access gate what the person
+may do, change rows, write the log event (`events`), and return cards drawn from one load of
+the goal web (`web`). The rules of agreement live in `agreement`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.errors import Forbidden, UserFacingError
+from bot.services.access import Actor, PartnershipRef, resolve
+from bot.services.clock import Clock, SystemClock
+from bot.services.goals import agreement, events, lookup
+from bot.services.goals import web as goal_web
+from bot.services.goals.cards import (
+    ChangeResult,
+    GoalCard,
+    GoalTarget,
+    LinkResult,
+    ReviewItem,
+    StanceResult,
+    Standing,
+)
+from bot.services.goals.vocab import (
+    ACYCLIC,
+    CLEAR_WORDS,
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    NOTE_MAX,
+    RELATION_WORDS,
+    SENSITIVE,
+    STALE_DAYS,
+    TITLE_MAX,
+    Authenticity,
+    Content,
+    GoalStatus,
+    Level,
+    Origin,
+    Overtness,
+    Relation,
+    Relevance,
+    Stance,
+    check_progress,
+    goal_name,
+)
+from bot.services.text import choice, clean_long_text, clean_text
+from bot.services.timeutil import parse_date, zone
+from bot.services.vocab import label
+from db.engine import SessionFactory, transaction
+from db.models import Goal, GoalLink, GoalStance, Partnership, name_key
+
+
+class GoalService:
+    """Goals of partnerships, for the people in them. Time comes from `clock`."""
+
+    def __init__(self, sessions: SessionFactory, *, clock: Clock = SystemClock()) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    # ---- proposing and posting
+
+    async def propose(
+        self,
+        actor: Actor,
+        ref: PartnershipRef,
+        *,
+        title: str,
+        description: str | None = None,
+        level: str | None = None,
+        content: str | None = None,
+        origin: str | None = None,
+        organisation: str | None = None,
+        review_on: str | None = None,
+    ) -> GoalCard:
+        """Record a new goal, proposed; the cog then posts it with its agreement matrix."""
+        clean_title = clean_text(title, what="title", limit=TITLE_MAX)
+        clean_description = clean_long_text(description, what="description", limit=DESCRIPTION_MAX)
+        level_value = choice(level, Level, what="level")
+        content_value = choice(content, Content, what="content") or Content.substantive
+        origin_value = choice(origin, Origin, what="origin") or Origin.members
+        review_day = parse_date(review_on, option="review_on") if review_on else None
+        org_name = organisation.strip() if organisation and organisation.strip() else None
+        if level_value is None:
+            level_value = Level.organisation if org_name else Level.collaboration
+        if org_name and level_value != Level.organisation:
+            raise UserFacingError(
+                f"Only an organisation's goal has an owner organisation, and this one is "
+                f"{label(level_value)}-level. Choose level organisation, or leave out "
+                "`organisation`."
+            )
+        async with transaction(self.sessions) as session:
+            access = await resolve(session, actor, ref, writable=True)
+            p = access.partnership
+            owner_org = (
+                await lookup.owner_organisation(session, access, org_name)
+                if level_value == Level.organisation
+                else None
+            )
+            now = self.clock.now()
+            goal = Goal(
+                partnership_id=access.partnership_id,
+                title=clean_title,
+                title_key=name_key(clean_title),
+                description=clean_description,
+                level=level_value,
+                origin=origin_value,
+                content=content_value,
+                owner_organisation_id=owner_org.id if owner_org else None,
+                owner_user_id=actor.user_id if level_value == Level.individual else None,
+                review_on=review_day,
+                proposed_by=actor.user_id,
+                proposed_at=now,
+                updated_at=now,
+            )
+            session.add(goal)
+            await session.flush()
+            owner = owner_org.name if owner_org else None
+            await events.write(session, p, actor, events.proposed(actor, goal, owner))
+            return (await goal_web.load_web(session, p)).card(goal)
+
+    async def attach_message(self, goal_id: int, channel_id: int, message_id: int) -> None:
+        """Remember the posted proposal, so it can be edited in place as stances arrive."""
+        async with transaction(self.sessions) as session:
+            goal = await session.get(Goal, goal_id)
+            if goal is not None:
+                goal.channel_id = channel_id
+                goal.message_id = message_id
+                session.add(goal)
+
+    async def posted_cards(self, partnership_id: int) -> list[GoalCard]:
+        """Cards of a partnership's open goals that have a posted message, from one load: what
+        the messages should show after organisations or people changed."""
+        async with self.sessions() as session:
+            p = await session.get(Partnership, partnership_id)
+            if p is None:
+                return []
+            return (await goal_web.load_web(session, p)).posted_cards()
+
+    # ---- stances
+
+    async def standing(self, actor: Actor, goal_id: int) -> Standing:
+        """Check, before a form opens, that this person may take a stance on the goal now."""
+        async with self.sessions() as session:
+            access, goal = await lookup.locate(session, actor, GoalTarget.by_id(goal_id))
+            access.check_writable(lookup.GOALS)
+            lookup.ensure_open(goal)
+            voice = await agreement.voice_of(session, access)
+            assert goal.id is not None
+            return Standing(goal.id, goal.title, voice)
+
+    async def take_stance(
+        self, actor: Actor, target: GoalTarget, stance: str, comment: str | None = None
+    ) -> StanceResult:
+        """Record the stance of the organisation this person speaks for (or their own), and
+        mark the goal agreed if this stance meets the partnership's rule."""
+        stance_value = choice(stance, Stance, what="stance")
+        assert stance_value is not None
+        clean_comment = clean_long_text(comment, what="comment", limit=COMMENT_MAX) or None
+        async with transaction(self.sessions) as session:
+            access, goal = await lookup.locate_to_change(session, actor, target)
+            lookup.ensure_open(goal)
+            p = access.partnership
+            voice = await agreement.voice_of(session, access)
+            assert goal.id is not None
+            previous = await agreement.latest_stance(session, goal.id, voice, actor.user_id)
+            now = self.clock.now()
+            row = GoalStance(
+                goal_id=goal.id,
+                organisation_id=voice.organisation_id,
+                user_id=actor.user_id,
+                display_name=(actor.display_name or "")[:100],
+                capacity=voice.capacity,
+                stance=stance_value,
+                comment=clean_comment,
+                recorded_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            entry = events.stance_taken(
+                actor, p, goal, voice, stance_value, previous=previous, comment=clean_comment
+            )
+            await events.write(session, p, actor, entry)
+            web = await goal_web.load_web(session, p)
+            card = web.card(goal)
+            agreed_now = False
+            if goal.agreed_at is None and card.tally.met:
+                await agreement.mark_agreed(
+                    session, actor, goal, card, at=now, by_stance=row, voice=voice
+                )
+                agreed_now = True
+            goal.updated_at = now
+            session.add(goal)
+            await session.flush()
+            if agreed_now:
+                card = web.card(goal)
+            return StanceResult(card, voice, stance_value, previous, agreed_now)
+
+    # ---- reading
+
+    async def show(self, actor: Actor, target: GoalTarget) -> GoalCard:
+        """One goal in full, for anyone who may see it."""
+        async with self.sessions() as session:
+            access, goal = await lookup.locate(session, actor, target)
+            return (await goal_web.load_web(session, access.partnership)).card(goal)
+
+    async def list_goals(
+        self,
+        actor: Actor,
+        ref: PartnershipRef,
+        *,
+        status: str | None = None,
+        level: str | None = None,
+    ) -> tuple[Partnership, list[GoalCard]]:
+        """A partnership's goals, oldest first, optionally only one status or level."""
+        status_value = choice(status, GoalStatus, what="status")
+        level_value = choice(level, Level, what="level")
+        async with self.sessions() as session:
+            access = await resolve(session, actor, ref)
+            web = await goal_web.load_web(session, access.partnership)
+            cards = [
+                web.card(g)
+                for g in sorted(web.goals.values(), key=lambda g: g.id or 0)
+                if (status_value is None or g.status == status_value)
+                and (level_value is None or g.level == level_value)
+            ]
+            return access.partnership, cards
+
+    async def review(
+        self, actor: Actor, ref: PartnershipRef, *, days: int = STALE_DAYS
+    ) -> tuple[Partnership, list[ReviewItem]]:
+        """What needs attention, goal by goal: open goals only. Stale means proposed more than
+        `days` ago and never agreed."""
+        if days < 1:
+            raise UserFacingError("`days` should be at least 1.")
+        now = self.clock.now()
+        async with self.sessions() as session:
+            access = await resolve(session, actor, ref)
+            p = access.partnership
+            today = now.astimezone(zone(p.timezone)).date()
+            web = await goal_web.load_web(session, p)
+            return p, web.review_items(today, now, days)
+
+    async def autocomplete(
+        self, actor: Actor, ref: PartnershipRef, current: str, *, limit: int = 25
+    ) -> list[tuple[str, str]]:
+        """(choice name, value = goal id) for the goals this person may see."""
+        async with self.sessions() as session:
+            return await lookup.goal_choices(session, actor, ref, current, limit=limit)
+
+    # ---- changing
+
+    async def update(
+        self,
+        actor: Actor,
+        target: GoalTarget,
+        *,
+        status: str | None = None,
+        progress: int | None = None,
+        review_on: str | None = None,
+        note: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+    ) -> ChangeResult:
+        """Status (conveners); progress, review date, note (conveners and the goal's owners);
+        wording (conveners, owners and the proposer, until the goal is agreed)."""
+        status_value = choice(status, GoalStatus, what="status")
+        check_progress(progress)
+        clear_review = review_on is not None and review_on.strip().lower() in CLEAR_WORDS
+        review_day = (
+            parse_date(review_on, option="review_on") if review_on and not clear_review else None
+        )
+        clean_note = clean_long_text(note, what="note", limit=NOTE_MAX) or None
+        new_title = clean_text(title, what="title", limit=TITLE_MAX) if title is not None else None
+        new_description = (
+            clean_long_text(description, what="description", limit=DESCRIPTION_MAX)
+            if description is not None
+            else None
+        )
+        if all(
+            v is None for v in (status_value, progress, review_on, clean_note, title, description)
+        ):
+            raise UserFacingError("Nothing to change: give at least one of the options.")
+        rewording = new_title is not None or new_description is not None
+        async with transaction(self.sessions) as session:
+            access, goal = await lookup.locate_to_change(session, actor, target)
+            p = access.partnership
+            convener = access.may_convene
+            owner = access.owns(
+                organisation_id=goal.owner_organisation_id, user_id=goal.owner_user_id
+            )
+            if status_value is not None and not convener:
+                raise Forbidden(f"Only the conveners of {p.name} can change a goal's status.")
+            if (progress is not None or review_on is not None or clean_note) and not (
+                convener or owner
+            ):
+                raise Forbidden(
+                    "Progress, review dates and notes are kept by the conveners"
+                    + (" and the goal's own organisation." if goal.owner_organisation_id else ".")
+                )
+            if rewording and not (convener or owner or goal.proposed_by == actor.user_id):
+                raise Forbidden(
+                    "Only the person who proposed a goal, its owners or a convener can reword it."
+                )
+            if rewording and goal.agreed_at:
+                raise UserFacingError(
+                    f"{goal_name(goal).capitalize()} was agreed as it is worded. To change what "
+                    "it says, propose a new goal and mark this one superseded."
+                )
+            web = await goal_web.load_web(session, p)
+            changes: dict[str, tuple[Any, Any]] = {}
+            agree_by_convener = False
+            if status_value is not None and status_value != goal.status:
+                agree_by_convener = agreement.check_status(goal, status_value, web.card(goal))
+                changes["status"] = (goal.status, status_value)
+                goal.status = status_value
+            if progress is not None and progress != goal.progress:
+                changes["progress"] = (goal.progress, progress)
+                goal.progress = progress
+            if review_on is not None:
+                new_day = None if clear_review else review_day
+                if new_day != goal.review_on:
+                    changes["review_on"] = (goal.review_on, new_day)
+                    goal.review_on = new_day
+            if new_title is not None and new_title != goal.title:
+                changes["title"] = (goal.title, new_title)
+                goal.title = new_title
+                goal.title_key = name_key(new_title)
+            if new_description is not None and new_description != goal.description:
+                changes["description"] = (goal.description, new_description)
+                goal.description = new_description
+            if not changes and not clean_note:
+                raise UserFacingError(f"{goal_name(goal).capitalize()} already has those values.")
+            now = self.clock.now()
+            goal.updated_at = now
+            session.add(goal)
+            await session.flush()
+            await events.write(
+                session, p, actor, events.updated(actor, p, goal, changes, clean_note)
+            )
+            if agree_by_convener:
+                await agreement.mark_agreed(
+                    session, actor, goal, web.card(goal), at=now, by_stance=None, voice=None
+                )
+                await session.flush()
+            assert goal.id is not None
+            redraw = web.cards([goal.id, *web.ancestors(goal.id)])
+            return ChangeResult(redraw[0], changes, clean_note, redraw)
+
+    async def classify(
+        self,
+        actor: Actor,
+        target: GoalTarget,
+        *,
+        origin: str | None = None,
+        authenticity: str | None = None,
+        relevance: str | None = None,
+        content: str | None = None,
+        overtness: str | None = None,
+    ) -> ChangeResult:
+        """Set a goal's dimensions. Conveners and the goal's owners may; only the owners call
+        an organisation's or a person's goal pseudo, unstated or hidden."""
+        wanted = {
+            "origin": choice(origin, Origin, what="origin"),
+            "authenticity": choice(authenticity, Authenticity, what="authenticity"),
+            "relevance": choice(relevance, Relevance, what="relevance"),
+            "content": choice(content, Content, what="content"),
+            "overtness": choice(overtness, Overtness, what="overtness"),
+        }
+        wanted = {k: v for k, v in wanted.items() if v is not None}
+        if not wanted:
+            raise UserFacingError("Nothing to change: give at least one dimension.")
+        async with transaction(self.sessions) as session:
+            access, goal = await lookup.locate_to_change(session, actor, target)
+            p = access.partnership
+            owner = access.owns(
+                organisation_id=goal.owner_organisation_id, user_id=goal.owner_user_id
+            )
+            sensitive = [
+                f"{label(k)} {label(v)}"
+                for k, v in wanted.items()
+                if v is not None and v in SENSITIVE.get(k, ())
+            ]
+            if sensitive and goal.level != Level.collaboration and not owner:
+                organisation = goal.level == Level.organisation
+                whose = (
+                    await lookup.organisation_name(session, goal.owner_organisation_id)
+                    if organisation
+                    else "the person whose goal it is"
+                )
+                raise Forbidden(
+                    f"Only {whose}"
+                    + ("'s own representatives" if organisation else "")
+                    + f" can mark this goal {' and '.join(sensitive)}. Nobody labels another "
+                    "organisation's goal that way."
+                )
+            if not (access.may_convene or owner):
+                raise Forbidden(
+                    "A goal's dimensions are set by the conveners"
+                    + (" and the goal's own organisation." if goal.owner_organisation_id else ".")
+                )
+            changes = {k: (getattr(goal, k), v) for k, v in wanted.items() if getattr(goal, k) != v}
+            if not changes:
+                raise UserFacingError(f"{goal_name(goal).capitalize()} already has those values.")
+            for k, (_old, new) in changes.items():
+                setattr(goal, k, new)
+            goal.updated_at = self.clock.now()
+            session.add(goal)
+            await events.write(session, p, actor, events.classified(actor, p, goal, changes))
+            card = (await goal_web.load_web(session, p)).card(goal)
+            return ChangeResult(card, changes, None, [card])
+
+    async def link(self, actor: Actor, target: GoalTarget, other: str, relation: str) -> LinkResult:
+        """`target` contributes to / is part of / is in tension with `other` (conveners).
+        Loops of part-of and contributes-to are refused."""
+        relation_value = choice(relation, Relation, what="relation")
+        assert relation_value is not None
+        async with transaction(self.sessions) as session:
+            access, goal, other_goal = await lookup.pair(session, actor, target, other)
+            p = access.partnership
+            web = await goal_web.load_web(session, p)
+            assert goal.id is not None and other_goal.id is not None
+            if web.find_link(goal.id, other_goal.id, relation_value) is not None:
+                raise UserFacingError(
+                    f"{goal_name(goal).capitalize()} already "
+                    f"{RELATION_WORDS[relation_value][0]} {goal_name(other_goal)}."
+                )
+            if relation_value in ACYCLIC and web.reaches(other_goal.id, goal.id):
+                raise UserFacingError(
+                    f"That would make a loop: {goal_name(other_goal)} already contributes to, "
+                    f"or is part of, {goal_name(goal)} (directly or through other goals). "
+                    "A goal can't lead back to itself."
+                )
+            row = GoalLink(
+                partnership_id=access.partnership_id,
+                from_goal_id=goal.id,
+                to_goal_id=other_goal.id,
+                relation=relation_value,
+                created_by=actor.user_id,
+                created_at=self.clock.now(),
+            )
+            session.add(row)
+            await session.flush()
+            web.links.append(row)
+            entry = events.linked(actor, p, goal, other_goal, relation_value)
+            await events.write(session, p, actor, entry)
+            redraw = web.cards([goal.id, other_goal.id, *web.ancestors(goal.id)])
+            return LinkResult(redraw[0], redraw[1], relation_value, redraw)
+
+    async def unlink(
+        self, actor: Actor, target: GoalTarget, other: str, relation: str
+    ) -> LinkResult:
+        """Remove a link between two goals (conveners)."""
+        relation_value = choice(relation, Relation, what="relation")
+        assert relation_value is not None
+        async with transaction(self.sessions) as session:
+            access, goal, other_goal = await lookup.pair(session, actor, target, other)
+            p = access.partnership
+            web = await goal_web.load_web(session, p)
+            assert goal.id is not None and other_goal.id is not None
+            row = web.find_link(goal.id, other_goal.id, relation_value)
+            if row is None:
+                raise UserFacingError(
+                    f"{goal_name(goal).capitalize()} isn't linked that way to "
+                    f"{goal_name(other_goal)}."
+                )
+            touched = [goal.id, other_goal.id, *web.ancestors(goal.id)]
+            await session.delete(row)
+            web.links.remove(row)
+            entry = events.unlinked(actor, p, goal, other_goal, relation_value)
+            await events.write(session, p, actor, entry)
+            redraw = web.cards(touched)
+            return LinkResult(redraw[0], redraw[1], relation_value, redraw)

@@ -1,0 +1,326 @@
+"""The tangled web: a partnership's goals, partners, people, stances and links, loaded once.
+
+`load_web` reads everything one change or one view needs in a handful of queries; `GoalWeb`
+then answers from memory: cards, roll-up of progress through part-of links, the goals a change
+reaches, loops, and what needs review. A goal with parts and no progress of its own shows the
+mean of its parts' progress; dropped and superseded parts are left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.goals.agreement import tally
+from bot.services.goals.cards import (
+    GoalCard,
+    LinkView,
+    OrgLine,
+    PersonLine,
+    ReviewItem,
+    ReviewReason,
+    StanceView,
+)
+from bot.services.goals.vocab import ACYCLIC, CLOSED, GoalStatus, Relation, Stance
+from bot.services.vocab import OWN_CAPACITY, PartnerStatus, label
+from db import queries
+from db.models import (
+    Event,
+    Goal,
+    GoalLink,
+    GoalStance,
+    Membership,
+    Organisation,
+    PartnerOrganisation,
+    Partnership,
+    name_key,
+)
+
+
+@dataclass
+class GoalWeb:
+    """A partnership's goals, partners, people, stances and links, loaded once per call."""
+
+    partnership: Partnership
+    goals: dict[int, Goal]
+    partners: list[tuple[PartnerOrganisation, Organisation]]
+    people: list[Membership]  # active members in their own capacity
+    stances: dict[int, list[GoalStance]]  # by goal, in the order recorded
+    links: list[GoalLink]
+    org_names: dict[int, str]
+    as_of: int  # the partnership log's latest event when loaded
+
+    # ---- the web's shape
+
+    def parts_of(self, goal_id: int) -> list[int]:
+        return [
+            link.from_goal_id
+            for link in self.links
+            if link.relation == Relation.part_of and link.to_goal_id == goal_id
+        ]
+
+    def progress(self, goal_id: int, seen: frozenset[int] = frozenset()) -> tuple[int | None, bool]:
+        """(progress, rolled up): its own, else the mean of its parts that have progress.
+
+        Dropped and superseded parts are left out of the mean.
+        """
+        goal = self.goals[goal_id]
+        if goal.progress is not None:
+            return goal.progress, False
+        values = []
+        for part in self.parts_of(goal_id):
+            if part in seen or self.goals[part].status in (
+                GoalStatus.dropped,
+                GoalStatus.superseded,
+            ):
+                continue
+            value, _ = self.progress(part, seen | {goal_id})
+            if value is not None:
+                values.append(value)
+        if not values:
+            return None, False
+        return round(sum(values) / len(values)), True
+
+    def ancestors(self, goal_id: int) -> list[int]:
+        """Goals this one is part of, directly or not: their rolled-up progress may change."""
+        found: list[int] = []
+        stack = [goal_id]
+        while stack:
+            current = stack.pop()
+            for link in self.links:
+                if (
+                    link.relation == Relation.part_of
+                    and link.from_goal_id == current
+                    and link.to_goal_id not in found
+                    and link.to_goal_id != goal_id
+                ):
+                    found.append(link.to_goal_id)
+                    stack.append(link.to_goal_id)
+        return found
+
+    def reaches(self, start: int, target: int) -> bool:
+        """Whether `start` leads to `target` along part-of and contributes-to links."""
+        edges: dict[int, list[int]] = defaultdict(list)
+        for link in self.links:
+            if link.relation in ACYCLIC:
+                edges[link.from_goal_id].append(link.to_goal_id)
+        stack, seen = [start], {start}
+        while stack:
+            current = stack.pop()
+            if current == target:
+                return True
+            for nxt in edges[current]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return False
+
+    def find_link(self, a: int, b: int, relation: str) -> GoalLink | None:
+        """The link `a → b` of this relation (either way round for tension), if recorded."""
+        for link in self.links:
+            if link.relation != relation:
+                continue
+            if (link.from_goal_id, link.to_goal_id) == (a, b):
+                return link
+            if relation == Relation.in_tension_with and (link.from_goal_id, link.to_goal_id) == (
+                b,
+                a,
+            ):
+                return link
+        return None
+
+    # ---- cards
+
+    def cards(self, goal_ids: Iterable[int]) -> list[GoalCard]:
+        """Cards of these goals, each once, in the order given."""
+        return [self.card(self.goals[goal_id]) for goal_id in dict.fromkeys(goal_ids)]
+
+    def posted_cards(self) -> list[GoalCard]:
+        """Cards of the open goals that have a posted message to keep up to date."""
+        return [
+            self.card(goal)
+            for goal in sorted(self.goals.values(), key=lambda g: g.id or 0)
+            if goal.message_id is not None and goal.status not in CLOSED
+        ]
+
+    def review_items(self, today: date, now: datetime, days: int) -> list[ReviewItem]:
+        """The open goals that need attention, and why (`review_reasons`)."""
+        items = []
+        for goal in sorted(self.goals.values(), key=lambda g: g.id or 0):
+            if goal.status in CLOSED:
+                continue
+            reasons = review_reasons(self.card(goal), today, now, days)
+            if reasons:
+                assert goal.id is not None
+                items.append(ReviewItem(goal.id, goal.title, goal.status, reasons))
+        return items
+
+    def card(self, goal: Goal) -> GoalCard:
+        assert goal.id is not None
+        p = self.partnership
+        latest_org: dict[int, GoalStance] = {}
+        latest_person: dict[int, GoalStance] = {}
+        for stance in self.stances.get(goal.id, []):
+            if stance.organisation_id is not None:
+                latest_org[stance.organisation_id] = stance
+            else:
+                latest_person[stance.user_id] = stance
+        agreed_at = goal.agreed_at
+
+        def after_agreement(stance: GoalStance | None) -> bool:
+            return bool(stance and agreed_at and stance.recorded_at > agreed_at)
+
+        organisations = []
+        for partner, org in self.partners:
+            assert org.id is not None
+            org_stance = latest_org.get(org.id)
+            organisations.append(
+                OrgLine(
+                    organisation_id=org.id,
+                    name=org.name,
+                    status=partner.status,
+                    latest=_stance_view(org_stance),
+                    counts=partner.status == PartnerStatus.core,
+                    not_yet_asked=org_stance is None
+                    and agreed_at is not None
+                    and partner.joined_at > agreed_at,
+                    since_agreement=after_agreement(org_stance),
+                )
+            )
+        organisations.sort(key=lambda o: (not o.counts, name_key(o.name)))
+        people = []
+        for member in self.people:
+            person_stance = latest_person.get(member.user_id)
+            if person_stance is None and not p.count_individuals:
+                continue  # not counted and silent: nothing to show
+            people.append(
+                PersonLine(
+                    user_id=member.user_id,
+                    display_name=member.display_name
+                    or (person_stance.display_name if person_stance else ""),
+                    capacity=member.capacity,
+                    latest=_stance_view(person_stance),
+                    counts=p.count_individuals,
+                    since_agreement=after_agreement(person_stance),
+                )
+            )
+        people.sort(key=lambda m: name_key(m.display_name))
+        progress, rolled_up = self.progress(goal.id)
+        links = []
+        for goal_link in self.links:
+            if goal.id not in (goal_link.from_goal_id, goal_link.to_goal_id):
+                continue
+            outgoing = goal_link.from_goal_id == goal.id
+            other = self.goals[goal_link.to_goal_id if outgoing else goal_link.from_goal_id]
+            assert other.id is not None
+            links.append(
+                LinkView(goal_link.relation, outgoing, other.id, other.title, other.status)
+            )
+        links.sort(key=lambda link: (link.relation, not link.outgoing, link.other_id))
+        return GoalCard(
+            goal=goal,
+            partnership=p,
+            owner_organisation=self.org_names.get(goal.owner_organisation_id or 0),
+            organisations=organisations,
+            people=people,
+            tally=tally(p, organisations, people),
+            progress=progress,
+            rolled_up=rolled_up,
+            parts=len(self.parts_of(goal.id)),
+            links=links,
+            as_of=self.as_of,
+        )
+
+
+async def load_web(session: AsyncSession, p: Partnership) -> GoalWeb:
+    """Everything about a partnership's goals, in one go."""
+    assert p.id is not None
+    goals = {
+        g.id: g
+        for g in (await session.exec(select(Goal).where(Goal.partnership_id == p.id))).all()
+        if g.id is not None
+    }
+    partners = await queries.partners(session, partnership_id=p.id)
+    people = [
+        member
+        for member, _org in await queries.active_members(session, partnership_id=p.id)
+        if member.capacity in OWN_CAPACITY
+    ]
+    stances: dict[int, list[GoalStance]] = defaultdict(list)
+    links: list[GoalLink] = []
+    if goals:
+        rows = await session.exec(
+            select(GoalStance)
+            .where(col(GoalStance.goal_id).in_(list(goals)))
+            .order_by(col(GoalStance.recorded_at), col(GoalStance.id))
+        )
+        for row in rows.all():
+            stances[row.goal_id].append(row)
+        links = list(
+            (await session.exec(select(GoalLink).where(GoalLink.partnership_id == p.id))).all()
+        )
+    owner_ids = {g.owner_organisation_id for g in goals.values() if g.owner_organisation_id}
+    org_names = {org.id: org.name for _link, org in partners if org.id is not None}
+    missing = owner_ids - set(org_names)
+    if missing:
+        for org in (
+            await session.exec(select(Organisation).where(col(Organisation.id).in_(missing)))
+        ).all():
+            assert org.id is not None
+            org_names[org.id] = org.name
+    as_of = (
+        await session.exec(select(func.max(Event.id)).where(Event.partnership_id == p.id))
+    ).one()
+    return GoalWeb(p, goals, partners, people, stances, links, org_names, as_of or 0)
+
+
+def review_reasons(card: GoalCard, today: date, now: datetime, days: int) -> list[ReviewReason]:
+    """What about this goal needs attention, if anything."""
+    goal = card.goal
+    reasons: list[ReviewReason] = []
+    if goal.review_on is not None and goal.review_on < today:
+        reasons.append(ReviewReason("review_due", day=goal.review_on))
+    voices: list[OrgLine | PersonLine] = [*card.organisations, *card.people]
+    objecting = tuple(
+        _line_name(v) for v in voices if v.latest is not None and v.latest.stance == Stance.object
+    )
+    if objecting:
+        reasons.append(ReviewReason("objection", names=objecting))
+    if card.agreed:
+        later = tuple(
+            f"{_line_name(v)} ({label(v.latest.stance)})"
+            for v in voices
+            if v.since_agreement and v.latest is not None and v.latest.stance != Stance.agree
+        )
+        if later:
+            reasons.append(ReviewReason("since_agreement", names=later))
+        unasked = tuple(o.name for o in card.organisations if o.not_yet_asked)
+        if unasked:
+            reasons.append(ReviewReason("not_yet_asked", names=unasked))
+    waiting = tuple(o.name for o in card.organisations if o.latest is None and not o.not_yet_asked)
+    if waiting:
+        reasons.append(ReviewReason("awaiting", names=waiting))
+    if not card.agreed:
+        if goal.proposed_at <= now - timedelta(days=days):
+            reasons.append(ReviewReason("stale", moment=goal.proposed_at))
+        if card.tally.met:
+            reasons.append(ReviewReason("rule_met"))
+    return reasons
+
+
+def _stance_view(stance: GoalStance | None) -> StanceView | None:
+    if stance is None:
+        return None
+    return StanceView(
+        stance.stance, stance.comment, stance.user_id, stance.display_name, stance.recorded_at
+    )
+
+
+def _line_name(line: OrgLine | PersonLine) -> str:
+    return line.name if isinstance(line, OrgLine) else line.display_name
