@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlmodel import select, update
+from sqlmodel import select
 
 from bot.errors import UserFacingError
 from bot.services.access import Actor, PartnershipRef, Where
@@ -267,26 +267,31 @@ async def test_rejoining_reuses_the_membership_and_keeps_history(service):
     assert history[0].summary == "Cy joined as citizen."
 
 
-async def _backdate(sessions: SessionFactory, kind: str, user_id: int, when: datetime) -> None:
-    async with sessions() as s, s.begin():
-        events = (await s.exec(select(Event).where(Event.kind == kind))).all()
-        for e in events:
-            if e.payload.get("user_id") == user_id:
-                await s.exec(update(Event).where(Event.id == e.id).values(occurred_at=when))
+class Clock:
+    """A clock the test moves, so history lands on known days (the log is append-only)."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
 
 
-async def test_membership_on_a_past_date_is_rebuilt_from_the_log(service, sessions):
+async def test_membership_on_a_past_date_is_rebuilt_from_the_log(sessions):
+    clock = Clock()
+    service = RegisterService(
+        sessions, default_timezone="Europe/London", admin_role_name="PB Admin", clock=clock
+    )
+    # Known days (London time): the creator on 1 March, Fin joined 5 March and left
+    # 20 March, Cy joined 10 March.
     await make(service)
     await service.add_partner(creator, named(), "Council", "public")
-    await service.add_member(creator, named(), user_id=3, display_name="Cy", organisation="Council")
+    clock.moment = datetime(2026, 3, 5, 12, tzinfo=UTC)
     await service.add_member(creator, named(), user_id=6, display_name="Fin")
+    clock.moment = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    await service.add_member(creator, named(), user_id=3, display_name="Cy", organisation="Council")
+    clock.moment = datetime(2026, 3, 20, 12, tzinfo=UTC)
     await service.remove_member(creator, named(), user_id=6, display_name="Fin")
-    # Place the history on known days: creator on 1 March, Cy joined 10 March,
-    # Fin joined 5 March and left 20 March (London time).
-    await _backdate(sessions, "member.joined", 2, datetime(2026, 3, 1, 12, tzinfo=UTC))
-    await _backdate(sessions, "member.joined", 3, datetime(2026, 3, 10, 12, tzinfo=UTC))
-    await _backdate(sessions, "member.joined", 6, datetime(2026, 3, 5, 12, tzinfo=UTC))
-    await _backdate(sessions, "member.left", 6, datetime(2026, 3, 20, 12, tzinfo=UTC))
 
     async def ids(day: date) -> list[int]:
         listing = await service.list_members(rep, named(), day)
@@ -303,13 +308,16 @@ async def test_membership_on_a_past_date_is_rebuilt_from_the_log(service, sessio
     assert (cy.organisation, cy.capacity) == ("Council", "representative")
 
 
-async def test_as_of_means_the_end_of_that_day_in_the_partnership_zone(service, sessions):
+async def test_as_of_means_the_end_of_that_day_in_the_partnership_zone(sessions):
+    clock = Clock()
+    service = RegisterService(
+        sessions, default_timezone="Europe/London", admin_role_name="PB Admin", clock=clock
+    )
     await make(service)
     await service.configure(creator, named(), timezone="America/New_York")
-    await service.add_member(creator, named(), user_id=3, display_name="Cy")
     # 02:00 UTC on 11 March is still 10 March in New York.
-    await _backdate(sessions, "member.joined", 3, datetime(2026, 3, 11, 2, tzinfo=UTC))
-    await _backdate(sessions, "member.joined", 2, datetime(2026, 3, 1, tzinfo=UTC))
+    clock.moment = datetime(2026, 3, 11, 2, tzinfo=UTC)
+    await service.add_member(creator, named(), user_id=3, display_name="Cy")
     members = (await service.list_members(creator, named(), date(2026, 3, 10))).members
     assert sorted(m.user_id for m in members) == [2, 3]
     members = (await service.list_members(creator, named(), date(2026, 3, 9))).members
