@@ -20,31 +20,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import NotFound, UserFacingError
+from bot.errors import UserFacingError
 from bot.services import log
-from bot.services.access import (
-    Actor,
-    PartnershipRef,
-    authorize,
-    authorize_by_id,
-    resolve,
-    visible_partnerships,
-)
+from bot.services.access import Actor, PartnershipRef, resolve
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import describe, next_occurrences, occurrences_between
 from bot.services.schedules.kind import ScheduleKind, ScheduleListener
+from bot.services.schedules.lookup import convened_partnerships, live_schedules, schedule_for
 from bot.services.schedules.spec import (
     MAX_HOLIDAYS,
     build_spec,
     describe_schedule,
     local_midnight_utc,
     parse_holidays,
-    parse_schedule_ref,
     spec_of,
 )
 from bot.services.schedules.views import (
@@ -52,10 +44,11 @@ from bot.services.schedules.views import (
     ScheduleView,
     SkipResult,
     occurrence_view,
+    schedule_view,
+    upcoming_of,
 )
 from bot.services.text import name_of, one_line
 from bot.services.timeutil import as_utc, parse_date, zone
-from db import queries
 from db.engine import SessionFactory, transaction
 from db.models import (
     LIVE_STATES,
@@ -202,7 +195,7 @@ class ScheduleService:
                 },
                 at=now,
             )
-            view = self._view(schedule, partnership, upcoming=upcoming)
+            view = schedule_view(schedule, partnership, upcoming=upcoming)
         await self._changed([view.id])
         return view
 
@@ -215,7 +208,7 @@ class ScheduleService:
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
             partnership = access.partnership
-            schedules = await _live_schedules(session, partnership.id, kind.key)
+            schedules = await live_schedules(session, partnership.id, kind.key)
             summaries = []
             for schedule in schedules:
                 recent = (
@@ -233,9 +226,9 @@ class ScheduleService:
                 )
                 upcoming = []
                 if schedule.state == ScheduleState.active and not partnership.is_archived:
-                    upcoming = self._upcoming(schedule, partnership, now, 1)
+                    upcoming = upcoming_of(schedule, partnership, now, 1)
                 summaries.append(
-                    ScheduleSummary(self._view(schedule, partnership, upcoming), last, problem)
+                    ScheduleSummary(schedule_view(schedule, partnership, upcoming), last, problem)
                 )
             return partnership, summaries
 
@@ -246,14 +239,16 @@ class ScheduleService:
         kind = self.kind(kind_key)
         now = self.clock.now()
         async with transaction(self.sessions) as session:
-            schedule, partnership = await self._schedule_for(session, kind, actor, schedule_ref)
+            schedule, partnership = await schedule_for(session, kind, actor, schedule_ref)
             if schedule.state == ScheduleState.paused:
                 raise UserFacingError(f"Schedule #{schedule.id} is already paused.")
             schedule.state = ScheduleState.paused
             schedule.paused_reason = f"Paused by {name_of(actor.display_name)}."
             session.add(schedule)
-            view = self._view(schedule, partnership)
-            await self._log_change(session, kind, actor, partnership, view, "paused", now)
+            view = schedule_view(schedule, partnership)
+            await self._log_change(
+                session, kind, actor, partnership, view, ScheduleState.paused, now
+            )
         await self._changed([view.id])
         return view
 
@@ -262,7 +257,7 @@ class ScheduleService:
         kind = self.kind(kind_key)
         now = self.clock.now()
         async with transaction(self.sessions) as session:
-            schedule, partnership = await self._schedule_for(session, kind, actor, schedule_ref)
+            schedule, partnership = await schedule_for(session, kind, actor, schedule_ref)
             if schedule.state == ScheduleState.active:
                 raise UserFacingError(f"Schedule #{schedule.id} is already running.")
             schedule.state = ScheduleState.active
@@ -270,8 +265,8 @@ class ScheduleService:
             # What passed while paused is neither posted nor reported missed.
             schedule.handled_until = max(schedule.handled_until, now)
             session.add(schedule)
-            view = self._view(
-                schedule, partnership, self._upcoming(schedule, partnership, now, UPCOMING)
+            view = schedule_view(
+                schedule, partnership, upcoming_of(schedule, partnership, now, UPCOMING)
             )
             await self._log_change(session, kind, actor, partnership, view, "resumed", now)
         await self._changed([view.id])
@@ -282,11 +277,13 @@ class ScheduleService:
         kind = self.kind(kind_key)
         now = self.clock.now()
         async with transaction(self.sessions) as session:
-            schedule, partnership = await self._schedule_for(session, kind, actor, schedule_ref)
+            schedule, partnership = await schedule_for(session, kind, actor, schedule_ref)
             schedule.state = ScheduleState.cancelled
             session.add(schedule)
-            view = self._view(schedule, partnership)
-            await self._log_change(session, kind, actor, partnership, view, "cancelled", now)
+            view = schedule_view(schedule, partnership)
+            await self._log_change(
+                session, kind, actor, partnership, view, ScheduleState.cancelled, now
+            )
         await self._changed([view.id])
         return view
 
@@ -300,7 +297,8 @@ class ScheduleService:
         verb: str,
         now: datetime,
     ) -> None:
-        """Log a convener's pause, resume or cancel of a schedule (`schedule.<verb>`)."""
+        """Log a convener's pause, resume or cancel of a schedule (`schedule.<verb>`): `verb`
+        is what the schedule became (paused, cancelled), or "resumed"."""
         await log.record(
             session,
             partnership,
@@ -327,12 +325,12 @@ class ScheduleService:
         now = self.clock.now()
         async with transaction(self.sessions) as session:
             if schedule_ref and schedule_ref.strip():
-                schedule, partnership = await self._schedule_for(session, kind, actor, schedule_ref)
+                schedule, partnership = await schedule_for(session, kind, actor, schedule_ref)
                 schedules = [schedule]
             else:
                 access = await resolve(session, actor, ref, convener=True, writable=True)
                 partnership = access.partnership
-                schedules = await _live_schedules(session, partnership.id, kind.key)
+                schedules = await live_schedules(session, partnership.id, kind.key)
                 if not schedules:
                     raise UserFacingError(
                         f"{partnership.name} has no {kind.short_noun}s, so there is nothing "
@@ -350,7 +348,7 @@ class ScheduleService:
             iso = day.isoformat()
             for schedule in schedules:
                 if iso in (schedule.holidays or []):
-                    already.append(self._view(schedule, partnership))
+                    already.append(schedule_view(schedule, partnership))
                     continue
                 if len(schedule.holidays or []) >= MAX_HOLIDAYS:
                     raise UserFacingError(
@@ -368,7 +366,7 @@ class ScheduleService:
                     lost = []
                 schedule.holidays = sorted([*(schedule.holidays or []), iso])
                 session.add(schedule)
-                view = self._view(schedule, partnership)
+                view = schedule_view(schedule, partnership)
                 skipped.append((view, [t for t in lost if t > now]))
                 await log.record(
                     session,
@@ -391,7 +389,7 @@ class ScheduleService:
     ) -> list[int]:
         """The partnership's schedules (of one kind, or of all) that are not cancelled."""
         async with self.sessions() as session:
-            return [s.id for s in await _live_schedules(session, partnership_id, kind_key) if s.id]
+            return [s.id for s in await live_schedules(session, partnership_id, kind_key) if s.id]
 
     async def retime(self, partnership_id: int, kind_key: str | None = None) -> list[int]:
         """A new time zone (or an archive) changes when schedules fire: tell the listener about
@@ -414,7 +412,7 @@ class ScheduleService:
         wanted = tuple(states)
         text = current.strip().lstrip("#").casefold()
         async with self.sessions() as session:
-            partnerships = await self._convened(session, actor)
+            partnerships = await convened_partnerships(session, actor)
             if not partnerships:
                 return []
             schedules = (
@@ -441,99 +439,3 @@ class ScheduleService:
                 continue
             found.append((one_line(name, 100), str(schedule.id)))
         return found[:limit]
-
-    # ---- helpers
-
-    async def _convened(self, session: AsyncSession, actor: Actor) -> dict[int, Partnership]:
-        """The open partnerships whose schedules this person may manage, by id."""
-        visible = {
-            p.id: p
-            for p in await visible_partnerships(session, actor, include_archived=False)
-            if p.id is not None
-        }
-        convening = await queries.convening_partnership_ids(
-            session, user_id=actor.user_id, partnership_ids=list(visible)
-        )
-        # The rest only through the gate: server managers convene every partnership.
-        return {
-            pid: p
-            for pid, p in visible.items()
-            if pid in convening or (await authorize(session, actor, p)).may_convene
-        }
-
-    async def _schedule_for(
-        self, session: AsyncSession, kind: ScheduleKind, actor: Actor, schedule_ref: str
-    ) -> tuple[Schedule, Partnership]:
-        """A schedule of the kind by number, for a convener of its partnership; others learn
-        nothing."""
-        schedule_id = parse_schedule_ref(schedule_ref, command=kind.command)
-        missing = NotFound(f"I can't find {kind.short_noun} #{schedule_id}.")
-        schedule = (
-            await session.exec(
-                select(Schedule).where(
-                    Schedule.id == schedule_id,
-                    Schedule.guild_id == actor.guild_id,
-                    Schedule.kind == kind.key,
-                )
-            )
-        ).first()
-        if schedule is None:
-            raise missing
-        access = await authorize_by_id(
-            session, actor, schedule.partnership_id, convener=True, writable=True
-        )
-        if access is None:
-            raise missing
-        if schedule.state == ScheduleState.cancelled:
-            raise UserFacingError(
-                f"Schedule #{schedule.id} was cancelled. Make a new one with "
-                f"`{kind.command} schedule`."
-            )
-        return schedule, access.partnership
-
-    def _upcoming(
-        self, schedule: Schedule, partnership: Partnership, now: datetime, count: int
-    ) -> list[datetime]:
-        try:
-            spec = spec_of(schedule, partnership.timezone)
-            return next_occurrences(spec, max(as_utc(now), schedule.handled_until), count)
-        except UserFacingError:
-            return []
-
-    def _view(
-        self,
-        schedule: Schedule,
-        partnership: Partnership,
-        upcoming: list[datetime] | None = None,
-    ) -> ScheduleView:
-        state = schedule.state
-        reason = schedule.paused_reason
-        if partnership.is_archived and state == ScheduleState.active:
-            state, reason = ScheduleState.paused, "The partnership is archived."
-        options: dict[str, Any] = dict(schedule.options or {})
-        return ScheduleView(
-            id=schedule.id,  # type: ignore[arg-type]
-            partnership_id=partnership.id,  # type: ignore[arg-type]
-            partnership_name=partnership.name,
-            channel_id=partnership.channel_id,
-            description=describe_schedule(schedule, partnership.timezone),
-            state=state,
-            paused_reason=reason,
-            upcoming=upcoming or [],
-            kind=schedule.kind,
-            options=options,
-        )
-
-
-async def _live_schedules(
-    session: AsyncSession, partnership_id: int | None, kind_key: str | None = None
-) -> list[Schedule]:
-    """A partnership's schedules (of one kind, or of all) that are active or paused, oldest
-    first."""
-    query = select(Schedule).where(
-        Schedule.partnership_id == partnership_id, col(Schedule.state).in_(LIVE_STATES)
-    )
-    if kind_key is not None:
-        query = query.where(Schedule.kind == kind_key)
-    rows = await session.exec(query.order_by(col(Schedule.id)))
-    return list(rows.all())
