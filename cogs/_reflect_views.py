@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
-from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, NO_MENTIONS, clip, send
+from bot.replies import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_FIELD_LIMIT,
+    EMBED_TITLE_LIMIT,
+    NO_MENTIONS,
+    clip,
+    send,
+)
 from bot.services.reflection import ANSWER_MAX, AnswerResult, PostDraft
 from bot.services.timeutil import discord_timestamp
 from cogs._base import Form, Guarded, View, guarded, submitted_form
@@ -42,7 +49,7 @@ def prompt_embed(draft: PostDraft) -> discord.Embed:
     if draft.late and draft.due_at is not None:
         description += f"\n\n*Posted late: this was due at {discord_timestamp(draft.due_at, 'F')}.*"
     embed = discord.Embed(
-        title=clip(f"Reflect: {draft.theme_label}", 256),
+        title=clip(f"Reflect: {draft.theme_label}", EMBED_TITLE_LIMIT),
         description=clip(description, EMBED_DESCRIPTION_LIMIT),
         colour=discord.Colour.blurple(),
     )
@@ -165,7 +172,7 @@ async def share_answer(bot: PartnerBot, result: AnswerResult) -> None:
     if thread_id is None:
         return
     embed = discord.Embed(description=clip(result.text, EMBED_DESCRIPTION_LIMIT))
-    embed.set_author(name=clip(f"{result.author_name} reflected", 256))
+    embed.set_author(name=clip(f"{result.author_name} reflected", EMBED_TITLE_LIMIT))
     embed.set_footer(text=f"Answer to prompt #{result.post.post_id}")
     try:
         await bot.get_partial_messageable(thread_id, guild_id=result.post.guild_id).send(

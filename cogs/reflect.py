@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.app import PartnerBot
 from bot.errors import UserFacingError
 from bot.prompts import themes
-from bot.replies import EMBED_DESCRIPTION_LIMIT, clip, escape, send
+from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_TITLE_LIMIT, clip, escape, send
 from bot.scheduling import TargetGone, TransientError
 from bot.services.recurrence import Cadence
 from bot.services.reflection import (
@@ -125,7 +125,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
             )
             return
         embed = discord.Embed(
-            title=clip(f"Reflective prompt schedules of {p.name}", 256),
+            title=clip(f"Reflective prompt schedules of {p.name}", EMBED_TITLE_LIMIT),
             description=clip(
                 "\n\n".join(summary_block(s) for s in summaries), EMBED_DESCRIPTION_LIMIT
             ),
