@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import pkgutil
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,14 +20,12 @@ from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
 from bot.services.goals import GoalService
-from bot.services.reflection import ReflectionService
+from bot.services.reflection import PROMPT_SCHEDULES, ReflectionService
 from bot.services.register import ChangeListener, RegisterService
+from bot.services.schedules import ScheduleListener, ScheduleService
 from db.engine import SessionFactory
 
 log = logging.getLogger(__name__)
-
-# Told the id of every schedule created, paused, resumed, cancelled or re-timed.
-ScheduleListener = Callable[[int], Awaitable[None]]
 
 # Names discord.py gives the tasks it starts for events, commands and components.
 IN_FLIGHT_TASK_PREFIXES = ("discord.py: on_", "CommandTree-invoker", "discord-ui-")
@@ -45,6 +43,7 @@ class Services:
     register: RegisterService
     goals: GoalService
     reflection: ReflectionService
+    schedules: ScheduleService
 
     @classmethod
     def build(
@@ -56,6 +55,8 @@ class Services:
         on_schedule_change: ScheduleListener,
         on_partnership_change: ChangeListener,
     ) -> Services:
+        schedules = ScheduleService(sessions, clock=clock, on_change=on_schedule_change)
+        schedules.register(PROMPT_SCHEDULES)
         return cls(
             register=RegisterService(
                 sessions,
@@ -65,7 +66,8 @@ class Services:
                 on_change=on_partnership_change,
             ),
             goals=GoalService(sessions, clock=clock),
-            reflection=ReflectionService(sessions, clock=clock.now),
+            reflection=ReflectionService(sessions, clock=clock),
+            schedules=schedules,
         )
 
 

@@ -29,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -46,6 +46,7 @@ from bot.services.recurrence import (
     latest_due,
     latest_occurrences,
 )
+from bot.services.schedules.spec import spec_of
 from db.engine import SessionFactory, transaction
 from db.models import Occurrence, OccurrenceState, Partnership, Schedule, ScheduleState
 
@@ -109,21 +110,6 @@ class Outcome:
     skipped_claimed: int = 0
 
 
-def spec_of(schedule: Schedule, timezone: str) -> RecurrenceSpec:
-    """The recurrence a schedule row describes, in its partnership's zone."""
-    hour, minute = (int(x) for x in schedule.local_time.split(":"))
-    return RecurrenceSpec(
-        cadence=schedule.cadence,
-        local_time=time(hour, minute),
-        timezone=timezone,
-        weekdays=tuple(schedule.weekdays or ()),
-        day_of_month=schedule.day_of_month,
-        cron=schedule.cron,
-        anchor=schedule.anchor,
-        holidays=frozenset(date.fromisoformat(d) for d in schedule.holidays or ()),
-    )
-
-
 class ScheduleEngine:
     def __init__(
         self,
@@ -150,6 +136,10 @@ class ScheduleEngine:
 
     def register(self, kind: str, run: ActionRun, on_gone: ActionGone | None = None) -> None:
         self.actions[kind] = ActionHandler(run, on_gone)
+
+    def unregister(self, kind: str) -> None:
+        """Forget a kind's action (its extension was unloaded); its schedules then wait."""
+        self.actions.pop(kind, None)
 
     async def start(self, *, catch_up: bool = True) -> None:
         """Start triggering (needs the running loop) with a job per active schedule, then,

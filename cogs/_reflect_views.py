@@ -19,13 +19,14 @@ import discord
 from bot.replies import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_LIMIT,
+    EMBED_TITLE_LIMIT,
     NO_MENTIONS,
     clip,
-    error_reply,
     send,
 )
-from bot.services.reflection import ANSWER_MAX, AnswerResult, PostDraft, ReflectionService
+from bot.services.reflection import ANSWER_MAX, AnswerResult, PostDraft
 from bot.services.timeutil import discord_timestamp
+from cogs._base import Form, Guarded, View, guarded, submitted_form
 from cogs._context import actor_of, bot_of
 
 if TYPE_CHECKING:
@@ -42,17 +43,13 @@ MODAL_TITLE_LIMIT = 45
 THREAD_NAME_LIMIT = 100
 
 
-def reflection_service(bot: PartnerBot) -> ReflectionService:
-    return bot.services.reflection
-
-
 def prompt_embed(draft: PostDraft) -> discord.Embed:
     """The prompt as posted: theme, question, the concept it draws on, and lateness."""
     description = draft.text
     if draft.late and draft.due_at is not None:
         description += f"\n\n*Posted late: this was due at {discord_timestamp(draft.due_at, 'F')}.*"
     embed = discord.Embed(
-        title=clip(f"Reflect: {draft.theme_label}", 256),
+        title=clip(f"Reflect: {draft.theme_label}", EMBED_TITLE_LIMIT),
         description=clip(description, EMBED_DESCRIPTION_LIMIT),
         colour=discord.Colour.blurple(),
     )
@@ -73,12 +70,13 @@ def thread_name(draft: PostDraft) -> str:
 
 
 def answer_view(post_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+    view = View(timeout=None)
     view.add_item(ReflectButton(post_id))
     return view
 
 
 class ReflectButton(
+    Guarded,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=re.compile(re.escape(ANSWER_PREFIX) + r"(?P<post_id>[0-9]{1,18})"),
 ):
@@ -104,16 +102,13 @@ class ReflectButton(
     ) -> ReflectButton:
         return cls(int(match["post_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            service = reflection_service(bot_of(interaction))
-            draft = await service.answer_target(actor_of(interaction), self.post_id)
-            await interaction.response.send_modal(AnswerModal(draft))
-        except Exception as exc:
-            await error_reply(interaction, exc)
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        service = bot_of(interaction).services.reflection
+        draft = await service.answer_target(actor_of(interaction), self.post_id)
+        await interaction.response.send_modal(AnswerModal(draft))
 
 
-class AnswerModal(discord.ui.Modal):
+class AnswerModal(Form):
     """The answer form: the question, and a box for a few sentences.
 
     Only the form's layout. What is sent is handled by `handle_form`, from the custom id alone,
@@ -142,41 +137,25 @@ class AnswerModal(discord.ui.Modal):
         )
 
 
-def submitted_form(interaction: discord.Interaction) -> tuple[int, str] | None:
-    """(post id, answer) when this interaction sends an answer form, else None."""
-    if interaction.type is not discord.InteractionType.modal_submit or not interaction.data:
-        return None
-    match = FORM_ID.fullmatch(str(interaction.data.get("custom_id", "")))
-    if match is None:
-        return None
-    return int(match["post_id"]), _input_value(interaction.data.get("components") or [])
-
-
-def _input_value(components: Any) -> str:
-    """The answer box's value, wherever the form nests it (action row or label)."""
-    for component in components:
-        if component.get("custom_id") == ANSWER_INPUT:
-            return str(component.get("value") or "")
-        inner = component.get("components") or (
-            [component["component"]] if component.get("component") else []
-        )
-        if inner:
-            value = _input_value(inner)
-            if value:
-                return value
-    return ""
-
-
-async def handle_form(interaction: discord.Interaction, post_id: int, text: str) -> None:
-    """Store a sent answer form, thank its author, and share the answer in the thread."""
-    bot = bot_of(interaction)
-    try:
-        result = await reflection_service(bot).answer(actor_of(interaction), post_id, text)
-        await send(interaction, thanks(result))
-    except Exception as exc:
-        await error_reply(interaction, exc)
+async def handle_form(interaction: discord.Interaction) -> None:
+    """If this interaction sends an answer form: store the answer, thank its author, and share
+    the answer in the prompt's thread. Anything else is left alone."""
+    submitted = submitted_form(interaction, FORM_ID)
+    if submitted is None:
         return
-    await share_answer(bot, result)
+    match, values = submitted
+    bot = bot_of(interaction)
+
+    async def store() -> AnswerResult:
+        result = await bot.services.reflection.answer(
+            actor_of(interaction), int(match["post_id"]), values.get(ANSWER_INPUT, "")
+        )
+        await send(interaction, thanks(result))
+        return result
+
+    result = await guarded(interaction, store)
+    if result is not None:
+        await share_answer(bot, result)
 
 
 def thanks(result: AnswerResult) -> str:
@@ -193,7 +172,7 @@ async def share_answer(bot: PartnerBot, result: AnswerResult) -> None:
     if thread_id is None:
         return
     embed = discord.Embed(description=clip(result.text, EMBED_DESCRIPTION_LIMIT))
-    embed.set_author(name=clip(f"{result.author_name} reflected", 256))
+    embed.set_author(name=clip(f"{result.author_name} reflected", EMBED_TITLE_LIMIT))
     embed.set_footer(text=f"Answer to prompt #{result.post.post_id}")
     try:
         await bot.get_partial_messageable(thread_id, guild_id=result.post.guild_id).send(

@@ -10,7 +10,8 @@ import discord
 from sqlmodel import select
 
 from bot.services.access import Actor, PartnershipRef
-from bot.services.reflection import ReflectionService
+from bot.services.reflection import SCHEDULE_KIND
+from bot.services.schedules import ScheduleService
 from db.models import Event, Occurrence, PromptAnswer, PromptPost, Schedule
 from tests.cogs.conftest import World
 from tests.helpers import _Response
@@ -359,12 +360,14 @@ async def test_pause_resume_cancel_and_skip_through_the_tree(world: World):
     assert f"can't find prompt schedule #{schedule_id}" in hidden.reply.content
     resumed = await world.run(world.convener, "reflect resume", schedule=f"#{schedule_id}")
     assert "Resumed" in resumed.reply.content and len(TIMESTAMP.findall(resumed.reply.content)) == 3
-    service: ReflectionService = world.bot.services.reflection
+    schedules: ScheduleService = world.bot.services.schedules
     skip_day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
     skipped = await world.run(world.convener, "reflect skip", channel_id=channel_id, date=skip_day)
     assert f"Skipping {skip_day}" in skipped.reply.content
     ada = Actor(world.guild, world.convener.id, "Ada", manage_guild=True)
-    _, [summary] = await service.list_schedules(ada, PartnershipRef(name="Family Hubs"))
+    _, [summary] = await schedules.list_schedules(
+        SCHEDULE_KIND, ada, PartnershipRef(name="Family Hubs")
+    )
     assert summary.schedule.description.endswith("except on 1 holiday")
     assert summary.schedule.state == "active"
     cancelled = await world.run(world.convener, "reflect cancel", schedule=str(schedule_id))

@@ -13,13 +13,14 @@ from bot.errors import Forbidden, NotFound, UserFacingError
 from bot.prompts import THEMES, prompts_for
 from bot.scheduling import Due, ScheduleEngine, TransientError
 from bot.services.access import Actor, PartnershipRef, Where
-from bot.services.reflection import (
-    ReflectionService,
+from bot.services.reflection import PROMPT_SCHEDULES, SCHEDULE_KIND, ReflectionService
+from bot.services.register import RegisterService
+from bot.services.schedules import (
+    ScheduleService,
     build_spec,
     parse_day_of_month,
     parse_weekdays,
 )
-from bot.services.register import RegisterService
 from db.engine import SessionFactory, transaction
 from db.models import Event, Occurrence, Partnership, PromptAnswer, PromptPost, Schedule
 
@@ -51,7 +52,18 @@ def clock() -> Clock:
 
 @pytest.fixture
 def service(sessions: SessionFactory, clock: Clock) -> ReflectionService:
-    return ReflectionService(sessions, clock=clock.now)
+    return ReflectionService(sessions, clock=clock)
+
+
+async def _ignore(schedule_id: int) -> None:
+    pass
+
+
+@pytest.fixture
+def schedules(sessions: SessionFactory, clock: Clock) -> ScheduleService:
+    service = ScheduleService(sessions, clock=clock, on_change=_ignore)
+    service.register(PROMPT_SCHEDULES)
+    return service
 
 
 @pytest.fixture
@@ -86,9 +98,9 @@ async def post_now(service: ReflectionService, theme: str | None = None):
 
 
 async def test_weekly_defaults_to_today_and_answers_with_the_next_three(
-    service, sessions, partnership
+    schedules, sessions, partnership
 ):
-    view = await service.create_schedule(convener, HUBS, cadence="weekly")
+    view = await schedules.create_schedule(SCHEDULE_KIND, convener, HUBS, cadence="weekly")
     assert view.description == "Every Monday at 09:30 (Europe/London)"
     assert view.upcoming == [
         datetime(2027, 3, 22, 9, 30, tzinfo=UTC),
@@ -104,9 +116,9 @@ async def test_weekly_defaults_to_today_and_answers_with_the_next_three(
     assert "Every Monday at 09:30" in event.summary
 
 
-async def test_weekly_0930_london_keeps_its_local_time_across_2027_03_28(service, partnership):
-    view = await service.create_schedule(
-        convener, HUBS, cadence="weekly", local_time="09:30", day="sunday"
+async def test_weekly_0930_london_keeps_its_local_time_across_2027_03_28(schedules, partnership):
+    view = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="weekly", local_time="09:30", day="sunday"
     )
     assert view.upcoming == [
         datetime(2027, 3, 21, 9, 30, tzinfo=UTC),  # GMT
@@ -115,9 +127,9 @@ async def test_weekly_0930_london_keeps_its_local_time_across_2027_03_28(service
     ]
 
 
-async def test_fortnightly_starts_with_the_soonest_occurrence(service, partnership):
-    view = await service.create_schedule(
-        convener, IN_CHANNEL, cadence="fortnightly", day="wed", local_time="17:00"
+async def test_fortnightly_starts_with_the_soonest_occurrence(schedules, partnership):
+    view = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, IN_CHANNEL, cadence="fortnightly", day="wed", local_time="17:00"
     )
     assert view.description == "Every other Wednesday at 17:00 (Europe/London)"
     assert view.upcoming == [
@@ -126,32 +138,45 @@ async def test_fortnightly_starts_with_the_soonest_occurrence(service, partnersh
         datetime(2027, 4, 14, 16, 0, tzinfo=UTC),
     ]
     # Today at 09:30 has passed, so a Monday fortnightly starts next Monday.
-    monday = await service.create_schedule(convener, HUBS, cadence="fortnightly")
+    monday = await schedules.create_schedule(SCHEDULE_KIND, convener, HUBS, cadence="fortnightly")
     assert monday.upcoming[0] == datetime(2027, 3, 22, 9, 30, tzinfo=UTC)
     assert monday.upcoming[1] == datetime(2027, 4, 5, 8, 30, tzinfo=UTC)
 
 
-async def test_other_cadences_days_holidays_and_start(service, partnership):
-    daily = await service.create_schedule(
-        convener, HUBS, cadence="daily", local_time="8:00", holidays="2027-03-16, 2027-03-17"
+async def test_other_cadences_days_holidays_and_start(schedules, partnership):
+    daily = await schedules.create_schedule(
+        SCHEDULE_KIND,
+        convener,
+        HUBS,
+        cadence="daily",
+        local_time="8:00",
+        holidays="2027-03-16, 2027-03-17",
     )
     assert daily.upcoming[0] == datetime(2027, 3, 18, 8, 0, tzinfo=UTC)
     assert "except on 2 holidays" in daily.description
-    weekdays = await service.create_schedule(convener, HUBS, cadence="weekdays", local_time="13:00")
+    weekdays = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="weekdays", local_time="13:00"
+    )
     assert weekdays.upcoming[0] == datetime(2027, 3, 15, 13, 0, tzinfo=UTC)  # later today
-    monthly = await service.create_schedule(convener, HUBS, cadence="monthly")
+    monthly = await schedules.create_schedule(SCHEDULE_KIND, convener, HUBS, cadence="monthly")
     assert monthly.upcoming[0] == datetime(2027, 4, 15, 8, 30, tzinfo=UTC)  # today's day
-    last = await service.create_schedule(convener, HUBS, cadence="monthly", day="31st")
+    last = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="monthly", day="31st"
+    )
     assert last.upcoming[0] == datetime(2027, 3, 31, 8, 30, tzinfo=UTC)
     assert last.upcoming[1] == datetime(2027, 4, 30, 8, 30, tzinfo=UTC)
-    cron = await service.create_schedule(convener, HUBS, cadence="cron", cron="* * * * *")
+    cron = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="cron", cron="* * * * *"
+    )
     assert cron.upcoming == [MONDAY_NOON + timedelta(minutes=i) for i in (1, 2, 3)]
-    several = await service.create_schedule(
-        convener, HUBS, cadence="weekly", day="Tue, thursdays", start="2027-04-01"
+    several = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="weekly", day="Tue, thursdays", start="2027-04-01"
     )
     assert several.description.startswith("Every Tuesday and Thursday at 09:30")
     assert several.upcoming[0] == datetime(2027, 4, 1, 8, 30, tzinfo=UTC)  # not before start
-    themed = await service.create_schedule(convener, HUBS, cadence="daily", theme="trust")
+    themed = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="daily", theme="trust"
+    )
     assert themed.theme == "trust"
 
 
@@ -177,52 +202,52 @@ async def test_other_cadences_days_holidays_and_start(service, partnership):
     ],
 )
 async def test_bad_input_is_refused_politely_and_nothing_is_stored(
-    service, sessions, partnership, options, message
+    schedules, sessions, partnership, options, message
 ):
     with pytest.raises(UserFacingError, match=message):
-        await service.create_schedule(convener, HUBS, **options)
+        await schedules.create_schedule(SCHEDULE_KIND, convener, HUBS, **options)
     assert await rows(sessions, Schedule) == []
     assert "schedule.created" not in await kinds(sessions)
 
 
-async def test_a_bad_partnership_zone_is_a_polite_error(service, sessions, partnership):
+async def test_a_bad_partnership_zone_is_a_polite_error(schedules, sessions, partnership):
     async with transaction(sessions) as session:
         await session.exec(update(Partnership).values(timezone="Mars/Olympus"))  # type: ignore[call-overload]
     with pytest.raises(UserFacingError, match="isn't a time zone"):
-        await service.create_schedule(convener, HUBS, cadence="daily")
+        await schedules.create_schedule(SCHEDULE_KIND, convener, HUBS, cadence="daily")
     assert await rows(sessions, Schedule) == []
 
 
 async def test_only_conveners_schedule_and_non_members_learn_nothing(
-    service, sessions, partnership
+    schedules, sessions, partnership
 ):
     with pytest.raises(Forbidden, match="Only the conveners"):
-        await service.create_schedule(member, HUBS, cadence="daily")
+        await schedules.create_schedule(SCHEDULE_KIND, member, HUBS, cadence="daily")
     with pytest.raises(NotFound) as refused:
-        await service.create_schedule(outsider, IN_CHANNEL, cadence="daily")
+        await schedules.create_schedule(SCHEDULE_KIND, outsider, IN_CHANNEL, cadence="daily")
     assert "Family Hubs" not in refused.value.message
     with pytest.raises(NotFound):
-        await service.create_schedule(stranger, HUBS, cadence="daily")
+        await schedules.create_schedule(SCHEDULE_KIND, stranger, HUBS, cadence="daily")
     assert await rows(sessions, Schedule) == []
 
 
-async def test_pause_resume_cancel(service, sessions, partnership, clock):
-    view = await service.create_schedule(convener, HUBS, cadence="daily")
+async def test_pause_resume_cancel(schedules, sessions, partnership, clock):
+    view = await schedules.create_schedule(SCHEDULE_KIND, convener, HUBS, cadence="daily")
     ref = str(view.id)
     with pytest.raises(Forbidden):
-        await service.pause(member, ref)
+        await schedules.pause(SCHEDULE_KIND, member, ref)
     with pytest.raises(NotFound, match=f"can't find prompt schedule #{view.id}"):
-        await service.pause(outsider, ref)
+        await schedules.pause(SCHEDULE_KIND, outsider, ref)
     with pytest.raises(NotFound):
-        await service.pause(stranger, ref)
-    paused = await service.pause(convener, f"#{view.id}")
+        await schedules.pause(SCHEDULE_KIND, stranger, ref)
+    paused = await schedules.pause(SCHEDULE_KIND, convener, f"#{view.id}")
     assert paused.state == "paused" and paused.paused_reason == "Paused by Bea."
     with pytest.raises(UserFacingError, match="already paused"):
-        await service.pause(convener, ref)
+        await schedules.pause(SCHEDULE_KIND, convener, ref)
 
     # A week later: resuming does not catch up what passed while paused.
     clock.moment += timedelta(days=7)
-    resumed = await service.resume(convener, ref)
+    resumed = await schedules.resume(SCHEDULE_KIND, convener, ref)
     assert resumed.state == "active"
     assert resumed.upcoming[0] == datetime(2027, 3, 23, 9, 30, tzinfo=UTC)
     async with sessions() as session:
@@ -238,14 +263,14 @@ async def test_pause_resume_cancel(service, sessions, partnership, clock):
     engine.register("prompt", post)
     assert (await engine.run_schedule(view.id)).ran == [] and posted == []
     with pytest.raises(UserFacingError, match="already running"):
-        await service.resume(convener, ref)
+        await schedules.resume(SCHEDULE_KIND, convener, ref)
 
-    cancelled = await service.cancel(convener, ref)
+    cancelled = await schedules.cancel(SCHEDULE_KIND, convener, ref)
     assert cancelled.state == "cancelled"
     with pytest.raises(UserFacingError, match="was cancelled"):
-        await service.resume(convener, ref)
+        await schedules.resume(SCHEDULE_KIND, convener, ref)
     with pytest.raises(UserFacingError, match="isn't a schedule number"):
-        await service.pause(convener, "first")
+        await schedules.pause(SCHEDULE_KIND, convener, "first")
     events = await kinds(sessions)
     assert [k for k in events if k.startswith("schedule.")] == [
         "schedule.created",
@@ -255,8 +280,10 @@ async def test_pause_resume_cancel(service, sessions, partnership, clock):
     ]
 
 
-async def test_a_paused_schedule_does_not_finish_its_retry(service, sessions, partnership, clock):
-    view = await service.create_schedule(convener, HUBS, cadence="daily", local_time="12:30")
+async def test_a_paused_schedule_does_not_finish_its_retry(schedules, sessions, partnership, clock):
+    view = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="daily", local_time="12:30"
+    )
     attempts: list[Due] = []
 
     async def flaky(due: Due) -> dict[str, Any]:
@@ -267,7 +294,7 @@ async def test_a_paused_schedule_does_not_finish_its_retry(service, sessions, pa
     engine.register("prompt", flaky)
     clock.moment = datetime(2027, 3, 15, 12, 30, tzinfo=UTC)
     assert (await engine.run_schedule(view.id)).retrying
-    await service.pause(convener, str(view.id))
+    await schedules.pause(SCHEDULE_KIND, convener, str(view.id))
     outcome = await engine.retry_due(clock.moment + timedelta(minutes=1))
     assert outcome.failed and len(attempts) == 1
     [occurrence] = await rows(sessions, Occurrence)
@@ -275,9 +302,11 @@ async def test_a_paused_schedule_does_not_finish_its_retry(service, sessions, pa
 
 
 async def test_a_restart_across_an_occurrence_posts_it_once_marked_late(
-    service, sessions, partnership, clock
+    schedules, sessions, partnership, clock
 ):
-    view = await service.create_schedule(convener, HUBS, cadence="cron", cron="* * * * *")
+    view = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="cron", cron="* * * * *"
+    )
     posted: list[Due] = []
 
     async def post(due: Due) -> dict[str, Any]:
@@ -306,55 +335,65 @@ async def test_a_restart_across_an_occurrence_posts_it_once_marked_late(
     assert states == ["missed", "missed", "done", "done"]
 
 
-async def test_skip_adds_a_holiday_to_the_partnerships_schedules(service, sessions, partnership):
-    daily = await service.create_schedule(convener, HUBS, cadence="daily")
-    weekly = await service.create_schedule(convener, HUBS, cadence="weekly", day="fri")
-    result = await service.skip(convener, IN_CHANNEL, "2027-03-18")
+async def test_skip_adds_a_holiday_to_the_partnerships_schedules(schedules, sessions, partnership):
+    daily = await schedules.create_schedule(SCHEDULE_KIND, convener, HUBS, cadence="daily")
+    weekly = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="weekly", day="fri"
+    )
+    result = await schedules.skip(SCHEDULE_KIND, convener, IN_CHANNEL, "2027-03-18")
     assert result.day.isoformat() == "2027-03-18" and result.already == []
     lost = {view.id: moments for view, moments in result.skipped}
     assert lost == {daily.id: [datetime(2027, 3, 18, 9, 30, tzinfo=UTC)], weekly.id: []}
     async with sessions() as session:
         schedule = await session.get(Schedule, daily.id)
     assert schedule is not None and schedule.holidays == ["2027-03-18"]
-    again = await service.skip(convener, HUBS, "2027-03-18", str(weekly.id))
+    again = await schedules.skip(SCHEDULE_KIND, convener, HUBS, "2027-03-18", str(weekly.id))
     assert again.skipped == [] and [v.id for v in again.already] == [weekly.id]
-    only = await service.skip(convener, HUBS, "2027-03-19", f"#{weekly.id}")
+    only = await schedules.skip(SCHEDULE_KIND, convener, HUBS, "2027-03-19", f"#{weekly.id}")
     assert [(v.id, m) for v, m in only.skipped] == [
         (weekly.id, [datetime(2027, 3, 19, 9, 30, tzinfo=UTC)])
     ]
     with pytest.raises(UserFacingError, match="already passed"):
-        await service.skip(convener, HUBS, "2027-03-14")
+        await schedules.skip(SCHEDULE_KIND, convener, HUBS, "2027-03-14")
     with pytest.raises(UserFacingError, match="YYYY-MM-DD"):
-        await service.skip(convener, HUBS, "next friday")
+        await schedules.skip(SCHEDULE_KIND, convener, HUBS, "next friday")
     with pytest.raises(Forbidden):
-        await service.skip(member, HUBS, "2027-03-20")
+        await schedules.skip(SCHEDULE_KIND, member, HUBS, "2027-03-20")
     assert (await kinds(sessions)).count("schedule.skipped") == 3
 
 
-async def test_skipping_a_day_of_an_every_minute_cron(service, partnership):
-    view = await service.create_schedule(convener, HUBS, cadence="cron", cron="* * * * *")
-    result = await service.skip(convener, HUBS, "2027-03-15")
+async def test_skipping_a_day_of_an_every_minute_cron(schedules, partnership):
+    view = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="cron", cron="* * * * *"
+    )
+    result = await schedules.skip(SCHEDULE_KIND, convener, HUBS, "2027-03-15")
     [(skipped, lost)] = result.skipped
     assert skipped.id == view.id and len(lost) == 12 * 60 - 1  # the rest of today's minutes
-    _, [summary] = await service.list_schedules(convener, HUBS)
+    _, [summary] = await schedules.list_schedules(SCHEDULE_KIND, convener, HUBS)
     assert summary.schedule.upcoming == [datetime(2027, 3, 16, 0, 0, tzinfo=UTC)]
 
 
-async def test_schedule_choices_list_what_the_person_may_manage(service, partnership):
-    view = await service.create_schedule(convener, HUBS, cadence="weekly")
-    [(name, value)] = await service.schedule_choices(convener, "")
+async def test_schedule_choices_list_what_the_person_may_manage(schedules, partnership):
+    view = await schedules.create_schedule(SCHEDULE_KIND, convener, HUBS, cadence="weekly")
+    [(name, value)] = await schedules.schedule_choices(SCHEDULE_KIND, convener, "")
     assert value == str(view.id)
     assert name == f"#{view.id} Family Hubs: Every Monday at 09:30 (Europe/London)"
-    assert await service.schedule_choices(convener, "fortnight") == []
-    assert await service.schedule_choices(member, "") == []
-    assert await service.schedule_choices(outsider, "") == []
-    await service.pause(convener, value)
-    assert await service.schedule_choices(convener, "", states=("active",)) == []
-    assert len(await service.schedule_choices(convener, "", states=("paused",))) == 1
+    assert await schedules.schedule_choices(SCHEDULE_KIND, convener, "fortnight") == []
+    assert await schedules.schedule_choices(SCHEDULE_KIND, member, "") == []
+    assert await schedules.schedule_choices(SCHEDULE_KIND, outsider, "") == []
+    await schedules.pause(SCHEDULE_KIND, convener, value)
+    assert await schedules.schedule_choices(SCHEDULE_KIND, convener, "", states=("active",)) == []
+    assert (
+        len(await schedules.schedule_choices(SCHEDULE_KIND, convener, "", states=("paused",))) == 1
+    )
 
 
-async def test_list_shows_state_next_and_the_last_occurrence(service, sessions, partnership, clock):
-    view = await service.create_schedule(convener, HUBS, cadence="daily", local_time="12:30")
+async def test_list_shows_state_next_and_the_last_occurrence(
+    schedules, sessions, partnership, clock
+):
+    view = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="daily", local_time="12:30"
+    )
 
     async def flaky(due: Due) -> dict[str, Any]:
         raise TransientError("Discord answered 503")
@@ -362,13 +401,13 @@ async def test_list_shows_state_next_and_the_last_occurrence(service, sessions, 
     engine = ScheduleEngine(sessions, clock=clock)
     engine.register("prompt", flaky)
     await engine.run_schedule(view.id, now=datetime(2027, 3, 15, 12, 30, tzinfo=UTC))
-    p, [summary] = await service.list_schedules(member, HUBS)
+    p, [summary] = await schedules.list_schedules(SCHEDULE_KIND, member, HUBS)
     assert p.name == "Family Hubs" and summary.schedule.state == "active"
     assert summary.schedule.upcoming == [datetime(2027, 3, 16, 12, 30, tzinfo=UTC)]
     assert summary.last is not None and summary.last.state == "retrying"
     assert summary.last.last_error == "Discord answered 503" and summary.last.next_attempt_at
     with pytest.raises(NotFound):
-        await service.list_schedules(outsider, HUBS)
+        await schedules.list_schedules(SCHEDULE_KIND, outsider, HUBS)
 
 
 # --------------------------------------------------------------------------- choosing prompts
@@ -418,9 +457,11 @@ async def test_the_partnerships_own_prompts_join_the_rotation(service, sessions,
 
 
 async def test_scheduled_posts_are_one_per_occurrence_and_logged_once(
-    service, sessions, partnership
+    service, schedules, sessions, partnership
 ):
-    view = await service.create_schedule(convener, HUBS, cadence="daily", theme="power")
+    view = await schedules.create_schedule(
+        SCHEDULE_KIND, convener, HUBS, cadence="daily", theme="power"
+    )
     async with transaction(sessions) as session:
         occurrence = Occurrence(
             schedule_id=view.id,

@@ -1,0 +1,101 @@
+"""What the reflection service hands to cogs: the prompt chosen, a post to deliver, an answer,
+and the notice for conveners when a schedule's channel is gone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.services.reflection.parsing import theme_label
+from db.models import Partnership, PromptPost
+
+
+@dataclass(frozen=True)
+class ChosenPrompt:
+    theme: str
+    text: str
+    concept: str
+    library_id: str | None = None
+    custom_id: int | None = None
+    rotation: bool = True
+
+    @property
+    def ref(self) -> str:
+        """`goals-01` for the library, `own-7` for the partnership's own prompt 7."""
+        return self.library_id or f"own-{self.custom_id}"
+
+
+@dataclass(frozen=True)
+class PostDraft:
+    """Everything the cog needs to deliver (or re-deliver) one post."""
+
+    post_id: int
+    guild_id: int
+    partnership_id: int
+    partnership_name: str
+    timezone: str
+    channel_id: int | None
+    theme: str
+    concept: str
+    text: str
+    prompt_ref: str
+    own_prompt: bool
+    late: bool
+    due_at: datetime | None
+    message_id: int | None
+    thread_id: int | None
+    schedule_id: int | None
+    occurrence_id: int | None
+    posted_by: int | None
+    actor_name: str = ""
+    # Made by an earlier attempt that never recorded its message: it may have reached Discord.
+    resumed: bool = False
+
+    @property
+    def theme_label(self) -> str:
+        return theme_label(self.theme)
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    answer_id: int
+    post: PostDraft
+    author_id: int
+    author_name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GoneNotice:
+    partnership_name: str
+    schedule_id: int
+    convener_ids: list[int] = field(default_factory=list)
+
+
+def draft_of(
+    post: PromptPost, partnership: Partnership, *, actor_name: str = "", resumed: bool = False
+) -> PostDraft:
+    """The post as the cog delivers it."""
+    return PostDraft(
+        post_id=post.id,  # type: ignore[arg-type]
+        guild_id=partnership.guild_id,
+        partnership_id=partnership.id,  # type: ignore[arg-type]
+        partnership_name=partnership.name,
+        timezone=partnership.timezone,
+        # A delivered post stays where it went; one still to deliver goes to today's channel.
+        channel_id=post.channel_id if post.message_id is not None else partnership.channel_id,
+        theme=post.theme,
+        concept=post.concept,
+        text=post.text,
+        prompt_ref=post.library_prompt_id or f"own-{post.custom_prompt_id}",
+        own_prompt=post.library_prompt_id is None,
+        late=post.late,
+        due_at=post.due_at,
+        message_id=post.message_id,
+        thread_id=post.thread_id,
+        schedule_id=post.schedule_id,
+        occurrence_id=post.occurrence_id,
+        posted_by=post.posted_by,
+        actor_name=actor_name,
+        resumed=resumed and post.message_id is None,
+    )

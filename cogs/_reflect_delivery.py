@@ -1,0 +1,172 @@
+"""Delivering a reflective prompt on Discord: the scheduled `prompt` action and `/reflect now`.
+
+The schedule engine (`bot.scheduling`) decides when and calls `PromptDelivery.run` with the
+occurrence; it posts through REST by channel id (the guild cache may still be empty when the
+engine catches up in `setup_hook`), with the occurrence's nonce so a re-run cannot post twice,
+records the post, then opens a thread on it for discussion. When the channel is gone the engine
+pauses the schedule and `on_gone` tells the conveners.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Literal
+
+import aiohttp
+import discord
+
+from bot.replies import NO_MENTIONS, escape
+from bot.scheduling import Due, TargetGone, TransientError
+from bot.services.reflection import PostDraft, ReflectionService
+from cogs._reflect_views import ANSWER_PREFIX, answer_view, prompt_embed, thread_name
+
+if TYPE_CHECKING:
+    from bot.app import PartnerBot
+
+log = logging.getLogger(__name__)
+
+THREAD_ALREADY_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+# A week of discussion before the thread archives itself.
+THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
+TRANSIENT = (discord.DiscordServerError, TimeoutError, aiohttp.ClientError)
+RECENT_MESSAGES = 50  # how far back a retry looks for its own unrecorded post
+
+
+class PromptDelivery:
+    """Posts prompts, once each, and reports a channel that is gone."""
+
+    def __init__(self, bot: PartnerBot, service: ReflectionService) -> None:
+        self.bot = bot
+        self.service = service
+
+    async def run(self, due: Due) -> dict[str, Any]:
+        """The scheduled action: one prompt for one occurrence, posted once."""
+        theme = due.options.get("theme")
+        draft = await self.service.prepare_scheduled(
+            occurrence_id=due.occurrence_id,
+            schedule_id=due.schedule_id,
+            partnership_id=due.partnership_id,
+            theme=theme if isinstance(theme, str) else None,
+            late=due.late,
+            due_at=due.due_at,
+        )
+        return await self.deliver(draft, nonce=due.nonce)
+
+    async def deliver(self, draft: PostDraft, *, nonce: str) -> dict[str, Any]:
+        """Post the prompt (unless it was posted already), record it, then open its thread.
+
+        Shared by the schedule and `/reflect now`. Raises `TransientError` for a passing failure
+        and `TargetGone` when the channel is gone or closed to the bot.
+        """
+        channel_id = draft.channel_id
+        if channel_id is None:
+            raise TargetGone("The partnership has no channel to post in.")
+        message_id = draft.message_id
+        if message_id is None and draft.resumed:
+            message_id = await self._find_posted(channel_id, draft.post_id)
+        if message_id is None:
+            channel = self.bot.get_partial_messageable(
+                channel_id, guild_id=draft.guild_id, type=discord.ChannelType.text
+            )
+            try:
+                message = await channel.send(
+                    embed=prompt_embed(draft),
+                    view=answer_view(draft.post_id),
+                    allowed_mentions=NO_MENTIONS,
+                    nonce=nonce,  # discord.py sends enforce_nonce with it
+                )
+            except discord.NotFound as exc:
+                raise TargetGone("The partnership's channel no longer exists.") from exc
+            except discord.Forbidden as exc:
+                raise TargetGone("I'm not allowed to post in the partnership's channel.") from exc
+            except TRANSIENT as exc:
+                raise TransientError(_describe(exc)) from exc
+            message_id = message.id
+        if draft.message_id is None:
+            draft = await self.service.mark_posted(
+                draft.post_id,
+                channel_id=channel_id,
+                message_id=message_id,
+                actor_name=draft.actor_name,
+            )
+        thread_id = draft.thread_id or await self._open_thread(draft)
+        return {
+            "post_id": draft.post_id,
+            "prompt": draft.prompt_ref,
+            "theme": draft.theme,
+            "channel_id": draft.channel_id,
+            "message_id": draft.message_id,
+            "thread_id": thread_id,
+        }
+
+    async def _find_posted(self, channel_id: int, post_id: int) -> int | None:
+        """The message an earlier attempt posted but never recorded, if the channel shows it.
+
+        Discord honours a nonce for a few minutes only; a retry after that would post again if
+        the first attempt reached Discord and only its answer was lost. The Reflect button's
+        custom id names the post, so the bot's recent messages tell.
+        """
+        wanted = f"{ANSWER_PREFIX}{post_id}"
+        me = str(self.bot.user.id) if self.bot.user else None
+        try:
+            recent: list[dict[str, Any]] = await self.bot.http.logs_from(  # type: ignore[assignment]
+                channel_id, RECENT_MESSAGES
+            )
+        except (discord.HTTPException, *TRANSIENT):
+            return None  # sending will tell what is wrong; the nonce still guards a quick retry
+        for message in recent:
+            ids = [
+                component.get("custom_id")
+                for row in message.get("components") or []
+                for component in row.get("components") or []
+            ]
+            if wanted in ids and message.get("author", {}).get("id") == me:
+                return int(message["id"])
+        return None
+
+    async def _open_thread(self, draft: PostDraft) -> int | None:
+        """A thread on the prompt for discussion. Best effort: the prompt is already posted."""
+        assert draft.channel_id is not None and draft.message_id is not None
+        try:
+            data = await self.bot.http.start_thread_with_message(
+                draft.channel_id,
+                draft.message_id,
+                name=thread_name(draft),
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                reason="Partnerbot: discussion of a reflective prompt",
+            )
+            thread_id = int(data["id"])
+        except discord.HTTPException as exc:
+            if exc.code != THREAD_ALREADY_EXISTS:
+                log.warning("No thread for prompt post %s: %s", draft.post_id, exc)
+                return None
+            thread_id = draft.message_id  # a thread started from a message shares its id
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log.warning("No thread for prompt post %s: %s", draft.post_id, _describe(exc))
+            return None
+        await self.service.mark_thread(draft.post_id, thread_id)
+        return thread_id
+
+    async def on_gone(self, due: Due, reason: str) -> None:
+        """The schedule was paused because its channel is gone: tell each convener by DM."""
+        notice = await self.service.gone_notice(due.partnership_id, due.schedule_id)
+        text = (
+            f"Your reflective prompt schedule #{due.schedule_id} in "
+            f"**{escape(notice.partnership_name)}** is paused: {reason} "
+            "Once the partnership has a channel I can post in, resume it with "
+            f"`/reflect resume schedule:{due.schedule_id}`."
+        )
+        for user_id in notice.convener_ids:
+            try:
+                dm = await self.bot.create_dm(discord.Object(id=user_id))
+                await dm.send(text, allowed_mentions=NO_MENTIONS)
+            except Exception as exc:  # a closed DM must not stop the others
+                log.warning("Could not tell convener %s about schedule %s: %s", user_id, due, exc)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, discord.HTTPException):
+        return f"Discord answered {exc.status}: {exc.text or type(exc).__name__}"
+    if isinstance(exc, TimeoutError):
+        return "Discord did not answer in time."
+    return f"{type(exc).__name__}: {exc}"
