@@ -4,7 +4,8 @@ Routing tests build real `discord.Interaction`s from raw INTERACTION_CREATE payl
 through `ConnectionState.parse_interaction_create`, the path the gateway uses, so the bot's own
 command tree, views and modals handle them. Every REST call the bot makes (interaction callbacks,
 follow-ups, channels, overwrites, messages, threads) reaches `DiscordDouble`, which answers with
-Discord-shaped payloads and records it. A call it does not know fails the test.
+Discord-shaped payloads (built by `tests.discord_payloads`, shared with the loopback fake in
+`tests/e2e/`) and records it. A call it does not know fails the test.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from discord.webhook.async_ import AsyncWebhookAdapter
 from bot.app import PartnerBot
 from bot.config import Settings
 from db.engine import SessionFactory
+from tests import discord_payloads as payloads
 
 EPHEMERAL = 64
 ADMINISTRATOR = discord.Permissions.all().value
 MANAGE_GUILD = discord.Permissions(manage_guild=True, manage_channels=True).value
 PLAIN = discord.Permissions(view_channel=True, send_messages=True).value
+JOINED_AT = "2026-01-01T00:00:00+00:00"
 _snowflakes = itertools.count(1_300_000_000_000_000_000)
 
 
@@ -49,25 +52,12 @@ class Person:
     bot: bool = False
 
     def user_payload(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "username": self.name.lower(),
-            "global_name": self.name,
-            "discriminator": "0",
-            "avatar": None,
-            "bot": self.bot,
-        }
+        return payloads.user(self.id, self.name.lower(), global_name=self.name, bot=self.bot)
 
     def member_payload(self) -> dict[str, Any]:
-        return {
-            "user": self.user_payload(),
-            "roles": [],
-            "joined_at": "2026-01-01T00:00:00+00:00",
-            "deaf": False,
-            "mute": False,
-            "flags": 0,
-            "permissions": str(self.permissions),
-        }
+        return payloads.member(
+            self.user_payload(), joined_at=JOINED_AT, permissions=self.permissions
+        )
 
 
 @dataclass
@@ -120,9 +110,11 @@ class Reply:
 @dataclass
 class Call:
     method: str
-    path: str
+    path: str  # the route's template, e.g. /channels/{channel_id}/messages
     body: Any
     params: dict[str, Any] | None = None
+    url: str = ""  # the path as called, ids filled in
+    reason: str | None = None  # the audit log reason (X-Audit-Log-Reason)
 
 
 @dataclass
@@ -130,7 +122,9 @@ class Interaction:
     """A sent interaction and what came back."""
 
     id: int
+    type: int
     double: DiscordDouble
+    channel_id: int | None = None
     replies: list[Reply] = field(default_factory=list)
 
     @property
@@ -169,57 +163,18 @@ class DiscordDouble:
 
     def add_guild(self, name: str = "Riverside", owner: Person | None = None) -> int:
         guild_id = snowflake()
-        general = {
-            "id": str(snowflake()),
-            "type": 0,
-            "name": "general",
-            "position": 0,
-            "guild_id": str(guild_id),
-            "permission_overwrites": [],
-            "nsfw": False,
-            "parent_id": None,
-        }
-        payload = {
-            "id": str(guild_id),
-            "name": name,
-            "owner_id": str((owner or self.bot_user).id),
-            "roles": [
-                {
-                    "id": str(guild_id),
-                    "name": "@everyone",
-                    "permissions": str(PLAIN),
-                    "position": 0,
-                    "color": 0,
-                    "hoist": False,
-                    "managed": False,
-                    "mentionable": False,
-                    "flags": 0,
-                }
-            ],
-            "channels": [general],
-            "members": [self.bot_user.member_payload()],
-            "member_count": 2,
-            "features": [],
-            "emojis": [],
-            "stickers": [],
-            "afk_timeout": 300,
-            "verification_level": 0,
-            "default_message_notifications": 0,
-            "explicit_content_filter": 0,
-            "mfa_level": 0,
-            "nsfw_level": 0,
-            "premium_tier": 0,
-            "preferred_locale": "en-GB",
-            "system_channel_flags": 0,
-            "large": False,
-            "unavailable": False,
-            "threads": [],
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "soundboard_sounds": [],
-            "voice_states": [],
-            "presences": [],
-        }
+        general = payloads.guild_channel(snowflake(), guild_id, 0, "general")
+        payload = payloads.guild_create(
+            guild_id,
+            name,
+            owner_id=(owner or self.bot_user).id,
+            roles=[payloads.role(guild_id, "@everyone", PLAIN)],
+            members=[self.bot_user.member_payload()],
+            channels=[general],
+            member_count=2,
+            joined_at=JOINED_AT,
+            locale="en-GB",
+        )
         self.guilds[guild_id] = payload
         self.channels[int(general["id"])] = general
         guild = discord.Guild(data=payload, state=self.bot._connection)  # type: ignore[arg-type]
@@ -240,7 +195,7 @@ class DiscordDouble:
         body = kwargs.get("json")
         if form:
             body = next((json.loads(f["value"]) for f in form if f["name"] == "payload_json"), {})
-        return await self._handle(route, body, kwargs.get("params"))
+        return await self._handle(route, body, kwargs.get("params"), kwargs.get("reason"))
 
     async def _webhook_request(
         self_adapter: Any,
@@ -261,10 +216,12 @@ class DiscordDouble:
             )
         return await double._handle(route, body, params)
 
-    async def _handle(self, route: discord.http.Route, body: Any, params: Any) -> Any:
+    async def _handle(
+        self, route: discord.http.Route, body: Any, params: Any, reason: str | None = None
+    ) -> Any:
         method, template = route.method, route.path
         path = route.url.split("/api/v10", 1)[-1]
-        self.calls.append(Call(method, template, body, params))
+        self.calls.append(Call(method, template, body, params, path, reason))
         queued = self.fail.get((method, template))
         if queued:
             raise queued.pop(0)
@@ -281,22 +238,15 @@ class DiscordDouble:
         return self.bot_user.user_payload()
 
     async def _application(self, route, body, params):
-        return {
-            "id": str(self.app_id),
-            "name": "Partnerbot",
-            "icon": None,
-            "description": "",
-            "bot_public": True,
-            "bot_require_code_grant": False,
-            "verify_key": "0" * 64,
-            "flags": 0,
-            "owner": self.bot_user.user_payload(),
-            "team": None,
-        }
+        me = self.bot_user.user_payload()
+        return payloads.application(self.app_id, me, me)
 
     async def _sync(self, route, body, params):
+        guild_id = int(route.guild_id) if route.guild_id else None
         return [
-            {**c, "id": str(snowflake()), "application_id": str(self.app_id), "version": "1"}
+            payloads.registered_command(
+                c, id=snowflake(), application_id=self.app_id, version=1, guild_id=guild_id
+            )
             for c in body
         ]
 
@@ -309,46 +259,43 @@ class DiscordDouble:
         record.replies.append(Reply(body["type"], data))
         message = None
         if body["type"] in (4, 5):
-            message = self._message(record_channel(record), data, interaction=True)
-        return {
-            "interaction": {
-                "id": str(record.id),
-                "type": 2,
-                "response_message_id": message["id"] if message else None,
-                "response_message_loading": body["type"] == 5,
-                "response_message_ephemeral": bool((data.get("flags") or 0) & 64),
-            },
-            "resource": {"type": body["type"], "message": message} if message else None,
-        }
+            message = self._message(record.channel_id, data, interaction=True)
+        return payloads.callback_response(
+            record.id,
+            record.type,
+            body["type"],
+            message=message,
+            loading=body["type"] == 5,
+            ephemeral=bool((data.get("flags") or 0) & EPHEMERAL),
+        )
 
     async def _followup(self, route, body, params):
         record = self.interactions[route.webhook_token]
         record.replies.append(Reply(-1, dict(body)))
-        return self._message(record_channel(record), body, interaction=True)
+        return self._message(record.channel_id, body, interaction=True)
 
     async def _edit_original(self, route, body, params):
         record = self.interactions[route.webhook_token]
         record.replies.append(Reply(0, dict(body)))
-        return self._message(record_channel(record), body, interaction=True)
+        return self._message(record.channel_id, body, interaction=True)
 
     # --- channels
 
     async def _create_channel(self, route, body, params):
         guild_id = int(route.guild_id)
-        channel = {
-            "id": str(snowflake()),
-            "guild_id": str(guild_id),
-            "type": body.get("type", 0),
-            "name": body["name"],
-            "position": len(self.channels),
-            "permission_overwrites": [
-                {**o, "id": str(o["id"]), "allow": str(o["allow"]), "deny": str(o["deny"])}
+        channel = payloads.guild_channel(
+            snowflake(),
+            guild_id,
+            body.get("type", 0),
+            body["name"],
+            position=len(self.channels),
+            parent_id=body.get("parent_id"),
+            overwrites=[
+                payloads.overwrite(o["id"], o["type"], o["allow"], o["deny"])
                 for o in body.get("permission_overwrites", [])
             ],
-            "parent_id": str(body["parent_id"]) if body.get("parent_id") else None,
-            "topic": body.get("topic"),
-            "nsfw": False,
-        }
+            topic=body.get("topic"),
+        )
         self.channels[int(channel["id"])] = channel
         self.bot._connection.parse_channel_create(channel)  # type: ignore[arg-type]
         return channel
@@ -371,14 +318,7 @@ class DiscordDouble:
         channel = self._channel(route)
         target = route_params(route)["target"]
         overwrites = [o for o in channel["permission_overwrites"] if o["id"] != target]
-        overwrites.append(
-            {
-                "id": target,
-                "type": body["type"],
-                "allow": str(body["allow"]),
-                "deny": str(body["deny"]),
-            }
-        )
+        overwrites.append(payloads.overwrite(target, body["type"], body["allow"], body["deny"]))
         channel["permission_overwrites"] = overwrites
         return None
 
@@ -414,24 +354,16 @@ class DiscordDouble:
 
     async def _create_thread(self, route, body, params):
         parent = self._channel(route)
-        thread = {
-            "id": str(snowflake()),
-            "guild_id": parent["guild_id"],
-            "type": 11,
-            "name": body["name"],
-            "parent_id": parent["id"],
-            "owner_id": str(self.app_id),
-            "thread_metadata": {
-                "archived": False,
-                "auto_archive_duration": body.get("auto_archive_duration", 1440),
-                "archive_timestamp": now_iso(),
-                "locked": False,
-            },
-            "message_count": 0,
-            "member_count": 1,
-            "rate_limit_per_user": 0,
-            "flags": 0,
-        }
+        thread = payloads.thread(
+            snowflake(),
+            int(parent["guild_id"]),
+            11,
+            body["name"],
+            parent_id=parent["id"],
+            owner_id=self.app_id,
+            created_at=now_iso(),
+            auto_archive_duration=body.get("auto_archive_duration", 1440),
+        )
         self.channels[int(thread["id"])] = thread
         return thread
 
@@ -440,47 +372,24 @@ class DiscordDouble:
         for channel in self.channels.values():
             if channel.get("type") == 1 and channel["recipients"][0]["id"] == user_id:
                 return channel
-        channel = {
-            "id": str(snowflake()),
-            "type": 1,
-            "last_message_id": None,
-            "recipients": [
-                {
-                    "id": user_id,
-                    "username": f"user{user_id}",
-                    "global_name": None,
-                    "discriminator": "0",
-                    "avatar": None,
-                }
-            ],
-        }
+        channel = payloads.dm_channel(snowflake(), payloads.user(int(user_id), f"user{user_id}"))
         self.channels[int(channel["id"])] = channel
         return channel
 
     def _message(
         self, channel_id: int | None, body: dict[str, Any], *, interaction: bool = False
     ) -> dict[str, Any]:
-        message = {
-            "id": str(snowflake()),
-            "channel_id": str(channel_id or 0),
-            "author": self.bot_user.user_payload(),
-            "content": body.get("content") or "",
-            "timestamp": now_iso(),
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": body.get("embeds") or [],
-            "components": body.get("components") or [],
-            "pinned": False,
-            "type": 20 if interaction else 0,
-            "flags": body.get("flags") or 0,
-            "nonce": body.get("nonce"),
-            # Not part of Discord's message object: kept so tests can check what was asked.
-            "allowed_mentions": body.get("allowed_mentions"),
-        }
+        message = payloads.message(
+            snowflake(),
+            channel_id or 0,
+            self.bot_user.user_payload(),
+            body,
+            timestamp=now_iso(),
+            flags=body.get("flags") or 0,
+            type=payloads.CHAT_INPUT_COMMAND_MESSAGE if interaction else payloads.DEFAULT_MESSAGE,
+        )
+        # Not part of Discord's message object: kept so tests can check what was asked.
+        message["allowed_mentions"] = body.get("allowed_mentions")
         if not interaction and channel_id is not None:
             nonce = body.get("nonce")
             if nonce and body.get("enforce_nonce"):
@@ -558,36 +467,24 @@ class DiscordDouble:
     ) -> tuple[dict[str, Any], Interaction]:
         interaction_id = snowflake()
         token = f"token-{interaction_id}"
-        record = Interaction(interaction_id, self)
-        record.channel_id = channel_id  # type: ignore[attr-defined]
+        record = Interaction(interaction_id, kind, self, channel_id)
         self.interactions[token] = record
-        payload: dict[str, Any] = {
-            "id": str(interaction_id),
-            "application_id": str(self.app_id),
-            "type": kind,
-            "token": token,
-            "version": 1,
-            "locale": "en-GB",
-            "entitlements": [],
-            "app_permissions": str(ADMINISTRATOR),
-            "attachment_size_limit": 8 * 1024 * 1024,
-            "authorizing_integration_owners": {"0": str(guild_id)} if guild_id else {},
-            "context": 0 if guild_id else 1,
-        }
+        channel = None
         if guild_id is not None:
             channel = self.channels.get(channel_id or 0) or {"id": str(channel_id), "type": 0}
-            payload.update(
-                {
-                    "guild_id": str(guild_id),
-                    "guild_locale": "en-GB",
-                    "guild": {"id": str(guild_id), "locale": "en-GB", "features": []},
-                    "channel_id": str(channel_id),
-                    "channel": channel,
-                    "member": person.member_payload(),
-                }
-            )
-        else:
-            payload["user"] = person.user_payload()
+        payload = payloads.interaction(
+            interaction_id,
+            application_id=self.app_id,
+            type=kind,
+            token=token,
+            guild_id=guild_id,
+            user=person.user_payload(),
+            channel=channel,
+            member=person.member_payload(),
+            app_permissions=ADMINISTRATOR,
+            attachment_size_limit=8 * 1024 * 1024,
+            guild_locale="en-GB",
+        )
         return payload, record
 
     def command_data(
@@ -606,30 +503,15 @@ class DiscordDouble:
         params = {p.name: p for p in command.parameters}
         for key, value in options.items():
             assert key in params, f"/{path} has no option {key!r} (has {sorted(params)})"
-            kind = params[key].type
             if isinstance(value, Person):
                 resolved.setdefault("users", {})[str(value.id)] = value.user_payload()
-                member = value.member_payload()
-                member.pop("user")
+                member = payloads.resolved_member(value.member_payload())
                 resolved.setdefault("members", {})[str(value.id)] = member
                 value = str(value.id)
-            option = {"name": key, "type": kind.value, "value": value}
-            if focused == key:
-                option["focused"] = True
-            built.append(option)
-        # Nesting: the top-level command, then groups (type 2), then the subcommand (type 1).
-        nested: dict[str, Any] = {
-            "type": 1 if len(names) > 1 else None,
-            "name": names[-1],
-            "options": built,
-        }
-        for depth in range(len(names) - 2, 0, -1):
-            nested = {"type": 2, "name": names[depth], "options": [nested]}
-        top: dict[str, Any] = {"id": str(snowflake()), "name": names[0], "type": 1}
-        top["options"] = [nested] if len(names) > 1 else built
-        if resolved:
-            top["resolved"] = resolved
-        return top
+            built.append(
+                payloads.option(key, params[key].type.value, value, focused=focused == key)
+            )
+        return payloads.command_data(snowflake(), names, built, resolved=resolved)
 
     async def _dispatch(self, payload: dict[str, Any], record: Interaction) -> Interaction:
         global _current
@@ -688,7 +570,7 @@ class DiscordDouble:
         channel_id = int(message["channel_id"])
         payload, record = self._base_payload(3, person, guild_id, channel_id)
         payload["message"] = message
-        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        payload["data"] = payloads.button_data(custom_id)
         return await self._dispatch(payload, record)
 
     async def submit(
@@ -702,13 +584,10 @@ class DiscordDouble:
     ) -> Interaction:
         """Submit a form (modal) with text inputs by their custom ids."""
         payload, record = self._base_payload(5, person, guild_id, channel_id)
-        payload["data"] = {
-            "custom_id": custom_id,
-            "components": [
-                {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
-                for k, v in values.items()
-            ],
-        }
+        payload["data"] = payloads.modal_submit_data(
+            custom_id,
+            [payloads.action_row([payloads.text_input_value(k, v)]) for k, v in values.items()],
+        )
         return await self._dispatch(payload, record)
 
 
@@ -717,10 +596,6 @@ def route_params(route: discord.http.Route) -> dict[str, str]:
     pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(route.path)) + r"$"
     match = re.search(pattern, route.url.split("?", 1)[0])
     return match.groupdict() if match else {}
-
-
-def record_channel(record: Interaction) -> int | None:
-    return getattr(record, "channel_id", None)
 
 
 class _Response:

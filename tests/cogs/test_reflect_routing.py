@@ -1,4 +1,7 @@
-"""/reflect through discord.py's real dispatch path, with the schedule engine driven directly."""
+"""/reflect through discord.py's real dispatch path, with the schedule engine driven directly.
+
+The engine's rules run here on chosen moments (claims, retries, nonces); the same promises on
+the wall clock, across a restart, and a deleted channel are in `tests/e2e/test_reflect.py`."""
 
 from __future__ import annotations
 
@@ -50,6 +53,17 @@ def threads_of(world: World, channel_id: int) -> list[dict]:
         for c in world.discord.channels.values()
         if c.get("type") == 11 and c.get("parent_id") == str(channel_id)
     ]
+
+
+def walk(components: list[dict]) -> list[dict]:
+    """Every component of a form, depth first (rows, labels and what they hold)."""
+    found: list[dict] = []
+    for component in components:
+        found.append(component)
+        found += walk(component.get("components") or [])
+        if isinstance(component.get("component"), dict):
+            found += walk([component["component"]])
+    return found
 
 
 def button_ids(message: dict) -> list[str]:
@@ -129,16 +143,6 @@ async def test_a_scheduled_prompt_is_posted_once_with_a_button_and_a_thread(worl
     assert "prompt.posted" in await event_kinds(world)
 
 
-async def test_after_downtime_one_late_post(world: World):
-    channel_id = await setup_partnership(world)
-    schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
-    outcome = await world.bot.scheduler.run_schedule(schedule_id, now=first + timedelta(hours=2))
-    assert len(outcome.ran) == 1
-    [message] = prompts(world, channel_id)
-    stamp = f"<t:{int(first.timestamp())}:F>"
-    assert f"Posted late: this was due at {stamp}" in message["embeds"][0]["description"]
-
-
 async def test_a_5xx_is_retried_and_posted_once(world: World):
     channel_id = await setup_partnership(world)
     schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
@@ -215,26 +219,6 @@ async def test_a_retry_after_the_nonce_window_finds_its_unrecorded_post(world: W
     assert (await event_kinds(world)).count("prompt.posted") == 1
 
 
-async def test_a_deleted_channel_pauses_the_schedule_and_tells_the_conveners(world: World):
-    channel_id = await setup_partnership(world)
-    schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
-    del world.discord.channels[channel_id]
-    outcome = await world.bot.scheduler.run_schedule(schedule_id, now=first)
-    assert outcome.failed
-    async with world.bot.sessions() as session:
-        row = await session.get(Schedule, schedule_id)
-    assert row is not None and row.state == "paused"
-    assert row.paused_reason == "The partnership's channel no longer exists."
-    [dm] = world.discord.dm_messages(world.convener.id)
-    assert f"schedule #{schedule_id}" in dm["content"] and "is paused" in dm["content"]
-    assert world.discord.dm_messages(world.reps[0].id) == []  # a member, not a convener
-    listing = await world.discord.invoke(world.reps[0], "reflect list", guild_id=world.guild)
-    assert "Which partnership?" in listing.reply.content
-    await world.run(world.convener, "partnership create", name="Other", purpose="p")
-    info = await world.run(world.convener, "reflect list", partnership="Family Hubs")
-    assert "paused" in info.reply.text and "failed" in info.reply.text
-
-
 async def test_reflect_button_opens_a_form_and_stores_the_answer(world: World):
     channel_id = await setup_partnership(world)
     schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
@@ -245,6 +229,10 @@ async def test_reflect_button_opens_a_form_and_stores_the_answer(world: World):
     clicked = await world.discord.click(bea, message, custom_id, guild_id=world.guild)
     form = clicked.modal
     assert len(form["title"]) <= 45 and form["title"] == "Reflect: Shared goals"
+    assert form["title"] == message["embeds"][0]["title"][:45]
+    question = message["embeds"][0]["description"]
+    assert question in [c.get("content") for c in form["components"]], form
+    assert "answer" in [c.get("custom_id") for c in walk(form["components"])]
     assert [r.type for r in clicked.replies] == [9]  # the form is the first response
     async with world.bot.sessions() as session:
         assert (await session.exec(select(PromptAnswer))).all() == []
@@ -256,18 +244,47 @@ async def test_reflect_button_opens_a_form_and_stores_the_answer(world: World):
         channel_id=channel_id,
     )
     assert submitted.reply.ephemeral and "kept in the partnership log" in submitted.reply.content
+    number = int(ANSWER_ID.fullmatch(custom_id)[1])  # type: ignore[index]
+    assert submitted.reply.content == (
+        f"Thank you. Your reflection on prompt #{number} is kept in the partnership log "
+        "and shared in the prompt's thread."
+    )
     async with world.bot.sessions() as session:
         [answer] = (await session.exec(select(PromptAnswer))).all()
     assert (answer.user_id, answer.text) == (bea.id, "We agreed the aim but not the measures.")
     [thread] = threads_of(world, channel_id)
     [shared] = world.discord.channel_messages(int(thread["id"]))
     assert shared["embeds"][0]["description"] == answer.text
+    assert shared["embeds"][0]["author"]["name"] == "Bea reflected"
     assert shared["allowed_mentions"] == {"parse": []}
     assert "prompt.answered" in await event_kinds(world)
     # Someone outside the partnership gets a polite refusal, not a form.
     refused = await world.discord.click(world.outsider, message, custom_id, guild_id=world.guild)
     assert refused.reply.ephemeral and "can't find prompt" in refused.reply.content
-    assert all(r.type != 9 for r in refused.replies)
+    assert f"can't find prompt #{number}" in refused.reply.content
+    assert [r.type for r in refused.replies] == [4]  # a message, not a form
+    # /reflect respond from the prompt's thread: this prompt is offered first.
+    choices = await world.discord.autocomplete(
+        world.convener,
+        "reflect respond",
+        "prompt",
+        guild_id=world.guild,
+        channel_id=int(thread["id"]),
+        prompt="",
+    )
+    assert choices and choices[0] == str(number)
+    replied = await world.run(
+        world.convener,
+        "reflect respond",
+        channel_id=int(thread["id"]),
+        prompt=str(number),
+        text="Small wins first, then the measures.",
+    )
+    assert replied.reply.ephemeral and f"Your reflection on prompt #{number}" in (
+        replied.reply.content
+    )
+    answers = world.discord.channel_messages(int(thread["id"]))
+    assert len(answers) == 2 and "Ada" in str(answers[-1]["embeds"][0])
 
 
 async def test_a_form_sent_after_a_restart_is_still_stored(world: World):
@@ -324,6 +341,7 @@ async def test_respond_with_autocomplete(world: World):
     assert len(world.discord.channel_messages(int(thread["id"]))) == 1
     refused = await world.run(world.outsider, "reflect respond", prompt=post_id, text="Hi")
     assert refused.reply.ephemeral and "can't find prompt" in refused.reply.content
+    assert f"can't find prompt #{post_id}" in refused.reply.content
     assert (
         await world.discord.autocomplete(
             world.outsider, "reflect respond", "prompt", guild_id=world.guild, prompt=""
@@ -384,8 +402,18 @@ async def test_bad_input_and_permissions_are_ephemeral_and_change_nothing(world:
         (world.convener, {"cadence": "weekly", "day": "someday"}, "isn't a day of the week"),
         (world.convener, {"cadence": "daily", "time": "9pm"}, "isn't a time"),
         (world.convener, {"cadence": "cron", "cron": "61 * * * *"}, "out of range"),
+        (
+            world.convener,
+            {"cadence": "cron", "cron": "61 * * * *"},
+            "61 is out of range for the minute",
+        ),
         (world.convener, {"cadence": "monthly", "day": "0"}, "isn't a day of the month"),
         (world.reps[0], {"cadence": "daily"}, "Only the conveners"),
+        (
+            world.reps[0],
+            {"cadence": "cron", "cron": "* * * * *"},
+            "Only the conveners of Family Hubs",
+        ),
         (world.outsider, {"cadence": "daily"}, "not a member"),
     ]
     for person, options, message in cases:
@@ -397,6 +425,11 @@ async def test_bad_input_and_permissions_are_ephemeral_and_change_nothing(world:
         world.reps[0], "reflect prompt add", channel_id=channel_id, theme="trust", text="Why?"
     )
     assert added.reply.ephemeral and "Only the conveners" in added.reply.content
+    listing = await world.run(world.reps[0], "reflect list", channel_id=channel_id)
+    assert listing.reply.ephemeral
+    assert "Family Hubs has no prompt schedules yet" in listing.reply.content
+    elsewhere = await world.discord.invoke(world.reps[0], "reflect list", guild_id=world.guild)
+    assert "Which partnership?" in elsewhere.reply.content
     assert await event_kinds(world) == before
     assert prompts(world, channel_id) == []
     async with world.bot.sessions() as session:

@@ -7,6 +7,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from tests import discord_payloads as payloads
+
 from ._discord_model import (
     ATTACHMENT_SIZE_LIMIT,
     JSON,
@@ -49,26 +51,18 @@ class InteractionBuilder:
         perms = self.state.permissions_in(channel, member.user.id)
         interaction_id = self.state.snowflake()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
-        return {
-            "id": str(interaction_id),
-            "application_id": str(self.application_id),
-            "type": int(kind),
-            "token": token,
-            "version": 1,
-            "guild_id": str(guild.id),
-            "guild": {"id": str(guild.id), "locale": guild.locale, "features": []},
-            "channel_id": str(channel.id),
-            "channel": {**channel.payload(), "permissions": str(perms)},
-            "member": member.payload(permissions=perms),
-            "app_permissions": str(self.state.permissions_in(channel, self.bot_id)),
-            "locale": "en-GB",
-            "guild_locale": guild.locale,
-            "entitlements": [],
-            "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": str(guild.id)},
-            "context": 0,
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
-        }
+        return payloads.interaction(
+            interaction_id,
+            application_id=self.application_id,
+            type=int(kind),
+            token=token,
+            guild_id=guild.id,
+            channel={**channel.payload(), "permissions": str(perms)},
+            member=member.payload(permissions=perms),
+            app_permissions=self.state.permissions_in(channel, self.bot_id),
+            attachment_size_limit=ATTACHMENT_SIZE_LIMIT,
+            guild_locale=guild.locale,
+        )
 
     def find_command(
         self, guild: Guild, name: str, member: Member, scope: str | None
@@ -161,12 +155,8 @@ class InteractionBuilder:
             resolved.setdefault("users", {})[str(target)] = user.payload()
             other = guild.members.get(target)
             if other is not None:
-                data = other.payload(
-                    with_user=False, permissions=self.state.permissions_in(channel, target)
-                )
-                data.pop("deaf", None)
-                data.pop("mute", None)
-                resolved.setdefault("members", {})[str(target)] = data
+                data = other.payload(permissions=self.state.permissions_in(channel, target))
+                resolved.setdefault("members", {})[str(target)] = payloads.resolved_member(data)
             return str(target)
         if kind in (OptionType.ROLE, OptionType.MENTIONABLE) and target in guild.roles:
             resolved.setdefault("roles", {})[str(target)] = guild.roles[target].payload()
@@ -211,8 +201,6 @@ class InteractionBuilder:
             raise FakeUsageError("empty command name")
         command, in_guild = self.find_command(guild, path[0], member, scope)
         schema: list[JSON] = list(command.get("options") or [])
-        top: list[JSON] = []
-        container = top
         walked = [path[0]]
         for name in path[1:]:
             sub = next(
@@ -229,9 +217,6 @@ class InteractionBuilder:
                 raise FakeUsageError(
                     f"/{' '.join(walked)} has no subcommand {name!r}; it has {subs}"
                 )
-            node: JSON = {"type": sub["type"], "name": name, "options": []}
-            container.append(node)
-            container = node["options"]
             schema = list(sub.get("options") or [])
             walked.append(name)
         if any(o["type"] in (OptionType.SUB_COMMAND, OptionType.SUB_COMMAND_GROUP) for o in schema):
@@ -253,6 +238,7 @@ class InteractionBuilder:
                     f"/{' '.join(walked)} needs {missing}; Discord won't send it without"
                 )
         resolved: JSON = {}
+        items: list[JSON] = []
         for option in schema:
             if option["name"] not in options:
                 continue
@@ -266,18 +252,14 @@ class InteractionBuilder:
                 resolved,
                 focused=is_focused,
             )
-            item: JSON = {"type": option["type"], "name": option["name"], "value": value}
-            if is_focused:
-                item["focused"] = True
-            container.append(item)
-        data: JSON = {"id": command["id"], "name": command["name"], "type": 1}
-        if in_guild:
-            data["guild_id"] = str(guild.id)
-        if top:
-            data["options"] = top
-        if resolved:
-            data["resolved"] = resolved
-        return data
+            items.append(payloads.option(option["name"], option["type"], value, focused=is_focused))
+        return payloads.command_data(
+            command["id"],
+            walked,
+            items,
+            resolved=resolved,
+            guild_id=guild.id if in_guild else None,
+        )
 
     @staticmethod
     def component(stored: StoredMessage, custom_id: str) -> JSON:

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
+from tests import discord_payloads as payloads
+
 JSON = dict[str, Any]
 T = TypeVar("T")
 
@@ -431,22 +433,13 @@ class User:
     discriminator: str = "0"
 
     def payload(self) -> JSON:
-        data: JSON = {
-            "id": str(self.id),
-            "username": self.username,
-            "discriminator": self.discriminator,
-            "global_name": self.global_name,
-            "avatar": None,
-            "avatar_decoration_data": None,
-            "banner": None,
-            "accent_color": None,
-            "public_flags": 0,
-            "collectibles": None,
-            "primary_guild": None,
-        }
-        if self.bot:
-            data["bot"] = True
-        return data
+        return payloads.user(
+            self.id,
+            self.username,
+            global_name=self.global_name,
+            bot=self.bot,
+            discriminator=self.discriminator,
+        )
 
 
 @dataclass
@@ -463,28 +456,17 @@ class Role:
     bot_id: int | None = None
 
     def payload(self) -> JSON:
-        data: JSON = {
-            "id": str(self.id),
-            "name": self.name,
-            "description": None,
-            "color": self.color,
-            "colors": {
-                "primary_color": self.color,
-                "secondary_color": None,
-                "tertiary_color": None,
-            },
-            "hoist": self.hoist,
-            "icon": None,
-            "unicode_emoji": None,
-            "position": self.position,
-            "permissions": str(self.permissions),
-            "managed": self.managed,
-            "mentionable": self.mentionable,
-            "flags": 0,
-        }
-        if self.bot_id is not None:
-            data["tags"] = {"bot_id": str(self.bot_id)}
-        return data
+        return payloads.role(
+            self.id,
+            self.name,
+            self.permissions,
+            position=self.position,
+            color=self.color,
+            hoist=self.hoist,
+            managed=self.managed,
+            mentionable=self.mentionable,
+            bot_id=self.bot_id,
+        )
 
 
 @dataclass
@@ -496,25 +478,13 @@ class Member:
     nick: str | None = None
 
     def payload(self, *, with_user: bool = True, permissions: int | None = None) -> JSON:
-        data: JSON = {
-            "nick": self.nick,
-            "avatar": None,
-            "banner": None,
-            "roles": [str(r) for r in self.role_ids],
-            "joined_at": self.joined_at,
-            "premium_since": None,
-            "deaf": False,
-            "mute": False,
-            "flags": 0,
-            "pending": False,
-            "communication_disabled_until": None,
-            "unusual_dm_activity_until": None,
-        }
-        if with_user:
-            data["user"] = self.user.payload()
-        if permissions is not None:
-            data["permissions"] = str(permissions)
-        return data
+        return payloads.member(
+            self.user.payload() if with_user else None,
+            roles=self.role_ids,
+            joined_at=self.joined_at,
+            nick=self.nick,
+            permissions=permissions,
+        )
 
 
 @dataclass
@@ -525,12 +495,7 @@ class Overwrite:
     deny: int = 0
 
     def payload(self) -> JSON:
-        return {
-            "id": str(self.id),
-            "type": self.type,
-            "allow": str(self.allow),
-            "deny": str(self.deny),
-        }
+        return payloads.overwrite(self.id, self.type, self.allow, self.deny)
 
 
 @dataclass
@@ -587,59 +552,42 @@ class Channel:
         return f"<#{self.id}>"
 
     def payload(self) -> JSON:
-        data: JSON = {
-            "id": str(self.id),
-            "type": self.type,
-            "guild_id": str(self.guild_id),
-            "name": self.name,
-            "flags": self.flags,
-        }
-        last = str(self.last_message_id) if self.last_message_id else None
         if self.is_thread:
-            metadata: JSON = {
-                "archived": self.archived,
-                "archive_timestamp": self.created_at,
-                "auto_archive_duration": self.auto_archive_duration,
-                "locked": self.locked,
-                "create_timestamp": self.created_at,
-            }
-            if self.type == ChannelType.PRIVATE_THREAD:
-                metadata["invitable"] = self.invitable
-            data.update(
+            return payloads.thread(
+                self.id,
+                self.guild_id,
+                self.type,
+                self.name,
                 parent_id=str(self.parent_id),
                 owner_id=str(self.owner_id),
-                last_message_id=last,
+                created_at=self.created_at,
+                auto_archive_duration=self.auto_archive_duration,
+                archived=self.archived,
+                locked=self.locked,
+                invitable=self.invitable,
+                last_message_id=self.last_message_id,
                 rate_limit_per_user=self.rate_limit_per_user,
                 message_count=self.message_count,
                 member_count=min(len(self.thread_member_ids), 50),
                 total_message_sent=self.total_message_sent,
-                thread_metadata=metadata,
+                flags=self.flags,
             )
-            return data
-        data.update(
+        return payloads.guild_channel(
+            self.id,
+            self.guild_id,
+            self.type,
+            self.name,
             position=self.position,
-            permission_overwrites=[o.payload() for o in self.overwrites.values()],
+            parent_id=self.parent_id,
+            overwrites=[o.payload() for o in self.overwrites.values()],
+            topic=self.topic,
             nsfw=self.nsfw,
-            parent_id=str(self.parent_id) if self.parent_id else None,
+            rate_limit_per_user=self.rate_limit_per_user,
+            last_message_id=self.last_message_id,
+            flags=self.flags,
+            bitrate=self.bitrate,
+            user_limit=self.user_limit,
         )
-        if self.type in (ChannelType.GUILD_TEXT, ChannelType.GUILD_ANNOUNCEMENT):
-            data.update(
-                topic=self.topic,
-                last_message_id=last,
-                rate_limit_per_user=self.rate_limit_per_user,
-                default_thread_rate_limit_per_user=0,
-                icon_emoji=None,
-                theme_color=None,
-            )
-        elif self.type in (ChannelType.GUILD_VOICE, ChannelType.GUILD_STAGE_VOICE):
-            data.update(
-                bitrate=self.bitrate,
-                user_limit=self.user_limit,
-                rtc_region=None,
-                last_message_id=last,
-                rate_limit_per_user=self.rate_limit_per_user,
-            )
-        return data
 
 
 @dataclass
@@ -655,13 +603,12 @@ class DMChannel:
     guild_id: None = None  # not in the payload; for code that stores any channel's messages
 
     def payload(self) -> JSON:
-        return {
-            "id": str(self.id),
-            "type": int(ChannelType.DM),
-            "last_message_id": str(self.last_message_id) if self.last_message_id else None,
-            "flags": self.flags,
-            "recipients": [self.recipient.payload()],
-        }
+        return payloads.dm_channel(
+            self.id,
+            self.recipient.payload(),
+            last_message_id=self.last_message_id,
+            flags=self.flags,
+        )
 
 
 @dataclass
@@ -910,72 +857,21 @@ class DiscordState:
     def guild_create_payload(self, guild: Guild, bot_user_id: int) -> JSON:
         """GUILD_CREATE as a bot without the members or presences intents receives it."""
         own = guild.members.get(bot_user_id)
-        return {
-            "id": str(guild.id),
-            "name": guild.name,
-            "icon": None,
-            "icon_hash": None,
-            "splash": None,
-            "discovery_splash": None,
-            "banner": None,
-            "description": None,
-            "owner_id": str(guild.owner_id),
-            "region": "deprecated",
-            "afk_channel_id": None,
-            "afk_timeout": 300,
-            "widget_enabled": False,
-            "widget_channel_id": None,
-            "verification_level": 1,
-            "default_message_notifications": 1,
-            "explicit_content_filter": 0,
-            "roles": [r.payload() for r in sorted(guild.roles.values(), key=lambda r: r.position)],
-            "emojis": [],
-            "stickers": [],
-            "features": [],
-            "mfa_level": 0,
-            "nsfw_level": 0,
-            "application_id": None,
-            "system_channel_id": None,
-            "system_channel_flags": 0,
-            "rules_channel_id": None,
-            "public_updates_channel_id": None,
-            "safety_alerts_channel_id": None,
-            "max_members": 500000,
-            "max_presences": None,
-            "max_video_channel_users": 25,
-            "max_stage_video_channel_users": 50,
-            "vanity_url_code": None,
-            "premium_tier": 0,
-            "premium_subscription_count": 0,
-            "premium_progress_bar_enabled": False,
-            "preferred_locale": guild.locale,
-            "incidents_data": None,
-            "nsfw": False,
-            "hub_type": None,
-            "latest_onboarding_question_id": None,
-            "inventory_settings": None,
-            "home_header": None,
-            "version": int(time.time() * 1000),
-            # GUILD_CREATE extras
-            "joined_at": guild.joined_at,
-            "large": False,
-            "unavailable": False,
-            "member_count": len(guild.members),
-            "lazy": True,
-            "voice_states": [],
-            "members": [own.payload()] if own is not None else [],
-            "channels": [c.payload() for c in guild.channels.values() if not c.is_thread],
-            "threads": [
+        return payloads.guild_create(
+            guild.id,
+            guild.name,
+            owner_id=guild.owner_id,
+            roles=[r.payload() for r in sorted(guild.roles.values(), key=lambda r: r.position)],
+            members=[own.payload()] if own is not None else [],
+            channels=[c.payload() for c in guild.channels.values() if not c.is_thread],
+            threads=[
                 c.payload() for c in guild.channels.values() if c.is_thread and not c.archived
             ],
-            "presences": [],
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "soundboard_sounds": [],
-            "embedded_activities": [],
-            "activity_instances": [],
-            "application_command_counts": {},
-        }
+            member_count=len(guild.members),
+            joined_at=guild.joined_at,
+            locale=guild.locale,
+            version=int(time.time() * 1000),
+        )
 
     def channel_messages_of(self, channel_id: int) -> list[StoredMessage]:
         ids = self.channel_messages.get(channel_id, [])

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import hdrs, web
 
+from tests import discord_payloads as payloads
+
 from ._discord_model import (
     API_PREFIX,
     INTERACTION_MESSAGE_FLAGS,
@@ -369,26 +371,13 @@ class RestApi:
         for command in submitted:
             kind = int(command.get("type", 1))
             old = by_key.get((command["name"], kind))
-            record: JSON = {
-                "id": old["id"] if old else str(self.state.snowflake()),
-                "application_id": str(self.fake.application_id),
-                "version": str(self.state.snowflake()),
-                "type": kind,
-                "name": command["name"],
-                "description": command.get("description", ""),
-                "default_member_permissions": command.get("default_member_permissions"),
-                "nsfw": bool(command.get("nsfw", False)),
-                "name_localizations": command.get("name_localizations"),
-                "description_localizations": command.get("description_localizations"),
-                "contexts": command.get("contexts"),
-                "integration_types": command.get("integration_types") or [0],
-            }
-            if command.get("options"):
-                record["options"] = command["options"]
-            if guild_id is not None:
-                record["guild_id"] = str(guild_id)
-            else:
-                record["dm_permission"] = command.get("dm_permission", True)
+            record = payloads.registered_command(
+                command,
+                id=old["id"] if old else self.state.snowflake(),
+                application_id=self.fake.application_id,
+                version=self.state.snowflake(),
+                guild_id=guild_id,
+            )
             stored.append(record)
         return stored
 
@@ -896,12 +885,7 @@ class RestApi:
             )
             errors.raise_if_any()
         data = body.get("data") or {}
-        response: JSON = {
-            "interaction": {
-                "id": str(record.id),
-                "type": record.type,
-            }
-        }
+        response = payloads.callback_response(record.id, record.type, int(kind))
         if kind in (Callback.CHANNEL_MESSAGE_WITH_SOURCE, Callback.UPDATE_MESSAGE):
             validate_message(
                 data,
@@ -921,24 +905,28 @@ class RestApi:
                 record, data, files, flags=flags, original=True
             )
             record.visible_ids.append(stored.id)
-            response["interaction"].update(
-                response_message_id=str(stored.id),
-                response_message_loading=False,
-                response_message_ephemeral=stored.ephemeral,
+            response = payloads.callback_response(
+                record.id,
+                record.type,
+                int(kind),
+                message=stored.payload,
+                loading=False,
+                ephemeral=stored.ephemeral,
             )
-            response["resource"] = {"type": int(kind), "message": stored.payload}
         elif kind == Callback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE:
             flags = (int(data.get("flags") or 0) & MessageFlag.EPHEMERAL) | MessageFlag.LOADING
             stored = self.fake.create_interaction_message(
                 record, {"content": ""}, [], flags=flags, original=True
             )
             record.loading = True
-            response["interaction"].update(
-                response_message_id=str(stored.id),
-                response_message_loading=True,
-                response_message_ephemeral=stored.ephemeral,
+            response = payloads.callback_response(
+                record.id,
+                record.type,
+                int(kind),
+                message=stored.payload,
+                loading=True,
+                ephemeral=stored.ephemeral,
             )
-            response["resource"] = {"type": int(kind), "message": stored.payload}
         elif kind == Callback.DEFERRED_UPDATE_MESSAGE:
             record.original_message_id = record.source_message_id
         elif kind == Callback.UPDATE_MESSAGE:
@@ -946,8 +934,9 @@ class RestApi:
             record.original_message_id = source.id
             self.fake.edit_message(source, data, files)
             record.visible_ids.append(source.id)
-            response["interaction"].update(response_message_id=str(source.id))
-            response["resource"] = {"type": int(kind), "message": source.payload}
+            response = payloads.callback_response(
+                record.id, record.type, int(kind), message=source.payload
+            )
         elif kind == Callback.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT:
             record.choices = list(data.get("choices") or [])
         elif kind == Callback.MODAL:

@@ -43,6 +43,8 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
+from tests import discord_payloads as payloads
+
 from ._discord_gateway import Gateway, GatewayConnection, GatewaySession
 from ._discord_interactions import InteractionBuilder
 from ._discord_model import (
@@ -421,31 +423,13 @@ class FakeDiscord:
         }
 
     def application_payload(self) -> JSON:
-        return {
-            "id": str(self.application_id),
-            "name": self.bot.username,
-            "icon": None,
-            "description": "",
-            "summary": "",
-            "type": None,
-            "hook": True,
-            "bot_public": False,
-            "bot_require_code_grant": False,
-            "verify_key": "0" * 64,
-            "flags": self.application_flags,
-            "owner": self.owner.payload(),
-            "team": None,
-            "bot": self.bot.payload(),
-            "redirect_uris": [],
-            "interactions_endpoint_url": None,
-            "role_connections_verification_url": None,
-            "tags": [],
-            "integration_types_config": {"0": {}},
-            "approximate_guild_count": len(self.state.guilds),
-            "approximate_user_install_count": 0,
-            "is_monetized": False,
-            "storefront_available": False,
-        }
+        return payloads.application(
+            self.application_id,
+            self.bot.payload(),
+            self.owner.payload(),
+            flags=self.application_flags,
+            guild_count=len(self.state.guilds),
+        )
 
     def add_guild(
         self,
@@ -792,30 +776,19 @@ class FakeDiscord:
         extra: JSON | None = None,
     ) -> JSON:
         message_id = self.snowflake()
-        components = assign_component_ids(json.loads(json.dumps(body.get("components") or [])))
-        embeds = [{"type": "rich", **e} for e in body.get("embeds") or []]
-        payload: JSON = {
-            "type": msg_type,
-            "content": str(body.get("content") or ""),
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": self._attachments(
+        payload = payloads.message(
+            message_id,
+            channel.id,
+            self.bot.payload(),
+            body,
+            timestamp=snowflake_time(message_id).isoformat(),
+            flags=flags,
+            type=msg_type,
+            components=assign_component_ids(json.loads(json.dumps(body.get("components") or []))),
+            attachments=self._attachments(
                 channel.id, body, files, [], ephemeral=bool(flags & MessageFlag.EPHEMERAL)
             ),
-            "embeds": embeds,
-            "timestamp": snowflake_time(message_id).isoformat(),
-            "edited_timestamp": None,
-            "flags": flags,
-            "components": components,
-            "id": str(message_id),
-            "channel_id": str(channel.id),
-            "author": self.bot.payload(),
-            "pinned": False,
-            "mention_everyone": False,
-            "tts": bool(body.get("tts", False)),
-        }
-        if body.get("nonce") is not None:
-            payload["nonce"] = body["nonce"]
+        )
         if extra:
             payload.update(extra)
         return payload
@@ -1303,7 +1276,7 @@ class FakeDiscord:
             raise FakeUsageError(f"component {custom_id!r} is not a clickable button")
         payload = self.builder.base(InteractionType.MESSAGE_COMPONENT, guild, channel, member)
         payload["message"] = json.loads(json.dumps(stored.payload))
-        payload["data"] = {"custom_id": custom_id, "component_type": 2, "id": component.get("id")}
+        payload["data"] = payloads.button_data(custom_id, component.get("id"))
         return await self._send(payload, guild, channel, member, source_message_id=stored.id)
 
     async def select(
@@ -1374,13 +1347,10 @@ class FakeDiscord:
         def answer(component: JSON) -> JSON | None:
             kind = component.get("type")
             if kind == 1:
-                return {
-                    "type": 1,
-                    "id": component.get("id"),
-                    "components": [
-                        a for c in component.get("components") or [] if (a := answer(c))
-                    ],
-                }
+                return payloads.action_row(
+                    [a for c in component.get("components") or [] if (a := answer(c))],
+                    component.get("id"),
+                )
             if kind == 18:
                 inner = answer(component["component"])
                 return {"type": 18, "id": component.get("id"), "component": inner}
@@ -1398,7 +1368,7 @@ class FakeDiscord:
                 low, high = component.get("min_length", 0), component.get("max_length", 4000)
                 if text and not low <= len(text) <= high:
                     raise FakeUsageError(f"field {custom_id!r} must be {low}-{high} characters")
-                return {"type": 4, "id": component.get("id"), "custom_id": custom_id, "value": text}
+                return payloads.text_input_value(custom_id, text, component.get("id"))
             picked = remaining.pop(custom_id, [])
             return {
                 "type": kind,
@@ -1411,7 +1381,7 @@ class FakeDiscord:
         if remaining:
             raise FakeUsageError(f"the form has no fields {sorted(remaining)}")
         payload = self.builder.base(InteractionType.MODAL_SUBMIT, guild, channel, member)
-        payload["data"] = {"custom_id": record.modal["custom_id"], "components": components}
+        payload["data"] = payloads.modal_submit_data(record.modal["custom_id"], components)
         if record.source_message_id is not None:
             source = self.state.messages.get(record.source_message_id)
             if source is not None:

@@ -14,8 +14,8 @@ for every minute; `minutes` lives through a few of those minutes and records wha
              at the door while `/reflect list` is read, then let through
     R+2      Riverside Health: on time again
 
-Each test then checks one promise; the Reflect button and bad input are driven in their own tests
-against the same running bot. The only sleeps wait for the wall clock.
+Each test then checks one promise. The only sleeps wait for the wall clock. The Reflect button,
+`/reflect respond` and bad input need no clock: they are in `tests/cogs/test_reflect_routing.py`.
 """
 
 from __future__ import annotations
@@ -36,11 +36,9 @@ import pytest_asyncio
 
 from .conftest import World, build_world
 from .fake_discord import (
-    Callback,
     ChannelType,
     FakeDiscord,
     FakeDiscordTimeout,
-    Perm,
     RecordedRequest,
     Reply,
 )
@@ -482,99 +480,6 @@ async def test_a_deleted_channel_pauses_the_schedule_and_tells_each_convener(
     tries = fake.calls(f"POST /channels/{shared.old_mill['id']}/messages")
     assert [r.status for r in tries][-1:] == [404], tries
     assert len([r for r in tries if r.status == 404]) == 1, tries
-
-
-# ----------------------------------------------------------------------------- answering
-
-
-async def test_the_reflect_button_opens_a_form_and_respond_works_too(
-    shared: Shared, minutes: Minutes
-) -> None:
-    fake, world = shared.fake, shared.world
-    [post] = prompts_for(fake, shared.riverside, minutes.live_minutes[0])
-    number = post_id(post)
-    button = f"partnerbot:reflect:answer:{number}"
-    thread = post["thread"]["id"]
-    question = description(post)
-
-    opened = await fake.click(world.alice, post, button)
-    form = await opened.response()
-    assert form.callback_type == Callback.MODAL, form  # the form is the first response
-    assert form.modal is not None
-    assert form.modal["title"] == post["embeds"][0]["title"][:45]
-    assert question in [c.get("content") for c in form.modal["components"]], form.modal
-    assert "answer" in form.custom_ids
-
-    answer = "We agreed the aim early on, but never how we would know we had got there."
-    sent = await fake.submit_modal(world.alice, opened, {"answer": answer})
-    thanks = await sent.response()
-    assert thanks.ephemeral
-    assert thanks.content == (
-        f"Thank you. Your reflection on prompt #{number} is kept in the partnership log "
-        "and shared in the prompt's thread."
-    )
-    shown = await fake.wait_for_message(
-        thread, lambda m: bool(m["embeds"]) and m["embeds"][0].get("description") == answer
-    )
-    assert shown["embeds"][0]["author"]["name"] == "Alice Council reflected"
-
-    # /reflect respond from the prompt's thread: this prompt is offered first.
-    choices = await fake.autocomplete_choices(
-        world.convener, world.guild, thread, "reflect respond", "prompt"
-    )
-    assert choices and choices[0]["value"] == str(number), choices
-    replied = await fake.run(
-        world.convener,
-        world.guild,
-        thread,
-        "reflect respond",
-        prompt=str(number),
-        text="Small wins first, then the measures.",
-    )
-    assert replied.ephemeral and f"Your reflection on prompt #{number}" in replied.content
-    await fake.wait_for_message(
-        thread, lambda m: bool(m["embeds"]) and "Connie Convener" in str(m["embeds"][0])
-    )
-
-    # Oscar can see the channel (a server admin let him in) but is no member: no form for him.
-    await fake.set_overwrite(
-        shared.riverside, world.outsider, allow=Perm.VIEW_CHANNEL | Perm.READ_MESSAGE_HISTORY
-    )
-    refused = await (await fake.click(world.outsider, post, button)).response()
-    assert refused.callback_type == Callback.CHANNEL_MESSAGE_WITH_SOURCE, refused
-    assert refused.ephemeral and f"can't find prompt #{number}" in refused.content, refused
-    refused = await fake.run(
-        world.outsider,
-        world.guild,
-        shared.riverside,
-        "reflect respond",
-        prompt=str(number),
-        text="Me too.",
-    )
-    assert refused.ephemeral and f"can't find prompt #{number}" in refused.content, refused
-    assert len(fake.messages(thread)) == 2  # the two answers
-
-
-# ----------------------------------------------------------------------------- refusing
-
-
-async def test_bad_input_is_refused_and_schedules_nothing(shared: Shared) -> None:
-    fake, world = shared.fake, shared.world
-    channel = await create_partnership(fake, world, "Quiet Harbour", members=(world.alice,))
-    out_of_range = await fake.run(
-        world.convener, world.guild, channel, "reflect schedule", cadence="cron", cron="61 * * * *"
-    )
-    assert out_of_range.ephemeral, out_of_range
-    assert "61 is out of range for the minute" in out_of_range.content, out_of_range
-    not_convener = await fake.run(
-        world.alice, world.guild, channel, "reflect schedule", cadence="cron", cron=EVERY_MINUTE
-    )
-    assert not_convener.ephemeral, not_convener
-    assert "Only the conveners of Quiet Harbour" in not_convener.content, not_convener
-
-    listing = await fake.run(world.alice, world.guild, channel, "reflect list")
-    assert listing.ephemeral and "Quiet Harbour has no prompt schedules yet" in listing.content
-    assert prompts(fake, channel) == []
 
 
 # ----------------------------------------------------------------------------- the fake's DMs
