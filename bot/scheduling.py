@@ -295,6 +295,7 @@ class ScheduleEngine:
                         "was offline and were not sent.",
                         actor_id=None,
                         payload={"schedule_id": fresh.id, "count": count, "kind": fresh.kind},
+                        at=now,
                     )
                 if not run_latest:
                     return True, None
@@ -551,6 +552,7 @@ class ScheduleEngine:
                     f"Schedule {schedule_id} was paused: {schedule.paused_reason}",
                     actor_id=None,
                     payload={"schedule_id": schedule_id, "reason": schedule.paused_reason},
+                    at=self.clock.now(),
                 )
         await self.sync(schedule_id)
 
@@ -574,6 +576,7 @@ class ScheduleEngine:
                     "due_at": due.due_at.isoformat(),
                     "error": error[:300],
                 },
+                at=self.clock.now(),
             )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.models import Event, Partnership, utcnow
+from db.models import Event, Partnership
 
 
 async def record(
@@ -21,16 +21,19 @@ async def record(
     actor_id: int | None,
     payload: dict[str, Any] | None = None,
     message_link: str | None = None,
-    at: datetime | None = None,
+    at: datetime,
 ) -> Event:
-    """Append an event in the caller's transaction, so it lands with the change or not at all."""
+    """Append an event in the caller's transaction, so it lands with the change or not at all.
+
+    `at` is the service's clock reading (time is injected one way, see `bot.services.clock`).
+    """
     assert partnership.id is not None
     event = Event(
         guild_id=partnership.guild_id,
         partnership_id=partnership.id,
         kind=kind,
         actor_id=actor_id,
-        occurred_at=at or utcnow(),
+        occurred_at=at,
         summary=summary,
         payload=payload or {},
         message_link=message_link,

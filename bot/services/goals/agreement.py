@@ -118,7 +118,7 @@ async def mark_agreed(
         goal.status = GoalStatus.agreed
     session.add(goal)
     await events.write(
-        session, p, actor, events.agreed(actor, goal, card, by_stance=by_stance, voice=voice)
+        session, p, actor, events.agreed(actor, goal, card, by_stance=by_stance, voice=voice), at=at
     )
 
 

@@ -39,8 +39,9 @@ class Entry:
 
 
 async def write(
-    session: AsyncSession, partnership: Partnership, actor: Actor, entry: Entry
+    session: AsyncSession, partnership: Partnership, actor: Actor, entry: Entry, *, at: datetime
 ) -> None:
+    """Append `entry` to the log; it happened at `at` unless it carries its own moment."""
     await log.record(
         session,
         partnership,
@@ -49,7 +50,7 @@ async def write(
         actor_id=actor.user_id,
         payload=entry.payload,
         message_link=entry.message_link,
-        at=entry.at,
+        at=entry.at or at,
     )
 
 

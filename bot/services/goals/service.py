@@ -117,7 +117,9 @@ class GoalService:
             session.add(goal)
             await session.flush()
             owner = owner_org.name if owner_org else None
-            await events.write(session, p, actor, events.proposed(actor, goal, owner))
+            await events.write(
+                session, p, actor, events.proposed(actor, goal, owner), at=self.clock.now()
+            )
             return (await goal_web.load_web(session, p)).card(goal)
 
     async def attach_message(self, goal_id: int, channel_id: int, message_id: int) -> None:
@@ -181,7 +183,7 @@ class GoalService:
             entry = events.stance_taken(
                 actor, p, goal, voice, stance_value, previous=previous, comment=clean_comment
             )
-            await events.write(session, p, actor, entry)
+            await events.write(session, p, actor, entry, at=self.clock.now())
             web = await goal_web.load_web(session, p)
             card = web.card(goal)
             agreed_now = False
@@ -337,7 +339,11 @@ class GoalService:
             session.add(goal)
             await session.flush()
             await events.write(
-                session, p, actor, events.updated(actor, p, goal, changes, clean_note)
+                session,
+                p,
+                actor,
+                events.updated(actor, p, goal, changes, clean_note),
+                at=now,
             )
             if agree_by_convener:
                 await agreement.mark_agreed(
@@ -407,7 +413,9 @@ class GoalService:
                 setattr(goal, k, new)
             goal.updated_at = self.clock.now()
             session.add(goal)
-            await events.write(session, p, actor, events.classified(actor, p, goal, changes))
+            await events.write(
+                session, p, actor, events.classified(actor, p, goal, changes), at=self.clock.now()
+            )
             card = (await goal_web.load_web(session, p)).card(goal)
             return ChangeResult(card, changes, None, [card])
 
@@ -444,7 +452,7 @@ class GoalService:
             await session.flush()
             web.links.append(row)
             entry = events.linked(actor, p, goal, other_goal, relation_value)
-            await events.write(session, p, actor, entry)
+            await events.write(session, p, actor, entry, at=self.clock.now())
             redraw = web.cards([goal.id, other_goal.id, *web.ancestors(goal.id)])
             return LinkResult(redraw[0], redraw[1], relation_value, redraw)
 
@@ -469,6 +477,6 @@ class GoalService:
             await session.delete(row)
             web.links.remove(row)
             entry = events.unlinked(actor, p, goal, other_goal, relation_value)
-            await events.write(session, p, actor, entry)
+            await events.write(session, p, actor, entry, at=self.clock.now())
             redraw = web.cards(touched)
             return LinkResult(redraw[0], redraw[1], relation_value, redraw)
