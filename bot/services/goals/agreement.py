@@ -17,13 +17,11 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import Forbidden, UserFacingError
-from bot.services.access import Access, Actor
+from bot.errors import UserFacingError
+from bot.services.access import Actor
 from bot.services.goals import events
 from bot.services.goals.cards import GoalCard, OrgLine, PersonLine, StanceView, Tally, Voice
 from bot.services.goals.vocab import SUPPORTIVE, GoalStatus, Stance, goal_name
-from bot.services.vocab import OWN_CAPACITY, PartnerStatus
-from db import queries
 from db.models import Goal, GoalStance, Partnership
 
 
@@ -54,34 +52,6 @@ def tally(p: Partnership, organisations: list[OrgLine], people: list[PersonLine]
         organisations_with_stance=sum(1 for o in organisations if o.latest is not None),
         breakdown=breakdown,
         met=met,
-    )
-
-
-async def voice_of(session: AsyncSession, access: Access) -> Voice:
-    """Whom this person's stance speaks for here, or why they have no stance to take."""
-    p = access.partnership
-    member = access.membership
-    if member is None:
-        raise Forbidden(
-            f"You aren't a member of {p.name}, so there is no stance for you to record. "
-            "A convener can add you with `/member add`."
-        )
-    if access.organisation_id is not None:
-        partner = await queries.active_partner_of(
-            session, partnership_id=access.partnership_id, organisation_id=access.organisation_id
-        )
-        if partner is None:
-            raise Forbidden(
-                f"The organisation you represent is no longer a partner in {p.name}, "
-                "so its stance can't be recorded."
-            )
-        link, org = partner
-        return Voice(org.id, org.name, member.capacity, counted=link.status == PartnerStatus.core)
-    if member.capacity in OWN_CAPACITY:
-        return Voice(None, None, member.capacity, counted=p.count_individuals)
-    raise Forbidden(
-        "Observers follow goals but don't take a stance on them. If you now speak for an "
-        "organisation, ask a convener to update your membership."
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from bot.services.access import PartnershipRef
+from bot.services.access import PartnershipRef, Voice
 from bot.services.goals.vocab import CLOSED, RELATION_WORDS
 from db.models import Goal, Partnership
 
@@ -121,20 +121,6 @@ class GoalCard:
     def posted(self) -> bool:
         """The goal has a message in its partnership's channel, kept up to date."""
         return self.goal.channel_id is not None and self.goal.message_id is not None
-
-
-@dataclass(frozen=True)
-class Voice:
-    """Whom a person speaks for when they take a stance."""
-
-    organisation_id: int | None
-    organisation: str | None
-    capacity: str
-    counted: bool
-
-    @property
-    def who(self) -> str:
-        return self.organisation or "yourself"
 
 
 @dataclass(frozen=True)

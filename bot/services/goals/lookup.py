@@ -10,12 +10,14 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import Forbidden, NotFound, UserFacingError
+from bot.errors import NotFound, UserFacingError
 from bot.services.access import (
     Access,
     Actor,
     PartnershipRef,
     authorize_by_id,
+    check_goal_owner,
+    require_convener,
     resolve,
     visible_partnerships,
 )
@@ -89,8 +91,7 @@ async def pair(
     """The two goals a link names, for a convener, in a partnership that can still change."""
     access, goal = await locate(session, actor, target, lock=True)
     p = access.partnership
-    if not access.may_convene:
-        raise Forbidden(f"Only the conveners of {p.name} can link goals.")
+    require_convener(access, "link goals")
     access.check_writable(GOALS)
     other_goal = await find_in(session, p, other)
     if other_goal.id == goal.id:
@@ -155,11 +156,7 @@ async def owner_organisation(
     owner: Organisation | None = None
     if name:
         owner = await active_partner(session, p, name)
-        if not (access.speaks_for(owner.id) or access.may_convene):
-            raise Forbidden(
-                f"Only {owner.name}'s own representatives, or a convener, can "
-                f"record a goal as {owner.name}'s."
-            )
+        check_goal_owner(access, owner)
     elif access.organisation_id is not None:
         own = await session.get(Organisation, access.organisation_id)
         if own is not None:

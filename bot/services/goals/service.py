@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.errors import Forbidden, UserFacingError
-from bot.services.access import Actor, PartnershipRef, resolve
+from bot.errors import UserFacingError
+from bot.services.access import (
+    Actor,
+    PartnershipRef,
+    check_goal_keeping,
+    check_goal_labels,
+    check_goal_wording,
+    require_convener,
+    resolve,
+    stance_voice,
+)
 from bot.services.clock import Clock, SystemClock
 from bot.services.goals import agreement, events, lookup
 from bot.services.goals import web as goal_web
@@ -148,7 +157,7 @@ class GoalService:
             access, goal = await lookup.locate(session, actor, GoalTarget.by_id(goal_id))
             access.check_writable(lookup.GOALS)
             lookup.ensure_open(goal)
-            voice = await agreement.voice_of(session, access)
+            voice = await stance_voice(session, access)
             assert goal.id is not None
             return Standing(goal.id, goal.title, voice)
 
@@ -164,7 +173,7 @@ class GoalService:
             access, goal = await lookup.locate_to_change(session, actor, target)
             lookup.ensure_open(goal)
             p = access.partnership
-            voice = await agreement.voice_of(session, access)
+            voice = await stance_voice(session, access)
             assert goal.id is not None
             previous = await agreement.latest_stance(session, goal.id, voice, actor.user_id)
             now = self.clock.now()
@@ -288,23 +297,12 @@ class GoalService:
         async with transaction(self.sessions) as session:
             access, goal = await lookup.locate_to_change(session, actor, target)
             p = access.partnership
-            convener = access.may_convene
-            owner = access.owns(
-                organisation_id=goal.owner_organisation_id, user_id=goal.owner_user_id
-            )
-            if status_value is not None and not convener:
-                raise Forbidden(f"Only the conveners of {p.name} can change a goal's status.")
-            if (progress is not None or review_on is not None or clean_note) and not (
-                convener or owner
-            ):
-                raise Forbidden(
-                    "Progress, review dates and notes are kept by the conveners"
-                    + (" and the goal's own organisation." if goal.owner_organisation_id else ".")
-                )
-            if rewording and not (convener or owner or goal.proposed_by == actor.user_id):
-                raise Forbidden(
-                    "Only the person who proposed a goal, its owners or a convener can reword it."
-                )
+            if status_value is not None:
+                require_convener(access, "change a goal's status")
+            if progress is not None or review_on is not None or clean_note:
+                check_goal_keeping(access, goal)
+            if rewording:
+                check_goal_wording(access, goal)
             if rewording and goal.agreed_at:
                 raise UserFacingError(
                     f"{goal_name(goal).capitalize()} was agreed as it is worded. To change what "
@@ -380,32 +378,17 @@ class GoalService:
         async with transaction(self.sessions) as session:
             access, goal = await lookup.locate_to_change(session, actor, target)
             p = access.partnership
-            owner = access.owns(
-                organisation_id=goal.owner_organisation_id, user_id=goal.owner_user_id
-            )
             sensitive = [
                 f"{label(k)} {label(v)}"
                 for k, v in wanted.items()
                 if v is not None and v in SENSITIVE.get(k, ())
             ]
-            if sensitive and goal.level != Level.collaboration and not owner:
-                organisation = goal.level == Level.organisation
-                whose = (
-                    await lookup.organisation_name(session, goal.owner_organisation_id)
-                    if organisation
-                    else "the person whose goal it is"
-                )
-                raise Forbidden(
-                    f"Only {whose}"
-                    + ("'s own representatives" if organisation else "")
-                    + f" can mark this goal {' and '.join(sensitive)}. Nobody labels another "
-                    "organisation's goal that way."
-                )
-            if not (access.may_convene or owner):
-                raise Forbidden(
-                    "A goal's dimensions are set by the conveners"
-                    + (" and the goal's own organisation." if goal.owner_organisation_id else ".")
-                )
+            check_goal_labels(
+                access,
+                goal,
+                sensitive=sensitive,
+                owner_name=await lookup.organisation_name(session, goal.owner_organisation_id),
+            )
             changes = {k: (getattr(goal, k), v) for k, v in wanted.items() if getattr(goal, k) != v}
             if not changes:
                 raise UserFacingError(f"{goal_name(goal).capitalize()} already has those values.")

@@ -8,10 +8,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFound, UserFacingError
-from bot.services.access import Actor, authorize, authorize_by_id, visible_partnerships
+from bot.services.access import Actor, authorize_by_id
 from bot.services.schedules.kind import ScheduleKind
 from bot.services.schedules.spec import parse_schedule_ref
-from db import queries
 from db.models import LIVE_STATES, Partnership, Schedule, ScheduleState
 
 
@@ -57,21 +56,3 @@ async def live_schedules(
         query = query.where(Schedule.kind == kind_key)
     rows = await session.exec(query.order_by(col(Schedule.id)))
     return list(rows.all())
-
-
-async def convened_partnerships(session: AsyncSession, actor: Actor) -> dict[int, Partnership]:
-    """The open partnerships whose schedules this person may manage, by id."""
-    visible = {
-        p.id: p
-        for p in await visible_partnerships(session, actor, include_archived=False)
-        if p.id is not None
-    }
-    convening = await queries.convening_partnership_ids(
-        session, user_id=actor.user_id, partnership_ids=list(visible)
-    )
-    # The rest only through the gate (server managers may convene every partnership).
-    return {
-        pid: p
-        for pid, p in visible.items()
-        if pid in convening or (await authorize(session, actor, p)).may_convene
-    }

@@ -26,11 +26,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserFacingError
 from bot.services import log
-from bot.services.access import Actor, PartnershipRef, resolve
+from bot.services.access import Actor, PartnershipRef, convened_partnerships, resolve
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import describe, next_occurrences, occurrences_between
 from bot.services.schedules.kind import ScheduleKind, ScheduleListener
-from bot.services.schedules.lookup import convened_partnerships, live_schedules, schedule_for
+from bot.services.schedules.lookup import live_schedules, schedule_for
 from bot.services.schedules.spec import (
     MAX_HOLIDAYS,
     build_spec,
