@@ -111,61 +111,30 @@ def partner_snapshot(view: PartnerView) -> dict[str, Any]:
     }
 
 
-async def partner_joined(
+async def partner_changed(
     session: AsyncSession,
     partnership: Partnership,
     actor: Actor,
     view: PartnerView,
+    kind: str,
     *,
     at: datetime,
+    old_status: str | None = None,
 ) -> None:
+    """Record `partner.joined`, `partner.left` or `partner.status_changed` (from `old_status`)
+    with the partner as it now is."""
+    summary = {
+        "partner.joined": f"{view.name} ({label(view.sector)}) joined as a "
+        f"{label(view.status)} partner.",
+        "partner.left": f"{view.name} left the partnership.",
+        "partner.status_changed": f"{view.name} changed from {label(old_status or '')} to "
+        f"{label(view.status)}.",
+    }[kind]
+    payload = partner_snapshot(view)
+    if kind == "partner.status_changed":
+        payload["from"] = old_status
     await log.record(
-        session,
-        partnership,
-        "partner.joined",
-        f"{view.name} ({label(view.sector)}) joined as a {label(view.status)} partner.",
-        actor_id=actor.user_id,
-        payload=partner_snapshot(view),
-        at=at,
-    )
-
-
-async def partner_left(
-    session: AsyncSession,
-    partnership: Partnership,
-    actor: Actor,
-    view: PartnerView,
-    *,
-    at: datetime,
-) -> None:
-    await log.record(
-        session,
-        partnership,
-        "partner.left",
-        f"{view.name} left the partnership.",
-        actor_id=actor.user_id,
-        payload=partner_snapshot(view),
-        at=at,
-    )
-
-
-async def partner_status_changed(
-    session: AsyncSession,
-    partnership: Partnership,
-    actor: Actor,
-    view: PartnerView,
-    old: str,
-    *,
-    at: datetime,
-) -> None:
-    await log.record(
-        session,
-        partnership,
-        "partner.status_changed",
-        f"{view.name} changed from {label(old)} to {label(view.status)}.",
-        actor_id=actor.user_id,
-        payload={**partner_snapshot(view), "from": old},
-        at=at,
+        session, partnership, kind, summary, actor_id=actor.user_id, payload=payload, at=at
     )
 
 

@@ -68,7 +68,9 @@ class PartnerCommands(RegisterBase):
             session.add(link)
             await session.flush()
             view = partner_view(link, org)
-            await events.partner_joined(session, partnership, actor, view, at=now)
+            await events.partner_changed(
+                session, partnership, actor, view, "partner.joined", at=now
+            )
         await self._changed(partnership)
         return view, note
 
@@ -85,7 +87,7 @@ class PartnerCommands(RegisterBase):
             link.status = PartnerStatus.former
             session.add(link)
             view = partner_view(link, org)
-            await events.partner_left(session, partnership, actor, view, at=now)
+            await events.partner_changed(session, partnership, actor, view, "partner.left", at=now)
             remaining = [
                 m for m in await lookup.members(session, partnership) if m.organisation_id == org.id
             ]
@@ -109,8 +111,14 @@ class PartnerCommands(RegisterBase):
             link.status = status_value  # type: ignore[assignment]
             session.add(link)
             view = partner_view(link, org)
-            await events.partner_status_changed(
-                session, partnership, actor, view, old, at=self.clock.now()
+            await events.partner_changed(
+                session,
+                partnership,
+                actor,
+                view,
+                "partner.status_changed",
+                at=self.clock.now(),
+                old_status=old,
             )
         await self._changed(partnership)
         return view
