@@ -341,3 +341,19 @@ async def test_recent_history_is_newest_first(service):
     _, history = await service.history(creator, named())
     assert history[0].kind == "partner.joined"
     assert history[0].occurred_at - history[-1].occurred_at >= timedelta(0)
+
+
+async def test_partner_events_say_what_happened(service):
+    await make(service)
+    await service.add_partner(creator, named(), "Council", "public")
+    await service.set_partner_status(creator, named(), "Council", "associate")
+    await service.remove_partner(creator, named(), "Council")
+    _, history = await service.history(creator, named())
+    partner_events = [
+        (e.kind, e.summary) for e in reversed(history) if e.kind.startswith("partner")
+    ]
+    assert partner_events == [
+        ("partner.joined", "Council (public) joined as a core partner."),
+        ("partner.status_changed", "Council changed from core to associate."),
+        ("partner.left", "Council left the partnership."),
+    ]
