@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,3 +78,20 @@ async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     async with factory() as session, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
+
+
+T = TypeVar("T")
+
+
+async def retrying_conflicts(work: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:
+    """Run a write (`work` opens its own `transaction`) that may lose a race on a unique
+    constraint to a writer it could not queue behind (an organisation registered for the server
+    by two partnerships at once). The retry sees the row the other writer committed and answers
+    as the sequential case does."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await work()
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import Forbidden, NotFound, UserFacingError
 from bot.services.vocab import OWN_CAPACITY, SPEAKS_FOR_ORGANISATION, PartnerStatus
 from db import queries
+from db.engine import WRITE_OPTION
 from db.models import Goal, Membership, Organisation, Partnership, name_key
 
 
@@ -172,6 +173,8 @@ async def authorize(
     if partnership.guild_id != actor.guild_id:
         raise not_found(named)
     assert partnership.id is not None
+    if await in_write_transaction(session):
+        await lock(session, partnership)
     membership = await queries.active_membership(
         session, partnership_id=partnership.id, user_id=actor.user_id
     )
@@ -190,6 +193,28 @@ async def authorize(
     if writable:
         access.check_writable(changing)
     return access
+
+
+async def in_write_transaction(session: AsyncSession) -> bool:
+    """Whether `session` runs a write transaction (`db.engine.transaction`)."""
+    connection = (await session.connection()).sync_connection
+    return connection is not None and bool(connection.get_execution_options().get(WRITE_OPTION))
+
+
+async def lock(session: AsyncSession, partnership: Partnership) -> None:
+    """Serialise a partnership's writes: hold its row until the transaction ends, then read it
+    afresh (it may have changed while we waited).
+
+    Every write on a partnership passes the gate, so every write takes this lock first, and one
+    partnership's read-check-write rules (the last convener, a schedule's holidays, one
+    membership per person) hold on PostgreSQL as on SQLite, where writers already queue. A
+    write touching two rows of a partnership (two goals) locks the partnership before either,
+    so two such writes can't deadlock. SQLite ignores FOR UPDATE.
+    """
+    await session.exec(
+        select(Partnership.id).where(Partnership.id == partnership.id).with_for_update()
+    )
+    await session.refresh(partnership)
 
 
 async def resolve(

@@ -10,7 +10,7 @@ from bot.services.register.base import RegisterBase
 from bot.services.register.views import MemberView, PartnerView, partner_view
 from bot.services.text import choice, clean_text
 from bot.services.vocab import ORG_NAME_MAX, PartnerStatus, Sector, label
-from db.engine import transaction
+from db.engine import retrying_conflicts, transaction
 from db.models import Organisation, PartnerOrganisation, Partnership, name_key
 
 
@@ -30,6 +30,18 @@ class PartnerCommands(RegisterBase):
         status_value = choice(status, PartnerStatus, what="status") or PartnerStatus.core.value
         if status_value == PartnerStatus.former:
             raise UserFacingError("A new partner can't start as former. Use `/partner remove`.")
+        return await retrying_conflicts(
+            lambda: self._add_partner(actor, ref, org_name, sector_value, status_value)
+        )
+
+    async def _add_partner(
+        self,
+        actor: Actor,
+        ref: PartnershipRef,
+        org_name: str,
+        sector_value: str | None,
+        status_value: str,
+    ) -> tuple[PartnerView, str | None]:
         note = None
         now = self.clock.now()
         async with transaction(self.sessions) as session:

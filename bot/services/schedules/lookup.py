@@ -37,6 +37,7 @@ async def schedule_for(
     )
     if access is None:
         raise missing
+    await session.refresh(schedule)  # as it is now that the partnership's writes queue behind us
     if schedule.state == ScheduleState.cancelled:
         raise UserFacingError(
             f"Schedule #{schedule.id} was cancelled. Make a new one with `{kind.command} schedule`."
