@@ -298,6 +298,20 @@ async def convened_partnerships(session: AsyncSession, actor: Actor) -> dict[int
     return {pid: p for pid, p in visible.items() if pid in convening}
 
 
+# ---- members
+
+
+def check_standing_change(access: Access, user_id: int) -> None:
+    """Nobody changes their own organisation, capacity or mandate after joining, convener or
+    not: who speaks for whom is set by someone else (another convener, or a Manage Server
+    holder other than the person), so no one can make themselves an organisation's voice."""
+    if user_id == access.actor.user_id:
+        raise Forbidden(
+            "You can't change your own organisation, capacity or mandate. Ask another convener "
+            f"of {access.partnership.name} (or someone with Manage Server) to do it."
+        )
+
+
 # ---- goals: who sets a stance, who keeps, words and labels a goal
 
 

@@ -357,3 +357,33 @@ async def test_partner_events_say_what_happened(service):
         ("partner.status_changed", "Council changed from core to associate."),
         ("partner.left", "Council left the partnership."),
     ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"organisation": "Council"},
+        {"capacity": "citizen"},
+        {"mandate": "can_commit"},
+        {"own_capacity": True},
+    ],
+)
+async def test_nobody_changes_their_own_standing(service, change):
+    await make(service)
+    await service.add_partner(creator, named(), "Council", "public")
+    await service.add_member(creator, named(), user_id=admin.user_id, display_name="Ada")
+    for actor in (creator, admin):  # a convener, and a Manage Server holder who is a member
+        with pytest.raises(UserFacingError, match="can't change your own"):
+            await service.update_member(actor, named(), user_id=actor.user_id, **change)
+    # Someone else may: the server manager makes the creator the Council's representative.
+    _, view = await service.update_member(
+        admin, named(), user_id=creator.user_id, organisation="Council"
+    )
+    assert (view.organisation, view.capacity) == ("Council", "representative")
+
+
+async def test_a_convener_may_still_step_down_themselves(service):
+    await make(service)
+    await service.add_member(creator, named(), user_id=3, display_name="Cy", convener=True)
+    _, view = await service.update_member(creator, named(), user_id=creator.user_id, convener=False)
+    assert not view.is_convener

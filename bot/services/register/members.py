@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.errors import UserFacingError
 from bot.services import log
-from bot.services.access import Actor, PartnershipRef, resolve
+from bot.services.access import Actor, PartnershipRef, check_standing_change, resolve
 from bot.services.register import events, lookup, rules
 from bot.services.register.base import RegisterBase
 from bot.services.register.views import (
@@ -100,6 +100,8 @@ class MemberCommands(RegisterBase):
             raise UserFacingError("Nothing to change: give at least one of the options.")
         async with transaction(self.sessions) as session:
             access = await resolve(session, actor, ref, convener=True, writable=True)
+            if organisation or own_capacity or capacity or mandate:
+                check_standing_change(access, user_id)
             partnership = access.partnership
             member = await lookup.active_member(session, partnership, user_id, display_name)
             org: Organisation | None
