@@ -14,7 +14,12 @@ from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.replies import is_busy
 from bot.scheduling import ScheduleEngine
-from bot.services.text import clean_text
+from bot.services.access import Actor, PartnershipRef
+from bot.services.goals import GoalService, GoalTarget
+from bot.services.reflection import parse_post_ref
+from bot.services.register import RegisterService
+from bot.services.schedules import parse_schedule_ref
+from bot.services.text import clean_text, record_number
 from bot.services.timeutil import end_of_day, zone
 from db.engine import create_engine
 from db.models import name_key
@@ -124,3 +129,28 @@ async def test_a_lock_wait_on_postgresql_gives_up_before_discords_deadline(postg
         assert waited < timedelta(seconds=3)
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("typed", ["99999999999", "#2147483648", "²", "#١٢", "12\u200b"])
+async def test_goal_numbers_beyond_any_record_or_in_other_digits_are_not_found(
+    sessions, typed: str
+):
+    register = RegisterService(sessions, default_timezone="Europe/London", admin_role_name="x")
+    convener = Actor(1, 10, "Ada", manage_channels=True)
+    draft = await register.prepare_create(convener, "Riverside", "purpose")
+    await register.create(convener, draft, 42)
+    goals = GoalService(sessions)
+    # Outside a channel: not a number of any goal, so taken as a title, which needs a partnership.
+    with pytest.raises(UserFacingError, match="can't find|Which partnership"):
+        await goals.show(convener, GoalTarget(typed))
+    with pytest.raises(UserFacingError, match="can't find"):
+        await goals.show(convener, GoalTarget(typed, PartnershipRef(name="Riverside")))
+
+
+@pytest.mark.parametrize("typed", ["99999999999", "²", "#١٢", "0"])
+def test_schedule_and_prompt_numbers_must_be_plain_numbers_of_a_record(typed: str):
+    with pytest.raises(UserFacingError, match="isn't a schedule number"):
+        parse_schedule_ref(typed, command="/reflect")
+    with pytest.raises(UserFacingError, match="isn't a prompt number"):
+        parse_post_ref(typed)
+    assert record_number("#12") == 12 and record_number(" 2147483647 ") == 2_147_483_647

@@ -6,6 +6,7 @@ measured.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -59,6 +60,21 @@ def choice(value: str | None, enum: type[StrEnum], *, what: str) -> str | None:
         raise UserFacingError(
             f"“{value}” isn't a {what} I know. Choose one of: {options}."
         ) from None
+
+
+# The largest id a table's integer key holds (PostgreSQL's integer; SQLite's is larger).
+MAX_RECORD_NUMBER = 2_147_483_647
+_RECORD_NUMBER = re.compile(r"#?\s*([0-9]{1,10})", re.ASCII)
+
+
+def record_number(text: str) -> int | None:
+    """`12` or `#12` → 12: a goal's, schedule's or prompt's number as people type it; None
+    for anything else, other scripts' digits and numbers beyond any record's included."""
+    match = _RECORD_NUMBER.fullmatch(text.strip())
+    if match is None:
+        return None
+    number = int(match[1])
+    return number if 1 <= number <= MAX_RECORD_NUMBER else None
 
 
 def clip(text: str, limit: int) -> str:

@@ -23,6 +23,7 @@ from bot.services.access import (
 )
 from bot.services.goals.cards import GoalTarget
 from bot.services.goals.vocab import CLOSED, goal_name
+from bot.services.text import record_number
 from bot.services.vocab import label
 from db import queries
 from db.models import Goal, Organisation, Partnership, name_key
@@ -52,12 +53,12 @@ async def locate(
     if not text:
         raise UserFacingError("Which goal? Choose one from the list as you type.")
     ref = target.partnership
-    digits = text.lstrip("#")
+    number = record_number(text)
     if ref.name and ref.name.strip():
         access = await resolve(session, actor, ref)
         goal = await find_in(session, access.partnership, text)
-    elif digits.isdigit() and len(digits) < 12:
-        found = await goal_by_id(session, actor, int(digits))
+    elif number is not None:
+        found = await goal_by_id(session, actor, number)
         if found is not None:
             access, goal = found
         else:
@@ -113,9 +114,9 @@ async def goal_by_id(
 async def find_in(session: AsyncSession, p: Partnership, text: str) -> Goal:
     """A goal of this partnership by number or exact title (regardless of case)."""
     text = " ".join(text.split())
-    digits = text.lstrip("#")
-    if digits.isdigit() and len(digits) < 12:
-        goal = await session.get(Goal, int(digits))
+    number = record_number(text)
+    if number is not None:
+        goal = await session.get(Goal, number)
         if goal is not None and goal.partnership_id == p.id:
             return goal
     matches = (

@@ -3,17 +3,13 @@ a prompt's number."""
 
 from __future__ import annotations
 
-import re
-
 from bot.errors import UserFacingError
 from bot.prompts import MAX_TEXT_LENGTH, THEMES
-from bot.services.text import clean_text
+from bot.services.text import clean_text, record_number
 
 ROTATION = "rotation"
 ANSWER_MAX = 2000
 PROMPT_MAX = MAX_TEXT_LENGTH  # the library's own limit: 300 characters
-
-_POST_REF = re.compile(r"#?\s*(\d{1,9})")
 
 
 def theme_label(key: str) -> str:
@@ -41,12 +37,12 @@ def parse_theme(value: str | None, *, allow_rotation: bool = True) -> str | None
 
 def parse_post_ref(text: str) -> int:
     """`12` or `#12` → 12: a posted prompt's number."""
-    match = _POST_REF.fullmatch(text.strip())
-    if not match:
+    number = record_number(text)
+    if number is None:
         raise UserFacingError(
             f"“{text}” isn't a prompt number. Choose one of the recent prompts from the list."
         )
-    return int(match[1])
+    return number
 
 
 def clean_answer(text: str | None) -> str:

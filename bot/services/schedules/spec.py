@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.errors import UserFacingError
 from bot.services.recurrence import DAY_NAMES, Cadence, RecurrenceSpec, describe, parse_time
+from bot.services.text import record_number
 from bot.services.timeutil import as_utc, parse_date, zone
 from db.models import Schedule
 
@@ -29,8 +30,7 @@ CRON_TIME = "00:00"  # stored for cron schedules, whose expression carries its o
 MAX_HOLIDAYS = 100
 
 _DAY_SPLIT = re.compile(r"[,\s/&+]+|\band\b")
-_ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?")
-_SCHEDULE_REF = re.compile(r"#?\s*(\d{1,9})")
+_ORDINAL = re.compile(r"([0-9]{1,2})(?:st|nd|rd|th)?")
 
 CADENCE_LABELS = {
     Cadence.daily: "daily",
@@ -138,13 +138,13 @@ def parse_holidays(text: str | None) -> list[str]:
 
 def parse_schedule_ref(text: str, *, command: str) -> int:
     """`12` or `#12` → 12. `command` is the group that lists the schedules (`/reflect`)."""
-    match = _SCHEDULE_REF.fullmatch(text.strip())
-    if not match:
+    number = record_number(text)
+    if number is None:
         raise UserFacingError(
             f"“{text}” isn't a schedule number. Choose one from the list, or type its number "
             f"(see `{command} list`)."
         )
-    return int(match[1])
+    return number
 
 
 # --------------------------------------------------------------------------- building
