@@ -207,7 +207,11 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         if interaction.guild_id is None:
             return []
         found = await self.schedules.schedule_choices(
-            SCHEDULE_KIND, actor_of(interaction), current, states=states
+            SCHEDULE_KIND,
+            actor_of(interaction),
+            current,
+            where=where_of(interaction),
+            states=states,
         )
         return [Choice(name=name, value=value) for name, value in found]
 

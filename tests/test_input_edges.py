@@ -141,7 +141,7 @@ async def test_goal_numbers_beyond_any_record_or_in_other_digits_are_not_found(
     await register.create(convener, draft, 42)
     goals = GoalService(sessions)
     # Outside a channel: not a number of any goal, so taken as a title, which needs a partnership.
-    with pytest.raises(UserFacingError, match="can't find|Which partnership"):
+    with pytest.raises(UserFacingError, match=r"can't find|Which partnership"):
         await goals.show(convener, GoalTarget(typed))
     with pytest.raises(UserFacingError, match="can't find"):
         await goals.show(convener, GoalTarget(typed, PartnershipRef(name="Riverside")))

@@ -84,6 +84,22 @@ def clip(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + "…"
 
 
+# Discord refuses an autocomplete answer with a choice name over 100 characters.
+CHOICE_NAME_LIMIT = 100
+
+
+def choice_name(head: str, tail: str = "") -> str:
+    """An autocomplete choice's name on one line within Discord's limit: `head` (the item) is
+    clipped first so `tail` (its state, its partnership, with its own leading space) still
+    shows, unless the tail alone would take more than half the room."""
+    head, tail = " ".join(head.split()), " ".join(tail.split(" ")).replace("\n", " ")
+    if len(head) + len(tail) <= CHOICE_NAME_LIMIT:
+        return head + tail
+    if len(tail) <= CHOICE_NAME_LIMIT // 2:
+        return clip(head, CHOICE_NAME_LIMIT - len(tail)) + tail
+    return clip(head + tail, CHOICE_NAME_LIMIT)
+
+
 def one_line(text: str, limit: int) -> str:
     """`text` on one line (whitespace collapsed), clipped to `limit`."""
     return clip(" ".join(text.split()), limit)

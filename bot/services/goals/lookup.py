@@ -23,7 +23,7 @@ from bot.services.access import (
 )
 from bot.services.goals.cards import GoalTarget
 from bot.services.goals.vocab import CLOSED, goal_name
-from bot.services.text import record_number
+from bot.services.text import choice_name, record_number
 from bot.services.vocab import label
 from db import queries
 from db.models import Goal, Organisation, Partnership, name_key
@@ -210,11 +210,7 @@ async def goal_choices(
     for goal in matches[:limit]:
         where = f" · {names[goal.partnership_id]}" if several else ""
         closed = f" ({label(goal.status)})" if goal.status in CLOSED else ""
-        text = f"#{goal.id} {goal.title}"
-        suffix = f"{closed}{where}"
-        if len(text) + len(suffix) > 100:
-            text = text[: 99 - len(suffix)].rstrip() + "…"
-        result.append((text + suffix, str(goal.id)))
+        result.append((choice_name(f"#{goal.id} {goal.title}", closed + where), str(goal.id)))
     return result
 
 

@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserFacingError
 from bot.services import log
-from bot.services.access import Actor, PartnershipRef, convened_partnerships, resolve
+from bot.services.access import Actor, PartnershipRef, Where, convened_partnerships, resolve
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import describe, next_occurrences, occurrences_between
 from bot.services.schedules.kind import ScheduleKind, ScheduleListener
@@ -404,10 +404,12 @@ class ScheduleService:
         actor: Actor,
         current: str,
         *,
+        where: Where = Where(),
         states: Iterable[str] = LIVE_STATES,
         limit: int = 25,
     ) -> list[tuple[str, str]]:
-        """(name, value) pairs for a `schedule` option: schedules this person may manage."""
+        """(name, value) pairs for a `schedule` option: schedules this person may manage, those
+        of the partnership whose channel (or thread) the command is used in first."""
         kind = self.kind(kind_key)
         wanted = tuple(states)
         text = current.strip().lstrip("#").casefold()
@@ -427,8 +429,12 @@ class ScheduleService:
                     .order_by(col(Schedule.id))
                 )
             ).all()
+        here = set(where.channel_ids)
         found = []
-        for schedule in schedules:
+        # Stable: oldest first within this partnership's schedules, then the others'.
+        for schedule in sorted(
+            schedules, key=lambda s: partnerships[s.partnership_id].channel_id not in here
+        ):
             partnership = partnerships[schedule.partnership_id]
             state = "" if schedule.state == ScheduleState.active else f" ({schedule.state})"
             name = (
