@@ -28,7 +28,7 @@ from bot.errors import UserFacingError
 from bot.services import log
 from bot.services.access import Actor, PartnershipRef, Where, convened_partnerships, resolve
 from bot.services.clock import Clock, SystemClock
-from bot.services.recurrence import describe, next_occurrences, occurrences_between
+from bot.services.recurrence import describe, latest_due, next_occurrences, occurrences_between
 from bot.services.schedules.kind import ScheduleKind, ScheduleListener
 from bot.services.schedules.lookup import live_schedules, schedule_for
 from bot.services.schedules.spec import (
@@ -58,6 +58,10 @@ from db.models import (
     Schedule,
     ScheduleState,
 )
+
+# An occurrence this recent when a schedule is re-timed is one falling due right now: the
+# engine runs it (the same two minutes it allows an on-time run).
+JUST_DUE = timedelta(minutes=2)
 
 UPCOMING = 3  # occurrences shown after a schedule is made or resumed
 # Occurrence states worth showing in a list even when a later one went well.
@@ -392,9 +396,30 @@ class ScheduleService:
             return [s.id for s in await live_schedules(session, partnership_id, kind_key) if s.id]
 
     async def retime(self, partnership_id: int, kind_key: str | None = None) -> list[int]:
-        """A new time zone (or an archive) changes when schedules fire: tell the listener about
-        each of the partnership's live schedules (of one kind, or of all). Returns their ids."""
-        ids = await self.live_schedule_ids(partnership_id, kind_key)
+        """A new time zone (or an archive) changes when schedules fire: re-base them, then tell
+        the listener about each of the partnership's live schedules (of one kind, or of all).
+        Returns their ids.
+
+        Re-basing: read in the new zone, a schedule may have an occurrence between the last one
+        it handled and now that never existed in the old zone. It is not owed to anyone, so the
+        schedule counts as handled up to now, and no late post and no "passed while the bot was
+        offline" event follows. An occurrence due only moments ago (a change landing as it falls
+        due) is left to run.
+        """
+        now = self.clock.now()
+        async with transaction(self.sessions) as session:
+            partnership = await session.get(Partnership, partnership_id)
+            schedules = await live_schedules(session, partnership_id, kind_key)
+            for schedule in schedules:
+                if partnership is None:
+                    break
+                latest = latest_due(
+                    spec_of(schedule, partnership.timezone), now, schedule.handled_until
+                )
+                if latest is not None and now - latest > JUST_DUE:
+                    schedule.handled_until = now
+                    session.add(schedule)
+        ids = [s.id for s in schedules if s.id is not None]
         await self._changed(ids)
         return ids
 
