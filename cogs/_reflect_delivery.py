@@ -29,7 +29,9 @@ THREAD_ALREADY_EXISTS = 160004  # Discord: "A thread has already been created fo
 # A week of discussion before the thread archives itself.
 THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
 TRANSIENT = (discord.DiscordServerError, TimeoutError, aiohttp.ClientError)
-RECENT_MESSAGES = 50  # how far back a retry looks for its own unrecorded post
+# How far back a retry looks for its own unrecorded post: pages of Discord's largest size.
+PAGE_SIZE = 100
+SEARCH_PAGES = 10
 
 
 class PromptDelivery:
@@ -104,24 +106,30 @@ class PromptDelivery:
 
         Discord honours a nonce for a few minutes only; a retry after that would post again if
         the first attempt reached Discord and only its answer was lost. The Reflect button's
-        custom id names the post, so the bot's recent messages tell.
+        custom id names the post, so the bot's messages tell: read back a page at a time, as
+        far as `SEARCH_PAGES` pages, so a busy channel doesn't hide it.
         """
         wanted = f"{ANSWER_PREFIX}{post_id}"
         me = str(self.bot.user.id) if self.bot.user else None
-        try:
-            recent: list[dict[str, Any]] = await self.bot.http.logs_from(  # type: ignore[assignment]
-                channel_id, RECENT_MESSAGES
-            )
-        except (discord.HTTPException, *TRANSIENT):
-            return None  # sending will tell what is wrong; the nonce still guards a quick retry
-        for message in recent:
-            ids = [
-                component.get("custom_id")
-                for row in message.get("components") or []
-                for component in row.get("components") or []
-            ]
-            if wanted in ids and message.get("author", {}).get("id") == me:
-                return int(message["id"])
+        before: int | None = None
+        for _ in range(SEARCH_PAGES):
+            try:
+                page: list[dict[str, Any]] = await self.bot.http.logs_from(  # type: ignore[assignment]
+                    channel_id, PAGE_SIZE, before=before
+                )
+            except (discord.HTTPException, *TRANSIENT):
+                return None  # sending will tell what is wrong; the nonce still guards a quick retry
+            for message in page:
+                ids = [
+                    component.get("custom_id")
+                    for row in message.get("components") or []
+                    for component in row.get("components") or []
+                ]
+                if wanted in ids and message.get("author", {}).get("id") == me:
+                    return int(message["id"])
+            if len(page) < PAGE_SIZE:
+                return None  # the start of the channel
+            before = min(int(message["id"]) for message in page)
         return None
 
     async def _open_thread(self, draft: PostDraft) -> int | None:

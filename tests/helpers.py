@@ -340,6 +340,8 @@ class DiscordDouble:
     async def _get_messages(self, route, body, params):
         channel = self._channel(route)
         newest_first = list(reversed(self.channel_messages(int(channel["id"]))))
+        if params.get("before"):
+            newest_first = [m for m in newest_first if int(m["id"]) < int(params["before"])]
         return newest_first[: int(params.get("limit", 50))]
 
     async def _edit_message(self, route, body, params):

@@ -219,6 +219,35 @@ async def test_a_retry_after_the_nonce_window_finds_its_unrecorded_post(world: W
     assert (await event_kinds(world)).count("prompt.posted") == 1
 
 
+async def test_a_retry_finds_its_unrecorded_post_in_a_busy_channel(world: World):
+    """Hundreds of messages after the lost answer: the retry still finds its post."""
+    channel_id = await setup_partnership(world)
+    schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
+    original = world.discord.ROUTES[("POST", "/channels/{channel_id}/messages")]
+
+    async def post_then_fail(double, route, body, params):
+        await original(double, route, body, params)
+        raise server_error(502)
+
+    world.discord.ROUTES = {
+        **world.discord.ROUTES,
+        ("POST", "/channels/{channel_id}/messages"): post_then_fail,
+    }
+    assert (await world.bot.scheduler.run_schedule(schedule_id, now=first)).retrying
+    world.discord.ROUTES = {
+        **world.discord.ROUTES,
+        ("POST", "/channels/{channel_id}/messages"): original,
+    }
+    [message] = prompts(world, channel_id)
+    message["nonce"] = None
+    for n in range(260):  # the partnership talks on
+        world.discord._message(channel_id, {"content": f"message {n}"})
+    assert len((await world.bot.scheduler.retry_due(first + timedelta(minutes=10))).ran) == 1
+    assert prompts(world, channel_id) == [message]
+    [occurrence] = await occurrences(world, schedule_id)
+    assert occurrence.result["message_id"] == int(message["id"])
+
+
 async def test_reflect_button_opens_a_form_and_stores_the_answer(world: World):
     channel_id = await setup_partnership(world)
     schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
