@@ -57,6 +57,14 @@ class Form(discord.ui.Modal):
         await error_reply(interaction, error)
 
 
+async def open_form(interaction: discord.Interaction, form: Form) -> None:
+    """Show `form` as the interaction's first response. What is sent comes back through
+    `submitted_form` by its custom id, not to this object: so a form survives a restart, two
+    people answering at once never share one, and no timer is left running for it."""
+    await interaction.response.send_modal(form)
+    form.stop()
+
+
 def form_values(components: Any) -> dict[str, str]:
     """A sent form's text values by custom id, wherever the form nests them (rows, labels)."""
     values: dict[str, str] = {}

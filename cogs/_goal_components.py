@@ -26,7 +26,7 @@ from bot.services.goals import (
     Stance,
     describe_value,
 )
-from cogs._base import Form, Guarded
+from cogs._base import Form, Guarded, open_form
 from cogs._context import actor_of, bot_of, ref_of
 
 MODAL_TITLE_LIMIT = 45
@@ -81,10 +81,7 @@ class StanceButton(
         goals = bot_of(interaction).services.goals
         standing = await goals.standing(actor_of(interaction), self.goal_id)
         form = StanceForm(self.goal_id, self.stance, standing.voice.organisation)
-        await interaction.response.send_modal(form)
-        # Sent forms are handled by id in `GoalCog.on_interaction`, not by this instance: a form
-        # survives a restart, and two people answering at once never share one Modal.
-        form.stop()
+        await open_form(interaction, form)  # sent forms come back to `GoalCog.on_interaction`
 
 
 def stance_view(card: GoalCard) -> discord.ui.View | None:

@@ -22,11 +22,12 @@ from bot.replies import (
     EMBED_TITLE_LIMIT,
     NO_MENTIONS,
     clip,
+    escape,
     send,
 )
 from bot.services.reflection import ANSWER_MAX, AnswerResult, PostDraft
 from bot.services.timeutil import discord_timestamp
-from cogs._base import Form, Guarded, View, guarded, submitted_form
+from cogs._base import Form, Guarded, View, guarded, open_form, submitted_form
 from cogs._context import actor_of, bot_of
 
 if TYPE_CHECKING:
@@ -45,7 +46,9 @@ THREAD_NAME_LIMIT = 100
 
 def prompt_embed(draft: PostDraft) -> discord.Embed:
     """The prompt as posted: theme, question, the concept it draws on, and lateness."""
-    description = draft.text
+    # A partnership's own prompt is a member's text: shown as written, never as Markdown (no
+    # masked links under the bot's name). The library's prompts are ours.
+    description = escape(draft.text) if draft.own_prompt else draft.text
     if draft.late and draft.due_at is not None:
         description += f"\n\n*Posted late: this was due at {discord_timestamp(draft.due_at, 'F')}.*"
     embed = discord.Embed(
@@ -55,7 +58,9 @@ def prompt_embed(draft: PostDraft) -> discord.Embed:
     )
     embed.add_field(
         name="Draws on",
-        value=clip(draft.concept or f"{draft.partnership_name}'s own prompt", EMBED_FIELD_LIMIT),
+        value=clip(
+            draft.concept or f"{escape(draft.partnership_name)}'s own prompt", EMBED_FIELD_LIMIT
+        ),
         inline=False,
     )
     embed.set_footer(
@@ -105,7 +110,7 @@ class ReflectButton(
     async def pressed(self, interaction: discord.Interaction) -> None:
         service = bot_of(interaction).services.reflection
         draft = await service.answer_target(actor_of(interaction), self.post_id)
-        await interaction.response.send_modal(AnswerModal(draft))
+        await open_form(interaction, AnswerModal(draft))  # sent forms come back to handle_form
 
 
 class AnswerModal(Form):
@@ -171,7 +176,7 @@ async def share_answer(bot: PartnerBot, result: AnswerResult) -> None:
     thread_id = result.post.thread_id
     if thread_id is None:
         return
-    embed = discord.Embed(description=clip(result.text, EMBED_DESCRIPTION_LIMIT))
+    embed = discord.Embed(description=clip(escape(result.text), EMBED_DESCRIPTION_LIMIT))
     embed.set_author(name=clip(f"{result.author_name} reflected", EMBED_TITLE_LIMIT))
     embed.set_footer(text=f"Answer to prompt #{result.post.post_id}")
     try:

@@ -248,6 +248,25 @@ async def test_a_retry_finds_its_unrecorded_post_in_a_busy_channel(world: World)
     assert occurrence.result["message_id"] == int(message["id"])
 
 
+async def test_members_markdown_is_shown_as_written_under_the_bots_name(world: World):
+    channel_id = await setup_partnership(world)
+    schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
+    await world.bot.scheduler.run_schedule(schedule_id, now=first)
+    [message] = prompts(world, channel_id)
+    [custom_id] = button_ids(message)
+    bea = world.reps[0]
+    form = (await world.discord.click(bea, message, custom_id, guild_id=world.guild)).modal
+    masked = "See [the council's reply](https://example.invalid/login) **now**"
+    await world.discord.submit(
+        bea, form["custom_id"], {"answer": masked}, guild_id=world.guild, channel_id=channel_id
+    )
+    [thread] = threads_of(world, channel_id)
+    [shared] = world.discord.channel_messages(int(thread["id"]))
+    shown = shared["embeds"][0]["description"]
+    # Escaped: no masked link, no bold, under the bot's name.
+    assert shown != masked and "\\[the council's reply]" in shown and "\\*\\*now" in shown
+
+
 async def test_reflect_button_opens_a_form_and_stores_the_answer(world: World):
     channel_id = await setup_partnership(world)
     schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
