@@ -51,18 +51,39 @@ def channel_name(name: str) -> str:
     return (slug or "partnership")[:100]
 
 
+# Discord allows 50 channels in a category; when "Partnerships" is full, "Partnerships 2" follows.
+CATEGORY_CHANNEL_LIMIT = 50
+_OUR_CATEGORY = re.compile(rf"{CATEGORY_NAME}(?: (?P<n>[0-9]+))?", re.IGNORECASE)
+
 # One category creation at a time per server, so two partnerships created at once share one.
 _category_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
 
+def _category_number(category: discord.CategoryChannel) -> int | None:
+    """1 for "Partnerships", n for "Partnerships n", None for anyone else's category."""
+    match = _OUR_CATEGORY.fullmatch(category.name.strip())
+    if match is None:
+        return None
+    return int(match["n"]) if match["n"] else 1
+
+
 async def find_or_create_category(guild: discord.Guild) -> discord.CategoryChannel:
+    """The first of our categories with room for a channel, or a new one after the last."""
     async with _category_locks[guild.id]:
-        for category in guild.categories:
-            if category.name.casefold() == CATEGORY_NAME.casefold():
-                return category
-        category = await guild.create_category(
-            CATEGORY_NAME, reason="Partnerbot: partnership channels"
+        ours = sorted(
+            (
+                (number, category)
+                for category in guild.categories
+                if (number := _category_number(category)) is not None
+            ),
+            key=lambda pair: pair[0],
         )
+        for _number, category in ours:
+            if len(category.channels) < CATEGORY_CHANNEL_LIMIT:
+                return category
+        next_number = ours[-1][0] + 1 if ours else 1
+        name = CATEGORY_NAME if next_number == 1 else f"{CATEGORY_NAME} {next_number}"
+        category = await guild.create_category(name, reason="Partnerbot: partnership channels")
         # Cache it at once: the gateway's CHANNEL_CREATE may arrive after the next command.
         guild._add_channel(category)
         return category
