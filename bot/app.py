@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
+from bot.channels import ChannelSync
 from bot.config import Settings
 from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
@@ -126,6 +127,8 @@ class PartnerBot(commands.Bot):
             on_schedule_change=self.scheduler.sync,
             on_partnership_change=self.partnership_changed,
         )
+        # Channel access follows the register: applied after each change, repaired at start.
+        self.channels = ChannelSync(self.http, self.services.register)
         # Only `partnerbot run` starts background work; `sync` and tests log in without it.
         self.start_background = start_background
         self._catch_up: asyncio.Task[None] | None = None
@@ -168,6 +171,7 @@ class PartnerBot(commands.Bot):
 
     async def close(self) -> None:
         await self._drain()
+        await self.channels.close()
         await self.scheduler.shutdown()
         await super().close()
 
@@ -189,7 +193,12 @@ class PartnerBot(commands.Bot):
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d servers", self.user, len(self.guilds))
         if self.start_background and self._catch_up is None:
-            # Once per process (READY comes again after a reconnect), in the background.
+            # Once per process (READY comes again after a reconnect), in the background: catch
+            # up on schedules, then bring every partnership channel to the register's state.
             self._catch_up = asyncio.create_task(
-                self.scheduler.catch_up(), name="partnerbot: schedule catch-up"
+                self._after_ready(), name="partnerbot: schedule catch-up"
             )
+
+    async def _after_ready(self) -> None:
+        await self.scheduler.catch_up()
+        await self.channels.repair_all([guild.id for guild in self.guilds])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -13,7 +11,6 @@ from bot.replies import EMBED_DESCRIPTION_LIMIT, clip, escape, send
 from bot.services.register import MemberView, RegisterService
 from bot.services.timeutil import discord_timestamp, parse_date
 from bot.services.vocab import ORG_NAME_MAX, Capacity, Mandate
-from cogs import _channels
 from cogs._context import (
     actor_of,
     enum_choices,
@@ -21,8 +18,6 @@ from cogs._context import (
     partnership_autocomplete,
     ref_of,
 )
-
-log = logging.getLogger(__name__)
 
 
 def member_line(m: MemberView) -> str:
@@ -75,7 +70,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
         )
         # Saved: acknowledge now, so a slow Discord can't run past the three seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        note = await self._channel_access(p.channel_id, user.id, grant=True)
+        note = (await self.bot.channels.apply(p.id)).note() if p.id else ""
         await send(
             interaction,
             f"Added {user.mention} to **{escape(p.name)}** as {escape(view.describe())}.{note}",
@@ -140,7 +135,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
             display_name=user.display_name,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        note = await self._channel_access(p.channel_id, user.id, grant=False)
+        note = (await self.bot.channels.apply(p.id)).note() if p.id else ""
         await send(
             interaction,
             f"{user.mention} has left **{escape(p.name)}**. Their history is kept.{note}",
@@ -197,25 +192,6 @@ class MemberCog(commands.GroupCog, group_name="member"):
         )
         embed.set_footer(text="Newest first")
         await send(interaction, embed=embed)
-
-    async def _channel_access(self, channel_id: int | None, user_id: int, *, grant: bool) -> str:
-        """Give or take channel access; say so kindly if Discord would not let us."""
-        if channel_id is None:
-            return ""
-        try:
-            if grant:
-                await _channels.grant(self.bot.http, channel_id, user_id)
-            else:
-                await _channels.revoke(self.bot.http, channel_id, user_id)
-        except discord.NotFound:
-            return "\nThe partnership's channel no longer exists, so channel access is unchanged."
-        except discord.Forbidden:
-            log.warning("No permission to change overwrites on channel %s", channel_id)
-            return (
-                "\nI couldn't change their access to the channel: my role needs Manage Roles "
-                "and Manage Channels there."
-            )
-        return ""
 
 
 async def setup(bot: PartnerBot) -> None:

@@ -8,7 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import channels as _channels
 from bot.app import PartnerBot
+from bot.channels import Applied
 from bot.errors import UserFacingError
 from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, NO_MENTIONS, clip, escape, send
 from bot.services.register import PartnershipInfo, RegisterService, show_value
@@ -21,7 +23,6 @@ from bot.services.vocab import (
     Relationship,
     label,
 )
-from cogs import _channels
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
 
 log = logging.getLogger(__name__)
@@ -204,14 +205,12 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
     async def archive(
         self, interaction: discord.Interaction, partnership: str | None = None
     ) -> None:
-        p, member_ids = await self.register.archive(
-            actor_of(interaction), ref_of(interaction, partnership)
-        )
+        p = await self.register.archive(actor_of(interaction), ref_of(interaction, partnership))
         await interaction.response.defer(ephemeral=True, thinking=True)
-        note = ""
-        if p.channel_id:
+        assert p.id is not None
+        result = await self.bot.channels.apply(p.id)
+        if result.outcome is Applied.done and p.channel_id:
             try:
-                await _channels.make_read_only(self.bot.http, p.channel_id, member_ids)
                 await self.bot.http.send_message(
                     p.channel_id,
                     params=discord.http.handle_message_parameters(
@@ -220,13 +219,50 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
                         allowed_mentions=NO_MENTIONS,
                     ),
                 )
-            except discord.NotFound:
-                note = " Its channel no longer exists, so there was nothing to lock."
+            except discord.HTTPException as error:
+                log.warning("No archive note in channel %s: %s", p.channel_id, error)
+        locked = (
+            " Its channel is now read-only."
+            if result.outcome is Applied.done and p.channel_id
+            else ""
+        )
         await send(
             interaction,
-            f"Archived **{escape(p.name)}**. Its channel is now read-only and its history is "
-            f"kept.{note}",
+            f"Archived **{escape(p.name)}**. Its history is kept.{locked}{result.note()}",
         )
+
+    @app_commands.command(
+        name="repair", description="Bring a partnership's channel access back in line."
+    )
+    @app_commands.describe(partnership="Which partnership (implied in its channel)")
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def repair(
+        self, interaction: discord.Interaction, partnership: str | None = None
+    ) -> None:
+        state = await self.register.repair_target(
+            actor_of(interaction), ref_of(interaction, partnership)
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.bot.channels.apply(state.partnership_id)
+        if result.outcome is Applied.done:
+            changed = (
+                f"I changed access for {result.changed} "
+                f"{'person' if result.changed == 1 else 'people'}"
+                if result.changed
+                else "Nothing needed changing"
+            )
+            skipped = (
+                f"; {len(result.skipped)} no longer in this server, so skipped"
+                if result.skipped
+                else ""
+            )
+            text = (
+                f"Channel access of **{escape(state.name)}** matches its members. "
+                f"{changed}{skipped}."
+            )
+        else:
+            text = f"**{escape(state.name)}**:{result.note()}"
+        await send(interaction, text)
 
 
 async def setup(bot: PartnerBot) -> None:

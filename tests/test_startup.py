@@ -58,7 +58,14 @@ async def test_the_bot_catches_up_once_connected_and_only_once(
     )
     await bot.setup_hook()
     assert scheduler.calls == ["start(catch_up=False)"]
+    repaired: list[list[int]] = []
+
+    async def repair_all(guild_ids: list[int]) -> None:
+        repaired.append(guild_ids)
+
+    bot.channels.repair_all = repair_all  # type: ignore[method-assign]
     await bot.on_ready()
     await bot.on_ready()  # READY again after a reconnect
     await asyncio.sleep(0)
     assert scheduler.calls == ["start(catch_up=False)", "catch_up"]
+    assert repaired == [[]]  # then every channel of its servers (none here) is repaired, once

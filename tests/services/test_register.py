@@ -137,8 +137,10 @@ async def test_configure_is_for_conveners_and_validates(service):
 
 async def test_archive_keeps_everything_and_refuses_changes(service):
     await make(service)
-    p, members = await service.archive(creator, named())
-    assert p.is_archived and members == [2]
+    p = await service.archive(creator, named())
+    assert p.is_archived and p.id is not None
+    state = await service.channel_state(p.id)
+    assert state is not None and state.archived and state.members == {2}
     with pytest.raises(UserFacingError, match="archived"):
         await service.add_partner(creator, named(), "Council", "public")
     with pytest.raises(UserFacingError, match="archived"):

@@ -6,10 +6,12 @@ rebuilt by replaying them.
 
 Modules: `views` (what is handed back), `events` (what the log says), `rules` (what must hold),
 `lookup` (the rows a change works on), `base`, `partnerships`, `partners` and `members` (the
-commands), `service` (`RegisterService`, all of them together).
+commands), `channel` (the channel access the register calls for), `service` (`RegisterService`,
+all of them together).
 """
 
 from bot.services.register.base import ChangeListener
+from bot.services.register.channel import ChannelState
 from bot.services.register.events import MEMBER_EVENTS, PARTNER_EVENTS, show_value
 from bot.services.register.service import RegisterService
 from bot.services.register.views import (
@@ -25,6 +27,7 @@ __all__ = [
     "MEMBER_EVENTS",
     "PARTNER_EVENTS",
     "ChangeListener",
+    "ChannelState",
     "CreateDraft",
     "HistoryEntry",
     "MemberList",

@@ -156,8 +156,8 @@ class PartnershipCommands(RegisterBase):
         await self._changed(partnership)
         return partnership, changes
 
-    async def archive(self, actor: Actor, ref: PartnershipRef) -> tuple[Partnership, list[int]]:
-        """Archive; returns the partnership and its active members' ids (to make read-only)."""
+    async def archive(self, actor: Actor, ref: PartnershipRef) -> Partnership:
+        """Archive: read-only from now on, history kept. Its channel follows (`channel_state`)."""
         now = self.clock.now()
         async with transaction(self.sessions) as session:
             access = await resolve(session, actor, ref, convener=True, writable=True)
@@ -165,6 +165,5 @@ class PartnershipCommands(RegisterBase):
             partnership.archived_at = now
             session.add(partnership)
             await events.partnership_archived(session, partnership, actor, at=now)
-            member_ids = [m.user_id for m in await lookup.members(session, partnership)]
         await self._changed(partnership)
-        return partnership, member_ids
+        return partnership

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from cogs._channels import CATEGORY_CHANNEL_LIMIT, find_or_create_category
+from bot.channels import CATEGORY_CHANNEL_LIMIT, find_or_create_category
 
 
 class Guild:

@@ -1,0 +1,97 @@
+"""Channel access follows the register: applied after each change, one person's error never
+stops the others, Discord failures are retried in the background, and `/partnership repair`
+brings a channel back in line."""
+
+from __future__ import annotations
+
+import discord
+
+from tests.cogs.conftest import World
+from tests.helpers import _Response, route_params
+
+OVERWRITE = ("PUT", "/channels/{channel_id}/permissions/{target}")
+
+
+async def setup(world: World) -> int:
+    await world.run(world.convener, "partnership create", name="Family Hubs", purpose="p")
+    [channel] = [c for c in world.discord.partnership_channels(world.guild)]
+    channel_id = int(channel["id"])
+    for rep in world.reps:
+        await world.run(world.convener, "member add", user=rep, channel_id=channel_id)
+    return channel_id
+
+
+def failing(world: World, route: tuple[str, str], error, *, only: int | None = None, times=1):
+    """Make Discord fail `times` calls on `route` (for one target only, if given)."""
+    original = world.discord.ROUTES[route]
+    left = {"n": times}
+
+    async def handler(double, r, body, params):
+        target = int(route_params(r).get("target", 0))
+        if left["n"] and (only is None or target == only):
+            left["n"] -= 1
+            raise error
+        return await original(double, r, body, params)
+
+    world.discord.ROUTES = {**world.discord.ROUTES, route: handler}
+
+
+def unknown_member() -> discord.NotFound:
+    return discord.NotFound(_Response(404), {"message": "Unknown Member", "code": 10007})
+
+
+def server_error() -> discord.DiscordServerError:
+    return discord.DiscordServerError(_Response(503), {"message": "Service Unavailable"})
+
+
+async def test_archive_locks_every_member_even_when_one_has_left_the_server(world: World):
+    channel_id = await setup(world)
+    gone = world.reps[1]
+    failing(world, OVERWRITE, unknown_member(), only=gone.id)
+    reply = (await world.run(world.convener, "partnership archive", channel_id=channel_id)).reply
+    assert "Its channel is now read-only" in reply.content
+    assert "no longer exists" not in reply.content
+    for person in (world.convener, world.reps[0], world.reps[2]):
+        assert world.discord.can_view(channel_id, person)
+        assert not world.discord.can_send(channel_id, person), person.name
+    assert any("archived" in m["content"] for m in world.discord.channel_messages(channel_id))
+
+
+async def test_a_discord_failure_is_recorded_retried_and_then_applied(world: World):
+    channel_id = await setup(world)
+    world.bot.channels.retry_delays = (0.01, 0.01, 0.01)
+    newcomer = world.outsider
+    failing(world, OVERWRITE, server_error(), only=newcomer.id, times=2)
+    reply = (
+        await world.run(world.convener, "member add", user=newcomer, channel_id=channel_id)
+    ).reply
+    assert f"Added <@{newcomer.id}>" in reply.content
+    assert "The change is recorded" in reply.content and "keep trying" in reply.content
+    assert "nothing was changed" not in reply.content
+    # The background retry (the second failure, then success) has run by now.
+    assert world.discord.can_view(channel_id, newcomer)
+    assert world.discord.can_send(channel_id, newcomer)
+
+
+async def test_repair_brings_the_channel_back_in_line(world: World):
+    channel_id = await setup(world)
+    leaver, missing = world.reps[0], world.reps[1]
+    # Bea left while Discord was down for good; someone removed Cy's overwrite by hand.
+    world.bot.channels.retry_delays = ()
+    failing(world, ("DELETE", "/channels/{channel_id}/permissions/{target}"), server_error())
+    await world.run(world.convener, "member remove", user=leaver, channel_id=channel_id)
+    assert world.discord.can_view(channel_id, leaver)
+    channel = world.discord.channels[channel_id]
+    channel["permission_overwrites"] = [
+        o for o in channel["permission_overwrites"] if o["id"] != str(missing.id)
+    ]
+    refused = (await world.run(world.reps[2], "partnership repair", channel_id=channel_id)).reply
+    assert refused.ephemeral and "Only the conveners" in refused.content
+    reply = (await world.run(world.convener, "partnership repair", channel_id=channel_id)).reply
+    assert "matches its members" in reply.content and "2 people" in reply.content
+    assert not world.discord.can_view(channel_id, leaver)
+    assert world.discord.can_view(channel_id, missing) and world.discord.can_send(
+        channel_id, missing
+    )
+    again = (await world.run(world.convener, "partnership repair", channel_id=channel_id)).reply
+    assert "Nothing needed changing" in again.content
