@@ -57,6 +57,14 @@ class Form(discord.ui.Modal):
         await error_reply(interaction, error)
 
 
+async def thinking(interaction: discord.Interaction) -> None:
+    """Acknowledge privately before a write: a write may queue behind another change of the same
+    partnership (up to the database's lock timeout), and Discord allows three seconds to answer.
+    The reply then follows through `bot.replies.send`, errors included."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+
 async def open_form(interaction: discord.Interaction, form: Form) -> None:
     """Show `form` as the interaction's first response. What is sent comes back through
     `submitted_form` by its custom id, not to this object: so a form survives a restart, two

@@ -35,7 +35,7 @@ from bot.services.goals import (
     StanceResult,
 )
 from bot.services.vocab import ORG_NAME_MAX, label
-from cogs._base import guarded, submitted_form
+from cogs._base import guarded, submitted_form, thinking
 from cogs._context import actor_of, organisation_autocomplete, partnership_autocomplete, ref_of
 from cogs._goal_components import (
     COMMENT_INPUT,
@@ -94,6 +94,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
     async def _stance_from_form(
         self, interaction: discord.Interaction, match: re.Match[str], values: dict[str, str]
     ) -> StanceResult:
+        await thinking(interaction)
         result = await self.goals.take_stance(
             actor_of(interaction),
             GoalTarget.by_id(int(match["goal_id"])),
@@ -136,6 +137,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         review_on: app_commands.Range[str, 1, 10] | None = None,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         card = await self.goals.propose(
             actor_of(interaction),
             ref_of(interaction, partnership),
@@ -147,7 +149,6 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
             organisation=organisation,
             review_on=review_on,
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         where = await self.messages.post(card)
         await send(interaction, f"Proposed {goal_words(card)}.{where}")
 
@@ -170,6 +171,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         comment: app_commands.Range[str, 1, COMMENT_MAX] | None = None,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         result = await self.goals.take_stance(
             actor_of(interaction),
             GoalTarget(goal, ref_of(interaction, partnership)),
@@ -249,6 +251,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         description: app_commands.Range[str, 1, DESCRIPTION_MAX] | None = None,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         result = await self.goals.update(
             actor_of(interaction),
             GoalTarget(goal, ref_of(interaction, partnership)),
@@ -291,6 +294,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         overtness: app_commands.Choice[str] | None = None,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         result = await self.goals.classify(
             actor_of(interaction),
             GoalTarget(goal, ref_of(interaction, partnership)),
@@ -324,6 +328,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         relation: app_commands.Choice[str],
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         result = await self.goals.link(
             actor_of(interaction),
             GoalTarget(goal, ref_of(interaction, partnership)),
@@ -352,6 +357,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         relation: app_commands.Choice[str],
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         result = await self.goals.unlink(
             actor_of(interaction),
             GoalTarget(goal, ref_of(interaction, partnership)),

@@ -11,6 +11,7 @@ from bot.replies import EMBED_DESCRIPTION_LIMIT, clip, escape, send
 from bot.services.register import MemberView, RegisterService
 from bot.services.timeutil import discord_timestamp, parse_date
 from bot.services.vocab import ORG_NAME_MAX, Capacity, Mandate
+from cogs._base import thinking
 from cogs._context import (
     actor_of,
     enum_choices,
@@ -57,6 +58,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
         convener: bool = False,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         p, view = await self.register.add_member(
             actor_of(interaction),
             ref_of(interaction, partnership),
@@ -68,8 +70,6 @@ class MemberCog(commands.GroupCog, group_name="member"):
             convener=convener,
             is_bot=user.bot,
         )
-        # Saved: acknowledge now, so a slow Discord can't run past the three seconds.
-        await interaction.response.defer(ephemeral=True, thinking=True)
         note = (await self.bot.channels.apply(p.id)).note() if p.id else ""
         await send(
             interaction,
@@ -101,6 +101,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
         convener: bool | None = None,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         p, view = await self.register.update_member(
             actor_of(interaction),
             ref_of(interaction, partnership),
@@ -128,13 +129,13 @@ class MemberCog(commands.GroupCog, group_name="member"):
         user: discord.User,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         p = await self.register.remove_member(
             actor_of(interaction),
             ref_of(interaction, partnership),
             user_id=user.id,
             display_name=user.display_name,
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         note = (await self.bot.channels.apply(p.id)).note() if p.id else ""
         await send(
             interaction,

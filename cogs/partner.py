@@ -11,6 +11,7 @@ from bot.replies import EMBED_DESCRIPTION_LIMIT, clip, escape, send
 from bot.services.register import RegisterService
 from bot.services.timeutil import discord_timestamp
 from bot.services.vocab import ORG_NAME_MAX, PartnerStatus, Sector, label
+from cogs._base import thinking
 from cogs._context import (
     actor_of,
     enum_choices,
@@ -51,6 +52,7 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
         status: app_commands.Choice[str] | None = None,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         view, note = await self.register.add_partner(
             actor_of(interaction),
             ref_of(interaction, partnership),
@@ -82,6 +84,7 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
         organisation: app_commands.Range[str, 1, ORG_NAME_MAX],
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         view, still = await self.register.remove_partner(
             actor_of(interaction), ref_of(interaction, partnership), organisation
         )
@@ -112,6 +115,7 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
         status: app_commands.Choice[str],
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         view = await self.register.set_partner_status(
             actor_of(interaction), ref_of(interaction, partnership), organisation, status.value
         )

@@ -23,6 +23,7 @@ from bot.services.vocab import (
     Relationship,
     label,
 )
+from cogs._base import thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         guild = interaction.guild
         if guild is None or self.bot.user is None:
             raise UserFacingError("This command works only inside a server.")
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await thinking(interaction)
         channel = await _channels.create_partnership_channel(
             guild, self.bot.user.id, actor.user_id, draft.name, draft.purpose
         )
@@ -180,6 +181,7 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         purpose: app_commands.Range[str, 1, PURPOSE_MAX] | None = None,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         p, changes = await self.register.configure(
             actor_of(interaction),
             ref_of(interaction, partnership),
@@ -205,8 +207,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
     async def archive(
         self, interaction: discord.Interaction, partnership: str | None = None
     ) -> None:
+        await thinking(interaction)
         p = await self.register.archive(actor_of(interaction), ref_of(interaction, partnership))
-        await interaction.response.defer(ephemeral=True, thinking=True)
         assert p.id is not None
         result = await self.bot.channels.apply(p.id)
         if result.outcome is Applied.done and p.channel_id:
@@ -242,7 +244,7 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         state = await self.register.repair_target(
             actor_of(interaction), ref_of(interaction, partnership)
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await thinking(interaction)
         result = await self.bot.channels.apply(state.partnership_id)
         if result.outcome is Applied.done:
             changed = (

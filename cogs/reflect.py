@@ -30,6 +30,7 @@ from bot.services.reflection import (
 from bot.services.schedules import CADENCE_LABELS, ScheduleService
 from bot.services.text import message_link
 from bot.services.timeutil import discord_timestamp
+from cogs._base import thinking
 from cogs._context import actor_of, partnership_autocomplete, ref_of, where_of
 from cogs._reflect_delivery import PromptDelivery
 from cogs._reflect_text import schedule_reply, summary_block
@@ -87,6 +88,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         holidays: Range[str, 1, 1000] | None = None,
         start: Range[str, 1, 10] | None = None,
     ) -> None:
+        await thinking(interaction)
         view = await self.schedules.create_schedule(
             SCHEDULE_KIND,
             actor_of(interaction),
@@ -138,6 +140,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
     @app_commands.command(name="pause", description="Pause a prompt schedule.")
     @app_commands.describe(schedule="The schedule (its number)")
     async def pause(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
+        await thinking(interaction)
         view = await self.schedules.pause(SCHEDULE_KIND, actor_of(interaction), schedule)
         await send(
             interaction,
@@ -148,6 +151,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
     @app_commands.command(name="resume", description="Resume a paused prompt schedule.")
     @app_commands.describe(schedule="The schedule (its number)")
     async def resume(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
+        await thinking(interaction)
         view = await self.schedules.resume(SCHEDULE_KIND, actor_of(interaction), schedule)
         await send(
             interaction,
@@ -161,6 +165,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
     @app_commands.command(name="cancel", description="Stop a prompt schedule for good.")
     @app_commands.describe(schedule="The schedule (its number)")
     async def cancel(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
+        await thinking(interaction)
         view = await self.schedules.cancel(SCHEDULE_KIND, actor_of(interaction), schedule)
         await send(
             interaction,
@@ -182,6 +187,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         schedule: Range[str, 1, 20] | None = None,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         result = await self.schedules.skip(
             SCHEDULE_KIND, actor_of(interaction), ref_of(interaction, partnership), date, schedule
         )
@@ -249,10 +255,10 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         theme: Choice[str] | None = None,
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         draft = await self.service.prepare_now(
             actor_of(interaction), ref_of(interaction, partnership), theme.value if theme else None
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             result = await self.delivery.deliver(draft, nonce=f"pb-post-{draft.post_id}")
         except TargetGone as exc:
@@ -284,6 +290,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         prompt: Range[str, 1, 20],
         text: Range[str, 1, ANSWER_MAX],
     ) -> None:
+        await thinking(interaction)
         result = await self.service.answer(actor_of(interaction), prompt, text)
         await send(interaction, thanks(result))
         await share_answer(self.bot, result)
@@ -314,6 +321,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         text: Range[str, 1, PROMPT_MAX],
         partnership: str | None = None,
     ) -> None:
+        await thinking(interaction)
         added = await self.service.add_prompt(
             actor_of(interaction), ref_of(interaction, partnership), theme.value, text
         )

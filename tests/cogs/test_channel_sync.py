@@ -95,3 +95,36 @@ async def test_repair_brings_the_channel_back_in_line(world: World):
     )
     again = (await world.run(world.convener, "partnership repair", channel_id=channel_id)).reply
     assert "Nothing needed changing" in again.content
+
+
+async def test_a_write_is_acknowledged_before_it_may_wait_on_another(world: World, monkeypatch):
+    """A write can queue behind another change of its partnership: Discord hears from us first."""
+    channel_id = await setup(world)
+    seen: list[int] = []
+    start = {"at": 0}
+    register = world.bot.services.register
+    original = register.set_partner_status
+
+    async def slow_write(*args, **kwargs):
+        calls = world.discord.calls[start["at"] :]
+        seen.extend(c.body.get("type", -1) for c in calls if c.path.endswith("/callback"))
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(register, "set_partner_status", slow_write)
+    await world.run(
+        world.convener,
+        "partner add",
+        organisation="Council",
+        sector="public",
+        channel_id=channel_id,
+    )
+    start["at"] = len(world.discord.calls)
+    result = await world.run(
+        world.convener,
+        "partner status",
+        organisation="Council",
+        status="associate",
+        channel_id=channel_id,
+    )
+    assert 5 in seen  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, before the service was called
+    assert result.reply.ephemeral and "associate" in result.reply.content
