@@ -373,6 +373,14 @@ class ScheduleEngine:
                 outcome.failed.append(due.occurrence_id)
                 return
             retry_at = failed_at + timedelta(seconds=self.retry_delays[due.attempt - 1])
+            # Retried, so a warning: an error is for what nobody will try again.
+            logger.warning(
+                "Action %s for occurrence %s failed for now; retrying at %s: %s",
+                schedule.kind,
+                due.occurrence_id,
+                retry_at.isoformat(),
+                exc,
+            )
             await self._mark_retry(occurrence.id, due.attempt, retry_at, str(exc))  # type: ignore[arg-type]
             self._schedule_retry(occurrence.id, retry_at)  # type: ignore[arg-type]
             outcome.retrying.append(due.occurrence_id)
