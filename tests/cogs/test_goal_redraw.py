@@ -9,35 +9,16 @@ from sqlmodel import col, select
 
 import bot.services.goals.web as goal_web
 from db.models import Goal
+from tests.cogs._goal_hubs import ORGS, hubs
 from tests.cogs.conftest import World
 from tests.helpers import Person, snowflake
 
-ORGS = ("Riverside Council", "Food Bank", "Parents' Forum")
 EDIT = ("PATCH", "/channels/{channel_id}/messages/{message_id}")
 
 
 async def family_hubs(world: World) -> int:
     """Family Hubs with three partner organisations and their representatives: its channel."""
-    await world.run(
-        world.convener, "partnership create", name="Family Hubs", purpose="Joined-up early help"
-    )
-    [channel] = [
-        c for c in world.discord.partnership_channels(world.guild) if c["name"] == "family-hubs"
-    ]
-    channel_id = int(channel["id"])
-    for org in ORGS:
-        await world.run(
-            world.convener,
-            "partner add",
-            organisation=org,
-            sector="voluntary",
-            channel_id=channel_id,
-        )
-    for rep, org in zip(world.reps, ORGS, strict=True):
-        await world.run(
-            world.convener, "member add", user=rep, organisation=org, channel_id=channel_id
-        )
-    return channel_id
+    return (await hubs(world)).channel
 
 
 async def posted_goals(world: World, channel_id: int, count: int) -> list[int]:

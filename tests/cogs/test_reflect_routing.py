@@ -190,8 +190,9 @@ async def test_a_post_that_reached_discord_is_not_sent_twice(world: World):
     assert occurrence.result["message_id"] == int(prompts(world, channel_id)[0]["id"])
 
 
-async def test_a_retry_after_the_nonce_window_finds_its_unrecorded_post(world: World):
-    """Discord forgets a nonce after a few minutes: the retry looks for its own message."""
+async def post_whose_answer_is_lost(world: World):
+    """A daily schedule whose first post reaches Discord but whose answer is lost (a 502), after
+    Discord's nonce window: the channel, the schedule, its first time and the posted message."""
     channel_id = await setup_partnership(world)
     schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
     original = world.discord.ROUTES[("POST", "/channels/{channel_id}/messages")]
@@ -211,6 +212,12 @@ async def test_a_retry_after_the_nonce_window_finds_its_unrecorded_post(world: W
     }
     [message] = prompts(world, channel_id)
     message["nonce"] = None  # the window has passed: Discord would accept the nonce again
+    return channel_id, schedule_id, first, message
+
+
+async def test_a_retry_after_the_nonce_window_finds_its_unrecorded_post(world: World):
+    """Discord forgets a nonce after a few minutes: the retry looks for its own message."""
+    channel_id, schedule_id, first, message = await post_whose_answer_is_lost(world)
     assert len((await world.bot.scheduler.retry_due(first + timedelta(minutes=10))).ran) == 1
     assert prompts(world, channel_id) == [message]
     [occurrence] = await occurrences(world, schedule_id)
@@ -221,25 +228,7 @@ async def test_a_retry_after_the_nonce_window_finds_its_unrecorded_post(world: W
 
 async def test_a_retry_finds_its_unrecorded_post_in_a_busy_channel(world: World):
     """Hundreds of messages after the lost answer: the retry still finds its post."""
-    channel_id = await setup_partnership(world)
-    schedule_id, [first, *_] = await schedule(world, channel_id, cadence="daily")
-    original = world.discord.ROUTES[("POST", "/channels/{channel_id}/messages")]
-
-    async def post_then_fail(double, route, body, params):
-        await original(double, route, body, params)
-        raise server_error(502)
-
-    world.discord.ROUTES = {
-        **world.discord.ROUTES,
-        ("POST", "/channels/{channel_id}/messages"): post_then_fail,
-    }
-    assert (await world.bot.scheduler.run_schedule(schedule_id, now=first)).retrying
-    world.discord.ROUTES = {
-        **world.discord.ROUTES,
-        ("POST", "/channels/{channel_id}/messages"): original,
-    }
-    [message] = prompts(world, channel_id)
-    message["nonce"] = None
+    channel_id, schedule_id, first, message = await post_whose_answer_is_lost(world)
     for n in range(260):  # the partnership talks on
         world.discord._message(channel_id, {"content": f"message {n}"})
     assert len((await world.bot.scheduler.retry_due(first + timedelta(minutes=10))).ran) == 1
