@@ -30,6 +30,9 @@ class Capacity(StrEnum):
     observer = "observer"
     individual = "individual"
     citizen = "citizen"
+    # Represents no organisation, answers no check-in, and may read a round's named pairs
+    # when the round was opened with `named_pairs` (an independent facilitator).
+    facilitator = "facilitator"
 
 
 class Mandate(StrEnum):
@@ -75,6 +78,7 @@ SPEAKS_FOR_ORGANISATION = {Capacity.representative, Capacity.substitute}
 # Capacities that need an organisation, and those that must not have one.
 NEEDS_ORGANISATION = {Capacity.representative, Capacity.substitute}
 OWN_CAPACITY = {Capacity.individual, Capacity.citizen}
+NO_ORGANISATION = OWN_CAPACITY | {Capacity.facilitator}
 
 # Discord's and our own limits.
 NAME_MAX = 100

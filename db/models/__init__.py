@@ -11,6 +11,7 @@ from db.models.scheduling import (
     Schedule,
     ScheduleState,
 )
+from db.models.trust import TrustAnswer, TrustRating, TrustRespondent, TrustRound
 
 __all__ = [
     "LIVE_STATES",
@@ -29,6 +30,10 @@ __all__ = [
     "ReflectionPrompt",
     "Schedule",
     "ScheduleState",
+    "TrustAnswer",
+    "TrustRating",
+    "TrustRespondent",
+    "TrustRound",
     "drop_format_characters",
     "is_blank",
     "metadata",

@@ -17,6 +17,7 @@ from bot.services.vocab import (
     MAX_ANONYMITY_THRESHOLD,
     MIN_ANONYMITY_THRESHOLD,
     NEEDS_ORGANISATION,
+    NO_ORGANISATION,
     OWN_CAPACITY,
     PURPOSE_MAX,
     AgreementRule,
@@ -65,6 +66,11 @@ def check_role(
             f"{label(cap).capitalize()} means taking part in one's own capacity; "
             "leave out the organisation, or choose representative or substitute."
         )
+    if org is not None and cap == Capacity.facilitator:
+        raise UserFacingError(
+            "A facilitator represents no organisation; leave out the organisation, "
+            "or choose representative or substitute."
+        )
     if mandate and org is None:
         raise UserFacingError(
             "A mandate says what a person may commit their organisation to; "
@@ -85,7 +91,7 @@ def changed_role(
     new_capacity = choice(capacity, Capacity, what="capacity")
     if new_capacity is None:
         new_capacity = member.capacity
-        if org is not None and new_capacity in OWN_CAPACITY:
+        if org is not None and new_capacity in NO_ORGANISATION:
             new_capacity = Capacity.representative
         if org is None and new_capacity in NEEDS_ORGANISATION:
             new_capacity = Capacity.individual
