@@ -24,6 +24,8 @@ from bot.services.goals import GoalService
 from bot.services.reflection import PROMPT_SCHEDULES, ReflectionService
 from bot.services.register import ChangeListener, RegisterService
 from bot.services.schedules import ScheduleListener, ScheduleService
+from bot.services.trust import TrustService
+from bot.services.trust.kind import TRUST_ROUNDS
 from db.engine import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class Services:
     goals: GoalService
     reflection: ReflectionService
     schedules: ScheduleService
+    trust: TrustService
 
     @classmethod
     def build(
@@ -58,6 +61,7 @@ class Services:
     ) -> Services:
         schedules = ScheduleService(sessions, clock=clock, on_change=on_schedule_change)
         schedules.register(PROMPT_SCHEDULES)
+        schedules.register(TRUST_ROUNDS)
         return cls(
             register=RegisterService(
                 sessions,
@@ -69,6 +73,7 @@ class Services:
             goals=GoalService(sessions, clock=clock),
             reflection=ReflectionService(sessions, clock=clock),
             schedules=schedules,
+            trust=TrustService(sessions, clock=clock),
         )
 
 

@@ -13,7 +13,16 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.models import Membership, Organisation, PartnerOrganisation, Partnership, name_key
+from db.models import (
+    Membership,
+    Organisation,
+    PartnerOrganisation,
+    Partnership,
+    TrustAnswer,
+    TrustRating,
+    TrustRound,
+    name_key,
+)
 
 Partner = tuple[PartnerOrganisation, Organisation]
 
@@ -189,3 +198,42 @@ async def active_partner_of(
             )
         )
     ).first()
+
+
+async def organisation_names(session: AsyncSession, *, ids: Sequence[int]) -> dict[int, str]:
+    """Organisations' names by id."""
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(list(ids)))
+    )
+    return {org_id: name for org_id, name in rows.all() if org_id is not None}
+
+
+# ---- trust check-ins
+
+
+async def open_trust_round(session: AsyncSession, *, partnership_id: int) -> TrustRound | None:
+    """The partnership's check-in round that has not closed yet, if any."""
+    return (
+        await session.exec(
+            select(TrustRound)
+            .where(TrustRound.partnership_id == partnership_id, col(TrustRound.closed_at).is_(None))
+            .order_by(col(TrustRound.id).desc())
+        )
+    ).first()
+
+
+async def trust_rounds_have_answers(session: AsyncSession, *, partnership_id: int) -> bool:
+    """Whether any check-in round of the partnership has an answer or a rating (the anonymity
+    threshold may be lowered only until then)."""
+    rounds = select(TrustRound.id).where(TrustRound.partnership_id == partnership_id)
+    for model in (TrustAnswer, TrustRating):
+        found = (
+            await session.exec(
+                select(model.id).where(col(model.round_id).in_(rounds.scalar_subquery())).limit(1)
+            )
+        ).first()
+        if found is not None:
+            return True
+    return False

@@ -12,6 +12,7 @@ membership, convener or "speaks for" itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +20,18 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Forbidden, NotFound, UserFacingError
-from bot.services.vocab import OWN_CAPACITY, SPEAKS_FOR_ORGANISATION, PartnerStatus
+from bot.services.vocab import OWN_CAPACITY, SPEAKS_FOR_ORGANISATION, Capacity, PartnerStatus
 from db import queries
 from db.engine import WRITE_OPTION
-from db.models import Goal, Membership, Organisation, Partnership, name_key
+from db.models import (
+    Goal,
+    Membership,
+    Organisation,
+    Partnership,
+    TrustRespondent,
+    TrustRound,
+    name_key,
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,12 @@ class Access:
         if member is None or member.capacity not in SPEAKS_FOR_ORGANISATION:
             return None
         return member.organisation_id
+
+    @property
+    def is_facilitator(self) -> bool:
+        """A member with capacity facilitator: represents no organisation, answers no check-in,
+        and may read named pairs of rounds opened with `named_pairs`."""
+        return self.membership is not None and self.membership.capacity == Capacity.facilitator
 
     def speaks_for(self, organisation_id: int | None) -> bool:
         """Whether this person is the organisation's representative or substitute here."""
@@ -402,7 +417,98 @@ async def stance_voice(session: AsyncSession, access: Access) -> Voice:
         return Voice(org.id, org.name, member.capacity, counted=link.status == PartnerStatus.core)
     if member.capacity in OWN_CAPACITY:
         return Voice(None, None, member.capacity, counted=p.count_individuals)
+    if member.capacity == Capacity.facilitator:
+        raise Forbidden(
+            "A facilitator represents no organisation and takes no stance on goals. If you now "
+            "speak for an organisation, ask a convener to update your membership."
+        )
     raise Forbidden(
         "Observers follow goals but don't take a stance on them. If you now speak for an "
         "organisation, ask a convener to update your membership."
     )
+
+
+# ---- trust check-ins: who answers a round, who rates, who reads named pairs
+
+# Partners whose representatives answer a round; observer, invited and former partners don't.
+ANSWERING_PARTNERS = {PartnerStatus.core, PartnerStatus.associate}
+
+
+@dataclass(frozen=True)
+class Answerer:
+    """A person who may answer a round, fixed when it opens: for an organisation, or (None) in
+    their own capacity, where all such people answer as one group."""
+
+    user_id: int
+    organisation_id: int | None
+
+
+def round_answerers(
+    members: Iterable[Membership], partner_status: Mapping[int, str]
+) -> list[Answerer]:
+    """Who may answer a round opening now, from the active members and the current partners'
+    statuses (organisation id → status): representatives and substitutes of core and associate
+    partners answer for their organisation; people in their own capacity and citizens answer as
+    one group; observers and facilitators never answer, with or without an organisation."""
+    found = []
+    for member in members:
+        if member.left_at is not None:
+            continue
+        if member.capacity in SPEAKS_FOR_ORGANISATION:
+            org = member.organisation_id
+            if org is not None and partner_status.get(org) in ANSWERING_PARTNERS:
+                found.append(Answerer(member.user_id, org))
+        elif member.capacity in OWN_CAPACITY:
+            found.append(Answerer(member.user_id, None))
+    return found
+
+
+def check_may_answer(access: Access, respondent: TrustRespondent | None) -> None:
+    """Whether this person may answer the open round: only as the person the round fixed when
+    it opened (a later member, or one whose role changed since, answers from the next round)."""
+    p = access.partnership
+    member = access.membership
+    if member is None:
+        raise Forbidden(
+            f"You aren't a member of {p.name}, so there is no check-in for you to answer."
+        )
+    if member.capacity == Capacity.observer:
+        raise Forbidden("Observers follow the partnership but don't answer trust check-ins.")
+    if member.capacity == Capacity.facilitator:
+        raise Forbidden(
+            "As the facilitator you don't answer trust check-ins; you read the results with "
+            "everyone else."
+        )
+    if respondent is None:
+        raise Forbidden(
+            f"This round of {p.name} was set up before you could answer it (who answers is "
+            "fixed when a round opens). You can answer from the next round."
+        )
+    now_for = access.organisation_id if member.capacity in SPEAKS_FOR_ORGANISATION else None
+    if member.capacity not in SPEAKS_FOR_ORGANISATION | OWN_CAPACITY or (
+        now_for != respondent.organisation_id
+    ):
+        raise Forbidden(
+            f"Your role in {p.name} has changed since this round opened, so you can answer "
+            "from the next round."
+        )
+
+
+def check_may_rate(access: Access, respondent: TrustRespondent | None) -> int:
+    """Pairwise ratings: the representatives and substitutes the round fixed for an
+    organisation. Returns the organisation they rate for."""
+    check_may_answer(access, respondent)
+    assert respondent is not None
+    if respondent.organisation_id is None:
+        raise Forbidden(
+            "Pairwise ratings are given by organisations, through their representatives. "
+            "You can still answer the check-in."
+        )
+    return respondent.organisation_id
+
+
+def may_read_named_pairs(access: Access, trust_round: TrustRound) -> bool:
+    """Named pair data (which organisation rated which): only a facilitator, and only for a
+    round opened with `named_pairs`, which its invitation announced before anyone rated.
+    Conveners and server managers never see it."""
+    return access.is_facilitator and trust_round.named_pairs

@@ -147,6 +147,10 @@ class PartnershipCommands(RegisterBase):
             }
             if not changes:
                 return partnership, {}
+            if "anonymity_threshold" in changes:
+                await rules.ensure_threshold_may_change(
+                    session, partnership, changes["anonymity_threshold"][1]
+                )
             for key, (_old, new) in changes.items():
                 setattr(partnership, key, new)
             session.add(partnership)

@@ -54,6 +54,24 @@ async def ensure_other_convener(
         )
 
 
+async def ensure_threshold_may_change(
+    session: AsyncSession, partnership: Partnership, new_threshold: int
+) -> None:
+    """The anonymity threshold can be raised at any time (older rounds are hidden too, since
+    *k* applies when results are shown), but lowered only while no check-in round of the
+    partnership has answers: lowering it later would reveal what people answered under a
+    promise of a higher one."""
+    assert partnership.id is not None
+    if new_threshold >= partnership.anonymity_threshold:
+        return
+    if await queries.trust_rounds_have_answers(session, partnership_id=partnership.id):
+        raise UserFacingError(
+            f"The anonymity threshold of {partnership.name} can't be lowered any more: people "
+            f"have answered check-ins expecting results from at least "
+            f"{partnership.anonymity_threshold} organisations. It can still be raised."
+        )
+
+
 def check_role(
     capacity: str | None, mandate: str | None, org: Organisation | None
 ) -> tuple[str, str | None]:
