@@ -121,6 +121,8 @@ class ClosingCommands(TrustBase):
                 await lock(session, partnership)
                 if not await store.claim_reminder(session, round_id, now=self.clock.now()):
                     continue
+                if partnership.is_archived:
+                    continue  # marked reminded: an archived partnership takes no answers
                 waiting = await self._waiting(session, partnership.id, round_id)
                 if waiting:
                     found.append(

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import log
 from bot.services.text import jsonable
+from bot.services.timeutil import as_utc, zone
 from bot.services.trust.figures import payload
 from bot.services.trust.views import RoundFigures
 from bot.services.trust.vocab import ITEMS
@@ -30,6 +31,7 @@ async def round_opened(
     k: int,
     at: datetime,
 ) -> Event:
+    closes = as_utc(trust_round.closes_at).astimezone(zone(partnership.timezone))
     who = actor_name or ("A schedule" if actor_id is None else "A convener")
     extra = ""
     if trust_round.pairwise:
@@ -44,7 +46,7 @@ async def round_opened(
         OPENED,
         f"{who} opened a trust check-in round{extra} for {answerers} "
         f"{'person' if answerers == 1 else 'people'}, until "
-        f"{trust_round.closes_at:%Y-%m-%d %H:%M} UTC.",
+        f"{closes:%Y-%m-%d %H:%M} ({partnership.timezone}).",
         actor_id=actor_id,
         payload={
             "round_id": trust_round.id,
