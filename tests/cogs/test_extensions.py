@@ -46,12 +46,29 @@ EXPECTED = {
     "reflect now": ["theme"],
     "reflect respond": ["prompt", "text"],
     "reflect prompt add": ["theme", "text"],
+    "partnership repair": ["partnership"],
+    "trust open": ["window", "pairwise", "named_pairs", "partnership"],
+    "trust close": ["partnership"],
+    "trust status": ["partnership"],
+    "trust checkin": [
+        "expectations",
+        "follow_through",
+        "reliance",
+        "fair_say",
+        "small_win",
+        "comment",
+        "share_comment",
+        "partnership",
+    ],
+    "trust rate": ["organisation", "reliability", "openness", "mission", "partnership"],
+    "trust summary": ["rounds", "partnership"],
+    "trust schedule": ["cadence", "time", "day", "cron", "window", "partnership"],
 }
 
 
 def test_extensions_are_discovered_without_helpers():
     names = list(walk_extensions())
-    assert {"cogs.partnership", "cogs.partner", "cogs.member"} <= set(names)
+    assert {"cogs.partnership", "cogs.partner", "cogs.member", "cogs.trust"} <= set(names)
     assert not [n for n in names if n.rsplit(".", 1)[-1].startswith("_")]
 
 
