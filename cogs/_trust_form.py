@@ -10,8 +10,9 @@ running. Nothing is stored until Submit.
 
 The draft: one character per item (`-` not chosen, `0` don't know, `1`–`5`; `x` where the
 person has no own-capacity item), then the small win (`-`, `y`, `n`, `u` not sure), then
-whether the comment is shared (`0`/`1`). Six clicks answer everything: four selects, the small
-win and Submit (people in their own capacity have one more select).
+whether the comment is shared (`0`/`1`). The small win's answer sends the check-in, so five
+clicks answer everything: four selects and the small win; people in their own capacity have one
+more select, six. The comment, optional, is added before.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ ALL_ITEMS = (*ITEMS, OWN_ITEM)
 CODES = ("e", "f", "r", "p", "l")  # one action per item, in the order of ALL_ITEMS
 DONT_KNOW_VALUE = "0"
 SMALL_WIN_BUTTONS = (("y", "Yes"), ("n", "No"), ("u", "Not sure"))
+SEND_ACTIONS = {f"s{code}" for code, _label in SMALL_WIN_BUTTONS}
 COMMENT_INPUT, SMALL_WIN_INPUT, SHARE_INPUT = "comment", "small_win_text", "share"
 # Component ids (Discord's numeric `id`) of the texts the message keeps for the next click.
 PARTNERSHIP_TEXT_ID, SMALL_WIN_TEXT_ID, COMMENT_TEXT_ID = 90, 91, 92
@@ -162,18 +164,9 @@ def form_layout(draft: Draft, form: CheckinForm) -> discord.ui.LayoutView:
             discord.ui.TextDisplay(f"**{item.label}**: {item.statement}\n-# {item.explanation}")
         )
         view.add_item(discord.ui.ActionRow(item_select(draft, index)))
-    win = f"**{SMALL_WIN_QUESTION}**"
+    win = f"**{SMALL_WIN_QUESTION}** Your answer sends the check-in."
     view.add_item(discord.ui.TextDisplay(win))
     row: discord.ui.ActionRow[Any] = discord.ui.ActionRow()
-    for code, label in SMALL_WIN_BUTTONS:
-        chosen = draft.small_win == code
-        row.add_item(
-            discord.ui.Button(
-                label=f"✓ {label}" if chosen else label,
-                style=discord.ButtonStyle.primary if chosen else discord.ButtonStyle.secondary,
-                custom_id=control_id(draft, f"w{code}"),
-            )
-        )
     has_words = bool(draft.comment or draft.small_win_text)
     row.add_item(
         discord.ui.Button(
@@ -182,11 +175,15 @@ def form_layout(draft: Draft, form: CheckinForm) -> discord.ui.LayoutView:
             custom_id=control_id(draft, "c"),
         )
     )
-    row.add_item(
-        discord.ui.Button(
-            label="Submit", style=discord.ButtonStyle.success, custom_id=control_id(draft, "s")
+    for code, label in SMALL_WIN_BUTTONS:
+        before = draft.small_win == code  # the answer given last time, when replacing it
+        row.add_item(
+            discord.ui.Button(
+                label=f"{label}, send" + (" (as before)" if before else ""),
+                style=discord.ButtonStyle.success,
+                custom_id=control_id(draft, f"s{code}"),
+            )
         )
-    )
     view.add_item(row)
     if draft.small_win_text:
         view.add_item(
@@ -399,8 +396,8 @@ async def _clicked(
     if action == "c":
         await open_form(interaction, CommentModal(draft))
         return
-    if action == "s":
-        await _submit(interaction, draft)
+    if action in SEND_ACTIONS:
+        await _submit(interaction, replace(draft, small_win=action[1]))
         return
     if action in CODES:
         chosen = values[0] if values else DONT_KNOW_VALUE
@@ -410,8 +407,6 @@ async def _clicked(
         if index == 4 and not draft.own_item:
             raise UserFacingError("That question isn't part of your check-in.")
         draft = draft.choose(index, chosen)
-    elif action in {"wy", "wn", "wu"}:
-        draft = replace(draft, small_win=action[1])
     else:
         raise UserFacingError("I don't know that part of the check-in form.")
     form = await current_form(interaction, draft)
