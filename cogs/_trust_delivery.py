@@ -2,8 +2,8 @@
 
 - The schedule engine (`bot.scheduling`) runs `TrustDelivery.run` for each occurrence of a
   `trust` schedule: it opens a round (`TrustService.open_scheduled`) and posts the invitation.
-- `tick`, run every minute by the cog when the bot runs its background work, sends the reminders
-  that are due (`reminders_due`) and posts the results of rounds whose window has ended
+- `tick`, run every few seconds by the cog when the bot runs its background work, sends the
+  reminders that are due (`reminders_due`) and posts the results of rounds whose window ended
   (`close_due`). The service hands each reminder and each close out exactly once, even with two
   processes; what fails to reach Discord here is logged, not retried.
 - A reminder goes by direct message to each person who has not answered; those who cannot be
