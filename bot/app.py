@@ -21,6 +21,7 @@ from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
 from bot.services.goals import GoalService
+from bot.services.notes import NoteService
 from bot.services.reflection import PROMPT_SCHEDULES, ReflectionService
 from bot.services.register import ChangeListener, RegisterService
 from bot.services.schedules import ScheduleListener, ScheduleService
@@ -48,6 +49,7 @@ class Services:
     reflection: ReflectionService
     schedules: ScheduleService
     trust: TrustService
+    notes: NoteService
 
     @classmethod
     def build(
@@ -74,6 +76,7 @@ class Services:
             reflection=ReflectionService(sessions, clock=clock),
             schedules=schedules,
             trust=TrustService(sessions, clock=clock),
+            notes=NoteService(sessions, clock=clock),
         )
 
 

@@ -512,3 +512,19 @@ def may_read_named_pairs(access: Access, trust_round: TrustRound) -> bool:
     round opened with `named_pairs`, which its invitation announced before anyone rated.
     Conveners and server managers never see it."""
     return access.is_facilitator and trust_round.named_pairs
+
+
+# ---- the partnership log: who closes an action
+
+
+def check_action_closing(access: Access, owner_id: int | None) -> None:
+    """An action is closed by its owner (a current member) or a convener."""
+    own = (
+        owner_id is not None
+        and access.membership is not None
+        and access.membership.user_id == owner_id
+    )
+    if not (own or access.may_convene):
+        raise Forbidden(
+            f"Only the action's owner or a convener of {access.partnership.name} can close it."
+        )

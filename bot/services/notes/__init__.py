@@ -1,0 +1,29 @@
+"""The partnership log's own entries: notes, decisions, actions, small wins and risks.
+
+Every feature writes its events to one append-only log (`bot.services.log`); this package adds
+the entries people write themselves, closes actions with a new event (an action's state, open,
+overdue or done, is derived from the log), and reads the whole log page by page.
+
+The modules: `vocab` (kinds and limits), `views` (what cogs receive), `events` (log entries),
+`service` (`NoteService`).
+"""
+
+from bot.services.notes.service import DONE, OPEN, OVERDUE, NoteService
+from bot.services.notes.views import ActionDone, LogLine, LogPage, NoteDraft, NoteResult
+from bot.services.notes.vocab import PAGE_SIZE, TEXT_MAX, NoteKind, kind_label
+
+__all__ = [
+    "DONE",
+    "OPEN",
+    "OVERDUE",
+    "PAGE_SIZE",
+    "TEXT_MAX",
+    "ActionDone",
+    "LogLine",
+    "LogPage",
+    "NoteDraft",
+    "NoteKind",
+    "NoteResult",
+    "NoteService",
+    "kind_label",
+]

@@ -1,0 +1,69 @@
+"""What the notes service hands to cogs: plain data, no database rows, no Discord."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class NoteDraft:
+    """A checked note, ready to post in the partnership's channel and then record."""
+
+    partnership_id: int
+    partnership: str
+    guild_id: int
+    channel_id: int | None
+    kind: str
+    text: str
+    goal_id: int | None = None
+    goal_title: str | None = None
+    review_on: date | None = None
+    owner_id: int | None = None
+    owner_name: str | None = None
+    due: date | None = None
+
+
+@dataclass(frozen=True)
+class NoteResult:
+    event_id: int
+    draft: NoteDraft
+    message_link: str | None
+
+
+@dataclass(frozen=True)
+class ActionDone:
+    action_id: int
+    text: str
+    partnership: str
+    owner_id: int | None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One entry as `/log show` lists it."""
+
+    id: int
+    kind: str
+    summary: str
+    occurred_at: datetime
+    message_link: str | None
+    # For actions: who owes it, by when, and its state (open, overdue, done).
+    owner_id: int | None = None
+    due: date | None = None
+    state: str | None = None
+
+
+@dataclass(frozen=True)
+class LogPage:
+    partnership_id: int
+    partnership: str
+    lines: list[LogLine]
+    page: int
+    has_older: bool
+    kind: str | None
+    since: date | None
+
+    @property
+    def has_newer(self) -> bool:
+        return self.page > 0

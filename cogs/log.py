@@ -1,0 +1,175 @@
+"""/log: the partnership log. Notes, decisions, actions, small wins and risks are posted in the
+partnership's channel and logged with a link to that message; actions are closed by their
+owner or a convener; `/log show` pages through every feature's events, newest first.
+
+Message and page text live in `_log_text`; the paging buttons and autocompletes in
+`_log_components`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import PartnerBot
+from bot.replies import escape, send
+from bot.services.notes import TEXT_MAX, NoteKind, NoteService
+from cogs._base import thinking
+from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
+from cogs._goal_components import goal_autocomplete
+from cogs._log_components import PageButton, action_autocomplete, page_view
+from cogs._log_text import note_mentions, note_post, page_embed
+
+log = logging.getLogger(__name__)
+
+PARTNERSHIP_OPTION = "Which partnership (implied in its channel)"
+
+
+@app_commands.guild_only()
+class LogCog(commands.GroupCog, name="Log", group_name="log"):
+    """The partnership log: notes, decisions, actions, and every feature's events."""
+
+    def __init__(self, bot: PartnerBot, notes: NoteService) -> None:
+        self.bot = bot
+        self.notes = notes
+        super().__init__()
+
+    @app_commands.command(
+        name="note", description="Log a note, decision, action, small win or risk."
+    )
+    @app_commands.describe(
+        text="What to log (posted in the partnership's channel)",
+        kind="Note (default), decision, action, small win or risk",
+        goal="A decision's goal: choose from the list, or type its number or exact title",
+        review_on="A decision's review date, YYYY-MM-DD",
+        owner="An action's owner: a member of the partnership",
+        due="An action's due date, YYYY-MM-DD (today or later)",
+        partnership=PARTNERSHIP_OPTION,
+    )
+    @app_commands.choices(kind=enum_choices(NoteKind))
+    @app_commands.autocomplete(goal=goal_autocomplete, partnership=partnership_autocomplete)
+    async def note(
+        self,
+        interaction: discord.Interaction,
+        text: app_commands.Range[str, 1, TEXT_MAX],
+        kind: app_commands.Choice[str] | None = None,
+        goal: app_commands.Range[str, 1, 200] | None = None,
+        review_on: app_commands.Range[str, 1, 10] | None = None,
+        owner: discord.User | None = None,
+        due: app_commands.Range[str, 1, 10] | None = None,
+        partnership: str | None = None,
+    ) -> None:
+        await thinking(interaction)
+        actor = actor_of(interaction)
+        draft = await self.notes.prepare(
+            actor,
+            ref_of(interaction, partnership),
+            text=text,
+            kind=kind.value if kind else None,
+            goal=goal,
+            review_on=review_on,
+            owner_id=owner.id if owner else None,
+            due=due,
+        )
+        message: discord.Message | None = None
+        if draft.channel_id is not None:
+            try:
+                message = await self.bot.get_partial_messageable(draft.channel_id).send(
+                    note_post(draft, actor.display_name), allowed_mentions=note_mentions(draft)
+                )
+            except discord.HTTPException as error:
+                log.warning("Could not post a note in channel %s: %s", draft.channel_id, error)
+        try:
+            result = await self.notes.record(
+                actor,
+                draft,
+                channel_id=draft.channel_id if message else None,
+                message_id=message.id if message else None,
+            )
+        except Exception:
+            if message is not None:
+                await _delete(message)
+            raise
+        where = (
+            f" and posted in <#{draft.channel_id}> ({result.message_link})"
+            if result.message_link
+            else " (it couldn't be posted in the partnership's channel)"
+        )
+        await send(
+            interaction,
+            f"Logged {kind_words(draft.kind)} #{result.event_id} in "
+            f"{escape(draft.partnership)}{where}.",
+        )
+
+    @app_commands.command(name="done", description="Close an action: its owner or a convener.")
+    @app_commands.describe(
+        action="The action: choose from the list, or type the number /log show gives",
+        partnership=PARTNERSHIP_OPTION,
+    )
+    @app_commands.autocomplete(action=action_autocomplete, partnership=partnership_autocomplete)
+    async def done(
+        self,
+        interaction: discord.Interaction,
+        action: app_commands.Range[str, 1, 20],
+        partnership: str | None = None,
+    ) -> None:
+        await thinking(interaction)
+        closed = await self.notes.close_action(
+            actor_of(interaction), ref_of(interaction, partnership), action
+        )
+        await send(
+            interaction,
+            f"Action #{closed.action_id} of {escape(closed.partnership)} is done: "
+            f"“{escape(closed.text)}”.",
+        )
+
+    @app_commands.command(name="show", description="The partnership log, newest first.")
+    @app_commands.describe(
+        since="Only entries from this date on, YYYY-MM-DD",
+        kind="Only notes of one kind (action: open and overdue first, with owner and due date)",
+        partnership=PARTNERSHIP_OPTION,
+    )
+    @app_commands.choices(kind=enum_choices(NoteKind))
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def show(
+        self,
+        interaction: discord.Interaction,
+        since: app_commands.Range[str, 1, 10] | None = None,
+        kind: app_commands.Choice[str] | None = None,
+        partnership: str | None = None,
+    ) -> None:
+        page = await self.notes.page(
+            actor_of(interaction),
+            ref_of(interaction, partnership),
+            since=since,
+            kind=kind.value if kind else None,
+        )
+        await interaction.response.send_message(
+            embed=page_embed(page),
+            view=page_view(page),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+
+def kind_words(kind: str) -> str:
+    return {"action": "action", "small_win": "small win"}.get(kind, kind)
+
+
+async def _delete(message: discord.Message) -> None:
+    try:
+        await message.delete()
+    except discord.HTTPException as error:
+        log.warning("Could not remove note message %s: %s", message.id, error)
+
+
+async def setup(bot: PartnerBot) -> None:
+    bot.add_dynamic_items(PageButton)
+    await bot.add_cog(LogCog(bot, bot.services.notes))
+
+
+async def teardown(bot: PartnerBot) -> None:
+    bot.remove_dynamic_items(PageButton)
