@@ -63,6 +63,9 @@ EXPECTED = {
     "trust rate": ["organisation", "reliability", "openness", "mission", "partnership"],
     "trust summary": ["rounds", "partnership"],
     "trust schedule": ["cadence", "time", "day", "cron", "window", "partnership"],
+    "log note": ["text", "kind", "goal", "review_on", "owner", "due", "partnership"],
+    "log done": ["action", "partnership"],
+    "log show": ["since", "kind", "partnership"],
 }
 
 
