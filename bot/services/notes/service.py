@@ -101,12 +101,7 @@ class NoteService:
         """Write the note's event, linked to its posted message; checked again in this
         transaction (the owner may have left, the partnership been archived, meanwhile)."""
         async with transaction(self.sessions) as session:
-            p = await session.get(Partnership, draft.partnership_id)
-            access = (
-                await authorize_by_id(session, actor, draft.partnership_id, writable=True)
-                if p is not None
-                else None
-            )
+            access = await authorize_by_id(session, actor, draft.partnership_id, writable=True)
             if access is None:
                 raise NotFound("I can't find that partnership among the ones you belong to.")
             checked = await self._check(
