@@ -3,7 +3,8 @@ partnership's channel and logged with a link to that message; actions are closed
 owner or a convener; `/log show` pages through every feature's events, newest first.
 
 Message and page text live in `_log_text`; the paging buttons and autocompletes in
-`_log_components`.
+`_log_components`. Reminders of open actions are looked for every minute from here, when the
+bot runs its background work, and sent by `_log_reminders`.
 """
 
 from __future__ import annotations
@@ -12,30 +13,51 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.app import PartnerBot
 from bot.replies import escape, send
-from bot.services.notes import TEXT_MAX, NoteKind, NoteService
+from bot.services.notes import TEXT_MAX, ActionReminders, NoteKind, NoteService
 from cogs._base import thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
 from cogs._goal_components import goal_autocomplete
 from cogs._log_components import PageButton, action_autocomplete, page_view
+from cogs._log_reminders import ReminderSweep
 from cogs._log_text import note_mentions, note_post, page_embed
 
 log = logging.getLogger(__name__)
 
 PARTNERSHIP_OPTION = "Which partnership (implied in its channel)"
+# Action reminders are looked for this often: a reminder goes within a minute of its time.
+REMINDER_SECONDS = 60.0
 
 
 @app_commands.guild_only()
 class LogCog(commands.GroupCog, name="Log", group_name="log"):
     """The partnership log: notes, decisions, actions, and every feature's events."""
 
-    def __init__(self, bot: PartnerBot, notes: NoteService) -> None:
+    def __init__(self, bot: PartnerBot, notes: NoteService, sweep: ReminderSweep) -> None:
         self.bot = bot
         self.notes = notes
+        self.sweep = sweep
         super().__init__()
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Once connected, look for action reminders every minute; READY again changes nothing."""
+        if self.bot.start_background and not self.reminders_job.is_running():
+            self.reminders_job.start()
+
+    async def cog_unload(self) -> None:
+        self.reminders_job.cancel()
+
+    @tasks.loop(seconds=REMINDER_SECONDS)
+    async def reminders_job(self) -> None:
+        """The owner's reminders of open actions, the day before and on the due day."""
+        if self.bot.is_closed():
+            self.reminders_job.cancel()
+            return
+        await self.sweep.tick()
 
     @app_commands.command(
         name="note", description="Log a note, decision, action, small win or risk."
@@ -168,7 +190,9 @@ async def _delete(message: discord.Message) -> None:
 
 async def setup(bot: PartnerBot) -> None:
     bot.add_dynamic_items(PageButton)
-    await bot.add_cog(LogCog(bot, bot.services.notes))
+    notes = bot.services.notes
+    sweep = ReminderSweep(bot, ActionReminders(notes.sessions))
+    await bot.add_cog(LogCog(bot, notes, sweep))
 
 
 async def teardown(bot: PartnerBot) -> None:

@@ -2,6 +2,7 @@
 
 from db.models.base import drop_format_characters, is_blank, metadata, name_key, utcnow
 from db.models.goals import Goal, GoalLink, GoalStance
+from db.models.notes import ActionReminderClaim
 from db.models.reflection import PromptAnswer, PromptPost, ReflectionPrompt
 from db.models.register import Event, Membership, Organisation, PartnerOrganisation, Partnership
 from db.models.scheduling import (
@@ -15,6 +16,7 @@ from db.models.trust import TrustAnswer, TrustRating, TrustRespondent, TrustRoun
 
 __all__ = [
     "LIVE_STATES",
+    "ActionReminderClaim",
     "Event",
     "Goal",
     "GoalLink",

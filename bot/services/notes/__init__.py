@@ -5,9 +5,11 @@ the entries people write themselves, closes actions with a new event (an action'
 overdue or done, is derived from the log), and reads the whole log page by page.
 
 The modules: `vocab` (kinds and limits), `views` (what cogs receive), `events` (log entries),
-`service` (`NoteService`).
+`service` (`NoteService`),
+`reminders` (`ActionReminders`: the owner's reminders of open actions).
 """
 
+from bot.services.notes.reminders import ActionReminder, ActionReminders
 from bot.services.notes.service import DONE, OPEN, OVERDUE, NoteService
 from bot.services.notes.views import ActionDone, LogLine, LogPage, NoteDraft, NoteResult
 from bot.services.notes.vocab import PAGE_SIZE, TEXT_MAX, NoteKind, kind_label
@@ -19,6 +21,8 @@ __all__ = [
     "PAGE_SIZE",
     "TEXT_MAX",
     "ActionDone",
+    "ActionReminder",
+    "ActionReminders",
     "LogLine",
     "LogPage",
     "NoteDraft",

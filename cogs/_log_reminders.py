@@ -1,0 +1,92 @@
+"""Reminders of open actions on Discord: the minute sweep of the partnership log.
+
+`ReminderSweep.tick`, run every minute by `LogCog` when the bot runs its background work, takes
+the reminders that are due (`ActionReminders.due_reminders`, which claims each exactly once) and
+sends each to the action's owner by direct message; where that fails, one message in the
+partnership's channel mentions the owner, and only them. Nothing is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.replies import MESSAGE_LIMIT, NO_MENTIONS, escape
+from bot.services.notes import ActionReminder, ActionReminders
+from bot.services.text import clip
+
+if TYPE_CHECKING:
+    from bot.app import PartnerBot
+
+log = logging.getLogger(__name__)
+
+
+def reminder_text(reminder: ActionReminder) -> str:
+    """What the owner reads: the action, its partnership, its due date, its note, how to close."""
+    when = "tomorrow" if reminder.which == "day_before" else "today"
+    link = f"\nThe note: {reminder.message_link}" if reminder.message_link else ""
+    head = (
+        f"⏰ Your action #{reminder.action_id} in **{escape(reminder.partnership)}** is due "
+        f"{when}, {reminder.due.isoformat()}."
+    )
+    tail = f"{link}\nWhen it's done, close it with `/log done action:{reminder.action_id}`."
+    room = MESSAGE_LIMIT - len(head) - len(tail) - 4
+    return f"{head}\n“{clip(escape(reminder.text), room)}”{tail}"
+
+
+def reminder_fallback(reminder: ActionReminder) -> str:
+    return clip(
+        f"<@{reminder.owner_id}> I couldn't send you a direct message, so here is your "
+        f"reminder.\n{reminder_text(reminder)}",
+        MESSAGE_LIMIT,
+    )
+
+
+class ReminderSweep:
+    """Sends the reminders of open actions that are due."""
+
+    def __init__(self, bot: PartnerBot, reminders: ActionReminders) -> None:
+        self.bot = bot
+        self.reminders = reminders
+
+    async def tick(self) -> None:
+        try:
+            due = await self.reminders.due_reminders(self.bot.services.notes.clock.now())
+        except Exception:
+            log.exception("Could not read the action reminders that are due")
+            return
+        for reminder in due:
+            try:
+                await self.remind(reminder)
+            except Exception:
+                log.exception("Reminder of action %s failed", reminder.action_id)
+
+    async def remind(self, reminder: ActionReminder) -> bool:
+        """DM the owner; if that fails, mention them in the channel. True if the DM went."""
+        text = reminder_text(reminder)
+        try:
+            dm = await self.bot.create_dm(discord.Object(id=reminder.owner_id))
+            await dm.send(text, allowed_mentions=NO_MENTIONS)
+            return True
+        except Exception as exc:  # closed DMs, or the person has left the server
+            log.info("No direct message to %s: %s", reminder.owner_id, exc)
+        if reminder.channel_id is None:
+            return False
+        channel = self.bot.get_partial_messageable(
+            reminder.channel_id, guild_id=reminder.guild_id, type=discord.ChannelType.text
+        )
+        try:
+            await channel.send(
+                reminder_fallback(reminder),
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False,
+                    roles=False,
+                    replied_user=False,
+                    users=[discord.Object(id=reminder.owner_id)],
+                ),
+            )
+        except discord.HTTPException as exc:
+            log.warning("Could not remind in channel %s: %s", reminder.channel_id, exc)
+        return False
