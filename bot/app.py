@@ -21,6 +21,7 @@ from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
 from bot.services.goals import GoalService
+from bot.services.meetings import MeetingService
 from bot.services.notes import NoteService
 from bot.services.reflection import PROMPT_SCHEDULES, ReflectionService
 from bot.services.register import ChangeListener, RegisterService
@@ -50,6 +51,7 @@ class Services:
     schedules: ScheduleService
     trust: TrustService
     notes: NoteService
+    meetings: MeetingService
 
     @classmethod
     def build(
@@ -77,6 +79,7 @@ class Services:
             schedules=schedules,
             trust=TrustService(sessions, clock=clock),
             notes=NoteService(sessions, clock=clock),
+            meetings=MeetingService(sessions, clock=clock),
         )
 
 

@@ -66,6 +66,8 @@ EXPECTED = {
     "log note": ["text", "kind", "goal", "review_on", "owner", "due", "partnership"],
     "log done": ["action", "partnership"],
     "log show": ["since", "kind", "partnership"],
+    "meeting start": ["title", "partnership"],
+    "meeting end": ["partnership"],
 }
 
 

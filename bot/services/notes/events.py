@@ -39,7 +39,9 @@ def noted_summary(actor: Actor, draft: NoteDraft) -> str:
     return sentence
 
 
-def noted_payload(draft: NoteDraft, link: str | None) -> dict[str, Any]:
+def noted_payload(
+    draft: NoteDraft, link: str | None, meeting_id: int | None = None
+) -> dict[str, Any]:
     return {
         "text": draft.text,
         "goal_id": draft.goal_id,
@@ -49,6 +51,8 @@ def noted_payload(draft: NoteDraft, link: str | None) -> dict[str, Any]:
         "owner_name": draft.owner_name,
         "due": jsonable(draft.due),
         "message_link": link,
+        # The meeting open when it was logged (`bot.services.meetings`), if any.
+        "meeting_id": meeting_id,
     }
 
 
@@ -60,6 +64,7 @@ async def noted(
     link: str | None,
     *,
     at: datetime,
+    meeting_id: int | None = None,
 ) -> Event:
     return await log.record(
         session,
@@ -67,7 +72,7 @@ async def noted(
         event_kind(draft.kind),
         noted_summary(actor, draft),
         actor_id=actor.user_id,
-        payload=noted_payload(draft, link),
+        payload=noted_payload(draft, link, meeting_id),
         message_link=link,
         at=at,
     )

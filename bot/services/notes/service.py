@@ -23,6 +23,7 @@ from bot.services.access import (
 )
 from bot.services.clock import Clock, SystemClock
 from bot.services.goals.lookup import find_in
+from bot.services.meetings.events import open_meeting
 from bot.services.notes import events
 from bot.services.notes.views import ActionDone, LogLine, LogPage, NoteDraft, NoteResult
 from bot.services.notes.vocab import (
@@ -115,8 +116,16 @@ class NoteService:
                 draft.due,
             )
             link = message_link(access.partnership.guild_id, channel_id, message_id)
+            # A note logged while a meeting is open belongs to it (read under the gate's lock).
+            meeting = await open_meeting(session, access.partnership)
             event = await events.noted(
-                session, access.partnership, actor, checked, link, at=self.clock.now()
+                session,
+                access.partnership,
+                actor,
+                checked,
+                link,
+                at=self.clock.now(),
+                meeting_id=meeting.id if meeting is not None else None,
             )
             assert event.id is not None
             return NoteResult(event.id, checked, link)
