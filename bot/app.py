@@ -22,7 +22,7 @@ from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
 from bot.services.goals import GoalService
 from bot.services.meetings import MeetingService
-from bot.services.notes import NoteService
+from bot.services.notes import ActionReminders, NoteService
 from bot.services.reflection import PROMPT_SCHEDULES, ReflectionService
 from bot.services.register import ChangeListener, RegisterService
 from bot.services.schedules import ScheduleListener, ScheduleService
@@ -51,6 +51,7 @@ class Services:
     schedules: ScheduleService
     trust: TrustService
     notes: NoteService
+    reminders: ActionReminders
     meetings: MeetingService
 
     @classmethod
@@ -79,6 +80,7 @@ class Services:
             schedules=schedules,
             trust=TrustService(sessions, clock=clock),
             notes=NoteService(sessions, clock=clock),
+            reminders=ActionReminders(sessions, clock=clock),
             meetings=MeetingService(sessions, clock=clock),
         )
 

@@ -53,7 +53,7 @@ class ReminderSweep:
 
     async def tick(self) -> None:
         try:
-            due = await self.reminders.due_reminders(self.bot.services.notes.clock.now())
+            due = await self.reminders.due_reminders()
         except Exception:
             log.exception("Could not read the action reminders that are due")
             return

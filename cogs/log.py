@@ -17,7 +17,7 @@ from discord.ext import commands, tasks
 
 from bot.app import PartnerBot
 from bot.replies import escape, send
-from bot.services.notes import TEXT_MAX, ActionReminders, NoteKind, NoteService
+from bot.services.notes import TEXT_MAX, NoteKind, NoteService
 from cogs._base import thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
 from cogs._goal_components import goal_autocomplete
@@ -190,9 +190,8 @@ async def _delete(message: discord.Message) -> None:
 
 async def setup(bot: PartnerBot) -> None:
     bot.add_dynamic_items(PageButton)
-    notes = bot.services.notes
-    sweep = ReminderSweep(bot, ActionReminders(notes.sessions))
-    await bot.add_cog(LogCog(bot, notes, sweep))
+    sweep = ReminderSweep(bot, bot.services.reminders)
+    await bot.add_cog(LogCog(bot, bot.services.notes, sweep))
 
 
 async def teardown(bot: PartnerBot) -> None:

@@ -27,6 +27,7 @@ async def test_the_sweep_sends_the_owner_a_dm_or_mentions_them_in_the_channel(wo
     h = await hubs(world)
     clock = FixedClock(LOGGED)
     world.bot.services.notes.clock = clock
+    world.bot.services.reminders.clock = clock
     for text, owner in (("Book the room **now** @everyone", h.foodbank), ("Minutes", h.forum)):
         await world.run(
             h.council,

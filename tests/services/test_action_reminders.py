@@ -48,7 +48,7 @@ class World:
 
     async def due(self, at: datetime) -> list[tuple[int, str]]:
         self.clock.at = at
-        return [(r.action_id, r.which) for r in await self.reminders.due_reminders(at)]
+        return [(r.action_id, r.which) for r in await self.reminders.due_reminders()]
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ async def world(sessions: SessionFactory) -> World:
         )
     clock.at = LOGGED
     notes = NoteService(sessions, clock=clock)
-    return World(notes, register, ActionReminders(sessions), sessions, clock)
+    return World(notes, register, ActionReminders(sessions, clock=clock), sessions, clock)
 
 
 async def action(w: World, due: str = DUE, owner: Actor = cy, text: str = "Book the room") -> int:
@@ -84,7 +84,8 @@ async def test_the_day_before_and_on_the_day_at_nine_each_once(world: World):
     number = await action(world)
     assert await world.due(at(10, 23)) == []
     assert await world.due(at(11, 8, 59)) == []
-    [reminder] = await world.reminders.due_reminders(at(11, 9))
+    world.clock.at = at(11, 9)
+    [reminder] = await world.reminders.due_reminders()
     assert (reminder.action_id, reminder.which) == (number, "day_before")
     assert reminder.owner_id == cy.user_id and reminder.due == date(2026, 3, 12)
     assert reminder.text == "Book the room" and reminder.partnership == "Family Hubs"
@@ -118,7 +119,10 @@ async def test_two_callers_at_once_hand_a_reminder_out_once(world: World):
     await action(world, text="Write the minutes")
     for moment in (at(11, 9), at(12, 9)):
         results = await asyncio.gather(
-            *(ActionReminders(world.sessions).due_reminders(moment) for _ in range(4))
+            *(
+                ActionReminders(world.sessions, clock=Clock(moment)).due_reminders()
+                for _ in range(4)
+            )
         )
         handed = [(r.action_id, r.which) for batch in results for r in batch]
         assert len(handed) == 2 and len(set(handed)) == 2

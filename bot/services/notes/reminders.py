@@ -1,7 +1,7 @@
 """Reminders of open actions: a direct message to the owner the day before the due date and on
 the day, at 09:00 in the partnership's time zone.
 
-`ActionReminders.due_reminders(now)` hands out each reminder that is due exactly once, even
+`ActionReminders.due_reminders()` hands out each reminder that is due exactly once, even
 across restarts and with two processes: it claims the reminder by inserting an
 `ActionReminderClaim` row, unique per action and kind, before anything is sent. What fails to
 reach Discord afterwards is not retried.
@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.clock import Clock, SystemClock
 from bot.services.notes.vocab import ACTION_DONE, NoteKind, event_kind
 from bot.services.timeutil import as_utc, zone
 from db import queries
@@ -72,11 +73,13 @@ def reminder_due(due: date, tz_name: str, now: datetime) -> Which | None:
 class ActionReminders:
     """Finds and claims the reminders of open actions that are due."""
 
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, sessions: SessionFactory, *, clock: Clock = SystemClock()) -> None:
         self.sessions = sessions
+        self.clock = clock
 
-    async def due_reminders(self, now: datetime) -> list[ActionReminder]:
-        """The reminders due at `now`, each claimed here and returned to one caller only."""
+    async def due_reminders(self) -> list[ActionReminder]:
+        """The reminders due now, each claimed here and returned to one caller only."""
+        now = self.clock.now()
         async with self.sessions() as session:
             candidates = await self._candidates(session, now)
         claimed = []
