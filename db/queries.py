@@ -2,7 +2,7 @@
 
 Keyword-only functions that take ids and return rows. They never raise user errors and never
 check permissions: deciding what a missing row means, and who may see it, is the caller's job
-(the access gate in `bot/services/access.py`, or the feature service).
+(the access gate in `bot/services/access/`, or the feature service).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Who may see and do what. Decided here, once, for every command, view and scheduled action.
+"""Who may see and do what: the one gate. Decided in this package, once, for every command,
+view and scheduled action.
 
 `authorize` is the one gate: every service calls it (or `resolve`, which finds the partnership a
 command names first) and asks the `Access` it returns what the actor is there. No service checks
@@ -12,7 +13,6 @@ membership, convener or "speaks for" itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,18 +20,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Forbidden, NotFound, UserFacingError
-from bot.services.vocab import OWN_CAPACITY, SPEAKS_FOR_ORGANISATION, Capacity, PartnerStatus
+from bot.services.vocab import SPEAKS_FOR_ORGANISATION, Capacity
 from db import queries
 from db.engine import WRITE_OPTION
-from db.models import (
-    Goal,
-    Membership,
-    Organisation,
-    Partnership,
-    TrustRespondent,
-    TrustRound,
-    name_key,
-)
+from db.models import Membership, Partnership, name_key
 
 
 @dataclass(frozen=True)
@@ -64,20 +56,6 @@ class PartnershipRef:
 
     name: str | None = None
     where: Where = field(default_factory=Where)
-
-
-@dataclass(frozen=True)
-class Voice:
-    """Whom a person speaks for when they take a stance (see `stance_voice`)."""
-
-    organisation_id: int | None
-    organisation: str | None
-    capacity: str
-    counted: bool
-
-    @property
-    def who(self) -> str:
-        return self.organisation or "yourself"
 
 
 @dataclass(frozen=True)
@@ -313,239 +291,7 @@ async def convened_partnerships(session: AsyncSession, actor: Actor) -> dict[int
     return {pid: p for pid, p in visible.items() if pid in convening}
 
 
-# ---- members
-
-
-def check_standing_change(access: Access, user_id: int) -> None:
-    """Nobody changes their own organisation, capacity or mandate after joining, convener or
-    not: who speaks for whom is set by someone else (another convener, or a Manage Server
-    holder other than the person), so no one can make themselves an organisation's voice."""
-    if user_id == access.actor.user_id:
-        raise Forbidden(
-            "You can't change your own organisation, capacity or mandate. Ask another convener "
-            f"of {access.partnership.name} (or someone with Manage Server) to do it."
-        )
-
-
-# ---- goals: who sets a stance, who keeps, words and labels a goal
-
-
 def require_convener(access: Access, doing: str) -> None:
     """Only conveners may do this; `doing` completes "Only the conveners of X can …"."""
     if not access.may_convene:
         raise Forbidden(f"Only the conveners of {access.partnership.name} can {doing}.")
-
-
-def owns_goal(access: Access, goal: Goal) -> bool:
-    """Whether this person speaks for the goal's owner (its organisation, or its person)."""
-    return access.owns(organisation_id=goal.owner_organisation_id, user_id=goal.owner_user_id)
-
-
-def check_goal_keeping(access: Access, goal: Goal) -> None:
-    """Progress, review dates and notes: conveners and the goal's owners."""
-    if not (access.may_convene or owns_goal(access, goal)):
-        raise Forbidden(
-            "Progress, review dates and notes are kept by the conveners"
-            + (" and the goal's own organisation." if goal.owner_organisation_id else ".")
-        )
-
-
-def check_goal_wording(access: Access, goal: Goal) -> None:
-    """Rewording: conveners, the goal's owners and the person who proposed it."""
-    if not (
-        access.may_convene or owns_goal(access, goal) or goal.proposed_by == access.actor.user_id
-    ):
-        raise Forbidden(
-            "Only the person who proposed a goal, its owners or a convener can reword it."
-        )
-
-
-def check_goal_labels(
-    access: Access, goal: Goal, *, sensitive: list[str], owner_name: str | None
-) -> None:
-    """A goal's dimensions: conveners and its owners; a label that questions a goal (hidden,
-    imposed, …) on an organisation's or a person's goal only by its owners. `owner_name` names
-    the owning organisation, when there is one."""
-    owner = owns_goal(access, goal)
-    if sensitive and goal.owner_organisation_id is not None and not owner:
-        raise Forbidden(
-            f"Only {owner_name or 'its organisation'}'s own representatives can mark this goal "
-            f"{' and '.join(sensitive)}. Nobody labels another organisation's goal that way."
-        )
-    if sensitive and goal.owner_user_id is not None and not owner:
-        raise Forbidden(
-            f"Only the person whose goal it is can mark this goal {' and '.join(sensitive)}. "
-            "Nobody labels another organisation's goal that way."
-        )
-    if not (access.may_convene or owner):
-        raise Forbidden(
-            "A goal's dimensions are set by the conveners"
-            + (" and the goal's own organisation." if goal.owner_organisation_id else ".")
-        )
-
-
-def check_goal_owner(access: Access, owner: Organisation) -> None:
-    """Recording a goal as an organisation's own: its representatives, or a convener."""
-    if not (access.speaks_for(owner.id) or access.may_convene):
-        raise Forbidden(
-            f"Only {owner.name}'s own representatives, or a convener, can "
-            f"record a goal as {owner.name}'s."
-        )
-
-
-async def stance_voice(session: AsyncSession, access: Access) -> Voice:
-    """Whom this person's stance speaks for here, or why they may not take one: only an
-    organisation's representative or substitute sets its stance; people in their own capacity
-    speak for themselves; observers and non-members take none."""
-    p = access.partnership
-    member = access.membership
-    if member is None:
-        raise Forbidden(
-            f"You aren't a member of {p.name}, so there is no stance for you to record. "
-            "A convener can add you with `/member add`."
-        )
-    if access.organisation_id is not None:
-        partner = await queries.active_partner_of(
-            session, partnership_id=access.partnership_id, organisation_id=access.organisation_id
-        )
-        if partner is None:
-            raise Forbidden(
-                f"The organisation you represent is no longer a partner in {p.name}, "
-                "so its stance can't be recorded."
-            )
-        link, org = partner
-        return Voice(org.id, org.name, member.capacity, counted=link.status == PartnerStatus.core)
-    if member.capacity in OWN_CAPACITY:
-        return Voice(None, None, member.capacity, counted=p.count_individuals)
-    if member.capacity == Capacity.facilitator:
-        raise Forbidden(
-            "A facilitator represents no organisation and takes no stance on goals. If you now "
-            "speak for an organisation, ask a convener to update your membership."
-        )
-    raise Forbidden(
-        "Observers follow goals but don't take a stance on them. If you now speak for an "
-        "organisation, ask a convener to update your membership."
-    )
-
-
-# ---- trust check-ins: who answers a round, who rates, who reads named pairs
-
-# Partners whose representatives answer a round; observer, invited and former partners don't.
-ANSWERING_PARTNERS = {PartnerStatus.core, PartnerStatus.associate}
-
-
-@dataclass(frozen=True)
-class Answerer:
-    """A person who may answer a round, fixed when it opens: for an organisation, or (None) in
-    their own capacity, where all such people answer as one group."""
-
-    user_id: int
-    organisation_id: int | None
-
-
-def round_answerers(
-    members: Iterable[Membership], partner_status: Mapping[int, str]
-) -> list[Answerer]:
-    """Who may answer a round opening now, from the active members and the current partners'
-    statuses (organisation id → status): representatives and substitutes of core and associate
-    partners answer for their organisation; people in their own capacity and citizens answer as
-    one group; observers and facilitators never answer, with or without an organisation."""
-    found = []
-    for member in members:
-        if member.left_at is not None:
-            continue
-        if member.capacity in SPEAKS_FOR_ORGANISATION:
-            org = member.organisation_id
-            if org is not None and partner_status.get(org) in ANSWERING_PARTNERS:
-                found.append(Answerer(member.user_id, org))
-        elif member.capacity in OWN_CAPACITY:
-            found.append(Answerer(member.user_id, None))
-    return found
-
-
-def check_may_answer(access: Access, respondent: TrustRespondent | None) -> None:
-    """Whether this person may answer the open round: only as the person the round fixed when
-    it opened (a later member, or one whose role changed since, answers from the next round)."""
-    p = access.partnership
-    member = access.membership
-    if member is None:
-        raise Forbidden(
-            f"You aren't a member of {p.name}, so there is no check-in for you to answer."
-        )
-    if member.capacity == Capacity.observer:
-        raise Forbidden("Observers follow the partnership but don't answer trust check-ins.")
-    if member.capacity == Capacity.facilitator:
-        raise Forbidden(
-            "As the facilitator you don't answer trust check-ins; you read the results with "
-            "everyone else."
-        )
-    if respondent is None:
-        raise Forbidden(
-            f"This round of {p.name} was set up before you could answer it (who answers is "
-            "fixed when a round opens). You can answer from the next round."
-        )
-    now_for = access.organisation_id if member.capacity in SPEAKS_FOR_ORGANISATION else None
-    if member.capacity not in SPEAKS_FOR_ORGANISATION | OWN_CAPACITY or (
-        now_for != respondent.organisation_id
-    ):
-        raise Forbidden(
-            f"Your role in {p.name} has changed since this round opened, so you can answer "
-            "from the next round."
-        )
-
-
-def check_may_rate(access: Access, respondent: TrustRespondent | None) -> int:
-    """Pairwise ratings: the representatives and substitutes the round fixed for an
-    organisation. Returns the organisation they rate for."""
-    check_may_answer(access, respondent)
-    assert respondent is not None
-    if respondent.organisation_id is None:
-        raise Forbidden(
-            "Pairwise ratings are given by organisations, through their representatives. "
-            "You can still answer the check-in."
-        )
-    return respondent.organisation_id
-
-
-def may_read_named_pairs(access: Access, trust_round: TrustRound) -> bool:
-    """Named pair data (which organisation rated which): only a facilitator, and only for a
-    round opened with `named_pairs`, which its invitation announced before anyone rated.
-    Conveners and server managers never see it."""
-    return access.is_facilitator and trust_round.named_pairs
-
-
-# ---- the partnership log: who closes an action
-
-
-def check_action_closing(access: Access, owner_id: int | None) -> None:
-    """An action is closed by its owner (a current member) or a convener."""
-    own = (
-        owner_id is not None
-        and access.membership is not None
-        and access.membership.user_id == owner_id
-    )
-    if not (own or access.may_convene):
-        raise Forbidden(
-            f"Only the action's owner or a convener of {access.partnership.name} can close it."
-        )
-
-
-# ---- meetings: who attends, who ends one
-
-
-def check_may_attend(access: Access) -> None:
-    """Attendance is recorded for members only (a server manager who isn't one attends nothing)."""
-    if access.membership is None:
-        raise Forbidden(
-            f"You aren't a member of {access.partnership.name}, so your attendance can't be "
-            "recorded. A convener can add you with `/member add`."
-        )
-
-
-def check_meeting_ending(access: Access, started_by: int | None) -> None:
-    """A meeting is ended by the person who started it or a convener."""
-    if not (access.actor.user_id == started_by or access.may_convene):
-        raise Forbidden(
-            f"Only the person who started the meeting or a convener of "
-            f"{access.partnership.name} can end it."
-        )

@@ -1,0 +1,123 @@
+"""Goals: whose stance counts, who keeps, rewords, labels and links a goal, who records an
+organisation's goal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import Forbidden
+from bot.services.access.gate import Access
+from bot.services.vocab import OWN_CAPACITY, Capacity, PartnerStatus
+from db import queries
+from db.models import Goal, Organisation
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Whom a person speaks for when they take a stance (see `stance_voice`)."""
+
+    organisation_id: int | None
+    organisation: str | None
+    capacity: str
+    counted: bool
+
+    @property
+    def who(self) -> str:
+        return self.organisation or "yourself"
+
+
+# ---- goals: who sets a stance, who keeps, words and labels a goal
+
+
+def owns_goal(access: Access, goal: Goal) -> bool:
+    """Whether this person speaks for the goal's owner (its organisation, or its person)."""
+    return access.owns(organisation_id=goal.owner_organisation_id, user_id=goal.owner_user_id)
+
+
+def check_goal_keeping(access: Access, goal: Goal) -> None:
+    """Progress, review dates and notes: conveners and the goal's owners."""
+    if not (access.may_convene or owns_goal(access, goal)):
+        raise Forbidden(
+            "Progress, review dates and notes are kept by the conveners"
+            + (" and the goal's own organisation." if goal.owner_organisation_id else ".")
+        )
+
+
+def check_goal_wording(access: Access, goal: Goal) -> None:
+    """Rewording: conveners, the goal's owners and the person who proposed it."""
+    if not (
+        access.may_convene or owns_goal(access, goal) or goal.proposed_by == access.actor.user_id
+    ):
+        raise Forbidden(
+            "Only the person who proposed a goal, its owners or a convener can reword it."
+        )
+
+
+def check_goal_labels(
+    access: Access, goal: Goal, *, sensitive: list[str], owner_name: str | None
+) -> None:
+    """A goal's dimensions: conveners and its owners; a label that questions a goal (hidden,
+    imposed, …) on an organisation's or a person's goal only by its owners. `owner_name` names
+    the owning organisation, when there is one."""
+    owner = owns_goal(access, goal)
+    if sensitive and goal.owner_organisation_id is not None and not owner:
+        raise Forbidden(
+            f"Only {owner_name or 'its organisation'}'s own representatives can mark this goal "
+            f"{' and '.join(sensitive)}. Nobody labels another organisation's goal that way."
+        )
+    if sensitive and goal.owner_user_id is not None and not owner:
+        raise Forbidden(
+            f"Only the person whose goal it is can mark this goal {' and '.join(sensitive)}. "
+            "Nobody labels another organisation's goal that way."
+        )
+    if not (access.may_convene or owner):
+        raise Forbidden(
+            "A goal's dimensions are set by the conveners"
+            + (" and the goal's own organisation." if goal.owner_organisation_id else ".")
+        )
+
+
+def check_goal_owner(access: Access, owner: Organisation) -> None:
+    """Recording a goal as an organisation's own: its representatives, or a convener."""
+    if not (access.speaks_for(owner.id) or access.may_convene):
+        raise Forbidden(
+            f"Only {owner.name}'s own representatives, or a convener, can "
+            f"record a goal as {owner.name}'s."
+        )
+
+
+async def stance_voice(session: AsyncSession, access: Access) -> Voice:
+    """Whom this person's stance speaks for here, or why they may not take one: only an
+    organisation's representative or substitute sets its stance; people in their own capacity
+    speak for themselves; observers and non-members take none."""
+    p = access.partnership
+    member = access.membership
+    if member is None:
+        raise Forbidden(
+            f"You aren't a member of {p.name}, so there is no stance for you to record. "
+            "A convener can add you with `/member add`."
+        )
+    if access.organisation_id is not None:
+        partner = await queries.active_partner_of(
+            session, partnership_id=access.partnership_id, organisation_id=access.organisation_id
+        )
+        if partner is None:
+            raise Forbidden(
+                f"The organisation you represent is no longer a partner in {p.name}, "
+                "so its stance can't be recorded."
+            )
+        link, org = partner
+        return Voice(org.id, org.name, member.capacity, counted=link.status == PartnerStatus.core)
+    if member.capacity in OWN_CAPACITY:
+        return Voice(None, None, member.capacity, counted=p.count_individuals)
+    if member.capacity == Capacity.facilitator:
+        raise Forbidden(
+            "A facilitator represents no organisation and takes no stance on goals. If you now "
+            "speak for an organisation, ask a convener to update your membership."
+        )
+    raise Forbidden(
+        "Observers follow goals but don't take a stance on them. If you now speak for an "
+        "organisation, ask a convener to update your membership."
+    )
