@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import TYPE_CHECKING, cast
 
@@ -72,3 +73,16 @@ async def organisation_autocomplete(
         actor_of(interaction), ref_of(interaction, named), current
     )
     return [app_commands.Choice(name=n, value=n) for n in names]
+
+
+async def schedule_autocomplete(
+    interaction: discord.Interaction, kind: str, current: str, states: Iterable[str]
+) -> list[app_commands.Choice[str]]:
+    """Schedules of `kind` this person may manage, in `states`; those of the partnership whose
+    channel (or thread) the command is used in first."""
+    if interaction.guild_id is None:
+        return []
+    found = await bot_of(interaction).services.schedules.schedule_choices(
+        kind, actor_of(interaction), current, where=where_of(interaction), states=tuple(states)
+    )
+    return [app_commands.Choice(name=name, value=value) for name, value in found]

@@ -31,7 +31,13 @@ from bot.services.schedules import CADENCE_LABELS, ScheduleService
 from bot.services.text import message_link
 from bot.services.timeutil import discord_timestamp
 from cogs._base import thinking
-from cogs._context import actor_of, partnership_autocomplete, ref_of, where_of
+from cogs._context import (
+    actor_of,
+    partnership_autocomplete,
+    ref_of,
+    schedule_autocomplete,
+    where_of,
+)
 from cogs._reflect_delivery import PromptDelivery
 from cogs._reflect_text import schedule_reply, summary_block
 from cogs._reflect_views import ReflectButton, handle_form, share_answer, thanks
@@ -210,16 +216,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
     async def _schedules(
         self, interaction: discord.Interaction, current: str, states: tuple[str, ...]
     ) -> list[Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        found = await self.schedules.schedule_choices(
-            SCHEDULE_KIND,
-            actor_of(interaction),
-            current,
-            where=where_of(interaction),
-            states=states,
-        )
-        return [Choice(name=name, value=value) for name, value in found]
+        return await schedule_autocomplete(interaction, SCHEDULE_KIND, current, states)
 
     @pause.autocomplete("schedule")
     async def _pause_choices(

@@ -30,7 +30,12 @@ from bot.services.trust import CheckinAnswers, TrustService
 from bot.services.trust.kind import SCHEDULE_KIND
 from bot.services.trust.vocab import COMMENT_MAX, SMALL_WIN_MAX
 from cogs._base import thinking
-from cogs._context import actor_of, partnership_autocomplete, ref_of, where_of
+from cogs._context import (
+    actor_of,
+    partnership_autocomplete,
+    ref_of,
+    schedule_autocomplete,
+)
 from cogs._trust_delivery import TrustDelivery
 from cogs._trust_form import handle_checkin, open_checkin
 from cogs._trust_text import (
@@ -415,16 +420,7 @@ class TrustCog(commands.GroupCog, group_name="trust"):
     async def _schedules(
         self, interaction: discord.Interaction, current: str, states: tuple[str, ...]
     ) -> list[Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        found = await self.schedules.schedule_choices(
-            SCHEDULE_KIND,
-            actor_of(interaction),
-            current,
-            where=where_of(interaction),
-            states=states,
-        )
-        return [Choice(name=name, value=value) for name, value in found]
+        return await schedule_autocomplete(interaction, SCHEDULE_KIND, current, states)
 
     @pause.autocomplete("schedule")
     async def _pause_choices(
