@@ -4,59 +4,22 @@ own zone."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from bot.replies import clip, escape
 from bot.services.reflection import theme_label
-from bot.services.schedules import OccurrenceView, ScheduleSummary, ScheduleView
-from bot.services.timeutil import discord_timestamp
-from db.models import OccurrenceState, ScheduleState
-
-OCCURRENCE_WORDS: dict[str, str] = {
-    OccurrenceState.claimed: "being sent",
-    OccurrenceState.done: "posted",
-    OccurrenceState.missed: "missed while the bot was offline",
-}
-
-
-def timestamps(moments: list[datetime]) -> str:
-    return "\n".join(f"• {discord_timestamp(m, 'F')}" for m in moments)
+from bot.services.schedules import ScheduleSummary, ScheduleView
+from cogs import _schedule_text
+from cogs._schedule_text import occurrence_line
 
 
 def theme_words(theme: str | None) -> str:
     return theme_label(theme) if theme else "each theme in turn"
 
 
-def occurrence_line(o: OccurrenceView) -> str:
-    when = discord_timestamp(o.due_at, "f")
-    error = f": {clip(escape(o.last_error), 200)}" if o.last_error else ""
-    if o.state == OccurrenceState.retrying:
-        nxt = f", next try {discord_timestamp(o.next_attempt_at, 'R')}" if o.next_attempt_at else ""
-        return f"{when}: retrying after {o.attempts} failed attempt(s){error}{nxt}"
-    if o.state == OccurrenceState.failed:
-        return f"{when}: **failed**{error}"
-    late = " (late)" if o.late and o.state == OccurrenceState.done else ""
-    return f"{when}: {OCCURRENCE_WORDS.get(o.state, o.state)}{late}"
-
-
 def summary_block(s: ScheduleSummary) -> str:
-    v = s.schedule
-    lines = [f"**#{v.id}** {escape(v.description)}", f"Theme: {theme_words(v.theme)}"]
-    if v.state == ScheduleState.active:
-        nxt = f" · next {discord_timestamp(v.upcoming[0], 'F')}" if v.upcoming else ""
-        lines.append(f"State: active{nxt}")
-    else:
-        reason = f" ({escape(v.paused_reason)})" if v.paused_reason else ""
-        lines.append(f"State: **{v.state}**{reason}")
-    lines.append(f"Last: {occurrence_line(s.last)}" if s.last else "Last: nothing yet")
+    lines = _schedule_text.schedule_lines(s, f"Theme: {theme_words(s.schedule.theme)}")
     if s.last_problem:
         lines.append(f"Earlier: {occurrence_line(s.last_problem)}")
     return "\n".join(lines)
 
 
 def schedule_reply(view: ScheduleView, headline: str) -> str:
-    where = f" in <#{view.channel_id}>" if view.channel_id else ""
-    text = f"{headline}\n{escape(view.description)}{where}.\nTheme: {theme_words(view.theme)}."
-    if view.upcoming:
-        text += f"\nNext {len(view.upcoming)}:\n{timestamps(view.upcoming)}"
-    return text
+    return _schedule_text.schedule_reply(view, headline, f"Theme: {theme_words(view.theme)}.")

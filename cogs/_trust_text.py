@@ -37,8 +37,7 @@ from bot.services.trust import (
     TrustSummary,
 )
 from bot.services.trust.vocab import RATING_LABELS, describe_window, parse_window
-from cogs._reflect_text import occurrence_line, timestamps
-from db.models import ScheduleState
+from cogs import _schedule_text
 
 DONT_KNOW_CHOICE = "dk"
 ANSWER_CHOICES = [
@@ -406,25 +405,15 @@ def window_of(view: ScheduleView) -> str:
 
 
 def schedule_reply(view: ScheduleView, headline: str) -> str:
-    where = f" in <#{view.channel_id}>" if view.channel_id else ""
-    text = (
-        f"{headline}\n{escape(view.description)}{where}.\n"
+    return _schedule_text.schedule_reply(
+        view,
+        headline,
         f"Each round stays open for {window_of(view)}; a reminder goes at 80 % of it to those "
-        "who haven't answered."
+        "who haven't answered.",
     )
-    if view.upcoming:
-        text += f"\nNext {len(view.upcoming)}:\n{timestamps(view.upcoming)}"
-    return text
 
 
 def schedule_block(s: ScheduleSummary) -> str:
-    v = s.schedule
-    lines = [f"**#{v.id}** {escape(v.description)}", f"Each round open for {window_of(v)}"]
-    if v.state == ScheduleState.active:
-        nxt = f" · next {discord_timestamp(v.upcoming[0], 'F')}" if v.upcoming else ""
-        lines.append(f"State: active{nxt}")
-    else:
-        reason = f" ({escape(v.paused_reason)})" if v.paused_reason else ""
-        lines.append(f"State: **{v.state}**{reason}")
-    lines.append(f"Last: {occurrence_line(s.last)}" if s.last else "Last: nothing yet")
-    return "\n".join(lines)
+    return "\n".join(
+        _schedule_text.schedule_lines(s, f"Each round open for {window_of(s.schedule)}")
+    )
