@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-import aiohttp
 import discord
 
+from bot.discord_failures import TRANSIENT, is_transient
 from bot.services.register import ChannelState, RegisterService
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,6 @@ async def create_partnership_channel(
 UNKNOWN_TARGETS = {10007, 10013}  # Unknown Member, Unknown User
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_OVERWRITE = 10009
-TRANSIENT = (discord.DiscordServerError, discord.RateLimited, TimeoutError, aiohttp.ClientError)
 # The first retry within half a minute, then backing off; after the last, the next start repairs.
 RETRY_DELAYS = (20.0, 60.0, 300.0, 1800.0, 7200.0)
 
@@ -162,13 +161,6 @@ class SyncResult:
                 "and Manage Channels there. Then run `/partnership repair`."
             )
         return ""
-
-
-def is_transient(error: BaseException) -> bool:
-    """A failure worth trying again: Discord's 5xx or 429, a time-out, a broken connection."""
-    if isinstance(error, discord.HTTPException):
-        return error.status == 429 or error.status >= 500
-    return isinstance(error, TRANSIENT)
 
 
 def wanted_overwrite(state: ChannelState) -> discord.PermissionOverwrite:

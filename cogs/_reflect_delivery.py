@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import aiohttp
 import discord
 
+from bot.discord_failures import TRANSIENT, describe
 from bot.replies import NO_MENTIONS, escape
 from bot.scheduling import Due, TargetGone, TransientError
 from bot.services.reflection import PostDraft, ReflectionService
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 THREAD_ALREADY_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 # A week of discussion before the thread archives itself.
 THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
-TRANSIENT = (discord.DiscordServerError, TimeoutError, aiohttp.ClientError)
 # How far back a retry looks for its own unrecorded post: pages of Discord's largest size.
 PAGE_SIZE = 100
 SEARCH_PAGES = 10
@@ -82,7 +82,7 @@ class PromptDelivery:
             except discord.Forbidden as exc:
                 raise TargetGone("I'm not allowed to post in the partnership's channel.") from exc
             except TRANSIENT as exc:
-                raise TransientError(_describe(exc)) from exc
+                raise TransientError(describe(exc)) from exc
             message_id = message.id
         if draft.message_id is None:
             draft = await self.service.mark_posted(
@@ -150,7 +150,7 @@ class PromptDelivery:
                 return None
             thread_id = draft.message_id  # a thread started from a message shares its id
         except (TimeoutError, aiohttp.ClientError) as exc:
-            log.warning("No thread for prompt post %s: %s", draft.post_id, _describe(exc))
+            log.warning("No thread for prompt post %s: %s", draft.post_id, describe(exc))
             return None
         await self.service.mark_thread(draft.post_id, thread_id)
         return thread_id
@@ -170,11 +170,3 @@ class PromptDelivery:
                 await dm.send(text, allowed_mentions=NO_MENTIONS)
             except Exception as exc:  # a closed DM must not stop the others
                 log.warning("Could not tell convener %s about schedule %s: %s", user_id, due, exc)
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, discord.HTTPException):
-        return f"Discord answered {exc.status}: {exc.text or type(exc).__name__}"
-    if isinstance(exc, TimeoutError):
-        return "Discord did not answer in time."
-    return f"{type(exc).__name__}: {exc}"

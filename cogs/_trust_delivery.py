@@ -16,9 +16,9 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 
+from bot.discord_failures import TRANSIENT, describe
 from bot.replies import NO_MENTIONS, escape
 from bot.scheduling import Due, TargetGone, TransientError
 from bot.services.text import message_link
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from bot.app import PartnerBot
 
 log = logging.getLogger(__name__)
-
-TRANSIENT = (discord.DiscordServerError, TimeoutError, aiohttp.ClientError)
 
 
 class TrustDelivery:
@@ -87,7 +85,7 @@ class TrustDelivery:
         except discord.Forbidden as exc:
             raise TargetGone("I'm not allowed to post in the partnership's channel.") from exc
         except TRANSIENT as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+            raise TransientError(describe(exc)) from exc
         return message.id
 
     def link(self, view: RoundView, message_id: int) -> str | None:
