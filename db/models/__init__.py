@@ -1,5 +1,6 @@
 """All tables, one module per feature. Import from here: `from db.models import Partnership`."""
 
+from db.models.audit import ExportRecord, Redaction
 from db.models.base import drop_format_characters, is_blank, metadata, name_key, utcnow
 from db.models.goals import Goal, GoalLink, GoalStance
 from db.models.notes import ActionReminderClaim
@@ -18,6 +19,7 @@ __all__ = [
     "LIVE_STATES",
     "ActionReminderClaim",
     "Event",
+    "ExportRecord",
     "Goal",
     "GoalLink",
     "GoalStance",
@@ -29,6 +31,7 @@ __all__ = [
     "Partnership",
     "PromptAnswer",
     "PromptPost",
+    "Redaction",
     "ReflectionPrompt",
     "Schedule",
     "ScheduleState",

@@ -26,6 +26,11 @@ class Partnership(SQLModel, table=True):
     agreement_rule: str = Field(default="consensus", sa_type=String(20))
     count_individuals: bool = Field(default=False)
     anonymity_threshold: int = Field(default=3)
+    # Research: the CLI's pseudonymised export is allowed only while this is on (logged).
+    research_consent: bool = Field(default=False)
+    # Free text (notes, comments, reflection answers) older than this many months is removed
+    # when read, the same way a redaction is; None keeps it.
+    retention_months: int | None = Field(default=None)
     channel_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     created_by: int = Field(sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)

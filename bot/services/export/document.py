@@ -1,0 +1,235 @@
+"""What an export holds, as plain data: the one shape every format is written from.
+
+`bot.services.export.gather` builds a `Document` for one partnership, period, audience and
+(optionally) meeting, with privacy and redaction already applied: a writer never decides what
+may be shown, it only lays out what it is given. The parts that grow with the log (the log
+itself and the notes) are async iterators read straight from the database, so memory does not
+grow with the log; everything else is small and held in lists.
+
+People appear as `Person` (a display name, and the Discord id for internal exports); in the
+external audience there is no `Person` anywhere (every field typed `Person | None` is None and
+lists of people are empty), and in a pseudonymised export `name` is a stable pseudonym and
+`user_id` is None. Organisations appear by name (a pseudonym when pseudonymised), always with
+their sector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class Format(StrEnum):
+    markdown = "markdown"
+    html = "html"
+    csv = "csv"
+    json = "json"
+
+
+class Audience(StrEnum):
+    internal = "internal"  # everything the exporting member may see
+    external = "external"  # boards, funders, residents: no person named anywhere
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    user_id: int | None = None  # None when pseudonymised
+
+
+@dataclass(frozen=True)
+class Header:
+    """What every export opens with."""
+
+    partnership: str
+    purpose: str
+    timezone: str
+    audience: Audience
+    k: int  # the anonymity threshold
+    withheld: int  # aggregates withheld because fewer than k organisations stood behind them
+    generated_at: datetime
+    since: date | None  # the period, in the partnership's zone; None: from the start
+    until: date | None  # None: up to now
+    meeting_id: int | None = None
+    meeting_title: str | None = None
+    exported_by: Person | None = None  # internal only
+    pseudonymised: bool = False
+    keep_text: bool = True
+    agreement_rule: str = "consensus"
+    relationship: str = "unclear"
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def period(self) -> str:
+        start = self.since.isoformat() if self.since else "the start"
+        end = self.until.isoformat() if self.until else "now"
+        return f"{start} to {end}"
+
+
+@dataclass(frozen=True)
+class OrganisationRow:
+    key: str  # stable within the document: the organisation's id, or its pseudonym
+    name: str
+    sector: str
+    status: str  # core, associate, observer … (its latest status in this partnership)
+    joined_at: datetime
+    left_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MembershipSpell:
+    """One continuous stretch of a person in one organisation and capacity (a change of
+    organisation, capacity or mandate starts a new spell)."""
+
+    person: Person | None  # None for the external audience
+    organisation: str | None  # None: in their own capacity
+    capacity: str
+    mandate: str | None
+    convener: bool
+    start: datetime
+    end: datetime | None
+
+
+@dataclass(frozen=True)
+class StanceCell:
+    """The latest stance of one voice on one goal, as of the export's end."""
+
+    voice: str  # the organisation's name, or the person's (internal) / "a person" (external)
+    organisation: str | None
+    stance: str
+    counted: bool
+    recorded_at: datetime
+    recorded_by: Person | None
+    comment: str | None  # internal only; the redaction marker when removed
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    id: int
+    title: str
+    description: str
+    level: str
+    labels: dict[str, str]  # dimension → value; sensitive labels left out for external
+    owner: str | None  # organisation name, or person (internal) for individual-level goals
+    status: str
+    progress: int | None
+    review_on: date | None
+    proposed_at: datetime
+    agreed_at: datetime | None
+    agreed: bool
+    matrix: list[StanceCell] = field(default_factory=list)
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    from_goal: int
+    to_goal: int
+    relation: str
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    id: int  # the log entry's number, as `/log show` shows it
+    kind: str  # note, decision, action, small_win, risk
+    text: str  # the redaction marker when removed
+    at: datetime
+    author: Person | None
+    goal_id: int | None = None
+    goal_title: str | None = None
+    review_on: date | None = None
+    owner: Person | None = None
+    owner_organisation: str | None = None  # what the external audience sees of an owner
+    due: date | None = None
+    state: str | None = None  # actions: open, overdue, done
+    done_at: datetime | None = None
+    meeting_id: int | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Attendee:
+    person: Person | None
+    organisation: str | None  # the organisation they spoke for, None: own capacity
+
+
+@dataclass(frozen=True)
+class MeetingRow:
+    id: int
+    title: str
+    started_at: datetime
+    ended_at: datetime | None
+    started_by: Person | None
+    attendance: list[Attendee] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TrustRoundRow:
+    """One closed round's figures, whole round only, as the threshold allows when exported."""
+
+    round_id: int
+    opened_at: datetime
+    closed_at: datetime
+    organisations_answered: int
+    shown: bool
+    means: dict[str, float | None]  # item → mean across organisations (empty when not shown)
+    small_wins: int | None
+    listened: float | None
+    density: float | None = None
+    reciprocity: float | None = None
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    author: Person | None
+    organisation: str | None
+    text: str  # the redaction marker when removed
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReflectionRow:
+    post_id: int
+    theme: str
+    prompt: str
+    posted_at: datetime
+    answer_count: int
+    answers: list[AnswerRow] = field(default_factory=list)  # internal only
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One entry of the partnership log, redaction applied."""
+
+    id: int
+    at: datetime
+    kind: str
+    actor: Person | None
+    summary: str  # external audience: a person-free sentence
+    payload: dict[str, Any]
+    link: str | None
+
+
+@dataclass
+class Document:
+    header: Header
+    organisations: list[OrganisationRow]
+    spells: list[MembershipSpell]
+    goals: list[GoalRow]
+    links: list[LinkRow]
+    meetings: list[MeetingRow]
+    trust: list[TrustRoundRow]
+    reflections: list[ReflectionRow]
+    # Streams: each call opens a fresh read of the database, so a writer may read them in any
+    # order and more than once, holding one row at a time.
+    notes: Callable[[str | None], AsyncIterator[NoteRow]]  # kind or None for every kind
+    log: Callable[[], AsyncIterator[LogRow]]
+    # The stored records themselves, for the JSON that `partnerbot import` loads: (table, row)
+    # pairs, redaction applied. Only in an internal, not pseudonymised export; None otherwise.
+    records: Callable[[], AsyncIterator[tuple[str, dict[str, Any]]]] | None = None

@@ -1,0 +1,108 @@
+"""Redaction, read side: which free text is removed, decided once here and joined by every view,
+reply and export when it reads (issue 11 §4).
+
+The partnership log is append-only, so removing a person's words never edits it: a `Redaction`
+row names the log entry (and the stance or reflection answer it recorded), and readers replace
+the text through `Redactions`. A partnership's retention setting removes free text older than
+its number of months the same way, at read time, so it needs no sweep and no second path.
+
+Free text is what a person wrote: a note's text (and the closing entry that repeats an action's
+text), a stance comment, a reflection answer. Summaries are sentences that quote that text; the
+quoted text is replaced inside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import Event, Partnership, Redaction
+
+REMOVED = "removed at the author's request"
+EXPIRED = "removed after the retention period"
+# Payload keys that hold a person's own words.
+TEXT_KEYS = ("text", "comment", "answer")
+# Roughly a month, for the retention setting (months of 30.44 days; the exact day is not
+# promised, the month is).
+MONTH = timedelta(days=30.44)
+
+
+def retention_cutoff(partnership: Partnership, now: datetime) -> datetime | None:
+    """The moment before which free text is removed, or None when everything is kept."""
+    months = partnership.retention_months
+    if not months:
+        return None
+    return now - months * MONTH
+
+
+@dataclass(frozen=True)
+class Redactions:
+    """One partnership's removed texts, loaded once per read (small: one row per request)."""
+
+    events: frozenset[int] = field(default_factory=frozenset)
+    stances: frozenset[int] = field(default_factory=frozenset)
+    answers: frozenset[int] = field(default_factory=frozenset)
+    cutoff: datetime | None = None
+
+    def _expired(self, at: datetime | None) -> bool:
+        if self.cutoff is None or at is None:
+            return False
+        if at.tzinfo is None:  # SQLite hands back naive UTC
+            at = at.replace(tzinfo=UTC)
+        return at < self.cutoff
+
+    def event_text(self, event: Event) -> str | None:
+        """The marker replacing this entry's free text, or None when it is kept."""
+        payload = event.payload or {}
+        source = payload.get("action_id") if event.kind == "note.action_done" else None
+        if event.id in self.events or (source is not None and source in self.events):
+            return REMOVED
+        if self._expired(event.occurred_at) and any(payload.get(k) for k in TEXT_KEYS):
+            return EXPIRED
+        return None
+
+    def stance_comment(self, stance_id: int | None, recorded_at: datetime | None) -> str | None:
+        if stance_id is not None and stance_id in self.stances:
+            return REMOVED
+        return EXPIRED if self._expired(recorded_at) else None
+
+    def answer_text(self, answer_id: int | None, created_at: datetime | None) -> str | None:
+        if answer_id is not None and answer_id in self.answers:
+            return REMOVED
+        return EXPIRED if self._expired(created_at) else None
+
+    def event(self, event: Event) -> tuple[str, dict[str, Any]]:
+        """The entry's summary and payload as they may be read: free text replaced by its
+        marker, inside the summary too. The row itself is never changed."""
+        marker = self.event_text(event)
+        payload = dict(event.payload or {})
+        if marker is None:
+            return event.summary, payload
+        summary = event.summary
+        for key in TEXT_KEYS:
+            value = payload.get(key)
+            if isinstance(value, str) and value:
+                summary = summary.replace(value, marker)
+                payload[key] = marker
+        return summary, payload
+
+
+async def load(session: AsyncSession, partnership: Partnership, now: datetime) -> Redactions:
+    rows = (
+        await session.exec(
+            select(Redaction).where(
+                Redaction.guild_id == partnership.guild_id,
+                Redaction.partnership_id == partnership.id,
+            )
+        )
+    ).all()
+    return Redactions(
+        events=frozenset(r.event_id for r in rows),
+        stances=frozenset(r.stance_id for r in rows if r.stance_id is not None),
+        answers=frozenset(r.answer_id for r in rows if r.answer_id is not None),
+        cutoff=retention_cutoff(partnership, now),
+    )
