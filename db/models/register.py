@@ -28,6 +28,8 @@ class Partnership(SQLModel, table=True):
     anonymity_threshold: int = Field(default=3)
     # Research: the CLI's pseudonymised export is allowed only while this is on (logged).
     research_consent: bool = Field(default=False)
+    # The secret that keeps pseudonyms stable across research exports; made on first use.
+    research_salt: str | None = Field(default=None, sa_type=String(64))
     # Free text (notes, comments, reflection answers) older than this many months is removed
     # when read, the same way a redaction is; None keeps it.
     retention_months: int | None = Field(default=None)

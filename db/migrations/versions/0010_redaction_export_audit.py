@@ -23,6 +23,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('partnership', schema=None) as batch_op:
         batch_op.add_column(sa.Column('research_consent', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('research_salt', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('retention_months', sa.Integer(), nullable=True))
 
     op.create_table('redaction',
@@ -80,4 +81,5 @@ def downgrade() -> None:
     op.drop_table('redaction')
     with op.batch_alter_table('partnership', schema=None) as batch_op:
         batch_op.drop_column('retention_months')
+        batch_op.drop_column('research_salt')
         batch_op.drop_column('research_consent')
