@@ -15,6 +15,7 @@ from datetime import date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFound, UserFacingError
+from bot.services import log
 from bot.services.access import (
     Access,
     Actor,
@@ -33,7 +34,7 @@ from bot.services.meetings.views import (
     MeetingStarted,
     MeetingSummary,
 )
-from bot.services.text import clean_text, message_link, name_of
+from bot.services.text import choice_name, clean_text, message_link, name_of
 from bot.services.timeutil import zone
 from db import queries
 from db.engine import SessionFactory, transaction
@@ -149,6 +150,28 @@ class MeetingService:
             check_meeting_ending(access, meeting.actor_id)
             ended = await events.ended(session, p, actor, meeting, at=self.clock.now())
             return await _summary(session, p, meeting, ended)
+
+    async def autocomplete_meetings(
+        self, actor: Actor, ref: PartnershipRef, current: str, *, limit: int = 25
+    ) -> list[tuple[str, str]]:
+        """(choice name, meeting number) for the partnership's meetings, newest first; nothing
+        for anyone who may not see the partnership."""
+        async with self.sessions() as session:
+            try:
+                access = await resolve(session, actor, ref)
+            except UserFacingError:
+                return []
+            p = access.partnership
+            started = await log.events(session, p, kinds=[events.STARTED], newest_first=True)
+        typed = " ".join(current.lstrip("#").split()).casefold()
+        found = []
+        for meeting in started:
+            title = str(meeting.payload.get("title") or "")
+            day = meeting.occurred_at.astimezone(zone(p.timezone)).date().isoformat()
+            if typed and typed not in title.casefold() and typed != str(meeting.id):
+                continue
+            found.append((choice_name(f"#{meeting.id} {title}", f" · {day}"), str(meeting.id)))
+        return found[:limit]
 
 
 async def _summary(
