@@ -217,3 +217,22 @@ async def test_notes_during_a_meeting_carry_its_id_and_appear_in_the_summary(wor
     ]
     [_, booked, _] = summary.items
     assert booked.owner_id == bea.user_id and str(booked.due) == "2026-03-20"
+
+
+async def test_meetings_autocomplete_newest_first_by_number_or_title(world: World):
+    first = await start(world, title="Spring review")
+    await world.meetings.end(bea, HERE)
+    world.clock.at += timedelta(days=40)
+    second = await start(world, title="Summer planning")
+    found = await world.meetings.autocomplete_meetings(bea, HERE, "")
+    assert found == [
+        (f"#{second.meeting_id} Summer planning · 2026-04-19", str(second.meeting_id)),
+        (f"#{first.meeting_id} Spring review · 2026-03-10", str(first.meeting_id)),
+    ]
+    assert [v for _, v in await world.meetings.autocomplete_meetings(bea, HERE, "spring")] == [
+        str(first.meeting_id)
+    ]
+    assert [
+        v for _, v in await world.meetings.autocomplete_meetings(bea, HERE, f"#{first.meeting_id}")
+    ] == [str(first.meeting_id)]
+    assert await world.meetings.autocomplete_meetings(outsider, HERE, "") == []
