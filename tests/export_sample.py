@@ -234,7 +234,8 @@ def sample(audience: Audience = Audience.internal, *, withheld: int = 1) -> Docu
             at(10, 18),
             "note.decision",
             person(ADA),
-            f"Ada recorded a decision: “We agree {MARKDOWN_ATTACK} {MENTION_ATTACK}”.",
+            f"{'Ada recorded a decision' if internal else 'A decision was recorded'}: "
+            f"“We agree {MARKDOWN_ATTACK} {MENTION_ATTACK}”.",
             {"text": f"We agree {MARKDOWN_ATTACK} {MENTION_ATTACK}"},
             "https://discord.com/channels/1/2/3",
         ),

@@ -1,11 +1,394 @@
-"""Placeholder replaced by the writer's own module."""
+"""The CSV export: a zip with one CSV per kind of record, the header as a file of its own, and a
+codebook describing every column and every vocabulary value (`bot.services.export.codebook`).
+
+Each file is written straight into its zip entry, row by row, and the log and the notes are read
+from the document's streams one row at a time, so memory does not grow with the log. Files are
+UTF-8, comma-separated, quoted where needed (RFC 4180, by the csv module). Times are ISO 8601 in
+UTC, dates ISO. Text that a spreadsheet would run as a formula is neutralised; numbers are
+written as numbers. Which columns appear follows the header (see the codebook's column types):
+no person columns for the external audience, no Discord ids, message links or stored payloads
+when pseudonymised, and no free text unless the export keeps text.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from types import TracebackType
 from typing import BinaryIO
 
-from bot.services.export.document import Document
+from bot.services.export import codebook
+from bot.services.export.codebook import ColumnType, File
+from bot.services.export.document import (
+    AnswerRow,
+    Attendee,
+    Document,
+    GoalRow,
+    Header,
+    LinkRow,
+    LogRow,
+    MeetingRow,
+    MembershipSpell,
+    NoteRow,
+    OrganisationRow,
+    Person,
+    ReflectionRow,
+    StanceCell,
+    TrustRoundRow,
+)
+from bot.services.goals.vocab import DIMENSIONS
+from bot.services.trust.vocab import ITEM_KEYS, OWN_ITEM
+
+# What a spreadsheet may take as the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Text that would begin a formula in a spreadsheet, made inert by a leading `'`."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def iso(moment: datetime) -> str:
+    """A moment in ISO 8601 with its offset, in UTC (a naive time is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def cell(value: object) -> str:
+    """One cell: text neutralised, numbers as numbers, booleans as true/false, times and dates
+    in ISO, records as JSON text."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return neutralise(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+    return neutralise(str(value))
+
+
+class Sheet:
+    """One CSV file being written into the zip, with the columns this export shows."""
+
+    def __init__(
+        self,
+        archive: zipfile.ZipFile,
+        file: File,
+        header: Header,
+        unlisted: dict[tuple[str, str], set[str]],
+    ) -> None:
+        self.file = file
+        self.columns = file.columns_for(header)
+        self.unlisted = unlisted
+        # For each column shown: its name, whether it is left empty (free text not kept), and
+        # the values its vocabulary lists (None: not a vocabulary column).
+        self._plan = [
+            (
+                c.name,
+                c.type == ColumnType.free_text and not header.keep_text,
+                frozenset(v.value for v in c.values) if c.values else None,
+            )
+            for c in self.columns
+        ]
+        info = zipfile.ZipInfo(file.name, date_time=_zip_time(header.generated_at))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        self._text = io.TextIOWrapper(archive.open(info, "w"), encoding="utf-8", newline="")
+        self._csv = csv.writer(self._text)
+        self._csv.writerow([c.name for c in self.columns])
+        self._checked = False
+
+    def __enter__(self) -> Sheet:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._text.close()
+
+    def write(self, values: Mapping[str, object]) -> None:
+        """One row: `values` holds every column the file declares, shown or not."""
+        if not self._checked:
+            declared = {c.name for c in self.file.columns}
+            if set(values) != declared:
+                raise ValueError(
+                    f"{self.file.name}: row has {sorted(set(values) ^ declared)} unlike its "
+                    "declared columns"
+                )
+            self._checked = True
+        cells = []
+        for name, blank, known in self._plan:
+            value = values[name]
+            if blank:
+                cells.append("")
+                continue
+            if known is not None and value is not None and value != "" and value not in known:
+                self.unlisted.setdefault((self.file.name, name), set()).add(str(value))
+            cells.append(cell(value))
+        self._csv.writerow(cells)
+
+
+def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment
+    return (max(utc.year, 1980), utc.month, utc.day, utc.hour, utc.minute, utc.second)
+
+
+# ---- rows: every declared column of a file, keyed by name
+
+
+def _name(person: Person | None) -> str | None:
+    return person.name if person else None
+
+
+def _user_id(person: Person | None) -> int | None:
+    return person.user_id if person else None
+
+
+def header_row(header: Header) -> dict[str, object]:
+    return {
+        "partnership": header.partnership,
+        "purpose": header.purpose,
+        "timezone": header.timezone,
+        "audience": header.audience,
+        "k": header.k,
+        "withheld": header.withheld,
+        "generated_at": header.generated_at,
+        "since": header.since,
+        "until": header.until,
+        "period": header.period,
+        "meeting_id": header.meeting_id,
+        "meeting_title": header.meeting_title,
+        "exported_by": _name(header.exported_by),
+        "exported_by_user_id": _user_id(header.exported_by),
+        "pseudonymised": header.pseudonymised,
+        "keep_text": header.keep_text,
+        "agreement_rule": header.agreement_rule,
+        "relationship": header.relationship,
+        "schema_version": header.schema_version,
+    }
+
+
+def organisation_row(row: OrganisationRow) -> dict[str, object]:
+    return {
+        "key": row.key,
+        "name": row.name,
+        "sector": row.sector,
+        "status": row.status,
+        "joined_at": row.joined_at,
+        "left_at": row.left_at,
+    }
+
+
+def spell_row(row: MembershipSpell) -> dict[str, object]:
+    return {
+        "person": _name(row.person),
+        "person_user_id": _user_id(row.person),
+        "organisation": row.organisation,
+        "capacity": row.capacity,
+        "mandate": row.mandate,
+        "convener": row.convener,
+        "start": row.start,
+        "end": row.end,
+    }
+
+
+def goal_row(row: GoalRow) -> dict[str, object]:
+    # `level` is the goal's own field; the other dimensions are its labels.
+    dimensions = {name: row.labels.get(name) for name in DIMENSIONS} | {"level": row.level}
+    return {
+        "id": row.id,
+        "title": row.title,
+        "description": row.description,
+        **dimensions,
+        "owner": row.owner,
+        "status": row.status,
+        "progress": row.progress,
+        "review_on": row.review_on,
+        "proposed_at": row.proposed_at,
+        "agreed_at": row.agreed_at,
+        "agreed": row.agreed,
+        "link": row.link,
+    }
+
+
+def stance_row(goal: GoalRow, stance: StanceCell) -> dict[str, object]:
+    return {
+        "goal_id": goal.id,
+        "voice": stance.voice,
+        "organisation": stance.organisation,
+        "stance": stance.stance,
+        "counted": stance.counted,
+        "recorded_at": stance.recorded_at,
+        "recorded_by": _name(stance.recorded_by),
+        "recorded_by_user_id": _user_id(stance.recorded_by),
+        "comment": stance.comment,
+    }
+
+
+def link_row(row: LinkRow) -> dict[str, object]:
+    return {"from_goal": row.from_goal, "to_goal": row.to_goal, "relation": row.relation}
+
+
+def note_row(row: NoteRow) -> dict[str, object]:
+    """Every column any note file declares; `Sheet` keeps those of the note's own file."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "at": row.at,
+        "author": _name(row.author),
+        "author_user_id": _user_id(row.author),
+        "text": row.text,
+        "goal_id": row.goal_id,
+        "goal_title": row.goal_title,
+        "review_on": row.review_on,
+        "owner": _name(row.owner),
+        "owner_user_id": _user_id(row.owner),
+        "owner_organisation": row.owner_organisation,
+        "due": row.due,
+        "state": row.state,
+        "done_at": row.done_at,
+        "meeting_id": row.meeting_id,
+        "link": row.link,
+    }
+
+
+def meeting_row(row: MeetingRow) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "title": row.title,
+        "started_at": row.started_at,
+        "ended_at": row.ended_at,
+        "started_by": _name(row.started_by),
+        "started_by_user_id": _user_id(row.started_by),
+        "attendees": len(row.attendance),
+    }
+
+
+def attendance_row(meeting: MeetingRow, row: Attendee) -> dict[str, object]:
+    return {
+        "meeting_id": meeting.id,
+        "person": _name(row.person),
+        "person_user_id": _user_id(row.person),
+        "organisation": row.organisation,
+    }
+
+
+def trust_row(row: TrustRoundRow) -> dict[str, object]:
+    """A withheld round keeps its dates and count, and no figure drawn from its answers."""
+    means = {f"mean_{key}": row.means.get(key) if row.shown else None for key in ITEM_KEYS}
+    return {
+        "round_id": row.round_id,
+        "opened_at": row.opened_at,
+        "closed_at": row.closed_at,
+        "organisations_answered": row.organisations_answered,
+        "shown": row.shown,
+        **means,
+        f"mean_{OWN_ITEM.key}": row.listened,
+        "small_wins": row.small_wins if row.shown else None,
+        "density": row.density,
+        "reciprocity": row.reciprocity,
+    }
+
+
+def reflection_row(row: ReflectionRow) -> dict[str, object]:
+    return {
+        "post_id": row.post_id,
+        "theme": row.theme,
+        "prompt": row.prompt,
+        "posted_at": row.posted_at,
+        "answer_count": row.answer_count,
+        "link": row.link,
+    }
+
+
+def answer_row(post_id: int, row: AnswerRow) -> dict[str, object]:
+    return {
+        "post_id": post_id,
+        "author": _name(row.author),
+        "author_user_id": _user_id(row.author),
+        "organisation": row.organisation,
+        "text": row.text,
+        "at": row.at,
+    }
+
+
+def log_row(row: LogRow) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "at": row.at,
+        "kind": row.kind,
+        "actor": _name(row.actor),
+        "actor_user_id": _user_id(row.actor),
+        "summary": row.summary,
+        "payload": row.payload,
+        "link": row.link,
+    }
+
+
+# ---- the zip
 
 
 async def write(document: Document, out: BinaryIO) -> None:
-    raise NotImplementedError
+    header = document.header
+    unlisted: dict[tuple[str, str], set[str]] = {}
+    written: list[File] = []
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+
+        def sheet(file: File) -> Sheet:
+            written.append(file)
+            return Sheet(archive, file, header, unlisted)
+
+        def fill(file: File, rows: Iterable[Mapping[str, object]]) -> None:
+            with sheet(file) as out_sheet:
+                for values in rows:
+                    out_sheet.write(values)
+
+        fill(codebook.HEADER, [header_row(header)])
+        fill(codebook.ORGANISATIONS, map(organisation_row, document.organisations))
+        fill(codebook.SPELLS, map(spell_row, document.spells))
+        fill(codebook.GOALS, map(goal_row, document.goals))
+        fill(
+            codebook.STANCES,
+            (stance_row(goal, stance) for goal in document.goals for stance in goal.matrix),
+        )
+        fill(codebook.LINKS, map(link_row, document.links))
+        for kind, file in codebook.NOTE_FILES.items():
+            with sheet(file) as notes:
+                async for note in document.notes(kind):
+                    notes.write(_only(note_row(note), file))
+        fill(codebook.MEETINGS, map(meeting_row, document.meetings))
+        fill(
+            codebook.ATTENDANCE,
+            (attendance_row(m, a) for m in document.meetings for a in m.attendance),
+        )
+        fill(codebook.TRUST_ROUNDS, map(trust_row, document.trust))
+        fill(codebook.REFLECTIONS, map(reflection_row, document.reflections))
+        if any(reflection.answers for reflection in document.reflections):
+            fill(
+                codebook.ANSWERS,
+                (answer_row(r.post_id, a) for r in document.reflections for a in r.answers),
+            )
+        with sheet(codebook.LOG) as log:
+            async for entry in document.log():
+                log.write(log_row(entry))
+        files = [*written, codebook.CODEBOOK]
+        fill(codebook.CODEBOOK, codebook.rows(header, files, unlisted))
+
+
+def _only(values: dict[str, object], file: File) -> dict[str, object]:
+    return {c.name: values[c.name] for c in file.columns}
