@@ -31,7 +31,7 @@ from bot.services.register.events import MEMBER_EVENTS
 from bot.services.timeutil import as_utc, zone
 from bot.services.vocab import SPEAKS_FOR_ORGANISATION
 from db import queries
-from db.models import Event, Goal, GoalStance, Membership, Partnership
+from db.models import Event, Goal, GoalStance, Membership, Organisation, Partnership
 
 # The log event of a reflection answer (`bot.services.reflection`): its actor is the author.
 ANSWERED = "prompt.answered"
@@ -102,7 +102,8 @@ async def load(session: AsyncSession, p: Partnership, now: datetime) -> Facts:
         now - timedelta(days=2 * PARTICIPATION_WINDOW_DAYS),
         local_start(month_starts(today)[0], tz),
     )
-    partners = await _partners(session, p)
+    members = await queries.active_members(session, partnership_id=p.id)
+    partners = await _partners(session, p, members)
     return Facts(
         now=now,
         today=today,
@@ -114,7 +115,7 @@ async def load(session: AsyncSession, p: Partnership, now: datetime) -> Facts:
         contributions=await _contributions(
             session, p, since, now, {f.organisation_id for f in partners}
         ),
-        members=await _count_members(session, p.id),
+        members=len(members),
         left=await _count_left(session, p.id, now - timedelta(days=CHURN_WINDOW_DAYS), now),
         last_small_win=await _last_small_win(session, p, now),
     )
@@ -170,10 +171,13 @@ async def _actions(session: AsyncSession, p: Partnership) -> list[ActionFact]:
     return found
 
 
-async def _partners(session: AsyncSession, p: Partnership) -> list[PartnerFact]:
+async def _partners(
+    session: AsyncSession, p: Partnership, members: list[tuple[Membership, Organisation | None]]
+) -> list[PartnerFact]:
+    """The current partners, each with how many active members speak for it."""
     assert p.id is not None
     speakers: dict[int, int] = defaultdict(int)
-    for member, org in await queries.active_members(session, partnership_id=p.id):
+    for member, org in members:
         if org is not None and org.id is not None and member.capacity in SPEAKS_FOR_ORGANISATION:
             speakers[org.id] += 1
     found = []
@@ -235,16 +239,6 @@ async def _contributions(
             int(organisation) if speaks and organisation is not None else None
         )
     return dict(found)
-
-
-async def _count_members(session: AsyncSession, partnership_id: int) -> int:
-    return (
-        await session.exec(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.partnership_id == partnership_id, col(Membership.left_at).is_(None))
-        )
-    ).one()
 
 
 async def _count_left(
