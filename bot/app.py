@@ -21,6 +21,7 @@ from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
 from bot.services.goals import GoalService
+from bot.services.health import HealthService
 from bot.services.meetings import MeetingService
 from bot.services.notes import ActionReminders, NoteService
 from bot.services.reflection import PROMPT_SCHEDULES, ReflectionService
@@ -53,6 +54,7 @@ class Services:
     notes: NoteService
     reminders: ActionReminders
     meetings: MeetingService
+    health: HealthService
 
     @classmethod
     def build(
@@ -82,6 +84,7 @@ class Services:
             notes=NoteService(sessions, clock=clock),
             reminders=ActionReminders(sessions, clock=clock),
             meetings=MeetingService(sessions, clock=clock),
+            health=HealthService(sessions, clock=clock),
         )
 
 

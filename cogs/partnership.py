@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 
 import discord
@@ -13,6 +15,8 @@ from bot.app import PartnerBot
 from bot.channels import Applied
 from bot.errors import UserFacingError
 from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, NO_MENTIONS, clip, escape, send
+from bot.services.health import HealthService
+from bot.services.health.chart import participation_png
 from bot.services.register import PartnershipInfo, RegisterService, show_value
 from bot.services.timeutil import discord_timestamp
 from bot.services.vocab import (
@@ -25,6 +29,7 @@ from bot.services.vocab import (
 )
 from cogs._base import thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
+from cogs._health_text import CHART_NAME, health_embed
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +87,7 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
     def __init__(self, bot: PartnerBot) -> None:
         self.bot = bot
         self.register: RegisterService = bot.services.register
+        self.health_service: HealthService = bot.services.health
         super().__init__()
 
     @app_commands.command(name="create", description="Create a partnership with its own channel.")
@@ -137,6 +143,26 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
     async def info(self, interaction: discord.Interaction, partnership: str | None = None) -> None:
         info = await self.register.info(actor_of(interaction), ref_of(interaction, partnership))
         await send(interaction, embed=info_embed(info))
+
+    @app_commands.command(
+        name="health", description="Signals of collaborative inertia to discuss, with a chart."
+    )
+    @app_commands.describe(partnership="Which partnership (implied in its channel)")
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def health(
+        self, interaction: discord.Interaction, partnership: str | None = None
+    ) -> None:
+        await thinking(interaction)  # reading the partnership and drawing the chart take a moment
+        view = await self.health_service.health(
+            actor_of(interaction), ref_of(interaction, partnership)
+        )
+        png = await asyncio.to_thread(
+            participation_png,
+            view.participation,
+            title=f"Participation per organisation: {view.partnership_name}",
+        )
+        chart = discord.File(io.BytesIO(png), filename=CHART_NAME)
+        await send(interaction, embed=health_embed(view, chart_name=CHART_NAME), file=chart)
 
     @app_commands.command(name="list", description="List the partnerships you belong to.")
     async def list_(self, interaction: discord.Interaction) -> None:

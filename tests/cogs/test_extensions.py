@@ -47,6 +47,7 @@ EXPECTED = {
     "reflect respond": ["prompt", "text"],
     "reflect prompt add": ["theme", "text"],
     "partnership repair": ["partnership"],
+    "partnership health": ["partnership"],
     "trust open": ["window", "pairwise", "named_pairs", "partnership"],
     "trust close": ["partnership"],
     "trust status": ["partnership"],
