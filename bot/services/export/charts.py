@@ -57,6 +57,7 @@ SEED = 11  # the goal web's layout seed: the same goals always draw the same pic
 LABEL_MAX = 40  # characters of an organisation's name on the timeline
 GOAL_LABEL_MAX = 48  # characters of a goal's title in the web
 GOAL_LABEL_WIDTH = 18  # characters per line of a goal's title in the web
+PER_ROW = 5  # goals side by side in one row of the web; more take another row
 
 LEVEL_ROWS: dict[str, int] = {Level.collaboration: 2, Level.organisation: 1, Level.individual: 0}
 LEVEL_COLOURS: dict[str, str] = {
@@ -194,8 +195,8 @@ def goal_web(goals: Sequence[GoalRow], links: Sequence[LinkRow]) -> Chart:
     for link in shown_links:
         graph.add_edge(link.from_goal, link.to_goal, relation=link.relation)
     positions = _web_positions(goals, graph)
-    widest = max(Counter(_row(g) for g in goals).values())
-    rows = len({_row(g) for g in goals})
+    widest = min(max(Counter(_row(g) for g in goals).values()), PER_ROW)
+    rows = len({y for _, y in positions.values()})
     figure = Figure(figsize=(max(8.0, 2.4 * widest), 1.9 * rows + 1.0), dpi=DPI)
     axes = figure.add_subplot()
     by_id = {goal.id: goal for goal in goals}
@@ -259,7 +260,6 @@ def goal_web(goals: Sequence[GoalRow], links: Sequence[LinkRow]) -> Chart:
         fontsize=8,
         frameon=False,
     )
-    rows = len({y for _, y in positions.values()})
     axes.set_xlim(0.0, 1.05)
     axes.set_ylim(-0.4, rows - 0.6)
     axes.set_axis_off()
@@ -339,17 +339,21 @@ def _row(goal: GoalRow) -> int:
 
 
 def _web_positions(goals: Sequence[GoalRow], graph: nx.DiGraph) -> dict[int, tuple[float, float]]:
-    """One row per level; within a row, goals in the order a seeded spring layout puts them."""
+    """A band of rows per level, collaboration at the top; within a level, goals in the order a
+    seeded spring layout puts them, `PER_ROW` to a row. Levels without goals take no room."""
     spring = nx.spring_layout(graph, seed=SEED)
-    rows: dict[int, list[int]] = {}
+    levels: dict[int, list[int]] = {}
     for goal in goals:
-        rows.setdefault(_row(goal), []).append(goal.id)
+        levels.setdefault(_row(goal), []).append(goal.id)
     positions: dict[int, tuple[float, float]] = {}
-    # Levels without goals take no room: the rows present are stacked from the bottom.
-    for y, row in enumerate(sorted(rows)):
-        ids = sorted(rows[row], key=lambda n: (float(spring[n][0]), n))
-        for i, n in enumerate(ids):
-            positions[n] = ((i + 0.5) / len(ids) * 0.9, float(y))
+    y = 0
+    for level in sorted(levels):
+        ids = sorted(levels[level], key=lambda n: (float(spring[n][0]), n))
+        chunks = [ids[i : i + PER_ROW] for i in range(0, len(ids), PER_ROW)]
+        for chunk in reversed(chunks):
+            for i, n in enumerate(chunk):
+                positions[n] = ((i + 0.5) / len(chunk) * 0.9, float(y))
+            y += 1
     return positions
 
 

@@ -15,6 +15,7 @@ blocks).
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from pathlib import Path
 from typing import BinaryIO
@@ -47,7 +48,9 @@ PERIOD_NOTES: tuple[tuple[str, str], ...] = (
 )
 
 
+@functools.cache
 def environment() -> Environment:
+    """One environment per process: the template is compiled once."""
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
