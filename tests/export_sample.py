@@ -4,6 +4,7 @@ own tests (what gather builds from a real database is tested in tests/services/e
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from bot.services.export.document import (
@@ -262,3 +263,12 @@ def sample(audience: Audience = Audience.internal, *, withheld: int = 1) -> Docu
         notes=note_stream,
         log=log_stream,
     )
+
+
+def meeting_sample(audience: Audience = Audience.internal) -> Document:
+    """The sample as a meeting's export: its header names meeting 40, during which the decision
+    (41) and the action (42) were logged; the small win and the risk were not."""
+    document = sample(audience)
+    (meeting,) = document.meetings
+    document.header = replace(document.header, meeting_id=meeting.id, meeting_title=meeting.title)
+    return document

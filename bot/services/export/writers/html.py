@@ -1,11 +1,108 @@
-"""Placeholder replaced by the writer's own module."""
+"""The HTML report: one self-contained page with the Markdown export's content and pictures.
+
+Rendered from `templates/report.html.j2` by Jinja2 with autoescape on, so every piece of user
+text is escaped; the only markup handed to the template is the charts' SVG, rebuilt by
+`charts.sanitise_svg` from drawing elements alone. The page has inline CSS, charts inline (SVG,
+and the trust trend as a PNG data URI), no scripts and no outside assets, and a Content
+Security Policy that would refuse both anyway.
+
+The template is rendered with `generate_async`, reading the document's note and log streams row
+by row and writing each chunk as it comes, so memory does not grow with the log. The charts,
+drawn from the small parts of the document, are drawn first, in a worker thread (matplotlib
+blocks).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import re
+from pathlib import Path
 from typing import BinaryIO
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from bot.services.export import charts
 from bot.services.export.document import Document
+from bot.services.export.layout import (
+    HEADINGS,
+    NOTE_SECTIONS,
+    SECTIONS,
+    TRUST_COLUMNS,
+    Layout,
+)
+from bot.services.notes.vocab import NoteKind
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATE = "report.html.j2"
+CHUNK = 64 * 1024  # bytes gathered before each write
+# A link this writer makes: a Discord message, and nothing else.
+_MESSAGE_LINK = re.compile(r"https://discord\.com/channels/[0-9]{1,20}/[0-9]{1,20}/[0-9]{1,20}")
+PERIOD_NOTES: tuple[tuple[str, str], ...] = (
+    (NoteKind.decision, "decisions"),
+    (NoteKind.action, "actions"),
+    (NoteKind.small_win, "small_wins"),
+    (NoteKind.risk, "risks"),
+    (NoteKind.note, "notes"),
+)
+
+
+@functools.cache
+def environment() -> Environment:
+    """One environment per process: the template is compiled once."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        enable_async=True,
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
+        keep_trailing_newline=True,
+    )
+
+
+def message_link(link: str | None) -> str | None:
+    """A Discord message link, or None for anything else (so no other address is linked)."""
+    return link if link is not None and _MESSAGE_LINK.fullmatch(link) else None
 
 
 async def write(document: Document, out: BinaryIO) -> None:
-    raise NotImplementedError
+    layout = Layout(document.header)
+    drawn = await asyncio.to_thread(charts.draw, document, layout)
+    meeting = None
+    if layout.minutes:
+        meeting = next((m for m in document.meetings if m.id == document.header.meeting_id), None)
+    titles = {goal.id: goal.title for goal in document.goals}
+    template = environment().get_template(TEMPLATE)
+    buffer: list[bytes] = []
+    size = 0
+    async for chunk in template.generate_async(
+        L=layout,
+        header=document.header,
+        header_lines=layout.header_lines(),
+        document=document,
+        meeting=meeting,
+        notes=document.notes,
+        log=document.log,
+        charts={chart.key: chart for chart in drawn},
+        # The charts' SVG is markup made here from matplotlib's drawing, not user text.
+        svg={chart.key: Markup(chart.svg) for chart in drawn if chart.svg is not None},
+        sections=SECTIONS,
+        headings=HEADINGS,
+        note_sections=NOTE_SECTIONS,
+        period_notes=PERIOD_NOTES,
+        trust_columns=TRUST_COLUMNS,
+        titles=titles,
+        goal_links=[
+            link for link in document.links if link.from_goal in titles and link.to_goal in titles
+        ],
+        link=message_link,
+    ):
+        data = chunk.encode("utf-8")
+        buffer.append(data)
+        size += len(data)
+        if size >= CHUNK:
+            out.write(b"".join(buffer))
+            buffer, size = [], 0
+    out.write(b"".join(buffer))

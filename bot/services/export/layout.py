@@ -1,0 +1,280 @@
+"""What the Markdown and HTML writers lay out the same way: times in the partnership's zone, the
+header's lines, people and owners, attendance by organisation, and trust figures.
+
+Only plain text comes out of here; each writer escapes it for its own format (Markdown with
+`markdown.inert`, HTML with Jinja2's autoescape).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.services.export.document import (
+    Audience,
+    GoalRow,
+    Header,
+    MeetingRow,
+    NoteRow,
+    Person,
+    TrustRoundRow,
+)
+from bot.services.goals.vocab import RELATION_WORDS, describe_value
+from bot.services.notes.vocab import NoteKind
+from bot.services.timeutil import as_utc, zone
+from bot.services.trust.vocab import ITEMS, OWN_ITEM
+from bot.services.vocab import label
+
+NONE = "—"
+OWN_CAPACITY = "In their own capacity"
+
+# Sections of a period export, in order, with their headings (both writers use these words).
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("membership", "Membership"),
+    ("goals", "Goals"),
+    ("links", "Links between goals"),
+    ("decisions", "Decisions"),
+    ("actions", "Actions"),
+    ("small_wins", "Small wins"),
+    ("risks", "Risks"),
+    ("notes", "Notes"),
+    ("meetings", "Meetings"),
+    ("trust", "Trust check-ins"),
+    ("reflections", "Reflections"),
+    ("log", "The log"),
+)
+HEADINGS = dict(SECTIONS)
+
+# The kinds of note a section lists, in the order minutes show them.
+NOTE_SECTIONS: tuple[tuple[str, str], ...] = (
+    (NoteKind.decision, "Decisions"),
+    (NoteKind.action, "Actions"),
+    (NoteKind.small_win, "Small wins"),
+    (NoteKind.risk, "Risks"),
+    (NoteKind.note, "Notes"),
+)
+
+# The trust figures a round shows, as (key, column heading).
+TRUST_COLUMNS: tuple[tuple[str, str], ...] = (
+    *((item.key, item.label) for item in ITEMS),
+    (OWN_ITEM.key, f"{OWN_ITEM.label} (own capacity)"),
+    ("small_wins", "Small wins reported"),
+    ("density", "Network density"),
+    ("reciprocity", "Reciprocity"),
+)
+# Under the table of rounds: what an empty figure means.
+TRUST_LEGEND = (
+    "A dash is a figure not shown: fewer than {k} organisations (or, for the own-capacity item, "
+    "people) answered it, or it was not asked that round. Means are on the 1 (disagree) to 5 "
+    "(agree) scale, each organisation weighing the same."
+)
+
+
+@dataclass(frozen=True)
+class HeaderLine:
+    label: str
+    value: str
+    user_text: bool = False  # typed by someone (escape it), rather than made here
+
+
+@dataclass(frozen=True)
+class AttendanceGroup:
+    """The people at a meeting for one organisation (or in their own capacity)."""
+
+    organisation: str
+    names: list[str]  # empty for the external audience
+    count: int
+
+
+@dataclass(frozen=True)
+class TrustLine:
+    """One closed round as a row of figures, or a line saying why it is withheld."""
+
+    round: str
+    closed: str
+    answered: int
+    withheld: str | None  # "withheld: fewer than k organisations", or None when shown
+    figures: list[str]  # one per TRUST_COLUMNS, when shown
+
+
+class Layout:
+    def __init__(self, header: Header) -> None:
+        self.header = header
+        self.tz: ZoneInfo = zone(header.timezone)
+
+    @property
+    def internal(self) -> bool:
+        return self.header.audience == Audience.internal
+
+    @property
+    def minutes(self) -> bool:
+        return self.header.meeting_id is not None
+
+    # ------------------------------------------------------------------ time
+
+    def local(self, moment: datetime) -> datetime:
+        return as_utc(moment).astimezone(self.tz)
+
+    def when(self, moment: datetime | None) -> str:
+        """`2026-03-10 18:00 GMT`: a moment in the partnership's zone, its abbreviation named."""
+        if moment is None:
+            return NONE
+        local = self.local(moment)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+    def day(self, value: datetime | date | None) -> str:
+        """`2026-03-10`: a date, or a moment's date in the partnership's zone."""
+        if value is None:
+            return NONE
+        if isinstance(value, datetime):
+            return self.local(value).date().isoformat()
+        return value.isoformat()
+
+    # ------------------------------------------------------------------ header
+
+    def title(self, meeting: MeetingRow | None = None) -> str:
+        if self.minutes:
+            return f"Minutes: {self.meeting_title(meeting)}"
+        return f"{self.header.partnership}: partnership record"
+
+    def meeting_title(self, meeting: MeetingRow | None) -> str:
+        if self.header.meeting_title:
+            return self.header.meeting_title
+        if meeting is not None:
+            return meeting.title
+        return f"Meeting #{self.header.meeting_id}"
+
+    def header_lines(self) -> list[HeaderLine]:
+        """What every export opens with."""
+        h = self.header
+        k = f"{h.k} organisations"
+        withheld = (
+            f"{h.withheld} aggregate{'' if h.withheld == 1 else 's'} "
+            f"(each drew on fewer than {h.k} organisations)"
+            if h.withheld
+            else "none"
+        )
+        audience = (
+            "internal (everything the exporting member may see)"
+            if self.internal
+            else "external (for boards, funders and residents: organisations only, no person named)"
+        )
+        lines = [
+            HeaderLine("Partnership", h.partnership, user_text=True),
+            HeaderLine("Purpose", h.purpose or NONE, user_text=True),
+            HeaderLine("Period", h.period),
+            HeaderLine("Audience", audience),
+            HeaderLine("Anonymity threshold", k),
+            HeaderLine("Withheld", withheld),
+        ]
+        if h.pseudonymised:
+            kept = "free text kept" if h.keep_text else "free text left out"
+            lines.append(
+                HeaderLine("Pseudonymised", f"yes: people and organisations by pseudonym, {kept}")
+            )
+        lines += [
+            HeaderLine("Agreement rule", label(h.agreement_rule)),
+            HeaderLine("Co-production relationship", label(h.relationship)),
+            HeaderLine("Generated", self.when(h.generated_at)),
+            HeaderLine("Time zone", f"{h.timezone} (every time in this export)"),
+        ]
+        if h.exported_by is not None:
+            lines.append(HeaderLine("Exported by", h.exported_by.name, user_text=True))
+        lines.append(HeaderLine("Schema version", str(h.schema_version)))
+        return lines
+
+    # ------------------------------------------------------------------ people
+
+    def person(self, person: Person | None) -> str:
+        return person.name if person is not None else NONE
+
+    def owner(self, note: NoteRow) -> str:
+        """An action's owner: the person (internal), else the organisation they act for."""
+        if self.internal and note.owner is not None:
+            if note.owner_organisation:
+                return f"{note.owner.name} ({note.owner_organisation})"
+            return note.owner.name
+        return note.owner_organisation or NONE
+
+    def attendance(self, meeting: MeetingRow) -> list[AttendanceGroup]:
+        groups: dict[str, list[Person | None]] = {}
+        for attendee in meeting.attendance:
+            groups.setdefault(attendee.organisation or OWN_CAPACITY, []).append(attendee.person)
+        ordered = sorted(groups.items(), key=lambda item: (item[0] == OWN_CAPACITY, item[0]))
+        return [
+            AttendanceGroup(
+                organisation,
+                [p.name for p in people if p is not None] if self.internal else [],
+                len(people),
+            )
+            for organisation, people in ordered
+        ]
+
+    def attendance_line(self, group: AttendanceGroup) -> str:
+        if group.names:
+            return f"{group.organisation}: {', '.join(group.names)}"
+        return f"{group.organisation}: {group.count} attending"
+
+    # ------------------------------------------------------------------ notes and goals
+
+    def state(self, note: NoteRow) -> str:
+        if note.state == "done" and note.done_at is not None:
+            return f"done {self.day(note.done_at)}"
+        return note.state or NONE
+
+    def goal_ref(self, note: NoteRow) -> str | None:
+        if note.goal_id is None:
+            return None
+        return f"#{note.goal_id} {note.goal_title}" if note.goal_title else f"#{note.goal_id}"
+
+    def progress(self, goal: GoalRow) -> str:
+        return NONE if goal.progress is None else f"{goal.progress} %"
+
+    @staticmethod
+    def value(value: object) -> str:
+        return describe_value(value)
+
+    @staticmethod
+    def relation(relation: str) -> str:
+        words = RELATION_WORDS.get(relation)
+        return words[0] if words else label(relation)
+
+    # ------------------------------------------------------------------ trust
+
+    def trust_line(self, r: TrustRoundRow) -> TrustLine:
+        line = TrustLine(
+            round=f"#{r.round_id}",
+            closed=self.day(r.closed_at),
+            answered=r.organisations_answered,
+            withheld=None if r.shown else f"withheld: fewer than {self.header.k} organisations",
+            figures=[],
+        )
+        if r.shown:
+            line.figures.extend(_figure(key, _trust_value(r, key)) for key, _ in TRUST_COLUMNS)
+        return line
+
+    def trust_legend(self) -> str:
+        return TRUST_LEGEND.format(k=self.header.k)
+
+
+def _trust_value(r: TrustRoundRow, key: str) -> float | int | None:
+    if key == OWN_ITEM.key:
+        return r.listened if r.listened is not None else r.means.get(key)
+    if key == "small_wins":
+        return r.small_wins
+    if key == "density":
+        return r.density
+    if key == "reciprocity":
+        return r.reciprocity
+    return r.means.get(key)
+
+
+def _figure(key: str, value: float | int | None) -> str:
+    if value is None:
+        return NONE
+    if key == "small_wins":
+        return str(int(value))
+    if key in ("density", "reciprocity"):
+        return f"{value:.2f}"
+    return f"{value:.1f}"
