@@ -279,6 +279,13 @@ async def summer(y: Year, g: dict[str, int]) -> None:
     y.at("2025-07-01", "10:00")
     await y.register.set_partner_status(HELEN, HUBS, FORUM, "core")
     await y.goals.update(HELEN, y.goal(g["front_door"]), status="in_progress")
+    y.at("2025-07-02", "20:00")
+    await y.stance(
+        JOY,
+        g["checks"],
+        "unsure",
+        "Many parents don't know what the review is for. Explain it first.",
+    )
     y.at("2025-07-08", "10:00")
     post = await y.reflect_now(HELEN, "coproduction")
     y.at("2025-07-08", "21:15")
