@@ -1,4 +1,4 @@
-"""The `partnerbot` command line: run, db upgrade, sync, check."""
+"""The `partnerbot` command line: run, db upgrade, sync, check, demo."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 
@@ -101,6 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
             "Exits non-zero when something needs fixing."
         ),
     )
+    demo = sub.add_parser(
+        "demo",
+        help="build a fictional partnership's year and write its HTML report (no Discord)",
+        description=(
+            "Fill a demo database (DATA_DIR/demo.db, made afresh on every run) with a fictional "
+            "partnership's year, through the same services the bot uses, and write its HTML "
+            "report. Needs no Discord token and never touches DATABASE_URL."
+        ),
+    )
+    demo.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="where to write the report (default: DATA_DIR/demo-report.html)",
+    )
     return parser
 
 
@@ -121,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(sync(settings, args.guild))
         if args.command == "check":
             return asyncio.run(check(settings))
+        if args.command == "demo":
+            return asyncio.run(demo(settings, args.output))
     except ConfigError as exc:
         print(f"partnerbot: {exc}", file=sys.stderr)
         return 2
@@ -266,6 +285,55 @@ async def check(settings: Settings) -> int:
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+DEMO_DB = "demo.db"
+DEMO_REPORT = "demo-report.html"
+
+
+async def demo(settings: Settings, output: Path | None) -> int:
+    """Build the demo partnership in its own SQLite file and write its report.
+
+    The file is `DATA_DIR/demo.db`, deleted and made again on every run; `DATABASE_URL` is never
+    read, so the bot's own database cannot be touched.
+    """
+    from bot.demo import DemoClock, build_demo
+    from bot.demo.report import write_report
+    from db.engine import create_engine, create_session_factory
+
+    path = (settings.data_dir / DEMO_DB).resolve()
+    out = (output or settings.data_dir / DEMO_REPORT).resolve()
+    print(
+        f"Making the demo database afresh at {path} "
+        "(it is rebuilt on every run; DATABASE_URL is not used)."
+    )
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+    except OSError as exc:
+        print(f"partnerbot: cannot make {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        clock = DemoClock()
+        sessions = create_session_factory(engine)
+        partnership = await build_demo(sessions, clock)
+        try:
+            written = await write_report(sessions, clock, partnership, out)
+        except OSError as exc:
+            print(
+                f"partnerbot: cannot write the report to {out}: {exc.strerror or exc}",
+                file=sys.stderr,
+            )
+            return 1
+    finally:
+        await engine.dispose()
+    print(f"Wrote the demo report to {written}; open it in a web browser.")
+    print(partnership.describe())
+    return 0
 
 
 if __name__ == "__main__":
