@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 import discord
 from sqlmodel import col, select
 
+from bot.services.notes import Redacted
 from bot.services.redaction import REMOVED
+from cogs._log_redact import without_item
 from db.models import Event, ExportRecord, Partnership, Redaction
 from tests.cogs._goal_hubs import (
     EDIT,
@@ -238,3 +240,45 @@ async def test_conveners_read_the_export_record_without_pinging(world: World):
     assert refused.reply.ephemeral and "Only the conveners of Family Hubs" in refused.reply.content
     outsider = await world.run(world.outsider, "log exports", partnership="Family Hubs")
     assert "can't find" in outsider.reply.content and "csv" not in outsider.reply.text
+
+
+async def test_a_removed_note_leaves_its_meetings_posted_summary(world: World):
+    h = await hubs(world)
+    await world.run(h.council, "meeting start", channel_id=h.channel, title="March")
+    words = f"{SECRET}\nsecond line **bold**"
+    entry, _post = await logged_note(world, h, words, kind="decision")
+    kept, _ = await logged_note(world, h, "Share the leaflet")
+    await world.run(h.council, "meeting end", channel_id=h.channel)
+    [summary] = [
+        m
+        for m in world.discord.channel_messages(h.channel)
+        if m["content"].startswith("🗓️ **Meeting ended")
+    ]
+    assert SECRET in summary["content"] and "second line" in summary["content"]
+    result = await world.run(h.council, "log redact", channel_id=h.channel, entry=str(entry))
+    assert "The meeting's summary shows the marker too." in result.reply.content
+    [summary] = [m for m in world.discord.channel_messages(h.channel) if m["id"] == summary["id"]]
+    content = summary["content"]
+    assert SECRET not in content and "second line" not in content
+    assert f"- #{entry} *{REMOVED}*" in content and f"- #{kept} Share the leaflet" in content
+    assert content.startswith("🗓️ **Meeting ended: March**")
+
+
+def test_a_summary_clipped_inside_the_removed_words_loses_all_of_them():
+    removed = Redacted(
+        event_id=12,
+        kind="note.note",
+        what="a note",
+        reason="author",
+        partnership_id=1,
+        partnership="Family Hubs",
+        guild_id=1,
+        marker=REMOVED,
+        words=f"{SECRET}\n" + "more words " * 40,
+    )
+    whole = f"🗓️ **Meeting ended: March**\n\n**Notes**\n- #11 Kept\n- #12 {SECRET}\nmore wo…"
+    assert without_item(whole, removed) == (
+        f"🗓️ **Meeting ended: March**\n\n**Notes**\n- #11 Kept\n- #12 *{REMOVED}*"
+    )
+    other = "🗓️ **Meeting ended: March**\n- #112 Not this one"
+    assert without_item(other, removed) == other

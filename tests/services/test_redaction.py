@@ -156,6 +156,7 @@ async def test_the_author_or_a_convener_removes_a_note_and_nobody_else(world: Wo
     assert removed.marker == REMOVED and removed.note is not None
     assert removed.note.text == REMOVED and removed.author == "Bea"
     assert removed.message_id is not None and removed.channel_id == CHANNEL
+    assert removed.words == SECRET and removed.meeting_id is None
     by_convener = await world.notes.redact(convener, HERE, str(others))
     assert by_convener.reason == "convener"
     by_manager_target = await note(world, fay, "Fay's words")
@@ -347,7 +348,7 @@ async def test_a_reflection_answer_is_removed_from_listings_and_the_log(world: W
     with pytest.raises(Forbidden):
         await world.notes.redact(bea, HERE, str(entry))
     removed = await world.notes.redact(cy, HERE, str(entry))
-    assert (removed.what, removed.post_id, removed.answer_text) == (
+    assert (removed.what, removed.post_id, removed.words) == (
         "a reflection answer",
         post_id,
         SECRET,

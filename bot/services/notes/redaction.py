@@ -75,18 +75,20 @@ class Redacted:
     partnership: str
     guild_id: int
     marker: str
-    # A note's post in the partnership's channel, rebuilt with the marker.
+    # The words removed, only to find the copies the bot posted without keeping their ids (a
+    # meeting's summary, a reflection shared in a thread); never stored or shown.
+    words: str = ""
+    # A note's post in the partnership's channel, rebuilt with the marker, and its meeting.
     channel_id: int | None = None
     message_id: int | None = None
     note: NoteDraft | None = None
     author: str = ""
+    meeting_id: int | None = None
     # A stance: its goal, whose posted card shows the comment.
     goal_id: int | None = None
-    # A reflection answer: the prompt's thread where it was shared, and what to look for there
-    # (the bot keeps no id of that message).
+    # A reflection answer: the prompt's thread where it was shared.
     thread_id: int | None = None
     post_id: int | None = None
-    answer_text: str | None = None
 
 
 def person_text(event: Event) -> str | None:
@@ -302,6 +304,7 @@ async def _result(
         partnership=p.name,
         guild_id=p.guild_id,
         marker=redaction.REMOVED,
+        words=text,
     )
     if event.kind in NOTE_KINDS:
         link = _message_of(event.message_link)
@@ -312,18 +315,12 @@ async def _result(
             message_id=link[1] if link else None,
             note=_note(p, event),
             author=author,
+            meeting_id=_int(payload.get("meeting_id")),
         )
     if event.kind == STANCE:
-        goal_id = payload.get("goal_id")
-        return replace(base, goal_id=int(goal_id) if goal_id is not None else None)
+        return replace(base, goal_id=_int(payload.get("goal_id")))
     post_id = payload.get("post_id")
-    thread_id = await _thread_of(session, post_id)
-    return replace(
-        base,
-        thread_id=thread_id,
-        post_id=int(post_id) if post_id is not None else None,
-        answer_text=text,
-    )
+    return replace(base, thread_id=await _thread_of(session, post_id), post_id=_int(post_id))
 
 
 def _message_of(link: str | None) -> tuple[int, int] | None:
@@ -373,6 +370,10 @@ async def _thread_of(session: AsyncSession, post_id: object) -> int | None:
         return None
     post = await session.get(PromptPost, int(str(post_id)))
     return post.thread_id if post is not None else None
+
+
+def _int(value: object) -> int | None:
+    return int(str(value)) if value is not None else None
 
 
 def _aware(moment: datetime) -> datetime:
