@@ -36,6 +36,7 @@ from bot.services.access.log import (
     check_meeting_ending,
     check_redaction,
     may_redact,
+    redactable_author,
 )
 from bot.services.access.members import (
     check_standing_change,
@@ -81,6 +82,7 @@ __all__ = [
     "may_redact",
     "not_found",
     "owns_goal",
+    "redactable_author",
     "require_convener",
     "resolve",
     "round_answerers",

@@ -61,6 +61,12 @@ def check_redaction(access: Access, author_id: int | None) -> None:
         )
 
 
+def redactable_author(access: Access) -> int | None:
+    """Whose entries this person may remove: None for everyone's (a convener), else the
+    person's own user id."""
+    return None if access.may_convene else access.actor.user_id
+
+
 def may_redact(access: Access, author_id: int | None) -> bool:
     """`check_redaction` as a question, for the list of entries a person may choose from."""
     try:

@@ -29,6 +29,7 @@ from bot.services.access import (
     authorize_by_id,
     check_redaction,
     may_redact,
+    redactable_author,
     resolve,
 )
 from bot.services.clock import Clock
@@ -216,8 +217,9 @@ class Redacting:
                 Event.partnership_id == p.id,
                 col(Event.kind).in_(REDACTABLE),
             )
-            if not access.may_convene:
-                query = query.where(Event.actor_id == actor.user_id)
+            author = redactable_author(access)
+            if author is not None:
+                query = query.where(Event.actor_id == author)
             query = query.order_by(col(Event.occurred_at).desc(), col(Event.id).desc())
             rows = (await session.exec(query.limit(CHOICES_SCANNED))).all()
             removed = await redaction.load(session, p, self.clock.now())
