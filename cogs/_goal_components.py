@@ -106,6 +106,7 @@ class StanceForm(Form):
         self.add_item(
             discord.ui.Label(
                 text="Comment (optional)",
+                description="Shown with the goal and in the partnership's internal exports.",
                 component=discord.ui.TextInput(
                     style=discord.TextStyle.paragraph,
                     custom_id=COMMENT_INPUT,

@@ -74,6 +74,11 @@ def stance_reply(result: StanceResult) -> str:
             if voice.organisation
             else " in this partnership (people in their own capacity are heard, not counted)."
         )
+    if result.comment:
+        text += (
+            " Your comment is shown with the goal and appears in the partnership's internal "
+            "exports; `/log redact` removes it."
+        )
     return text
 
 

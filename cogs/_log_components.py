@@ -112,3 +112,16 @@ async def action_autocomplete(
         actor_of(interaction), ref_of(interaction, named), current
     )
     return [app_commands.Choice(name=name, value=value) for name, value in found]
+
+
+async def redact_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """The entries of the partnership named or implied whose text this person may remove."""
+    if interaction.guild_id is None:
+        return []
+    named = getattr(interaction.namespace, "partnership", None)
+    found = await bot_of(interaction).services.notes.autocomplete_redactable(
+        actor_of(interaction), ref_of(interaction, named), current
+    )
+    return [app_commands.Choice(name=name, value=value) for name, value in found]

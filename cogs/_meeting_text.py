@@ -18,6 +18,16 @@ SECTIONS = (
 )
 
 
+# The summary's first words, and how much of each item's text it shows.
+SUMMARY_HEAD = "🗓️ **Meeting ended: "
+ITEM_LIMIT = 300
+
+
+def item_head(item_id: int) -> str:
+    """How an item's line in the summary begins (a redaction finds it by this)."""
+    return f"- #{item_id} "
+
+
 def start_post(draft: MeetingDraft, author: str) -> str:
     """The meeting's opening message in the partnership's channel; member text escaped."""
     return clip(
@@ -40,7 +50,7 @@ def summary_post(summary: MeetingSummary) -> str:
     """The meeting's summary: title, when and how long, attendance by organisation, and what
     was logged during it. Member text escaped; mentions are shown, never pinged."""
     lines = [
-        f"🗓️ **Meeting ended: {escape(summary.title)}**",
+        f"{SUMMARY_HEAD}{escape(summary.title)}**",
         f"{discord_timestamp(summary.started_at, 'f')} · {duration_words(summary.duration)}",
         "",
         "**Attendance**",
@@ -63,7 +73,7 @@ def summary_post(summary: MeetingSummary) -> str:
             if item.due is not None:
                 extra += f" · due {item.due.isoformat()}"
             link = f" [↗]({item.message_link})" if item.message_link else ""
-            lines.append(f"- #{item.id} {escape(clip(item.text, 300))}{extra}{link}")
+            lines.append(f"{item_head(item.id)}{escape(clip(item.text, ITEM_LIMIT))}{extra}{link}")
     if not summary.items:
         lines += ["", "Nothing was logged during the meeting."]
     return clip("\n".join(lines), MESSAGE_LIMIT)

@@ -130,7 +130,9 @@ class AnswerModal(Form):
         self.add_item(
             discord.ui.Label(
                 text="Your reflection",
-                description="Shared in the prompt's thread and kept in the partnership log.",
+                description=(
+                    "Shared in the prompt's thread, kept in the log and in internal exports."
+                ),
                 component=discord.ui.TextInput(
                     custom_id=ANSWER_INPUT,
                     style=discord.TextStyle.paragraph,
@@ -167,8 +169,14 @@ def thanks(result: AnswerResult) -> str:
     where = " and shared in the prompt's thread" if result.post.thread_id else ""
     return (
         f"Thank you. Your reflection on prompt #{result.post.post_id} is kept in the "
-        f"partnership log{where}."
+        f"partnership log{where}. It appears in the partnership's internal exports; "
+        "`/log redact` removes it."
     )
+
+
+def answer_footer(post_id: int) -> str:
+    """The footer of an answer shared in a prompt's thread (a redaction looks for it)."""
+    return f"Answer to prompt #{post_id}"
 
 
 async def share_answer(bot: PartnerBot, result: AnswerResult) -> None:
@@ -178,7 +186,7 @@ async def share_answer(bot: PartnerBot, result: AnswerResult) -> None:
         return
     embed = discord.Embed(description=clip(escape(result.text), EMBED_DESCRIPTION_LIMIT))
     embed.set_author(name=clip(f"{result.author_name} reflected", EMBED_TITLE_LIMIT))
-    embed.set_footer(text=f"Answer to prompt #{result.post.post_id}")
+    embed.set_footer(text=answer_footer(result.post.post_id))
     try:
         await bot.get_partial_messageable(thread_id, guild_id=result.post.guild_id).send(
             embed=embed, allowed_mentions=NO_MENTIONS

@@ -1,10 +1,13 @@
 """/log: the partnership log. Notes, decisions, actions, small wins and risks are posted in the
 partnership's channel and logged with a link to that message; actions are closed by their
-owner or a convener; `/log show` pages through every feature's events, newest first.
+owner or a convener; `/log show` pages through every feature's events, newest first;
+`/log redact` removes a person's text from every view (and from what was posted);
+`/log exports` shows conveners who exported what.
 
 Message and page text live in `_log_text`; the paging buttons and autocompletes in
-`_log_components`. Reminders of open actions are looked for every minute from here, when the
-bot runs its background work, and sent by `_log_reminders`.
+`_log_components`; what a redaction changes on Discord in `_log_redact`. Reminders of open
+actions are looked for every minute from here, when the bot runs its background work, and sent
+by `_log_reminders`.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from bot.services.notes import TEXT_MAX, NoteKind, NoteService
 from cogs._base import thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
 from cogs._goal_components import goal_autocomplete
-from cogs._log_components import PageButton, action_autocomplete, page_view
+from cogs._log_components import PageButton, action_autocomplete, page_view, redact_autocomplete
+from cogs._log_redact import unpost
 from cogs._log_reminders import ReminderSweep
-from cogs._log_text import note_mentions, note_post, page_embed
+from cogs._log_text import exports_embed, note_mentions, note_post, page_embed
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +179,44 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
+
+    @app_commands.command(
+        name="redact", description="Remove the text of a note, stance comment or reflection."
+    )
+    @app_commands.describe(
+        entry="The entry: choose from the list, or type the number /log show gives",
+        partnership=PARTNERSHIP_OPTION,
+    )
+    @app_commands.autocomplete(entry=redact_autocomplete, partnership=partnership_autocomplete)
+    async def redact(
+        self,
+        interaction: discord.Interaction,
+        entry: app_commands.Range[str, 1, 20],
+        partnership: str | None = None,
+    ) -> None:
+        await thinking(interaction)
+        removed = await self.notes.redact(
+            actor_of(interaction), ref_of(interaction, partnership), entry
+        )
+        where = await unpost(self.bot, removed)
+        await send(
+            interaction,
+            f"Removed the text of entry #{removed.event_id} ({removed.what}) in "
+            f"{escape(removed.partnership)}: it now reads “{removed.marker}” in the log, its "
+            "replies and exports. The log records that it was removed and by whom, never the "
+            f"words.{where}",
+        )
+
+    @app_commands.command(name="exports", description="Who exported what, and when: conveners.")
+    @app_commands.describe(partnership=PARTNERSHIP_OPTION)
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def exports(
+        self, interaction: discord.Interaction, partnership: str | None = None
+    ) -> None:
+        listing = await self.notes.export_records(
+            actor_of(interaction), ref_of(interaction, partnership)
+        )
+        await send(interaction, embed=exports_embed(listing))
 
 
 def kind_words(kind: str) -> str:

@@ -17,7 +17,12 @@ from bot.errors import UserFacingError
 from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, NO_MENTIONS, clip, escape, send
 from bot.services.health import HealthService
 from bot.services.health.chart import participation_png
-from bot.services.register import PartnershipInfo, RegisterService, show_value
+from bot.services.register import (
+    RETENTION_MONTHS_MAX,
+    PartnershipInfo,
+    RegisterService,
+    show_value,
+)
 from bot.services.timeutil import discord_timestamp
 from bot.services.vocab import (
     NAME_MAX,
@@ -50,6 +55,11 @@ def info_embed(info: PartnershipInfo) -> discord.Embed:
     embed.add_field(name="Agreement rule", value=label(p.agreement_rule))
     embed.add_field(name="Time zone", value=p.timezone)
     embed.add_field(name="Anonymity threshold", value=f"{p.anonymity_threshold} organisations")
+    embed.add_field(
+        name="Retention",
+        value=f"{p.retention_months} months" if p.retention_months else "everything kept",
+    )
+    embed.add_field(name="Research consent", value="on" if p.research_consent else "off")
     if p.channel_id:
         embed.add_field(name="Channel", value=f"<#{p.channel_id}>")
     embed.add_field(name="Created", value=discord_timestamp(p.created_at, "D"))
@@ -78,6 +88,30 @@ def info_embed(info: PartnershipInfo) -> discord.Embed:
     if p.is_archived:
         embed.set_footer(text="Archived: read-only, nothing deleted.")
     return embed
+
+
+def settings_notes(changes: dict[str, tuple[object, object]]) -> str:
+    """What a change of retention or research consent means, said once when it changes."""
+    notes = []
+    if "retention_months" in changes:
+        months = changes["retention_months"][1]
+        notes.append(
+            f"Free text (notes, stance comments, reflection answers) older than {months} "
+            "months now reads as removed in every view, reply and export. Nothing is deleted: "
+            "setting 0 shows it again."
+            if months
+            else "Free text is kept and shown however old it is."
+        )
+    if "research_consent" in changes:
+        notes.append(
+            "Research consent is on: the command line's pseudonymised research export "
+            "(stable pseudonyms, no Discord ids, free text dropped unless asked for) may now "
+            "be made. The change is in the partnership log."
+            if changes["research_consent"][1]
+            else "Research consent is off: the command line refuses the pseudonymised "
+            "research export. The change is in the partnership log."
+        )
+    return "".join(f"\n{note}" for note in notes)
 
 
 @app_commands.guild_only()
@@ -191,6 +225,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         count_individuals="Count people in their own capacity and citizens toward agreement",
         purpose="A new statement of purpose",
         partnership="Which partnership (implied in its channel)",
+        retention_months="Free text older than this many months reads as removed (0 keeps all)",
+        research_consent="Allow the command line's pseudonymised research export (logged)",
     )
     @app_commands.choices(
         agreement_rule=enum_choices(AgreementRule), relationship=enum_choices(Relationship)
@@ -206,6 +242,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         count_individuals: bool | None = None,
         purpose: app_commands.Range[str, 1, PURPOSE_MAX] | None = None,
         partnership: str | None = None,
+        retention_months: app_commands.Range[int, 0, RETENTION_MONTHS_MAX] | None = None,
+        research_consent: bool | None = None,
     ) -> None:
         await thinking(interaction)
         p, changes = await self.register.configure(
@@ -217,6 +255,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
             relationship=relationship.value if relationship else None,
             count_individuals=count_individuals,
             purpose=purpose,
+            retention_months=retention_months,
+            research_consent=research_consent,
         )
         if not changes:
             await send(interaction, f"{escape(p.name)} already has those settings.")
@@ -225,7 +265,9 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
             f"• {label(k)}: {escape(show_value(old, k))} → {escape(show_value(new, k))}"
             for k, (old, new) in changes.items()
         )
-        await send(interaction, f"Updated **{escape(p.name)}**:\n{described}")
+        await send(
+            interaction, f"Updated **{escape(p.name)}**:\n{described}{settings_notes(changes)}"
+        )
 
     @app_commands.command(name="archive", description="Archive a partnership: read-only, kept.")
     @app_commands.describe(partnership="Which partnership (implied in its channel)")

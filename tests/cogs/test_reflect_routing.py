@@ -284,7 +284,8 @@ async def test_reflect_button_opens_a_form_and_stores_the_answer(world: World):
     number = int(ANSWER_ID.fullmatch(custom_id)[1])  # type: ignore[index]
     assert submitted.reply.content == (
         f"Thank you. Your reflection on prompt #{number} is kept in the partnership log "
-        "and shared in the prompt's thread."
+        "and shared in the prompt's thread. It appears in the partnership's internal exports; "
+        "`/log redact` removes it."
     )
     async with world.bot.sessions() as session:
         [answer] = (await session.exec(select(PromptAnswer))).all()

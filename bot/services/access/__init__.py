@@ -31,8 +31,12 @@ from bot.services.access.goals import (
 )
 from bot.services.access.log import (
     check_action_closing,
+    check_export_record,
     check_may_attend,
     check_meeting_ending,
+    check_redaction,
+    may_redact,
+    redactable_author,
 )
 from bot.services.access.members import (
     check_standing_change,
@@ -58,6 +62,7 @@ __all__ = [
     "authorize",
     "authorize_by_id",
     "check_action_closing",
+    "check_export_record",
     "check_goal_keeping",
     "check_goal_labels",
     "check_goal_owner",
@@ -66,6 +71,7 @@ __all__ = [
     "check_may_attend",
     "check_may_rate",
     "check_meeting_ending",
+    "check_redaction",
     "check_standing_change",
     "convened_partnerships",
     "find",
@@ -73,8 +79,10 @@ __all__ = [
     "lock",
     "may_create_partnerships",
     "may_read_named_pairs",
+    "may_redact",
     "not_found",
     "owns_goal",
+    "redactable_author",
     "require_convener",
     "resolve",
     "round_answerers",

@@ -1,4 +1,5 @@
-"""The partnership log: who closes an action, who attends and ends a meeting."""
+"""The partnership log: who closes an action, who attends and ends a meeting, who removes a
+person's text, who reads the record of exports."""
 
 from __future__ import annotations
 
@@ -39,4 +40,49 @@ def check_meeting_ending(access: Access, started_by: int | None) -> None:
         raise Forbidden(
             f"Only the person who started the meeting or a convener of "
             f"{access.partnership.name} can end it."
+        )
+
+
+# ---- redaction: who removes a person's words from the log's views
+
+
+def check_redaction(access: Access, author_id: int | None) -> None:
+    """A person's text (a note, a stance comment, a reflection answer) is removed by its
+    author (the entry's actor, still a member) or a convener."""
+    own = (
+        author_id is not None
+        and access.membership is not None
+        and access.membership.user_id == author_id
+    )
+    if not (own or access.may_convene):
+        raise Forbidden(
+            "Only the person who wrote it or a convener of "
+            f"{access.partnership.name} can remove its text."
+        )
+
+
+def redactable_author(access: Access) -> int | None:
+    """Whose entries this person may remove: None for everyone's (a convener), else the
+    person's own user id."""
+    return None if access.may_convene else access.actor.user_id
+
+
+def may_redact(access: Access, author_id: int | None) -> bool:
+    """`check_redaction` as a question, for the list of entries a person may choose from."""
+    try:
+        check_redaction(access, author_id)
+    except Forbidden:
+        return False
+    return True
+
+
+# ---- the export record: who reads it
+
+
+def check_export_record(access: Access) -> None:
+    """The record of who exported what is read by conveners only."""
+    if not access.may_convene:
+        raise Forbidden(
+            f"Only the conveners of {access.partnership.name} can read its record of exports. "
+            "Ask one of them if you need to know who exported what."
         )

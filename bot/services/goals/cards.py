@@ -149,6 +149,7 @@ class StanceResult:
     stance: str
     previous: str | None
     agreed_now: bool
+    comment: str | None = None  # as recorded, for the reply
 
     @property
     def redraw(self) -> list[GoalCard]:

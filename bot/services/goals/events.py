@@ -93,6 +93,7 @@ def stance_taken(
     *,
     previous: str | None,
     comment: str | None,
+    stance_id: int | None = None,
 ) -> Entry:
     who = name_of(actor.display_name)
     counted = "" if voice.counted else " (shown, not counted toward agreement)"
@@ -111,6 +112,8 @@ def stance_taken(
         {
             "goal_id": goal.id,
             "title": goal.title,
+            # The `GoalStance` row this entry recorded (a redaction names it too).
+            "stance_id": stance_id,
             "stance": stance,
             "previous": previous,
             "comment": comment,

@@ -129,7 +129,7 @@ class GoalService:
             await events.write(
                 session, p, actor, events.proposed(actor, goal, owner), at=self.clock.now()
             )
-            return (await goal_web.load_web(session, p)).card(goal)
+            return (await goal_web.load_web(session, p, now=self.clock.now())).card(goal)
 
     async def attach_message(self, goal_id: int, channel_id: int, message_id: int) -> None:
         """Remember the posted proposal, so it can be edited in place as stances arrive."""
@@ -147,7 +147,7 @@ class GoalService:
             p = await session.get(Partnership, partnership_id)
             if p is None:
                 return []
-            return (await goal_web.load_web(session, p)).posted_cards()
+            return (await goal_web.load_web(session, p, now=self.clock.now())).posted_cards()
 
     # ---- stances
 
@@ -190,10 +190,17 @@ class GoalService:
             session.add(row)
             await session.flush()
             entry = events.stance_taken(
-                actor, p, goal, voice, stance_value, previous=previous, comment=clean_comment
+                actor,
+                p,
+                goal,
+                voice,
+                stance_value,
+                previous=previous,
+                comment=clean_comment,
+                stance_id=row.id,
             )
             await events.write(session, p, actor, entry, at=self.clock.now())
-            web = await goal_web.load_web(session, p)
+            web = await goal_web.load_web(session, p, now=self.clock.now())
             card = web.card(goal)
             agreed_now = False
             if goal.agreed_at is None and card.tally.met:
@@ -206,7 +213,7 @@ class GoalService:
             await session.flush()
             if agreed_now:
                 card = web.card(goal)
-            return StanceResult(card, voice, stance_value, previous, agreed_now)
+            return StanceResult(card, voice, stance_value, previous, agreed_now, clean_comment)
 
     # ---- reading
 
@@ -214,7 +221,9 @@ class GoalService:
         """One goal in full, for anyone who may see it."""
         async with self.sessions() as session:
             access, goal = await lookup.locate(session, actor, target)
-            return (await goal_web.load_web(session, access.partnership)).card(goal)
+            return (
+                await goal_web.load_web(session, access.partnership, now=self.clock.now())
+            ).card(goal)
 
     async def list_goals(
         self,
@@ -229,7 +238,7 @@ class GoalService:
         level_value = choice(level, Level, what="level")
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
-            web = await goal_web.load_web(session, access.partnership)
+            web = await goal_web.load_web(session, access.partnership, now=self.clock.now())
             cards = [
                 web.card(g)
                 for g in sorted(web.goals.values(), key=lambda g: g.id or 0)
@@ -250,7 +259,7 @@ class GoalService:
             access = await resolve(session, actor, ref)
             p = access.partnership
             today = now.astimezone(zone(p.timezone)).date()
-            web = await goal_web.load_web(session, p)
+            web = await goal_web.load_web(session, p, now=self.clock.now())
             return p, web.review_items(today, now, days)
 
     async def autocomplete(
@@ -308,7 +317,7 @@ class GoalService:
                     f"{goal_name(goal).capitalize()} was agreed as it is worded. To change what "
                     "it says, propose a new goal and mark this one superseded."
                 )
-            web = await goal_web.load_web(session, p)
+            web = await goal_web.load_web(session, p, now=self.clock.now())
             changes: dict[str, tuple[Any, Any]] = {}
             agree_by_convener = False
             if status_value is not None and status_value != goal.status:
@@ -399,7 +408,7 @@ class GoalService:
             await events.write(
                 session, p, actor, events.classified(actor, p, goal, changes), at=self.clock.now()
             )
-            card = (await goal_web.load_web(session, p)).card(goal)
+            card = (await goal_web.load_web(session, p, now=self.clock.now())).card(goal)
             return ChangeResult(card, changes, None, [card])
 
     async def link(self, actor: Actor, target: GoalTarget, other: str, relation: str) -> LinkResult:
@@ -410,7 +419,7 @@ class GoalService:
         async with transaction(self.sessions) as session:
             access, goal, other_goal = await lookup.pair(session, actor, target, other)
             p = access.partnership
-            web = await goal_web.load_web(session, p)
+            web = await goal_web.load_web(session, p, now=self.clock.now())
             assert goal.id is not None and other_goal.id is not None
             if web.find_link(goal.id, other_goal.id, relation_value) is not None:
                 raise UserFacingError(
@@ -448,7 +457,7 @@ class GoalService:
         async with transaction(self.sessions) as session:
             access, goal, other_goal = await lookup.pair(session, actor, target, other)
             p = access.partnership
-            web = await goal_web.load_web(session, p)
+            web = await goal_web.load_web(session, p, now=self.clock.now())
             assert goal.id is not None and other_goal.id is not None
             row = web.find_link(goal.id, other_goal.id, relation_value)
             if row is None:

@@ -3,20 +3,23 @@
 `load_web` reads everything one change or one view needs in a handful of queries; `GoalWeb`
 then answers from memory: cards, roll-up of progress through part-of links, the goals a change
 reaches, loops, and what needs review. A goal with parts and no progress of its own shows the
-mean of its parts' progress; dropped and superseded parts are left out.
+mean of its parts' progress; dropped and superseded parts are left out. Stance comments removed
+at their author's request, or older than the partnership's retention period, read as removed
+(`bot.services.redaction`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import redaction
 from bot.services.goals.agreement import tally
 from bot.services.goals.cards import (
     GoalCard,
@@ -55,6 +58,8 @@ class GoalWeb:
     links: list[GoalLink]
     org_names: dict[int, str]
     as_of: int  # the partnership log's latest event when loaded
+    # Comments removed at their author's request or by retention: shown as removed.
+    redactions: redaction.Redactions = field(default_factory=redaction.Redactions)
 
     # ---- the web's shape
 
@@ -161,6 +166,16 @@ class GoalWeb:
                 items.append(ReviewItem(goal.id, goal.title, goal.status, reasons))
         return items
 
+    def _stance_view(self, stance: GoalStance | None) -> StanceView | None:
+        if stance is None:
+            return None
+        comment = stance.comment
+        if comment:
+            comment = self.redactions.stance_comment(stance.id, stance.recorded_at) or comment
+        return StanceView(
+            stance.stance, comment, stance.user_id, stance.display_name, stance.recorded_at
+        )
+
     def card(self, goal: Goal) -> GoalCard:
         assert goal.id is not None
         p = self.partnership
@@ -185,7 +200,7 @@ class GoalWeb:
                     organisation_id=org.id,
                     name=org.name,
                     status=partner.status,
-                    latest=_stance_view(org_stance),
+                    latest=self._stance_view(org_stance),
                     counts=partner.status == PartnerStatus.core,
                     not_yet_asked=org_stance is None
                     and agreed_at is not None
@@ -205,7 +220,7 @@ class GoalWeb:
                     display_name=member.display_name
                     or (person_stance.display_name if person_stance else ""),
                     capacity=member.capacity,
-                    latest=_stance_view(person_stance),
+                    latest=self._stance_view(person_stance),
                     counts=p.count_individuals,
                     since_agreement=after_agreement(person_stance),
                 )
@@ -238,8 +253,11 @@ class GoalWeb:
         )
 
 
-async def load_web(session: AsyncSession, p: Partnership) -> GoalWeb:
-    """Everything about a partnership's goals, in one go."""
+async def load_web(
+    session: AsyncSession, p: Partnership, *, now: datetime | None = None
+) -> GoalWeb:
+    """Everything about a partnership's goals, in one go; `now` (the service's clock) decides
+    which comments the retention period has removed."""
     assert p.id is not None
     goals = {
         g.id: g
@@ -277,7 +295,8 @@ async def load_web(session: AsyncSession, p: Partnership) -> GoalWeb:
     as_of = (
         await session.exec(select(func.max(Event.id)).where(Event.partnership_id == p.id))
     ).one()
-    return GoalWeb(p, goals, partners, people, stances, links, org_names, as_of or 0)
+    redactions = await redaction.load(session, p, now or datetime.now(UTC))
+    return GoalWeb(p, goals, partners, people, stances, links, org_names, as_of or 0, redactions)
 
 
 def review_reasons(card: GoalCard, today: date, now: datetime, days: int) -> list[ReviewReason]:
@@ -312,14 +331,6 @@ def review_reasons(card: GoalCard, today: date, now: datetime, days: int) -> lis
         if card.tally.met:
             reasons.append(ReviewReason("rule_met"))
     return reasons
-
-
-def _stance_view(stance: GoalStance | None) -> StanceView | None:
-    if stance is None:
-        return None
-    return StanceView(
-        stance.stance, stance.comment, stance.user_id, stance.display_name, stance.recorded_at
-    )
 
 
 def _line_name(line: OrgLine | PersonLine) -> str:

@@ -15,7 +15,7 @@ from datetime import date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFound, UserFacingError
-from bot.services import log
+from bot.services import log, redaction
 from bot.services.access import (
     Access,
     Actor,
@@ -148,8 +148,10 @@ class MeetingService:
                     f"No meeting of {p.name} is open. Start one with `/meeting start`."
                 )
             check_meeting_ending(access, meeting.actor_id)
-            ended = await events.ended(session, p, actor, meeting, at=self.clock.now())
-            return await _summary(session, p, meeting, ended)
+            now = self.clock.now()
+            ended = await events.ended(session, p, actor, meeting, at=now)
+            removed = await redaction.load(session, p, now)
+            return await _summary(session, p, meeting, ended, removed)
 
     async def autocomplete_meetings(
         self, actor: Actor, ref: PartnershipRef, current: str, *, limit: int = 25
@@ -175,8 +177,13 @@ class MeetingService:
 
 
 async def _summary(
-    session: AsyncSession, p: Partnership, meeting: Event, ended: Event
+    session: AsyncSession,
+    p: Partnership,
+    meeting: Event,
+    ended: Event,
+    removed: redaction.Redactions,
 ) -> MeetingSummary:
+    """The meeting summed up; a note whose text was removed shows its marker."""
     assert meeting.id is not None
     attendance: dict[str, list[str]] = defaultdict(list)
     for seen in await events.attendees(session, p, meeting):
@@ -190,7 +197,7 @@ async def _summary(
         MeetingItem(
             id=e.id or 0,
             kind=e.kind.removeprefix("note."),
-            text=str(e.payload.get("text") or ""),
+            text=str(removed.event(e)[1].get("text") or ""),
             message_link=e.message_link,
             owner_id=_int(e.payload.get("owner_id")),
             due=_date(e.payload.get("due")),

@@ -6,9 +6,13 @@ overdue or done, is derived from the log), and reads the whole log page by page.
 
 The modules: `vocab` (kinds and limits), `views` (what cogs receive), `events` (log entries),
 `service` (`NoteService`),
-`reminders` (`ActionReminders`: the owner's reminders of open actions).
+`reminders` (`ActionReminders`: the owner's reminders of open actions), `redaction`
+(`Redacting`: a person's text removed from every view, `/log redact`), `audit` (`ExportAudit`:
+the record of exports, `/log exports`).
 """
 
+from bot.services.notes.audit import EXPORTS_SHOWN, ExportLine, ExportList
+from bot.services.notes.redaction import Redacted
 from bot.services.notes.reminders import ActionReminder, ActionReminders
 from bot.services.notes.service import DONE, OPEN, OVERDUE, NoteService
 from bot.services.notes.views import ActionDone, LogLine, LogPage, NoteDraft, NoteResult
@@ -16,6 +20,7 @@ from bot.services.notes.vocab import PAGE_SIZE, TEXT_MAX, NoteKind, kind_label
 
 __all__ = [
     "DONE",
+    "EXPORTS_SHOWN",
     "OPEN",
     "OVERDUE",
     "PAGE_SIZE",
@@ -23,11 +28,14 @@ __all__ = [
     "ActionDone",
     "ActionReminder",
     "ActionReminders",
+    "ExportLine",
+    "ExportList",
     "LogLine",
     "LogPage",
     "NoteDraft",
     "NoteKind",
     "NoteResult",
     "NoteService",
+    "Redacted",
     "kind_label",
 ]

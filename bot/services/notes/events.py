@@ -79,9 +79,15 @@ async def noted(
 
 
 async def action_done(
-    session: AsyncSession, partnership: Partnership, actor: Actor, action: Event, *, at: datetime
+    session: AsyncSession,
+    partnership: Partnership,
+    actor: Actor,
+    action: Event,
+    text: str,
+    *,
+    at: datetime,
 ) -> Event:
-    text = str(action.payload.get("text") or "")
+    """`text` is the action's text as it may be read now (its marker, once removed)."""
     return await log.record(
         session,
         partnership,

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import redaction
 from bot.services.clock import Clock, SystemClock
 from bot.services.notes.vocab import ACTION_DONE, NoteKind, event_kind
 from bot.services.timeutil import as_utc, zone
@@ -115,10 +116,13 @@ class ActionReminders:
         done = await _done_ids(session, ids)
         sent = await _claimed(session, ids)
         found = []
+        removed: dict[int, redaction.Redactions] = {}  # loaded once per partnership
         for event, p, which, due, owner in due_now:
             assert event.id is not None and p.id is not None
             if event.id in done or (event.id, which.value) in sent:
                 continue
+            if p.id not in removed:
+                removed[p.id] = await redaction.load(session, p, now)
             member = await queries.active_membership(session, partnership_id=p.id, user_id=owner)
             if member is None:
                 continue
@@ -126,7 +130,8 @@ class ActionReminders:
                 ActionReminder(
                     action_id=event.id,
                     which=which.value,
-                    text=str(event.payload.get("text") or ""),
+                    # A text removed, or past the retention period, is not sent.
+                    text=str(removed[p.id].event(event)[1].get("text") or ""),
                     due=due,
                     owner_id=owner,
                     partnership_id=p.id,

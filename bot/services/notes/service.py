@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFound, UserFacingError
+from bot.services import redaction
 from bot.services.access import (
     Access,
     Actor,
@@ -25,6 +26,8 @@ from bot.services.clock import Clock, SystemClock
 from bot.services.goals.lookup import find_in
 from bot.services.meetings.events import open_meeting
 from bot.services.notes import events
+from bot.services.notes.audit import ExportAudit
+from bot.services.notes.redaction import Redacting
 from bot.services.notes.views import ActionDone, LogLine, LogPage, NoteDraft, NoteResult
 from bot.services.notes.vocab import (
     ACTION_DONE,
@@ -50,8 +53,9 @@ def action_not_found() -> NotFound:
     )
 
 
-class NoteService:
-    """The partnership log's notes and pages, for the people in the partnership."""
+class NoteService(Redacting, ExportAudit):
+    """The partnership log's notes and pages, for the people in the partnership; removing a
+    person's text (`Redacting`) and reading the record of exports (`ExportAudit`)."""
 
     def __init__(self, sessions: SessionFactory, *, clock: Clock = SystemClock()) -> None:
         self.sessions = sessions
@@ -196,10 +200,15 @@ class NoteService:
             access.check_writable(NOTES)
             if number in await _done_ids(session, access.partnership):
                 raise UserFacingError(f"Action #{number} is already done.")
-            await events.action_done(session, access.partnership, actor, event, at=self.clock.now())
-            return ActionDone(
-                number, str(event.payload.get("text") or ""), access.partnership.name, _owner(event)
-            )
+            now = self.clock.now()
+            removed = await redaction.load(session, access.partnership, now)
+            words = str(event.payload.get("text") or "")
+            shown = str(removed.event(event)[1].get("text") or "")
+            # Text removed at a person's request is never written again: the closing entry
+            # repeats the marker. Retention only hides text when read, so it repeats the words.
+            kept = redaction.REMOVED if shown == redaction.REMOVED else words
+            await events.action_done(session, access.partnership, actor, event, kept, at=now)
+            return ActionDone(number, shown, access.partnership.name, _owner(event))
 
     async def _action(
         self, session: AsyncSession, actor: Actor, ref: PartnershipRef, number: int
@@ -230,7 +239,7 @@ class NoteService:
         typed = " ".join(current.lstrip("#").split()).casefold()
         found = []
         for line in lines:
-            text = str(line.summary)
+            text = line.summary
             if line.state == DONE:
                 continue
             if typed and typed not in text.casefold() and typed != str(line.id):
@@ -284,10 +293,11 @@ class NoteService:
     ) -> LogPage:
         page = max(0, page)
         start = _day_start(since, p) if since else None
+        removed = await redaction.load(session, p, self.clock.now())
         if kind == NoteKind.action:
             lines = [
                 line
-                for line in await self._actions(session, p)
+                for line in await self._actions(session, p, removed)
                 if start is None or line.occurred_at >= start
             ]
             chunk = lines[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -305,13 +315,20 @@ class NoteService:
             )
             rows = list((await session.exec(query)).all())
             older = len(rows) > PAGE_SIZE
-            chunk = [_line(e) for e in rows[:PAGE_SIZE]]
+            chunk = [_line(e, removed) for e in rows[:PAGE_SIZE]]
         assert p.id is not None
         return LogPage(p.id, p.name, chunk, page, older, kind, since)
 
-    async def _actions(self, session: AsyncSession, p: Partnership) -> list[LogLine]:
+    async def _actions(
+        self,
+        session: AsyncSession,
+        p: Partnership,
+        removed: redaction.Redactions | None = None,
+    ) -> list[LogLine]:
         """Every action with its state: open and overdue first (soonest due), then done
         (latest first). The state is derived from the log: done once a close names it."""
+        if removed is None:
+            removed = await redaction.load(session, p, self.clock.now())
         rows = (
             await session.exec(
                 select(Event)
@@ -334,7 +351,9 @@ class NoteService:
                 state = OVERDUE
             else:
                 state = OPEN
-            lines.append(_line(event, owner_id=_owner(event), due=due, state=state, text_only=True))
+            lines.append(
+                _line(event, removed, owner_id=_owner(event), due=due, state=state, text_only=True)
+            )
         undone = sorted(
             (line for line in lines if line.state != DONE),
             key=lambda line: (line.due or date.max, line.id),
@@ -376,14 +395,18 @@ def _day_start(day: date, p: Partnership) -> datetime:
 
 def _line(
     event: Event,
+    removed: redaction.Redactions,
     *,
     owner_id: int | None = None,
     due: date | None = None,
     state: str | None = None,
     text_only: bool = False,
 ) -> LogLine:
+    """One entry as it may be read: a removed text shows its marker, never the words."""
     assert event.id is not None
-    summary = str(event.payload.get("text") or "") if text_only else event.summary
+    summary, payload = removed.event(event)
+    if text_only:
+        summary = str(payload.get("text") or "")
     return LogLine(
         id=event.id,
         kind=event.kind,
@@ -393,4 +416,5 @@ def _line(
         owner_id=owner_id,
         due=due,
         state=state,
+        removed=removed.event_text(event),
     )

@@ -52,6 +52,8 @@ class LogLine:
     owner_id: int | None = None
     due: date | None = None
     state: str | None = None
+    # The marker when this entry's free text reads as removed (`bot.services.redaction`).
+    removed: str | None = None
 
 
 @dataclass(frozen=True)

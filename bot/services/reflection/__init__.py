@@ -17,6 +17,7 @@ from bot.services.reflection.parsing import (
 from bot.services.reflection.service import ReflectionService
 from bot.services.reflection.views import (
     AnswerResult,
+    AnswerView,
     ChosenPrompt,
     GoneNotice,
     PostDraft,
@@ -31,6 +32,7 @@ __all__ = [
     "ROTATION",
     "SCHEDULE_KIND",
     "AnswerResult",
+    "AnswerView",
     "ChosenPrompt",
     "GoneNotice",
     "PostDraft",

@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFound, UserFacingError
 from bot.prompts import THEMES, prompts_for
-from bot.services import log
+from bot.services import log, redaction
 from bot.services.access import (
     Actor,
     PartnershipRef,
@@ -46,6 +46,7 @@ from bot.services.reflection.parsing import (
 )
 from bot.services.reflection.views import (
     AnswerResult,
+    AnswerView,
     ChosenPrompt,
     GoneNotice,
     PostDraft,
@@ -307,17 +308,43 @@ class ReflectionService:
                 value,
             )
 
-    async def answers(self, post_id: int) -> list[PromptAnswer]:
+    async def answers(self, post_id: int) -> list[AnswerView]:
+        """A post's answers in the order given; a text removed at its author's request, or
+        older than the partnership's retention period, reads as its marker."""
         async with self.sessions() as session:
-            return list(
-                (
-                    await session.exec(
-                        select(PromptAnswer)
-                        .where(PromptAnswer.post_id == post_id)
-                        .order_by(col(PromptAnswer.id))
-                    )
-                ).all()
+            post = await session.get(PromptPost, post_id)
+            partnership = (
+                await session.get(Partnership, post.partnership_id) if post is not None else None
             )
+            if partnership is None:
+                return []
+            removed = await redaction.load(session, partnership, self.clock.now())
+            rows = (
+                await session.exec(
+                    select(PromptAnswer)
+                    .where(
+                        PromptAnswer.post_id == post_id,
+                        PromptAnswer.partnership_id == partnership.id,
+                    )
+                    .order_by(col(PromptAnswer.id))
+                )
+            ).all()
+        views = []
+        for row in rows:
+            assert row.id is not None
+            marker = removed.answer_text(row.id, row.created_at)
+            views.append(
+                AnswerView(
+                    id=row.id,
+                    post_id=row.post_id,
+                    user_id=row.user_id,
+                    display_name=row.display_name,
+                    text=marker or row.text,
+                    created_at=row.created_at,
+                    removed=marker is not None,
+                )
+            )
+        return views
 
     async def post_choices(
         self, actor: Actor, where: Where, current: str, *, limit: int = 25

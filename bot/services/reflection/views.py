@@ -66,6 +66,20 @@ class AnswerResult:
 
 
 @dataclass(frozen=True)
+class AnswerView:
+    """An answer as it may be read back: removed text shows its marker
+    (`bot.services.redaction`)."""
+
+    id: int
+    post_id: int
+    user_id: int
+    display_name: str
+    text: str
+    created_at: datetime
+    removed: bool = False
+
+
+@dataclass(frozen=True)
 class GoneNotice:
     partnership_name: str
     schedule_id: int

@@ -13,6 +13,7 @@ all of them together).
 from bot.services.register.base import ChangeListener
 from bot.services.register.channel import ChannelState
 from bot.services.register.events import MEMBER_EVENTS, PARTNER_EVENTS, show_value
+from bot.services.register.rules import RETENTION_MONTHS_MAX
 from bot.services.register.service import RegisterService
 from bot.services.register.views import (
     CreateDraft,
@@ -26,6 +27,7 @@ from bot.services.register.views import (
 __all__ = [
     "MEMBER_EVENTS",
     "PARTNER_EVENTS",
+    "RETENTION_MONTHS_MAX",
     "ChangeListener",
     "ChannelState",
     "CreateDraft",

@@ -126,9 +126,14 @@ class PartnershipCommands(RegisterBase):
         relationship: str | None = None,
         count_individuals: bool | None = None,
         purpose: str | None = None,
+        retention_months: int | None = None,
+        research_consent: bool | None = None,
     ) -> tuple[Partnership, events.Changes]:
         """Change settings; returns the partnership and {setting: (old, new)} for what changed
-        (nothing is logged or announced when every setting already had its value)."""
+        (nothing is logged or announced when every setting already had its value).
+
+        `retention_months` 0 keeps everything (stored as none); `research_consent` allows the
+        command line's pseudonymised research export. Both are logged like any setting."""
         wanted = rules.wanted_settings(
             agreement_rule=agreement_rule,
             anonymity_threshold=anonymity_threshold,
@@ -136,14 +141,16 @@ class PartnershipCommands(RegisterBase):
             relationship=relationship,
             count_individuals=count_individuals,
             purpose=purpose,
+            retention_months=retention_months,
+            research_consent=research_consent,
         )
         async with transaction(self.sessions) as session:
             access = await resolve(session, actor, ref, convener=True, writable=True)
             partnership = access.partnership
             changes: events.Changes = {
-                key: (getattr(partnership, key), value)
+                key: (_setting(partnership, key), value)
                 for key, value in wanted.items()
-                if getattr(partnership, key) != value
+                if _setting(partnership, key) != value
             }
             if not changes:
                 return partnership, {}
@@ -152,7 +159,8 @@ class PartnershipCommands(RegisterBase):
                     session, partnership, changes["anonymity_threshold"][1]
                 )
             for key, (_old, new) in changes.items():
-                setattr(partnership, key, new)
+                # No retention is stored as none, and read as 0.
+                setattr(partnership, key, None if key == "retention_months" and not new else new)
             session.add(partnership)
             await events.partnership_configured(
                 session, partnership, actor, changes, at=self.clock.now()
@@ -171,3 +179,9 @@ class PartnershipCommands(RegisterBase):
             await events.partnership_archived(session, partnership, actor, at=now)
         await self._changed(partnership)
         return partnership
+
+
+def _setting(partnership: Partnership, key: str) -> object:
+    """A setting as `configure` compares it: no retention reads as 0 months."""
+    value = getattr(partnership, key)
+    return (value or 0) if key == "retention_months" else value

@@ -29,6 +29,9 @@ from bot.services.vocab import (
 from db import queries
 from db.models import Membership, Organisation, Partnership
 
+# Retention of free text, in months: 0 keeps everything; ten years at most.
+RETENTION_MONTHS_MAX = 120
+
 
 async def ensure_name_free(session: AsyncSession, guild_id: int, name: str) -> None:
     """Partnership names are unique in a server, regardless of case."""
@@ -127,6 +130,8 @@ def wanted_settings(
     relationship: str | None,
     count_individuals: bool | None,
     purpose: str | None,
+    retention_months: int | None = None,
+    research_consent: bool | None = None,
 ) -> dict[str, Any]:
     """The settings a `configure` asks for, checked and cleaned; only those given."""
     rule = choice(agreement_rule, AgreementRule, what="agreement rule")
@@ -141,6 +146,11 @@ def wanted_settings(
             f"The anonymity threshold counts distinct organisations and must be between "
             f"{MIN_ANONYMITY_THRESHOLD} and {MAX_ANONYMITY_THRESHOLD}."
         )
+    if retention_months is not None and not 0 <= retention_months <= RETENTION_MONTHS_MAX:
+        raise UserFacingError(
+            f"Retention is a number of months from 0 to {RETENTION_MONTHS_MAX}: free text older "
+            "than that reads as removed. 0 keeps everything."
+        )
     new_purpose = (
         clean_text(purpose, what="purpose", limit=PURPOSE_MAX, multiline=True)
         if purpose is not None
@@ -153,6 +163,8 @@ def wanted_settings(
         "relationship": rel,
         "count_individuals": count_individuals,
         "purpose": new_purpose,
+        "retention_months": retention_months,
+        "research_consent": research_consent,
     }
     wanted = {k: v for k, v in wanted.items() if v is not None}
     if not wanted:
