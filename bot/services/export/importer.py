@@ -301,6 +301,10 @@ class _Loader:
     async def add(self, table: str, row: Any) -> None:
         if not isinstance(row, dict) or not isinstance(row.get("id"), int):
             raise _broken(table, row, "is not a record with an id")
+        if row["id"] in self.ids.get(table, {}) or (
+            table == self.pending_table and row["id"] in self.pending_ids
+        ):
+            raise _broken(table, row, "comes twice")
         if table == "partnership":
             await self._partnership(row)
             return
@@ -419,11 +423,14 @@ class _Loader:
         for key, target in PAYLOAD_REFERENCES.items():
             if key in moved and moved[key] is not None:
                 moved[key] = self.new_id(target, moved[key])
+        # Where a delivery names its prompt ("own-3"; elsewhere "prompt" is the prompt's text).
         prompt = moved.get("prompt")
-        if isinstance(prompt, str) and prompt.startswith(OWN_PROMPT):
+        names_prompt = table == "occurrence" or row.get("kind") == "prompt.posted"
+        if names_prompt and isinstance(prompt, str) and prompt.startswith(OWN_PROMPT):
             old = prompt.removeprefix(OWN_PROMPT)
-            new = self.new_id("reflection_prompt", int(old)) if old.isdigit() else None
-            moved["prompt"] = f"{OWN_PROMPT}{new}" if new is not None else None
+            if old.isdigit():
+                new = self.new_id("reflection_prompt", int(old))
+                moved["prompt"] = f"{OWN_PROMPT}{new}" if new is not None else None
         return moved
 
     # ---- the partnership and its organisations

@@ -284,6 +284,11 @@ async def test_a_record_naming_a_row_that_is_not_there_is_refused(world, tmp_pat
     save(path, json.dumps(data).encode())
     await refused(world, path, "goal_stance record 1 names a missing goal in goal_id")
     data = json.loads(raw)
+    events = data["records"]["event"]
+    events.insert(5, dict(events[2]))
+    save(path, json.dumps(data).encode())
+    await refused(world, path, f"event record {events[2]['id']} comes twice")
+    data = json.loads(raw)
     records = data["records"]
     data["records"] = {
         "organisation": records["organisation"],
