@@ -169,13 +169,14 @@ def check_opening(opening: Opening, name: str) -> None:
         )
     if opening.importable is not True:
         header = opening.header if isinstance(opening.header, dict) else {}
-        why = (
-            "it is pseudonymised"
-            if header.get("pseudonymised")
-            else "it was written for the external audience"
-            if header.get("audience") == "external"
-            else "it holds no records"
-        )
+        if header.get("pseudonymised"):
+            why = "it is pseudonymised"
+        elif header.get("audience") == "external":
+            why = "it was written for the external audience"
+        elif header.get("since") or header.get("until") or header.get("meeting_id"):
+            why = "it covers a period or a meeting, not the whole partnership"
+        else:
+            why = "it holds no records"
         raise ImportRefused(
             f"{name} can't be imported: {why}. Import an internal JSON export "
             "(`/export json` or `partnerbot export --format json`, audience internal)."

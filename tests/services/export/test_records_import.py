@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -236,19 +237,19 @@ async def test_a_partnership_of_that_name_in_the_server_is_refused(world, tmp_pa
 
 
 @pytest.mark.parametrize(
-    ("audience", "pseudonymised", "why"),
+    ("changes", "why"),
     [
-        (Audience.external, False, "it was written for the external audience"),
-        (Audience.internal, True, "it is pseudonymised"),
+        ({"audience": Audience.external}, "it was written for the external audience"),
+        ({"pseudonymised": True}, "it is pseudonymised"),
+        ({"since": date(2026, 3, 1)}, "it covers a period or a meeting"),
+        ({}, "it holds no records"),
     ],
 )
-async def test_an_export_without_records_is_refused(world, tmp_path, audience, pseudonymised, why):
+async def test_an_export_without_records_is_refused(world, tmp_path, changes, why):
     import dataclasses
     import io
 
-    head = dataclasses.replace(
-        header(world.partnership, world.clock.now(), audience), pseudonymised=pseudonymised
-    )
+    head = dataclasses.replace(header(world.partnership, world.clock.now()), **changes)
     out = io.BytesIO()
     await json_doc.write(document(head), out)
     path = tmp_path / "not-importable.json"
