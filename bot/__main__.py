@@ -1,4 +1,4 @@
-"""The `partnerbot` command line: run, db upgrade, sync, check, demo."""
+"""The `partnerbot` command line: run, db upgrade, sync, check, demo, import."""
 
 from __future__ import annotations
 
@@ -118,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="where to write the report (default: DATA_DIR/demo-report.html)",
     )
+    imp = sub.add_parser(
+        "import",
+        help="load a partnership from a JSON export into a server",
+        description=(
+            "Upgrade the database, then load the partnership in FILE (an internal JSON export) "
+            "into the server --guild, all or nothing. Refuses a partnership whose name the "
+            "server already uses. Its schedules arrive paused; it has no channel there yet."
+        ),
+    )
+    imp.add_argument("file", type=Path, metavar="FILE", help="the JSON export")
+    imp.add_argument(
+        "--guild", type=int, metavar="ID", required=True, help="the server to import into"
+    )
     return parser
 
 
@@ -140,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(check(settings))
         if args.command == "demo":
             return asyncio.run(demo(settings, args.output))
+        if args.command == "import":
+            return asyncio.run(import_export(settings, args.file, args.guild))
     except ConfigError as exc:
         print(f"partnerbot: {exc}", file=sys.stderr)
         return 2
@@ -234,6 +249,39 @@ async def sync(settings: Settings, guild_id: int | None) -> int:
         return 1
     finally:
         await engine.dispose()
+    return 0
+
+
+async def import_export(settings: Settings, path: Path, guild_id: int) -> int:
+    from datetime import UTC, datetime
+
+    from bot.services.export.importer import (
+        ImportRefused,
+        check_opening,
+        import_document,
+        read_opening,
+    )
+    from db.engine import create_engine, create_session_factory
+
+    try:  # a file that can't be imported is refused before the database is touched
+        check_opening(read_opening(path), path.name)
+    except ImportRefused as exc:
+        print(f"partnerbot: {exc.message}", file=sys.stderr)
+        return 1
+    url = settings.effective_database_url
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the summary is the output
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        result = await import_document(
+            create_session_factory(engine), path, guild_id, now=datetime.now(UTC)
+        )
+    except ImportRefused as exc:
+        print(f"partnerbot: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print("\n".join(result.lines()))
     return 0
 
 

@@ -1,11 +1,150 @@
-"""Placeholder replaced by the writer's own module."""
+"""The JSON export: one document, written as it is read, one item at a time.
+
+```
+{"format": "partnerbot-export", "schema_version": 1, "importable": true,
+ "header": {...}, "organisations": [...], "membership_spells": [...], "goals": [...],
+ "goal_links": [...], "meetings": [...], "trust_rounds": [...], "reflections": [...],
+ "notes": [...], "log": [...], "records": {"partnership": [...], ..., "event": [...]}}
+```
+
+The top-level keys come in that fixed order (what a reader checks first comes first), and
+`records` holds its tables parents first, the order `partnerbot import` loads them in; inside
+every other object the keys are sorted, so the same document is the same bytes. Each item is
+on a line of its own. Text is kept exactly as given (UTF-8; JSON escapes only quotes,
+backslashes and control characters): the document is already what the audience may see, and a
+redacted text is its marker. Datetimes are ISO 8601 in UTC, dates ISO dates. `records` is null
+when the document cannot be imported (the external audience, a pseudonymised export).
+"""
 
 from __future__ import annotations
 
-from typing import BinaryIO
+import dataclasses
+import json
+import math
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any, BinaryIO
 
-from bot.services.export.document import Document
+from bot.services.export.document import SCHEMA_VERSION, Document
+
+FORMAT = "partnerbot-export"
+
+
+def plain(value: Any) -> Any:
+    """`value` as JSON holds it: dataclasses as objects, datetimes and dates as ISO text, a
+    number that is not finite as null (JSON has none)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in _ordered(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return _scalar(value)
+
+
+def _ordered(items: Any) -> Any:
+    return sorted(items, key=repr) if isinstance(items, set | frozenset) else items
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return aware.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _default(value: Any) -> Any:
+    """What JSON can't hold by itself, converted as the encoder meets it (one level at a
+    time, so a row of plain values costs nothing extra)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, set | frozenset):
+        return list(_ordered(value))
+    converted = _scalar(value)
+    if converted is value:
+        raise TypeError(f"{type(value).__name__} is not JSON")
+    return converted
+
+
+def dumps(value: Any) -> bytes:
+    """One value on one line, keys sorted, text exact. A lone surrogate (which UTF-8 cannot
+    hold) is written as its JSON escape."""
+    options: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "allow_nan": False}
+    try:
+        text = json.dumps(value, default=_default, **options)
+    except ValueError:  # a number that is not finite, somewhere: the slow, careful way
+        text = json.dumps(plain(value), **options)
+    return text.encode("utf-8", errors="backslashreplace")
 
 
 async def write(document: Document, out: BinaryIO) -> None:
-    raise NotImplementedError
+    records = document.records
+    out.write(b'{"format": ' + dumps(FORMAT))
+    out.write(b',\n"schema_version": ' + dumps(SCHEMA_VERSION))
+    out.write(b',\n"importable": ' + dumps(records is not None))
+    out.write(b',\n"header": ' + dumps(document.header))
+    for key, rows in (
+        ("organisations", document.organisations),
+        ("membership_spells", document.spells),
+        ("goals", document.goals),
+        ("goal_links", document.links),
+        ("meetings", document.meetings),
+        ("trust_rounds", document.trust),
+        ("reflections", document.reflections),
+    ):
+        _array(out, key, rows)
+    await _stream(out, "notes", document.notes(None))
+    await _stream(out, "log", document.log())
+    out.write(b',\n"records": ')
+    if records is None:
+        out.write(b"null")
+    else:
+        await _records(out, records())
+    out.write(b"}\n")
+
+
+def _array(out: BinaryIO, key: str, rows: Iterable[Any]) -> None:
+    out.write(b",\n" + dumps(key) + b": [")
+    first = True
+    for row in rows:
+        out.write(b"\n" if first else b",\n")
+        out.write(dumps(row))
+        first = False
+    out.write(b"]" if first else b"\n]")
+
+
+async def _stream(out: BinaryIO, key: str, rows: AsyncIterator[Any]) -> None:
+    out.write(b",\n" + dumps(key) + b": [")
+    first = True
+    async for row in rows:
+        out.write(b"\n" if first else b",\n")
+        out.write(dumps(row))
+        first = False
+    out.write(b"]" if first else b"\n]")
+
+
+async def _records(out: BinaryIO, records: AsyncIterator[tuple[str, dict[str, Any]]]) -> None:
+    """`{"table": [row, ...], ...}` from (table, row) pairs that come table by table."""
+    out.write(b"{")
+    done: set[str] = set()
+    current: str | None = None
+    async for table, row in records:
+        if table != current:
+            if table in done:
+                raise ValueError(f"The records of {table} must come together.")
+            if current is not None:
+                out.write(b"\n],")
+            out.write(b"\n" + dumps(table) + b": [\n")
+            done.add(table)
+            current = table
+        else:
+            out.write(b",\n")
+        out.write(dumps(row))
+    out.write(b"\n]}" if current is not None else b"}")

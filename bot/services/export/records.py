@@ -1,0 +1,262 @@
+"""The stored records of one partnership, for the JSON export that `partnerbot import` loads.
+
+`stream(...)` reads one partnership's rows, table by table, parents first (`TABLES`), as
+`(table, row)` pairs: a row is the table's columns as plain JSON values (datetimes as ISO 8601
+in UTC, dates as ISO dates), its own `id` and its references as they are in this database, so
+the importer can give every row a new id and follow every reference. Each table is read with
+`yield_per`, one batch at a time, so memory does not grow with the log; all tables are read in
+one transaction (repeatable read on PostgreSQL, one read transaction on SQLite), so the rows
+refer only to rows of the same moment.
+
+What is left out, on purpose:
+
+- the server: `guild_id` columns (the importer writes the server it imports into);
+- live handles the bot acts on: the partnership's channel, a goal's posted card (the bot edits
+  it in place), a prompt's thread (answers are shared there), a check-in round's channel. A
+  partnership moved to another server must not edit or post in the old one. Message links in
+  the log (`Event.message_link` and the links in payloads) are history and stay as they were;
+- the research salt (a secret; pseudonyms after a move are new ones);
+- check-in answers, ratings and respondents: never exported. A closed round is kept as its
+  times and settings; its figures are in the log (`trust.round_closed`). Open rounds are left
+  out (their answers could not come along);
+- prompts chosen but never delivered, and the export audit (`export_record`).
+
+Redaction is applied as every reader applies it (`bot.services.redaction`): a removed or
+expired text is its marker here too, so it stays removed after an import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Column, Select, Table, select, union
+from sqlmodel import SQLModel
+
+from bot.services.redaction import Redactions
+from db.engine import SessionFactory
+from db.models import (
+    ActionReminderClaim,
+    Event,
+    Goal,
+    GoalLink,
+    GoalStance,
+    Membership,
+    Occurrence,
+    Organisation,
+    PartnerOrganisation,
+    Partnership,
+    PromptAnswer,
+    PromptPost,
+    Redaction,
+    ReflectionPrompt,
+    Schedule,
+    TrustRound,
+)
+
+Record = tuple[str, dict[str, Any]]
+
+# Every table of a partnership's records, in an order that imports: each after those it names.
+MODELS: dict[str, type[SQLModel]] = {
+    "partnership": Partnership,
+    "organisation": Organisation,
+    "partner_organisation": PartnerOrganisation,
+    "membership": Membership,
+    "goal": Goal,
+    "goal_stance": GoalStance,
+    "goal_link": GoalLink,
+    "reflection_prompt": ReflectionPrompt,
+    "schedule": Schedule,
+    "occurrence": Occurrence,
+    "prompt_post": PromptPost,
+    "prompt_answer": PromptAnswer,
+    "trust_round": TrustRound,
+    "event": Event,
+    "redaction": Redaction,
+    "action_reminder": ActionReminderClaim,
+}
+TABLES: tuple[str, ...] = tuple(MODELS)
+
+# Columns not exported (see the module's docstring).
+LEFT_OUT: dict[str, frozenset[str]] = {
+    "partnership": frozenset({"guild_id", "channel_id", "research_salt"}),
+    "organisation": frozenset({"guild_id"}),
+    "goal": frozenset({"channel_id", "message_id"}),
+    "schedule": frozenset({"guild_id"}),
+    "prompt_post": frozenset({"guild_id", "thread_id"}),
+    "trust_round": frozenset({"guild_id", "channel_id"}),
+    "event": frozenset({"guild_id"}),
+    "redaction": frozenset({"guild_id"}),
+}
+
+# Keys of log payloads (and of a schedule occurrence's result) that hold the id of a stored
+# row, and that row's table. Discord ids (user_id, owner_id, channel_id, message_id) are not
+# ours: they stay as they are.
+PAYLOAD_REFERENCES: dict[str, str] = {
+    "goal_id": "goal",
+    "other_id": "goal",
+    "stance_id": "goal_stance",
+    "organisation_id": "organisation",
+    "owner_organisation_id": "organisation",
+    "action_id": "event",
+    "meeting_id": "event",
+    "schedule_id": "schedule",
+    "occurrence_id": "occurrence",
+    "post_id": "prompt_post",
+    "answer_id": "prompt_answer",
+    "prompt_id": "reflection_prompt",
+    "round_id": "trust_round",
+}
+# A partnership's own prompt is named "own-<id>" where a post or its occurrence names its prompt.
+OWN_PROMPT = "own-"
+
+BATCH = 500
+
+
+def table_of(name: str) -> Table:
+    table = MODELS[name].__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+def exported_columns(name: str) -> list[Column[Any]]:
+    """The columns of `name` a record holds, in the table's order."""
+    left_out = LEFT_OUT.get(name, frozenset())
+    return [c for c in table_of(name).columns if c.name not in left_out]
+
+
+def references(name: str) -> dict[str, str]:
+    """Column → the table it refers to, for the exported columns of `name`."""
+    found: dict[str, str] = {}
+    for column in exported_columns(name):
+        for key in column.foreign_keys:
+            found[column.name] = key.column.table.name
+    return found
+
+
+def as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def plain(value: Any) -> Any:
+    """A stored value as JSON holds it: datetimes ISO 8601 in UTC, dates ISO."""
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def stream(
+    sessions: SessionFactory, *, guild_id: int, partnership_id: int, redactions: Redactions
+) -> Callable[[], AsyncIterator[Record]]:
+    """The partnership's records, read afresh at each call (see the module's docstring)."""
+
+    def records() -> AsyncIterator[Record]:
+        return _records(sessions, guild_id, partnership_id, redactions)
+
+    return records
+
+
+async def _records(
+    sessions: SessionFactory, guild_id: int, partnership_id: int, redactions: Redactions
+) -> AsyncIterator[Record]:
+    async with sessions() as session:
+        options = {}
+        if session.get_bind().dialect.name == "postgresql":
+            # One snapshot for every table, so no row names a row the export does not hold.
+            options = {"isolation_level": "REPEATABLE READ"}
+        conn = await session.connection(execution_options=options)
+        p = table_of("partnership")
+        found = await conn.execute(
+            select(p.c.id).where(p.c.guild_id == guild_id, p.c.id == partnership_id)
+        )
+        if found.first() is None:
+            raise LookupError(f"No partnership {partnership_id} in server {guild_id}.")
+        for name, query in _queries(guild_id, partnership_id):
+            result = await conn.stream(query.execution_options(yield_per=BATCH))
+            async for batch in result.mappings().partitions(BATCH):
+                for row in batch:
+                    yield name, _record(name, dict(row), redactions)
+
+
+def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[Any]]]:
+    """Each table's rows of this partnership (scoped by server where the table has one), by id."""
+    p, org = table_of("partnership"), table_of("organisation")
+    goal, post, event = table_of("goal"), table_of("prompt_post"), table_of("event")
+    link, member, stance = (
+        table_of("partner_organisation"),
+        table_of("membership"),
+        table_of("goal_stance"),
+    )
+    goal_ids = select(goal.c.id).where(goal.c.partnership_id == partnership_id)
+    delivered = post.c.message_id.is_not(None)
+    post_ids = select(post.c.id).where(
+        post.c.guild_id == guild_id, post.c.partnership_id == partnership_id, delivered
+    )
+    event_ids = select(event.c.id).where(
+        event.c.guild_id == guild_id, event.c.partnership_id == partnership_id
+    )
+    # The organisations the partnership uses: its partners, its members', goals' and stances'.
+    used = union(
+        select(link.c.organisation_id).where(link.c.partnership_id == partnership_id),
+        select(member.c.organisation_id).where(member.c.partnership_id == partnership_id),
+        select(goal.c.owner_organisation_id).where(goal.c.partnership_id == partnership_id),
+        select(stance.c.organisation_id).where(stance.c.goal_id.in_(goal_ids)),
+    )
+    for name in TABLES:
+        table = table_of(name)
+        query = select(*exported_columns(name))
+        if name == "partnership":
+            query = query.where(p.c.guild_id == guild_id, p.c.id == partnership_id)
+        elif name == "organisation":
+            query = query.where(org.c.guild_id == guild_id, org.c.id.in_(used))
+        elif name == "goal_stance":
+            query = query.where(table.c.goal_id.in_(goal_ids))
+        elif name == "prompt_answer":
+            query = query.where(
+                table.c.partnership_id == partnership_id, table.c.post_id.in_(post_ids)
+            )
+        elif name == "action_reminder":
+            query = query.where(table.c.action_event_id.in_(event_ids))
+        else:
+            query = query.where(table.c.partnership_id == partnership_id)
+            if "guild_id" in table.c:
+                query = query.where(table.c.guild_id == guild_id)
+            if name == "prompt_post":
+                query = query.where(delivered)
+            elif name == "trust_round":
+                query = query.where(table.c.closed_at.is_not(None))
+        yield name, query.order_by(table.c.id)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A log entry as `Redactions.event` reads it."""
+
+    id: int
+    kind: str
+    occurred_at: datetime
+    summary: str
+    payload: dict[str, Any]
+
+
+def _record(name: str, row: dict[str, Any], redactions: Redactions) -> dict[str, Any]:
+    """The row as JSON holds it, with removed and expired text replaced by its marker, as
+    every reader sees it."""
+    if name == "event":
+        entry = _Entry(row["id"], row["kind"], row["occurred_at"], row["summary"], row["payload"])
+        # `Redactions.event` reads only these five fields; building a table row for each of
+        # a long log would cost more than reading it.
+        row["summary"], row["payload"] = redactions.event(cast(Event, entry))
+    elif name == "goal_stance" and row["comment"]:
+        marker = redactions.stance_comment(row["id"], row["recorded_at"])
+        row["comment"] = marker or row["comment"]
+    elif name == "prompt_answer" and row["text"]:
+        row["text"] = redactions.answer_text(row["id"], row["created_at"]) or row["text"]
+    for key, value in row.items():
+        if isinstance(value, date):
+            row[key] = plain(value)
+    return row
