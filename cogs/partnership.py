@@ -19,6 +19,7 @@ from bot.services.health import HealthService
 from bot.services.health.chart import participation_png
 from bot.services.register import (
     RETENTION_MONTHS_MAX,
+    ChannelState,
     PartnershipInfo,
     RegisterService,
     show_value,
@@ -314,6 +315,10 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         )
         await thinking(interaction)
         result = await self.bot.channels.apply(state.partnership_id)
+        made = ""
+        if result.outcome is Applied.no_channel and not state.archived:
+            made = await self._new_channel(interaction, state)
+            result = await self.bot.channels.apply(state.partnership_id)
         if result.outcome is Applied.done:
             changed = (
                 f"I changed access for {result.changed} "
@@ -327,12 +332,34 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
                 else ""
             )
             text = (
-                f"Channel access of **{escape(state.name)}** matches its members. "
+                f"{made}Channel access of **{escape(state.name)}** matches its members. "
                 f"{changed}{skipped}."
             )
         else:
-            text = f"**{escape(state.name)}**:{result.note()}"
+            text = f"{made}**{escape(state.name)}**:{result.note()}"
         await send(interaction, text)
+
+    async def _new_channel(self, interaction: discord.Interaction, state: ChannelState) -> str:
+        """A channel for a partnership that has none in this server (imported, or its channel
+        was deleted); the words saying so, or "" when the register changed meanwhile."""
+        guild = interaction.guild
+        if guild is None or self.bot.user is None:
+            raise UserFacingError("This command works only inside a server.")
+        actor = actor_of(interaction)
+        channel = await _channels.create_partnership_channel(
+            guild, self.bot.user.id, actor.user_id, state.name, f"Partnership: {state.name}"
+        )
+        try:
+            given = await self.register.give_channel(
+                actor, state.partnership_id, channel.id, replacing=state.channel_id
+            )
+        except BaseException:
+            await channel.delete(reason="Partnerbot: the channel could not be recorded")
+            raise
+        if not given:
+            await channel.delete(reason="Partnerbot: the partnership has a channel already")
+            return ""
+        return f"**{escape(state.name)}** had no channel here, so I made {channel.mention}. "
 
 
 async def setup(bot: PartnerBot) -> None:

@@ -5,7 +5,9 @@ brings a channel back in line."""
 from __future__ import annotations
 
 import discord
+from sqlmodel import select
 
+from db.models import Partnership
 from tests.cogs.conftest import World
 from tests.helpers import _Response, route_params
 
@@ -128,3 +130,31 @@ async def test_a_write_is_acknowledged_before_it_may_wait_on_another(world: Worl
     )
     assert 5 in seen  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, before the service was called
     assert result.reply.ephemeral and "associate" in result.reply.content
+
+
+async def test_repair_makes_a_channel_for_a_partnership_without_one(world: World):
+    """An imported partnership has no channel in its new server; repair gives it one."""
+    old_channel = await setup(world)
+    async with world.bot.sessions() as session:
+        [row] = (await session.exec(select(Partnership))).all()
+        row.channel_id = None
+        session.add(row)
+        await session.commit()
+    refused = (
+        await world.run(world.reps[0], "partnership repair", partnership="Family Hubs")
+    ).reply
+    assert "Only the conveners" in refused.content
+    reply = (await world.run(world.convener, "partnership repair", partnership="Family Hubs")).reply
+    assert "had no channel here, so I made <#" in reply.content, reply.content
+    assert "matches its members" in reply.content
+    new_channel = int(reply.content.split("<#")[1].split(">")[0])
+    assert new_channel != old_channel
+    for person in (world.convener, *world.reps):
+        assert world.discord.can_view(new_channel, person) and world.discord.can_send(
+            new_channel, person
+        )
+    assert not world.discord.can_view(new_channel, world.outsider)
+    again = (await world.run(world.convener, "partnership repair", partnership="Family Hubs")).reply
+    assert "made" not in again.content and "Nothing needed changing" in again.content
+    log = (await world.run(world.convener, "log show", partnership="Family Hubs")).reply
+    assert "a new channel, as it had none" in str(log.embeds)

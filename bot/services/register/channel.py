@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from bot.services.access import Actor, PartnershipRef, resolve
+from bot.errors import NotFound
+from bot.services.access import Actor, PartnershipRef, authorize_by_id, resolve
+from bot.services.register import events
 from bot.services.register.base import RegisterBase
+from db.engine import transaction
 from db.models import Membership, Partnership
 
 
@@ -61,6 +64,27 @@ class ChannelCommands(RegisterBase):
         state = await self.channel_state(partnership_id)
         assert state is not None
         return state
+
+    async def give_channel(
+        self, actor: Actor, partnership_id: int, channel_id: int, *, replacing: int | None
+    ) -> bool:
+        """Record a new channel for a partnership that has none here (an imported one has none;
+        a deleted one is `replacing`): conveners only, not when archived. False when the
+        register changed meanwhile (the new channel is then not wanted)."""
+        async with transaction(self.sessions) as session:
+            access = await authorize_by_id(
+                session, actor, partnership_id, convener=True, writable=True
+            )
+            if access is None:
+                raise NotFound("I can't find that partnership among the ones you belong to.")
+            partnership = access.partnership
+            if partnership.channel_id != replacing:
+                return False
+            partnership.channel_id = channel_id
+            session.add(partnership)
+            await events.channel_made(session, partnership, actor, channel_id, at=self.clock.now())
+        await self._changed(partnership)
+        return True
 
     async def partnerships_with_channels(self, guild_ids: Sequence[int]) -> list[int]:
         """The partnerships of these servers that have a channel, to repair at start."""

@@ -100,6 +100,21 @@ async def partnership_archived(
     )
 
 
+async def channel_made(
+    session: AsyncSession, partnership: Partnership, actor: Actor, channel_id: int, *, at: datetime
+) -> None:
+    await log.record(
+        session,
+        partnership,
+        "partnership.channel_made",
+        f"{name_of(actor.display_name, 'A convener')} gave {partnership.name} a new channel, "
+        "as it had none in this server.",
+        actor_id=actor.user_id,
+        payload={"channel_id": channel_id},
+        at=at,
+    )
+
+
 # ---- partner organisations
 
 
