@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
+from bot.services.export.service import ExportService
 from bot.services.goals import GoalService
 from bot.services.meetings import MeetingService
 from bot.services.notes import ActionReminders, NoteService
@@ -53,6 +54,7 @@ class Services:
     notes: NoteService
     reminders: ActionReminders
     meetings: MeetingService
+    exports: ExportService
 
     @classmethod
     def build(
@@ -82,6 +84,7 @@ class Services:
             notes=NoteService(sessions, clock=clock),
             reminders=ActionReminders(sessions, clock=clock),
             meetings=MeetingService(sessions, clock=clock),
+            exports=ExportService(sessions, clock=clock),
         )
 
 

@@ -32,6 +32,7 @@ from bot.services.access.goals import (
 from bot.services.access.log import (
     check_action_closing,
     check_may_attend,
+    check_may_export,
     check_meeting_ending,
 )
 from bot.services.access.members import (
@@ -64,6 +65,7 @@ __all__ = [
     "check_goal_wording",
     "check_may_answer",
     "check_may_attend",
+    "check_may_export",
     "check_may_rate",
     "check_meeting_ending",
     "check_standing_change",

@@ -1,4 +1,4 @@
-"""The partnership log: who closes an action, who attends and ends a meeting."""
+"""The partnership log: who closes an action, who attends and ends a meeting, who exports."""
 
 from __future__ import annotations
 
@@ -39,4 +39,20 @@ def check_meeting_ending(access: Access, started_by: int | None) -> None:
         raise Forbidden(
             f"Only the person who started the meeting or a convener of "
             f"{access.partnership.name} can end it."
+        )
+
+
+# ---- exports: who may export
+
+
+def check_may_export(access: Access, *, pseudonymise: bool = False) -> None:
+    """Any member may export the partnership (a server manager too: they act as conveners);
+    the gate has already given a non-member the words a missing partnership gets. The
+    pseudonymised research export is the operator's, from the command line only."""
+    if access.membership is None and not access.may_convene:
+        raise Forbidden(f"Only the members of {access.partnership.name} can export it.")
+    if pseudonymise:
+        raise Forbidden(
+            "The pseudonymised research export is made from the command line "
+            "(`partnerbot export --pseudonymise`) by whoever runs the bot."
         )
