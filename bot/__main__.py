@@ -377,6 +377,8 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"partnerbot: {exc}", file=sys.stderr)
         return 1
     url = settings.effective_database_url
+    # The file may go to standard output and errors are one line: migrations run quietly.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     await upgrade_database(url)
     engine = create_engine(url)
     try:

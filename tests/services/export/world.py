@@ -19,15 +19,18 @@ answers. The record spans March and the first half of April 2026 (Europe/London)
   on 3 April with Food Bank's only (withheld);
 - "now" is 15 April 2026, 12:00 UTC.
 
-`build_world(sessions)` returns a `World` with the ids and names tests need.
+`build_world(sessions)` returns a `World` with the ids and names tests need; `read(document)`
+reads a document's streams into lists, and `strings`/`everything` walk all of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.services.access import Actor, PartnershipRef
+from bot.services.export.document import Document, LogRow, NoteRow
 from bot.services.goals import GoalService, GoalTarget
 from bot.services.meetings import MeetingService
 from bot.services.notes import NoteService
@@ -301,3 +304,50 @@ async def _trust_round(w: World, opened: datetime, *, everyone: bool) -> None:
         )
     w.clock.step(days=1)
     await w.trust.close_round(ada, HUBS)
+
+
+# ---- reading a document back, for tests
+
+
+@dataclass
+class Read:
+    """A document with its streams read into lists."""
+
+    document: Document
+    notes: list[NoteRow]
+    log: list[LogRow]
+
+
+async def read(document: Document) -> Read:
+    return Read(
+        document,
+        [n async for n in document.notes(None)],
+        [row async for row in document.log()],
+    )
+
+
+def walk(value: object) -> Iterator[object]:
+    """Every value inside `value`: dataclass fields, dict keys and values, list items."""
+    yield value
+    if is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            yield from walk(getattr(value, f.name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(key)
+            yield from walk(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from walk(item)
+
+
+def everything(read: Read) -> list[object]:
+    """Every value in the document, its streams included."""
+    d = read.document
+    sections = [d.header, d.organisations, d.spells, d.goals, d.links, d.meetings, d.trust]
+    return list(walk([*sections, d.reflections, read.notes, read.log]))
+
+
+def strings(read: Read) -> list[str]:
+    """Every string in the document, its streams included."""
+    return [v for v in everything(read) if isinstance(v, str)]
