@@ -358,6 +358,20 @@ def _export_request(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     )
 
 
+def _check_output(args: argparse.Namespace) -> None:
+    """Where the file goes, checked before anything is exported."""
+    if args.output is None:
+        if args.format in BINARY_FORMATS and sys.stdout.isatty():
+            raise CommandError(
+                f"A {args.format} export is a zip file: write it with -o FILE, or redirect "
+                "standard output to a file."
+            )
+        return
+    target = Path(args.output)
+    if target.is_dir() or not target.parent.is_dir():
+        raise CommandError(f"cannot write {args.output}: give a file in a folder that exists.")
+
+
 async def export(settings: Settings, args: argparse.Namespace) -> int:
     """`partnerbot export`: the file goes to a temporary file first, then to FILE (moved in
     whole) or standard output, so a failure leaves nothing behind."""
@@ -368,11 +382,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         request = _export_request(args)
-        if args.output is None and args.format in BINARY_FORMATS and sys.stdout.isatty():
-            raise CommandError(
-                f"A {args.format} export is a zip file: write it with -o FILE, or redirect "
-                "standard output to a file."
-            )
+        _check_output(args)
     except CommandError as exc:
         print(f"partnerbot: {exc}", file=sys.stderr)
         return 1
@@ -386,6 +396,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
         result = await service.export_as_operator(args.guild, args.partnership, request)
     except UserFacingError as exc:
         print(f"partnerbot: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the temporary file could not be written
+        print(f"partnerbot: cannot write the export: {exc.strerror or exc}", file=sys.stderr)
         return 1
     finally:
         await engine.dispose()

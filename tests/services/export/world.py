@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
 from bot.services.access import Actor, PartnershipRef
 from bot.services.export.document import Document, LogRow, NoteRow
@@ -351,3 +352,18 @@ def everything(read: Read) -> list[object]:
 def strings(read: Read) -> list[str]:
     """Every string in the document, its streams included."""
     return [v for v in everything(read) if isinstance(v, str)]
+
+
+async def tiny_writer(document: Document, out: BinaryIO) -> None:
+    """A stand-in writer for service and command-line tests: one line per thing, streams read
+    row by row (the real writers are tested on their own)."""
+    header = document.header
+    lines = [f"partnership: {header.partnership}", f"audience: {header.audience}"]
+    lines += [f"withheld: {header.withheld}", f"period: {header.period}"]
+    lines += [f"organisation: {o.name} ({o.sector})" for o in document.organisations]
+    lines += [f"person: {s.person.name}" for s in document.spells if s.person is not None]
+    out.write(("\n".join(lines) + "\n").encode())
+    async for note in document.notes(None):
+        out.write(f"note {note.id} {note.kind}: {note.text}\n".encode())
+    async for row in document.log():
+        out.write(f"log {row.id} {row.kind}: {row.summary}\n".encode())
