@@ -41,7 +41,7 @@ from bot.services.export.document import (
     ReflectionRow,
     TrustRoundRow,
 )
-from bot.services.export.goal_rows import GoalSection, goal_section
+from bot.services.export.goal_rows import goal_section
 from bot.services.export.history import REGISTER_EVENTS, History, overlaps, replay
 from bot.services.export.lens import Lens
 from bot.services.export.pseudonyms import Pseudonyms
@@ -102,15 +102,15 @@ async def gather(
         window = Window(start, end, meeting_id)
         history = replay(await _events(session, p, REGISTER_EVENTS, until=end))
         lens = await _lens(session, p, audience, pseudonyms, keep_text, history)
+        # A meeting's minutes show no goals, but name them only as this audience may.
+        goals = await goal_section(
+            session, p, end=end, lens=lens, history=history, redactions=redactions
+        )
         if meeting is None:
-            goals = await goal_section(
-                session, p, end=end, lens=lens, history=history, redactions=redactions
-            )
             meetings = await _meetings(session, p, window, lens)
             trust, withheld, rounds = await _trust(session, p, window, k)
             reflections = await _reflections(session, p, window, lens, history, redactions)
         else:
-            goals = GoalSection()
             meetings = await _meetings(session, p, window, lens, only=meeting)
             trust, withheld, rounds = [], 0, {}
             reflections = []
@@ -155,8 +155,8 @@ async def gather(
         header=header,
         organisations=_organisations(history, lens, window),
         spells=_spells(history, lens, window),
-        goals=goals.goals,
-        links=goals.links,
+        goals=goals.goals if meeting is None else [],
+        links=goals.links if meeting is None else [],
         meetings=meetings,
         trust=trust,
         reflections=reflections,

@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -67,8 +67,18 @@ def no_consent(p: Partnership) -> UserFacingError:
     )
 
 
-def check_request(request: ExportRequest) -> None:
-    """What is wrong with a request whatever the partnership: a clear error, nothing done."""
+def check_request(request: ExportRequest) -> ExportRequest:
+    """The request with its format and audience as their enums, or a clear error for what is
+    wrong with it whatever the partnership; nothing is done either way."""
+    try:
+        request = replace(
+            request, format=Format(request.format), audience=Audience(request.audience)
+        )
+    except ValueError:
+        formats = ", ".join(f.value for f in Format)
+        raise UserFacingError(
+            f"Exports are {formats}, for the internal or the external audience."
+        ) from None
     if request.since and request.until and request.since > request.until:
         raise UserFacingError(
             f"The period starts after it ends: `since` {request.since.isoformat()} is after "
@@ -81,6 +91,7 @@ def check_request(request: ExportRequest) -> None:
         )
     if request.keep_text and not request.pseudonymise:
         raise UserFacingError("Keeping text applies only to a pseudonymised export.")
+    return request
 
 
 def slug(name: str) -> str:
@@ -97,7 +108,7 @@ class ExportService:
 
     async def export(self, actor: Actor, ref: PartnershipRef, request: ExportRequest) -> ExportFile:
         """From Discord: any member of the partnership; recorded with via="discord"."""
-        check_request(request)
+        request = check_request(request)
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
             check_may_export(access, pseudonymise=request.pseudonymise)
@@ -113,7 +124,7 @@ class ExportService:
         self, guild_id: int, partnership: str, request: ExportRequest
     ) -> ExportFile:
         """From the command line (the operator holds the database): recorded with via="cli"."""
-        check_request(request)
+        request = check_request(request)
         async with self.sessions() as session:
             found = await queries.partnership_named(session, guild_id=guild_id, name=partnership)
         if found is None:

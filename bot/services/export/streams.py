@@ -77,9 +77,11 @@ class Streams:
     async def _stream(self, query: SelectOfScalar[Event]) -> AsyncIterator[Event]:
         async with self.sessions() as session:
             result = await session.stream_scalars(query.execution_options(yield_per=YIELD_PER))
-            async for event in result:
-                if self.window.belongs(event):
-                    yield event
+            # A batch at a time: one hop to the database driver per batch, not per row.
+            async for batch in result.partitions():
+                for event in batch:
+                    if self.window.belongs(event):
+                        yield event
 
     # ---- notes
 

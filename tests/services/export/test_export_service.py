@@ -178,6 +178,8 @@ async def test_bad_requests_write_nothing(world: World, folder: Path):
         ),
         (ExportRequest(Format.json, meeting=1, since=date(2026, 4, 1)), "leave out `since`"),
         (ExportRequest(Format.json, keep_text=True), "pseudonymised"),
+        (ExportRequest("pdf"), "Exports are markdown, html, csv, json"),  # type: ignore[arg-type]
+        (ExportRequest(Format.json, "everyone"), "internal or the external"),  # type: ignore[arg-type]
     ]
     for request, words in bad:
         with pytest.raises(UserFacingError, match=words):
@@ -185,6 +187,14 @@ async def test_bad_requests_write_nothing(world: World, folder: Path):
         with pytest.raises(UserFacingError, match=words):
             await service(world).export_as_operator(GUILD, NAME, request)
     assert await records(world) == [] and os.listdir(folder) == []
+
+
+async def test_plain_words_for_format_and_audience(world: World):
+    request = ExportRequest("json", "external")  # type: ignore[arg-type]
+    done = await service(world).export(bea, HUBS, request)
+    assert done.filename.endswith("-external.json")
+    assert [(r.format, r.audience) for r in await records(world)] == [("json", "external")]
+    done.path.unlink()
 
 
 async def test_a_failing_writer_leaves_no_file_and_no_record(

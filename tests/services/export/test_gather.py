@@ -30,6 +30,7 @@ from tests.services.export.world import (
     GOAL_DESCRIPTION,
     GOAL_TITLE,
     HEALTH,
+    HUBS,
     MEETING_TITLE,
     MEMBERS,
     MENTION_NOTE,
@@ -322,6 +323,12 @@ async def test_trust_rounds_and_what_is_withheld(world: World):
 
 
 async def test_external_names_no_person_anywhere(world: World):
+    # A decision about Fay's own goal, logged during a second meeting.
+    draft = await world.meetings.prepare_start(ada, HUBS, title="April meeting")
+    second = await world.meetings.record_start(ada, draft, channel_id=5555, message_id=1)
+    own = world.goal_ids["own"]
+    about_own = await world.note(fay, text="My walk is going well", kind="decision", goal=str(own))
+    await world.meetings.end(ada, HUBS)
     r = await export(world, Audience.external, exported_by=Person(ada.display_name, ada.user_id))
     values = everything(r)
     assert not [v for v in values if isinstance(v, Person)]
@@ -356,7 +363,7 @@ async def test_external_names_no_person_anywhere(world: World):
     overdue = notes[world.note_ids["overdue"]]
     assert (overdue.owner, overdue.author, overdue.owner_organisation) == (None, None, FOOD_BANK)
     assert notes[world.note_ids["mention"]].text.startswith("Thanks a member and a member for")
-    [meeting] = r.document.meetings
+    meeting, _second = r.document.meetings
     assert [(a.person, a.organisation) for a in meeting.attendance] == [
         (None, FOOD_BANK),
         (None, HEALTH),
@@ -368,6 +375,14 @@ async def test_external_names_no_person_anywhere(world: World):
     )
     fay_cell = next(c for c in goals[world.goal_ids["shared"]].matrix if c.organisation is None)
     assert fay_cell.voice == "a person"
+    assert (notes[about_own].goal_id, notes[about_own].goal_title) == (None, None)
+    assert "goal_id" not in {row.id: row for row in r.log}[about_own].payload
+    assert f"#{own}" not in {row.id: row for row in r.log}[about_own].summary
+    minutes = await export(world, Audience.external, meeting_id=second.meeting_id)
+    assert [(n.id, n.goal_id) for n in minutes.notes] == [(about_own, None)]
+    assert not [t for t in strings(minutes) if "Walk to school" in t]
+    internal = await export(world, meeting_id=second.meeting_id)
+    assert [(n.id, n.goal_id) for n in internal.notes] == [(about_own, own)]
     summaries = {row.kind: row.summary for row in r.log}
     assert summaries["partnership.created"] == f"The partnership {NAME} was created."
     assert summaries["member.updated"] == "A member is now representative for Riverside Council."
