@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
+from bot.services.export.service import ExportService
 from bot.services.goals import GoalService
 from bot.services.health import HealthService
 from bot.services.meetings import MeetingService
@@ -55,6 +56,7 @@ class Services:
     reminders: ActionReminders
     meetings: MeetingService
     health: HealthService
+    exports: ExportService
 
     @classmethod
     def build(
@@ -85,6 +87,7 @@ class Services:
             reminders=ActionReminders(sessions, clock=clock),
             meetings=MeetingService(sessions, clock=clock),
             health=HealthService(sessions, clock=clock),
+            exports=ExportService(sessions, clock=clock),
         )
 
 

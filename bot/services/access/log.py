@@ -1,5 +1,5 @@
 """The partnership log: who closes an action, who attends and ends a meeting, who removes a
-person's text, who reads the record of exports."""
+person's text, who exports, who reads the record of exports."""
 
 from __future__ import annotations
 
@@ -85,4 +85,20 @@ def check_export_record(access: Access) -> None:
         raise Forbidden(
             f"Only the conveners of {access.partnership.name} can read its record of exports. "
             "Ask one of them if you need to know who exported what."
+        )
+
+
+# ---- exports: who may export
+
+
+def check_may_export(access: Access, *, pseudonymise: bool = False) -> None:
+    """Any member may export the partnership (a server manager too: they act as conveners);
+    the gate has already given a non-member the words a missing partnership gets. The
+    pseudonymised research export is the operator's, from the command line only."""
+    if access.membership is None and not access.may_convene:
+        raise Forbidden(f"Only the members of {access.partnership.name} can export it.")
+    if pseudonymise:
+        raise Forbidden(
+            "The pseudonymised research export is made from the command line "
+            "(`partnerbot export --pseudonymise`) by whoever runs the bot."
         )

@@ -1,0 +1,452 @@
+"""`gather`: the `Document` of one partnership's export, with privacy, audience and redaction
+applied, so a writer only lays it out.
+
+- **Period**: `since` and `until` are dates in the partnership's zone, `until` meaning the end
+  of that day (None: from the start, up to now). Sections hold what happened in the period;
+  goals are those proposed by its end, as they stood then (`goal_rows`); organisations and
+  membership spells are those of the period, rebuilt from the log (`history`).
+- **Meeting**: with `meeting_id`, the export is that meeting's minutes: the meeting with its
+  attendance, the notes logged during it, and its own log entries; the organisations and spells
+  of its day; no goals, trust or reflections.
+- **Audience and pseudonyms**: how people, organisations and text appear is the `Lens`'s.
+- **Redaction**: loaded once (`bot.services.redaction.load`) and applied to every text.
+- **Trust**: whole closed rounds, from the log, as the partnership's *k* allows now (`trust`);
+  the header's `withheld` counts the aggregates withheld.
+- **Reflections**: prompts delivered in the period, each with how many answers it had by the end
+  of the period; the answers themselves only for the internal audience.
+
+The notes and the log are streams (`streams`), read from the database when a writer reads them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import UserFacingError
+from bot.services.export import trust as trust_rows
+from bot.services.export.document import (
+    AnswerRow,
+    Attendee,
+    Audience,
+    Document,
+    Header,
+    MeetingRow,
+    MembershipSpell,
+    OrganisationRow,
+    Person,
+    ReflectionRow,
+    TrustRoundRow,
+)
+from bot.services.export.goal_rows import goal_section
+from bot.services.export.history import REGISTER_EVENTS, History, overlaps, replay
+from bot.services.export.lens import Lens
+from bot.services.export.pseudonyms import Pseudonyms
+from bot.services.export.streams import Streams, Window
+from bot.services.meetings.events import ATTENDED, ENDED, STARTED
+from bot.services.notes.vocab import ACTION_DONE
+from bot.services.redaction import Redactions, load
+from bot.services.text import message_link
+from bot.services.timeutil import as_utc, end_of_day, zone
+from bot.services.trust.events import CLOSED as TRUST_CLOSED
+from bot.services.trust.events import OPENED as TRUST_OPENED
+from bot.services.trust.privacy import threshold
+from db.engine import SessionFactory
+from db.models import (
+    Event,
+    Goal,
+    GoalStance,
+    Membership,
+    Organisation,
+    PartnerOrganisation,
+    Partnership,
+    PromptAnswer,
+    PromptPost,
+)
+
+
+async def gather(
+    sessions: SessionFactory,
+    partnership: Partnership,
+    *,
+    audience: Audience,
+    since: date | None,
+    until: date | None,
+    meeting_id: int | None,
+    now: datetime,
+    exported_by: Person | None,
+    pseudonyms: Pseudonyms | None,
+    keep_text: bool,
+) -> Document:
+    p = partnership
+    assert p.id is not None
+    tz = zone(p.timezone)
+    now = as_utc(now)
+    if since is not None and until is not None and since > until:
+        raise UserFacingError(
+            f"The period starts after it ends: `since` {since.isoformat()} is after `until` "
+            f"{until.isoformat()}."
+        )
+    start = datetime.combine(since, time(0), tzinfo=tz).astimezone(UTC) if since else None
+    end = end_of_day(until, tz) if until else now
+    k = threshold(p.anonymity_threshold)
+    async with sessions() as session:
+        redactions = await load(session, p, now)
+        meeting = await _meeting(session, p, meeting_id) if meeting_id is not None else None
+        if meeting is not None:
+            start = as_utc(meeting.occurred_at)
+            end = await _meeting_end(session, p, meeting) or now
+        window = Window(start, end, meeting_id)
+        history = replay(await _events(session, p, REGISTER_EVENTS, until=end))
+        lens = await _lens(session, p, audience, pseudonyms, keep_text, history)
+        # A meeting's minutes show no goals, but name them only as this audience may.
+        goals = await goal_section(
+            session, p, end=end, lens=lens, history=history, redactions=redactions
+        )
+        if meeting is None:
+            meetings = await _meetings(session, p, window, lens)
+            trust, withheld, rounds = await _trust(session, p, window, k)
+            reflections = await _reflections(session, p, window, lens, history, redactions)
+        else:
+            meetings = await _meetings(session, p, window, lens, only=meeting)
+            trust, withheld, rounds = [], 0, {}
+            reflections = []
+        done = {
+            int(e.payload["action_id"]): e.occurred_at
+            for e in await _events(session, p, [ACTION_DONE], until=end if meeting is None else now)
+            if e.payload.get("action_id") is not None
+        }
+    today = now.astimezone(tz).date()
+    streams = Streams(
+        sessions=sessions,
+        partnership=p,
+        window=window,
+        lens=lens,
+        redactions=redactions,
+        history=history,
+        goals=goals,
+        k=k,
+        done=done,
+        today=min(today, until) if until is not None and meeting is None else today,
+        rounds=rounds,
+    )
+    header = Header(
+        partnership=p.name,
+        purpose=lens.text(p.purpose),
+        timezone=p.timezone,
+        audience=audience,
+        k=k,
+        withheld=withheld,
+        generated_at=now,
+        since=since if meeting is None else start.astimezone(tz).date() if start else None,
+        until=until if meeting is None else end.astimezone(tz).date(),
+        meeting_id=meeting.id if meeting is not None else None,
+        meeting_title=meetings[0].title if meeting is not None and meetings else None,
+        exported_by=_exporter(lens, exported_by),
+        pseudonymised=lens.pseudonymised,
+        keep_text=keep_text if lens.pseudonymised else True,
+        agreement_rule=p.agreement_rule,
+        relationship=p.relationship,
+    )
+    return Document(
+        header=header,
+        organisations=_organisations(history, lens, window),
+        spells=_spells(history, lens, window),
+        goals=goals.goals if meeting is None else [],
+        links=goals.links if meeting is None else [],
+        meetings=meetings,
+        trust=trust,
+        reflections=reflections,
+        notes=streams.notes,
+        log=streams.log,
+    )
+
+
+# ---- reading
+
+
+async def _events(
+    session: AsyncSession,
+    p: Partnership,
+    kinds: list[str] | tuple[str, ...],
+    *,
+    until: datetime,
+    since: datetime | None = None,
+) -> list[Event]:
+    """Small kinds of the log (the register, meetings, trust rounds), oldest first."""
+    query = select(Event).where(
+        Event.guild_id == p.guild_id,
+        Event.partnership_id == p.id,
+        col(Event.kind).in_(list(kinds)),
+        Event.occurred_at <= until,
+    )
+    if since is not None:
+        query = query.where(Event.occurred_at >= since)
+    query = query.order_by(col(Event.occurred_at), col(Event.id))
+    return list((await session.exec(query)).all())
+
+
+async def _meeting(session: AsyncSession, p: Partnership, meeting_id: int) -> Event:
+    event = await session.get(Event, meeting_id)
+    if (
+        event is None
+        or event.kind != STARTED
+        or event.partnership_id != p.id
+        or event.guild_id != p.guild_id
+    ):
+        raise UserFacingError(f"I can't find meeting #{meeting_id} in {p.name}.")
+    return event
+
+
+async def _meeting_end(session: AsyncSession, p: Partnership, meeting: Event) -> datetime | None:
+    for event in await _events(
+        session, p, [ENDED], since=meeting.occurred_at, until=datetime.max.replace(tzinfo=UTC)
+    ):
+        if event.payload.get("meeting_id") == meeting.id:
+            return as_utc(event.occurred_at)
+    return None
+
+
+async def _lens(
+    session: AsyncSession,
+    p: Partnership,
+    audience: Audience,
+    pseudonyms: Pseudonyms | None,
+    keep_text: bool,
+    history: History,
+) -> Lens:
+    """Everyone the partnership has had, and every organisation its records name."""
+    assert p.id is not None
+    members = (
+        await session.exec(select(Membership).where(Membership.partnership_id == p.id))
+    ).all()
+    people = {m.user_id: m.display_name for m in members}
+    aliases = [(s.user_id, s.display_name) for s in history.spells]
+    stance_names = (
+        await session.exec(
+            select(GoalStance.user_id, GoalStance.display_name)
+            .where(col(GoalStance.goal_id).in_(select(Goal.id).where(Goal.partnership_id == p.id)))
+            .distinct()
+        )
+    ).all()
+    answer_names = (
+        await session.exec(
+            select(PromptAnswer.user_id, PromptAnswer.display_name)
+            .where(PromptAnswer.partnership_id == p.id)
+            .distinct()
+        )
+    ).all()
+    aliases += [(int(u), str(n)) for u, n in [*stance_names, *answer_names]]
+    org_ids = set(history.stays) | {s.organisation_id for s in history.spells if s.organisation_id}
+    linked = (
+        await session.exec(
+            select(PartnerOrganisation.organisation_id).where(
+                PartnerOrganisation.partnership_id == p.id
+            )
+        )
+    ).all()
+    org_ids |= set(linked)
+    organisations = {
+        o.id: o.name
+        for o in (
+            await session.exec(
+                select(Organisation).where(
+                    Organisation.guild_id == p.guild_id, col(Organisation.id).in_(list(org_ids))
+                )
+            )
+        ).all()
+        if o.id is not None
+    }
+    return Lens(audience, pseudonyms, keep_text, people, organisations, aliases)
+
+
+def _exporter(lens: Lens, exported_by: Person | None) -> Person | None:
+    if exported_by is None or not lens.internal:
+        return None
+    if exported_by.user_id is not None:
+        return lens.person(exported_by.user_id, exported_by.name)
+    return None if lens.pseudonymised else exported_by
+
+
+# ---- sections
+
+
+def _organisations(history: History, lens: Lens, window: Window) -> list[OrganisationRow]:
+    rows = []
+    for stay in history.stays.values():
+        if not overlaps(stay.joined_at, stay.left_at, window.start, window.end):
+            continue
+        rows.append(
+            OrganisationRow(
+                key=lens.organisation_key(stay.organisation_id),
+                name=lens.organisation(stay.organisation_id, stay.name) or stay.name,
+                sector=stay.sector,
+                status=stay.status,
+                joined_at=stay.joined_at,
+                left_at=stay.left_at,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.joined_at, r.name.casefold()))
+
+
+def _spells(history: History, lens: Lens, window: Window) -> list[MembershipSpell]:
+    return [
+        MembershipSpell(
+            person=lens.person(s.user_id, s.display_name),
+            organisation=lens.organisation(s.organisation_id, s.organisation)
+            if s.organisation_id is not None
+            else None,
+            capacity=s.capacity,
+            mandate=s.mandate,
+            convener=s.convener,
+            start=s.start,
+            end=s.end,
+        )
+        for s in history.spells
+        if overlaps(s.start, s.end, window.start, window.end)
+    ]
+
+
+async def _meetings(
+    session: AsyncSession, p: Partnership, window: Window, lens: Lens, only: Event | None = None
+) -> list[MeetingRow]:
+    if only is not None:
+        starts = [only]
+    else:
+        starts = await _events(session, p, [STARTED], since=window.start, until=window.end)
+    if not starts:
+        return []
+    later = await _events(
+        session,
+        p,
+        [ATTENDED, ENDED],
+        since=starts[0].occurred_at,
+        until=datetime.max.replace(tzinfo=UTC),
+    )
+    attended: dict[int, list[Attendee]] = defaultdict(list)
+    ended: dict[int, datetime] = {}
+    for event in later:
+        meeting = event.payload.get("meeting_id")
+        if not isinstance(meeting, int):
+            continue
+        if event.kind == ENDED:
+            ended.setdefault(meeting, event.occurred_at)
+            continue
+        org_id = event.payload.get("organisation_id")
+        attended[meeting].append(
+            Attendee(
+                person=lens.person(event.payload.get("user_id"), event.payload.get("display_name")),
+                organisation=lens.organisation(org_id, event.payload.get("organisation"))
+                if org_id is not None
+                else None,
+            )
+        )
+    rows = []
+    for start in starts:
+        assert start.id is not None
+        rows.append(
+            MeetingRow(
+                id=start.id,
+                title=lens.title(start.payload.get("title"), f"Meeting {start.id}"),
+                started_at=start.occurred_at,
+                ended_at=ended.get(start.id),
+                started_by=lens.person(start.actor_id),
+                attendance=attended.get(start.id, []),
+            )
+        )
+    return rows
+
+
+async def _trust(
+    session: AsyncSession, p: Partnership, window: Window, k: int
+) -> tuple[list[TrustRoundRow], int, dict[int, tuple[datetime, bool]]]:
+    """The rounds closed in the period, how many aggregates they withhold, and when each round
+    of the partnership opened (and whether pairwise), for the log's closing entries."""
+    opened = await _events(session, p, [TRUST_OPENED], until=window.end)
+    rounds = {
+        int(e.payload["round_id"]): (e.occurred_at, bool(e.payload.get("pairwise")))
+        for e in opened
+        if isinstance(e.payload.get("round_id"), int)
+    }
+    rows, withheld = [], 0
+    for event in await _events(session, p, [TRUST_CLOSED], since=window.start, until=window.end):
+        round_id = event.payload.get("round_id")
+        opened_at, pairwise = (
+            rounds.get(round_id, (None, False)) if isinstance(round_id, int) else (None, False)
+        )
+        row, held = trust_rows.round_row(
+            event.payload, closed_at=event.occurred_at, opened_at=opened_at, pairwise=pairwise, k=k
+        )
+        rows.append(row)
+        withheld += held
+    return rows, withheld, rounds
+
+
+async def _reflections(
+    session: AsyncSession,
+    p: Partnership,
+    window: Window,
+    lens: Lens,
+    history: History,
+    redactions: Redactions,
+) -> list[ReflectionRow]:
+    query = select(PromptPost).where(
+        PromptPost.guild_id == p.guild_id,
+        PromptPost.partnership_id == p.id,
+        col(PromptPost.message_id).is_not(None),
+        col(PromptPost.posted_at).is_not(None),
+        col(PromptPost.posted_at) <= window.end,
+    )
+    if window.start is not None:
+        query = query.where(col(PromptPost.posted_at) >= window.start)
+    posts = (await session.exec(query.order_by(col(PromptPost.posted_at)))).all()
+    if not posts:
+        return []
+    answers: dict[int, list[PromptAnswer]] = defaultdict(list)
+    for answer in (
+        await session.exec(
+            select(PromptAnswer)
+            .where(col(PromptAnswer.post_id).in_([post.id for post in posts]))
+            .order_by(col(PromptAnswer.created_at), col(PromptAnswer.id))
+        )
+    ).all():
+        if as_utc(answer.created_at) <= window.end:
+            answers[answer.post_id].append(answer)
+    rows = []
+    for post in posts:
+        assert post.id is not None and post.posted_at is not None
+        given = answers.get(post.id, [])
+        own_prompt = post.library_prompt_id is None
+        rows.append(
+            ReflectionRow(
+                post_id=post.id,
+                theme=post.theme,
+                prompt=lens.text(post.text) if own_prompt else post.text,
+                posted_at=post.posted_at,
+                answer_count=len(given),
+                answers=[_answer(a, lens, history, redactions) for a in given]
+                if lens.internal
+                else [],
+                link=lens.link(message_link(p.guild_id, post.channel_id, post.message_id)),
+            )
+        )
+    return rows
+
+
+def _answer(
+    answer: PromptAnswer, lens: Lens, history: History, redactions: Redactions
+) -> AnswerRow:
+    marker = redactions.answer_text(answer.id, answer.created_at)
+    spell = history.spell_at(answer.user_id, answer.created_at)
+    organisation = None
+    if spell is not None and spell.speaks_for is not None:
+        organisation = lens.organisation(spell.speaks_for, spell.organisation)
+    return AnswerRow(
+        author=lens.person(answer.user_id, answer.display_name),
+        organisation=organisation,
+        text=lens.text(marker or answer.text),
+        at=answer.created_at,
+    )
