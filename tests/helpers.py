@@ -154,6 +154,8 @@ class DiscordDouble:
         self.interactions: dict[str, Interaction] = {}  # by token
         self.fail: dict[tuple[str, str], list[BaseException]] = {}
         self.guilds: dict[int, dict[str, Any]] = {}
+        # Files the bot uploaded with interaction replies, in order: (file name, bytes).
+        self.uploads: list[tuple[str, bytes]] = []
 
     # ------------------------------------------------------------------ set-up
 
@@ -210,6 +212,9 @@ class DiscordDouble:
     ) -> Any:
         double: DiscordDouble = _current.double
         body = payload
+        for file in files or ():
+            file.reset()
+            double.uploads.append((file.filename or "", file.fp.read()))
         if multipart:
             body = next(
                 (json.loads(p["value"]) for p in multipart if p["name"] == "payload_json"), {}

@@ -27,6 +27,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserFacingError
+from bot.services.export import records
 from bot.services.export import trust as trust_rows
 from bot.services.export.document import (
     AnswerRow,
@@ -162,6 +163,19 @@ async def gather(
         reflections=reflections,
         notes=streams.notes,
         log=streams.log,
+        # The stored records travel only in a whole, internal, named export: what a period, a
+        # meeting, an external audience or pseudonyms leave out could not be imported back.
+        records=(
+            records.stream(
+                sessions, guild_id=p.guild_id, partnership_id=p.id, redactions=redactions
+            )
+            if audience == Audience.internal
+            and not lens.pseudonymised
+            and since is None
+            and until is None
+            and meeting is None
+            else None
+        ),
     )
 
 

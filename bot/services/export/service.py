@@ -33,7 +33,7 @@ from bot.services.export.gather import gather
 from bot.services.export.pseudonyms import Pseudonyms, ensure_salt
 from bot.services.meetings.events import STARTED
 from bot.services.text import record_number
-from bot.services.timeutil import zone
+from bot.services.timeutil import parse_date, zone
 from db import queries
 from db.engine import SessionFactory, transaction
 from db.models import Event, ExportRecord, Partnership, name_key
@@ -48,6 +48,30 @@ class ExportRequest:
     meeting: int | str | None = None  # a meeting's number (its `meeting.started` entry) or title
     pseudonymise: bool = False  # command line only; needs partnership.research_consent
     keep_text: bool = False  # with pseudonymise: keep free text
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        format: str,
+        audience: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        meeting: str | None = None,
+    ) -> ExportRequest:
+        """A request from the words a person typed (Discord's options), or a clear error."""
+        meeting_ref: int | str | None = None
+        if meeting is not None and meeting.strip():
+            meeting_ref = record_number(meeting) or meeting.strip()
+        return check_request(
+            cls(
+                format=format,  # type: ignore[arg-type]  # checked by check_request
+                audience=audience or Audience.internal,  # type: ignore[arg-type]
+                since=parse_date(since, option="since") if since else None,
+                until=parse_date(until, option="until") if until else None,
+                meeting=meeting_ref,
+            )
+        )
 
 
 @dataclass(frozen=True)
