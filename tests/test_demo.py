@@ -41,6 +41,7 @@ from db.models import (
     Schedule,
     TrustRating,
 )
+from tests.browser import assert_drawn, load
 
 
 async def events(sessions: SessionFactory, prefix: str) -> list[Event]:
@@ -358,3 +359,19 @@ def test_demo_help(capsys):
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "DATA_DIR/demo.db" in out and "DATABASE_URL" in out and "-o FILE" in out
+
+
+def test_the_demo_report_renders_in_chromium(operator: Path, monkeypatch: pytest.MonkeyPatch):
+    """The real report, as someone evaluating Partnerbot opens it: every chart drawn inline,
+    no script, nothing fetched, nothing on the console."""
+    monkeypatch.setenv("DATA_DIR", str(operator / "data"))
+    report = operator / "report.html"
+    assert main(["demo", "-o", str(report)]) == 0
+    page = report.read_text(encoding="utf-8")
+    assert NAME in page and "Brookfield Food Network" in page
+    seen = load(report, operator, screenshot=True)
+    assert_drawn(seen.shot)
+    assert f"<h1>{NAME}: partnership record</h1>" in seen.dom
+    assert "script" not in seen.tags and seen.tags.count("svg") == 3
+    assert "Line chart of the check-in means" in seen.dom and seen.tags.count("img") == 1
+    assert seen.console == []

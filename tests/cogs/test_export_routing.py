@@ -5,6 +5,7 @@ the command line."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import json
@@ -15,6 +16,7 @@ import pytest
 from sqlmodel import select
 
 from db.models import ExportRecord
+from tests.browser import assert_drawn, load
 from tests.cogs._goal_hubs import Hubs, hubs
 from tests.cogs.conftest import World
 
@@ -143,3 +145,16 @@ async def test_a_file_too_big_even_compressed_points_to_the_command_line(world: 
     reply = await export(world, h, format="csv")
     assert world.discord.uploads == []
     assert "upload limit" in reply.content and "partnerbot export --guild" in reply.content
+
+
+async def test_the_report_from_discord_renders_in_chromium(world: World, tmp_path):
+    h = await family_hubs(world)
+    await export(world, h, format="html")
+    name, data = world.discord.uploads[-1]
+    page = tmp_path / name
+    await asyncio.to_thread(page.write_bytes, data)
+    seen = await asyncio.to_thread(load, page, tmp_path, screenshot=True)
+    assert_drawn(seen.shot)
+    assert "<h1>Family Hubs: partnership record</h1>" in seen.dom
+    assert "script" not in seen.tags and seen.console == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in seen.dom
