@@ -45,12 +45,12 @@ from bot.services.export.document import (
 from bot.services.export.goal_rows import goal_section
 from bot.services.export.history import REGISTER_EVENTS, History, overlaps, replay
 from bot.services.export.lens import Lens
+from bot.services.export.links import logged_links
 from bot.services.export.pseudonyms import Pseudonyms
 from bot.services.export.streams import Streams, Window
 from bot.services.meetings.events import ATTENDED, ENDED, STARTED
 from bot.services.notes.vocab import ACTION_DONE
 from bot.services.redaction import Redactions, load
-from bot.services.text import message_link
 from bot.services.timeutil import as_utc, end_of_day, zone
 from bot.services.trust.events import CLOSED as TRUST_CLOSED
 from bot.services.trust.events import OPENED as TRUST_OPENED
@@ -429,6 +429,7 @@ async def _reflections(
     ).all():
         if as_utc(answer.created_at) <= window.end:
             answers[answer.post_id].append(answer)
+    posted = await logged_links(session, p, kinds=["prompt.posted"], key="post_id")
     rows = []
     for post in posts:
         assert post.id is not None and post.posted_at is not None
@@ -444,7 +445,7 @@ async def _reflections(
                 answers=[_answer(a, lens, history, redactions) for a in given]
                 if lens.internal
                 else [],
-                link=lens.link(message_link(p.guild_id, post.channel_id, post.message_id)),
+                link=lens.link(posted.get(post.id)),
             )
         )
     return rows

@@ -10,7 +10,7 @@ The external audience gets no individual-level goal (nor a link to one), no sens
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -20,8 +20,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.export.document import GoalRow, LinkRow, StanceCell
 from bot.services.export.history import History
 from bot.services.export.lens import Lens
+from bot.services.export.links import GOAL_LINKED_KINDS, logged_links
 from bot.services.goals import SENSITIVE, GoalStatus, Level, Relation
-from bot.services.goals.events import goal_message
 from bot.services.redaction import Redactions
 from bot.services.timeutil import as_utc
 from bot.services.vocab import PartnerStatus
@@ -111,6 +111,7 @@ async def goal_section(
     ).all():
         if as_utc(stance.recorded_at) <= end:
             stances[stance.goal_id].append(stance)
+    posted = await logged_links(session, p, kinds=GOAL_LINKED_KINDS, key="goal_id")
     for goal in goals:
         assert goal.id is not None
         v = values[goal.id]
@@ -118,6 +119,7 @@ async def goal_section(
             section.hidden.add(goal.id)
             continue
         row = _goal_row(p, goal, v, stances[goal.id], end, lens, history, redactions)
+        row = replace(row, link=lens.link(posted.get(goal.id)))
         section.goals.append(row)
         section.titles[goal.id] = row.title
     section.links = await _links(session, p, end, section)
@@ -163,7 +165,6 @@ def _goal_row(
         agreed_at=agreed_at,
         agreed=agreed_at is not None,
         matrix=_matrix(p, stances, lens, history, redactions),
-        link=lens.link(goal_message(p, goal)),
     )
 
 
