@@ -350,6 +350,7 @@ async def test_partner_events_say_what_happened(service):
     await service.add_partner(creator, named(), "Council", "public")
     await service.set_partner_status(creator, named(), "Council", "associate")
     await service.remove_partner(creator, named(), "Council")
+    await service.add_partner(creator, named(), "Food Bank", "voluntary", "associate")
     _, history = await service.history(creator, named())
     partner_events = [
         (e.kind, e.summary) for e in reversed(history) if e.kind.startswith("partner")
@@ -358,6 +359,7 @@ async def test_partner_events_say_what_happened(service):
         ("partner.joined", "Council (public) joined as a core partner."),
         ("partner.status_changed", "Council changed from core to associate."),
         ("partner.left", "Council left the partnership."),
+        ("partner.joined", "Food Bank (voluntary) joined as an associate partner."),
     ]
 
 

@@ -242,7 +242,7 @@ def agreed(
     )
     return Entry(
         "goal.agreed",
-        f"{goal_name(goal).capitalize()} is agreed under the {p.agreement_rule} rule "
+        f"G{goal_name(goal)[1:]} is agreed under the {p.agreement_rule} rule "
         f"({rule_words}: {tally.supportive} of {tally.voices}), {how}.",
         {
             "goal_id": goal.id,

@@ -118,6 +118,11 @@ async def channel_made(
 # ---- partner organisations
 
 
+def article(word: str) -> str:
+    """`a` or `an` before `word` (by its first letter: enough for our own labels)."""
+    return "an" if word[:1].casefold() in "aeiou" else "a"
+
+
 def partner_snapshot(view: PartnerView) -> dict[str, Any]:
     return {
         "organisation_id": view.organisation_id,
@@ -141,8 +146,8 @@ async def partner_changed(
     """Record `partner.joined`, `partner.left` or `partner.status_changed` (from `old_status`)
     with the partner as it now is."""
     summary = {
-        "partner.joined": f"{view.name} ({label(view.sector)}) joined as a "
-        f"{label(view.status)} partner.",
+        "partner.joined": f"{view.name} ({label(view.sector)}) joined as "
+        f"{article(label(view.status))} {label(view.status)} partner.",
         "partner.left": f"{view.name} left the partnership.",
         "partner.status_changed": f"{view.name} changed from {label(old_status or '')} to "
         f"{label(view.status)}.",

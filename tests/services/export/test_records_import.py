@@ -153,7 +153,7 @@ async def test_export_import_export_gives_the_same_records_up_to_ids(world, tmp_
     assert (linked.payload["goal_id"], linked.payload["other_id"]) == (door, crisis)
     assert f"goal #{door} “One front door” contributes to goal #{crisis} “Fewer" in linked.summary
     agreed = by_kind["goal.agreed"]
-    assert agreed.summary.startswith(f"Goal #{crisis} “fewer families in crisis” is agreed")
+    assert agreed.summary.startswith(f"Goal #{crisis} “Fewer families in crisis” is agreed")
     action = next(e for e in events if e.kind == "note.action")
     done = by_kind["note.action_done"]
     assert done.payload["action_id"] == action.id and f"closed action #{action.id}:" in done.summary
