@@ -25,6 +25,12 @@ METACHARACTERS = frozenset("\\`*_{}[]()#+-.!|<>~&$")
 _SCHEME = re.compile(r"://")
 _WWW = re.compile(r"(www)\.", re.IGNORECASE)
 ZERO_WIDTH_SPACE = "\u200b"
+# One pass over the text: each metacharacter gains its backslash, `@` and `<` their zero-width
+# space (`<` both: escaped, then kept apart from what follows).
+_INERT = str.maketrans(
+    {c: "\\" + c for c in METACHARACTERS}
+    | {"@": "@" + ZERO_WIDTH_SPACE, "<": "\\<" + ZERO_WIDTH_SPACE}
+)
 # A link this writer makes itself: a Discord message, and nothing else.
 _MESSAGE_LINK = re.compile(r"https://discord\.com/channels/[0-9]{1,20}/[0-9]{1,20}/[0-9]{1,20}")
 
@@ -45,8 +51,7 @@ def inert(text: str | None) -> str:
     flat = " ".join(text.split())
     flat = _SCHEME.sub("[:]//", flat)
     flat = _WWW.sub(r"\1[.]", flat)
-    escaped = "".join("\\" + c if c in METACHARACTERS else c for c in flat)
-    return escaped.replace("@", "@" + ZERO_WIDTH_SPACE).replace("<", "<" + ZERO_WIDTH_SPACE)
+    return flat.translate(_INERT)
 
 
 def message_link(link: str | None) -> str | None:
