@@ -8,12 +8,14 @@ check permissions: deciding what a missing row means, and who may see it, is the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import (
+    Event,
     Membership,
     Organisation,
     PartnerOrganisation,
@@ -237,3 +239,31 @@ async def trust_rounds_have_answers(session: AsyncSession, *, partnership_id: in
         if found is not None:
             return True
     return False
+
+
+# The log entry that closes an action (`bot.services.notes`), naming it by `action_id`.
+ACTION_CLOSED = "note.action_done"
+
+
+async def closed_actions(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    partnership_id: int,
+    until: datetime | None = None,
+) -> dict[int, datetime]:
+    """{action's log entry id: when it was closed} for the partnership's actions closed (by
+    `until`, if given). An action's state is derived from the log: done once a close names it."""
+    query = select(Event.payload, Event.occurred_at).where(
+        Event.guild_id == guild_id,
+        Event.partnership_id == partnership_id,
+        Event.kind == ACTION_CLOSED,
+    )
+    if until is not None:
+        query = query.where(Event.occurred_at <= until)
+    closed: dict[int, datetime] = {}
+    for payload, at in (await session.exec(query.order_by(col(Event.occurred_at)))).all():
+        action = (payload or {}).get("action_id")
+        if action is not None:
+            closed.setdefault(int(action), at)
+    return closed

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,49 @@ def build_world(fake: FakeDiscord) -> World:
         other_general=_require(fake.find_channel(other, "general")),
         stranger=fake.add_member(other, "Stella Stranger", permissions=Perm.MANAGE_GUILD),
     )
+
+
+def user_id(member: JSON) -> int:
+    return int(member["user"]["id"])
+
+
+async def partnership_of(
+    fake: FakeDiscord, world: World, name: str, purpose: str, partners: list[tuple[str, JSON]]
+) -> JSON:
+    """The convener creates `name` and, from its channel, adds each (organisation, its
+    representative); the partnership's channel."""
+    reply = await fake.run(
+        world.convener,
+        world.guild,
+        world.general,
+        "partnership create",
+        name=name,
+        purpose=purpose,
+    )
+    match = re.search(r"<#(\d+)>", reply.content)
+    assert match, reply
+    channel = fake.channel(int(match[1]))
+    assert channel is not None
+    for organisation, person in partners:
+        added = await fake.run(
+            world.convener,
+            world.guild,
+            channel,
+            "partner add",
+            organisation=organisation,
+            sector="public",
+        )
+        assert added.ephemeral, added
+        joined = await fake.run(
+            world.convener,
+            world.guild,
+            channel,
+            "member add",
+            user=person,
+            organisation=organisation,
+        )
+        assert f"Added <@{user_id(person)}>" in joined.content, joined
+    return channel
 
 
 def _require(value: JSON | None) -> JSON:

@@ -19,17 +19,13 @@ from typing import Any
 
 import pytest
 
-from .conftest import World
+from .conftest import World, partnership_of
 from .fake_discord import FakeDiscord, Reply
 from .harness import BotProcess
 
 pytestmark = [pytest.mark.e2e]
 
 JSON = dict[str, Any]
-
-
-def user_id(member: JSON) -> int:
-    return int(member["user"]["id"])
 
 
 def name_of(member: JSON) -> str:
@@ -39,37 +35,10 @@ def name_of(member: JSON) -> str:
 
 
 async def family_hub(fake: FakeDiscord, world: World) -> JSON:
-    reply = await fake.run(
-        world.convener,
-        world.guild,
-        world.general,
-        "partnership create",
-        name="Riverside Family Hub",
-        purpose="Joined-up early help for families.",
+    partners = [("Council", world.alice), ("Food Bank", world.bob)]
+    return await partnership_of(
+        fake, world, "Riverside Family Hub", "Joined-up early help for families.", partners
     )
-    match = re.search(r"<#(\d+)>", reply.content)
-    assert match, reply
-    channel = fake.channel(int(match[1]))
-    assert channel is not None
-    for organisation, person in (("Council", world.alice), ("Food Bank", world.bob)):
-        await fake.run(
-            world.convener,
-            world.guild,
-            channel,
-            "partner add",
-            organisation=organisation,
-            sector="public",
-        )
-        joined = await fake.run(
-            world.convener,
-            world.guild,
-            channel,
-            "member add",
-            user=person,
-            organisation=organisation,
-        )
-        assert f"Added <@{user_id(person)}>" in joined.content, joined
-    return channel
 
 
 def attachment(fake: FakeDiscord, reply: Reply) -> tuple[str, bytes]:

@@ -12,13 +12,12 @@ The only waits are for the wall clock (the round's window and the bot's minute j
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
 import pytest
 
-from .conftest import World
+from .conftest import World, partnership_of, user_id
 from .fake_discord import FakeDiscord
 from .harness import BotProcess
 
@@ -29,45 +28,11 @@ ORGANISATIONS = ("Council", "Health Trust", "Food Bank")
 ROUND_WAIT = 120.0  # the window (60 s) plus the bot's job interval, with room to spare
 
 
-def user_id(member: JSON) -> int:
-    return int(member["user"]["id"])
-
-
 async def trust_hub(fake: FakeDiscord, world: World) -> JSON:
-    reply = await fake.run(
-        world.convener,
-        world.guild,
-        world.general,
-        "partnership create",
-        name="Riverside Trust Hub",
-        purpose="See whether trust between us is growing.",
+    partners = list(zip(ORGANISATIONS, (world.alice, world.bob, world.carol), strict=True))
+    return await partnership_of(
+        fake, world, "Riverside Trust Hub", "See whether trust between us is growing.", partners
     )
-    match = re.search(r"<#(\d+)>", reply.content)
-    assert match, reply
-    channel = fake.channel(int(match[1]))
-    assert channel is not None
-    for organisation, person in zip(
-        ORGANISATIONS, (world.alice, world.bob, world.carol), strict=True
-    ):
-        added = await fake.run(
-            world.convener,
-            world.guild,
-            channel,
-            "partner add",
-            organisation=organisation,
-            sector="public",
-        )
-        assert added.ephemeral, added
-        joined = await fake.run(
-            world.convener,
-            world.guild,
-            channel,
-            "member add",
-            user=person,
-            organisation=organisation,
-        )
-        assert f"Added <@{user_id(person)}>" in joined.content, joined
-    return channel
 
 
 async def test_a_round_from_opening_to_posted_results(

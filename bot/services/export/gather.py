@@ -49,12 +49,12 @@ from bot.services.export.links import logged_links
 from bot.services.export.pseudonyms import Pseudonyms
 from bot.services.export.streams import Streams, Window
 from bot.services.meetings.events import ATTENDED, ENDED, STARTED
-from bot.services.notes.vocab import ACTION_DONE
 from bot.services.redaction import Redactions, load
 from bot.services.timeutil import as_utc, end_of_day, zone
 from bot.services.trust.events import CLOSED as TRUST_CLOSED
 from bot.services.trust.events import OPENED as TRUST_OPENED
 from bot.services.trust.privacy import threshold
+from db import queries
 from db.engine import SessionFactory
 from db.models import (
     Event,
@@ -115,11 +115,12 @@ async def gather(
             meetings = await _meetings(session, p, window, lens, only=meeting)
             trust, withheld, rounds = [], 0, {}
             reflections = []
-        done = {
-            int(e.payload["action_id"]): e.occurred_at
-            for e in await _events(session, p, [ACTION_DONE], until=end if meeting is None else now)
-            if e.payload.get("action_id") is not None
-        }
+        done = await queries.closed_actions(
+            session,
+            guild_id=p.guild_id,
+            partnership_id=p.id,
+            until=end if meeting is None else now,
+        )
     today = now.astimezone(tz).date()
     streams = Streams(
         sessions=sessions,

@@ -26,7 +26,7 @@ from bot.services.health.vocab import (
     CHURN_WINDOW_DAYS,
     PARTICIPATION_WINDOW_DAYS,
 )
-from bot.services.notes.vocab import ACTION_DONE, NoteKind, event_kind
+from bot.services.notes.vocab import NoteKind, event_kind
 from bot.services.register.events import MEMBER_EVENTS
 from bot.services.timeutil import as_utc, zone
 from bot.services.vocab import SPEAKS_FOR_ORGANISATION
@@ -151,11 +151,8 @@ async def _goals(session: AsyncSession, p: Partnership) -> list[GoalFact]:
 
 async def _actions(session: AsyncSession, p: Partnership) -> list[ActionFact]:
     """Every action with whether it is done (a close names it): only numbers, owners, dates."""
-    closed = {
-        int(e.payload["action_id"])
-        for e in await log.events(session, p, kinds=[ACTION_DONE])
-        if e.payload.get("action_id")
-    }
+    assert p.id is not None
+    closed = await queries.closed_actions(session, guild_id=p.guild_id, partnership_id=p.id)
     found = []
     for e in await log.events(session, p, kinds=[event_kind(NoteKind.action)]):
         assert e.id is not None

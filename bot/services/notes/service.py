@@ -30,7 +30,6 @@ from bot.services.notes.audit import ExportAudit
 from bot.services.notes.redaction import Redacting
 from bot.services.notes.views import ActionDone, LogLine, LogPage, NoteDraft, NoteResult
 from bot.services.notes.vocab import (
-    ACTION_DONE,
     PAGE_SIZE,
     TEXT_MAX,
     NoteKind,
@@ -365,16 +364,8 @@ class NoteService(Redacting, ExportAudit):
 
 
 async def _done_ids(session: AsyncSession, p: Partnership) -> set[int]:
-    rows = (
-        await session.exec(
-            select(Event.payload).where(
-                Event.guild_id == p.guild_id,
-                Event.partnership_id == p.id,
-                Event.kind == ACTION_DONE,
-            )
-        )
-    ).all()
-    return {int(payload["action_id"]) for payload in rows if payload.get("action_id")}
+    assert p.id is not None
+    return set(await queries.closed_actions(session, guild_id=p.guild_id, partnership_id=p.id))
 
 
 def _owner(event: Event) -> int | None:

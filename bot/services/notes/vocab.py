@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.services.vocab import label
+from db.queries import ACTION_CLOSED
 
 
 class NoteKind(StrEnum):
@@ -21,7 +22,7 @@ TEXT_MAX = 1500
 PAGE_SIZE = 10
 
 EVENT_PREFIX = "note."
-ACTION_DONE = "note.action_done"
+ACTION_DONE = ACTION_CLOSED  # closing an action: one name, shared with the reads in db.queries
 
 ARTICLE = {
     NoteKind.note: "a note",
