@@ -19,11 +19,11 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
-from bot.services.export.service import ExportRequest, ExportService
 from sqlalchemy import insert
 
 from bot.services.access import Actor, PartnershipRef
 from bot.services.export.document import Format
+from bot.services.export.service import ExportRequest, ExportService
 from bot.services.register import RegisterService
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
