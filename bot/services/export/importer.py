@@ -521,8 +521,9 @@ def renumber(summary: str, kind: str, payload: dict[str, Any], loader: _Loader) 
         before = shape.format(id=old, title=title)
         after = shape.format(id=new, title=title)
         swaps[before] = after
-        # A sentence that opens with a goal capitalises it (`Goal #12 “shared data”`).
-        swaps[before.capitalize()] = after.capitalize()
+        # A sentence that opens with a goal capitalises its first letter (`Goal #12 “Shared
+        # data”`), and only that letter.
+        swaps[before[:1].upper() + before[1:]] = after[:1].upper() + after[1:]
     if not swaps:
         return summary
     pattern = re.compile("|".join(re.escape(s) for s in sorted(swaps, key=len, reverse=True)))
