@@ -71,10 +71,9 @@ def role_key(ctx: GuideContext) -> str:
 
 
 def describe_standing(s: Standing) -> str:
-    """`convener · representative of Riverside Council` for a list of partnerships."""
+    """`convener · representative of Riverside Council`, for the list of a person's own
+    partnerships."""
     parts = []
-    if s.role is Role.manager:
-        parts.append("not a member; you act as a convener")
     if s.is_convener:
         parts.append("convener")
     if s.capacity:
