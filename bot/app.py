@@ -22,6 +22,7 @@ from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
 from bot.services.export.service import ExportService
 from bot.services.goals import GoalService
+from bot.services.guide import GuideService
 from bot.services.health import HealthService
 from bot.services.meetings import MeetingService
 from bot.services.notes import ActionReminders, NoteService
@@ -57,6 +58,7 @@ class Services:
     meetings: MeetingService
     health: HealthService
     exports: ExportService
+    guide: GuideService
 
     @classmethod
     def build(
@@ -88,6 +90,7 @@ class Services:
             meetings=MeetingService(sessions, clock=clock),
             health=HealthService(sessions, clock=clock),
             exports=ExportService(sessions, clock=clock),
+            guide=GuideService(sessions, admin_role_name=settings.admin_role_name, clock=clock),
         )
 
 

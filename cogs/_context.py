@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
 from bot.services.access import Actor, PartnershipRef, Where
+from bot.services.text import CHOICE_NAME_LIMIT, clip
 from bot.services.vocab import label
 
 if TYPE_CHECKING:
@@ -48,8 +49,20 @@ def ref_of(interaction: discord.Interaction, partnership: str | None) -> Partner
     return PartnershipRef(name=partnership, where=where_of(interaction))
 
 
-def enum_choices(enum: type[StrEnum]) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=label(v.value), value=v.value) for v in enum]
+def enum_choices(
+    enum: Iterable[StrEnum], words: Mapping[Any, str] | None = None
+) -> list[app_commands.Choice[str]]:
+    """A choice per value; with `words`, each explains itself ("core: a full partner: …")."""
+    return [
+        app_commands.Choice(
+            name=clip(
+                f"{label(v.value)}: {words[v]}" if words and v in words else label(v.value),
+                CHOICE_NAME_LIMIT,
+            ),
+            value=v.value,
+        )
+        for v in enum
+    ]
 
 
 async def partnership_autocomplete(

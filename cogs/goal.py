@@ -225,7 +225,8 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         await send(interaction, embed=list_embed(f"Goals of {p.name}{which}", cards))
 
     @app_commands.command(
-        name="update", description="Change a goal's status, progress or review date."
+        name="update",
+        description="Conveners: status; with the goal's owners: progress, review date or note.",
     )
     @app_commands.describe(
         goal=GOAL_OPTION,
@@ -265,7 +266,10 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         await send(interaction, change_reply(result))
         await self.messages.redraw(result.redraw)
 
-    @app_commands.command(name="classify", description="Set a goal's dimensions (Vangen & Huxham).")
+    @app_commands.command(
+        name="classify",
+        description="Conveners and the goal's owners: set its dimensions (Vangen & Huxham).",
+    )
     @app_commands.describe(
         goal=GOAL_OPTION,
         origin="Where it comes from",
@@ -308,7 +312,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         await self.messages.redraw(result.redraw)
 
     @app_commands.command(
-        name="link", description="Link two goals: contributes to, part of, in tension."
+        name="link", description="Conveners: link two goals: contributes to, part of, in tension."
     )
     @app_commands.describe(
         goal="The goal that contributes to, is part of, or is in tension with the other",
@@ -338,7 +342,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         await send(interaction, link_reply(result))
         await self.messages.redraw(result.redraw)
 
-    @app_commands.command(name="unlink", description="Remove a link between two goals.")
+    @app_commands.command(name="unlink", description="Conveners: remove a link between two goals.")
     @app_commands.describe(
         goal="The goal the link starts from",
         other="The other goal",

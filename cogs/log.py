@@ -181,7 +181,8 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
         )
 
     @app_commands.command(
-        name="redact", description="Remove the text of a note, stance comment or reflection."
+        name="redact",
+        description="Its author or a convener: remove the text of a note, comment or reflection.",
     )
     @app_commands.describe(
         entry="The entry: choose from the list, or type the number /log show gives",
@@ -207,7 +208,7 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
             f"words.{where}",
         )
 
-    @app_commands.command(name="exports", description="Who exported what, and when: conveners.")
+    @app_commands.command(name="exports", description="Conveners: who exported what, and when.")
     @app_commands.describe(partnership=PARTNERSHIP_OPTION)
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def exports(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -10,7 +12,7 @@ from bot.app import PartnerBot
 from bot.replies import EMBED_DESCRIPTION_LIMIT, clip, escape, send
 from bot.services.register import MemberView, RegisterService
 from bot.services.timeutil import discord_timestamp, parse_date
-from bot.services.vocab import ORG_NAME_MAX, Capacity, Mandate
+from bot.services.vocab import CAPACITY_HELP, MANDATE_HELP, ORG_NAME_MAX, Capacity, Mandate
 from cogs._base import thinking
 from cogs._context import (
     actor_of,
@@ -19,6 +21,9 @@ from cogs._context import (
     partnership_autocomplete,
     ref_of,
 )
+from cogs._guide_text import member_greeting
+
+log = logging.getLogger(__name__)
 
 
 def member_line(m: MemberView) -> str:
@@ -34,7 +39,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
         self.register: RegisterService = bot.services.register
         super().__init__()
 
-    @app_commands.command(name="add", description="Add a person to a partnership.")
+    @app_commands.command(name="add", description="Conveners: add a person to a partnership.")
     @app_commands.describe(
         user="The person to add",
         organisation="The partner organisation they represent (none: their own capacity)",
@@ -44,7 +49,9 @@ class MemberCog(commands.GroupCog, group_name="member"):
         convener="Make them a convener too",
         partnership="Which partnership (implied in its channel)",
     )
-    @app_commands.choices(capacity=enum_choices(Capacity), mandate=enum_choices(Mandate))
+    @app_commands.choices(
+        capacity=enum_choices(Capacity, CAPACITY_HELP), mandate=enum_choices(Mandate, MANDATE_HELP)
+    )
     @app_commands.autocomplete(
         organisation=organisation_autocomplete, partnership=partnership_autocomplete
     )
@@ -75,8 +82,32 @@ class MemberCog(commands.GroupCog, group_name="member"):
             interaction,
             f"Added {user.mention} to **{escape(p.name)}** as {escape(view.describe())}.{note}",
         )
+        await self._greet(p.channel_id, p.name, view)
 
-    @app_commands.command(name="update", description="Change a member's role.")
+    async def _greet(self, channel_id: int | None, partnership: str, view: MemberView) -> None:
+        """One public line in the partnership's channel that greets the new member, pinging only
+        them. A failure is logged; the member stays added."""
+        if channel_id is None:
+            return
+        try:
+            await self.bot.http.send_message(
+                channel_id,
+                params=discord.http.handle_message_parameters(
+                    content=member_greeting(view, partnership),
+                    allowed_mentions=discord.AllowedMentions(
+                        everyone=False,
+                        roles=False,
+                        users=[discord.Object(id=view.user_id)],
+                        replied_user=False,
+                    ),
+                ),
+            )
+        except discord.HTTPException as error:
+            log.warning("No greeting for a new member in channel %s: %s", channel_id, error)
+
+    @app_commands.command(
+        name="update", description="Conveners: change a member's role (nobody changes their own)."
+    )
     @app_commands.describe(
         user="The member",
         organisation="The partner organisation they now represent",
@@ -86,7 +117,9 @@ class MemberCog(commands.GroupCog, group_name="member"):
         convener="Whether they are a convener",
         partnership="Which partnership (implied in its channel)",
     )
-    @app_commands.choices(capacity=enum_choices(Capacity), mandate=enum_choices(Mandate))
+    @app_commands.choices(
+        capacity=enum_choices(Capacity, CAPACITY_HELP), mandate=enum_choices(Mandate, MANDATE_HELP)
+    )
     @app_commands.autocomplete(
         organisation=organisation_autocomplete, partnership=partnership_autocomplete
     )
@@ -118,7 +151,7 @@ class MemberCog(commands.GroupCog, group_name="member"):
             f"{user.mention} is now {escape(view.describe())} in **{escape(p.name)}**.",
         )
 
-    @app_commands.command(name="remove", description="Record that a person has left.")
+    @app_commands.command(name="remove", description="Conveners: record that a person has left.")
     @app_commands.describe(
         user="The person leaving", partnership="Which partnership (implied in its channel)"
     )

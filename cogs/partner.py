@@ -10,7 +10,7 @@ from bot.app import PartnerBot
 from bot.replies import EMBED_DESCRIPTION_LIMIT, clip, escape, send
 from bot.services.register import RegisterService
 from bot.services.timeutil import discord_timestamp
-from bot.services.vocab import ORG_NAME_MAX, PartnerStatus, Sector, label
+from bot.services.vocab import ORG_NAME_MAX, STATUS_HELP, PartnerStatus, Sector, label
 from cogs._base import thinking
 from cogs._context import (
     actor_of,
@@ -32,7 +32,9 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
         self.register: RegisterService = bot.services.register
         super().__init__()
 
-    @app_commands.command(name="add", description="Add an organisation to a partnership.")
+    @app_commands.command(
+        name="add", description="Conveners: add an organisation to a partnership."
+    )
     @app_commands.describe(
         organisation="The organisation's name",
         sector="Its sector",
@@ -41,7 +43,7 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
     )
     @app_commands.choices(
         sector=enum_choices(Sector),
-        status=[app_commands.Choice(name=label(s), value=s.value) for s in ACTIVE_STATUSES],
+        status=enum_choices(ACTIVE_STATUSES, STATUS_HELP),
     )
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def add(
@@ -69,7 +71,7 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
         await send(interaction, text)
 
     @app_commands.command(
-        name="remove", description="Record that an organisation has left a partnership."
+        name="remove", description="Conveners: record that an organisation has left a partnership."
     )
     @app_commands.describe(
         organisation="The organisation leaving",
@@ -96,15 +98,13 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
             )
         await send(interaction, text)
 
-    @app_commands.command(name="status", description="Change an organisation's status.")
+    @app_commands.command(name="status", description="Conveners: change an organisation's status.")
     @app_commands.describe(
         organisation="The organisation",
         status="Its new status",
         partnership="Which partnership (implied in its channel)",
     )
-    @app_commands.choices(
-        status=[app_commands.Choice(name=label(s), value=s.value) for s in ACTIVE_STATUSES]
-    )
+    @app_commands.choices(status=enum_choices(ACTIVE_STATUSES, STATUS_HELP))
     @app_commands.autocomplete(
         organisation=organisation_autocomplete, partnership=partnership_autocomplete
     )

@@ -15,6 +15,8 @@ from bot.app import PartnerBot
 from bot.channels import Applied
 from bot.errors import UserFacingError
 from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, NO_MENTIONS, clip, escape, send
+from bot.services.access import Actor, PartnershipRef
+from bot.services.guide import Checklist
 from bot.services.health import HealthService
 from bot.services.health.chart import participation_png
 from bot.services.register import (
@@ -26,18 +28,28 @@ from bot.services.register import (
 )
 from bot.services.timeutil import discord_timestamp
 from bot.services.vocab import (
+    AGREEMENT_HELP,
+    CAPACITY_HELP,
     NAME_MAX,
+    ORG_NAME_MAX,
     PURPOSE_MAX,
     RELATIONSHIP_HELP,
+    SPEAKS_FOR_ORGANISATION,
     AgreementRule,
+    Capacity,
     Relationship,
+    Sector,
     label,
 )
 from cogs._base import thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
+from cogs._guide_text import checklist_text, create_reply, welcome_message
 from cogs._health_text import CHART_NAME, health_embed
 
 log = logging.getLogger(__name__)
+
+# Who a creator may be for their organisation: its representative or its substitute.
+CREATOR_CAPACITIES = [c for c in Capacity if c in SPEAKS_FOR_ORGANISATION]
 
 
 def info_embed(info: PartnershipInfo) -> discord.Embed:
@@ -86,6 +98,12 @@ def info_embed(info: PartnershipInfo) -> discord.Embed:
         ),
         inline=False,
     )
+    if not info.checklist.complete:
+        embed.add_field(
+            name="To finish setting up",
+            value=clip(checklist_text(info.checklist), EMBED_FIELD_LIMIT),
+            inline=False,
+        )
     if p.is_archived:
         embed.set_footer(text="Archived: read-only, nothing deleted.")
     return embed
@@ -131,8 +149,15 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         purpose="What the partnership is for, in a sentence or two",
         relationship="How co-production relates to this collaboration",
         timezone="IANA time zone, e.g. Europe/London (default: the bot's)",
+        organisation="The organisation you speak for (it joins as a core partner); none: yourself",
+        sector="Its sector, if it is new in this server",
+        capacity="How you speak for it (default: representative)",
     )
-    @app_commands.choices(relationship=enum_choices(Relationship))
+    @app_commands.choices(
+        relationship=enum_choices(Relationship, RELATIONSHIP_HELP),
+        sector=enum_choices(Sector),
+        capacity=enum_choices(CREATOR_CAPACITIES, CAPACITY_HELP),
+    )
     async def create(
         self,
         interaction: discord.Interaction,
@@ -140,10 +165,20 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         purpose: app_commands.Range[str, 1, PURPOSE_MAX],
         relationship: app_commands.Choice[str] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
+        organisation: app_commands.Range[str, 1, ORG_NAME_MAX] | None = None,
+        sector: app_commands.Choice[str] | None = None,
+        capacity: app_commands.Choice[str] | None = None,
     ) -> None:
         actor = actor_of(interaction)
         draft = await self.register.prepare_create(
-            actor, name, purpose, relationship.value if relationship else None, timezone
+            actor,
+            name,
+            purpose,
+            relationship.value if relationship else None,
+            timezone,
+            organisation=organisation,
+            sector=sector.value if sector else None,
+            capacity=capacity.value if capacity else None,
         )
         guild = interaction.guild
         if guild is None or self.bot.user is None:
@@ -158,19 +193,36 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
             await channel.delete(reason="Partnerbot: the partnership could not be saved")
             raise
         await channel.send(
-            clip(
-                f"Welcome to **{escape(partnership.name)}**.\n> {escape(partnership.purpose)}\n"
-                f"Convener: <@{actor.user_id}>. Add organisations with `/partner add` "
-                "and people with `/member add`.",
-                2000,
+            welcome_message(
+                partnership.name,
+                partnership.purpose,
+                actor.user_id,
+                await self._checklist(actor, partnership.name),
             ),
             allowed_mentions=NO_MENTIONS,
         )
         await send(
             interaction,
-            f"Created **{escape(partnership.name)}** with its private channel {channel.mention}. "
-            "You are its convener.",
+            create_reply(
+                partnership.name,
+                channel.mention,
+                organisation=draft.organisation,
+                capacity=draft.capacity,
+                note=draft.note,
+            ),
         )
+
+    async def _checklist(self, actor: Actor, name: str) -> Checklist | None:
+        """What a new partnership's setup lacks, for its welcome message; None (and logged) if
+        it can't be read: the partnership is made either way."""
+        try:
+            _name, checklist = await self.bot.services.guide.checklist(
+                actor, PartnershipRef(name=name)
+            )
+        except Exception:
+            log.exception("No setup checklist for the welcome message of %s", name)
+            return None
+        return checklist
 
     @app_commands.command(name="info", description="Show a partnership's purpose and settings.")
     @app_commands.describe(partnership="Which partnership (implied in its channel)")
@@ -217,7 +269,9 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         )
         await send(interaction, embed=embed)
 
-    @app_commands.command(name="configure", description="Change a partnership's settings.")
+    @app_commands.command(
+        name="configure", description="Conveners: change a partnership's settings."
+    )
     @app_commands.describe(
         agreement_rule="How goals become agreed: consensus (default) or majority",
         anonymity_threshold="Fewest distinct organisations before trust results show (2 or more)",
@@ -230,7 +284,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         research_consent="Allow the command line's pseudonymised research export (logged)",
     )
     @app_commands.choices(
-        agreement_rule=enum_choices(AgreementRule), relationship=enum_choices(Relationship)
+        agreement_rule=enum_choices(AgreementRule, AGREEMENT_HELP),
+        relationship=enum_choices(Relationship, RELATIONSHIP_HELP),
     )
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def configure(
@@ -270,7 +325,9 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
             interaction, f"Updated **{escape(p.name)}**:\n{described}{settings_notes(changes)}"
         )
 
-    @app_commands.command(name="archive", description="Archive a partnership: read-only, kept.")
+    @app_commands.command(
+        name="archive", description="Conveners: archive a partnership (read-only, kept)."
+    )
     @app_commands.describe(partnership="Which partnership (implied in its channel)")
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def archive(
@@ -303,7 +360,7 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         )
 
     @app_commands.command(
-        name="repair", description="Bring a partnership's channel access back in line."
+        name="repair", description="Conveners: bring a partnership's channel access back in line."
     )
     @app_commands.describe(partnership="Which partnership (implied in its channel)")
     @app_commands.autocomplete(partnership=partnership_autocomplete)

@@ -69,7 +69,9 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
 
     # ------------------------------------------------------------------ schedules
 
-    @app_commands.command(name="schedule", description="Post reflective prompts on a schedule.")
+    @app_commands.command(
+        name="schedule", description="Conveners: post reflective prompts on a schedule."
+    )
     @app_commands.describe(
         cadence="How often",
         time="Local time, HH:MM on the 24-hour clock (default 09:30)",
@@ -143,7 +145,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         )
         await send(interaction, embed=embed)
 
-    @app_commands.command(name="pause", description="Pause a prompt schedule.")
+    @app_commands.command(name="pause", description="Conveners: pause a prompt schedule.")
     @app_commands.describe(schedule="The schedule (its number)")
     async def pause(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
         await thinking(interaction)
@@ -154,7 +156,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
             f"({escape(view.description)}). Resume it with `/reflect resume`.",
         )
 
-    @app_commands.command(name="resume", description="Resume a paused prompt schedule.")
+    @app_commands.command(name="resume", description="Conveners: resume a paused prompt schedule.")
     @app_commands.describe(schedule="The schedule (its number)")
     async def resume(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
         await thinking(interaction)
@@ -168,7 +170,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
             ),
         )
 
-    @app_commands.command(name="cancel", description="Stop a prompt schedule for good.")
+    @app_commands.command(name="cancel", description="Conveners: stop a prompt schedule for good.")
     @app_commands.describe(schedule="The schedule (its number)")
     async def cancel(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
         await thinking(interaction)
@@ -179,7 +181,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
             f"({escape(view.description)}). Posts and answers so far are kept.",
         )
 
-    @app_commands.command(name="skip", description="Skip one local date (a holiday).")
+    @app_commands.command(name="skip", description="Conveners: skip one local date (a holiday).")
     @app_commands.describe(
         date="The local date to skip, YYYY-MM-DD",
         schedule="Only this schedule (default: all the partnership's prompt schedules)",
@@ -239,7 +241,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
 
     # ------------------------------------------------------------------ prompts and answers
 
-    @app_commands.command(name="now", description="Post a reflective prompt now.")
+    @app_commands.command(name="now", description="Conveners: post a reflective prompt now.")
     @app_commands.describe(
         theme="A theme, or the next in the rotation (default)",
         partnership="Which partnership (implied in its channel)",
@@ -303,7 +305,9 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         )
         return [Choice(name=name, value=value) for name, value in found]
 
-    @prompt.command(name="add", description="Add the partnership's own prompt to the rotation.")
+    @prompt.command(
+        name="add", description="Conveners: add the partnership's own prompt to the rotation."
+    )
     @app_commands.describe(
         theme="The theme it belongs to",
         text="An open question, at most 300 characters",

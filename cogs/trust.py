@@ -102,7 +102,7 @@ class TrustCog(commands.GroupCog, group_name="trust"):
 
     # ------------------------------------------------------------------ rounds
 
-    @app_commands.command(name="open", description="Open a trust check-in round now.")
+    @app_commands.command(name="open", description="Conveners: open a trust check-in round now.")
     @app_commands.describe(
         window="How long it stays open, e.g. 30m, 2h, 7d (default 7d)",
         pairwise="Also ask representatives to rate each other organisation (1–4)",
@@ -137,7 +137,9 @@ class TrustCog(commands.GroupCog, group_name="trust"):
             return
         await send(interaction, open_reply(view, self.delivery.link(view, message_id)))
 
-    @app_commands.command(name="close", description="Close the open check-in round early.")
+    @app_commands.command(
+        name="close", description="Conveners: close the open check-in round early."
+    )
     @app_commands.describe(partnership="Which partnership (implied in its channel)")
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def close(self, interaction: discord.Interaction, partnership: str | None = None) -> None:
@@ -154,7 +156,9 @@ class TrustCog(commands.GroupCog, group_name="trust"):
             f"posted {shown}{where}.",
         )
 
-    @app_commands.command(name="status", description="Who has answered the open round (not what).")
+    @app_commands.command(
+        name="status", description="Conveners: who has answered the open round (never what)."
+    )
     @app_commands.describe(partnership="Which partnership (implied in its channel)")
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def status(
@@ -321,7 +325,9 @@ class TrustCog(commands.GroupCog, group_name="trust"):
 
     # ------------------------------------------------------------------ schedules
 
-    @app_commands.command(name="schedule", description="Open check-in rounds on a schedule.")
+    @app_commands.command(
+        name="schedule", description="Conveners: open check-in rounds on a schedule."
+    )
     @app_commands.describe(
         cadence="How often (monthly suits check-ins)",
         time="Local time, HH:MM on the 24-hour clock (default 09:30)",
@@ -381,7 +387,7 @@ class TrustCog(commands.GroupCog, group_name="trust"):
         blocks = "\n\n".join(schedule_block(s) for s in summaries)
         await send(interaction, f"Check-in schedules of **{escape(p.name)}**:\n\n{blocks}")
 
-    @app_commands.command(name="pause", description="Pause a check-in schedule.")
+    @app_commands.command(name="pause", description="Conveners: pause a check-in schedule.")
     @app_commands.describe(schedule="The schedule (its number)")
     async def pause(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
         await thinking(interaction)
@@ -392,7 +398,9 @@ class TrustCog(commands.GroupCog, group_name="trust"):
             "Resume it with `/trust resume`.",
         )
 
-    @app_commands.command(name="resume", description="Resume a paused check-in schedule.")
+    @app_commands.command(
+        name="resume", description="Conveners: resume a paused check-in schedule."
+    )
     @app_commands.describe(schedule="The schedule (its number)")
     async def resume(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
         await thinking(interaction)
@@ -406,7 +414,9 @@ class TrustCog(commands.GroupCog, group_name="trust"):
             ),
         )
 
-    @app_commands.command(name="cancel", description="Stop a check-in schedule for good.")
+    @app_commands.command(
+        name="cancel", description="Conveners: stop a check-in schedule for good."
+    )
     @app_commands.describe(schedule="The schedule (its number)")
     async def cancel(self, interaction: discord.Interaction, schedule: Range[str, 1, 20]) -> None:
         await thinking(interaction)

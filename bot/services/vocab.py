@@ -65,12 +65,39 @@ class Phase(StrEnum):
     assessment = "assessment"
 
 
+# What a value means, in words short enough to sit beside it in a Discord option's list of
+# choices ("antecedent: working with citizens … led to this partnership"; at most 100
+# characters with the value's label). `/partnership info` and the codebook use them too.
 RELATIONSHIP_HELP = {
-    Relationship.antecedent: "co-production led to the collaboration",
-    Relationship.enabler: "the collaboration enables co-production",
-    Relationship.complementary: "distinct but complementary",
-    Relationship.alternative: "alternative strategies",
+    Relationship.antecedent: "working with citizens (co-production) led to this partnership",
+    Relationship.enabler: "this partnership makes working with citizens possible",
+    Relationship.complementary: "working with citizens runs alongside it: distinct, complementary",
+    Relationship.alternative: "working with citizens and this partnership are alternatives",
     Relationship.unclear: "not yet clear",
+}
+CAPACITY_HELP = {
+    Capacity.representative: "speaks for their organisation and sets its stance",
+    Capacity.substitute: "speaks for their organisation in the representative's place",
+    Capacity.observer: "follows the partnership; takes no stance",
+    Capacity.individual: "takes part in their own capacity, for no organisation",
+    Capacity.citizen: "a citizen or service user, in their own capacity",
+    Capacity.facilitator: "independent; represents no organisation, answers no check-in",
+}
+MANDATE_HELP = {
+    Mandate.can_commit: "may commit their organisation",
+    Mandate.agree_in_principle: "may agree in principle; the organisation confirms",
+    Mandate.must_refer_back: "must refer back to their organisation first",
+}
+STATUS_HELP = {
+    PartnerStatus.core: "a full partner: its stance counts toward agreement",
+    PartnerStatus.associate: "takes part and answers check-ins; its stance is shown, not counted",
+    PartnerStatus.observer: "follows the partnership; its stance is shown, not counted",
+    PartnerStatus.invited: "asked to join, not yet taking part",
+    PartnerStatus.former: "has left; its history stays",
+}
+AGREEMENT_HELP = {
+    AgreementRule.consensus: "every core organisation agrees or has reservations, none objects",
+    AgreementRule.majority: "more than half of the core organisations agree or have reservations",
 }
 
 # Capacities that speak for an organisation (and may set its stance).

@@ -61,8 +61,8 @@ async def test_propose_posts_the_goal_with_its_matrix_and_buttons(world: World):
     ]
     assert all(len(c) <= 100 for c in custom_ids(message))
     assert message["allowed_mentions"] == {"parse": []}
-    # Only the welcome and the goal: nothing else was posted.
-    assert len(world.discord.channel_messages(h.channel)) == 2
+    # Only the welcome, the three members' greetings and the goal: nothing else was posted.
+    assert len(world.discord.channel_messages(h.channel)) == 5
 
 
 async def test_bad_proposals_are_refused_kindly_and_nothing_is_posted(world: World):
@@ -145,7 +145,7 @@ async def test_three_organisations_by_button_and_command_reach_consensus(world: 
     assert len(custom_ids(message)) == 4  # stances stay open after agreement
     assert message["edited_timestamp"] is not None
     assert len(edits_of(world, message)) >= 3
-    assert len(posts(world)) == 2  # the welcome and the goal only
+    assert len(posts(world)) == 5  # the welcome, three greetings and the goal only
 
     shown = await world.run(h.foodbank, "goal show", channel_id=h.channel, goal=str(goal_id))
     details = fields(shown.reply)

@@ -2,6 +2,11 @@
 (`find`, `authorize`, `resolve`, `Access`); each feature's rules of who may do what sit in a
 module of their own (`members`, `goals`, `trust`, `log`), built on the gate. Import from here."""
 
+from bot.services.access.commands import (
+    CONVENER_COMMANDS,
+    SHARED_WITH_CONVENERS,
+    convener_only,
+)
 from bot.services.access.gate import (
     NO_PARTNERSHIP_HERE,
     Access,
@@ -53,7 +58,9 @@ from bot.services.access.trust import (
 
 __all__ = [
     "ANSWERING_PARTNERS",
+    "CONVENER_COMMANDS",
     "NO_PARTNERSHIP_HERE",
+    "SHARED_WITH_CONVENERS",
     "Access",
     "Actor",
     "Answerer",
@@ -76,6 +83,7 @@ __all__ = [
     "check_redaction",
     "check_standing_change",
     "convened_partnerships",
+    "convener_only",
     "find",
     "in_write_transaction",
     "lock",

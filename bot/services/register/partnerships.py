@@ -3,7 +3,11 @@ archive."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserFacingError
 from bot.services.access import (
@@ -13,14 +17,25 @@ from bot.services.access import (
     resolve,
     visible_partnerships,
 )
+from bot.services.guide.checklist import setup_checklist
 from bot.services.register import events, lookup, rules
 from bot.services.register.base import RegisterBase
-from bot.services.register.views import CreateDraft, PartnershipInfo
+from bot.services.register.views import CreateDraft, PartnershipInfo, partner_view
 from bot.services.text import choice, clean_text
 from bot.services.timeutil import zone
-from bot.services.vocab import NAME_MAX, PURPOSE_MAX, Capacity, Relationship
-from db.engine import transaction
-from db.models import Membership, Partnership, name_key
+from bot.services.vocab import (
+    NAME_MAX,
+    ORG_NAME_MAX,
+    PURPOSE_MAX,
+    SPEAKS_FOR_ORGANISATION,
+    Capacity,
+    PartnerStatus,
+    Relationship,
+    Sector,
+    label,
+)
+from db.engine import retrying_conflicts, transaction
+from db.models import Membership, Organisation, PartnerOrganisation, Partnership, name_key
 
 
 class PartnershipCommands(RegisterBase):
@@ -31,12 +46,38 @@ class PartnershipCommands(RegisterBase):
         purpose: str,
         relationship: str | None = None,
         timezone: str | None = None,
+        *,
+        organisation: str | None = None,
+        sector: str | None = None,
+        capacity: str | None = None,
     ) -> CreateDraft:
-        """Check everything before any channel is made, so bad input leaves nothing behind."""
+        """Check everything before any channel is made, so bad input leaves nothing behind.
+
+        With `organisation`, the creator will speak for it (`capacity`: representative, the
+        default, or substitute); `sector` is needed when the server doesn't know it yet."""
         if not may_create_partnerships(actor, self.admin_role_name):
             raise UserFacingError(
                 "Creating a partnership needs the Manage Channels permission "
                 f"or the “{self.admin_role_name}” role."
+            )
+        org_name = (
+            clean_text(organisation, what="organisation name", limit=ORG_NAME_MAX)
+            if organisation is not None
+            else None
+        )
+        sector_value = choice(sector, Sector, what="sector")
+        capacity_value = choice(capacity, Capacity, what="capacity")
+        if org_name is None and (sector_value or capacity_value):
+            raise UserFacingError(
+                f"A {'sector' if sector_value else 'capacity'} is about the organisation you "
+                "speak for: give `organisation` too, or leave it out to take part in your own "
+                "capacity."
+            )
+        if capacity_value is not None and capacity_value not in SPEAKS_FOR_ORGANISATION:
+            raise UserFacingError(
+                "When you create a partnership for your organisation you are its "
+                "representative or substitute. Other capacities can be given later by "
+                "another convener with `/member update`."
             )
         draft = CreateDraft(
             name=clean_text(name, what="name", limit=NAME_MAX),
@@ -44,61 +85,79 @@ class PartnershipCommands(RegisterBase):
             relationship=choice(relationship, Relationship, what="relationship")
             or Relationship.unclear.value,
             timezone=(timezone or self.default_timezone).strip(),
+            organisation=org_name,
+            sector=sector_value,
+            capacity=(capacity_value or Capacity.representative.value) if org_name else None,
         )
         zone(draft.timezone)
         async with self.sessions() as session:
             await rules.ensure_name_free(session, actor.guild_id, draft.name)
+            if org_name is not None:
+                draft = await _with_known_organisation(session, actor.guild_id, draft)
         return draft
 
     async def create(self, actor: Actor, draft: CreateDraft, channel_id: int | None) -> Partnership:
-        """Save a prepared partnership with its channel; the creator is its first convener."""
-        now = self.clock.now()
+        """Save a prepared partnership with its channel; the creator is its first convener.
+
+        With an organisation, it joins as a core partner (registered in the server if new) and
+        the creator as its representative (or substitute), all in the same transaction, each
+        change with its log entry."""
         try:
-            async with transaction(self.sessions) as session:
-                await rules.ensure_name_free(session, actor.guild_id, draft.name)
-                partnership = Partnership(
-                    guild_id=actor.guild_id,
-                    name=draft.name,
-                    name_key=name_key(draft.name),
-                    purpose=draft.purpose,
-                    relationship=draft.relationship,
-                    timezone=draft.timezone,
-                    channel_id=channel_id,
-                    created_by=actor.user_id,
-                    created_at=now,
-                )
-                session.add(partnership)
-                await session.flush()
-                await events.partnership_created(
-                    session, partnership, actor, draft, channel_id, at=now
-                )
-                member = Membership(
-                    partnership_id=partnership.id,  # type: ignore[arg-type]
-                    user_id=actor.user_id,
-                    display_name=actor.display_name,
-                    capacity=Capacity.individual,
-                    is_convener=True,
-                    joined_at=now,
-                )
-                session.add(member)
-                await session.flush()
-                await events.member_changed(
-                    session, partnership, actor, member, None, "member.joined", at=now
-                )
+            return await retrying_conflicts(lambda: self._create(actor, draft, channel_id))
         except IntegrityError:
             raise UserFacingError(
                 f"There is already a partnership called “{draft.name}” in this server."
             ) from None
+
+    async def _create(
+        self, actor: Actor, draft: CreateDraft, channel_id: int | None
+    ) -> Partnership:
+        now = self.clock.now()
+        async with transaction(self.sessions) as session:
+            await rules.ensure_name_free(session, actor.guild_id, draft.name)
+            partnership = Partnership(
+                guild_id=actor.guild_id,
+                name=draft.name,
+                name_key=name_key(draft.name),
+                purpose=draft.purpose,
+                relationship=draft.relationship,
+                timezone=draft.timezone,
+                channel_id=channel_id,
+                created_by=actor.user_id,
+                created_at=now,
+            )
+            session.add(partnership)
+            await session.flush()
+            await events.partnership_created(session, partnership, actor, draft, channel_id, at=now)
+            org = None
+            if draft.organisation is not None:
+                org = await _join_as_core(session, actor, partnership, draft, at=now)
+            member = Membership(
+                partnership_id=partnership.id,  # type: ignore[arg-type]
+                user_id=actor.user_id,
+                display_name=actor.display_name,
+                organisation_id=org.id if org else None,
+                capacity=draft.capacity if org and draft.capacity else Capacity.individual,
+                is_convener=True,
+                joined_at=now,
+            )
+            session.add(member)
+            await session.flush()
+            await events.member_changed(
+                session, partnership, actor, member, org, "member.joined", at=now
+            )
         return partnership
 
     async def info(self, actor: Actor, ref: PartnershipRef) -> PartnershipInfo:
-        """A partnership with its current partners and members, for anyone in it."""
+        """A partnership with its current partners and members and what its setup still lacks,
+        for anyone in it."""
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
             return PartnershipInfo(
                 access.partnership,
                 await lookup.partners(session, access.partnership),
                 await lookup.members(session, access.partnership),
+                await setup_checklist(session, access.partnership),
             )
 
     async def list_visible(self, actor: Actor) -> list[Partnership]:
@@ -185,3 +244,63 @@ def _setting(partnership: Partnership, key: str) -> object:
     """A setting as `configure` compares it: no retention reads as 0 months."""
     value = getattr(partnership, key)
     return (value or 0) if key == "retention_months" else value
+
+
+async def _with_known_organisation(
+    session: AsyncSession, guild_id: int, draft: CreateDraft
+) -> CreateDraft:
+    """The draft with the server's own name and sector of its organisation, when the server
+    knows it; a new organisation needs a sector."""
+    assert draft.organisation is not None
+    org = await lookup.organisation_named(session, guild_id, draft.organisation)
+    if org is None:
+        if draft.sector is None:
+            raise UserFacingError(
+                f"“{draft.organisation}” is new in this server, so give its `sector` too "
+                f"({', '.join(label(s) for s in Sector)})."
+            )
+        return draft
+    note = (
+        f"{org.name} is already registered in this server as {label(org.sector)}; "
+        "I kept that sector."
+        if draft.sector is not None and draft.sector != org.sector
+        else None
+    )
+    return replace(draft, organisation=org.name, sector=org.sector, note=note)
+
+
+async def _join_as_core(
+    session: AsyncSession,
+    actor: Actor,
+    partnership: Partnership,
+    draft: CreateDraft,
+    *,
+    at: datetime,
+) -> Organisation:
+    """The creator's organisation joins the new partnership as a core partner, registered in
+    the server first if it is new (by then it may have been, by someone else: its sector is
+    then the server's)."""
+    assert draft.organisation is not None
+    org = await lookup.organisation_named(session, actor.guild_id, draft.organisation)
+    if org is None:
+        org = Organisation(
+            guild_id=actor.guild_id,
+            name=draft.organisation,
+            name_key=name_key(draft.organisation),
+            sector=draft.sector or Sector.other,
+            created_at=at,
+        )
+        session.add(org)
+        await session.flush()
+    link = PartnerOrganisation(
+        partnership_id=partnership.id,  # type: ignore[arg-type]
+        organisation_id=org.id,  # type: ignore[arg-type]
+        status=PartnerStatus.core,
+        joined_at=at,
+    )
+    session.add(link)
+    await session.flush()
+    await events.partner_changed(
+        session, partnership, actor, partner_view(link, org), "partner.joined", at=at
+    )
+    return org

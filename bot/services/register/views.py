@@ -7,10 +7,11 @@ read named fields rather than table columns, and a view stays valid after its se
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.services.guide.checklist import Checklist
 from bot.services.vocab import Capacity, label
 from db.models import Membership, Organisation, PartnerOrganisation, Partnership
 
@@ -82,11 +83,13 @@ class MemberView:
 
 @dataclass(frozen=True)
 class PartnershipInfo:
-    """A partnership with its current partners and members, as `/partnership info` shows it."""
+    """A partnership with its current partners and members, as `/partnership info` shows it,
+    and what its setup still lacks (empty once complete, or archived)."""
 
     partnership: Partnership
     partners: list[PartnerView]
     members: list[MemberView]
+    checklist: Checklist = field(default_factory=lambda: Checklist(()))
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,21 @@ class MemberList:
 
 @dataclass(frozen=True)
 class CreateDraft:
-    """A new partnership, checked before its channel is made."""
+    """A new partnership, checked before its channel is made.
+
+    With `organisation`, the creator speaks for it: it joins as a core partner (registered in
+    the server with `sector` when new) and the creator as its `capacity` (representative or
+    substitute). `organisation` and `sector` are the server's own when it knew the organisation
+    already; `note` then says so if another sector was given."""
 
     name: str
     purpose: str
     relationship: str
     timezone: str
+    organisation: str | None = None
+    sector: str | None = None
+    capacity: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
