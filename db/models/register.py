@@ -33,6 +33,10 @@ class Partnership(SQLModel, table=True):
     # Free text (notes, comments, reflection answers) older than this many months is removed
     # when read, the same way a redaction is; None keeps it.
     retention_months: int | None = Field(default=None)
+    # A goal agreed, or its status or progress changed, is announced in the channel (one line).
+    announcements: bool = Field(default=True)
+    # The digest posted in the channel on the schedule engine: "weekly" or "off".
+    digest: str = Field(default="off", sa_type=String(10))
     channel_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     created_by: int = Field(sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)
