@@ -21,7 +21,7 @@ from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
 from bot.services.export.service import ExportService
-from bot.services.goals import GoalService
+from bot.services.goals import GoalService, NudgeService
 from bot.services.health import HealthService
 from bot.services.meetings import MeetingService
 from bot.services.notes import ActionReminders, NoteService
@@ -57,6 +57,7 @@ class Services:
     meetings: MeetingService
     health: HealthService
     exports: ExportService
+    nudges: NudgeService
 
     @classmethod
     def build(
@@ -71,6 +72,7 @@ class Services:
         schedules = ScheduleService(sessions, clock=clock, on_change=on_schedule_change)
         schedules.register(PROMPT_SCHEDULES)
         schedules.register(TRUST_ROUNDS)
+        health = HealthService(sessions, clock=clock)
         return cls(
             register=RegisterService(
                 sessions,
@@ -86,8 +88,9 @@ class Services:
             notes=NoteService(sessions, clock=clock),
             reminders=ActionReminders(sessions, clock=clock),
             meetings=MeetingService(sessions, clock=clock),
-            health=HealthService(sessions, clock=clock),
+            health=health,
             exports=ExportService(sessions, clock=clock),
+            nudges=NudgeService(sessions, clock=clock),
         )
 
 
