@@ -28,6 +28,7 @@ from bot.services.notes import ActionReminders, NoteService
 from bot.services.reflection import PROMPT_SCHEDULES, ReflectionService
 from bot.services.register import ChangeListener, RegisterService
 from bot.services.schedules import ScheduleListener, ScheduleService
+from bot.services.todo import TodoService
 from bot.services.trust import TrustService
 from bot.services.trust.kind import TRUST_ROUNDS
 from db.engine import SessionFactory
@@ -58,6 +59,7 @@ class Services:
     health: HealthService
     exports: ExportService
     nudges: NudgeService
+    todo: TodoService
 
     @classmethod
     def build(
@@ -91,6 +93,7 @@ class Services:
             health=health,
             exports=ExportService(sessions, clock=clock),
             nudges=NudgeService(sessions, clock=clock),
+            todo=TodoService(sessions, clock=clock),
         )
 
 
