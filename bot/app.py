@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
+from bot.services.digest import DIGEST_SCHEDULES, DigestService
 from bot.services.export.service import ExportService
 from bot.services.goals import GoalService, NudgeService
 from bot.services.health import HealthService
@@ -60,6 +61,7 @@ class Services:
     exports: ExportService
     nudges: NudgeService
     todo: TodoService
+    digest: DigestService
 
     @classmethod
     def build(
@@ -74,6 +76,7 @@ class Services:
         schedules = ScheduleService(sessions, clock=clock, on_change=on_schedule_change)
         schedules.register(PROMPT_SCHEDULES)
         schedules.register(TRUST_ROUNDS)
+        schedules.register(DIGEST_SCHEDULES)
         health = HealthService(sessions, clock=clock)
         return cls(
             register=RegisterService(
@@ -94,6 +97,7 @@ class Services:
             exports=ExportService(sessions, clock=clock),
             nudges=NudgeService(sessions, clock=clock),
             todo=TodoService(sessions, clock=clock),
+            digest=DigestService(sessions, clock=clock, schedules=schedules, health=health),
         )
 
 
