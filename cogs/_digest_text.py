@@ -48,7 +48,7 @@ def _reflection_value(digest: Digest) -> str:
 
 
 def digest_embed(digest: Digest) -> discord.Embed:
-    title = clip(f"Weekly digest: {digest.partnership}", EMBED_TITLE_LIMIT)
+    title = clip(f"Weekly digest: {escape(digest.partnership)}", EMBED_TITLE_LIMIT)
     description = (
         f"The week of {digest.first_day.isoformat()} to {digest.last_day.isoformat()} "
         f"({digest.timezone})."

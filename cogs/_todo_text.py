@@ -96,7 +96,7 @@ def empty_text(todo: TodoList) -> str:
 def todo_embed(todo: TodoList) -> discord.Embed:
     """What awaits the person, a field per kind, within Discord's limits."""
     several = todo.partnership is None
-    where = f" in {todo.partnership}" if todo.partnership else ""
+    where = f" in {escape(todo.partnership)}" if todo.partnership else ""
     embed = discord.Embed(
         title=clip(f"What awaits you{where}", EMBED_TITLE_LIMIT),
         colour=discord.Colour.orange(),
