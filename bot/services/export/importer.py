@@ -524,7 +524,7 @@ def renumber(summary: str, kind: str, payload: dict[str, Any], loader: _Loader) 
         after = shape.format(id=new, title=title)
         swaps[before] = after
         # A sentence that opens with a goal capitalises it (`Goal #12 “shared data”`).
-        swaps[before.capitalize()] = after.capitalize()
+        swaps[before[:1].upper() + before[1:]] = after[:1].upper() + after[1:]
     if not swaps:
         return summary
     pattern = re.compile("|".join(re.escape(s) for s in sorted(swaps, key=len, reverse=True)))
