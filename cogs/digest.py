@@ -61,8 +61,8 @@ class DigestCog(commands.Cog, name="Digest"):
         notice = await self.bot.services.reflection.gone_notice(due.partnership_id, due.schedule_id)
         text = (
             f"The weekly digest of **{escape(notice.partnership_name)}** is paused: {reason} "
-            "Once the partnership has a channel I can post in, turn it off and on again with "
-            "`/partnership configure digest`."
+            "Once the partnership has a channel I can post in, resume it with "
+            "`/partnership configure digest:weekly`."
         )
         for user_id in notice.convener_ids:
             try:
