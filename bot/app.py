@@ -20,8 +20,9 @@ from bot.config import Settings
 from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
+from bot.services.digest import DIGEST_SCHEDULES, DigestService
 from bot.services.export.service import ExportService
-from bot.services.goals import GoalService
+from bot.services.goals import GoalService, NudgeService
 from bot.services.guide import GuideService
 from bot.services.health import HealthService
 from bot.services.meetings import MeetingService
@@ -29,6 +30,7 @@ from bot.services.notes import ActionReminders, NoteService
 from bot.services.reflection import PROMPT_SCHEDULES, ReflectionService
 from bot.services.register import ChangeListener, RegisterService
 from bot.services.schedules import ScheduleListener, ScheduleService
+from bot.services.todo import TodoService
 from bot.services.trust import TrustService
 from bot.services.trust.kind import TRUST_ROUNDS
 from db.engine import SessionFactory
@@ -59,6 +61,9 @@ class Services:
     health: HealthService
     exports: ExportService
     guide: GuideService
+    nudges: NudgeService
+    todo: TodoService
+    digest: DigestService
 
     @classmethod
     def build(
@@ -73,6 +78,8 @@ class Services:
         schedules = ScheduleService(sessions, clock=clock, on_change=on_schedule_change)
         schedules.register(PROMPT_SCHEDULES)
         schedules.register(TRUST_ROUNDS)
+        schedules.register(DIGEST_SCHEDULES)
+        health = HealthService(sessions, clock=clock)
         return cls(
             register=RegisterService(
                 sessions,
@@ -88,9 +95,12 @@ class Services:
             notes=NoteService(sessions, clock=clock),
             reminders=ActionReminders(sessions, clock=clock),
             meetings=MeetingService(sessions, clock=clock),
-            health=HealthService(sessions, clock=clock),
+            health=health,
             exports=ExportService(sessions, clock=clock),
             guide=GuideService(sessions, admin_role_name=settings.admin_role_name, clock=clock),
+            nudges=NudgeService(sessions, clock=clock),
+            todo=TodoService(sessions, clock=clock),
+            digest=DigestService(sessions, clock=clock, schedules=schedules, health=health),
         )
 
 

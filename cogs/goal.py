@@ -12,7 +12,7 @@ import re
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.app import PartnerBot
 from bot.replies import escape, send
@@ -37,6 +37,7 @@ from bot.services.goals import (
 from bot.services.vocab import ORG_NAME_MAX, label
 from cogs._base import guarded, submitted_form, thinking
 from cogs._context import actor_of, organisation_autocomplete, partnership_autocomplete, ref_of
+from cogs._goal_announcements import announce
 from cogs._goal_components import (
     COMMENT_INPUT,
     FORM_PATTERN,
@@ -56,9 +57,12 @@ from cogs._goal_embeds import (
     unlink_reply,
 )
 from cogs._goal_messages import GoalMessages
+from cogs._goal_nudges import NudgeDelivery, nudge_reply
 
 GOAL_OPTION = "The goal: choose from the list, or type its number or exact title"
 PARTNERSHIP_OPTION = "Which partnership (implied in its channel)"
+# Automatic nudges are looked for this often: one goes within a minute of its time.
+NUDGE_SECONDS = 60.0
 
 
 @app_commands.guild_only()
@@ -69,7 +73,25 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         self.bot = bot
         self.goals = goals
         self.messages = GoalMessages(bot, goals)
+        self.nudging = NudgeDelivery(bot, bot.services.nudges)
         super().__init__()
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Once connected, look for automatic nudges every minute; READY again changes nothing."""
+        if self.bot.start_background and not self.nudges_job.is_running():
+            self.nudges_job.start()
+
+    async def cog_unload(self) -> None:
+        self.nudges_job.cancel()
+
+    @tasks.loop(seconds=NUDGE_SECONDS)
+    async def nudges_job(self) -> None:
+        """Goals proposed with `respond_by`: one nudge two days before that date."""
+        if self.bot.is_closed():
+            self.nudges_job.cancel()
+            return
+        await self.nudging.tick()
 
     # ---- posted messages and the stance form
 
@@ -90,6 +112,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         )
         if result is not None:
             await self.messages.redraw(result.redraw)
+            await announce(self.bot, result.announcement)
 
     async def _stance_from_form(
         self, interaction: discord.Interaction, match: re.Match[str], values: dict[str, str]
@@ -116,6 +139,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         organisation="For an organisation's goal: which one (default: the one you represent)",
         review_on="A date to review it, YYYY-MM-DD",
         partnership=PARTNERSHIP_OPTION,
+        respond_by="Stances wanted by this date, YYYY-MM-DD: a nudge goes two days before",
     )
     @app_commands.choices(
         level=dimension_choices(Level),
@@ -136,6 +160,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         organisation: app_commands.Range[str, 1, ORG_NAME_MAX] | None = None,
         review_on: app_commands.Range[str, 1, 10] | None = None,
         partnership: str | None = None,
+        respond_by: app_commands.Range[str, 1, 10] | None = None,
     ) -> None:
         await thinking(interaction)
         card = await self.goals.propose(
@@ -148,9 +173,16 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
             origin=origin.value if origin else None,
             organisation=organisation,
             review_on=review_on,
+            respond_by=respond_by,
         )
         where = await self.messages.post(card)
-        await send(interaction, f"Proposed {goal_words(card)}.{where}")
+        by = (
+            f" Stances are wanted by {card.goal.respond_by.isoformat()}: those still missing "
+            "are nudged by direct message two days before."
+            if card.goal.respond_by
+            else ""
+        )
+        await send(interaction, f"Proposed {goal_words(card)}.{where}{by}")
 
     @app_commands.command(
         name="endorse", description="Record your organisation's stance on a goal."
@@ -180,6 +212,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         )
         await send(interaction, stance_reply(result))
         await self.messages.redraw(result.redraw)
+        await announce(self.bot, result.announcement)
 
     @app_commands.command(name="show", description="A goal in full: stances, progress and links.")
     @app_commands.describe(goal=GOAL_OPTION, partnership=PARTNERSHIP_OPTION)
@@ -265,6 +298,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         )
         await send(interaction, change_reply(result))
         await self.messages.redraw(result.redraw)
+        await announce(self.bot, result.announcement)
 
     @app_commands.command(
         name="classify",
@@ -370,6 +404,24 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         )
         await send(interaction, unlink_reply(result))
         await self.messages.redraw(result.redraw)
+
+    @app_commands.command(
+        name="nudge", description="Conveners: DM those whose stance a goal awaits (once a day)."
+    )
+    @app_commands.describe(goal=GOAL_OPTION, partnership=PARTNERSHIP_OPTION)
+    @app_commands.autocomplete(goal=goal_autocomplete, partnership=partnership_autocomplete)
+    async def nudge(
+        self,
+        interaction: discord.Interaction,
+        goal: app_commands.Range[str, 1, TITLE_MAX],
+        partnership: str | None = None,
+    ) -> None:
+        await thinking(interaction)
+        nudge = await self.bot.services.nudges.nudge(
+            actor_of(interaction), GoalTarget(goal, ref_of(interaction, partnership))
+        )
+        delivered = await self.nudging.deliver(nudge)
+        await send(interaction, nudge_reply(nudge, delivered))
 
     @app_commands.command(name="review", description="Goals that need attention.")
     @app_commands.describe(

@@ -43,6 +43,7 @@ from bot.services.vocab import (
 )
 from cogs._base import thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
+from cogs._digest_text import DIGEST_CHOICES, announcements_note, digest_setting_text
 from cogs._guide_text import checklist_text, create_reply, welcome_message
 from cogs._health_text import CHART_NAME, health_embed
 
@@ -282,10 +283,13 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         partnership="Which partnership (implied in its channel)",
         retention_months="Free text older than this many months reads as removed (0 keeps all)",
         research_consent="Allow the command line's pseudonymised research export (logged)",
+        announcements="Announce goal agreements, statuses and progress in the channel (default on)",
+        digest="Post a weekly digest in the channel on Mondays at 09:00 (default off)",
     )
     @app_commands.choices(
         agreement_rule=enum_choices(AgreementRule, AGREEMENT_HELP),
         relationship=enum_choices(Relationship, RELATIONSHIP_HELP),
+        digest=DIGEST_CHOICES,
     )
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def configure(
@@ -300,6 +304,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         partnership: str | None = None,
         retention_months: app_commands.Range[int, 0, RETENTION_MONTHS_MAX] | None = None,
         research_consent: bool | None = None,
+        announcements: bool | None = None,
+        digest: app_commands.Choice[str] | None = None,
     ) -> None:
         await thinking(interaction)
         p, changes = await self.register.configure(
@@ -313,16 +319,26 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
             purpose=purpose,
             retention_months=retention_months,
             research_consent=research_consent,
+            announcements=announcements,
+            digest=digest.value if digest else None,
         )
+        schedule = ""
+        if digest is not None:  # the digest's schedule follows the setting (made, or cancelled)
+            followed = await self.bot.services.digest.follow_setting(
+                actor_of(interaction), ref_of(interaction, p.name)
+            )
+            schedule = f"\n{digest_setting_text(followed)}"
         if not changes:
-            await send(interaction, f"{escape(p.name)} already has those settings.")
+            await send(interaction, f"{escape(p.name)} already has those settings.{schedule}")
             return
         described = "\n".join(
             f"• {label(k)}: {escape(show_value(old, k))} → {escape(show_value(new, k))}"
             for k, (old, new) in changes.items()
         )
         await send(
-            interaction, f"Updated **{escape(p.name)}**:\n{described}{settings_notes(changes)}"
+            interaction,
+            f"Updated **{escape(p.name)}**:\n{described}{settings_notes(changes)}"
+            f"{announcements_note(changes)}{schedule}",
         )
 
     @app_commands.command(

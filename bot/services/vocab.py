@@ -56,6 +56,13 @@ class AgreementRule(StrEnum):
     majority = "majority"
 
 
+class Digest(StrEnum):
+    """How often the partnership's digest is posted in its channel."""
+
+    weekly = "weekly"
+    off = "off"
+
+
 class Phase(StrEnum):
     """Phases of the service cycle citizens take part in (Nabatchi, Sancino & Sicilia 2017)."""
 

@@ -1,4 +1,5 @@
-"""Goals: the tangled web (domain notes §2). Goals, organisations' stances on them, links.
+"""Goals: the tangled web (domain notes §2). Goals, organisations' stances on them, links, and
+the nudges sent about them.
 
 A goal's six dimensions, status and stance values are short strings; the allowed values live in
 `bot.services.goals`. Stances are append-only: a new row for every stance, the latest per voice
@@ -45,6 +46,8 @@ class Goal(SQLModel, table=True):
     status: str = Field(default="proposed", sa_type=String(20))
     progress: int | None = Field(default=None)  # unset until someone sets it, not 0
     review_on: date | None = Field(default=None)
+    # Stances are asked for by this local date: one automatic nudge goes two days before.
+    respond_by: date | None = Field(default=None)
     proposed_by: int = Field(sa_type=BigInteger)
     proposed_at: datetime = Field(default_factory=utcnow)
     agreed_at: datetime | None = Field(default=None)
@@ -90,3 +93,20 @@ class GoalLink(SQLModel, table=True):
     relation: str = Field(sa_type=String(20))
     created_by: int = Field(sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class GoalNudgeClaim(SQLModel, table=True):
+    """One nudge about a goal on one day (in the partnership's time zone), by a convener or
+    automatic. The row is the claim: it is inserted before any message goes, unique per goal
+    and day, so a restart, a retry, a second process or a convener and the automatic nudge
+    together never send two nudges about a goal on one day."""
+
+    __tablename__ = "goal_nudge"
+    __table_args__ = (UniqueConstraint("goal_id", "day", name="uq_goal_nudge_goal_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", index=True, ondelete="CASCADE")
+    day: date
+    automatic: bool = Field(default=False)
+    sent_by: int | None = Field(default=None, sa_type=BigInteger)
+    sent_at: datetime = Field(default_factory=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, String, Text, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from db.models.base import utcnow
@@ -33,6 +33,14 @@ class Partnership(SQLModel, table=True):
     # Free text (notes, comments, reflection answers) older than this many months is removed
     # when read, the same way a redaction is; None keeps it.
     retention_months: int | None = Field(default=None)
+    # A goal agreed, or its status or progress changed, is announced in the channel (one line).
+    # Settings added after the first exports carry a server default, so an older export (which
+    # lacks them) still imports (`bot.services.export.importer`).
+    announcements: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    # The digest posted in the channel on the schedule engine: "weekly" or "off".
+    digest: str = Field(
+        default="off", sa_type=String(10), sa_column_kwargs={"server_default": "off"}
+    )
     channel_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     created_by: int = Field(sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)

@@ -145,7 +145,12 @@ async def test_three_organisations_by_button_and_command_reach_consensus(world: 
     assert len(custom_ids(message)) == 4  # stances stay open after agreement
     assert message["edited_timestamp"] is not None
     assert len(edits_of(world, message)) >= 3
-    assert len(posts(world)) == 5  # the welcome, three greetings and the goal only
+    # The welcome, three greetings, the goal, and the one line announcing the agreement (only
+    # then).
+    [*_, announced] = posts(world)
+    assert len(posts(world)) == 6
+    assert "is **agreed**" in announced.body["content"]
+    assert announced.body["allowed_mentions"] == {"parse": []}
 
     shown = await world.run(h.foodbank, "goal show", channel_id=h.channel, goal=str(goal_id))
     details = fields(shown.reply)

@@ -397,6 +397,8 @@ class _Loader:
             name = column.name
             if name == "id":
                 continue
+            if name not in row and column.server_default is not None:
+                continue  # a column newer than the export: the database's default applies
             value = row.get(name)
             if name in refs and value is not None:
                 value = self.new_id(refs[name], value)

@@ -170,7 +170,24 @@ def _goal_entry(kind: str, p: dict[str, Any], ctx: Context) -> str | None:
         return f"The link was removed: {link}."
     if kind == "goal.updated":
         return _goal_updated(goal, p, ctx)
+    if kind == "goal.nudged":
+        return _goal_nudged(goal, p)
     return None
+
+
+def _goal_nudged(goal: str, p: dict[str, Any]) -> str:
+    """A nudge, counted: how many organisations and people were asked, never who."""
+    organisations = len(p.get("organisations") or [])
+    people = _int(p.get("people")) or 0
+    parts = []
+    if organisations:
+        parts.append(f"{organisations} organisation{'s' * (organisations != 1)}")
+    if people:
+        parts.append(f"{people} {'person' if people == 1 else 'people'} in their own capacity")
+    who = " and ".join(parts) or "Nobody"
+    how = " automatically" if p.get("automatic") else ""
+    verb = "was" if organisations + people == 1 else "were"
+    return f"{who} {verb} reminded{how} to take a stance on {goal}."
 
 
 def _goal_updated(goal: str, p: dict[str, Any], ctx: Context) -> str:

@@ -17,6 +17,7 @@ The modules: `vocab` (words and limits), `cards` (what cogs receive), `web` (the
 entries), `service` (`GoalService`). This package re-exports what cogs and tests use.
 """
 
+from bot.services.goals.announce import Announcement
 from bot.services.goals.cards import (
     REVIEW_KINDS,
     ChangeResult,
@@ -35,6 +36,7 @@ from bot.services.goals.cards import (
     Voice,
 )
 from bot.services.goals.lookup import goal_not_found
+from bot.services.goals.nudges import Nudge, NudgeService, Recipient, awaits_agreement
 from bot.services.goals.service import GoalService
 from bot.services.goals.vocab import (
     ACYCLIC,
@@ -82,6 +84,7 @@ __all__ = [
     "STANCE_WORDS",
     "SUPPORTIVE",
     "TITLE_MAX",
+    "Announcement",
     "Authenticity",
     "ChangeResult",
     "Content",
@@ -93,10 +96,13 @@ __all__ = [
     "Level",
     "LinkResult",
     "LinkView",
+    "Nudge",
+    "NudgeService",
     "OrgLine",
     "Origin",
     "Overtness",
     "PersonLine",
+    "Recipient",
     "Relation",
     "Relevance",
     "ReviewItem",
@@ -107,6 +113,7 @@ __all__ = [
     "Standing",
     "Tally",
     "Voice",
+    "awaits_agreement",
     "check_progress",
     "describe_value",
     "goal_name",

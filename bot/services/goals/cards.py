@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.services.access import PartnershipRef, Voice
 from bot.services.goals.vocab import CLOSED, RELATION_WORDS
 from db.models import Goal, Partnership
+
+if TYPE_CHECKING:
+    from bot.services.goals.announce import Announcement
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,8 @@ class StanceResult:
     previous: str | None
     agreed_now: bool
     comment: str | None = None  # as recorded, for the reply
+    # The line for the partnership's channel when the stance made the goal agreed.
+    announcement: Announcement | None = None
 
     @property
     def redraw(self) -> list[GoalCard]:
@@ -163,6 +168,8 @@ class ChangeResult:
     changes: dict[str, tuple[Any, Any]]
     note: str | None
     redraw: list[GoalCard]  # the goal, and the goals its progress rolls up into
+    # The line for the partnership's channel: agreed, a new status or new progress.
+    announcement: Announcement | None = None
 
     @property
     def touched(self) -> list[int]:

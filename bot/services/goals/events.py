@@ -80,6 +80,7 @@ def proposed(actor: Actor, goal: Goal, owner: str | None) -> Entry:
             "owner_user_id": goal.owner_user_id,
             "status": goal.status,
             "review_on": jsonable(goal.review_on),
+            "respond_by": jsonable(goal.respond_by),
         },
     )
 

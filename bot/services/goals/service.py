@@ -7,6 +7,7 @@ the goal web (`web`). The rules of agreement live in `agreement`.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from bot.errors import UserFacingError
@@ -23,6 +24,7 @@ from bot.services.access import (
 from bot.services.clock import Clock, SystemClock
 from bot.services.goals import agreement, events, lookup
 from bot.services.goals import web as goal_web
+from bot.services.goals.announce import announcement
 from bot.services.goals.cards import (
     ChangeResult,
     GoalCard,
@@ -82,14 +84,19 @@ class GoalService:
         origin: str | None = None,
         organisation: str | None = None,
         review_on: str | None = None,
+        respond_by: str | None = None,
     ) -> GoalCard:
-        """Record a new goal, proposed; the cog then posts it with its agreement matrix."""
+        """Record a new goal, proposed; the cog then posts it with its agreement matrix.
+
+        `respond_by` (a local date after today) asks for stances by then: the organisations
+        still without one are nudged automatically two days before (`nudges`)."""
         clean_title = clean_text(title, what="title", limit=TITLE_MAX)
         clean_description = clean_long_text(description, what="description", limit=DESCRIPTION_MAX)
         level_value = choice(level, Level, what="level")
         content_value = choice(content, Content, what="content") or Content.substantive
         origin_value = choice(origin, Origin, what="origin") or Origin.members
         review_day = parse_date(review_on, option="review_on") if review_on else None
+        respond_day = parse_date(respond_by, option="respond_by") if respond_by else None
         org_name = organisation.strip() if organisation and organisation.strip() else None
         if level_value is None:
             level_value = Level.organisation if org_name else Level.collaboration
@@ -102,6 +109,8 @@ class GoalService:
         async with transaction(self.sessions) as session:
             access = await resolve(session, actor, ref, writable=True)
             p = access.partnership
+            if respond_day is not None:
+                check_respond_by(respond_day, p, self.clock.now())
             owner_org = (
                 await lookup.owner_organisation(session, access, org_name)
                 if level_value == Level.organisation
@@ -119,6 +128,7 @@ class GoalService:
                 owner_organisation_id=owner_org.id if owner_org else None,
                 owner_user_id=actor.user_id if level_value == Level.individual else None,
                 review_on=review_day,
+                respond_by=respond_day,
                 proposed_by=actor.user_id,
                 proposed_at=now,
                 updated_at=now,
@@ -213,7 +223,17 @@ class GoalService:
             await session.flush()
             if agreed_now:
                 card = web.card(goal)
-            return StanceResult(card, voice, stance_value, previous, agreed_now, clean_comment)
+            return StanceResult(
+                card,
+                voice,
+                stance_value,
+                previous,
+                agreed_now,
+                clean_comment,
+                announcement(card, agreed=True, by_organisation=voice.organisation)
+                if agreed_now
+                else None,
+            )
 
     # ---- reading
 
@@ -359,7 +379,13 @@ class GoalService:
                 await session.flush()
             assert goal.id is not None
             redraw = web.cards([goal.id, *web.ancestors(goal.id)])
-            return ChangeResult(redraw[0], changes, clean_note, redraw)
+            return ChangeResult(
+                redraw[0],
+                changes,
+                clean_note,
+                redraw,
+                announcement(redraw[0], agreed=agree_by_convener, changes=changes),
+            )
 
     async def classify(
         self,
@@ -472,3 +498,13 @@ class GoalService:
             await events.write(session, p, actor, entry, at=self.clock.now())
             redraw = web.cards(touched)
             return LinkResult(redraw[0], redraw[1], relation_value, redraw)
+
+
+def check_respond_by(day: date, p: Partnership, now: datetime) -> None:
+    """A date to respond by lies after today in the partnership's time zone."""
+    today = now.astimezone(zone(p.timezone)).date()
+    if day <= today:
+        raise UserFacingError(
+            f"`respond_by` should be after today ({today.isoformat()} in {p.timezone}), so "
+            "the organisations have time to respond."
+        )

@@ -11,10 +11,11 @@ from bot.services.access import Actor, PartnershipRef, resolve
 from bot.services.clock import Clock, SystemClock
 from bot.services.health import facts as reads
 from bot.services.health import signals as checks
-from bot.services.health.views import HealthView
+from bot.services.health.views import HealthSignal, HealthView
 from bot.services.health.vocab import TRUST_ROUNDS
 from bot.services.trust import TrustService
 from db.engine import SessionFactory
+from db.models import Partnership
 
 
 class HealthService:
@@ -43,3 +44,18 @@ class HealthService:
             checked=checks.checked(facts, trust),
             participation=checks.participation(facts),
         )
+
+    async def channel_signals(self, partnership_id: int) -> list[HealthSignal]:
+        """The signals `/partnership health` shows any member, for what the bot posts in the
+        partnership's own channel (the weekly digest): read from the same facts, with the trust
+        summary as every member reads it. No free text, no check-in content."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            partnership = await session.get(Partnership, partnership_id)
+            if partnership is None:
+                return []
+            facts = await reads.load(session, partnership, now)
+        trust = await self.trust.channel_summary(partnership_id, rounds=TRUST_ROUNDS)
+        if trust is None:
+            return []
+        return checks.signals(facts, trust)

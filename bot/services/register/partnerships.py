@@ -187,12 +187,17 @@ class PartnershipCommands(RegisterBase):
         purpose: str | None = None,
         retention_months: int | None = None,
         research_consent: bool | None = None,
+        announcements: bool | None = None,
+        digest: str | None = None,
     ) -> tuple[Partnership, events.Changes]:
         """Change settings; returns the partnership and {setting: (old, new)} for what changed
         (nothing is logged or announced when every setting already had its value).
 
         `retention_months` 0 keeps everything (stored as none); `research_consent` allows the
-        command line's pseudonymised research export. Both are logged like any setting."""
+        command line's pseudonymised research export. Both are logged like any setting.
+        `announcements` (a goal agreed, a status or progress changed: one line in the channel)
+        and `digest` (weekly or off) too; the digest's schedule follows the setting through
+        `DigestService.follow_setting`, called once this has committed."""
         wanted = rules.wanted_settings(
             agreement_rule=agreement_rule,
             anonymity_threshold=anonymity_threshold,
@@ -202,6 +207,8 @@ class PartnershipCommands(RegisterBase):
             purpose=purpose,
             retention_months=retention_months,
             research_consent=research_consent,
+            announcements=announcements,
+            digest=digest,
         )
         async with transaction(self.sessions) as session:
             access = await resolve(session, actor, ref, convener=True, writable=True)

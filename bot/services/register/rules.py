@@ -22,6 +22,7 @@ from bot.services.vocab import (
     PURPOSE_MAX,
     AgreementRule,
     Capacity,
+    Digest,
     Mandate,
     Relationship,
     label,
@@ -132,10 +133,13 @@ def wanted_settings(
     purpose: str | None,
     retention_months: int | None = None,
     research_consent: bool | None = None,
+    announcements: bool | None = None,
+    digest: str | None = None,
 ) -> dict[str, Any]:
     """The settings a `configure` asks for, checked and cleaned; only those given."""
     rule = choice(agreement_rule, AgreementRule, what="agreement rule")
     rel = choice(relationship, Relationship, what="relationship")
+    digest_value = choice(digest, Digest, what="digest setting")
     if timezone is not None:
         timezone = timezone.strip()
         zone(timezone)
@@ -165,6 +169,8 @@ def wanted_settings(
         "purpose": new_purpose,
         "retention_months": retention_months,
         "research_consent": research_consent,
+        "announcements": announcements,
+        "digest": digest_value,
     }
     wanted = {k: v for k, v in wanted.items() if v is not None}
     if not wanted:

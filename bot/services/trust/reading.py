@@ -21,6 +21,7 @@ from bot.services.trust.views import (
     TrustSummary,
 )
 from db import queries
+from db.models import Partnership
 
 
 class ReadingCommands(TrustBase):
@@ -65,6 +66,28 @@ class ReadingCommands(TrustBase):
                 rounds=shown,
                 signals=signals(shown),
                 named_pairs=pairs,
+                open_round_id=current.id if current else None,
+                open_closes_at=current.closes_at if current else None,
+            )
+
+    async def channel_summary(self, partnership_id: int, rounds: int = 6) -> TrustSummary | None:
+        """The summary every member reads, for what the bot posts in the partnership's own
+        channel (the digest): the same figures and signals under the same threshold, and never
+        named pairs. None when there is no such partnership."""
+        async with self.sessions() as session:
+            partnership = await session.get(Partnership, partnership_id)
+            if partnership is None:
+                return None
+            k = threshold(partnership.anonymity_threshold)
+            closed = await store.closed_rounds(session, partnership_id, rounds)
+            shown = await self._figures(session, closed, k)
+            current = await queries.open_trust_round(session, partnership_id=partnership_id)
+            return TrustSummary(
+                partnership_name=partnership.name,
+                k=k,
+                rounds=shown,
+                signals=signals(shown),
+                named_pairs=[],
                 open_round_id=current.id if current else None,
                 open_closes_at=current.closes_at if current else None,
             )

@@ -322,3 +322,26 @@ async def test_schedules_already_paused_or_cancelled_keep_their_state(world, tmp
     after = await record_list(world.sessions, moved, world.clock.now())
     [row] = [r for t, r in after if t == "schedule"]
     assert row["state"] == "cancelled" and row["paused_reason"] is None
+
+
+async def test_an_export_older_than_the_announcement_and_digest_settings_still_imports(
+    world, tmp_path
+):
+    async with transaction(world.sessions) as session:
+        [partnership] = (await session.exec(select(Partnership))).scalars()
+        partnership.announcements = False
+        session.add(partnership)
+    path, raw = await exported(world, tmp_path)
+    data = json.loads(raw)
+    [row] = data["records"]["partnership"]
+    assert row["announcements"] is False and row["digest"] == "off"
+    del row["announcements"], row["digest"]  # as a Partnerbot without them wrote it
+    save(path, json.dumps(data).encode())
+    await import_document(world.sessions, path, NEW_GUILD, now=world.clock.now())
+    moved = await partnership_named(world.sessions, NEW_GUILD)
+    assert moved.announcements is True and moved.digest == "off"  # the defaults
+    # Only a column with a default may be missing; any other is still required.
+    del data["records"]["partnership"][0]["timezone"]
+    save(path, json.dumps(data).encode())
+    with pytest.raises(ImportRefused, match="lacks timezone"):
+        await import_document(world.sessions, path, NEW_GUILD + 1, now=world.clock.now())
