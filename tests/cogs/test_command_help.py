@@ -50,6 +50,7 @@ async def test_the_list_mirrors_the_rules_a_member_is_refused_each_one(world: Wo
         "member remove": {"user": world.convener},
         "goal link": {"goal": "1", "other": "2", "relation": "contributes_to"},
         "goal unlink": {"goal": "1", "other": "2", "relation": "contributes_to"},
+        "goal nudge": {"goal": "1"},
         "reflect schedule": {"cadence": "weekly"},
         "reflect pause": {"schedule": "1"},
         "reflect resume": {"schedule": "1"},

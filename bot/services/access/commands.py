@@ -22,6 +22,7 @@ CONVENER_COMMANDS = frozenset(
         "member remove",
         "goal link",
         "goal unlink",
+        "goal nudge",
         "reflect schedule",
         "reflect pause",
         "reflect resume",
