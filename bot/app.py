@@ -209,18 +209,27 @@ class PartnerBot(commands.Bot):
 
     async def _drain(self) -> None:
         """Let commands, buttons and listeners already running finish their database work,
-        so a stop never cancels a transaction half-way."""
+        so a stop never cancels a transaction half-way. A command that finishes may dispatch
+        a listener (`partnership_changed`) as it ends: those are waited for too, within the
+        same few seconds."""
         current = asyncio.current_task()
-        running = [
-            task
-            for task in asyncio.all_tasks()
-            if task is not current
-            and not task.done()
-            and task.get_name().startswith(IN_FLIGHT_TASK_PREFIXES)
-        ]
-        if running:
-            log.info("Waiting for %d tasks in flight before stopping", len(running))
-            await asyncio.wait(running, timeout=DRAIN_SECONDS)
+        deadline = asyncio.get_running_loop().time() + DRAIN_SECONDS
+        told = False
+        while True:
+            running = [
+                task
+                for task in asyncio.all_tasks()
+                if task is not current
+                and not task.done()
+                and task.get_name().startswith(IN_FLIGHT_TASK_PREFIXES)
+            ]
+            left = deadline - asyncio.get_running_loop().time()
+            if not running or left <= 0:
+                return
+            if not told:
+                log.info("Waiting for %d tasks in flight before stopping", len(running))
+                told = True
+            await asyncio.wait(running, timeout=left)
 
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d servers", self.user, len(self.guilds))
