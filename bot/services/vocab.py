@@ -57,7 +57,7 @@ class AgreementRule(StrEnum):
 
 
 class Phase(StrEnum):
-    """Phases of the service cycle citizens take part in (Nabatchi, Sicilia & Sancino 2017)."""
+    """Phases of the service cycle citizens take part in (Nabatchi, Sancino & Sicilia 2017)."""
 
     commissioning = "commissioning"
     design = "design"

@@ -57,6 +57,11 @@ TRUST = (
     "inter-organizational collaboration, JABS 39(1)"
 )
 THEMES_SOURCE = "Huxham & Vangen (2005), Managing to Collaborate"
+INERTIA = (
+    "Huxham & Vangen (2004), Doing things collaboratively: realizing the advantage or "
+    "succumbing to inertia?, Organizational Dynamics 33(2); Huxham & Vangen (2005), Managing "
+    "to Collaborate"
+)
 COPRODUCTION = (
     "Sancino & Jacklin-Jarvis (2016), Co-production and inter-organisational collaboration in "
     "the provision of public services: a critical discussion, doi 10.1007/978-3-319-30558-5_2"
@@ -196,6 +201,7 @@ THEME_SOURCES: dict[str, str] = {
     "trust": TRUST,
     "goals": GOALS,
     "membership": MEMBERSHIP,
+    "inertia": INERTIA,
 }
 
 # ---- the vocabularies
