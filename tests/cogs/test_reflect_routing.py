@@ -285,7 +285,8 @@ async def test_reflect_button_opens_a_form_and_stores_the_answer(world: World):
     assert submitted.reply.content == (
         f"Thank you. Your reflection on prompt #{number} is kept in the partnership log "
         "and shared in the prompt's thread. It appears in the partnership's internal exports; "
-        "`/log redact` removes it."
+        "`/log redact` removes it. `/reflect respond` again replaces it; `/reflect withdraw` "
+        "takes it back."
     )
     async with world.bot.sessions() as session:
         [answer] = (await session.exec(select(PromptAnswer))).all()
@@ -356,7 +357,9 @@ async def test_a_form_sent_after_a_restart_is_still_stored(world: World):
 
 async def test_respond_with_autocomplete(world: World):
     channel_id = await setup_partnership(world)
-    posted = await world.run(world.convener, "reflect now", channel_id=channel_id, theme="power")
+    posted = await world.run(
+        world.convener, "reflect now", channel_id=channel_id, theme="power", visibility="named"
+    )
     assert posted.reply.ephemeral and "Posted prompt #" in posted.reply.content
     [message] = prompts(world, channel_id)
     assert message["nonce"].startswith("pb-post-")

@@ -30,6 +30,7 @@ from bot.services.goals.vocab import (
 )
 from bot.services.notes.service import DONE, OPEN, OVERDUE
 from bot.services.notes.vocab import NoteKind
+from bot.services.reflection.visibility import Visibility
 from bot.services.vocab import (
     RELATIONSHIP_HELP,
     AgreementRule,
@@ -276,6 +277,17 @@ THEMES_VALUES = tuple(
         THEME_SOURCES.get(theme.key, THEMES_SOURCE),
     )
     for theme in THEMES.values()
+)
+VISIBILITY_MEANINGS = {
+    Visibility.named: "answers shared with their author's name; in internal exports with it",
+    Visibility.anonymous: (
+        "answers shown without any name, only once answers from at least k organisations "
+        "exist; exported without author, organisation or time, and only then"
+    ),
+    Visibility.private: "each answer seen only by its author; never exported",
+}
+VISIBILITIES = vocabulary(
+    Visibility, VISIBILITY_MEANINGS, "who sees a reflection answer", PARTNERBOT
 )
 NOTE_KINDS = tuple(
     Value(str(kind), NOTE_MEANINGS.get(kind) or label(kind), *NOTE_CONCEPTS.get(kind, ("", "")))

@@ -210,7 +210,7 @@ async def _reflection(w: World) -> None:
     await w.reflection.add_prompt(ada, HERE, "power", OWN_PROMPT)
     for _ in prompts_for("power"):
         w.clock.tick()
-        draft = await w.reflection.prepare_now(ada, HERE, "power")
+        draft = await w.reflection.prepare_now(ada, HERE, "power", "named")
         await w.reflection.mark_posted(
             draft.post_id, channel_id=CHANNEL, message_id=5000 + draft.post_id, actor_name="Ada"
         )
