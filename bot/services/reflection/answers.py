@@ -310,7 +310,8 @@ class Answering:
         Returns that partnership's name (None: all of them) and the answers."""
         async with self.sessions() as session:
             scoped = bool(ref.name and ref.name.strip())
-            if scoped or await find(session, actor.guild_id, ref) is not None:
+            scoped = scoped or await find(session, actor.guild_id, ref) is not None
+            if scoped:
                 access = await resolve(session, actor, ref)
                 partnerships = [access.partnership]
             else:
@@ -359,7 +360,7 @@ class Answering:
                     k=threshold(p.anonymity_threshold),
                 )
             )
-        return (partnerships[0].name if scoped or len(partnerships) == 1 else None, found)
+        return (partnerships[0].name if scoped else None, found)
 
     async def post_choices(
         self, actor: Actor, where: Where, current: str, *, limit: int = 25
