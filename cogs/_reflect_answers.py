@@ -122,7 +122,8 @@ def thanks(result: AnswerResult) -> str:
             )
         return (
             f"Thank you. Your reflection on prompt #{number} is anonymous: nobody sees who wrote "
-            f"it. {status} It appears without your name in internal exports.{again}" + change
+            f"it. {status} Internal exports show it without your name, and only once {k} "
+            f"organisations have answered.{again}" + change
         )
     where = " and shared in the prompt's thread" if result.post.thread_id else ""
     return (

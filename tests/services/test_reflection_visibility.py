@@ -450,3 +450,12 @@ async def test_withdrawing_in_an_archived_partnership_is_allowed_answering_is_no
         await service.answer(bea, target.post_id, "After.")
     gone = await service.withdraw(bea, target.post_id)
     assert gone.answer_id
+
+
+async def test_the_sweep_gives_up_after_two_days(service, clock, partnership):
+    target = await post(service, "power")
+    for actor in (bea, cy):
+        await service.answer(actor, target.post_id, f"{actor.display_name} says.")
+    await service.answer(fay, target.post_id, "Fay says.")
+    clock.tick(2 * 24 * 3600 + 1)
+    assert await service.pending_shows() == []

@@ -74,6 +74,9 @@ RELEASED = "prompt.released"
 SHOW_RETRY = timedelta(seconds=60)
 # Answers shown again per sweep, at most.
 SHOW_BATCH = 50
+# A show is tried again while its answer, or its post's release, is younger than this; after
+# that (a thread or channel gone for days) the sweep stops trying. The answer stays in exports.
+SHOW_GIVE_UP = timedelta(days=2)
 # `/reflect mine` lists this many of a person's answers, newest first.
 MINE_LIMIT = 20
 
@@ -211,10 +214,12 @@ class Answering:
 
     async def pending_shows(self) -> list[Shown]:
         """Anonymous answers of released posts that should be shown but are not: never taken,
-        or taken more than `SHOW_RETRY` ago without a message. Each is taken again here (one
-        conditional write each, so two processes never take the same one)."""
+        or taken more than `SHOW_RETRY` ago without a message, for up to `SHOW_GIVE_UP`. Each
+        is taken again here (one conditional write each, so two processes never take the same
+        one)."""
         now = self.clock.now()
         stale = now - SHOW_RETRY
+        recent = now - SHOW_GIVE_UP
         async with transaction(self.sessions) as session:
             rows = (
                 await session.exec(
@@ -230,6 +235,10 @@ class Answering:
                         or_(
                             col(PromptAnswer.shown_at).is_(None),
                             col(PromptAnswer.shown_at) < stale,
+                        ),
+                        or_(
+                            col(PromptPost.released_at) >= recent,
+                            col(PromptAnswer.created_at) >= recent,
                         ),
                     )
                     .order_by(col(PromptAnswer.id))
