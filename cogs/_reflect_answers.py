@@ -127,9 +127,9 @@ def thanks(result: AnswerResult) -> str:
         )
     where = " and shared in the prompt's thread" if result.post.thread_id else ""
     return (
-        f"Thank you. Your reflection on prompt #{number} is kept in the "
-        f"partnership log{where}. It appears in the partnership's internal exports; "
-        f"`/log redact` removes it.{again}" + change
+        f"Thank you. Your reflection on prompt #{number} is named: it is kept in the "
+        f"partnership log{where} with your name. It appears in the partnership's internal "
+        f"exports; `/log redact` removes it.{again}" + change
     )
 
 
