@@ -368,8 +368,8 @@ REFLECTIONS = File(
         Column(
             "answers_withheld",
             ColumnType.boolean,
-            "anonymous answers withheld because fewer than k organisations answered (people in "
-            "their own capacity count together as one)",
+            "anonymous answers withheld because fewer than k organisations had answered by the "
+            "end of the period (people in their own capacity count together as one)",
         ),
         LINK,
     ),

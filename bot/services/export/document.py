@@ -205,7 +205,8 @@ class ReflectionRow:
     # Who sees its answers (named, anonymous, private). Private answers are never exported;
     # anonymous ones only without names, and only when at least k organisations answered.
     visibility: str = "named"
-    answers_withheld: bool = False  # anonymous answers of fewer than k organisations
+    # Anonymous answers not released by the end of the period: fewer than k organisations.
+    answers_withheld: bool = False
 
 
 @dataclass(frozen=True)

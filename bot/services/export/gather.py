@@ -16,8 +16,10 @@ applied, so a writer only lays it out.
   replaced or withdrawn) it had by the end of the period and who sees them; the answers
   themselves only for the internal audience, and only as their visibility allows: named ones
   with author and organisation; anonymous ones without author, organisation or time, and only
-  when they come from at least *k* organisations (people in their own capacity count together
-  as one; *k* as it is now); private ones never.
+  once they were released by the end of the period (when answers from at least *k*
+  organisations first existed, people in their own capacity counting together as one: the
+  moment they began to be shown on Discord; like an agreement, a release stays); private ones
+  never.
 
 The notes and the log are streams (`streams`), read from the database when a writer reads them.
 """
@@ -58,7 +60,7 @@ from bot.services.reflection.visibility import Visibility, as_visibility
 from bot.services.timeutil import as_utc, end_of_day, zone
 from bot.services.trust.events import CLOSED as TRUST_CLOSED
 from bot.services.trust.events import OPENED as TRUST_OPENED
-from bot.services.trust.privacy import enough, group_of, threshold
+from bot.services.trust.privacy import threshold
 from db import queries
 from db.engine import SessionFactory
 from db.models import (
@@ -115,7 +117,7 @@ async def gather(
         if meeting is None:
             meetings = await _meetings(session, p, window, lens)
             trust, withheld, rounds = await _trust(session, p, window, k)
-            reflections = await _reflections(session, p, window, lens, history, redactions, k)
+            reflections = await _reflections(session, p, window, lens, history, redactions)
         else:
             meetings = await _meetings(session, p, window, lens, only=meeting)
             trust, withheld, rounds = [], 0, {}
@@ -412,7 +414,6 @@ async def _reflections(
     lens: Lens,
     history: History,
     redactions: Redactions,
-    k: int,
 ) -> list[ReflectionRow]:
     query = select(PromptPost).where(
         PromptPost.guild_id == p.guild_id,
@@ -447,9 +448,8 @@ async def _reflections(
         given = answers.get(post.id, [])
         own_prompt = post.library_prompt_id is None
         visibility = as_visibility(post.visibility)
-        withheld = visibility is Visibility.anonymous and not enough(
-            (group_of(a.organisation_id) for a in given), k
-        )
+        released = post.released_at is not None and as_utc(post.released_at) <= window.end
+        withheld = visibility is Visibility.anonymous and not released
         rows.append(
             ReflectionRow(
                 post_id=post.id,

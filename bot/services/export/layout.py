@@ -266,7 +266,7 @@ class Layout:
             return None
         if r.answers_withheld:
             return (
-                f"Answers: anonymous, withheld: fewer than {k} organisations have answered "
+                f"Answers: anonymous, withheld: fewer than {k} organisations had answered "
                 "(people in their own capacity count together as one)."
             )
         if not self.internal:

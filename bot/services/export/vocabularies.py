@@ -282,7 +282,7 @@ VISIBILITY_MEANINGS = {
     Visibility.named: "answers shared with their author's name; in internal exports with it",
     Visibility.anonymous: (
         "answers shown without any name, only once answers from at least k organisations "
-        "exist; exported without author, organisation or time, and only then"
+        "existed; exported without author, organisation or time, and only from then"
     ),
     Visibility.private: "each answer seen only by its author; never exported",
 }

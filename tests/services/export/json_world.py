@@ -430,6 +430,7 @@ ROW_IDS = {
     "occurrence_id": "occurrence",
     "post_id": "prompt_post",
     "answer_id": "prompt_answer",
+    "replaces_id": "prompt_answer",
     "prompt_id": "reflection_prompt",
     "round_id": "trust_round",
 }
