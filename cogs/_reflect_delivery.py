@@ -44,6 +44,7 @@ class PromptDelivery:
     async def run(self, due: Due) -> dict[str, Any]:
         """The scheduled action: one prompt for one occurrence, posted once."""
         theme = due.options.get("theme")
+        visibility = due.options.get("visibility")
         draft = await self.service.prepare_scheduled(
             occurrence_id=due.occurrence_id,
             schedule_id=due.schedule_id,
@@ -51,6 +52,7 @@ class PromptDelivery:
             theme=theme if isinstance(theme, str) else None,
             late=due.late,
             due_at=due.due_at,
+            visibility=visibility if isinstance(visibility, str) else None,
         )
         return await self.deliver(draft, nonce=due.nonce)
 

@@ -11,27 +11,25 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import aiohttp
 import discord
 
 from bot.replies import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_LIMIT,
     EMBED_TITLE_LIMIT,
-    NO_MENTIONS,
     clip,
     escape,
     send,
 )
-from bot.services.reflection import ANSWER_MAX, AnswerResult, PostDraft
+from bot.services.reflection import ANSWER_MAX, AnswerResult, PostDraft, Visibility, who_sees
 from bot.services.timeutil import discord_timestamp
 from cogs._base import Form, Guarded, View, guarded, open_form, submitted_form
 from cogs._context import actor_of, bot_of
+from cogs._reflect_answers import answer_footer, show, thanks
 
-if TYPE_CHECKING:
-    from bot.app import PartnerBot
+__all__ = ["answer_footer", "handle_form", "prompt_embed", "thanks"]
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +61,36 @@ def prompt_embed(draft: PostDraft) -> discord.Embed:
         ),
         inline=False,
     )
-    embed.set_footer(
-        text=f"Prompt #{draft.post_id} · Press Reflect to answer, or talk it over in the thread. "
-        "Answers are kept in the partnership log."
-    )
+    embed.set_footer(text=f"Prompt #{draft.post_id} · {prompt_footer(draft)}")
     return embed
+
+
+def prompt_footer(draft: PostDraft) -> str:
+    """How to answer, and who will see the answers."""
+    if draft.visibility is Visibility.anonymous:
+        return (
+            "Press Reflect to answer anonymously: answers are shown here without names once "
+            f"{draft.k} organisations have answered. Messages you write in the thread yourself "
+            "carry your name."
+        )
+    if draft.visibility is Visibility.private:
+        return (
+            "Press Reflect to answer privately: each answer is seen only by its author "
+            "(/reflect mine). Messages you write in the thread yourself carry your name."
+        )
+    return (
+        "Press Reflect to answer, or talk it over in the thread. Answers are shared with their "
+        "author's name and kept in the partnership log."
+    )
+
+
+def form_line(draft: PostDraft) -> str:
+    """The form's short line under "Your reflection" (Discord allows 100 characters)."""
+    if draft.visibility is Visibility.anonymous:
+        return f"Anonymous: shown without your name once {draft.k} organisations have answered."
+    if draft.visibility is Visibility.private:
+        return "Only you: kept in your own record (/reflect mine), never shown or exported."
+    return "Shared in the thread with your name; kept in the log and internal exports."
 
 
 def thread_name(draft: PostDraft) -> str:
@@ -128,11 +151,14 @@ class AnswerModal(Form):
         )
         self.add_item(discord.ui.TextDisplay(clip(draft.text, 4000)))
         self.add_item(
+            discord.ui.TextDisplay(
+                f"Who will see your answer: {who_sees(draft.visibility, draft.k)}."
+            )
+        )
+        self.add_item(
             discord.ui.Label(
                 text="Your reflection",
-                description=(
-                    "Shared in the prompt's thread, kept in the log and in internal exports."
-                ),
+                description=form_line(draft),
                 component=discord.ui.TextInput(
                     custom_id=ANSWER_INPUT,
                     style=discord.TextStyle.paragraph,
@@ -145,8 +171,8 @@ class AnswerModal(Form):
 
 
 async def handle_form(interaction: discord.Interaction) -> None:
-    """If this interaction sends an answer form: store the answer, thank its author, and share
-    the answer in the prompt's thread. Anything else is left alone."""
+    """If this interaction sends an answer form: store the answer, thank its author, and show
+    on Discord what its visibility allows. Anything else is left alone."""
     submitted = submitted_form(interaction, FORM_ID)
     if submitted is None:
         return
@@ -162,34 +188,4 @@ async def handle_form(interaction: discord.Interaction) -> None:
 
     result = await guarded(interaction, store)
     if result is not None:
-        await share_answer(bot, result)
-
-
-def thanks(result: AnswerResult) -> str:
-    where = " and shared in the prompt's thread" if result.post.thread_id else ""
-    return (
-        f"Thank you. Your reflection on prompt #{result.post.post_id} is kept in the "
-        f"partnership log{where}. It appears in the partnership's internal exports; "
-        "`/log redact` removes it."
-    )
-
-
-def answer_footer(post_id: int) -> str:
-    """The footer of an answer shared in a prompt's thread (a redaction looks for it)."""
-    return f"Answer to prompt #{post_id}"
-
-
-async def share_answer(bot: PartnerBot, result: AnswerResult) -> None:
-    """Show an answer in the prompt's thread. Best effort: the answer is already stored."""
-    thread_id = result.post.thread_id
-    if thread_id is None:
-        return
-    embed = discord.Embed(description=clip(escape(result.text), EMBED_DESCRIPTION_LIMIT))
-    embed.set_author(name=clip(f"{result.author_name} reflected", EMBED_TITLE_LIMIT))
-    embed.set_footer(text=answer_footer(result.post.post_id))
-    try:
-        await bot.get_partial_messageable(thread_id, guild_id=result.post.guild_id).send(
-            embed=embed, allowed_mentions=NO_MENTIONS
-        )
-    except (discord.HTTPException, TimeoutError, aiohttp.ClientError) as exc:
-        log.warning("Could not share answer %s in thread %s: %s", result.answer_id, thread_id, exc)
+        await show(bot, result.shows)

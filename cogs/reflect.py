@@ -1,17 +1,23 @@
-"""/reflect: scheduled reflective prompts, posted once, with answers kept in the log.
+"""/reflect: scheduled reflective prompts, posted once, with answers kept as each prompt's
+visibility says (named, anonymous, private).
 
 Commands only: schedules go through `bot.services.schedules` (kind "prompt"), prompts and
 answers through `bot.services.reflection`. Delivery on Discord is `PromptDelivery`
 (`_reflect_delivery.py`), which `setup` registers as the schedule engine's `prompt` action; the
-reply texts are in `_reflect_text.py` and the embed, button and form in `_reflect_views.py`.
+reply texts are in `_reflect_text.py`, the embed, button and form in `_reflect_views.py`, and
+how answers are shown (and `/reflect mine`) in `_reflect_answers.py`. Anonymous answers that
+could not be shown at once are shown by a sweep every minute, when the bot runs its background
+work.
 """
 
 from __future__ import annotations
 
+import logging
+
 import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.app import PartnerBot
 from bot.errors import UserFacingError
@@ -21,10 +27,13 @@ from bot.scheduling import TargetGone, TransientError
 from bot.services.recurrence import Cadence
 from bot.services.reflection import (
     ANSWER_MAX,
+    CHOICE_WORDS,
     PROMPT_MAX,
     ROTATION,
     SCHEDULE_KIND,
     ReflectionService,
+    Visibility,
+    short_words,
     theme_label,
 )
 from bot.services.schedules import CADENCE_LABELS, ScheduleService
@@ -38,14 +47,21 @@ from cogs._context import (
     schedule_autocomplete,
     where_of,
 )
+from cogs._reflect_answers import mine_embed, show, withdrawn_reply
 from cogs._reflect_delivery import PromptDelivery
 from cogs._reflect_text import schedule_reply, summary_block
-from cogs._reflect_views import ReflectButton, handle_form, share_answer, thanks
+from cogs._reflect_views import ReflectButton, handle_form, thanks
 from db.models import LIVE_STATES, ScheduleState
+
+log = logging.getLogger(__name__)
 
 CADENCE_CHOICES = [Choice(name=CADENCE_LABELS[c], value=c.value) for c in Cadence]
 THEME_CHOICES = [Choice(name=t.label, value=t.key) for t in themes()]
 THEME_OR_ROTATION = [Choice(name="Rotation: each theme in turn", value=ROTATION), *THEME_CHOICES]
+VISIBILITY_CHOICES = [Choice(name=CHOICE_WORDS[v], value=v.value) for v in Visibility]
+VISIBILITY_DEFAULT = "Who sees the answers (default: each prompt's own; sensitive ones anonymous)"
+# Anonymous answers not yet shown are looked for this often.
+SHOW_SECONDS = 60.0
 
 
 @app_commands.guild_only()
@@ -67,6 +83,31 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         self.delivery = delivery
         super().__init__()
 
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Once connected, show anonymous answers that could not be shown at once."""
+        if self.bot.start_background and not self.shows_job.is_running():
+            self.shows_job.start()
+
+    async def cog_unload(self) -> None:
+        self.shows_job.cancel()
+
+    @tasks.loop(seconds=SHOW_SECONDS)
+    async def shows_job(self) -> None:
+        if self.bot.is_closed():
+            self.shows_job.cancel()
+            return
+        await self.show_pending()
+
+    async def show_pending(self) -> int:
+        """Post the anonymous answers that should be shown but are not; how many were."""
+        try:
+            pending = await self.service.pending_shows()
+        except Exception:  # the next minute tries again
+            log.exception("Could not read the anonymous answers waiting to be shown")
+            return 0
+        return await show(self.bot, pending)
+
     # ------------------------------------------------------------------ schedules
 
     @app_commands.command(
@@ -81,8 +122,11 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         partnership="Which partnership (implied in its channel)",
         holidays="Local dates to skip, YYYY-MM-DD, separated by commas",
         start="First local date it may post, YYYY-MM-DD (fortnightly: an on week)",
+        visibility=VISIBILITY_DEFAULT,
     )
-    @app_commands.choices(cadence=CADENCE_CHOICES, theme=THEME_OR_ROTATION)
+    @app_commands.choices(
+        cadence=CADENCE_CHOICES, theme=THEME_OR_ROTATION, visibility=VISIBILITY_CHOICES
+    )
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def schedule_(
         self,
@@ -95,6 +139,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         partnership: str | None = None,
         holidays: Range[str, 1, 1000] | None = None,
         start: Range[str, 1, 10] | None = None,
+        visibility: Choice[str] | None = None,
     ) -> None:
         await thinking(interaction)
         view = await self.schedules.create_schedule(
@@ -108,6 +153,7 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
             theme=theme.value if theme else None,
             holidays=holidays,
             start=start,
+            visibility=visibility.value if visibility else None,
         )
         await send(
             interaction,
@@ -245,18 +291,23 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
     @app_commands.describe(
         theme="A theme, or the next in the rotation (default)",
         partnership="Which partnership (implied in its channel)",
+        visibility=VISIBILITY_DEFAULT,
     )
-    @app_commands.choices(theme=THEME_OR_ROTATION)
+    @app_commands.choices(theme=THEME_OR_ROTATION, visibility=VISIBILITY_CHOICES)
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def now(
         self,
         interaction: discord.Interaction,
         theme: Choice[str] | None = None,
         partnership: str | None = None,
+        visibility: Choice[str] | None = None,
     ) -> None:
         await thinking(interaction)
         draft = await self.service.prepare_now(
-            actor_of(interaction), ref_of(interaction, partnership), theme.value if theme else None
+            actor_of(interaction),
+            ref_of(interaction, partnership),
+            theme.value if theme else None,
+            visibility.value if visibility else None,
         )
         try:
             result = await self.delivery.deliver(draft, nonce=f"pb-post-{draft.post_id}")
@@ -275,7 +326,8 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         await send(
             interaction,
             f"Posted prompt #{draft.post_id} on {draft.theme_label} in "
-            f"<#{result['channel_id']}>: {link}",
+            f"<#{result['channel_id']}>: {link}\nAnswers: {short_words(draft.visibility)}"
+            f"{_visibility_note(draft.visibility, draft.k)}",
         )
 
     @app_commands.command(name="respond", description="Answer a reflective prompt.")
@@ -292,7 +344,37 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         await thinking(interaction)
         result = await self.service.answer(actor_of(interaction), prompt, text)
         await send(interaction, thanks(result))
-        await share_answer(self.bot, result)
+        await show(self.bot, result.shows)
+
+    @app_commands.command(name="withdraw", description="Take back your answer to a prompt.")
+    @app_commands.describe(prompt="The prompt you answered (your answers are listed)")
+    async def withdraw(self, interaction: discord.Interaction, prompt: Range[str, 1, 20]) -> None:
+        await thinking(interaction)
+        result = await self.service.withdraw(actor_of(interaction), prompt)
+        edited = bool(await show(self.bot, [result.edit])) if result.edit is not None else False
+        await send(interaction, withdrawn_reply(result, edited))
+
+    @withdraw.autocomplete("prompt")
+    async def _answered_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        found = await self.service.answered_choices(
+            actor_of(interaction), where_of(interaction), current
+        )
+        return [Choice(name=name, value=value) for name, value in found]
+
+    @app_commands.command(name="mine", description="Your own reflection answers, privately.")
+    @app_commands.describe(
+        partnership="Which partnership (implied in its channel; elsewhere: all of yours)"
+    )
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def mine(self, interaction: discord.Interaction, partnership: str | None = None) -> None:
+        name, answers = await self.service.mine(
+            actor_of(interaction), ref_of(interaction, partnership)
+        )
+        await send(interaction, embed=mine_embed(name, answers))
 
     @respond.autocomplete("prompt")
     async def _prompt_choices(
@@ -312,8 +394,9 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         theme="The theme it belongs to",
         text="An open question, at most 300 characters",
         partnership="Which partnership (implied in its channel)",
+        visibility="Who sees the answers to it (default: named)",
     )
-    @app_commands.choices(theme=THEME_CHOICES)
+    @app_commands.choices(theme=THEME_CHOICES, visibility=VISIBILITY_CHOICES)
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def prompt_add(
         self,
@@ -321,15 +404,22 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         theme: Choice[str],
         text: Range[str, 1, PROMPT_MAX],
         partnership: str | None = None,
+        visibility: Choice[str] | None = None,
     ) -> None:
         await thinking(interaction)
         added = await self.service.add_prompt(
-            actor_of(interaction), ref_of(interaction, partnership), theme.value, text
+            actor_of(interaction),
+            ref_of(interaction, partnership),
+            theme.value,
+            text,
+            visibility.value if visibility else None,
         )
         await send(
             interaction,
             f"Added to the {theme_label(added.theme)} theme: “{escape(added.text)}”\n"
-            "It comes up before any prompt of that theme is repeated.",
+            "It comes up before any prompt of that theme is repeated. "
+            f"Answers to it: {short_words(added.visibility)}"
+            f"{_visibility_note(Visibility(added.visibility), None)}",
         )
 
     @commands.Cog.listener()
@@ -354,3 +444,13 @@ async def setup(bot: PartnerBot) -> None:
 async def teardown(bot: PartnerBot) -> None:
     bot.scheduler.unregister(SCHEDULE_KIND)
     bot.remove_dynamic_items(ReflectButton)
+
+
+def _visibility_note(visibility: Visibility, k: int | None) -> str:
+    """A few words on what a visibility means, after its name in a reply."""
+    if visibility is Visibility.anonymous:
+        threshold = f"{k} organisations" if k else "enough organisations (the anonymity threshold)"
+        return f" (shown without names once {threshold} have answered)."
+    if visibility is Visibility.private:
+        return " (each answer is seen only by its author)."
+    return " (shared with their author's name)."

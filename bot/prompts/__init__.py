@@ -34,6 +34,9 @@ MAX_TEXT_LENGTH = 300
 LIBRARY_FILE = "library.toml"
 _ID_RE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _FIELDS = ("id", "theme", "concept", "text")
+# Optional fields, with their type: `sensitive = true` marks a prompt about power, hidden
+# tensions or unsaid things, whose answers are anonymous unless a convener chooses otherwise.
+_OPTIONAL = {"sensitive": bool}
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class LibraryPrompt:
     theme: str
     concept: str
     text: str
+    sensitive: bool = False
 
 
 # The themes practitioners meet (Huxham & Vangen 2005), plus co-production and small wins.
@@ -121,7 +125,7 @@ def _check_entry(index: int, entry: Any) -> LibraryPrompt:
     if isinstance(entry.get("id"), str):
         where = f"prompt “{entry['id']}”"
     missing = [name for name in _FIELDS if name not in entry]
-    extra = sorted(set(entry) - set(_FIELDS))
+    extra = sorted(set(entry) - set(_FIELDS) - set(_OPTIONAL))
     if missing or extra:
         parts = [f"missing {', '.join(missing)}"] if missing else []
         parts += [f"unknown {', '.join(extra)}"] if extra else []
@@ -132,7 +136,13 @@ def _check_entry(index: int, entry: Any) -> LibraryPrompt:
             raise PromptLibraryError(f"{where}: {name} should be non-empty text.")
         if value != value.strip():
             raise PromptLibraryError(f"{where}: {name} has spaces at its start or end.")
-    prompt = LibraryPrompt(**{name: entry[name] for name in _FIELDS})
+    for name, kind in _OPTIONAL.items():
+        if name in entry and not isinstance(entry[name], kind):
+            raise PromptLibraryError(f"{where}: {name} should be true or false.")
+    prompt = LibraryPrompt(
+        **{name: entry[name] for name in _FIELDS},
+        sensitive=bool(entry.get("sensitive", False)),
+    )
     if not _ID_RE.fullmatch(prompt.id):
         raise PromptLibraryError(
             f"{where}: the id should be a lower-case slug such as goals-01 or small_wins-02."

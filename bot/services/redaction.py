@@ -9,6 +9,9 @@ its number of months the same way, at read time, so it needs no sweep and no sec
 Free text is what a person wrote: a note's text (and the closing entry that repeats an action's
 text), a stance comment, a reflection answer. Summaries are sentences that quote that text; the
 quoted text is replaced inside them.
+
+A reflection answer its author withdrew (`/reflect withdraw`) or replaced (answering again)
+reads the same way, as its own marker, wherever its log entry or its row is read.
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import or_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.models import Event, Partnership, Redaction
+from db.models import Event, Partnership, PromptAnswer, Redaction
 
 REMOVED = "removed at the author's request"
 EXPIRED = "removed after the retention period"
+WITHDRAWN = "withdrawn by its author"
+REPLACED = "replaced by its author's later answer"
+ANSWERED = "prompt.answered"
 # Payload keys that hold a person's own words.
 TEXT_KEYS = ("text", "comment", "answer")
 # Roughly a month, for the retention setting (months of 30.44 days; the exact day is not
@@ -47,6 +54,9 @@ class Redactions:
     stances: frozenset[int] = field(default_factory=frozenset)
     answers: frozenset[int] = field(default_factory=frozenset)
     cutoff: datetime | None = None
+    # Reflection answers taken back by their author: withdrawn, or replaced by a later one.
+    withdrawn: frozenset[int] = field(default_factory=frozenset)
+    replaced: frozenset[int] = field(default_factory=frozenset)
 
     def _expired(self, at: datetime | None) -> bool:
         if self.cutoff is None or at is None:
@@ -61,6 +71,10 @@ class Redactions:
         source = payload.get("action_id") if event.kind == "note.action_done" else None
         if event.id in self.events or (source is not None and source in self.events):
             return REMOVED
+        if event.kind == ANSWERED:
+            taken_back = self._taken_back(payload.get("answer_id"))
+            if taken_back is not None:
+                return taken_back
         if self._expired(event.occurred_at) and any(payload.get(k) for k in TEXT_KEYS):
             return EXPIRED
         return None
@@ -73,7 +87,17 @@ class Redactions:
     def answer_text(self, answer_id: int | None, created_at: datetime | None) -> str | None:
         if answer_id is not None and answer_id in self.answers:
             return REMOVED
+        taken_back = self._taken_back(answer_id)
+        if taken_back is not None:
+            return taken_back
         return EXPIRED if self._expired(created_at) else None
+
+    def _taken_back(self, answer_id: object) -> str | None:
+        if not isinstance(answer_id, int):
+            return None
+        if answer_id in self.withdrawn:
+            return WITHDRAWN
+        return REPLACED if answer_id in self.replaced else None
 
     def event(self, event: Event) -> tuple[str, dict[str, Any]]:
         """The entry's summary and payload as they may be read: free text replaced by its
@@ -100,9 +124,22 @@ async def load(session: AsyncSession, partnership: Partnership, now: datetime) -
             )
         )
     ).all()
+    taken_back = (
+        await session.exec(
+            select(PromptAnswer.id, PromptAnswer.withdrawn_at).where(
+                PromptAnswer.partnership_id == partnership.id,
+                or_(
+                    col(PromptAnswer.withdrawn_at).is_not(None),
+                    col(PromptAnswer.replaced_at).is_not(None),
+                ),
+            )
+        )
+    ).all()
     return Redactions(
         events=frozenset(r.event_id for r in rows),
         stances=frozenset(r.stance_id for r in rows if r.stance_id is not None),
         answers=frozenset(r.answer_id for r in rows if r.answer_id is not None),
         cutoff=retention_cutoff(partnership, now),
+        withdrawn=frozenset(i for i, w in taken_back if i is not None and w is not None),
+        replaced=frozenset(i for i, w in taken_back if i is not None and w is None),
     )

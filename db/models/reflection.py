@@ -1,9 +1,10 @@
 """Reflective prompts (domain notes §4): a partnership's own prompts, posts, and answers.
 
 The built-in library lives in `bot/prompts/library.toml`; only a partnership's own prompts are
-stored here. A post keeps a snapshot of what was asked (theme, concept, text), so an answer still
-reads right after a prompt is reworded or retired. A scheduled post is tied to its occurrence,
-one post per occurrence, so a retried or recovered occurrence reuses the same post (and prompt).
+stored here. A post keeps a snapshot of what was asked (theme, concept, text) and of who sees its
+answers (`visibility`), so an answer still reads right after a prompt is reworded or retired. A
+scheduled post is tied to its occurrence, one post per occurrence, so a retried or recovered
+occurrence reuses the same post (and prompt).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class ReflectionPrompt(SQLModel, table=True):
     )  # casefolded, spaces collapsed: unique per partnership
     created_by: int = Field(sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)
+    # Who sees the answers when it is posted: named, anonymous or private.
+    visibility: str = Field(default="named", sa_type=String(10))
 
 
 class PromptPost(SQLModel, table=True):
@@ -68,6 +71,11 @@ class PromptPost(SQLModel, table=True):
     concept: str = Field(default="", sa_type=Text)
     text: str = Field(sa_type=Text)
     rotation: bool = Field(default=True)  # chosen by rotation (not a fixed or requested theme)
+    # Who sees its answers (`bot.services.reflection.visibility`), fixed when it was chosen.
+    visibility: str = Field(default="named", sa_type=String(10))
+    # Anonymous answers: when answers from enough organisations first existed, so they began
+    # to be shown. Once set, later answers are shown as they come.
+    released_at: datetime | None = Field(default=None)
     late: bool = Field(default=False)
     due_at: datetime | None = Field(default=None)
     # Where it went.
@@ -79,14 +87,32 @@ class PromptPost(SQLModel, table=True):
 
 
 class PromptAnswer(SQLModel, table=True):
-    """A member's answer to a posted prompt (from the Reflect form or `/reflect respond`)."""
+    """A member's answer to a posted prompt (from the Reflect form or `/reflect respond`).
+
+    A person's current answer to a post is the one neither replaced nor withdrawn: answering
+    again adds a row and marks the earlier one replaced. `user_id` is empty only for an
+    anonymous answer that came in through an import (exports never carry its author).
+    """
 
     __tablename__ = "prompt_answer"
 
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="prompt_post.id", index=True, ondelete="CASCADE")
     partnership_id: int = Field(foreign_key="partnership.id", index=True, ondelete="CASCADE")
-    user_id: int = Field(sa_type=BigInteger, index=True)
+    user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     display_name: str = Field(default="", sa_type=String(100))
     text: str = Field(sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow)
+    # The post's visibility when answered, and whom the answer counts for toward the anonymity
+    # threshold: the organisation its author spoke for then (None: their own capacity).
+    visibility: str = Field(default="named", sa_type=String(10))
+    organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", ondelete="SET NULL"
+    )
+    replaced_at: datetime | None = Field(default=None)
+    withdrawn_at: datetime | None = Field(default=None)
+    # Shown on Discord (a named answer shared, an anonymous one released): when it was taken
+    # to be shown, and the bot's message that shows it (set once posted).
+    shown_at: datetime | None = Field(default=None)
+    channel_id: int | None = Field(default=None, sa_type=BigInteger)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)

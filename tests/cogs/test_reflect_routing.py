@@ -280,12 +280,13 @@ async def test_reflect_button_opens_a_form_and_stores_the_answer(world: World):
         guild_id=world.guild,
         channel_id=channel_id,
     )
-    assert submitted.reply.ephemeral and "kept in the partnership log" in submitted.reply.content
+    assert submitted.reply.ephemeral and "is named: it is kept" in submitted.reply.content
     number = int(ANSWER_ID.fullmatch(custom_id)[1])  # type: ignore[index]
     assert submitted.reply.content == (
-        f"Thank you. Your reflection on prompt #{number} is kept in the partnership log "
-        "and shared in the prompt's thread. It appears in the partnership's internal exports; "
-        "`/log redact` removes it."
+        f"Thank you. Your reflection on prompt #{number} is named: it is kept in the partnership "
+        "log and shared in the prompt's thread with your name. It appears in the partnership's "
+        "internal exports; `/log redact` removes it. `/reflect respond` again replaces it; "
+        "`/reflect withdraw` takes it back."
     )
     async with world.bot.sessions() as session:
         [answer] = (await session.exec(select(PromptAnswer))).all()
@@ -356,7 +357,9 @@ async def test_a_form_sent_after_a_restart_is_still_stored(world: World):
 
 async def test_respond_with_autocomplete(world: World):
     channel_id = await setup_partnership(world)
-    posted = await world.run(world.convener, "reflect now", channel_id=channel_id, theme="power")
+    posted = await world.run(
+        world.convener, "reflect now", channel_id=channel_id, theme="power", visibility="named"
+    )
     assert posted.reply.ephemeral and "Posted prompt #" in posted.reply.content
     [message] = prompts(world, channel_id)
     assert message["nonce"].startswith("pb-post-")

@@ -100,7 +100,7 @@ class World:
         return result.event_id
 
     async def answer(self, actor: Actor, text: str = "We kept our word.") -> None:
-        draft = await self.reflection.prepare_now(convener, HUBS)
+        draft = await self.reflection.prepare_now(convener, HUBS, visibility="named")
         posted = await self.reflection.mark_posted(
             draft.post_id, channel_id=CHANNEL, message_id=next(_messages), actor_name="Ada"
         )

@@ -146,3 +146,77 @@ def test_a_good_library_parses() -> None:
 def test_a_broken_library_is_refused_clearly(source: str, message: str) -> None:
     with pytest.raises(PromptLibraryError, match=re.escape(message)):
         parse_library(source)
+
+
+def test_sensitive_is_an_optional_flag() -> None:
+    prompts = parse_library(
+        _toml(_good()) + '\n[[prompt]]\nid = "goals-51"\ntheme = "goals"\n'
+        'concept = "c (x)"\ntext = "Who holds back?"\nsensitive = true\n'
+    )
+    assert not prompts[0].sensitive
+    assert next(p for p in prompts if p.id == "goals-51").sensitive
+    with pytest.raises(PromptLibraryError, match="sensitive should be true or false"):
+        parse_library(
+            _toml(_good()) + '\n[[prompt]]\nid = "goals-52"\ntheme = "goals"\n'
+            'concept = "c (x)"\ntext = "Who holds back?"\nsensitive = "yes"\n'
+        )
+
+
+# --------------------------------------------------------------------------- the library's own
+
+
+def test_power_hidden_tensions_and_unsaid_things_are_sensitive() -> None:
+    sensitive = {p.id for p in load_library() if p.sensitive}
+    assert {p.id for p in prompts_for("power")} <= sensitive
+    # Unstated goals, aims pulling against the partnership, slipped commitments, holding back.
+    assert {"goals-02", "goals-03", "trust-04", "communication-05"} <= sensitive
+    assert not get_prompt("goals-01").sensitive  # type: ignore[union-attr]
+    assert not any(p.sensitive for p in prompts_for("small_wins"))
+
+
+def _prompt(prompt_id: str) -> LibraryPrompt:
+    found = get_prompt(prompt_id)
+    assert found is not None, prompt_id
+    return found
+
+
+def test_corrected_prompts_ask_openly_and_draw_on_the_right_concept() -> None:
+    # Openness to discussion is a dimension of trust in PARTNER, not an arc of the loop.
+    comms = _prompt("communication-05")
+    assert "PARTNER" in comms.concept and "loop" not in comms.concept
+    assert "open" in comms.text
+    # Money is one resource among several, and silence is not assumed.
+    power = _prompt("power-04")
+    assert "money" in power.text and "feel able to say" not in power.text
+    # Trust is managed while it is built; more reliance is not the goal.
+    trust = _prompt("trust-03")
+    assert "managing trust" in trust.concept and "a little more" not in trust.text
+    assert "manage" in trust.text
+    # Leadership not in members' hands: what steers the work that nobody here chose.
+    leadership = _prompt("leadership-05")
+    assert "not always in members' hands" in leadership.concept
+    assert "none of us chose" in leadership.text
+    # Co-production: the relationships of Sancino & Jacklin-Jarvis, co-design, and the levels.
+    relationship = _prompt("coproduction-03")
+    assert "Sancino & Jacklin-Jarvis 2016" in relationship.concept
+    for word in ("lead to", "possible", "complement", "substitute"):
+        assert word in relationship.text, word
+    assert "designing" in _prompt("coproduction-04").text
+    levels = _prompt("coproduction-05")
+    assert "levels of co-production" in levels.concept
+    for word in ("individuals", "group", "community"):
+        assert word in levels.text, word
+    assert "time, money, place" not in levels.text  # the barriers question is gone
+    # Goals that need the partnership: the relevance dimension of the tangled web.
+    goals = _prompt("goals-01")
+    assert "relevance" in goals.concept and "Vangen & Huxham 2012" in goals.concept
+    assert "on its own" in goals.text
+
+
+def test_sources_are_cited_as_published() -> None:
+    concepts = [p.concept for p in load_library()]
+    assert not any("Sicilia & Sancino" in c for c in concepts)
+    nabatchi = [c for c in concepts if "Nabatchi" in c]
+    assert nabatchi and all("Nabatchi, Sancino & Sicilia 2017" in c for c in nabatchi)
+    inertia = [c for c in concepts if "collaborative inertia" in c]
+    assert inertia and all("Huxham & Vangen 2004; 2005" in c for c in inertia)

@@ -86,6 +86,10 @@ async def test_a_prompt_waits_for_fourteen_days_until_answered(world: World):
         assert item.link == f"https://discord.com/channels/{GUILD}/{CHANNEL}/900"
     await world.reflection.answer(bea, post_id, "More joint visits")
     assert (await world.todo.todo(bea, HUBS)).of(TodoKind.prompt) == []
+    await world.reflection.answer(bea, post_id, "More joint visits, monthly")  # replaced
+    assert (await world.todo.todo(bea, HUBS)).of(TodoKind.prompt) == []
+    await world.reflection.withdraw(bea, post_id)  # waiting again
+    assert numbers(await world.todo.todo(bea, HUBS), TodoKind.prompt) == [post_id]
     assert numbers(await world.todo.todo(fay, HUBS), TodoKind.prompt) == [post_id]
     world.clock.tick(days=14, seconds=1)
     assert (await world.todo.todo(fay, HUBS)).of(TodoKind.prompt) == []

@@ -363,20 +363,33 @@ REFLECTIONS = File(
         _code("theme", "the prompt's theme", v.THEMES_VALUES),
         Column("prompt", ColumnType.free_text, "the question asked"),
         _time("posted_at", "when it was posted"),
-        _int("answer_count", "how many answered"),
+        _int("answer_count", "how many answered (current answers, of every visibility)"),
+        _code("visibility", "who sees its answers", v.VISIBILITIES),
+        Column(
+            "answers_withheld",
+            ColumnType.boolean,
+            "anonymous answers withheld because fewer than k organisations had answered by the "
+            "end of the period (people in their own capacity count together as one)",
+        ),
         LINK,
     ),
 )
 
 ANSWERS = File(
     "reflection_answers.csv",
-    "Answers to reflective prompts (internal exports only, when there are any): one row each",
+    "Answers to reflective prompts (internal exports only, when there are any): one row each. "
+    "Private answers are never here; anonymous ones only when at least k organisations "
+    "answered, without author, organisation or time",
     (
         _int("post_id", "the prompt's post (reflections.csv post_id)"),
-        *_person("author", "who answered"),
-        ORGANISATION,
+        *_person("author", "who answered; empty for an anonymous answer"),
+        Column(
+            "organisation",
+            ColumnType.text,
+            "the organisation (organisations.csv name); empty: in their own capacity, or anonymous",
+        ),
         Column("text", ColumnType.free_text, "the answer"),
-        _time("at", "when it was answered"),
+        _time("at", "when it was answered; empty for an anonymous answer"),
     ),
 )
 

@@ -21,7 +21,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-SCHEMA_VERSION = 1
+# 2: reflections carry their visibility; an anonymous answer's record has no author.
+SCHEMA_VERSION = 2
 
 
 class Format(StrEnum):
@@ -186,10 +187,10 @@ class TrustRoundRow:
 
 @dataclass(frozen=True)
 class AnswerRow:
-    author: Person | None
+    author: Person | None  # None: an anonymous answer
     organisation: str | None
     text: str  # the redaction marker when removed
-    at: datetime
+    at: datetime | None  # None: an anonymous answer (its time could tell whose it is)
 
 
 @dataclass(frozen=True)
@@ -198,9 +199,14 @@ class ReflectionRow:
     theme: str
     prompt: str
     posted_at: datetime
-    answer_count: int
+    answer_count: int  # current answers (not replaced or withdrawn), of every visibility
     answers: list[AnswerRow] = field(default_factory=list)  # internal only
     link: str | None = None
+    # Who sees its answers (named, anonymous, private). Private answers are never exported;
+    # anonymous ones only without names, and only when at least k organisations answered.
+    visibility: str = "named"
+    # Anonymous answers not released by the end of the period: fewer than k organisations.
+    answers_withheld: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,14 @@ applied, so a writer only lays it out.
 - **Redaction**: loaded once (`bot.services.redaction.load`) and applied to every text.
 - **Trust**: whole closed rounds, from the log, as the partnership's *k* allows now (`trust`);
   the header's `withheld` counts the aggregates withheld.
-- **Reflections**: prompts delivered in the period, each with how many answers it had by the end
-  of the period; the answers themselves only for the internal audience.
+- **Reflections**: prompts delivered in the period, each with how many current answers (not
+  replaced or withdrawn) it had by the end of the period and who sees them; the answers
+  themselves only for the internal audience, and only as their visibility allows: named ones
+  with author and organisation; anonymous ones without author, organisation or time, and only
+  once they were released by the end of the period (when answers from at least *k*
+  organisations first existed, people in their own capacity counting together as one: the
+  moment they began to be shown on Discord; like an agreement, a release stays); private ones
+  never.
 
 The notes and the log are streams (`streams`), read from the database when a writer reads them.
 """
@@ -50,6 +56,7 @@ from bot.services.export.pseudonyms import Pseudonyms
 from bot.services.export.streams import Streams, Window
 from bot.services.meetings.events import ATTENDED, ENDED, STARTED
 from bot.services.redaction import Redactions, load
+from bot.services.reflection.visibility import Visibility, as_visibility
 from bot.services.timeutil import as_utc, end_of_day, zone
 from bot.services.trust.events import CLOSED as TRUST_CLOSED
 from bot.services.trust.events import OPENED as TRUST_OPENED
@@ -250,11 +257,11 @@ async def _lens(
     answer_names = (
         await session.exec(
             select(PromptAnswer.user_id, PromptAnswer.display_name)
-            .where(PromptAnswer.partnership_id == p.id)
+            .where(PromptAnswer.partnership_id == p.id, col(PromptAnswer.user_id).is_not(None))
             .distinct()
         )
     ).all()
-    aliases += [(int(u), str(n)) for u, n in [*stance_names, *answer_names]]
+    aliases += [(int(u), str(n)) for u, n in [*stance_names, *answer_names] if u is not None]
     org_ids = set(history.stays) | {s.organisation_id for s in history.spells if s.organisation_id}
     linked = (
         await session.exec(
@@ -424,7 +431,11 @@ async def _reflections(
     for answer in (
         await session.exec(
             select(PromptAnswer)
-            .where(col(PromptAnswer.post_id).in_([post.id for post in posts]))
+            .where(
+                col(PromptAnswer.post_id).in_([post.id for post in posts]),
+                col(PromptAnswer.replaced_at).is_(None),
+                col(PromptAnswer.withdrawn_at).is_(None),
+            )
             .order_by(col(PromptAnswer.created_at), col(PromptAnswer.id))
         )
     ).all():
@@ -436,6 +447,9 @@ async def _reflections(
         assert post.id is not None and post.posted_at is not None
         given = answers.get(post.id, [])
         own_prompt = post.library_prompt_id is None
+        visibility = as_visibility(post.visibility)
+        released = post.released_at is not None and as_utc(post.released_at) <= window.end
+        withheld = visibility is Visibility.anonymous and not released
         rows.append(
             ReflectionRow(
                 post_id=post.id,
@@ -443,13 +457,41 @@ async def _reflections(
                 prompt=lens.text(post.text) if own_prompt else post.text,
                 posted_at=post.posted_at,
                 answer_count=len(given),
-                answers=[_answer(a, lens, history, redactions) for a in given]
-                if lens.internal
+                answers=_answers(given, visibility, lens, history, redactions)
+                if lens.internal and not withheld
                 else [],
                 link=lens.link(posted.get(post.id)),
+                visibility=visibility.value,
+                answers_withheld=withheld,
             )
         )
     return rows
+
+
+def _answers(
+    given: list[PromptAnswer],
+    visibility: Visibility,
+    lens: Lens,
+    history: History,
+    redactions: Redactions,
+) -> list[AnswerRow]:
+    """The answers an internal export shows, as their visibility allows: named ones in the
+    order given, with author and organisation; anonymous ones in the order of their words,
+    with neither (nor a time); private ones never."""
+    if visibility is Visibility.private:
+        return []
+    if visibility is Visibility.named:
+        return [_answer(a, lens, history, redactions) for a in given]
+    rows = [
+        AnswerRow(
+            author=None,
+            organisation=None,
+            text=lens.text(redactions.answer_text(a.id, a.created_at) or a.text),
+            at=None,
+        )
+        for a in given
+    ]
+    return sorted(rows, key=lambda row: row.text.casefold())
 
 
 def _answer(

@@ -400,6 +400,9 @@ class _Loader:
             if name not in row and column.server_default is not None:
                 continue  # a column newer than the export: the database's default applies
             value = row.get(name)
+            if name not in row and column.default is not None and column.default.is_scalar:
+                # A column added since the file was written: its default, as for a new row.
+                value = column.default.arg  # type: ignore[attr-defined]
             if name in refs and value is not None:
                 value = self.new_id(refs[name], value)
                 if value is None and not column.nullable:
@@ -523,10 +526,16 @@ def renumber(summary: str, kind: str, payload: dict[str, Any], loader: _Loader) 
         before = shape.format(id=old, title=title)
         after = shape.format(id=new, title=title)
         swaps[before] = after
-        # A sentence that opens with a goal capitalises its first letter (`Goal #12 “Shared
-        # data”`), and only that letter.
-        swaps[before[:1].upper() + before[1:]] = after[:1].upper() + after[1:]
+        # A sentence that opens with a goal capitalises its first letter only (`Goal #12
+        # “Shared data”`).
+        swaps[_capital(before)] = _capital(after)
     if not swaps:
         return summary
     pattern = re.compile("|".join(re.escape(s) for s in sorted(swaps, key=len, reverse=True)))
     return pattern.sub(lambda match: swaps[match.group(0)], summary)
+
+
+def _capital(fragment: str) -> str:
+    """The fragment as it opens a sentence: its first letter capital, the rest as written
+    (a goal's title keeps its case)."""
+    return fragment[:1].upper() + fragment[1:]

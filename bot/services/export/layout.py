@@ -12,12 +12,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.services.export.document import (
+    AnswerRow,
     Audience,
     GoalRow,
     Header,
     MeetingRow,
     NoteRow,
     Person,
+    ReflectionRow,
     TrustRoundRow,
 )
 from bot.services.goals.vocab import RELATION_WORDS, describe_value
@@ -253,6 +255,31 @@ class Layout:
         if r.shown:
             line.figures.extend(_figure(key, _trust_value(r, key)) for key, _ in TRUST_COLUMNS)
         return line
+
+    def answers_note(self, r: ReflectionRow) -> str | None:
+        """Who sees a prompt's answers, when not named: why they show without names, or not
+        at all."""
+        k = self.header.k
+        if r.visibility == "private":
+            return "Answers: private, each seen only by its author; never exported."
+        if r.visibility != "anonymous":
+            return None
+        if r.answers_withheld:
+            return (
+                f"Answers: anonymous, withheld: fewer than {k} organisations had answered "
+                "(people in their own capacity count together as one)."
+            )
+        if not self.internal:
+            return "Answers: anonymous."
+        return "Answers: anonymous, shown without names, in the order of their words."
+
+    @staticmethod
+    def answer_by(r: ReflectionRow, answer: AnswerRow) -> str:
+        """Who gave an answer, as an export may say it: "anonymous" for an anonymous one."""
+        if r.visibility == "anonymous":
+            return "anonymous"
+        who = (answer.author.name if answer.author else None, answer.organisation)
+        return ", ".join(x for x in who if x) or "a member"
 
     def trust_legend(self) -> str:
         return TRUST_LEGEND.format(k=self.header.k)

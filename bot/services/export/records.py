@@ -19,6 +19,12 @@ What is left out, on purpose:
 - check-in answers, ratings and respondents: never exported. A closed round is kept as its
   times and settings; its figures are in the log (`trust.round_closed`). Open rounds are left
   out (their answers could not come along);
+- private reflection answers (seen only by their author), and anonymous ones not shown (their
+  prompt's answers did not yet come from enough organisations) or taken back by their author.
+  An anonymous answer that is exported travels without its author and organisation: its
+  `user_id` and `organisation_id` are empty and its `display_name` blank, so nothing in the
+  export ties it to a person (it can no longer be withdrawn after an import). The message that
+  shows an answer is a live handle, left out like a prompt's thread;
 - prompts chosen but never delivered, and the export audit (`export_record`).
 
 Redaction is applied as every reader applies it (`bot.services.redaction`): a removed or
@@ -32,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, Select, Table, select, union
+from sqlalchemy import Column, Select, Table, and_, or_, select, union
 from sqlmodel import SQLModel
 
 from bot.services.redaction import Redactions
@@ -86,6 +92,7 @@ LEFT_OUT: dict[str, frozenset[str]] = {
     "goal": frozenset({"channel_id", "message_id"}),
     "schedule": frozenset({"guild_id"}),
     "prompt_post": frozenset({"guild_id", "thread_id"}),
+    "prompt_answer": frozenset({"channel_id", "message_id"}),
     "trust_round": frozenset({"guild_id", "channel_id"}),
     "event": frozenset({"guild_id"}),
     "redaction": frozenset({"guild_id"}),
@@ -106,11 +113,15 @@ PAYLOAD_REFERENCES: dict[str, str] = {
     "occurrence_id": "occurrence",
     "post_id": "prompt_post",
     "answer_id": "prompt_answer",
+    "replaces_id": "prompt_answer",
     "prompt_id": "reflection_prompt",
     "round_id": "trust_round",
 }
 # A partnership's own prompt is named "own-<id>" where a post or its occurrence names its prompt.
 OWN_PROMPT = "own-"
+# Answer visibilities as stored (`bot.services.reflection.visibility`).
+NAMED = "named"
+ANONYMOUS = "anonymous"
 
 BATCH = 500
 
@@ -191,6 +202,7 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
         table_of("membership"),
         table_of("goal_stance"),
     )
+    answer = table_of("prompt_answer")
     goal_ids = select(goal.c.id).where(goal.c.partnership_id == partnership_id)
     delivered = post.c.message_id.is_not(None)
     post_ids = select(post.c.id).where(
@@ -205,6 +217,9 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
         select(member.c.organisation_id).where(member.c.partnership_id == partnership_id),
         select(goal.c.owner_organisation_id).where(goal.c.partnership_id == partnership_id),
         select(stance.c.organisation_id).where(stance.c.goal_id.in_(goal_ids)),
+        select(answer.c.organisation_id).where(
+            answer.c.partnership_id == partnership_id, answer.c.visibility == NAMED
+        ),
     )
     for name in TABLES:
         table = table_of(name)
@@ -217,7 +232,17 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
             query = query.where(table.c.goal_id.in_(goal_ids))
         elif name == "prompt_answer":
             query = query.where(
-                table.c.partnership_id == partnership_id, table.c.post_id.in_(post_ids)
+                table.c.partnership_id == partnership_id,
+                table.c.post_id.in_(post_ids),
+                or_(
+                    table.c.visibility == NAMED,
+                    and_(
+                        table.c.visibility == ANONYMOUS,
+                        table.c.shown_at.is_not(None),
+                        table.c.replaced_at.is_(None),
+                        table.c.withdrawn_at.is_(None),
+                    ),
+                ),
             )
         elif name == "action_reminder":
             query = query.where(table.c.action_event_id.in_(event_ids))
@@ -254,8 +279,11 @@ def _record(name: str, row: dict[str, Any], redactions: Redactions) -> dict[str,
     elif name == "goal_stance" and row["comment"]:
         marker = redactions.stance_comment(row["id"], row["recorded_at"])
         row["comment"] = marker or row["comment"]
-    elif name == "prompt_answer" and row["text"]:
-        row["text"] = redactions.answer_text(row["id"], row["created_at"]) or row["text"]
+    elif name == "prompt_answer":
+        if row["text"]:
+            row["text"] = redactions.answer_text(row["id"], row["created_at"]) or row["text"]
+        if row["visibility"] != NAMED:  # an anonymous answer: nobody's
+            row.update(user_id=None, organisation_id=None, display_name="")
     for key, value in row.items():
         if isinstance(value, date):
             row[key] = plain(value)

@@ -6,7 +6,8 @@ write a sentence of their own from the entry's kind and payload, naming organisa
 pseudonyms when pseudonymised) and quoting free text only as the export's `Lens` allows.
 
 `sentence` returns None for an entry the external audience does not get at all: a reflection
-answer (answers are internal only) and anything about an individual-level goal. Entries about a
+answer or its withdrawal (answers are internal only) and anything about an individual-level
+goal. Entries about a
 person's membership stay, as sentences about a member's role ("A member joined as
 representative for Council."), because who speaks for which organisation is what an external
 reader needs to know.
@@ -25,7 +26,7 @@ from bot.services.register import show_value
 from bot.services.vocab import label
 
 # Entries the external audience never gets.
-EXTERNAL_LEFT_OUT = frozenset({"prompt.answered"})
+EXTERNAL_LEFT_OUT = frozenset({"prompt.answered", "prompt.withdrawn"})
 # Goal dimensions shown in sentences about classification (sensitive values are left out for
 # the external audience by `Lens.payload`; here they are left out of the sentence too).
 DIMENSION_KEYS = ("level", "origin", "authenticity", "relevance", "content", "overtness")
@@ -272,7 +273,17 @@ def _prompt(kind: str, p: dict[str, Any], ctx: Context) -> str | None:
     if kind == "prompt.posted":
         return f"A reflective prompt on {theme} was posted{_quote(ctx, p.get('text'))}."
     if kind == "prompt.answered":
-        return f"A reflective prompt on {theme} was answered{_quote(ctx, p.get('answer'))}."
+        how = {"anonymous": " anonymously", "private": " privately"}.get(str(p.get("visibility")))
+        return f"A reflective prompt on {theme} was answered{how or ''}" + (
+            f"{_quote(ctx, p.get('answer'))}."
+        )
+    if kind == "prompt.withdrawn":
+        return f"An answer to a reflective prompt on {theme} was withdrawn by its author."
+    if kind == "prompt.released":
+        return (
+            f"Anonymous answers to a reflective prompt on {theme} began to be shown, without "
+            f"names, once {p.get('organisations')} organisations had answered."
+        )
     return None
 
 

@@ -30,6 +30,7 @@ from bot.services.goals.vocab import (
 )
 from bot.services.notes.service import DONE, OPEN, OVERDUE
 from bot.services.notes.vocab import NoteKind
+from bot.services.reflection.visibility import Visibility
 from bot.services.vocab import (
     RELATIONSHIP_HELP,
     AgreementRule,
@@ -57,6 +58,11 @@ TRUST = (
     "inter-organizational collaboration, JABS 39(1)"
 )
 THEMES_SOURCE = "Huxham & Vangen (2005), Managing to Collaborate"
+INERTIA = (
+    "Huxham & Vangen (2004), Doing things collaboratively: realizing the advantage or "
+    "succumbing to inertia?, Organizational Dynamics 33(2); Huxham & Vangen (2005), Managing "
+    "to Collaborate"
+)
 COPRODUCTION = (
     "Sancino & Jacklin-Jarvis (2016), Co-production and inter-organisational collaboration in "
     "the provision of public services: a critical discussion, doi 10.1007/978-3-319-30558-5_2"
@@ -196,6 +202,7 @@ THEME_SOURCES: dict[str, str] = {
     "trust": TRUST,
     "goals": GOALS,
     "membership": MEMBERSHIP,
+    "inertia": INERTIA,
 }
 
 # ---- the vocabularies
@@ -270,6 +277,17 @@ THEMES_VALUES = tuple(
         THEME_SOURCES.get(theme.key, THEMES_SOURCE),
     )
     for theme in THEMES.values()
+)
+VISIBILITY_MEANINGS = {
+    Visibility.named: "answers shared with their author's name; in internal exports with it",
+    Visibility.anonymous: (
+        "answers shown without any name, only once answers from at least k organisations "
+        "existed; exported without author, organisation or time, and only from then"
+    ),
+    Visibility.private: "each answer seen only by its author; never exported",
+}
+VISIBILITIES = vocabulary(
+    Visibility, VISIBILITY_MEANINGS, "who sees a reflection answer", PARTNERBOT
 )
 NOTE_KINDS = tuple(
     Value(str(kind), NOTE_MEANINGS.get(kind) or label(kind), *NOTE_CONCEPTS.get(kind, ("", "")))

@@ -124,6 +124,11 @@ def not_redactable(event: Event) -> UserFacingError:
         )
     if event.kind == STANCE:
         return UserFacingError(f"Entry #{number} is a stance without a comment: no text to remove.")
+    if event.kind == ANSWER:
+        return UserFacingError(
+            f"Entry #{number} records an anonymous or private reflection answer, whose words "
+            "are not in the log. Its author can take it back with `/reflect withdraw`."
+        )
     return UserFacingError(
         f"Entry #{number} holds no one's own words to remove. Notes, decisions, actions, small "
         "wins, risks, stance comments and reflection answers can be removed."

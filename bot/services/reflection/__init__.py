@@ -1,6 +1,7 @@
 """Reflective prompts: what people type (`parsing`), what cogs see (`views`), which prompt comes
-next (`rotation`), prompt schedules as a kind of schedule (`kind`), and the rules for prompts,
-posts and answers (`service`). Schedules themselves live in `bot.services.schedules`."""
+next (`rotation`), prompt schedules as a kind of schedule (`kind`), who sees an answer
+(`visibility`), and the rules for prompts, posts (`service`) and answers (`answers`).
+Schedules themselves live in `bot.services.schedules`."""
 
 from bot.services.reflection.kind import MAX_SCHEDULES, PROMPT_SCHEDULES, SCHEDULE_KIND
 from bot.services.reflection.parsing import (
@@ -20,12 +21,23 @@ from bot.services.reflection.views import (
     AnswerView,
     ChosenPrompt,
     GoneNotice,
+    MyAnswer,
     PostDraft,
+    Shown,
+    Withdrawn,
     draft_of,
+)
+from bot.services.reflection.visibility import (
+    CHOICE_WORDS,
+    Visibility,
+    parse_visibility,
+    short_words,
+    who_sees,
 )
 
 __all__ = [
     "ANSWER_MAX",
+    "CHOICE_WORDS",
     "MAX_SCHEDULES",
     "PROMPT_MAX",
     "PROMPT_SCHEDULES",
@@ -35,13 +47,20 @@ __all__ = [
     "AnswerView",
     "ChosenPrompt",
     "GoneNotice",
+    "MyAnswer",
     "PostDraft",
     "ReflectionService",
+    "Shown",
+    "Visibility",
+    "Withdrawn",
     "clean_answer",
     "clean_prompt",
     "draft_of",
     "parse_post_ref",
     "parse_theme",
+    "parse_visibility",
     "prompt_key",
+    "short_words",
     "theme_label",
+    "who_sees",
 ]

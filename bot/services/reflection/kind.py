@@ -1,5 +1,6 @@
 """Reflective prompts as a kind of schedule: the words the schedule lifecycle uses for them,
-and their one option, a fixed theme (none: rotation through the themes)."""
+and their options: a fixed theme (none: rotation through the themes) and who sees the answers
+(none: each prompt's own default, stored only when chosen)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.services.reflection.parsing import parse_theme, theme_label
+from bot.services.reflection.visibility import parse_visibility, short_words
 from bot.services.schedules import ScheduleKind
 
 SCHEDULE_KIND = "prompt"
@@ -14,15 +16,23 @@ MAX_SCHEDULES = 20  # active or paused prompt schedules per partnership
 
 
 def _options(given: Mapping[str, str | None]) -> dict[str, Any]:
-    unknown = set(given) - {"theme"}
+    unknown = set(given) - {"theme", "visibility"}
     if unknown:
         raise TypeError(f"A prompt schedule takes no option {', '.join(sorted(unknown))}")
-    return {"theme": parse_theme(given.get("theme"))}
+    options: dict[str, Any] = {"theme": parse_theme(given.get("theme"))}
+    visibility = parse_visibility(given.get("visibility"))
+    if visibility is not None:
+        options["visibility"] = visibility.value
+    return options
 
 
 def _words(options: Mapping[str, Any]) -> str:
     theme = options.get("theme")
-    return f"theme: {theme_label(theme) if theme else 'rotating through the themes'}"
+    words = f"theme: {theme_label(theme) if theme else 'rotating through the themes'}"
+    visibility = options.get("visibility")
+    if isinstance(visibility, str):
+        words += f"; answers: {short_words(visibility)}"
+    return words
 
 
 PROMPT_SCHEDULES = ScheduleKind(

@@ -8,6 +8,8 @@
   were added. So no prompt repeats until every prompt of the theme has been used, a newly added
   prompt comes up before any prompt of its theme repeats, and the choice is deterministic. Only
   delivered posts count.
+- **Who sees the answers** comes with the prompt: a library prompt marked sensitive is
+  anonymous, any other named; a partnership's own prompt as it was added.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.prompts import THEMES, prompts_for
 from bot.services.reflection.views import ChosenPrompt
+from bot.services.reflection.visibility import as_visibility, default_for
 from db.models import PromptPost, ReflectionPrompt
 
 
@@ -39,9 +42,26 @@ async def choose(session: AsyncSession, partnership_id: int, theme: str | None) 
         )
     ).all()
     candidates = [
-        ChosenPrompt(p.theme, p.text, p.concept, library_id=p.id, rotation=rotation)
+        ChosenPrompt(
+            p.theme,
+            p.text,
+            p.concept,
+            library_id=p.id,
+            rotation=rotation,
+            visibility=default_for(sensitive=p.sensitive),
+        )
         for p in prompts_for(theme)
-    ] + [ChosenPrompt(p.theme, p.text, "", custom_id=p.id, rotation=rotation) for p in own]
+    ] + [
+        ChosenPrompt(
+            p.theme,
+            p.text,
+            "",
+            custom_id=p.id,
+            rotation=rotation,
+            visibility=as_visibility(p.visibility),
+        )
+        for p in own
+    ]
     used = await _times_used(session, partnership_id, theme)
     return min(candidates, key=lambda c: used[c.ref])
 

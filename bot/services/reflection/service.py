@@ -1,4 +1,5 @@
-"""Reflective prompts (domain notes §4): a partnership's own prompts, posts, and answers.
+"""Reflective prompts (domain notes §4): a partnership's own prompts, posts, and answers
+(`answers.py`, who sees them: `visibility.py`).
 
 The rules live here; the cog posts on Discord, the schedule engine (`bot.scheduling`) decides
 when, and the schedules themselves are kept by `bot.services.schedules` (kind "prompt", see
@@ -20,46 +21,26 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import select
 
 from bot.errors import NotFound, UserFacingError
 from bot.prompts import THEMES, prompts_for
-from bot.services import log, redaction
-from bot.services.access import (
-    Actor,
-    PartnershipRef,
-    Where,
-    authorize_by_id,
-    resolve,
-    visible_partnerships,
-)
+from bot.services import log
+from bot.services.access import Actor, PartnershipRef, resolve
 from bot.services.clock import Clock, SystemClock
 from bot.services.reflection import rotation
-from bot.services.reflection.parsing import (
-    clean_answer,
-    clean_prompt,
-    parse_post_ref,
-    parse_theme,
-    prompt_key,
-    theme_label,
-)
-from bot.services.reflection.views import (
-    AnswerResult,
-    AnswerView,
-    ChosenPrompt,
-    GoneNotice,
-    PostDraft,
-    draft_of,
-)
-from bot.services.text import message_link, name_of, one_line
+from bot.services.reflection.answers import Answering
+from bot.services.reflection.parsing import clean_prompt, parse_theme, prompt_key, theme_label
+from bot.services.reflection.views import ChosenPrompt, GoneNotice, PostDraft, draft_of
+from bot.services.reflection.visibility import Visibility, parse_visibility, short_words
+from bot.services.text import message_link, name_of
 from bot.services.timeutil import as_utc, zone
 from db import queries
 from db.engine import SessionFactory, transaction
-from db.models import Partnership, PromptAnswer, PromptPost, ReflectionPrompt
+from db.models import Partnership, PromptPost, ReflectionPrompt
 
 
-class ReflectionService:
+class ReflectionService(Answering):
     def __init__(self, sessions: SessionFactory, *, clock: Clock | None = None) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
@@ -67,11 +48,18 @@ class ReflectionService:
     # ---- prompts
 
     async def add_prompt(
-        self, actor: Actor, ref: PartnershipRef, theme: str, text: str
+        self,
+        actor: Actor,
+        ref: PartnershipRef,
+        theme: str,
+        text: str,
+        visibility: str | None = None,
     ) -> ReflectionPrompt:
-        """The partnership's own prompt, added to a theme by a convener."""
+        """The partnership's own prompt, added to a theme by a convener, with who sees its
+        answers (named unless chosen)."""
         theme_key = parse_theme(theme, allow_rotation=False)
         assert theme_key is not None
+        chosen = parse_visibility(visibility) or Visibility.named
         value = clean_prompt(text)
         key = prompt_key(value)
         if any(prompt_key(p.text) == key for t in THEMES for p in prompts_for(t)):
@@ -97,17 +85,26 @@ class ReflectionService:
                     text_key=key,
                     created_by=actor.user_id,
                     created_at=self.clock.now(),
+                    visibility=chosen.value,
                 )
                 session.add(prompt)
                 await session.flush()
+                answers = "" if chosen is Visibility.named else f" (answers: {short_words(chosen)})"
+                payload: dict[str, Any] = {
+                    "prompt_id": prompt.id,
+                    "theme": theme_key,
+                    "text": value,
+                }
+                if chosen is not Visibility.named:
+                    payload["visibility"] = chosen.value
                 await log.record(
                     session,
                     partnership,
                     "prompt.added",
                     f"{name_of(actor.display_name)} added a reflective prompt on "
-                    f"{theme_label(theme_key)}: “{value}”",
+                    f"{theme_label(theme_key)}{answers}: “{value}”",
                     actor_id=actor.user_id,
-                    payload={"prompt_id": prompt.id, "theme": theme_key, "text": value},
+                    payload=payload,
                     at=prompt.created_at,
                 )
                 return prompt
@@ -122,10 +119,16 @@ class ReflectionService:
     # ---- posts
 
     async def prepare_now(
-        self, actor: Actor, ref: PartnershipRef, theme: str | None = None
+        self,
+        actor: Actor,
+        ref: PartnershipRef,
+        theme: str | None = None,
+        visibility: str | None = None,
     ) -> PostDraft:
-        """Choose a prompt for `/reflect now` and record it, not yet delivered."""
+        """Choose a prompt for `/reflect now` and record it, not yet delivered. `visibility`
+        overrides the prompt's own default."""
         theme_key = parse_theme(theme)
+        chosen_visibility = parse_visibility(visibility)
         async with transaction(self.sessions) as session:
             access = await resolve(session, actor, ref, convener=True, writable=True)
             partnership = access.partnership
@@ -134,7 +137,7 @@ class ReflectionService:
                     f"{partnership.name} has no channel, so there is nowhere to post a prompt."
                 )
             chosen = await rotation.choose(session, access.partnership_id, theme_key)
-            post = self._new_post(partnership, chosen, posted_by=actor.user_id)
+            post = self._new_post(partnership, chosen, chosen_visibility, posted_by=actor.user_id)
             session.add(post)
             await session.flush()
             return draft_of(post, partnership, actor_name=name_of(actor.display_name))
@@ -148,8 +151,11 @@ class ReflectionService:
         theme: str | None,
         late: bool,
         due_at: datetime,
+        visibility: str | None = None,
     ) -> PostDraft:
-        """The post for one occurrence: the one already made for it, or a new one."""
+        """The post for one occurrence: the one already made for it, or a new one. A
+        schedule's `visibility` (None: each prompt's own) overrides the prompt's default."""
+        chosen_visibility = parse_visibility(visibility)
         for _ in range(2):
             try:
                 async with transaction(self.sessions) as session:
@@ -167,6 +173,7 @@ class ReflectionService:
                     post = self._new_post(
                         partnership,
                         chosen,
+                        chosen_visibility,
                         schedule_id=schedule_id,
                         occurrence_id=occurrence_id,
                         late=late,
@@ -180,9 +187,14 @@ class ReflectionService:
         raise RuntimeError(f"Could not prepare the post for occurrence {occurrence_id}")
 
     def _new_post(
-        self, partnership: Partnership, chosen: ChosenPrompt, **fields: Any
+        self,
+        partnership: Partnership,
+        chosen: ChosenPrompt,
+        visibility: Visibility | None,
+        **fields: Any,
     ) -> PromptPost:
         return PromptPost(
+            visibility=(visibility or chosen.visibility).value,
             guild_id=partnership.guild_id,
             partnership_id=partnership.id,  # type: ignore[arg-type]
             library_prompt_id=chosen.library_id,
@@ -228,6 +240,7 @@ class ReflectionService:
                     "occurrence_id": post.occurrence_id,
                     "late": post.late,
                     "due_at": post.due_at.isoformat() if post.due_at else None,
+                    "visibility": post.visibility,
                     "channel_id": channel_id,
                     "message_id": message_id,
                 },
@@ -259,169 +272,13 @@ class ReflectionService:
             ids = await queries.convener_user_ids(session, partnership_id=partnership_id)
             return GoneNotice(partnership.name, schedule_id, ids)
 
-    # ---- answers
-
-    async def answer_target(self, actor: Actor, post_ref: int | str) -> PostDraft:
-        """The post a person wants to answer, if they may (checked before the form opens)."""
-        async with self.sessions() as session:
-            post, partnership = await self._post_for(session, actor, post_ref)
-            return draft_of(post, partnership)
-
-    async def answer(self, actor: Actor, post_ref: int | str, text: str) -> AnswerResult:
-        """A member's answer to a delivered prompt, kept in the log."""
-        value = clean_answer(text)
-        now = self.clock.now()
-        async with transaction(self.sessions) as session:
-            post, partnership = await self._post_for(session, actor, post_ref)
-            answer = PromptAnswer(
-                post_id=post.id,  # type: ignore[arg-type]
-                partnership_id=partnership.id,  # type: ignore[arg-type]
-                user_id=actor.user_id,
-                display_name=actor.display_name[:100],
-                text=value,
-                created_at=now,
-            )
-            session.add(answer)
-            await session.flush()
-            author = name_of(actor.display_name)
-            await log.record(
-                session,
-                partnership,
-                "prompt.answered",
-                f"{author} answered the reflective prompt “{post.text}”: {value}",
-                actor_id=actor.user_id,
-                payload={
-                    "post_id": post.id,
-                    "answer_id": answer.id,
-                    "theme": post.theme,
-                    "prompt": post.text,
-                    "answer": value,
-                },
-                message_link=message_link(partnership.guild_id, post.channel_id, post.message_id),
-                at=now,
-            )
-            return AnswerResult(
-                answer.id,  # type: ignore[arg-type]
-                draft_of(post, partnership),
-                actor.user_id,
-                author,
-                value,
-            )
-
-    async def answers(self, post_id: int) -> list[AnswerView]:
-        """A post's answers in the order given; a text removed at its author's request, or
-        older than the partnership's retention period, reads as its marker."""
-        async with self.sessions() as session:
-            post = await session.get(PromptPost, post_id)
-            partnership = (
-                await session.get(Partnership, post.partnership_id) if post is not None else None
-            )
-            if partnership is None:
-                return []
-            removed = await redaction.load(session, partnership, self.clock.now())
-            rows = (
-                await session.exec(
-                    select(PromptAnswer)
-                    .where(
-                        PromptAnswer.post_id == post_id,
-                        PromptAnswer.partnership_id == partnership.id,
-                    )
-                    .order_by(col(PromptAnswer.id))
-                )
-            ).all()
-        views = []
-        for row in rows:
-            assert row.id is not None
-            marker = removed.answer_text(row.id, row.created_at)
-            views.append(
-                AnswerView(
-                    id=row.id,
-                    post_id=row.post_id,
-                    user_id=row.user_id,
-                    display_name=row.display_name,
-                    text=marker or row.text,
-                    created_at=row.created_at,
-                    removed=marker is not None,
-                )
-            )
-        return views
-
-    async def post_choices(
-        self, actor: Actor, where: Where, current: str, *, limit: int = 25
-    ) -> list[tuple[str, str]]:
-        """(name, value) pairs for `/reflect respond prompt`: recent prompts this person may answer.
-
-        The prompt whose thread the command is used in comes first, then the prompts of the
-        partnership whose channel it is used in, then the rest, newest first.
-        """
-        text = current.strip().lstrip("#").casefold()
-        async with self.sessions() as session:
-            partnerships = {
-                p.id: p for p in await visible_partnerships(session, actor, include_archived=False)
-            }
-            if not partnerships:
-                return []
-            posts = (
-                await session.exec(
-                    select(PromptPost)
-                    .where(
-                        PromptPost.guild_id == actor.guild_id,
-                        col(PromptPost.partnership_id).in_(list(partnerships)),
-                        col(PromptPost.message_id).is_not(None),
-                    )
-                    .order_by(col(PromptPost.posted_at).desc(), col(PromptPost.id).desc())
-                    .limit(200)
-                )
-            ).all()
-        here = set(where.channel_ids)
-
-        def rank(post: PromptPost) -> int:
-            if post.thread_id in here:
-                return 0
-            if partnerships[post.partnership_id].channel_id in here:
-                return 1
-            return 2
-
-        found = []
-        for post in sorted(posts, key=rank):  # stable: newest first within each rank
-            posted = post.posted_at.date().isoformat() if post.posted_at else ""
-            name = f"#{post.id} {posted} {theme_label(post.theme)}: {post.text}"
-            if text and text not in name.casefold():
-                continue
-            found.append((one_line(name, 100), str(post.id)))
-        return found[:limit]
-
-    # ---- helpers
-
-    async def _post_for(
-        self, session: AsyncSession, actor: Actor, post_ref: int | str
-    ) -> tuple[PromptPost, Partnership]:
-        """A delivered post, for a member of its partnership; others learn nothing."""
-        post_id = post_ref if isinstance(post_ref, int) else parse_post_ref(post_ref)
-        missing = NotFound(f"I can't find prompt #{post_id} among your partnerships' prompts.")
-        post = (
-            await session.exec(
-                select(PromptPost).where(
-                    PromptPost.id == post_id,
-                    PromptPost.guild_id == actor.guild_id,
-                    col(PromptPost.message_id).is_not(None),
-                )
-            )
-        ).first()
-        if post is None:
-            raise missing
-        access = await authorize_by_id(session, actor, post.partnership_id, writable=True)
-        if access is None:
-            raise missing
-        return post, access.partnership
-
 
 def _posted_summary(post: PromptPost, draft: PostDraft, partnership: Partnership) -> str:
     """The log sentence for a delivered prompt: who posted it, and whether it came late."""
     if post.posted_by is not None:
         return (
             f"{draft.actor_name or 'A convener'} posted a reflective prompt on "
-            f"{draft.theme_label}: “{post.text}”"
+            f"{draft.theme_label}: “{post.text}”" + _answers_words(draft)
         )
     summary = f"A scheduled reflective prompt on {draft.theme_label} was posted: “{post.text}”"
     if post.late and post.due_at is not None:
@@ -429,4 +286,13 @@ def _posted_summary(post: PromptPost, draft: PostDraft, partnership: Partnership
         summary += (
             f" It was posted late; it was due at {due:%Y-%m-%d %H:%M} ({partnership.timezone})."
         )
-    return summary
+    return summary + _answers_words(draft)
+
+
+def _answers_words(draft: PostDraft) -> str:
+    """Who sees the answers, for the log sentence of a post whose answers are not named."""
+    if draft.visibility is Visibility.anonymous:
+        return f" Answers are shown without names once {draft.k} organisations have answered."
+    if draft.visibility is Visibility.private:
+        return " Answers are private: each is seen only by its author."
+    return ""

@@ -1,5 +1,6 @@
-"""What the reflection service hands to cogs: the prompt chosen, a post to deliver, an answer,
-and the notice for conveners when a schedule's channel is gone."""
+"""What the reflection service hands to cogs: the prompt chosen, a post to deliver, an answer
+(with what to show or edit on Discord), a withdrawal, a person's own answers, and the notice for
+conveners when a schedule's channel is gone."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.services.reflection.parsing import theme_label
+from bot.services.reflection.visibility import Visibility, as_visibility
+from bot.services.trust.privacy import threshold
 from db.models import Partnership, PromptPost
 
 
@@ -18,6 +21,8 @@ class ChosenPrompt:
     library_id: str | None = None
     custom_id: int | None = None
     rotation: bool = True
+    # Who sees its answers unless a schedule or `/reflect now` says otherwise.
+    visibility: Visibility = Visibility.named
 
     @property
     def ref(self) -> str:
@@ -50,10 +55,30 @@ class PostDraft:
     actor_name: str = ""
     # Made by an earlier attempt that never recorded its message: it may have reached Discord.
     resumed: bool = False
+    visibility: Visibility = Visibility.named
+    k: int = 3  # the partnership's anonymity threshold, for the words about anonymous answers
 
     @property
     def theme_label(self) -> str:
         return theme_label(self.theme)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One answer as Discord shows it: a message to post (no `message_id`) or to edit.
+
+    `author_name` is None for an anonymous answer; `gone` says the message now stands for an
+    answer withdrawn ("withdrawn") or replaced ("replaced") and shows no text.
+    """
+
+    answer_id: int
+    post_id: int
+    guild_id: int
+    channel_id: int
+    message_id: int | None
+    text: str
+    author_name: str | None
+    gone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +88,46 @@ class AnswerResult:
     author_id: int
     author_name: str
     text: str
+    visibility: Visibility = Visibility.named
+    replaced: bool = False  # it replaced the author's earlier answer to the post
+    # What to post or edit on Discord now: a named answer shared (or its earlier copy edited),
+    # anonymous answers released (the first ones in random order), or nothing.
+    shows: tuple[Shown, ...] = ()
+    # Anonymous answers: whether they are shown yet, and from how many organisations (or the
+    # own-capacity group) current answers come.
+    released: bool = False
+    organisations: int = 0
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """An answer its author withdrew, and the message that showed it, to edit."""
+
+    answer_id: int
+    post: PostDraft
+    visibility: Visibility
+    edit: Shown | None = None
+
+
+@dataclass(frozen=True)
+class MyAnswer:
+    """One of a person's own current answers, for `/reflect mine`."""
+
+    answer_id: int
+    post_id: int
+    partnership: str
+    theme: str
+    prompt: str
+    own_prompt: bool
+    text: str  # the marker when removed or expired
+    answered_at: datetime
+    visibility: Visibility
+    state: str  # "shared", "not shared", "shown without names", "waiting", "only you"
+    k: int
+
+    @property
+    def theme_label(self) -> str:
+        return theme_label(self.theme)
 
 
 @dataclass(frozen=True)
@@ -72,8 +137,8 @@ class AnswerView:
 
     id: int
     post_id: int
-    user_id: int
-    display_name: str
+    user_id: int | None  # None for an anonymous answer
+    display_name: str  # "" for an anonymous answer
     text: str
     created_at: datetime
     removed: bool = False
@@ -112,4 +177,6 @@ def draft_of(
         posted_by=post.posted_by,
         actor_name=actor_name,
         resumed=resumed and post.message_id is None,
+        visibility=as_visibility(post.visibility),
+        k=threshold(partnership.anonymity_threshold),
     )

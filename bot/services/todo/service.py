@@ -156,9 +156,13 @@ async def _stances(session: AsyncSession, access: Access, now: datetime) -> list
 async def _prompts(session: AsyncSession, access: Access, now: datetime) -> list[TodoItem]:
     """Prompts posted in the last `PROMPT_DAYS` days this person has not answered, newest first."""
     p = access.partnership
+    # Answered: a current answer (neither replaced nor withdrawn) is there; a withdrawn answer
+    # leaves the prompt waiting again.
     answered = select(PromptAnswer.post_id).where(
         PromptAnswer.partnership_id == access.partnership_id,
         PromptAnswer.user_id == access.actor.user_id,
+        col(PromptAnswer.replaced_at).is_(None),
+        col(PromptAnswer.withdrawn_at).is_(None),
     )
     rows = await session.exec(
         select(PromptPost)

@@ -210,7 +210,7 @@ async def _reflection(w: World) -> None:
     await w.reflection.add_prompt(ada, HERE, "power", OWN_PROMPT)
     for _ in prompts_for("power"):
         w.clock.tick()
-        draft = await w.reflection.prepare_now(ada, HERE, "power")
+        draft = await w.reflection.prepare_now(ada, HERE, "power", "named")
         await w.reflection.mark_posted(
             draft.post_id, channel_id=CHANNEL, message_id=5000 + draft.post_id, actor_name="Ada"
         )
@@ -430,6 +430,7 @@ ROW_IDS = {
     "occurrence_id": "occurrence",
     "post_id": "prompt_post",
     "answer_id": "prompt_answer",
+    "replaces_id": "prompt_answer",
     "prompt_id": "reflection_prompt",
     "round_id": "trust_round",
 }

@@ -96,7 +96,7 @@ async def test_refusals_are_one_line_and_exit_1(export_file, target, capsys, tmp
     assert await counts(target) == (0, 0)  # migrated, and nothing imported
 
     newer = tmp_path / "newer.json"
-    save(newer, raw.replace(b'"schema_version": 1,', b'"schema_version": 9,', 1))
+    save(newer, raw.replace(b'"schema_version": 2,', b'"schema_version": 9,', 1))
     assert await cli("import", str(newer), "--guild", "5") == 1
     assert "newer Partnerbot" in one_line(capsys.readouterr().err)
 

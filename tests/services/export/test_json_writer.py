@@ -39,7 +39,7 @@ async def test_one_document_opening_with_format_version_and_header():
     data = await parsed(sample())
     assert list(data)[:4] == ["format", "schema_version", "importable", "header"]
     assert data["format"] == "partnerbot-export"
-    assert data["schema_version"] == SCHEMA_VERSION == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     assert data["importable"] is False and data["records"] is None  # no records in the sample
     header = data["header"]
     assert header["partnership"] == f"Family Hubs {HTML_ATTACK}"

@@ -259,8 +259,8 @@ async def test_an_export_without_records_is_refused(world, tmp_path, changes, wh
 
 async def test_a_newer_schema_version_is_refused(world, tmp_path):
     path, raw = await exported(world, tmp_path)
-    save(path, raw.replace(b'"schema_version": 1,', b'"schema_version": 2,', 1))
-    await refused(world, path, "newer Partnerbot \\(schema version 2; this one reads up to 1\\)")
+    save(path, raw.replace(b'"schema_version": 2,', b'"schema_version": 3,', 1))
+    await refused(world, path, "newer Partnerbot \\(schema version 3; this one reads up to 2\\)")
 
 
 async def test_broken_files_are_refused_even_late_in_the_records(world, tmp_path):

@@ -272,7 +272,7 @@ async def _notes(w: World) -> None:
 
 async def _reflection(w: World) -> None:
     w.clock.at = datetime(2026, 3, 9, 9, 30, tzinfo=UTC)
-    draft = await w.reflection.prepare_now(ada, HUBS, theme="power")
+    draft = await w.reflection.prepare_now(ada, HUBS, theme="power", visibility="named")
     await w.reflection.mark_posted(draft.post_id, channel_id=CHANNEL, message_id=8888)
     w.post_id = draft.post_id
     w.clock.step(hours=2)

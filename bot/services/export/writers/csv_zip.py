@@ -312,6 +312,8 @@ def reflection_row(row: ReflectionRow) -> dict[str, object]:
         "prompt": row.prompt,
         "posted_at": row.posted_at,
         "answer_count": row.answer_count,
+        "visibility": row.visibility,
+        "answers_withheld": row.answers_withheld,
         "link": row.link,
     }
 

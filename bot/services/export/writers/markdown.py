@@ -368,12 +368,13 @@ def _reflections(document: Document, layout: Layout, w: _Writer) -> None:
         link = message_link(r.link)
         if link is not None:
             w.line(f"- Post: {link}")
+        note = layout.answers_note(r)
+        if note is not None:
+            w.line(f"- {inert(note)}")
         for answer in r.answers:
-            who = [answer.author.name if answer.author else None, answer.organisation]
-            by = ", ".join(x for x in who if x) or "a member"
-            w.line(
-                f"- {inert(by)} ({layout.when(answer.at)}): {inert(answer.text)}",
-            )
+            by = inert(layout.answer_by(r, answer))
+            when = f" ({layout.when(answer.at)})" if answer.at is not None else ""
+            w.line(f"- {by}{when}: {inert(answer.text)}")
         w.line()
 
 
