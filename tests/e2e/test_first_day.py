@@ -6,10 +6,14 @@ Bank shows it lacks a representative, until Alice is added and greeted in the ch
 is pinged). Alice proposes a goal; Connie nudges it and Alice gets a direct message naming it.
 `/todo` lists Alice's pending stance, and no longer once she has taken it. When the Council
 agrees too, one line in the channel announces the agreement and links to the goal's card.
+Then Connie puts a prompt about power to the partnership: its answers are anonymous. Two
+organisations' answers show nothing; the third group's (Carol, in her own capacity) releases all
+three in the prompt's thread, as the bot's messages, naming nobody.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -23,6 +27,12 @@ pytestmark = [pytest.mark.e2e]
 
 JSON = dict[str, Any]
 NAME = "Riverside Early Help"
+
+
+def said(message: JSON) -> str:
+    """What a bot message says: an answer is shown as an embed's description."""
+    embeds = message.get("embeds") or []
+    return str(embeds[0].get("description") or "") if embeds else str(message.get("content"))
 
 
 async def info(fake: FakeDiscord, world: World, channel: JSON) -> str:
@@ -105,3 +115,40 @@ async def test_a_new_conveners_first_day(fake: FakeDiscord, world: World, bot: B
     assert "/channels/" in line["content"]  # links to the goal's card
     announced = [m for m in fake.messages(channel) if "**agreed**" in m.get("content", "")]
     assert announced == [line]
+
+    # A sensitive prompt: anonymous by default, shown only once k = 3 groups answered.
+    await fake.run(
+        world.convener, world.guild, channel, "member add", user=world.carol, capacity="citizen"
+    )
+    posted = await fake.run(world.convener, world.guild, channel, "reflect now", theme="power")
+    post = re.search(r"Posted prompt #(\d+)", posted.content)
+    assert post, posted
+    people = [world.convener, world.alice, world.carol]
+    words = [
+        "The council sets every agenda.",
+        "Money decides, quietly.",
+        "Parents are asked last.",
+    ]
+    answers = dict(enumerate(words))
+    for n, (person, text) in enumerate(zip(people, words, strict=True), start=1):
+        reply = await fake.run(
+            person, world.guild, channel, "reflect respond", prompt=post[1], text=text
+        )
+        assert reply.ephemeral and "anonymous" in reply.content, reply
+        shown = [m for m in fake.messages(channel) if said(m) in answers.values()]
+        threads = [c for c in fake.channels(world.guild) if c.get("parent_id") == channel["id"]]
+        in_threads = [m for t in threads for m in fake.messages(t) if said(m) in answers.values()]
+        if n < 3:
+            assert shown == [] and in_threads == [], (n, shown, in_threads)
+    [thread] = threads
+    for text in answers.values():
+        await fake.wait_for_message(thread, lambda m, text=text: said(m) == text)
+    released = [m for m in fake.messages(thread) if said(m) in answers.values()]
+    assert len(released) == 3
+    for message in released:
+        whole = json.dumps(message)
+        assert message["author"].get("bot") is True
+        for person in people:
+            assert str(user_id(person)) not in whole
+            assert person["user"]["username"] not in whole
+            assert (person["user"].get("global_name") or "-") not in whole
