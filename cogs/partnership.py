@@ -74,6 +74,8 @@ def info_embed(info: PartnershipInfo) -> discord.Embed:
         value=f"{p.retention_months} months" if p.retention_months else "everything kept",
     )
     embed.add_field(name="Research consent", value="on" if p.research_consent else "off")
+    embed.add_field(name="Announcements", value="on" if p.announcements else "off")
+    embed.add_field(name="Digest", value=label(p.digest))
     if p.channel_id:
         embed.add_field(name="Channel", value=f"<#{p.channel_id}>")
     embed.add_field(name="Created", value=discord_timestamp(p.created_at, "D"))

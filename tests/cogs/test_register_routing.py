@@ -183,6 +183,18 @@ async def test_partnership_is_implied_in_its_channel_and_threads(world: World):
     channel_id = await channel_of(world)
     info = (await world.run(world.convener, "partnership info", channel_id=channel_id)).reply
     assert "Family Hubs" in info.text and "enabler" not in info.text
+    fields = {f["name"]: f["value"] for f in info.embeds[0]["fields"]}
+    assert fields["Announcements"] == "on" and fields["Digest"] == "off"
+    await world.run(
+        world.convener,
+        "partnership configure",
+        channel_id=channel_id,
+        announcements=False,
+        digest="weekly",
+    )
+    info = (await world.run(world.convener, "partnership info", channel_id=channel_id)).reply
+    fields = {f["name"]: f["value"] for f in info.embeds[0]["fields"]}
+    assert fields["Announcements"] == "off" and fields["Digest"] == "weekly"
     thread = await world.discord._create_thread(
         type("R", (), {"channel_id": channel_id})(), {"name": "chat"}, {}
     )
