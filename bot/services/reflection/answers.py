@@ -31,7 +31,7 @@ Decisions:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
@@ -51,6 +51,13 @@ from bot.services.access import (
     visible_partnerships,
 )
 from bot.services.clock import Clock
+from bot.services.reflection.answer_rows import (
+    answer_state,
+    article,
+    current_answer,
+    log_answer,
+    shows_after,
+)
 from bot.services.reflection.parsing import clean_answer, parse_post_ref, theme_label
 from bot.services.reflection.views import (
     AnswerResult,
@@ -61,15 +68,13 @@ from bot.services.reflection.views import (
     Withdrawn,
     draft_of,
 )
-from bot.services.reflection.visibility import Visibility, as_visibility, released
-from bot.services.text import message_link, name_of, one_line
-from bot.services.trust.privacy import group_of, shuffled, threshold
+from bot.services.reflection.visibility import Visibility, as_visibility
+from bot.services.text import name_of, one_line
+from bot.services.trust.privacy import threshold
 from db.engine import SessionFactory, transaction
 from db.models import Partnership, PromptAnswer, PromptPost
 
-ANSWERED = "prompt.answered"
 WITHDRAWN = "prompt.withdrawn"
-RELEASED = "prompt.released"
 # A show claimed this long ago without a recorded message is tried again.
 SHOW_RETRY = timedelta(seconds=60)
 # Answers shown again per sweep, at most.
@@ -102,7 +107,7 @@ class Answering:
             post, access = await self._post_for(session, actor, post_ref, writable=True)
             partnership = access.partnership
             visibility = as_visibility(post.visibility)
-            previous = await _current(session, post, actor.user_id)
+            previous = await current_answer(session, post, actor.user_id)
             answer = PromptAnswer(
                 post_id=post.id,  # type: ignore[arg-type]
                 partnership_id=partnership.id,  # type: ignore[arg-type]
@@ -124,8 +129,8 @@ class Answering:
             session.add(answer)
             await session.flush()
             author = name_of(actor.display_name)
-            await _log_answer(session, partnership, post, answer, author, previous, now)
-            shows, is_released, groups = await _shows(
+            await log_answer(session, partnership, post, answer, author, previous, now)
+            shows, is_released, groups = await shows_after(
                 session, partnership, post, answer, author, now
             )
             assert answer.id is not None
@@ -149,7 +154,7 @@ class Answering:
         async with transaction(self.sessions) as session:
             post, access = await self._post_for(session, actor, post_ref)
             partnership = access.partnership
-            current = await _current(session, post, actor.user_id)
+            current = await current_answer(session, post, actor.user_id)
             if current is None:
                 raise UserFacingError(
                     f"You have no answer to prompt #{post.id} to withdraw: nothing was changed."
@@ -178,7 +183,7 @@ class Answering:
                 actor_id: int | None = actor.user_id
             else:
                 payload["visibility"] = visibility.value
-                summary = f"{_an(visibility)} answer to {about} was withdrawn by its author."
+                summary = f"{article(visibility)} answer to {about} was withdrawn by its author."
                 actor_id = None
             await log.record(
                 session, partnership, WITHDRAWN, summary, actor_id=actor_id, payload=payload, at=now
@@ -365,7 +370,7 @@ class Answering:
                     text=marker or row.text,
                     answered_at=row.created_at,
                     visibility=visibility,
-                    state=_state(row, post, visibility),
+                    state=answer_state(row, post, visibility),
                     k=threshold(p.anonymity_threshold),
                 )
             )
@@ -448,168 +453,6 @@ class Answering:
         if access is None:
             raise missing
         return post, access
-
-
-def _an(visibility: Visibility) -> str:
-    return "An anonymous" if visibility is Visibility.anonymous else "A private"
-
-
-async def _current(session: AsyncSession, post: PromptPost, user_id: int) -> PromptAnswer | None:
-    """The person's current answer to the post: neither replaced nor withdrawn."""
-    return (
-        await session.exec(
-            select(PromptAnswer)
-            .where(
-                PromptAnswer.post_id == post.id,
-                PromptAnswer.user_id == user_id,
-                col(PromptAnswer.replaced_at).is_(None),
-                col(PromptAnswer.withdrawn_at).is_(None),
-            )
-            .order_by(col(PromptAnswer.id).desc())
-        )
-    ).first()
-
-
-async def _current_answers(session: AsyncSession, post: PromptPost) -> list[PromptAnswer]:
-    return list(
-        (
-            await session.exec(
-                select(PromptAnswer)
-                .where(
-                    PromptAnswer.post_id == post.id,
-                    col(PromptAnswer.replaced_at).is_(None),
-                    col(PromptAnswer.withdrawn_at).is_(None),
-                )
-                .order_by(col(PromptAnswer.id))
-            )
-        ).all()
-    )
-
-
-async def _log_answer(
-    session: AsyncSession,
-    partnership: Partnership,
-    post: PromptPost,
-    answer: PromptAnswer,
-    author: str,
-    previous: PromptAnswer | None,
-    now: datetime,
-) -> None:
-    """The answer's log entry: with its author and text when named; otherwise neither."""
-    visibility = as_visibility(answer.visibility)
-    about = f"the reflective prompt “{post.text}”"
-    payload: dict[str, Any] = {"post_id": post.id, "theme": post.theme, "prompt": post.text}
-    actor_id: int | None = None
-    if visibility is Visibility.named:
-        actor_id = answer.user_id
-        payload.update(answer_id=answer.id, answer=answer.text)
-        if previous is not None:
-            payload["replaces_id"] = previous.id
-            summary = f"{author} replaced their answer to {about}: {answer.text}"
-        else:
-            summary = f"{author} answered {about}: {answer.text}"
-    else:
-        payload.update(visibility=visibility.value, replaced=previous is not None)
-        done = "replaced by its author" if previous is not None else "given"
-        if visibility is Visibility.anonymous:
-            k = threshold(partnership.anonymity_threshold)
-            summary = (
-                f"An anonymous answer to {about} was {done}. Anonymous answers are shown "
-                f"without names once {k} organisations have answered."
-            )
-        else:
-            done = "replaced by its author" if previous is not None else "kept"
-            summary = f"A private answer to {about} was {done}: only its author can read it."
-    await log.record(
-        session,
-        partnership,
-        ANSWERED,
-        summary,
-        actor_id=actor_id,
-        payload=payload,
-        message_link=message_link(partnership.guild_id, post.channel_id, post.message_id),
-        at=now,
-    )
-
-
-async def _shows(
-    session: AsyncSession,
-    partnership: Partnership,
-    post: PromptPost,
-    answer: PromptAnswer,
-    author: str,
-    now: datetime,
-) -> tuple[tuple[Shown, ...], bool, int]:
-    """What Discord should show after this answer, whether the post's anonymous answers are
-    released, and from how many organisations (or the own-capacity group) current answers come.
-    Every answer returned to be posted is taken (`shown_at`) here."""
-    assert answer.id is not None and post.id is not None
-    visibility = as_visibility(answer.visibility)
-    guild_id = partnership.guild_id
-    if visibility is Visibility.private:
-        return (), False, 0
-    if visibility is Visibility.named:
-        channel_id = answer.channel_id or post.thread_id
-        if channel_id is None:
-            return (), False, 0
-        answer.shown_at = answer.shown_at or now
-        session.add(answer)
-        shown = Shown(
-            answer.id, post.id, guild_id, channel_id, answer.message_id, answer.text, author
-        )
-        return (shown,), False, 0
-    current = await _current_answers(session, post)
-    groups = len({group_of(a.organisation_id) for a in current})
-    where = post.thread_id or post.channel_id
-    assert where is not None  # a delivered post has its channel
-    if answer.message_id is not None and answer.channel_id is not None:
-        # It replaced an answer already shown: that message shows the new words.
-        edit = Shown(
-            answer.id, post.id, guild_id, answer.channel_id, answer.message_id, answer.text, None
-        )
-        return (edit,), True, groups
-    if post.released_at is None:
-        k = threshold(partnership.anonymity_threshold)
-        if not released((group_of(a.organisation_id) for a in current), k):
-            return (), False, groups
-        post.released_at = now
-        session.add(post)
-        await log.record(
-            session,
-            partnership,
-            RELEASED,
-            f"Answers to the reflective prompt “{post.text}” are now shown without names: "
-            f"{groups} organisations have answered (at least {k} were needed; people in their "
-            "own capacity count together as one).",
-            actor_id=None,
-            payload={
-                "post_id": post.id,
-                "theme": post.theme,
-                "prompt": post.text,
-                "organisations": groups,
-                "k": k,
-            },
-            at=now,
-        )
-        batch = shuffled(a for a in current if a.shown_at is None)
-    else:
-        batch = [answer]
-    shows = []
-    for row in batch:
-        assert row.id is not None
-        row.shown_at = now
-        session.add(row)
-        shows.append(Shown(row.id, post.id, guild_id, where, None, row.text, None))
-    return tuple(shows), True, groups
-
-
-def _state(row: PromptAnswer, post: PromptPost, visibility: Visibility) -> str:
-    """Where an answer of one's own stands, in a few words."""
-    if visibility is Visibility.private:
-        return "only you"
-    if visibility is Visibility.anonymous:
-        return "shown without names" if post.released_at is not None else "waiting"
-    return "shared" if row.message_id is not None else "not shared"
 
 
 def _choices(
