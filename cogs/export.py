@@ -9,7 +9,6 @@ server's upload limit (compressed if it must be) and attaches it.
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 
 import discord
@@ -23,8 +22,6 @@ from bot.services.export.fit import DEFAULT_UPLOAD_LIMIT, fit
 from bot.services.export.service import ExportFile, ExportRequest, ExportService
 from cogs._base import thinking
 from cogs._context import actor_of, bot_of, partnership_autocomplete, ref_of
-
-log = logging.getLogger(__name__)
 
 FORMAT_NAMES = {
     Format.markdown: "Markdown minutes",
