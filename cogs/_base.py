@@ -8,6 +8,7 @@ their custom id (`submitted_form`), so a form opened before a restart still land
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -98,3 +99,14 @@ def submitted_form(
     if match is None:
         return None
     return match, form_values(interaction.data.get("components"))
+
+
+async def remove_post(message: discord.Message, what: str) -> None:
+    """Take back a post whose record could not be saved (a note, a meeting): a failure to
+    delete it is logged, never raised over the error that caused it."""
+    try:
+        await message.delete()
+    except discord.HTTPException as error:
+        logging.getLogger(__name__).warning(
+            "Could not remove %s message %s: %s", what, message.id, error
+        )

@@ -21,7 +21,7 @@ from discord.ext import commands, tasks
 from bot.app import PartnerBot
 from bot.replies import escape, send
 from bot.services.notes import TEXT_MAX, NoteKind, NoteService
-from cogs._base import thinking
+from cogs._base import remove_post, thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
 from cogs._goal_components import goal_autocomplete
 from cogs._log_components import PageButton, action_autocomplete, page_view, redact_autocomplete
@@ -117,7 +117,7 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
             )
         except Exception:
             if message is not None:
-                await _delete(message)
+                await remove_post(message, "note")
             raise
         where = (
             f" and posted in <#{draft.channel_id}> ({result.message_link})"
@@ -222,13 +222,6 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
 
 def kind_words(kind: str) -> str:
     return {"action": "action", "small_win": "small win"}.get(kind, kind)
-
-
-async def _delete(message: discord.Message) -> None:
-    try:
-        await message.delete()
-    except discord.HTTPException as error:
-        log.warning("Could not remove note message %s: %s", message.id, error)
 
 
 async def setup(bot: PartnerBot) -> None:

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.app import PartnerBot
 from bot.replies import escape, send
 from bot.services.meetings import TITLE_MAX, MeetingService
-from cogs._base import thinking
+from cogs._base import remove_post, thinking
 from cogs._context import actor_of, partnership_autocomplete, ref_of
 from cogs._meeting_components import HereButton, here_view
 from cogs._meeting_text import start_post, summary_post
@@ -71,7 +71,7 @@ class MeetingCog(commands.GroupCog, name="Meeting", group_name="meeting"):
             )
         except Exception:
             if message is not None:
-                await _delete(message)
+                await remove_post(message, "meeting")
             raise
         where = (
             f" Its attendance button is in <#{draft.channel_id}> ({started.message_link})."
@@ -106,13 +106,6 @@ class MeetingCog(commands.GroupCog, name="Meeting", group_name="meeting"):
             f"Ended the meeting “{escape(summary.title)}” of {escape(summary.partnership)}."
             f"{posted}",
         )
-
-
-async def _delete(message: discord.Message) -> None:
-    try:
-        await message.delete()
-    except discord.HTTPException as error:
-        log.warning("Could not remove meeting message %s: %s", message.id, error)
 
 
 async def setup(bot: PartnerBot) -> None:
