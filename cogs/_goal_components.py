@@ -1,7 +1,8 @@
 """The goal's Discord components: the persistent stance buttons, the optional-comment form, and
 the choices and autocomplete of the /goal options.
 
-The stance buttons are `DynamicItem`s: their custom id carries the goal and the stance
+The stance buttons and Confirm (on a goal with a stance given subject to referral) are
+`DynamicItem`s: their custom id carries the goal and the stance
 (`partnerbot:goal:stance:<id>:<stance>`), so a message posted before a restart keeps working.
 The form is stateless for the same reason: its custom id carries the goal and stance too, and
 the goal cog records the stance when a form with that id is sent (`GoalCog.on_interaction`),
@@ -12,22 +13,24 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import discord
 from discord import app_commands
 
-from bot.replies import clip
+from bot.replies import clip, send
 from bot.services.goals import (
     COMMENT_MAX,
     RELATION_WORDS,
     GoalCard,
     Relation,
     Stance,
+    StanceResult,
     describe_value,
 )
-from cogs._base import Form, Guarded, open_form
+from cogs._base import Form, Guarded, open_form, thinking
 from cogs._context import actor_of, bot_of, ref_of
+from cogs._goal_embeds import any_pending, stance_reply
 
 MODAL_TITLE_LIMIT = 45
 
@@ -39,6 +42,10 @@ FORM_PATTERN = re.compile(
     rf"partnerbot:goal:form:(?P<goal_id>[0-9]{{1,18}}):(?P<stance>{_STANCES})"
 )
 COMMENT_INPUT = "comment"
+CONFIRM_ID = "partnerbot:goal:confirm:{goal_id}"
+CONFIRM_TEMPLATE = r"partnerbot:goal:confirm:(?P<goal_id>[0-9]{1,18})"
+# The cog whose `stance_recorded` redraws the goal and announces an agreement after a Confirm.
+GOAL_COG = "Goals"
 
 BUTTONS: dict[str, tuple[str, discord.ButtonStyle]] = {
     Stance.agree: ("Agree", discord.ButtonStyle.success),
@@ -84,13 +91,60 @@ class StanceButton(
         await open_form(interaction, form)  # sent forms come back to `GoalCog.on_interaction`
 
 
+@runtime_checkable
+class FollowsStances(Protocol):
+    async def stance_recorded(self, result: StanceResult) -> None: ...
+
+
+class ConfirmButton(
+    Guarded, discord.ui.DynamicItem[discord.ui.Button[Any]], template=CONFIRM_TEMPLATE
+):
+    """Confirm, on a goal with a stance given subject to referral: confirms the presser's
+    organisation's pending stance, as it was given. Who may confirm is the access gate's rule
+    (`check_may_confirm`); anyone else gets a polite no, privately."""
+
+    def __init__(self, goal_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Confirm",
+                emoji="⏳",
+                style=discord.ButtonStyle.secondary,
+                custom_id=CONFIRM_ID.format(goal_id=goal_id),
+                row=1,
+            )
+        )
+        self.goal_id = goal_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ConfirmButton:
+        return cls(int(match["goal_id"]))
+
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await thinking(interaction)
+        bot = bot_of(interaction)
+        result = await bot.services.goals.confirm(actor_of(interaction), self.goal_id)
+        await send(interaction, stance_reply(result))
+        cog = bot.get_cog(GOAL_COG)
+        if isinstance(cog, FollowsStances):
+            await cog.stance_recorded(result)
+
+
 def stance_view(card: GoalCard) -> discord.ui.View | None:
-    """The four stance buttons, or none once stances are closed."""
+    """The four stance buttons, and Confirm while a stance awaits confirmation after
+    referral; none once stances are closed."""
     if not card.open:
         return None
     view = discord.ui.View(timeout=None)
     for stance in Stance:
         view.add_item(StanceButton(card.id, stance.value))
+    if any_pending(card):
+        view.add_item(ConfirmButton(card.id))
     return view
 
 

@@ -18,10 +18,12 @@ from bot.services.goals import (
     LinkResult,
     OrgLine,
     PersonLine,
+    Referral,
     ReviewItem,
     ReviewReason,
     Stance,
     StanceResult,
+    StanceView,
     Tally,
     describe_value,
 )
@@ -39,6 +41,7 @@ MARKS: dict[str | None, str] = {
     Stance.object: "⛔",
     None: "▫️",
 }
+PENDING_MARK = "⏳"  # agreement or reservations subject to referral, awaiting confirmation
 COLOURS = {
     GoalStatus.proposed: discord.Colour.blurple(),
     GoalStatus.agreed: discord.Colour.green(),
@@ -59,6 +62,25 @@ def goal_words(card: GoalCard) -> str:
 def stance_reply(result: StanceResult) -> str:
     card = result.card
     voice = result.voice
+    if result.referral == Referral.confirmed and voice.organisation:
+        text = (
+            f"Confirmed after referral: **{escape(voice.organisation)}** "
+            f"{STANCE_WORDS[result.stance]} {goal_words(card)}, and it now counts toward "
+            "agreement."
+        )
+        if result.agreed_now:
+            text += f" That meets the {card.goal.agreed_rule} rule: the goal is now **agreed**."
+        return text
+    if result.referral == Referral.pending and voice.organisation:
+        org = escape(voice.organisation)
+        by = f" (expected by {result.refer_by.isoformat()})" if result.refer_by else ""
+        return (
+            f"Recorded, subject to referral{by}: **{org}** {STANCE_WORDS[result.stance]} "
+            f"{goal_words(card)}. Your mandate is to refer back to {org} first, so this is "
+            "shown on the goal but doesn't count toward agreement until it is confirmed: by "
+            f"you once {org} has agreed, or by one of its representatives who can commit it "
+            "(the Confirm button on the goal, or `/goal endorse` with `confirm:true`)."
+        )
     if voice.organisation:
         text = f"Recorded: **{escape(voice.organisation)}** {STANCE_WORDS[result.stance]} "
     else:
@@ -178,6 +200,23 @@ def _comment(comment: str | None, limit: int) -> str:
     return f" — “{escape(clip(' '.join(comment.split()), limit))}”" if comment else ""
 
 
+def stance_words(latest: StanceView) -> str:
+    """`agree`, `agree, subject to referral (by 2026-12-10)`, `agree, in principle` …"""
+    words = label(latest.stance)
+    if latest.pending:
+        by = f"by {latest.refer_by.isoformat()}" if latest.refer_by else "awaiting confirmation"
+        return f"{words}, subject to referral ({by})"
+    if latest.in_principle:
+        return f"{words}, in principle"
+    if latest.referral == Referral.confirmed:
+        return f"{words}, confirmed after referral"
+    return words
+
+
+def stance_mark(latest: StanceView) -> str:
+    return PENDING_MARK if latest.pending else MARKS[latest.stance]
+
+
 def org_line(line: OrgLine, comment_limit: int = 80) -> str:
     tag = "" if line.counts else f" ({label(line.status)})"
     if line.latest is None:
@@ -186,7 +225,7 @@ def org_line(line: OrgLine, comment_limit: int = 80) -> str:
     latest = line.latest
     since = " (since agreement)" if line.since_agreement else ""
     return (
-        f"{MARKS[latest.stance]} **{escape(line.name)}**{tag}: {label(latest.stance)}{since}"
+        f"{stance_mark(latest)} **{escape(line.name)}**{tag}: {stance_words(latest)}{since}"
         f"{_comment(latest.comment, comment_limit)}"
     )
 
@@ -204,10 +243,15 @@ def person_line(line: PersonLine, comment_limit: int = 80) -> str:
 def agreement_text(card: GoalCard) -> str:
     t: Tally = card.tally
     breakdown = " · ".join(f"{t.breakdown[s.value]} {label(s.value)}" for s in Stance)
+    pending = (
+        f"; {t.pending} subject to referral, awaiting confirmation (not counted yet)"
+        if t.pending
+        else ""
+    )
     lines = [
         f"Coverage: {t.organisations_with_stance} of {t.organisations} organisations have a "
         "stance.",
-        f"Congruence: {breakdown}.",
+        f"Stances: {breakdown}{pending}.",
     ]
     goal = card.goal
     voices = "core organisations" + (
@@ -224,11 +268,15 @@ def agreement_text(card: GoalCard) -> str:
         lines.append(
             f"Majority: more than half of the {t.voices} {voices} agree or have reservations. "
             f"{t.supportive} so far; {t.needed} needed."
+            + (f" {t.pending} awaiting confirmation." if t.pending else "")
         )
     else:
         lines.append(
             f"Consensus: all {t.voices} {voices} agree or have reservations, none objecting. "
-            f"{t.supportive} so far" + (f"; {t.objecting} objecting." if t.objecting else ".")
+            f"{t.supportive} so far"
+            + (f"; {t.objecting} objecting" if t.objecting else "")
+            + (f"; {t.pending} awaiting confirmation" if t.pending else "")
+            + "."
         )
     return "\n".join(lines)
 
@@ -308,15 +356,26 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
                 value=message_link(card.partnership.guild_id, goal.channel_id, goal.message_id),
             )
     if card.open:
+        confirm = (
+            " Confirm confirms a stance given subject to referral (its giver, or a "
+            "representative who can commit)."
+            if any_pending(card)
+            else ""
+        )
         embed.set_footer(
             text="Agree, Reservations, Unsure or Object records the stance of the organisation "
-            "you represent, or your own. /goal endorse does the same."
+            f"you represent, or your own. /goal endorse does the same.{confirm}"
         )
     elif card.partnership.is_archived:
         embed.set_footer(text="The partnership is archived: stances are closed.")
     else:
         embed.set_footer(text=f"This goal is {label(goal.status)}: stances are closed.")
     return fit(embed)
+
+
+def any_pending(card: GoalCard) -> bool:
+    """Some organisation's agreement or reservations await confirmation after referral."""
+    return any(o.latest is not None and o.latest.pending for o in card.organisations)
 
 
 def list_line(card: GoalCard) -> str:
@@ -357,6 +416,8 @@ def reason_text(reason: ReviewReason) -> str:
         return f"🆕 Not yet asked (joined after agreement): {_names(reason.names)}"
     if kind == "stale" and reason.moment:
         return f"⏳ Proposed {discord_timestamp(reason.moment, 'R')} and never agreed"
+    if kind == "referral_pending":
+        return f"{PENDING_MARK} Subject to referral, awaiting confirmation: {_names(reason.names)}"
     if kind == "rule_met":
         return "☑️ The agreement rule is met now: a convener can mark it agreed"
     return label(kind)

@@ -42,6 +42,7 @@ from cogs._goal_components import (
     COMMENT_INPUT,
     FORM_PATTERN,
     RELATION_CHOICES,
+    ConfirmButton,
     StanceButton,
     dimension_choices,
     goal_autocomplete,
@@ -111,8 +112,12 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
             interaction, lambda: self._stance_from_form(interaction, match, values)
         )
         if result is not None:
-            await self.messages.redraw(result.redraw)
-            await announce(self.bot, result.announcement)
+            await self.stance_recorded(result)
+
+    async def stance_recorded(self, result: StanceResult) -> None:
+        """After a stance or a confirmation: redraw the goal, announce an agreement."""
+        await self.messages.redraw(result.redraw)
+        await announce(self.bot, result.announcement)
 
     async def _stance_from_form(
         self, interaction: discord.Interaction, match: re.Match[str], values: dict[str, str]
@@ -192,6 +197,8 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         stance="Agree, reservations, unsure or object",
         comment="Why, or what would change your view (optional)",
         partnership=PARTNERSHIP_OPTION,
+        confirm="True: confirm your organisation's stance given subject to referral",
+        refer_by="If you must refer back first: when you expect its answer, YYYY-MM-DD",
     )
     @app_commands.choices(stance=dimension_choices(Stance))
     @app_commands.autocomplete(goal=goal_autocomplete, partnership=partnership_autocomplete)
@@ -202,6 +209,8 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         stance: app_commands.Choice[str],
         comment: app_commands.Range[str, 1, COMMENT_MAX] | None = None,
         partnership: str | None = None,
+        confirm: bool | None = None,
+        refer_by: app_commands.Range[str, 1, 10] | None = None,
     ) -> None:
         await thinking(interaction)
         result = await self.goals.take_stance(
@@ -209,10 +218,11 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
             GoalTarget(goal, ref_of(interaction, partnership)),
             stance.value,
             comment,
+            refer_by=refer_by,
+            confirm=bool(confirm),
         )
         await send(interaction, stance_reply(result))
-        await self.messages.redraw(result.redraw)
-        await announce(self.bot, result.announcement)
+        await self.stance_recorded(result)
 
     @app_commands.command(name="show", description="A goal in full: stances, progress and links.")
     @app_commands.describe(goal=GOAL_OPTION, partnership=PARTNERSHIP_OPTION)
@@ -445,9 +455,9 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
 
 
 async def setup(bot: PartnerBot) -> None:
-    bot.add_dynamic_items(StanceButton)
+    bot.add_dynamic_items(StanceButton, ConfirmButton)
     await bot.add_cog(GoalCog(bot, bot.services.goals))
 
 
 async def teardown(bot: PartnerBot) -> None:
-    bot.remove_dynamic_items(StanceButton)
+    bot.remove_dynamic_items(StanceButton, ConfirmButton)

@@ -59,7 +59,14 @@ class Goal(SQLModel, table=True):
 
 
 class GoalStance(SQLModel, table=True):
-    """One stance, as recorded. Never updated or deleted: the latest per voice counts."""
+    """One stance, as recorded. Never updated or deleted: the latest per voice counts.
+
+    Mandates (Huxham & Vangen 2000): `mandate` is the recorder's mandate when they took it.
+    A representative who must refer back gives an agreement or reservations *subject to
+    referral* (`referral` pending, expected by `refer_by`): shown, not counted. Its confirmation
+    is a new row for the same voice with `referral` confirmed, recorded by whoever confirmed it
+    (the row's `user_id` and `recorded_at` say who and when). Other stances carry `none`.
+    """
 
     __tablename__ = "goal_stance"
     __table_args__ = (Index("ix_goal_stance_goal_time", "goal_id", "recorded_at", "id"),)
@@ -75,6 +82,11 @@ class GoalStance(SQLModel, table=True):
     stance: str = Field(sa_type=String(20))
     comment: str | None = Field(default=None, sa_type=Text)
     recorded_at: datetime = Field(default_factory=utcnow)
+    mandate: str | None = Field(default=None, sa_type=String(30))
+    referral: str = Field(
+        default="none", sa_type=String(20), sa_column_kwargs={"server_default": "none"}
+    )
+    refer_by: date | None = Field(default=None)
 
 
 class GoalLink(SQLModel, table=True):

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Forbidden
 from bot.services.access.gate import Access
-from bot.services.vocab import OWN_CAPACITY, Capacity, PartnerStatus
+from bot.services.vocab import OWN_CAPACITY, Capacity, Mandate, PartnerStatus
 from db import queries
 from db.models import Goal, Organisation
 
@@ -120,4 +120,35 @@ async def stance_voice(session: AsyncSession, access: Access) -> Voice:
     raise Forbidden(
         "Observers follow goals but don't take a stance on them. If you now speak for an "
         "organisation, ask a convener to update your membership."
+    )
+
+
+def must_refer_back(access: Access, voice: Voice) -> bool:
+    """Whether this person's agreement for their organisation is given subject to referral:
+    their mandate says they must refer back to it first (Huxham & Vangen 2000)."""
+    member = access.membership
+    return (
+        voice.organisation_id is not None
+        and member is not None
+        and member.mandate == Mandate.must_refer_back
+    )
+
+
+def check_may_confirm(access: Access, voice: Voice, given_by: int) -> None:
+    """Confirming an organisation's stance given subject to referral: the representative who
+    gave it (back from the referral), or another of its representatives or substitutes whose
+    mandate is to commit it."""
+    member = access.membership
+    if (
+        member is not None
+        and voice.organisation_id is not None
+        and access.speaks_for(voice.organisation_id)
+        and (member.user_id == given_by or member.mandate == Mandate.can_commit)
+    ):
+        return
+    org = voice.organisation or "the organisation"
+    raise Forbidden(
+        f"A stance subject to referral is confirmed by the person who gave it, or by another "
+        f"of {org}'s representatives who can commit it, and your mandate doesn't say you can. "
+        "A convener can update mandates with `/member update`."
     )

@@ -5,7 +5,8 @@
 - Organisations take stances through their representatives and substitutes; people in their
   own capacity (individuals, citizens) are heard and shown, and count as one voice each only
   when the partnership's `count_individuals` is on. Observers can't take a stance. Stances are
-  append-only; the latest per voice counts.
+  append-only; the latest per voice counts. A representative who must refer back agrees subject
+  to referral: not counted until the organisation confirms (`referral`).
 - The partnership's rule decides *agreed* (`agreement`); agreement is an event, recorded once.
 - Links: contributes to, part of, in tension with. Loops of part-of and contributes-to are
   refused. A goal with parts and no progress of its own shows the mean of its parts' (`web`).
@@ -13,7 +14,8 @@
 - Every change is an event in the partnership log, in the same transaction (`events`).
 
 The modules: `vocab` (words and limits), `cards` (what cogs receive), `web` (the loaded web),
-`agreement` (the rules of agreement and voice), `lookup` (finding goals), `events` (log
+`agreement` (the rules of agreement and voice), `referral` (stances subject to referral and
+their confirmation), `lookup` (finding goals), `events` (log
 entries), `service` (`GoalService`). This package re-exports what cogs and tests use.
 """
 
@@ -47,6 +49,7 @@ from bot.services.goals.vocab import (
     DIMENSION_HELP,
     DIMENSIONS,
     NOTE_MAX,
+    REFERRAL_WORDS,
     RELATION_WORDS,
     SENSITIVE,
     STALE_DAYS,
@@ -59,6 +62,7 @@ from bot.services.goals.vocab import (
     Level,
     Origin,
     Overtness,
+    Referral,
     Relation,
     Relevance,
     Stance,
@@ -77,6 +81,7 @@ __all__ = [
     "DIMENSIONS",
     "DIMENSION_HELP",
     "NOTE_MAX",
+    "REFERRAL_WORDS",
     "RELATION_WORDS",
     "REVIEW_KINDS",
     "SENSITIVE",
@@ -103,6 +108,7 @@ __all__ = [
     "Overtness",
     "PersonLine",
     "Recipient",
+    "Referral",
     "Relation",
     "Relevance",
     "ReviewItem",

@@ -1,5 +1,7 @@
 """When a goal is agreed, and who has a voice in it.
 
+- A stance given subject to referral (by a representative who must refer back) counts only once
+  the organisation confirms it; one given in principle counts, shown as such.
 - The partnership's rule decides: consensus (every counted voice agrees or has reservations, so
   none objects) or majority (more than half of them do); either needs at least one active core
   organisation. Counted voices are the core organisations, plus people in their own capacity
@@ -30,7 +32,10 @@ def tally(p: Partnership, organisations: list[OrgLine], people: list[PersonLine]
     counted: list[StanceView | None] = [o.latest for o in organisations if o.counts]
     core = len(counted)
     counted += [m.latest for m in people if m.counts]
-    supportive = sum(1 for s in counted if s is not None and s.stance in SUPPORTIVE)
+    supportive = sum(
+        1 for s in counted if s is not None and s.stance in SUPPORTIVE and not s.pending
+    )
+    pending = sum(1 for s in counted if s is not None and s.stance in SUPPORTIVE and s.pending)
     objecting = sum(1 for s in counted if s is not None and s.stance == Stance.object)
     breakdown = {s.value: 0 for s in Stance}
     for line in organisations:
@@ -52,6 +57,7 @@ def tally(p: Partnership, organisations: list[OrgLine], people: list[PersonLine]
         organisations_with_stance=sum(1 for o in organisations if o.latest is not None),
         breakdown=breakdown,
         met=met,
+        pending=pending,
     )
 
 

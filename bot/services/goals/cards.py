@@ -26,6 +26,19 @@ class StanceView:
     user_id: int
     display_name: str
     recorded_at: datetime
+    referral: str = "none"  # none, pending (subject to referral) or confirmed
+    refer_by: date | None = None  # when a pending referral is expected back
+    mandate: str | None = None  # the recorder's mandate when they took it
+
+    @property
+    def pending(self) -> bool:
+        """Given subject to referral and not yet confirmed: shown, not counted."""
+        return self.referral == "pending"
+
+    @property
+    def in_principle(self) -> bool:
+        """Given by someone who may agree in principle: counted, shown as in principle."""
+        return self.mandate == "agree_in_principle" and self.referral == "none"
 
 
 @dataclass(frozen=True)
@@ -59,12 +72,13 @@ class Tally:
     count_individuals: bool
     core: int  # active core organisations
     voices: int  # voices that count: core organisations, plus people when the setting is on
-    supportive: int  # counted voices that agree or have reservations
+    supportive: int  # counted voices that agree or have reservations (not subject to referral)
     objecting: int  # counted voices that object
     organisations: int  # active organisations, all statuses
     organisations_with_stance: int
     breakdown: dict[str, int]  # latest stances of the active organisations: congruence
     met: bool
+    pending: int = 0  # counted voices whose agreement or reservations await confirmation
 
     @property
     def needed(self) -> int:
@@ -155,6 +169,8 @@ class StanceResult:
     comment: str | None = None  # as recorded, for the reply
     # The line for the partnership's channel when the stance made the goal agreed.
     announcement: Announcement | None = None
+    referral: str = "none"  # pending: subject to referral; confirmed: this confirmed it
+    refer_by: date | None = None
 
     @property
     def redraw(self) -> list[GoalCard]:
@@ -206,6 +222,7 @@ REVIEW_KINDS = (
     "not_yet_asked",
     "stale",
     "rule_met",
+    "referral_pending",
 )
 
 

@@ -19,6 +19,7 @@ from bot.services.goals.vocab import (
     RELATION_WORDS,
     STANCE_WORDS,
     SUPPORTIVE,
+    Referral,
     describe_value,
     goal_name,
 )
@@ -90,34 +91,48 @@ def stance_taken(
     partnership: Partnership,
     goal: Goal,
     voice: Voice,
-    stance: str,
+    row: GoalStance,
     *,
     previous: str | None,
-    comment: str | None,
-    stance_id: int | None = None,
+    confirmed_from: GoalStance | None = None,
 ) -> Entry:
+    """A stance (`goal.stance`), or the confirmation of one given subject to referral
+    (`goal.stance_confirmed`, with `confirmed_from` the pending row it confirms)."""
     who = name_of(actor.display_name)
+    stance = row.stance
     counted = "" if voice.counted else " (shown, not counted toward agreement)"
-    if voice.organisation:
+    if confirmed_from is not None:
+        kind = "goal.stance_confirmed"
         summary = (
-            f"{voice.organisation} {STANCE_WORDS[stance]} {goal_name(goal)}, "
+            f"{voice.organisation} confirmed after referral that it {STANCE_WORDS[stance]} "
+            f"{goal_name(goal)}, recorded by {who}{counted}."
+        )
+    elif voice.organisation:
+        kind = "goal.stance"
+        pending = ""
+        if row.referral == Referral.pending:
+            by = f", expected by {row.refer_by.isoformat()}" if row.refer_by else ""
+            pending = f", subject to referral (not counted until confirmed{by})"
+        summary = (
+            f"{voice.organisation} {STANCE_WORDS[stance]} {goal_name(goal)}{pending}, "
             f"recorded by {who}{counted}."
         )
     else:
+        kind = "goal.stance"
         summary = (
             f"{who}, in their own capacity, {STANCE_WORDS[stance]} {goal_name(goal)}{counted}."
         )
     return Entry(
-        "goal.stance",
+        kind,
         summary,
         {
             "goal_id": goal.id,
             "title": goal.title,
             # The `GoalStance` row this entry recorded (a redaction names it too).
-            "stance_id": stance_id,
+            "stance_id": row.id,
             "stance": stance,
             "previous": previous,
-            "comment": comment,
+            "comment": row.comment,
             "voice": "organisation" if voice.organisation_id else "person",
             "organisation_id": voice.organisation_id,
             "organisation": voice.organisation,
@@ -125,6 +140,11 @@ def stance_taken(
             "display_name": actor.display_name,
             "capacity": voice.capacity,
             "counted": voice.counted,
+            "mandate": row.mandate,
+            "referral": row.referral,
+            "refer_by": jsonable(row.refer_by),
+            "confirms_stance_id": confirmed_from.id if confirmed_from is not None else None,
+            "confirms_user_id": confirmed_from.user_id if confirmed_from is not None else None,
         },
         goal_message(partnership, goal),
     )
@@ -234,6 +254,8 @@ def agreed(
     if by_stance is not None and voice is not None:
         whose = voice.organisation or name_of(actor.display_name, "someone")
         how = f"on {whose}'s stance ({by_stance.stance})"
+        if by_stance.referral == Referral.confirmed:
+            how = f"on {whose}'s confirmation after referral ({by_stance.stance})"
     else:
         how = f"marked by {name_of(actor.display_name, 'a convener')} once the rule was met"
     rule_words = (

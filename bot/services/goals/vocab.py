@@ -66,6 +66,14 @@ class Stance(StrEnum):
     object = "object"
 
 
+class Referral(StrEnum):
+    """Where a stance stands with the organisation behind it (mandates, Huxham & Vangen 2000)."""
+
+    none = "none"  # given by someone whose word stands (or before mandates were recorded)
+    pending = "pending"  # subject to referral: shown, not counted, until confirmed
+    confirmed = "confirmed"  # the organisation confirmed a stance given subject to referral
+
+
 class Relation(StrEnum):
     contributes_to = "contributes_to"
     part_of = "part_of"
@@ -106,6 +114,12 @@ RELATION_WORDS: dict[str, tuple[str, str]] = {
     Relation.contributes_to: ("contributes to", "is helped by"),
     Relation.part_of: ("is part of", "has part"),
     Relation.in_tension_with: ("is in tension with", "is in tension with"),
+}
+
+REFERRAL_WORDS: dict[str, str] = {
+    Referral.none: "no referral: the stance stands as given",
+    Referral.pending: "subject to referral: awaiting the organisation's confirmation, not counted",
+    Referral.confirmed: "confirmed after referral back to the organisation",
 }
 
 CLOSED = frozenset({GoalStatus.achieved, GoalStatus.dropped, GoalStatus.superseded})

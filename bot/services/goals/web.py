@@ -164,7 +164,8 @@ class GoalWeb:
             if reasons:
                 assert goal.id is not None
                 items.append(ReviewItem(goal.id, goal.title, goal.status, reasons))
-        return items
+        # Goals with a referral overdue come first; otherwise in order of their numbers.
+        return sorted(items, key=lambda item: not _referral_overdue(item, today))
 
     def _stance_view(self, stance: GoalStance | None) -> StanceView | None:
         if stance is None:
@@ -173,7 +174,14 @@ class GoalWeb:
         if comment:
             comment = self.redactions.stance_comment(stance.id, stance.recorded_at) or comment
         return StanceView(
-            stance.stance, comment, stance.user_id, stance.display_name, stance.recorded_at
+            stance.stance,
+            comment,
+            stance.user_id,
+            stance.display_name,
+            stance.recorded_at,
+            referral=stance.referral,
+            refer_by=stance.refer_by,
+            mandate=stance.mandate,
         )
 
     def card(self, goal: Goal) -> GoalCard:
@@ -325,12 +333,42 @@ def review_reasons(card: GoalCard, today: date, now: datetime, days: int) -> lis
     waiting = tuple(o.name for o in card.organisations if o.latest is None and not o.not_yet_asked)
     if waiting:
         reasons.append(ReviewReason("awaiting", names=waiting))
+    referred = pending_referrals(card, today)
+    if referred:
+        dates = [o.latest.refer_by for o in card.organisations if o.latest and o.latest.pending]
+        earliest = min((d for d in dates if d is not None), default=None)
+        reasons.append(ReviewReason("referral_pending", names=referred, day=earliest))
     if not card.agreed:
         if goal.proposed_at <= now - timedelta(days=days):
             reasons.append(ReviewReason("stale", moment=goal.proposed_at))
         if card.tally.met:
             reasons.append(ReviewReason("rule_met"))
     return reasons
+
+
+def pending_referrals(card: GoalCard, today: date) -> tuple[str, ...]:
+    """Organisations whose agreement or reservations await confirmation after referral, each
+    with its expected date: overdue first, then by date, those without a date last."""
+    found = []
+    for line in card.organisations:
+        latest = line.latest
+        if latest is None or not latest.pending:
+            continue
+        due = latest.refer_by
+        if due is None:
+            words, key = f"{line.name} ({label(latest.stance)}, no date given)", (2, date.max)
+        elif due < today:
+            words, key = f"{line.name} ({label(latest.stance)}, overdue: by {due})", (0, due)
+        else:
+            words, key = f"{line.name} ({label(latest.stance)}, by {due})", (1, due)
+        found.append((key, name_key(line.name), words))
+    return tuple(words for *_key, words in sorted(found))
+
+
+def _referral_overdue(item: ReviewItem, today: date) -> bool:
+    return any(
+        r.kind == "referral_pending" and r.day is not None and r.day < today for r in item.reasons
+    )
 
 
 def _line_name(line: OrgLine | PersonLine) -> str:
