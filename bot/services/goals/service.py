@@ -19,10 +19,9 @@ from bot.services.access import (
     check_goal_wording,
     require_convener,
     resolve,
-    stance_voice,
 )
 from bot.services.clock import Clock, SystemClock
-from bot.services.goals import agreement, events, lookup, referral
+from bot.services.goals import agreement, events, lookup
 from bot.services.goals import web as goal_web
 from bot.services.goals.announce import announcement
 from bot.services.goals.cards import (
@@ -31,13 +30,11 @@ from bot.services.goals.cards import (
     GoalTarget,
     LinkResult,
     ReviewItem,
-    StanceResult,
-    Standing,
 )
+from bot.services.goals.stances import StanceMethods
 from bot.services.goals.vocab import (
     ACYCLIC,
     CLEAR_WORDS,
-    COMMENT_MAX,
     DESCRIPTION_MAX,
     NOTE_MAX,
     RELATION_WORDS,
@@ -50,10 +47,8 @@ from bot.services.goals.vocab import (
     Level,
     Origin,
     Overtness,
-    Referral,
     Relation,
     Relevance,
-    Stance,
     check_progress,
     goal_name,
 )
@@ -61,11 +56,12 @@ from bot.services.text import choice, clean_long_text, clean_text
 from bot.services.timeutil import parse_date, zone
 from bot.services.vocab import label
 from db.engine import SessionFactory, transaction
-from db.models import Goal, GoalLink, GoalStance, Partnership, name_key
+from db.models import Goal, GoalLink, Partnership, name_key
 
 
-class GoalService:
-    """Goals of partnerships, for the people in them. Time comes from `clock`."""
+class GoalService(StanceMethods):
+    """Goals of partnerships, for the people in them. Time comes from `clock`. Stances and
+    their confirmation after referral are `StanceMethods`."""
 
     def __init__(self, sessions: SessionFactory, *, clock: Clock = SystemClock()) -> None:
         self.sessions = sessions
@@ -159,122 +155,6 @@ class GoalService:
             if p is None:
                 return []
             return (await goal_web.load_web(session, p, now=self.clock.now())).posted_cards()
-
-    # ---- stances
-
-    async def standing(self, actor: Actor, goal_id: int) -> Standing:
-        """Check, before a form opens, that this person may take a stance on the goal now."""
-        async with self.sessions() as session:
-            access, goal = await lookup.locate(session, actor, GoalTarget.by_id(goal_id))
-            access.check_writable(lookup.GOALS)
-            lookup.ensure_open(goal)
-            voice = await stance_voice(session, access)
-            assert goal.id is not None
-            return Standing(goal.id, goal.title, voice)
-
-    async def take_stance(
-        self,
-        actor: Actor,
-        target: GoalTarget,
-        stance: str | None,
-        comment: str | None = None,
-        *,
-        refer_by: str | None = None,
-        confirm: bool = False,
-    ) -> StanceResult:
-        """Record the stance of the organisation this person speaks for (or their own), and
-        mark the goal agreed if this stance meets the partnership's rule.
-
-        From a representative who must refer back, agreement or reservations are recorded
-        subject to referral (`refer_by`: when the answer is expected) and not counted; `confirm`
-        confirms the organisation's pending stance (`stance` None: as it was given), which
-        may agree the goal (`referral`)."""
-        stance_value = choice(stance, Stance, what="stance")
-        if stance_value is None and not confirm:
-            raise UserFacingError("Choose a stance: agree, reservations, unsure or object.")
-        clean_comment = clean_long_text(comment, what="comment", limit=COMMENT_MAX) or None
-        refer_day = parse_date(refer_by, option="refer_by") if refer_by else None
-        if confirm and refer_day is not None:
-            raise UserFacingError(
-                "`refer_by` goes with a stance given subject to referral, not with its "
-                "confirmation: leave it out when you confirm."
-            )
-        async with transaction(self.sessions) as session:
-            access, goal = await lookup.locate_to_change(session, actor, target)
-            lookup.ensure_open(goal)
-            p = access.partnership
-            voice = await stance_voice(session, access)
-            assert goal.id is not None
-            now = self.clock.now()
-            pending: GoalStance | None = None
-            state: str
-            previous: str | None
-            if confirm:
-                pending = await referral.pending_to_confirm(
-                    session, access, voice, goal, stance_value
-                )
-                stance_value = stance_value or Stance(pending.stance)
-                state, day, previous = Referral.confirmed, pending.refer_by, pending.stance
-            else:
-                assert stance_value is not None
-                state, day = referral.referral_for(access, voice, stance_value, refer_day, now)
-                previous = await agreement.latest_stance(session, goal.id, voice, actor.user_id)
-            member = access.membership
-            row = GoalStance(
-                goal_id=goal.id,
-                organisation_id=voice.organisation_id,
-                user_id=actor.user_id,
-                display_name=(actor.display_name or "")[:100],
-                capacity=voice.capacity,
-                stance=stance_value,
-                comment=clean_comment,
-                recorded_at=now,
-                mandate=member.mandate if member and voice.organisation_id else None,
-                referral=state,
-                refer_by=day,
-            )
-            session.add(row)
-            await session.flush()
-            entry = events.stance_taken(
-                actor,
-                p,
-                goal,
-                voice,
-                row,
-                previous=previous,
-                confirmed_from=pending,
-            )
-            await events.write(session, p, actor, entry, at=self.clock.now())
-            web = await goal_web.load_web(session, p, now=self.clock.now())
-            card = web.card(goal)
-            agreed_now = False
-            if goal.agreed_at is None and card.tally.met:
-                await agreement.mark_agreed(
-                    session, actor, goal, card, at=now, by_stance=row, voice=voice
-                )
-                agreed_now = True
-            goal.updated_at = now
-            session.add(goal)
-            await session.flush()
-            if agreed_now:
-                card = web.card(goal)
-            return StanceResult(
-                card,
-                voice,
-                stance_value,
-                previous,
-                agreed_now,
-                clean_comment,
-                announcement(card, agreed=True, by_organisation=voice.organisation)
-                if agreed_now
-                else None,
-                referral=state,
-                refer_by=day,
-            )
-
-    async def confirm(self, actor: Actor, goal_id: int) -> StanceResult:
-        """The Confirm button: confirm the organisation's stance given subject to referral."""
-        return await self.take_stance(actor, GoalTarget.by_id(goal_id), None, confirm=True)
 
     # ---- reading
 

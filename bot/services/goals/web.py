@@ -30,7 +30,7 @@ from bot.services.goals.cards import (
     ReviewReason,
     StanceView,
 )
-from bot.services.goals.vocab import ACYCLIC, CLOSED, GoalStatus, Relation, Stance
+from bot.services.goals.vocab import ACYCLIC, CLOSED, GoalStatus, Referral, Relation, Stance
 from bot.services.vocab import OWN_CAPACITY, PartnerStatus, label
 from db import queries
 from db.models import (
@@ -167,12 +167,16 @@ class GoalWeb:
         # Goals with a referral overdue come first; otherwise in order of their numbers.
         return sorted(items, key=lambda item: not _referral_overdue(item, today))
 
-    def _stance_view(self, stance: GoalStance | None) -> StanceView | None:
+    def _stance_view(
+        self, stance: GoalStance | None, commented: GoalStance | None = None
+    ) -> StanceView | None:
+        """`commented`: the stance whose comment to show instead (one confirmed later)."""
         if stance is None:
             return None
-        comment = stance.comment
+        source = commented or stance
+        comment = source.comment
         if comment:
-            comment = self.redactions.stance_comment(stance.id, stance.recorded_at) or comment
+            comment = self.redactions.stance_comment(source.id, source.recorded_at) or comment
         return StanceView(
             stance.stance,
             comment,
@@ -189,8 +193,17 @@ class GoalWeb:
         p = self.partnership
         latest_org: dict[int, GoalStance] = {}
         latest_person: dict[int, GoalStance] = {}
+        # A confirmation without a comment of its own shows the confirmed stance's comment.
+        commented: dict[int, GoalStance] = {}
         for stance in self.stances.get(goal.id, []):
             if stance.organisation_id is not None:
+                before = latest_org.get(stance.organisation_id)
+                if stance.referral == Referral.confirmed and not stance.comment and before:
+                    commented[stance.organisation_id] = commented.get(
+                        stance.organisation_id, before
+                    )
+                else:
+                    commented.pop(stance.organisation_id, None)
                 latest_org[stance.organisation_id] = stance
             else:
                 latest_person[stance.user_id] = stance
@@ -208,7 +221,7 @@ class GoalWeb:
                     organisation_id=org.id,
                     name=org.name,
                     status=partner.status,
-                    latest=self._stance_view(org_stance),
+                    latest=self._stance_view(org_stance, commented.get(org.id)),
                     counts=partner.status == PartnerStatus.core,
                     not_yet_asked=org_stance is None
                     and agreed_at is not None

@@ -1,6 +1,7 @@
 """What the health checks look at, read once per view: goals with their objections, actions
-with their state, partners with their speakers, each organisation's participation, departures
-and small wins. Plain records, no free text: the checks in `signals` decide from these alone.
+with their state, partners with their speakers (and whether all of them must refer back), each
+organisation's participation, departures and small wins. Plain records, no free text: the
+checks in `signals` decide from these alone.
 
 Participation is public activity: goal stances an organisation took, and reflection answers
 given by people while they spoke for it (rebuilt from the membership events, so someone who
@@ -29,7 +30,7 @@ from bot.services.health.vocab import (
 from bot.services.notes.vocab import NoteKind, event_kind
 from bot.services.register.events import MEMBER_EVENTS
 from bot.services.timeutil import as_utc, zone
-from bot.services.vocab import SPEAKS_FOR_ORGANISATION
+from bot.services.vocab import SPEAKS_FOR_ORGANISATION, Mandate
 from db import queries
 from db.models import Event, Goal, GoalStance, Membership, Organisation, Partnership
 
@@ -63,6 +64,7 @@ class PartnerFact:
     name: str
     status: str
     speakers: int  # active representatives and substitutes
+    refer_back: bool = False  # has speakers, and every one of them must refer back
 
 
 @dataclass(frozen=True)
@@ -174,13 +176,21 @@ async def _partners(
     """The current partners, each with how many active members speak for it."""
     assert p.id is not None
     speakers: dict[int, int] = defaultdict(int)
+    referring: dict[int, int] = defaultdict(int)  # speakers whose mandate is to refer back
     for member, org in members:
         if org is not None and org.id is not None and member.capacity in SPEAKS_FOR_ORGANISATION:
             speakers[org.id] += 1
+            if member.mandate == Mandate.must_refer_back:
+                referring[org.id] += 1
     found = []
     for link, org in await queries.partners(session, partnership_id=p.id):
         assert org.id is not None
-        found.append(PartnerFact(org.id, org.name, link.status, speakers[org.id]))
+        count = speakers[org.id]
+        found.append(
+            PartnerFact(
+                org.id, org.name, link.status, count, count > 0 and referring[org.id] == count
+            )
+        )
     return found
 
 

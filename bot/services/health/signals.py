@@ -27,6 +27,7 @@ from bot.services.health.vocab import (
     PARTICIPATION_FALL,
     PARTICIPATION_MIN_BEFORE,
     PARTICIPATION_WINDOW_DAYS,
+    REFER_BACK_SHARE,
     REPRESENTED_STATUSES,
     SMALL_WIN_DAYS,
     THEME,
@@ -38,7 +39,7 @@ from bot.services.health.vocab import (
     Urgency,
 )
 from bot.services.trust.views import Signal, TrustSummary
-from bot.services.vocab import label
+from bot.services.vocab import PartnerStatus, label
 
 # What to do about each trust signal, as an action worth logging (the trust module's own
 # wording of the step is used for any signal not named here).
@@ -65,6 +66,7 @@ def signals(facts: Facts, trust: TrustSummary) -> list[HealthSignal]:
     for check in (
         actions_overdue(facts),
         unrepresented(facts),
+        refer_back(facts),
         participation_falling(facts),
         churn(facts),
         no_small_wins(facts, trust),
@@ -220,6 +222,37 @@ def unrepresented(facts: Facts) -> HealthSignal | None:
     )
 
 
+def refer_back(facts: Facts) -> HealthSignal | None:
+    """Core partners whose representatives and substitutes all must refer back, when they are
+    at least `REFER_BACK_SHARE` of the core partners that have any: each of their agreements
+    is given subject to referral, so the partnership's decisions wait on them."""
+    voiced = [p for p in facts.partners if p.status == PartnerStatus.core and p.speakers > 0]
+    referring = sorted((p for p in voiced if p.refer_back), key=lambda p: p.name.casefold())
+    if not referring or len(referring) < REFER_BACK_SHARE * len(voiced):
+        return None
+    share = len(referring) / len(voiced)
+    subjects = [
+        Subject(
+            name=p.name,
+            detail="its representative must refer back"
+            if p.speakers == 1
+            else f"all {p.speakers} of its representatives must refer back",
+        )
+        for p in referring
+    ]
+    return _signal(
+        SignalKey.refer_back,
+        Urgency.watch,
+        f"{len(referring)} of {_count(len(voiced), 'core partner')} ({share:.0%}) can agree "
+        "to goals only subject to referral: everyone who speaks for "
+        f"{'it' if len(referring) == 1 else 'them'} must refer back first.",
+        subjects,
+        action="Ask each organisation whether one of its representatives can be given a "
+        "mandate to commit it, and plan decisions around when each expects its answer "
+        "(`refer_by` on `/goal endorse`; `/goal review` lists what awaits confirmation).",
+    )
+
+
 def participation_falling(facts: Facts) -> HealthSignal | None:
     """Organisations whose stances and reflection answers in the last window are at most
     `PARTICIPATION_FALL` of those in the window before, from at least
@@ -322,7 +355,8 @@ def checked(facts: Facts, trust: TrustSummary) -> list[str]:
         rounds,
         f"actions past their due date ({open_actions} open)",
         "representatives and substitutes of the "
-        + _count(represented, "core or associate partner"),
+        + _count(represented, "core or associate partner")
+        + ", and their mandates",
         f"stances and reflection answers per organisation, the last "
         f"{PARTICIPATION_WINDOW_DAYS} days against the {PARTICIPATION_WINDOW_DAYS} before",
         f"people who left in the last {CHURN_WINDOW_DAYS} days ({facts.left}), against the "
