@@ -50,7 +50,7 @@ EXPECTED = {
         "respond_by",
     ],
     "goal nudge": ["goal", "partnership"],
-    "goal endorse": ["goal", "stance", "comment", "partnership"],
+    "goal endorse": ["goal", "stance", "comment", "partnership", "confirm", "refer_by"],
     "goal show": ["goal", "partnership"],
     "goal list": ["status", "level", "partnership"],
     "goal update": ["goal", "status", "progress", "review_on", "note", "partnership"],

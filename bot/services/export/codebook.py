@@ -245,6 +245,13 @@ STANCES = File(
             "whether it counts under the agreement rule (core organisations; people in their own "
             "capacity only when the partnership counts them)",
         ),
+        _code(
+            "referral",
+            "whether the stance was given subject to referral back to the organisation (its "
+            "representative's mandate is to refer back): pending stances don't count until "
+            "confirmed",
+            v.REFERRALS,
+        ),
         _time("recorded_at", "when the stance was recorded"),
         *_person("recorded_by", "who recorded it"),
         Column("comment", ColumnType.free_text, "the comment given with it (internal only)"),

@@ -107,6 +107,8 @@ class StanceCell:
     recorded_at: datetime
     recorded_by: Person | None
     comment: str | None  # internal only; the redaction marker when removed
+    # none, pending (given subject to referral, not counted until confirmed) or confirmed
+    referral: str = "none"
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,7 @@ def _cell(
         recorded_at=stance.recorded_at,
         recorded_by=lens.person(stance.user_id, stance.display_name),
         comment=comment,
+        referral=stance.referral,
     )
 
 

@@ -156,6 +156,11 @@ def _goal_entry(kind: str, p: dict[str, Any], ctx: Context) -> str | None:
         stance = STANCE_WORDS.get(str(p.get("stance")), "took a stance on")
         who = _org(ctx, p) or "A member in their own capacity"
         counted = "" if p.get("counted", True) else " (shown, not counted toward agreement)"
+        if p.get("referral") == "confirmed":
+            return f"{who} confirmed after referral that it {stance} {goal}{counted}."
+        if p.get("referral") == "pending":
+            by = f", expected by {p['refer_by']}" if p.get("refer_by") else ""
+            counted = f", subject to referral (not counted until confirmed{by})"
         return f"{who} {stance} {goal}{counted}."
     if kind == "goal.agreed":
         return (

@@ -22,9 +22,11 @@ from bot.services.export.document import Audience
 from bot.services.goals.vocab import (
     DIMENSION_HELP,
     DIMENSIONS,
+    REFERRAL_WORDS,
     RELATION_WORDS,
     STANCE_WORDS,
     GoalStatus,
+    Referral,
     Relation,
     Stance,
 )
@@ -265,6 +267,7 @@ STANCES = tuple(
     Value(str(stance), f"the voice {STANCE_WORDS[stance]} the goal", COMMON_GOALS, GOALS)
     for stance in Stance
 )
+REFERRALS = vocabulary(Referral, REFERRAL_WORDS, MANDATE, MEMBERSHIP)
 RELATIONS = tuple(
     Value(str(relation), f"the from_goal {RELATION_WORDS[relation][0]} the to_goal", WEB, GOALS)
     for relation in Relation

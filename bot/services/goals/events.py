@@ -96,19 +96,18 @@ def stance_taken(
     previous: str | None,
     confirmed_from: GoalStance | None = None,
 ) -> Entry:
-    """A stance (`goal.stance`), or the confirmation of one given subject to referral
-    (`goal.stance_confirmed`, with `confirmed_from` the pending row it confirms)."""
+    """A stance (`goal.stance`). The confirmation of one given subject to referral is a stance
+    too (its own row, so a comment given with it can be redacted like any other): its payload
+    says `referral` confirmed and names the pending row it confirms (`confirmed_from`)."""
     who = name_of(actor.display_name)
     stance = row.stance
     counted = "" if voice.counted else " (shown, not counted toward agreement)"
     if confirmed_from is not None:
-        kind = "goal.stance_confirmed"
         summary = (
             f"{voice.organisation} confirmed after referral that it {STANCE_WORDS[stance]} "
             f"{goal_name(goal)}, recorded by {who}{counted}."
         )
     elif voice.organisation:
-        kind = "goal.stance"
         pending = ""
         if row.referral == Referral.pending:
             by = f", expected by {row.refer_by.isoformat()}" if row.refer_by else ""
@@ -118,12 +117,11 @@ def stance_taken(
             f"recorded by {who}{counted}."
         )
     else:
-        kind = "goal.stance"
         summary = (
             f"{who}, in their own capacity, {STANCE_WORDS[stance]} {goal_name(goal)}{counted}."
         )
     return Entry(
-        kind,
+        "goal.stance",
         summary,
         {
             "goal_id": goal.id,

@@ -233,6 +233,7 @@ def stance_row(goal: GoalRow, stance: StanceCell) -> dict[str, object]:
         "organisation": stance.organisation,
         "stance": stance.stance,
         "counted": stance.counted,
+        "referral": stance.referral,
         "recorded_at": stance.recorded_at,
         "recorded_by": _name(stance.recorded_by),
         "recorded_by_user_id": _user_id(stance.recorded_by),

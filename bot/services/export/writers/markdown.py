@@ -19,6 +19,9 @@ from bot.services.export.document import Document, MeetingRow, NoteRow
 from bot.services.export.layout import HEADINGS, NONE, NOTE_SECTIONS, TRUST_COLUMNS, Layout
 from bot.services.notes.vocab import NoteKind
 
+# How a stance's referral reads after the stance (none: nothing).
+REFERRAL_NOTE = {"pending": " (subject to referral)", "confirmed": " (confirmed after referral)"}
+
 # Characters Markdown (CommonMark, GitHub's and Discord's) gives meaning to: each is escaped
 # with a backslash, which every CommonMark renderer shows as the character itself.
 METACHARACTERS = frozenset("\\`*_{}[]()#+-.!|<>~&$")
@@ -296,7 +299,7 @@ def _goals(document: Document, layout: Layout, w: _Writer) -> None:
             w.row(
                 [
                     inert(cell.voice),
-                    inert(layout.value(cell.stance)),
+                    inert(layout.value(cell.stance)) + REFERRAL_NOTE.get(cell.referral, ""),
                     "yes" if cell.counted else "no",
                     layout.when(cell.recorded_at),
                 ]
