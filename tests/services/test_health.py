@@ -335,6 +335,40 @@ async def test_partners_without_a_representative_or_substitute(world: World):
     assert [s.name for s in (await world.signals())["unrepresented"].subjects] == ["Parents' Forum"]
 
 
+async def test_representatives_who_must_refer_back_from_half_the_core_partners(world: World):
+    """The share of core partners whose every representative and substitute must refer back,
+    over the core partners that have any: watch from `REFER_BACK_SHARE`."""
+    assert v.REFER_BACK_SHARE == 0.5
+    await world.register.update_member(
+        convener, HUBS, user_id=council.user_id, mandate="must_refer_back"
+    )
+    assert "refer_back" not in await world.signals()  # 1 of 3: below half
+    await world.person("Sam", "Food Bank", mandate="must_refer_back", capacity="substitute")
+    await world.register.update_member(
+        convener, HUBS, user_id=foodbank.user_id, mandate="must_refer_back"
+    )
+    signal = (await world.signals())["refer_back"]  # 2 of 3
+    assert signal.level == "watch" and signal.theme == "membership" and signal.action
+    assert "refer_by" in signal.action and "/goal review" in signal.action
+    assert signal.finding.startswith("2 of 3 core partners (67%) can agree to goals only")
+    assert signal.subjects == (
+        Subject(name="Council", detail="its representative must refer back"),
+        Subject(name="Food Bank", detail="all 2 of its representatives must refer back"),
+    )
+    # A colleague who can commit means the food bank's agreement needn't wait on a referral.
+    await world.person("Lu", "Food Bank", mandate="can_commit")
+    assert "refer_back" not in await world.signals()  # 1 of 3
+    # Parents' Forum, with nobody left to speak for it, is left out of the share: 1 of 2.
+    await world.register.remove_member(convener, HUBS, user_id=forum.user_id)
+    signal = (await world.signals())["refer_back"]
+    assert signal.finding.startswith("1 of 2 core partners (50%)")
+    assert [s.name for s in signal.subjects] == ["Council"]
+    await world.register.update_member(
+        convener, HUBS, user_id=council.user_id, mandate="can_commit"
+    )
+    assert "refer_back" not in await world.signals()
+
+
 async def test_churn_from_a_quarter_of_the_members_within_90_days(world: World):
     extra = [await world.person(f"P{n}") for n in range(6)]  # 10 members
     world.at(START + DAY)
