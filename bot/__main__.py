@@ -173,8 +173,12 @@ def _build_bot(settings: Settings, *, start_background: bool):  # type: ignore[n
     from db.engine import create_engine, create_session_factory
 
     apply_api_base(settings.discord_api_base_url)
-    engine = create_engine(settings.effective_database_url)
-    bot = PartnerBot(
+    engine = create_engine(
+        settings.effective_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    bot = PartnerBot.for_settings(
         settings=settings,
         sessions=create_session_factory(engine),
         start_background=start_background,

@@ -19,6 +19,12 @@ One rule for every kind of action (a reflective prompt now, check-in rounds late
   `failed`.
 - **Pause when the target is gone** (`TargetGone`: the channel was deleted); the action's
   `on_gone` hook tells the conveners.
+- **Only the servers this process holds** (`holds`, from `SHARD_COUNT` / `SHARD_IDS`, see
+  `bot.shards`): schedules of other servers are neither triggered nor claimed here. The split
+  shares the work; the claim is still what makes each occurrence run once.
+- **Every process follows every change.** A change made through this process syncs its trigger
+  at once; changes made through another process are found by their `updated_at` every
+  `poll_interval` seconds (`poll_changes`).
 
 Nothing here imports Discord: actions are registered by the cogs that know how to post.
 """
@@ -34,8 +40,9 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from bot.services import log as partnership_log
 from bot.services.clock import Clock, SystemClock
@@ -47,6 +54,7 @@ from bot.services.recurrence import (
     latest_occurrences,
 )
 from bot.services.schedules.spec import spec_of
+from bot.shards import guild_filter, held_clause
 from db.engine import SessionFactory, transaction
 from db.models import Occurrence, OccurrenceState, Partnership, Schedule, ScheduleState
 
@@ -59,6 +67,12 @@ MISSED_ROWS = 50
 DEFAULT_RETRY_DELAYS = (30.0, 120.0, 600.0, 1800.0)
 # How long a stop waits for a run already under way to record its outcome.
 SHUTDOWN_WAIT_SECONDS = 10.0
+# How often each process re-reads schedules changed through another process (well under the
+# minute within which a change must reach every process).
+DEFAULT_POLL_SECONDS = 15.0
+# Each poll looks this far behind the newest change it has seen: a change committed late, or
+# stamped by a process whose clock runs a little behind, is still found.
+CHANGE_OVERLAP = timedelta(minutes=2)
 
 
 class TransientError(Exception):
@@ -118,6 +132,9 @@ class ScheduleEngine:
         clock: Clock | None = None,
         grace: timedelta = timedelta(hours=6),
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
+        poll_interval: float = DEFAULT_POLL_SECONDS,
     ) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
@@ -131,6 +148,14 @@ class ScheduleEngine:
         self._in_flight: set[asyncio.Task[Any]] = set()
         # When this process began scheduling: anything due before it was missed while down.
         self.started_at: datetime | None = None
+        # The servers this process holds (all when unsharded).
+        self.shard_count = shard_count
+        self.shard_ids = None if shard_ids is None else tuple(shard_ids)
+        self.holds = guild_filter(shard_count, shard_ids)
+        self.poll_interval = poll_interval
+        # Changes seen by `poll_changes`: the newest `updated_at`, and each recent row's.
+        self._changes_seen: datetime | None = None
+        self._versions: dict[int, datetime] = {}
 
     # ------------------------------------------------------------------ wiring
 
@@ -148,6 +173,7 @@ class ScheduleEngine:
         self.started_at = self.clock.now()
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.aps.start()
+        await self._start_polling()
         for schedule_id in await self._active_ids():
             await self.sync(schedule_id)
         logger.info("Schedule engine started with %d jobs", len(self.aps.get_jobs()))
@@ -197,6 +223,8 @@ class ScheduleEngine:
                 self.aps.remove_job(job_id)
             return
         schedule, partnership = loaded
+        if not self.holds(schedule.guild_id):
+            return
         self.aps.add_job(
             self._job,
             trigger=build_trigger(spec_of(schedule, partnership.timezone)),
@@ -218,6 +246,8 @@ class ScheduleEngine:
         if loaded is None or loaded[0].state != ScheduleState.active:
             return outcome
         schedule, partnership = loaded
+        if not self.holds(schedule.guild_id):
+            return outcome  # another process's server
         if schedule.kind not in self.actions:
             logger.warning("No action registered for schedule %s (%s)", schedule_id, schedule.kind)
             return outcome
@@ -412,10 +442,13 @@ class ScheduleEngine:
             pending = list(
                 (
                     await session.exec(
-                        select(Occurrence).where(
+                        select(Occurrence)
+                        .join(Schedule, col(Schedule.id) == col(Occurrence.schedule_id))
+                        .where(
                             col(Occurrence.state).in_(
                                 [OccurrenceState.claimed, OccurrenceState.retrying]
-                            )
+                            ),
+                            self._held(),
                         )
                     )
                 ).all()
@@ -448,9 +481,12 @@ class ScheduleEngine:
             due = list(
                 (
                     await session.exec(
-                        select(Occurrence).where(
+                        select(Occurrence)
+                        .join(Schedule, col(Schedule.id) == col(Occurrence.schedule_id))
+                        .where(
                             Occurrence.state == OccurrenceState.retrying,
                             col(Occurrence.next_attempt_at) <= now,
+                            self._held(),
                         )
                     )
                 ).all()
@@ -480,12 +516,70 @@ class ScheduleEngine:
             misfire_grace_time=int(self.window.total_seconds()),
         )
 
+    # ------------------------------------------------------------------ servers and changes
+
+    def _held(self) -> Any:
+        """SQL: the schedule's server is one this process holds."""
+        return held_clause(col(Schedule.guild_id), self.shard_count, self.shard_ids)
+
+    async def _start_polling(self) -> None:
+        """Note the newest change already loaded, then look for newer ones on an interval."""
+        async with self.sessions() as session:
+            newest = (
+                await session.exec(select(func.max(Schedule.updated_at)).where(self._held()))
+            ).one()
+        self._changes_seen = newest
+        self._versions = {}
+        if self.aps is not None:
+            self.aps.add_job(
+                self._poll_job,
+                trigger=IntervalTrigger(seconds=self.poll_interval, timezone=UTC),
+                id="schedule-changes",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+            )
+
+    async def _poll_job(self) -> None:
+        try:
+            await self.poll_changes()
+        except Exception:
+            # A passing database problem: the next poll looks again from the same point.
+            logger.warning("Could not read schedule changes", exc_info=True)
+
+    async def poll_changes(self) -> list[int]:
+        """Sync the trigger of every held schedule changed since the last look (by this process
+        or another): made, paused, resumed, cancelled, skipped or re-timed. Returns their ids.
+
+        A row is synced once per change (its `updated_at`), so the overlap that catches late
+        commits re-reads rows without re-syncing them."""
+        query = select(Schedule.id, Schedule.updated_at).where(self._held())
+        if self._changes_seen is not None:
+            query = query.where(col(Schedule.updated_at) > self._changes_seen - CHANGE_OVERLAP)
+        async with self.sessions() as session:
+            rows = list((await session.exec(query)).all())
+        changed: list[int] = []
+        for schedule_id, updated_at in rows:
+            if schedule_id is None or self._versions.get(schedule_id) == updated_at:
+                continue
+            await self.sync(schedule_id)
+            self._versions[schedule_id] = updated_at
+            changed.append(schedule_id)
+            if self._changes_seen is None or updated_at > self._changes_seen:
+                self._changes_seen = updated_at
+        if self._changes_seen is not None:
+            horizon = self._changes_seen - CHANGE_OVERLAP
+            self._versions = {i: at for i, at in self._versions.items() if at > horizon}
+        if changed:
+            logger.info("Synced %d changed schedules", len(changed))
+        return changed
+
     # ------------------------------------------------------------------ bookkeeping
 
     async def _active_ids(self) -> list[int]:
         async with self.sessions() as session:
             rows = await session.exec(
-                select(Schedule.id).where(Schedule.state == ScheduleState.active)
+                select(Schedule.id).where(Schedule.state == ScheduleState.active, self._held())
             )
             return [r for r in rows.all() if r is not None]
 
@@ -551,6 +645,7 @@ class ScheduleEngine:
             partnership = await session.get(Partnership, schedule.partnership_id)
             schedule.state = ScheduleState.paused
             schedule.paused_reason = reason or "Its channel no longer exists."
+            schedule.updated_at = self.clock.now()
             session.add(schedule)
             if partnership is not None:
                 await partnership_log.record(
