@@ -267,6 +267,13 @@ class ScheduleEngine:
             return outcome
         outcome.missed = missed[0]
         if claimed is not None:
+            logger.debug(
+                "Claimed occurrence %s of schedule %s in server %s, due %s",
+                claimed.id,
+                schedule_id,
+                schedule.guild_id,
+                latest.isoformat(),
+            )
             await self._attempt(claimed, outcome, now)
         return outcome
 
