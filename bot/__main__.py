@@ -254,6 +254,7 @@ async def check(settings: Settings) -> int:
         f"Development server: {settings.dev_guild_id or '(none: commands sync globally)'}",
         f"Discord API root:   {settings.discord_api_base_url or '(Discord)'}",
         f"Log level:          {settings.log_level}",
+        f"Shards:             {_shards_line(settings)}",
     ]
     head = head_revisions()
     try:
@@ -281,6 +282,13 @@ async def check(settings: Settings) -> int:
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _shards_line(settings: Settings) -> str:
+    if settings.shard_count is None:
+        return "(unsharded: every server)"
+    ids = settings.shard_ids or list(range(settings.shard_count))
+    return f"{', '.join(map(str, ids))} of {settings.shard_count}"
 
 
 if __name__ == "__main__":

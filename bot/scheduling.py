@@ -40,10 +40,10 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
+from bot.schedule_changes import DEFAULT_POLL_SECONDS, ScheduleChanges
 from bot.services import log as partnership_log
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import (
@@ -54,7 +54,7 @@ from bot.services.recurrence import (
     latest_occurrences,
 )
 from bot.services.schedules.spec import spec_of
-from bot.shards import guild_filter, held_clause
+from bot.shards import guild_filter
 from db.engine import SessionFactory, transaction
 from db.models import Occurrence, OccurrenceState, Partnership, Schedule, ScheduleState
 
@@ -67,12 +67,6 @@ MISSED_ROWS = 50
 DEFAULT_RETRY_DELAYS = (30.0, 120.0, 600.0, 1800.0)
 # How long a stop waits for a run already under way to record its outcome.
 SHUTDOWN_WAIT_SECONDS = 10.0
-# How often each process re-reads schedules changed through another process (well under the
-# minute within which a change must reach every process).
-DEFAULT_POLL_SECONDS = 15.0
-# Each poll looks this far behind the newest change it has seen: a change committed late, or
-# stamped by a process whose clock runs a little behind, is still found.
-CHANGE_OVERLAP = timedelta(minutes=2)
 
 
 class TransientError(Exception):
@@ -124,7 +118,7 @@ class Outcome:
     skipped_claimed: int = 0
 
 
-class ScheduleEngine:
+class ScheduleEngine(ScheduleChanges):
     def __init__(
         self,
         sessions: SessionFactory,
@@ -522,64 +516,6 @@ class ScheduleEngine:
             replace_existing=True,
             misfire_grace_time=int(self.window.total_seconds()),
         )
-
-    # ------------------------------------------------------------------ servers and changes
-
-    def _held(self) -> Any:
-        """SQL: the schedule's server is one this process holds."""
-        return held_clause(col(Schedule.guild_id), self.shard_count, self.shard_ids)
-
-    async def _start_polling(self) -> None:
-        """Note the newest change already loaded, then look for newer ones on an interval."""
-        async with self.sessions() as session:
-            newest = (
-                await session.exec(select(func.max(Schedule.updated_at)).where(self._held()))
-            ).one()
-        self._changes_seen = newest
-        self._versions = {}
-        if self.aps is not None:
-            self.aps.add_job(
-                self._poll_job,
-                trigger=IntervalTrigger(seconds=self.poll_interval, timezone=UTC),
-                id="schedule-changes",
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-            )
-
-    async def _poll_job(self) -> None:
-        try:
-            await self.poll_changes()
-        except Exception:
-            # A passing database problem: the next poll looks again from the same point.
-            logger.warning("Could not read schedule changes", exc_info=True)
-
-    async def poll_changes(self) -> list[int]:
-        """Sync the trigger of every held schedule changed since the last look (by this process
-        or another): made, paused, resumed, cancelled, skipped or re-timed. Returns their ids.
-
-        A row is synced once per change (its `updated_at`), so the overlap that catches late
-        commits re-reads rows without re-syncing them."""
-        query = select(Schedule.id, Schedule.updated_at).where(self._held())
-        if self._changes_seen is not None:
-            query = query.where(col(Schedule.updated_at) > self._changes_seen - CHANGE_OVERLAP)
-        async with self.sessions() as session:
-            rows = list((await session.exec(query)).all())
-        changed: list[int] = []
-        for schedule_id, updated_at in rows:
-            if schedule_id is None or self._versions.get(schedule_id) == updated_at:
-                continue
-            await self.sync(schedule_id)
-            self._versions[schedule_id] = updated_at
-            changed.append(schedule_id)
-            if self._changes_seen is None or updated_at > self._changes_seen:
-                self._changes_seen = updated_at
-        if self._changes_seen is not None:
-            horizon = self._changes_seen - CHANGE_OVERLAP
-            self._versions = {i: at for i, at in self._versions.items() if at > horizon}
-        if changed:
-            logger.info("Synced %d changed schedules", len(changed))
-        return changed
 
     # ------------------------------------------------------------------ bookkeeping
 

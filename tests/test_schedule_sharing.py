@@ -13,7 +13,8 @@ import pytest
 from sqlmodel import col, select
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.scheduling import CHANGE_OVERLAP, DEFAULT_POLL_SECONDS, ScheduleEngine
+from bot.schedule_changes import CHANGE_OVERLAP, DEFAULT_POLL_SECONDS
+from bot.scheduling import ScheduleEngine
 from bot.services.access import Actor, PartnershipRef
 from bot.services.reflection import PROMPT_SCHEDULES, SCHEDULE_KIND
 from bot.services.register import RegisterService
@@ -304,7 +305,7 @@ async def test_a_process_only_follows_changes_to_servers_it_holds(sessions):
             )
         changed = await b.engine.poll_changes()
         async with sessions() as session:
-            held = (await session.exec(select(Schedule.id).where(Schedule.guild_id == GUILD_1)))
+            held = await session.exec(select(Schedule.id).where(Schedule.guild_id == GUILD_1))
             assert changed == list(held.all())
     finally:
         await a.engine.shutdown()

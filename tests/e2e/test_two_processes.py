@@ -44,6 +44,7 @@ pytestmark = pytest.mark.e2e
 
 JSON = dict[str, Any]
 POLL_SECONDS = "2"
+START_TIMEOUT = 120.0
 CLAIMED = re.compile(r"Claimed occurrence (\d+) of schedule (\d+) in server (\d+)")
 SYNCED = re.compile(r"Synced \d+ changed schedules")
 
@@ -116,8 +117,12 @@ async def test_two_processes_post_each_occurrence_once(
             dev_guild_id=dev.id,  # each registers the commands in one server: both have them
             database_url=postgres_database,
             extra_env={"SCHEDULE_POLL_SECONDS": POLL_SECONDS, **env},
+            # The first migrates the database, and discord.py identifies shards 5 s apart.
+            start_timeout=START_TIMEOUT,
         )
-        for n, (dev, env) in enumerate(zip((riverside, hilltop), DEPLOYMENTS[deployment]))
+        for n, (dev, env) in enumerate(
+            zip((riverside, hilltop), DEPLOYMENTS[deployment], strict=True)
+        )
     ]
     request.node.e2e_bots = processes
     try:
