@@ -156,6 +156,12 @@ async def test_two_processes_post_each_occurrence_once(
     posted = sum(len(prompts(fake, channel)) for channel in channels.values())
     assert len(everything) == posted
     if deployment == "split":
+        # With a fixed SHARD_COUNT discord.py connects to its default gateway address without
+        # asking: the bot read the fake's from GET /gateway/bot, and identified each shard.
+        shards = sorted(tuple(p["shard"]) for p in fake.gateway.identify_payloads)
+        assert shards == [(0, 2), (1, 2)], shards
+        for process in processes:  # each received its own server only
+            assert "in 1 servers" in process.log_text(), process.log_tail()
         assert {guild for _, _, guild in first_claims} <= {riverside.id}, first_claims
         assert {guild for _, _, guild in second_claims} <= {hilltop.id}, second_claims
         assert first_claims and second_claims
