@@ -321,3 +321,30 @@ async def test_a_schedule_paused_by_the_engine_for_a_missing_channel_reaches_oth
     await a.engine._pause_gone(schedule_id, "Its channel no longer exists.")
     assert await b.engine.poll_changes() == [schedule_id]
     assert b.trigger(schedule_id) is None
+
+
+# ---------------------------------------------------------------------- the bot
+
+
+def test_the_settings_choose_a_sharded_bot_and_its_engine_holds_the_same_servers(
+    sessions: SessionFactory, tmp_path
+):
+    from discord.ext import commands
+
+    from bot.app import PartnerBot, ShardedPartnerBot
+
+    def settings(**values: object) -> Settings:
+        return Settings(data_dir=tmp_path, _env_file=None, **values)  # type: ignore[call-arg,arg-type]
+
+    plain = PartnerBot.for_settings(settings=settings(), sessions=sessions)
+    assert type(plain) is PartnerBot and not isinstance(plain, commands.AutoShardedBot)
+    assert plain.scheduler.holds(GUILD_0) and plain.scheduler.holds(GUILD_1)
+
+    sharded = PartnerBot.for_settings(
+        settings=settings(shard_count=2, shard_ids="1", schedule_poll_seconds=5),
+        sessions=sessions,
+    )
+    assert isinstance(sharded, ShardedPartnerBot) and isinstance(sharded, commands.AutoShardedBot)
+    assert (sharded.shard_count, sharded.shard_ids) == (2, [1])
+    assert sharded.scheduler.holds(GUILD_1) and not sharded.scheduler.holds(GUILD_0)
+    assert sharded.scheduler.poll_interval == 5

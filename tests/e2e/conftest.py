@@ -146,7 +146,7 @@ async def postgres_database() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def bot_database(request: pytest.FixtureRequest) -> str:
+def bot_database(request: pytest.FixtureRequest) -> str:
     if e2e_database() == "postgresql":
         return str(request.getfixturevalue("postgres_database"))
     return ""

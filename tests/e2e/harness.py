@@ -175,7 +175,8 @@ class BotProcess:
         dev_guild_id: int,
         extra_env: dict[str, str] | None = None,
         database_url: str = "",
-        start_timeout: float = 30.0,
+        # Starting migrates the database first: an empty PostgreSQL one takes a while.
+        start_timeout: float = 60.0,
         stop_timeout: float = 10.0,
     ) -> None:
         self.fake = fake
