@@ -26,6 +26,18 @@ DEFAULT_POLL_SECONDS = 15.0
 # Each poll looks this far behind the newest change it has seen: a change committed late, or
 # stamped by a process whose clock runs a little behind, is still found.
 CHANGE_OVERLAP = timedelta(minutes=2)
+POLL_JOB = "schedule changes"
+
+
+class QuietPoll(logging.Filter):
+    """APScheduler logs every run of every job at INFO; the poll runs every few seconds, so its
+    runs stay out of the log (what it changed, and any failure, the poll logs itself)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f'"{POLL_JOB} (' not in record.getMessage()
+
+
+logging.getLogger("apscheduler.executors.default").addFilter(QuietPoll())
 
 
 class ScheduleChanges:
@@ -60,6 +72,7 @@ class ScheduleChanges:
                 self._poll_job,
                 trigger=IntervalTrigger(seconds=self.poll_interval, timezone=UTC),
                 id="schedule-changes",
+                name=POLL_JOB,
                 replace_existing=True,
                 coalesce=True,
                 max_instances=1,

@@ -6,6 +6,7 @@ its interval job calls it)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -348,3 +349,14 @@ def test_the_settings_choose_a_sharded_bot_and_its_engine_holds_the_same_servers
     assert (sharded.shard_count, sharded.shard_ids) == (2, [1])
     assert sharded.scheduler.holds(GUILD_1) and not sharded.scheduler.holds(GUILD_0)
     assert sharded.scheduler.poll_interval == 5
+
+
+def test_the_polls_runs_stay_out_of_the_log_and_other_jobs_do_not():
+    from bot.schedule_changes import POLL_JOB, QuietPoll
+
+    def record(message: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord("apscheduler", logging.INFO, "x", 1, message, args, None)
+
+    quiet = QuietPoll()
+    assert not quiet.filter(record('Running job "%s"', f"{POLL_JOB} (trigger: interval[0:00:15])"))
+    assert quiet.filter(record('Running job "%s"', "ScheduleEngine._job (trigger: cron)"))
