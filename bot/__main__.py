@@ -173,8 +173,12 @@ def _build_bot(settings: Settings, *, start_background: bool):  # type: ignore[n
     from db.engine import create_engine, create_session_factory
 
     apply_api_base(settings.discord_api_base_url)
-    engine = create_engine(settings.effective_database_url)
-    bot = PartnerBot(
+    engine = create_engine(
+        settings.effective_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    bot = PartnerBot.for_settings(
         settings=settings,
         sessions=create_session_factory(engine),
         start_background=start_background,
@@ -250,6 +254,7 @@ async def check(settings: Settings) -> int:
         f"Development server: {settings.dev_guild_id or '(none: commands sync globally)'}",
         f"Discord API root:   {settings.discord_api_base_url or '(Discord)'}",
         f"Log level:          {settings.log_level}",
+        f"Shards:             {_shards_line(settings)}",
     ]
     head = head_revisions()
     try:
@@ -277,6 +282,13 @@ async def check(settings: Settings) -> int:
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _shards_line(settings: Settings) -> str:
+    if settings.shard_count is None:
+        return "(unsharded: every server)"
+    ids = settings.shard_ids or list(range(settings.shard_count))
+    return f"{', '.join(map(str, ids))} of {settings.shard_count}"
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import discord
 import yarl
@@ -145,12 +146,17 @@ class PartnerBot(commands.Bot):
             tree_cls=PartnerTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            **self._shard_options(settings),
         )
         self.settings = settings
         self.sessions = sessions
         # Cogs register their scheduled actions on the scheduler in their `setup`.
         self.scheduler = scheduler or ScheduleEngine(
-            sessions, grace=timedelta(hours=settings.prompt_grace_hours)
+            sessions,
+            grace=timedelta(hours=settings.prompt_grace_hours),
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,
+            poll_interval=settings.schedule_poll_seconds,
         )
         self.services = services or Services.build(
             settings,
@@ -164,6 +170,18 @@ class PartnerBot(commands.Bot):
         # Only `partnerbot run` starts background work; `sync` and tests log in without it.
         self.start_background = start_background
         self._catch_up: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_settings(cls, *, settings: Settings, **kwargs: Any) -> PartnerBot:
+        """The bot the settings ask for: sharded (`ShardedPartnerBot`) with `SHARD_COUNT`, else
+        one gateway session for every server."""
+        if settings.shard_count is not None:
+            return ShardedPartnerBot(settings=settings, **kwargs)
+        return cls(settings=settings, **kwargs)
+
+    def _shard_options(self, settings: Settings) -> dict[str, Any]:
+        """Extra options for discord.py's client: none for an unsharded bot."""
+        return {}
 
     async def partnership_changed(self, partnership_id: int) -> None:
         """A partnership's register changed (committed): dispatch `partnership_changed`, so goal
@@ -196,7 +214,8 @@ class PartnerBot(commands.Bot):
     async def login(self, token: str) -> None:
         await super().login(token)
         if self.settings.discord_api_base_url:
-            # A plain Bot never asks for the gateway; behind another REST root, ask it.
+            # A plain Bot never asks for the gateway, nor does a sharded one given SHARD_COUNT:
+            # both connect to DEFAULT_GATEWAY. Behind another REST root, ask it.
             _shards, url, _limits = await self.http.get_bot_gateway()
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
             log.info("Using gateway %s", url)
@@ -243,3 +262,12 @@ class PartnerBot(commands.Bot):
     async def _after_ready(self) -> None:
         await self.scheduler.catch_up()
         await self.channels.repair_all([guild.id for guild in self.guilds])
+
+
+class ShardedPartnerBot(PartnerBot, commands.AutoShardedBot):
+    """The same bot over shards `SHARD_IDS` (all when unset) of `SHARD_COUNT`: one gateway
+    session per shard, each receiving only its own servers' events; its schedule engine holds
+    the same servers (`ScheduleEngine.holds`)."""
+
+    def _shard_options(self, settings: Settings) -> dict[str, Any]:
+        return {"shard_count": settings.shard_count, "shard_ids": settings.shard_ids}

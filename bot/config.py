@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -31,13 +31,55 @@ class Settings(BaseSettings):
     admin_role_name: str = "Partnerbot Admin"
     # 0 is valid: no catch-up after downtime (an occurrence still runs when it is due).
     prompt_grace_hours: float = Field(default=6.0, ge=0)
+    # Sharding: run shards SHARD_IDS (all when unset) of SHARD_COUNT; unset runs unsharded.
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: list[int] | None = None
+    # How often (seconds) each process re-reads schedules changed by another process.
+    schedule_poll_seconds: float = Field(default=15.0, gt=0, le=60)
+    # PostgreSQL connection pool, per process (SQLite ignores them).
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
 
-    @field_validator("dev_guild_id", "discord_api_base_url", mode="before")
+    @field_validator("dev_guild_id", "discord_api_base_url", "shard_count", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: object) -> object:
+        """`SHARD_IDS=0,2`: a comma-separated list (blank means every shard)."""
+        if isinstance(value, int):
+            return [value]
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                return [int(part) for part in value.split(",") if part.strip()]
+            except ValueError:
+                raise ValueError(
+                    "SHARD_IDS must be shard numbers separated by commas, e.g. 0,2"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _shards(self) -> Settings:
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("SHARD_IDS needs SHARD_COUNT (the total number of shards)")
+        if not self.shard_ids:
+            raise ValueError("SHARD_IDS lists no shard")
+        wrong = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+        if wrong:
+            raise ValueError(
+                f"SHARD_IDS must be between 0 and {self.shard_count - 1} (SHARD_COUNT - 1); "
+                f"got {', '.join(map(str, wrong))}"
+            )
+        self.shard_ids = sorted(set(self.shard_ids))
+        return self
 
     @field_validator("log_level")
     @classmethod

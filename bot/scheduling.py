@@ -19,6 +19,12 @@ One rule for every kind of action (a reflective prompt now, check-in rounds late
   `failed`.
 - **Pause when the target is gone** (`TargetGone`: the channel was deleted); the action's
   `on_gone` hook tells the conveners.
+- **Only the servers this process holds** (`holds`, from `SHARD_COUNT` / `SHARD_IDS`, see
+  `bot.shards`): schedules of other servers are neither triggered nor claimed here. The split
+  shares the work; the claim is still what makes each occurrence run once.
+- **Every process follows every change.** A change made through this process syncs its trigger
+  at once; changes made through another process are found by their `updated_at` every
+  `poll_interval` seconds (`poll_changes`).
 
 Nothing here imports Discord: actions are registered by the cogs that know how to post.
 """
@@ -37,6 +43,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from bot.schedule_changes import DEFAULT_POLL_SECONDS, ScheduleChanges
 from bot.services import log as partnership_log
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import (
@@ -47,6 +54,7 @@ from bot.services.recurrence import (
     latest_occurrences,
 )
 from bot.services.schedules.spec import spec_of
+from bot.shards import guild_filter
 from db.engine import SessionFactory, transaction
 from db.models import Occurrence, OccurrenceState, Partnership, Schedule, ScheduleState
 
@@ -110,7 +118,7 @@ class Outcome:
     skipped_claimed: int = 0
 
 
-class ScheduleEngine:
+class ScheduleEngine(ScheduleChanges):
     def __init__(
         self,
         sessions: SessionFactory,
@@ -118,6 +126,9 @@ class ScheduleEngine:
         clock: Clock | None = None,
         grace: timedelta = timedelta(hours=6),
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
+        poll_interval: float = DEFAULT_POLL_SECONDS,
     ) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
@@ -131,6 +142,14 @@ class ScheduleEngine:
         self._in_flight: set[asyncio.Task[Any]] = set()
         # When this process began scheduling: anything due before it was missed while down.
         self.started_at: datetime | None = None
+        # The servers this process holds (all when unsharded).
+        self.shard_count = shard_count
+        self.shard_ids = None if shard_ids is None else tuple(shard_ids)
+        self.holds = guild_filter(shard_count, shard_ids)
+        self.poll_interval = poll_interval
+        # Changes seen by `poll_changes`: the newest `updated_at`, and each recent row's.
+        self._changes_seen: datetime | None = None
+        self._versions: dict[int, datetime] = {}
 
     # ------------------------------------------------------------------ wiring
 
@@ -148,6 +167,7 @@ class ScheduleEngine:
         self.started_at = self.clock.now()
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.aps.start()
+        await self._start_polling()
         for schedule_id in await self._active_ids():
             await self.sync(schedule_id)
         logger.info("Schedule engine started with %d jobs", len(self.aps.get_jobs()))
@@ -197,6 +217,8 @@ class ScheduleEngine:
                 self.aps.remove_job(job_id)
             return
         schedule, partnership = loaded
+        if not self.holds(schedule.guild_id):
+            return
         self.aps.add_job(
             self._job,
             trigger=build_trigger(spec_of(schedule, partnership.timezone)),
@@ -218,6 +240,8 @@ class ScheduleEngine:
         if loaded is None or loaded[0].state != ScheduleState.active:
             return outcome
         schedule, partnership = loaded
+        if not self.holds(schedule.guild_id):
+            return outcome  # another process's server
         if schedule.kind not in self.actions:
             logger.warning("No action registered for schedule %s (%s)", schedule_id, schedule.kind)
             return outcome
@@ -237,6 +261,13 @@ class ScheduleEngine:
             return outcome
         outcome.missed = missed[0]
         if claimed is not None:
+            logger.debug(
+                "Claimed occurrence %s of schedule %s in server %s, due %s",
+                claimed.id,
+                schedule_id,
+                schedule.guild_id,
+                latest.isoformat(),
+            )
             await self._attempt(claimed, outcome, now)
         return outcome
 
@@ -412,10 +443,13 @@ class ScheduleEngine:
             pending = list(
                 (
                     await session.exec(
-                        select(Occurrence).where(
+                        select(Occurrence)
+                        .join(Schedule, col(Schedule.id) == col(Occurrence.schedule_id))
+                        .where(
                             col(Occurrence.state).in_(
                                 [OccurrenceState.claimed, OccurrenceState.retrying]
-                            )
+                            ),
+                            self._held(),
                         )
                     )
                 ).all()
@@ -448,9 +482,12 @@ class ScheduleEngine:
             due = list(
                 (
                     await session.exec(
-                        select(Occurrence).where(
+                        select(Occurrence)
+                        .join(Schedule, col(Schedule.id) == col(Occurrence.schedule_id))
+                        .where(
                             Occurrence.state == OccurrenceState.retrying,
                             col(Occurrence.next_attempt_at) <= now,
+                            self._held(),
                         )
                     )
                 ).all()
@@ -485,7 +522,7 @@ class ScheduleEngine:
     async def _active_ids(self) -> list[int]:
         async with self.sessions() as session:
             rows = await session.exec(
-                select(Schedule.id).where(Schedule.state == ScheduleState.active)
+                select(Schedule.id).where(Schedule.state == ScheduleState.active, self._held())
             )
             return [r for r in rows.all() if r is not None]
 
@@ -551,6 +588,7 @@ class ScheduleEngine:
             partnership = await session.get(Partnership, schedule.partnership_id)
             schedule.state = ScheduleState.paused
             schedule.paused_reason = reason or "Its channel no longer exists."
+            schedule.updated_at = self.clock.now()
             session.add(schedule)
             if partnership is not None:
                 await partnership_log.record(

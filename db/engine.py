@@ -17,6 +17,11 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # PostgreSQL: a write waiting longer than this for a row lock gives up, so a command still
 # answers within Discord's three seconds (with "busy, try again") instead of timing out.
 POSTGRES_LOCK_TIMEOUT_MS = 2_000
+# PostgreSQL pool, per process: connections kept open, and extra ones opened under load and
+# closed after use (settings DB_POOL_SIZE and DB_MAX_OVERFLOW). Several processes on one server
+# need up to processes x (size + overflow) connections under the server's max_connections.
+DEFAULT_POOL_SIZE = 5
+DEFAULT_MAX_OVERFLOW = 10
 
 
 def is_sqlite(url: str) -> bool:
@@ -47,14 +52,23 @@ def _sqlite_on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    max_overflow: int = DEFAULT_MAX_OVERFLOW,
+) -> AsyncEngine:
     # Errors never carry SQL parameters: they hold members' reflections and comments, and
     # error messages end up in logs.
     kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
+        # A connection the server or a proxy dropped is noticed (and replaced) before use.
         kwargs["pool_pre_ping"] = True
+        kwargs["pool_size"] = pool_size
+        kwargs["max_overflow"] = max_overflow
         kwargs["connect_args"] = {
             "server_settings": {"lock_timeout": str(POSTGRES_LOCK_TIMEOUT_MS)}
         }

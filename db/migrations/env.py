@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -12,6 +13,9 @@ from db import models
 
 config = context.config
 target_metadata = models.metadata
+# PostgreSQL: processes started together (several shards) upgrade one at a time; the next one
+# then finds the schema up to date. Held until the upgrade's transaction ends.
+MIGRATION_LOCK = 7_314_201_913
 
 
 def _url() -> str:
@@ -29,6 +33,8 @@ def _configure(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
         context.run_migrations()
 
 

@@ -60,6 +60,9 @@ class Schedule(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Every occurrence up to this moment has been handled (run, missed or skipped).
     handled_until: datetime = Field(default_factory=utcnow)
+    # When the schedule last changed in a way its trigger follows (made, paused, resumed,
+    # cancelled, skipped, re-timed): every process re-reads rows changed since it last looked.
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Occurrence(SQLModel, table=True):

@@ -393,6 +393,15 @@ class SnowflakeGenerator:
         self._last = candidate
         return candidate
 
+    def on_shard(self, shard_id: int, count: int) -> int:
+        """The next id Discord would put on shard `shard_id` of `count` (a server's id decides
+        its shard: `(id >> 22) % count`)."""
+        candidate = self()
+        while (candidate >> 22) % count != shard_id:
+            candidate = ((candidate >> 22) + 1) << 22
+        self._last = max(self._last, candidate)
+        return candidate
+
 
 def snowflake_time(snowflake: int) -> datetime:
     return datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=UTC)

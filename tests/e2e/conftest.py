@@ -3,6 +3,9 @@
 - `fake`: a started `FakeDiscord`; at teardown, any request the bot made to a route the fake
   does not know fails the test (Discord would have answered 404 too, so it is a bug either way).
 - `world`: two servers and the people in them (see `World`).
+- `bot_database`: where the bot keeps its data: "" (an SQLite file in its data folder) or, on
+  PostgreSQL (`E2E_DATABASE=postgresql`, the default under CI=true), a fresh empty database on
+  TEST_DATABASE_URL's server, dropped after the test.
 - `bot`: `partnerbot run` against the fake, ready (commands synced to `world.guild`, gateway
   READY). At teardown it is stopped; ERROR lines in its log fail the test unless the test set
   `bot.allow_errors = True`. When a test fails, the tail of the bot's log is attached to the
@@ -11,6 +14,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -20,7 +24,7 @@ from typing import Any
 import pytest
 
 from .fake_discord import FakeDiscord, Perm
-from .harness import BotProcess
+from .harness import BotProcess, e2e_database, fresh_database, postgres_server
 
 JSON = dict[str, Any]
 
@@ -124,15 +128,44 @@ def world(fake: FakeDiscord) -> World:
     return build_world(fake)
 
 
+def require_postgres() -> str:
+    """TEST_DATABASE_URL; without it the test skips (under CI=true it fails)."""
+    server = postgres_server()
+    if server is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests must run.")
+        pytest.skip("set TEST_DATABASE_URL to run the bot on PostgreSQL")
+    return server
+
+
+@pytest.fixture
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for this test (the bot migrates it at start)."""
+    async with fresh_database(require_postgres()) as url:
+        yield url
+
+
+@pytest.fixture
+def bot_database(request: pytest.FixtureRequest) -> str:
+    if e2e_database() == "postgresql":
+        return str(request.getfixturevalue("postgres_database"))
+    return ""
+
+
 @pytest.fixture
 async def bot(
-    fake: FakeDiscord, world: World, tmp_path: Path, request: pytest.FixtureRequest
+    fake: FakeDiscord,
+    world: World,
+    tmp_path: Path,
+    bot_database: str,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[BotProcess]:
     process = BotProcess(
         fake,
         data_dir=tmp_path / "data",
         log_path=tmp_path / "partnerbot.log",
         dev_guild_id=world.guild_id,
+        database_url=bot_database,
     )
     request.node.e2e_bots = [process]
     try:

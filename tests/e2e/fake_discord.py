@@ -438,10 +438,12 @@ class FakeDiscord:
         owner_name: str = "Server Owner",
         bot_permissions: int = DEFAULT_BOT_PERMISSIONS,
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
+        shard: tuple[int, int] | None = None,
     ) -> JSON:
         """A server with @everyone, an owner, the bot (with its managed role) and the default
-        "Text Channels" category holding #general. Returns `{"id", "name", "owner_id"}`."""
-        guild_id = self.snowflake()
+        "Text Channels" category holding #general. Returns `{"id", "name", "owner_id"}`.
+        With `shard=(shard_id, shard_count)`, its id puts it on that shard."""
+        guild_id = self.snowflake() if shard is None else self.snowflake.on_shard(*shard)
         owner = self._new_user(owner_name)
         guild = Guild(id=guild_id, name=name, owner_id=owner.id, joined_at=iso_now())
         guild.roles[guild_id] = Role(guild_id, guild_id, "@everyone", int(everyone_permissions))

@@ -5,13 +5,18 @@ installed) with only the environment a host would set:
 
     DISCORD_TOKEN=<the fake's token>
     DISCORD_API_BASE_URL=http://127.0.0.1:PORT/api/v10
-    DATA_DIR=<a temporary folder>      (its own SQLite file)
+    DATA_DIR=<a temporary folder>      (its own SQLite file, unless DATABASE_URL is given)
     DEV_GUILD_ID=<the fake server>     (so `run` syncs the commands there at start)
     LOG_LEVEL=DEBUG
 
 and returns once the bot has registered its commands in that server and its gateway session is
 READY with every GUILD_CREATE sent. The working directory is the data folder, so a developer's
 `.env` is never read. The bot's output goes to a log file; `log_tail()` shows its end.
+
+On PostgreSQL (`database_url`, see `e2e_database` and `fresh_database`), each test gets a new,
+empty database on TEST_DATABASE_URL's server, which the bot migrates as it starts. Several
+processes can share one (`SHARD_COUNT` / `SHARD_IDS` in `extra_env`); a sharded process is
+ready once each of its shards has identified.
 
 `stop()` sends SIGTERM, then SIGKILL after a timeout. Every child is also killed if the test
 process dies (PR_SET_PDEATHSIG on Linux, and an atexit sweep), so no bot outlives a test run.
@@ -27,6 +32,8 @@ import re
 import signal
 import subprocess
 import sys
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +53,11 @@ SETTINGS_KEYS = (
     "DISCORD_API_BASE_URL",
     "ADMIN_ROLE_NAME",
     "PROMPT_GRACE_HOURS",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+    "SCHEDULE_POLL_SECONDS",
+    "DB_POOL_SIZE",
+    "DB_MAX_OVERFLOW",
 )
 
 #: DEBUG chatter left out of `log_tail` (the full log stays in the file).
@@ -98,6 +110,55 @@ def bot_environment(fake: FakeDiscord, data_dir: Path, **overrides: str) -> dict
     return env
 
 
+# ---------------------------------------------------------------------------- the database
+
+
+def e2e_database() -> str:
+    """Where the bot keeps its data in these tests: `E2E_DATABASE=sqlite|postgresql`, by
+    default PostgreSQL under CI=true (its server is TEST_DATABASE_URL's), else SQLite."""
+    chosen = os.environ.get("E2E_DATABASE", "").strip().lower()
+    if not chosen:
+        chosen = "postgresql" if os.environ.get("CI", "").lower() == "true" else "sqlite"
+    if chosen not in ("sqlite", "postgresql"):
+        raise ValueError(f"E2E_DATABASE must be sqlite or postgresql, not {chosen!r}")
+    return chosen
+
+
+def postgres_server() -> str | None:
+    """TEST_DATABASE_URL, or None (then PostgreSQL tests skip; under CI=true they fail)."""
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(server_url: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database beside `server_url`'s (the bot migrates it at start),
+    dropped afterwards."""
+    from sqlalchemy.engine import make_url
+
+    name = f"pb_e2e_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    await _admin(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield url
+    finally:
+        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ---------------------------------------------------------------------------- the process
+
+
 class BotFailed(AssertionError):
     """The bot process did not start, or died."""
 
@@ -113,7 +174,9 @@ class BotProcess:
         log_path: Path,
         dev_guild_id: int,
         extra_env: dict[str, str] | None = None,
-        start_timeout: float = 30.0,
+        database_url: str = "",
+        # Starting migrates the database first: an empty PostgreSQL one takes a while.
+        start_timeout: float = 60.0,
         stop_timeout: float = 10.0,
     ) -> None:
         self.fake = fake
@@ -121,6 +184,7 @@ class BotProcess:
         self.log_path = log_path
         self.dev_guild_id = dev_guild_id
         self.extra_env = dict(extra_env or {})
+        self.database_url = database_url  # "" for an SQLite file in the data folder
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.proc: asyncio.subprocess.Process | None = None
@@ -128,6 +192,7 @@ class BotProcess:
         self.starts = 0
         self.exit_codes: list[int] = []
         self.allow_errors = False  # set by a test that provokes logged errors on purpose
+        self.shard_sessions: list[GatewaySession] = []  # a sharded process's, one per shard
         self.data_dir.mkdir(parents=True, exist_ok=True)
 
     @property
@@ -146,7 +211,11 @@ class BotProcess:
         self.starts += 1
         command = partnerbot_command("run")
         env = bot_environment(
-            self.fake, self.data_dir, DEV_GUILD_ID=str(self.dev_guild_id), **self.extra_env
+            self.fake,
+            self.data_dir,
+            DEV_GUILD_ID=str(self.dev_guild_id),
+            DATABASE_URL=self.database_url,
+            **self.extra_env,
         )
         with self.log_path.open("ab") as log:
             log.write(f"===== start #{self.starts}: {' '.join(command)}\n".encode())
@@ -185,9 +254,39 @@ class BotProcess:
             f"{self.log_tail()}"
         )
 
+    @property
+    def shards(self) -> list[tuple[int, int]] | None:
+        """The shards (id, count) this process runs, or None when it runs unsharded."""
+        count = self.extra_env.get("SHARD_COUNT", "").strip()
+        if not count:
+            return None
+        ids = self.extra_env.get("SHARD_IDS", "").strip()
+        chosen = [int(i) for i in ids.split(",")] if ids else range(int(count))
+        return [(i, int(count)) for i in chosen]
+
     async def _ready(self, mark: Any) -> GatewaySession:
         await self.fake.wait_for_commands(self.dev_guild_id, since=mark, timeout=self.start_timeout)
-        return await self.fake.wait_until_connected(since=mark, timeout=self.start_timeout)
+        shards = self.shards
+        if shards is None:
+            return await self.fake.wait_until_connected(since=mark, timeout=self.start_timeout)
+        self.shard_sessions = await self.fake.changes.wait_for(
+            lambda: self._shard_sessions(mark, shards),
+            timeout=self.start_timeout,
+            what=f"the bot to identify shards {shards}",
+        )
+        return self.shard_sessions[0]
+
+    def _shard_sessions(
+        self, mark: Any, shards: list[tuple[int, int]]
+    ) -> list[GatewaySession] | None:
+        found = {
+            s.shard: s
+            for s in self.fake.gateway.sessions[mark.sessions :]
+            if s.ready and s.connected and not s.invalidated
+        }
+        if all(shard in found for shard in shards):
+            return [found[shard] for shard in shards]
+        return None
 
     async def stop(self) -> int | None:
         """SIGTERM, then SIGKILL after `stop_timeout`. Returns the exit code."""

@@ -21,6 +21,7 @@ Each test then checks one promise. The only sleeps wait for the wall clock. The 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import re
 import time
@@ -34,7 +35,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from .conftest import World, build_world
+from .conftest import World, build_world, require_postgres
 from .fake_discord import (
     ChannelType,
     FakeDiscord,
@@ -42,7 +43,7 @@ from .fake_discord import (
     RecordedRequest,
     Reply,
 )
-from .harness import BotProcess
+from .harness import BotProcess, e2e_database, fresh_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -216,13 +217,18 @@ async def shared(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Shared]:
     folder = tmp_path_factory.mktemp("reflect")
-    async with FakeDiscord() as fake:
+    async with contextlib.AsyncExitStack() as stack:
+        database = ""
+        if e2e_database() == "postgresql":
+            database = await stack.enter_async_context(fresh_database(require_postgres()))
+        fake = await stack.enter_async_context(FakeDiscord())
         world = build_world(fake)
         bot = BotProcess(
             fake,
             data_dir=folder / "data",
             log_path=folder / "partnerbot.log",
             dev_guild_id=world.guild_id,
+            database_url=database,
         )
         for item in request.session.items:  # a failing test's report carries the bot's log
             if getattr(item, "module", None) is request.module:

@@ -147,7 +147,7 @@ async def test_a_member_of_another_server_is_refused(
 ) -> None:
     await create_partnership(fake, world, "Riverside Health")
     # In production the commands are global: register them so the other server has them too.
-    synced = await run_cli(fake, bot.data_dir, "sync")
+    synced = await run_cli(fake, bot.data_dir, "sync", DATABASE_URL=bot.database_url)
     assert synced.returncode == 0, synced.output
     assert {"partnership", "partner", "member"} <= {c["name"] for c in fake.commands()}
 

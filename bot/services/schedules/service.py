@@ -3,9 +3,10 @@ resume, cancel, skip a day, and re-time after a partnership's time zone changes.
 
 The engine (`bot.scheduling`) decides when an occurrence runs and the kind's action does the
 work; this service keeps the `schedule` rows and their log. Every change writes an event to the
-partnership log in the same transaction, and after it commits the injected `on_change` listener
-is told the id of each schedule changed, so the engine's triggers follow the table without any
-cog carrying the news.
+partnership log in the same transaction and sets the schedule's `updated_at`; after it commits
+the injected `on_change` listener is told the id of each schedule changed, so this process's
+engine follows at once, and every other process finds the row by its `updated_at` at its next
+poll (`ScheduleEngine.poll_changes`), without any cog carrying the news.
 
 Decisions:
 
@@ -171,6 +172,7 @@ class ScheduleService:
                 created_by=actor.user_id,
                 created_at=now,
                 handled_until=handled_until,
+                updated_at=now,
             )
             session.add(schedule)
             await session.flush()
@@ -248,6 +250,7 @@ class ScheduleService:
                 raise UserFacingError(f"Schedule #{schedule.id} is already paused.")
             schedule.state = ScheduleState.paused
             schedule.paused_reason = f"Paused by {name_of(actor.display_name)}."
+            schedule.updated_at = now
             session.add(schedule)
             view = schedule_view(schedule, partnership)
             await self._log_change(
@@ -268,6 +271,7 @@ class ScheduleService:
             schedule.paused_reason = None
             # What passed while paused is neither posted nor reported missed.
             schedule.handled_until = max(schedule.handled_until, now)
+            schedule.updated_at = now
             session.add(schedule)
             view = schedule_view(
                 schedule, partnership, upcoming_of(schedule, partnership, now, UPCOMING)
@@ -283,6 +287,7 @@ class ScheduleService:
         async with transaction(self.sessions) as session:
             schedule, partnership = await schedule_for(session, kind, actor, schedule_ref)
             schedule.state = ScheduleState.cancelled
+            schedule.updated_at = now
             session.add(schedule)
             view = schedule_view(schedule, partnership)
             await self._log_change(
@@ -369,6 +374,7 @@ class ScheduleService:
                 except ValueError:
                     lost = []
                 schedule.holidays = sorted([*(schedule.holidays or []), iso])
+                schedule.updated_at = now
                 session.add(schedule)
                 view = schedule_view(schedule, partnership)
                 skipped.append((view, [t for t in lost if t > now]))
@@ -418,7 +424,9 @@ class ScheduleService:
                 )
                 if latest is not None and now - latest > JUST_DUE:
                     schedule.handled_until = now
-                    session.add(schedule)
+                # Its trigger may fire at other times now: every process re-reads it.
+                schedule.updated_at = now
+                session.add(schedule)
         ids = [s.id for s in schedules if s.id is not None]
         await self._changed(ids)
         return ids
