@@ -30,8 +30,10 @@ from bot.services.access.goals import (
     check_goal_keeping,
     check_goal_labels,
     check_goal_owner,
+    check_goal_sharing,
     check_goal_wording,
     owns_goal,
+    response_voice,
     stance_voice,
 )
 from bot.services.access.log import (
@@ -74,6 +76,7 @@ __all__ = [
     "check_goal_keeping",
     "check_goal_labels",
     "check_goal_owner",
+    "check_goal_sharing",
     "check_goal_wording",
     "check_may_answer",
     "check_may_attend",
@@ -95,6 +98,7 @@ __all__ = [
     "redactable_author",
     "require_convener",
     "resolve",
+    "response_voice",
     "round_answerers",
     "stance_voice",
     "visible_partnerships",

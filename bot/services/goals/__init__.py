@@ -9,6 +9,10 @@
 - The partnership's rule decides *agreed* (`agreement`); agreement is an event, recorded once.
 - Links: contributes to, part of, in tension with. Loops of part-of and contributes-to are
   refused. A goal with parts and no progress of its own shows the mean of its parts' (`web`).
+- Organisation- and individual-level goals have no agreed state: the other organisations
+  respond (compatible, in tension, doesn't affect us, didn't know; `responses`), and a
+  collaboration goal's card shows the web around it. An individual-level goal is its owner's
+  alone until shared (`lookup.visible_to`).
 - Only an organisation's own representatives call its goal pseudo, unstated or hidden.
 - Every change is an event in the partnership log, in the same transaction (`events`).
 
@@ -21,12 +25,14 @@ from bot.services.goals.announce import Announcement
 from bot.services.goals.cards import (
     REVIEW_KINDS,
     ChangeResult,
+    Fit,
     GoalCard,
     GoalTarget,
     LinkResult,
     LinkView,
     OrgLine,
     PersonLine,
+    ResponseResult,
     ReviewItem,
     ReviewReason,
     StanceResult,
@@ -34,6 +40,7 @@ from bot.services.goals.cards import (
     Standing,
     Tally,
     Voice,
+    WebLine,
 )
 from bot.services.goals.lookup import goal_not_found
 from bot.services.goals.nudges import Nudge, NudgeService, Recipient, awaits_agreement
@@ -48,6 +55,8 @@ from bot.services.goals.vocab import (
     DIMENSIONS,
     NOTE_MAX,
     RELATION_WORDS,
+    RESPONSE_LABELS,
+    RESPONSE_WORDS,
     SENSITIVE,
     STALE_DAYS,
     STANCE_WORDS,
@@ -61,10 +70,13 @@ from bot.services.goals.vocab import (
     Overtness,
     Relation,
     Relevance,
+    Response,
     Stance,
     check_progress,
     describe_value,
     goal_name,
+    response_text,
+    takes_responses,
 )
 from bot.services.goals.web import GoalWeb
 
@@ -78,6 +90,8 @@ __all__ = [
     "DIMENSION_HELP",
     "NOTE_MAX",
     "RELATION_WORDS",
+    "RESPONSE_LABELS",
+    "RESPONSE_WORDS",
     "REVIEW_KINDS",
     "SENSITIVE",
     "STALE_DAYS",
@@ -88,6 +102,7 @@ __all__ = [
     "Authenticity",
     "ChangeResult",
     "Content",
+    "Fit",
     "GoalCard",
     "GoalService",
     "GoalStatus",
@@ -105,6 +120,8 @@ __all__ = [
     "Recipient",
     "Relation",
     "Relevance",
+    "Response",
+    "ResponseResult",
     "ReviewItem",
     "ReviewReason",
     "Stance",
@@ -113,9 +130,12 @@ __all__ = [
     "Standing",
     "Tally",
     "Voice",
+    "WebLine",
     "awaits_agreement",
     "check_progress",
     "describe_value",
     "goal_name",
     "goal_not_found",
+    "response_text",
+    "takes_responses",
 ]

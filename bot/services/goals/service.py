@@ -22,7 +22,7 @@ from bot.services.access import (
     stance_voice,
 )
 from bot.services.clock import Clock, SystemClock
-from bot.services.goals import agreement, events, lookup
+from bot.services.goals import agreement, events, lookup, responses
 from bot.services.goals import web as goal_web
 from bot.services.goals.announce import announcement
 from bot.services.goals.cards import (
@@ -30,6 +30,7 @@ from bot.services.goals.cards import (
     GoalCard,
     GoalTarget,
     LinkResult,
+    ResponseResult,
     ReviewItem,
     StanceResult,
     Standing,
@@ -127,6 +128,7 @@ class GoalService:
                 content=content_value,
                 owner_organisation_id=owner_org.id if owner_org else None,
                 owner_user_id=actor.user_id if level_value == Level.individual else None,
+                # An individual-level goal stays its owner's until they share it.
                 review_on=review_day,
                 respond_by=respond_day,
                 proposed_by=actor.user_id,
@@ -137,9 +139,15 @@ class GoalService:
             await session.flush()
             owner = owner_org.name if owner_org else None
             await events.write(
-                session, p, actor, events.proposed(actor, goal, owner), at=self.clock.now()
+                session,
+                p,
+                actor,
+                events.proposed(actor, goal, owner),
+                at=self.clock.now(),
+                goal=goal,
             )
-            return (await goal_web.load_web(session, p, now=self.clock.now())).card(goal)
+            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
+            return web.card(goal)
 
     async def attach_message(self, goal_id: int, channel_id: int, message_id: int) -> None:
         """Remember the posted proposal, so it can be edited in place as stances arrive."""
@@ -167,6 +175,7 @@ class GoalService:
             access, goal = await lookup.locate(session, actor, GoalTarget.by_id(goal_id))
             access.check_writable(lookup.GOALS)
             lookup.ensure_open(goal)
+            responses.refuse_stance(goal)
             voice = await stance_voice(session, access)
             assert goal.id is not None
             return Standing(goal.id, goal.title, voice)
@@ -182,6 +191,7 @@ class GoalService:
         async with transaction(self.sessions) as session:
             access, goal = await lookup.locate_to_change(session, actor, target)
             lookup.ensure_open(goal)
+            responses.refuse_stance(goal)
             p = access.partnership
             voice = await stance_voice(session, access)
             assert goal.id is not None
@@ -235,6 +245,24 @@ class GoalService:
                 else None,
             )
 
+    # ---- responses and sharing (organisations' and people's goals: `responses`)
+
+    async def response_standing(self, actor: Actor, goal_id: int) -> Standing:
+        """Check, before a form opens, that this person may respond to the goal now."""
+        async with self.sessions() as session:
+            return await responses.standing(session, actor, goal_id)
+
+    async def respond(
+        self, actor: Actor, target: GoalTarget, response: str, comment: str | None = None
+    ) -> ResponseResult:
+        """Record how an organisation's or a person's goal sits with the organisation this
+        person speaks for: compatible, in tension, doesn't affect us, didn't know."""
+        return await responses.respond(self.sessions, self.clock, actor, target, response, comment)
+
+    async def share(self, actor: Actor, target: GoalTarget) -> GoalCard:
+        """Share an individual-level goal with the partnership (its owner, once)."""
+        return await responses.share(self.sessions, self.clock, actor, target)
+
     # ---- reading
 
     async def show(self, actor: Actor, target: GoalTarget) -> GoalCard:
@@ -242,7 +270,9 @@ class GoalService:
         async with self.sessions() as session:
             access, goal = await lookup.locate(session, actor, target)
             return (
-                await goal_web.load_web(session, access.partnership, now=self.clock.now())
+                await goal_web.load_web(
+                    session, access.partnership, now=self.clock.now(), viewer=actor.user_id
+                )
             ).card(goal)
 
     async def list_goals(
@@ -258,7 +288,9 @@ class GoalService:
         level_value = choice(level, Level, what="level")
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
-            web = await goal_web.load_web(session, access.partnership, now=self.clock.now())
+            web = await goal_web.load_web(
+                session, access.partnership, now=self.clock.now(), viewer=actor.user_id
+            )
             cards = [
                 web.card(g)
                 for g in sorted(web.goals.values(), key=lambda g: g.id or 0)
@@ -279,7 +311,7 @@ class GoalService:
             access = await resolve(session, actor, ref)
             p = access.partnership
             today = now.astimezone(zone(p.timezone)).date()
-            web = await goal_web.load_web(session, p, now=self.clock.now())
+            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
             return p, web.review_items(today, now, days)
 
     async def autocomplete(
@@ -337,7 +369,7 @@ class GoalService:
                     f"{goal_name(goal).capitalize()} was agreed as it is worded. To change what "
                     "it says, propose a new goal and mark this one superseded."
                 )
-            web = await goal_web.load_web(session, p, now=self.clock.now())
+            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
             changes: dict[str, tuple[Any, Any]] = {}
             agree_by_convener = False
             if status_value is not None and status_value != goal.status:
@@ -371,6 +403,7 @@ class GoalService:
                 actor,
                 events.updated(actor, p, goal, changes, clean_note),
                 at=now,
+                goal=goal,
             )
             if agree_by_convener:
                 await agreement.mark_agreed(
@@ -432,9 +465,15 @@ class GoalService:
             goal.updated_at = self.clock.now()
             session.add(goal)
             await events.write(
-                session, p, actor, events.classified(actor, p, goal, changes), at=self.clock.now()
+                session,
+                p,
+                actor,
+                events.classified(actor, p, goal, changes),
+                at=self.clock.now(),
+                goal=goal,
             )
-            card = (await goal_web.load_web(session, p, now=self.clock.now())).card(goal)
+            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
+            card = web.card(goal)
             return ChangeResult(card, changes, None, [card])
 
     async def link(self, actor: Actor, target: GoalTarget, other: str, relation: str) -> LinkResult:
