@@ -23,9 +23,11 @@ from bot.services.goals.vocab import (
     DIMENSION_HELP,
     DIMENSIONS,
     RELATION_WORDS,
+    RESPONSE_WORDS,
     STANCE_WORDS,
     GoalStatus,
     Relation,
+    Response,
     Stance,
 )
 from bot.services.notes.service import DONE, OPEN, OVERDUE
@@ -264,6 +266,15 @@ ACTION_STATES = vocabulary(ACTION_STATE_MEANINGS, ACTION_STATE_MEANINGS, KEPT, T
 STANCES = tuple(
     Value(str(stance), f"the voice {STANCE_WORDS[stance]} the goal", COMMON_GOALS, GOALS)
     for stance in Stance
+) + tuple(
+    Value(
+        str(response),
+        "a response to an organisation's or a person's goal (no agreement): the organisation "
+        + RESPONSE_WORDS[response].format(goal="the goal"),
+        WEB,
+        GOALS,
+    )
+    for response in Response
 )
 RELATIONS = tuple(
     Value(str(relation), f"the from_goal {RELATION_WORDS[relation][0]} the to_goal", WEB, GOALS)
