@@ -221,3 +221,16 @@ async def test_autocomplete_partnership_scope_keeps_private_goals_out(world: Set
     mine = await world.goals.propose(citizen, HERE, title="Be heard", level="individual")
     everywhere = await world.goals.autocomplete(convener, PartnershipRef(), "")
     assert str(mine.id) not in {v for _n, v in everywhere}
+
+
+async def test_respond_by_is_for_collaboration_goals(world: Setup):
+    with pytest.raises(UserFacingError, match="leave `respond_by` out"):
+        await world.goals.propose(
+            council, HERE, title="Ours", level="organisation", respond_by="2099-01-01"
+        )
+    with pytest.raises(UserFacingError, match="leave `respond_by` out"):
+        await world.goals.propose(
+            citizen, HERE, title="Mine", level="individual", respond_by="2099-01-01"
+        )
+    async with world.sessions() as s:
+        assert (await s.exec(select(Goal))).all() == []

@@ -17,6 +17,8 @@ An individual-level goal is its owner's alone until they share it (`share`); see
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserFacingError
@@ -25,7 +27,7 @@ from bot.services.access import (
     check_goal_sharing,
     response_voice,
 )
-from bot.services.clock import Clock
+from bot.services.clock import Clock, SystemClock
 from bot.services.goals import agreement, events, lookup
 from bot.services.goals import web as goal_web
 from bot.services.goals.cards import GoalCard, GoalTarget, ResponseResult, Standing
@@ -50,6 +52,17 @@ def refuse_stance(goal: Goal) -> None:
             "it isn't put to the partnership for agreement. Say how it sits with your "
             "organisation's aims instead: `/goal respond` (compatible, in tension, doesn't "
             "affect us, didn't know), or the buttons on its card."
+        )
+
+
+def check_respond_by_level(level: str, respond_by: date | None) -> None:
+    """A date to take stances by belongs to the collaboration's goals: the others aren't put to
+    agreement (and nudges ask for stances)."""
+    if respond_by is not None and level != Level.collaboration:
+        raise UserFacingError(
+            "`respond_by` asks the organisations for their stances on a goal of the whole "
+            "collaboration. An organisation's or a person's goal isn't put to agreement, so "
+            "leave `respond_by` out."
         )
 
 
@@ -167,3 +180,26 @@ async def share(
         )
         web = await goal_web.load_web(session, p, now=now, viewer=actor.user_id)
         return web.card(goal)
+
+
+class GoalResponses:
+    """`GoalService`'s responses and sharing (organisations' and people's goals)."""
+
+    sessions: SessionFactory
+    clock: Clock = SystemClock()
+
+    async def response_standing(self, actor: Actor, goal_id: int) -> Standing:
+        """Check, before a form opens, that this person may respond to the goal now."""
+        async with self.sessions() as session:
+            return await standing(session, actor, goal_id)
+
+    async def respond(
+        self, actor: Actor, target: GoalTarget, response: str, comment: str | None = None
+    ) -> ResponseResult:
+        """Record how an organisation's or a person's goal sits with the organisation this
+        person speaks for: compatible, in tension, doesn't affect us, didn't know."""
+        return await respond(self.sessions, self.clock, actor, target, response, comment)
+
+    async def share(self, actor: Actor, target: GoalTarget) -> GoalCard:
+        """Share an individual-level goal with the partnership (its owner, once)."""
+        return await share(self.sessions, self.clock, actor, target)

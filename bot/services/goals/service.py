@@ -30,11 +30,11 @@ from bot.services.goals.cards import (
     GoalCard,
     GoalTarget,
     LinkResult,
-    ResponseResult,
     ReviewItem,
     StanceResult,
     Standing,
 )
+from bot.services.goals.responses import GoalResponses
 from bot.services.goals.vocab import (
     ACYCLIC,
     CLEAR_WORDS,
@@ -64,8 +64,9 @@ from db.engine import SessionFactory, transaction
 from db.models import Goal, GoalLink, GoalStance, Partnership, name_key
 
 
-class GoalService:
-    """Goals of partnerships, for the people in them. Time comes from `clock`."""
+class GoalService(GoalResponses):
+    """Goals of partnerships, for the people in them. Time comes from `clock`. Responses to
+    organisations' and people's goals, and sharing, come from `GoalResponses`."""
 
     def __init__(self, sessions: SessionFactory, *, clock: Clock = SystemClock()) -> None:
         self.sessions = sessions
@@ -101,6 +102,7 @@ class GoalService:
         org_name = organisation.strip() if organisation and organisation.strip() else None
         if level_value is None:
             level_value = Level.organisation if org_name else Level.collaboration
+        responses.check_respond_by_level(level_value, respond_day)
         if org_name and level_value != Level.organisation:
             raise UserFacingError(
                 f"Only an organisation's goal has an owner organisation, and this one is "
@@ -244,24 +246,6 @@ class GoalService:
                 if agreed_now
                 else None,
             )
-
-    # ---- responses and sharing (organisations' and people's goals: `responses`)
-
-    async def response_standing(self, actor: Actor, goal_id: int) -> Standing:
-        """Check, before a form opens, that this person may respond to the goal now."""
-        async with self.sessions() as session:
-            return await responses.standing(session, actor, goal_id)
-
-    async def respond(
-        self, actor: Actor, target: GoalTarget, response: str, comment: str | None = None
-    ) -> ResponseResult:
-        """Record how an organisation's or a person's goal sits with the organisation this
-        person speaks for: compatible, in tension, doesn't affect us, didn't know."""
-        return await responses.respond(self.sessions, self.clock, actor, target, response, comment)
-
-    async def share(self, actor: Actor, target: GoalTarget) -> GoalCard:
-        """Share an individual-level goal with the partnership (its owner, once)."""
-        return await responses.share(self.sessions, self.clock, actor, target)
 
     # ---- reading
 
