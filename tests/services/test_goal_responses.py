@@ -234,3 +234,12 @@ async def test_respond_by_is_for_collaboration_goals(world: Setup):
         )
     async with world.sessions() as s:
         assert (await s.exec(select(Goal))).all() == []
+
+
+async def test_a_private_goal_announces_nothing(world: Setup):
+    mine = await world.goals.propose(citizen, HERE, title="Be heard", level="individual")
+    quiet = await world.goals.update(citizen, goal(mine), progress=30)
+    assert quiet.announcement is None
+    await world.goals.share(citizen, goal(mine))
+    told = await world.goals.update(citizen, goal(mine), progress=50)
+    assert told.announcement is not None and told.announcement.progress == (30, 50)
