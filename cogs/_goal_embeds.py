@@ -237,7 +237,7 @@ def fit_text(card: GoalCard) -> str:
     ]
     if fit.waiting:
         lines.append(f"Not yet responded: {', '.join(escape(n) for n in fit.waiting)}.")
-    lines.append("No agreement is needed: it is its owner's goal, seen by the partnership.")
+    lines.append("No agreement is needed: it is its owner's own goal.")
     return "\n".join(lines)
 
 
