@@ -4,6 +4,8 @@ the choices and autocomplete of the /goal options.
 The stance buttons and Confirm (on a goal with a stance given subject to referral) are
 `DynamicItem`s: their custom id carries the goal and the stance
 (`partnerbot:goal:stance:<id>:<stance>`), so a message posted before a restart keeps working.
+An organisation's or a person's goal shows the four response buttons instead
+(`partnerbot:goal:respond:<id>:<response>`), with their own form.
 The form is stateless for the same reason: its custom id carries the goal and stance too, and
 the goal cog records the stance when a form with that id is sent (`GoalCog.on_interaction`),
 whichever process opened it.
@@ -22,8 +24,10 @@ from bot.replies import clip, send
 from bot.services.goals import (
     COMMENT_MAX,
     RELATION_WORDS,
+    RESPONSE_LABELS,
     GoalCard,
     Relation,
+    Response,
     Stance,
     StanceResult,
     describe_value,
@@ -46,6 +50,22 @@ CONFIRM_ID = "partnerbot:goal:confirm:{goal_id}"
 CONFIRM_TEMPLATE = r"partnerbot:goal:confirm:(?P<goal_id>[0-9]{1,18})"
 # The cog whose `stance_recorded` redraws the goal and announces an agreement after a Confirm.
 GOAL_COG = "Goals"
+
+RESPONSE_ID = "partnerbot:goal:respond:{goal_id}:{response}"
+RESPONSE_FORM_ID = "partnerbot:goal:rform:{goal_id}:{response}"
+_RESPONSES = "|".join(r.value for r in Response)
+RESPONSE_TEMPLATE = (
+    rf"partnerbot:goal:respond:(?P<goal_id>[0-9]{{1,18}}):(?P<response>{_RESPONSES})"
+)
+RESPONSE_FORM_PATTERN = re.compile(
+    rf"partnerbot:goal:rform:(?P<goal_id>[0-9]{{1,18}}):(?P<response>{_RESPONSES})"
+)
+RESPONSE_STYLES: dict[str, discord.ButtonStyle] = {
+    Response.compatible: discord.ButtonStyle.success,
+    Response.in_tension: discord.ButtonStyle.danger,
+    Response.no_effect: discord.ButtonStyle.secondary,
+    Response.didnt_know: discord.ButtonStyle.primary,
+}
 
 BUTTONS: dict[str, tuple[str, discord.ButtonStyle]] = {
     Stance.agree: ("Agree", discord.ButtonStyle.success),
@@ -138,14 +158,85 @@ class ConfirmButton(
 def stance_view(card: GoalCard) -> discord.ui.View | None:
     """The four stance buttons, and Confirm while a stance awaits confirmation after
     referral; none once stances are closed."""
+    """The four stance buttons (the four response buttons on an organisation's or a person's
+    goal), or none once stances are closed."""
     if not card.open:
         return None
     view = discord.ui.View(timeout=None)
+    if card.takes_responses:
+        for response in Response:
+            view.add_item(ResponseButton(card.id, response.value))
+        return view
     for stance in Stance:
         view.add_item(StanceButton(card.id, stance.value))
     if any_pending(card):
         view.add_item(ConfirmButton(card.id))
     return view
+
+
+def response_label(response: str) -> str:
+    """A response button's words: “Compatible”, “In tension”, “Doesn't affect us” …"""
+    text = RESPONSE_LABELS[response]
+    return text[:1].upper() + text[1:]
+
+
+class ResponseButton(
+    Guarded, discord.ui.DynamicItem[discord.ui.Button[Any]], template=RESPONSE_TEMPLATE
+):
+    """Compatible / In tension / Doesn't affect us / Didn't know on an organisation's or a
+    person's goal: opens the comment form."""
+
+    def __init__(self, goal_id: int, response: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=response_label(response),
+                style=RESPONSE_STYLES[response],
+                custom_id=RESPONSE_ID.format(goal_id=goal_id, response=response),
+            )
+        )
+        self.goal_id = goal_id
+        self.response = response
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ResponseButton:
+        return cls(int(match["goal_id"]), match["response"])
+
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        """Check standing, then open the comment form as the first response."""
+        goals = bot_of(interaction).services.goals
+        standing = await goals.response_standing(actor_of(interaction), self.goal_id)
+        form = ResponseForm(self.goal_id, self.response, standing.voice.organisation)
+        await open_form(interaction, form)  # sent forms come back to `GoalCog.on_interaction`
+
+
+class ResponseForm(Form):
+    """The optional comment with a response. The sent form is handled by its id."""
+
+    def __init__(self, goal_id: int, response: str, who: str | None) -> None:
+        title = f"{response_label(response)}: {who or 'your organisation'}"
+        super().__init__(
+            title=clip(title, MODAL_TITLE_LIMIT),
+            custom_id=RESPONSE_FORM_ID.format(goal_id=goal_id, response=response),
+        )
+        self.add_item(
+            discord.ui.Label(
+                text="Comment (optional)",
+                description="Shown with the goal and in the partnership's internal exports.",
+                component=discord.ui.TextInput(
+                    style=discord.TextStyle.paragraph,
+                    custom_id=COMMENT_INPUT,
+                    required=False,
+                    max_length=COMMENT_MAX,
+                    placeholder="How does it sit with your organisation's aims?",
+                ),
+            )
+        )
 
 
 class StanceForm(Form):
@@ -179,6 +270,7 @@ def dimension_choices(enum: type[StrEnum]) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=describe_value(v.value), value=v.value) for v in enum]
 
 
+RESPONSE_CHOICES = [app_commands.Choice(name=RESPONSE_LABELS[r], value=r.value) for r in Response]
 RELATION_CHOICES = [app_commands.Choice(name=RELATION_WORDS[r][0], value=r.value) for r in Relation]
 
 

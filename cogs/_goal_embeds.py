@@ -11,6 +11,8 @@ import discord
 from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, EMBED_TITLE_LIMIT, clip, escape
 from bot.services.goals import (
     RELATION_WORDS,
+    RESPONSE_LABELS,
+    RESPONSE_WORDS,
     STANCE_WORDS,
     ChangeResult,
     GoalCard,
@@ -19,6 +21,8 @@ from bot.services.goals import (
     OrgLine,
     PersonLine,
     Referral,
+    Response,
+    ResponseResult,
     ReviewItem,
     ReviewReason,
     Stance,
@@ -26,6 +30,7 @@ from bot.services.goals import (
     StanceView,
     Tally,
     describe_value,
+    response_text,
 )
 from bot.services.text import message_link, name_of
 from bot.services.timeutil import discord_timestamp
@@ -39,6 +44,10 @@ MARKS: dict[str | None, str] = {
     Stance.reservations: "🟡",
     Stance.unsure: "❔",
     Stance.object: "⛔",
+    Response.compatible: "🟢",
+    Response.in_tension: "⚡",
+    Response.no_effect: "➖",
+    Response.didnt_know: "💡",
     None: "▫️",
 }
 PENDING_MARK = "⏳"  # agreement or reservations subject to referral, awaiting confirmation
@@ -96,6 +105,20 @@ def stance_reply(result: StanceResult) -> str:
             if voice.organisation
             else " in this partnership (people in their own capacity are heard, not counted)."
         )
+    if result.comment:
+        text += (
+            " Your comment is shown with the goal and appears in the partnership's internal "
+            "exports; `/log redact` removes it."
+        )
+    return text
+
+
+def response_reply(result: ResponseResult) -> str:
+    card = result.card
+    words = RESPONSE_WORDS[result.response].format(goal=goal_words(card))
+    text = f"Recorded: **{escape(result.voice.organisation or '')}** {words}."
+    if result.previous and result.previous != result.response:
+        text += f" (It was {response_text(result.previous)}.)"
     if result.comment:
         text += (
             " Your comment is shown with the goal and appears in the partnership's internal "
@@ -202,7 +225,7 @@ def _comment(comment: str | None, limit: int) -> str:
 
 def stance_words(latest: StanceView) -> str:
     """`agree`, `agree, subject to referral (by 2026-12-10)`, `agree, in principle` …"""
-    words = label(latest.stance)
+    words = response_text(latest.stance)
     if latest.pending:
         by = f"by {latest.refer_by.isoformat()}" if latest.refer_by else "awaiting confirmation"
         return f"{words}, subject to referral ({by})"
@@ -214,7 +237,7 @@ def stance_words(latest: StanceView) -> str:
 
 
 def stance_mark(latest: StanceView) -> str:
-    return PENDING_MARK if latest.pending else MARKS[latest.stance]
+    return PENDING_MARK if latest.pending else MARKS.get(latest.stance, MARKS[None])
 
 
 def org_line(line: OrgLine, comment_limit: int = 80) -> str:
@@ -240,7 +263,38 @@ def person_line(line: PersonLine, comment_limit: int = 80) -> str:
     )
 
 
+def fit_text(card: GoalCard) -> str:
+    """An organisation's or a person's goal: how it sits across the partnership."""
+    fit = card.fit
+    assert fit is not None
+    if fit.asked == 0:
+        return "No other partner organisations yet to respond."
+    counts = ", ".join(f"{fit.counts[r.value]} {RESPONSE_LABELS[r]}" for r in Response)
+    lines = [
+        f"Fit: {counts}.",
+        f"Responses: {fit.responded} of the {fit.asked} other organisations.",
+    ]
+    if fit.waiting:
+        lines.append(f"Not yet responded: {', '.join(escape(n) for n in fit.waiting)}.")
+    lines.append("No agreement is needed: it is its owner's own goal.")
+    return "\n".join(lines)
+
+
+def web_text(card: GoalCard) -> str | None:
+    """A collaboration goal: the organisation-level goals linked to it, and those in tension."""
+    web = card.web
+    if web is None:
+        return None
+    linked = len(web.linked)
+    return (
+        f"Web: {linked} organisation goal{'' if linked == 1 else 's'} linked, "
+        f"{len(web.tension)} in tension."
+    )
+
+
 def agreement_text(card: GoalCard) -> str:
+    if card.fit is not None:
+        return fit_text(card)
     t: Tally = card.tally
     breakdown = " · ".join(f"{t.breakdown[s.value]} {label(s.value)}" for s in Stance)
     pending = (
@@ -278,6 +332,9 @@ def agreement_text(card: GoalCard) -> str:
             + (f"; {t.pending} awaiting confirmation" if t.pending else "")
             + "."
         )
+    web = web_text(card)
+    if web:
+        lines.append(web)
     return "\n".join(lines)
 
 
@@ -315,10 +372,12 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
         embed.add_field(name="Review on", value=goal.review_on.isoformat())
     comment_limit = 300 if detailed else 80
     orgs = [org_line(o, comment_limit) for o in card.organisations] or [
-        "No partner organisations yet: a convener adds them with `/partner add`."
+        "No other partner organisations yet."
+        if card.takes_responses
+        else "No partner organisations yet: a convener adds them with `/partner add`."
     ]
     embed.add_field(
-        name="Agreement by organisation",
+        name="Responses by organisation" if card.takes_responses else "Agreement by organisation",
         value=join_lines(orgs, EMBED_FIELD_LIMIT),
         inline=False,
     )
@@ -332,7 +391,7 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
             inline=False,
         )
     embed.add_field(
-        name="Coverage and congruence",
+        name="Fit across the partnership" if card.takes_responses else "Coverage and congruence",
         value=clip(agreement_text(card), EMBED_FIELD_LIMIT),
         inline=False,
     )
@@ -355,7 +414,14 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
                 name="Message",
                 value=message_link(card.partnership.guild_id, goal.channel_id, goal.message_id),
             )
-    if card.open:
+    if not card.shared:
+        embed.set_footer(text="Only you see this goal until you share it: /goal share.")
+    elif card.open and card.takes_responses:
+        embed.set_footer(
+            text="Compatible, In tension, Doesn't affect us or Didn't know records how it sits "
+            "with the organisation you represent. /goal respond does the same."
+        )
+    elif card.open:
         confirm = (
             " Confirm confirms a stance given subject to referral (its giver, or a "
             "representative who can commit)."
@@ -381,6 +447,13 @@ def any_pending(card: GoalCard) -> bool:
 def list_line(card: GoalCard) -> str:
     t = card.tally
     progress = f" · {card.progress}%" if card.progress is not None else ""
+    if card.fit is not None:
+        private = "" if card.shared else " · only you see it"
+        return (
+            f"`#{card.id}` **{escape(clip(card.goal.title, 120))}** · {label(card.goal.status)} · "
+            f"{card.fit.counts[Response.compatible]} compatible, {card.fit.in_tension} in tension"
+            f" · {card.fit.responded}/{card.fit.asked} responses{progress}{private}"
+        )
     agreed = "agreed" if card.agreed else f"{t.supportive}/{t.voices} in favour"
     return (
         f"`#{card.id}` **{escape(clip(card.goal.title, 120))}** · {label(card.goal.status)} · "
@@ -418,6 +491,10 @@ def reason_text(reason: ReviewReason) -> str:
         return f"⏳ Proposed {discord_timestamp(reason.moment, 'R')} and never agreed"
     if kind == "referral_pending":
         return f"{PENDING_MARK} Subject to referral, awaiting confirmation: {_names(reason.names)}"
+    if kind == "awaiting_response":
+        return f"▫️ No response yet from {_names(reason.names)}"
+    if kind == "in_tension":
+        return f"⚡ In tension with the aims of {_names(reason.names)}"
     if kind == "rule_met":
         return "☑️ The agreement rule is met now: a convener can mark it agreed"
     return label(kind)

@@ -58,10 +58,17 @@ class GoalMessages:
             log.warning("Could not post goal %s in channel %s: %s", card.id, channel_id, error)
             return (
                 " I couldn't post it in the partnership's channel (it's gone, or I may not "
-                "post there), so stances go through `/goal endorse`."
+                "post there), so "
+                + (
+                    "responses go through `/goal respond`."
+                    if card.takes_responses
+                    else "stances go through `/goal endorse`."
+                )
             )
         self._drawn[message.id] = (card.as_of, fingerprint(embed, view))
         await self.goals.attach_message(card.id, channel_id, message.id)
+        if card.takes_responses:
+            return f" It's posted in <#{channel_id}> for the other organisations' responses."
         return f" It's posted in <#{channel_id}> for each organisation's stance."
 
     async def redraw(self, cards: Iterable[GoalCard]) -> None:

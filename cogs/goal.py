@@ -8,8 +8,6 @@ comment form and option helpers in `_goal_components`.
 
 from __future__ import annotations
 
-import re
-
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
@@ -35,14 +33,14 @@ from bot.services.goals import (
     StanceResult,
 )
 from bot.services.vocab import ORG_NAME_MAX, label
-from cogs._base import guarded, submitted_form, thinking
+from cogs._base import thinking
 from cogs._context import actor_of, organisation_autocomplete, partnership_autocomplete, ref_of
 from cogs._goal_announcements import announce
 from cogs._goal_components import (
-    COMMENT_INPUT,
-    FORM_PATTERN,
     RELATION_CHOICES,
+    RESPONSE_CHOICES,
     ConfirmButton,
+    ResponseButton,
     StanceButton,
     dimension_choices,
     goal_autocomplete,
@@ -53,10 +51,12 @@ from cogs._goal_embeds import (
     goal_words,
     link_reply,
     list_embed,
+    response_reply,
     review_embed,
     stance_reply,
     unlink_reply,
 )
+from cogs._goal_forms import form_sent
 from cogs._goal_messages import GoalMessages
 from cogs._goal_nudges import NudgeDelivery, nudge_reply
 
@@ -103,34 +103,13 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """A sent stance form, found by its custom id (it may predate a restart)."""
-        submitted = submitted_form(interaction, FORM_PATTERN)
-        if submitted is None:
-            return
-        match, values = submitted
-        result = await guarded(
-            interaction, lambda: self._stance_from_form(interaction, match, values)
-        )
-        if result is not None:
-            await self.stance_recorded(result)
+        """A sent stance or response form, found by its custom id (it may predate a restart)."""
+        await form_sent(self.bot, self.goals, self.messages, interaction)
 
     async def stance_recorded(self, result: StanceResult) -> None:
         """After a stance or a confirmation: redraw the goal, announce an agreement."""
         await self.messages.redraw(result.redraw)
         await announce(self.bot, result.announcement)
-
-    async def _stance_from_form(
-        self, interaction: discord.Interaction, match: re.Match[str], values: dict[str, str]
-    ) -> StanceResult:
-        await thinking(interaction)
-        result = await self.goals.take_stance(
-            actor_of(interaction),
-            GoalTarget.by_id(int(match["goal_id"])),
-            match["stance"],
-            values.get(COMMENT_INPUT),
-        )
-        await send(interaction, stance_reply(result))
-        return result
 
     # ---- commands
 
@@ -180,6 +159,13 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
             review_on=review_on,
             respond_by=respond_by,
         )
+        if not card.shared:
+            await send(
+                interaction,
+                f"Recorded your own {goal_words(card)}. Only you see it until you share it "
+                "with the partnership: `/goal share`.",
+            )
+            return
         where = await self.messages.post(card)
         by = (
             f" Stances are wanted by {card.goal.respond_by.isoformat()}: those still missing "
@@ -223,6 +209,54 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         )
         await send(interaction, stance_reply(result))
         await self.stance_recorded(result)
+
+    @app_commands.command(
+        name="respond",
+        description="Say how an organisation's or a person's goal sits with your organisation.",
+    )
+    @app_commands.describe(
+        goal=GOAL_OPTION,
+        response="Compatible, in tension, doesn't affect us, or didn't know",
+        comment="Why, or what it would take (optional)",
+        partnership=PARTNERSHIP_OPTION,
+    )
+    @app_commands.choices(response=RESPONSE_CHOICES)
+    @app_commands.autocomplete(goal=goal_autocomplete, partnership=partnership_autocomplete)
+    async def respond(
+        self,
+        interaction: discord.Interaction,
+        goal: app_commands.Range[str, 1, TITLE_MAX],
+        response: app_commands.Choice[str],
+        comment: app_commands.Range[str, 1, COMMENT_MAX] | None = None,
+        partnership: str | None = None,
+    ) -> None:
+        await thinking(interaction)
+        result = await self.goals.respond(
+            actor_of(interaction),
+            GoalTarget(goal, ref_of(interaction, partnership)),
+            response.value,
+            comment,
+        )
+        await send(interaction, response_reply(result))
+        await self.messages.redraw(result.redraw)
+
+    @app_commands.command(
+        name="share", description="Share your own individual-level goal with the partnership."
+    )
+    @app_commands.describe(goal=GOAL_OPTION, partnership=PARTNERSHIP_OPTION)
+    @app_commands.autocomplete(goal=goal_autocomplete, partnership=partnership_autocomplete)
+    async def share(
+        self,
+        interaction: discord.Interaction,
+        goal: app_commands.Range[str, 1, TITLE_MAX],
+        partnership: str | None = None,
+    ) -> None:
+        await thinking(interaction)
+        card = await self.goals.share(
+            actor_of(interaction), GoalTarget(goal, ref_of(interaction, partnership))
+        )
+        where = await self.messages.post(card)
+        await send(interaction, f"Shared {goal_words(card)} with the partnership.{where}")
 
     @app_commands.command(name="show", description="A goal in full: stances, progress and links.")
     @app_commands.describe(goal=GOAL_OPTION, partnership=PARTNERSHIP_OPTION)
@@ -455,9 +489,9 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
 
 
 async def setup(bot: PartnerBot) -> None:
-    bot.add_dynamic_items(StanceButton, ConfirmButton)
+    bot.add_dynamic_items(StanceButton, ConfirmButton, ResponseButton)
     await bot.add_cog(GoalCog(bot, bot.services.goals))
 
 
 async def teardown(bot: PartnerBot) -> None:
-    bot.remove_dynamic_items(StanceButton, ConfirmButton)
+    bot.remove_dynamic_items(StanceButton, ConfirmButton, ResponseButton)

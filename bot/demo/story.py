@@ -98,6 +98,7 @@ async def spring(y: Year) -> dict[str, int]:
     g["chairing"] = await y.propose(
         ROSA, "Grow my confidence chairing a multi-agency meeting", level="individual"
     )
+    await y.share(ROSA, g["chairing"])
     y.at("2025-04-03", "10:20")
     await y.link(HELEN, g["referral"], "part_of", g["front_door"])
     await y.link(HELEN, g["checks"], "contributes_to", g["front_door"])
@@ -107,6 +108,13 @@ async def spring(y: Year) -> dict[str, int]:
     await y.goals.classify(ANIL, y.goal(g["caseloads"]), relevance="achievable_alone")
 
     y.at("2025-04-07", "11:00")
+    await y.respond(ANIL, g["grant"], "compatible")
+    await y.respond(
+        KIERAN, g["grant"], "in_tension", "The conditions leave no room for our volunteers."
+    )
+    await y.respond(ROSA, g["grant"], "didnt_know")
+    await y.respond(HELEN, g["caseloads"], "compatible")
+    await y.respond(KIERAN, g["caseloads"], "no_effect")
     await y.stance(HELEN, g["front_door"], "agree")
     await y.stance(
         ANIL,

@@ -138,9 +138,19 @@ class Year:
 
     async def propose(self, by: Actor, title: str, **options: str) -> int:
         card = await self.goals.propose(by, HUBS, title=title, **options)
-        await self.goals.attach_message(card.id, DEMO_CHANNEL, self.message())
+        if card.shared:  # a person's own goal is posted once they share it (`share`)
+            await self.goals.attach_message(card.id, DEMO_CHANNEL, self.message())
         self.tally.goals += 1
         return card.id
+
+    async def share(self, by: Actor, goal: int) -> None:
+        await self.goals.share(by, self.goal(goal))
+        await self.goals.attach_message(goal, DEMO_CHANNEL, self.message())
+
+    async def respond(
+        self, by: Actor, goal: int, response: str, comment: str | None = None
+    ) -> None:
+        await self.goals.respond(by, self.goal(goal), response, comment)
 
     async def stance(self, by: Actor, goal: int, stance: str, comment: str | None = None) -> None:
         result = await self.goals.take_stance(by, self.goal(goal), stance, comment)

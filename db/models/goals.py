@@ -4,7 +4,9 @@ the nudges sent about them.
 A goal's six dimensions, status and stance values are short strings; the allowed values live in
 `bot.services.goals`. Stances are append-only: a new row for every stance, the latest per voice
 counts. A voice is an organisation (`organisation_id` set) or a person in their own capacity
-(`organisation_id` empty, `user_id` is the voice).
+(`organisation_id` empty, `user_id` is the voice). On organisation- and individual-level goals
+the rows are responses (compatible, in tension, …), one voice per organisation, kept the same
+way; stances recorded on them before responses existed stay in the history.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ class Goal(SQLModel, table=True):
         default=None, foreign_key="organisation.id", index=True, ondelete="RESTRICT"
     )
     owner_user_id: int | None = Field(default=None, sa_type=BigInteger)
+    # An individual-level goal is its owner's alone until the owner shares it with the
+    # partnership (`/goal share`); other goals ignore it. See `bot.services.goals.lookup`.
+    shared_at: datetime | None = Field(default=None)
     status: str = Field(default="proposed", sa_type=String(20))
     progress: int | None = Field(default=None)  # unset until someone sets it, not 0
     review_on: date | None = Field(default=None)

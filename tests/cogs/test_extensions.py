@@ -52,6 +52,8 @@ EXPECTED = {
     "goal nudge": ["goal", "partnership"],
     "goal endorse": ["goal", "stance", "comment", "partnership", "confirm", "refer_by"],
     "goal show": ["goal", "partnership"],
+    "goal respond": ["goal", "response", "comment", "partnership"],
+    "goal share": ["goal", "partnership"],
     "goal list": ["status", "level", "partnership"],
     "goal update": ["goal", "status", "progress", "review_on", "note", "partnership"],
     "goal link": ["goal", "other", "relation", "partnership"],

@@ -450,6 +450,7 @@ async def test_only_owners_label_their_goal_pseudo_or_hidden(world: Setup):
     with pytest.raises(UserFacingError, match="dimensions are set by"):
         await world.goals.classify(council, goal(shared), overtness="hidden")
     personal = await world.goals.propose(citizen, HERE, title="Be heard", level="individual")
+    await world.goals.share(citizen, goal(personal))
     with pytest.raises(UserFacingError, match="the person whose goal it is"):
         await world.goals.classify(convener, goal(personal), authenticity="pseudo")
     assert (await world.goals.classify(citizen, goal(personal), overtness="hidden")).changes

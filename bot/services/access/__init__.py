@@ -30,10 +30,12 @@ from bot.services.access.goals import (
     check_goal_keeping,
     check_goal_labels,
     check_goal_owner,
+    check_goal_sharing,
     check_goal_wording,
     check_may_confirm,
     must_refer_back,
     owns_goal,
+    response_voice,
     stance_voice,
 )
 from bot.services.access.log import (
@@ -76,6 +78,7 @@ __all__ = [
     "check_goal_keeping",
     "check_goal_labels",
     "check_goal_owner",
+    "check_goal_sharing",
     "check_goal_wording",
     "check_may_answer",
     "check_may_attend",
@@ -99,6 +102,7 @@ __all__ = [
     "redactable_author",
     "require_convener",
     "resolve",
+    "response_voice",
     "round_answerers",
     "stance_voice",
     "visible_partnerships",

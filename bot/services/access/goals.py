@@ -152,3 +152,33 @@ def check_may_confirm(access: Access, voice: Voice, given_by: int) -> None:
         f"of {org}'s representatives who can commit it, and your mandate doesn't say you can. "
         "A convener can update mandates with `/member update`."
     )
+
+
+async def response_voice(session: AsyncSession, access: Access, goal: Goal) -> Voice:
+    """Which organisation this person's response to an organisation's or a person's goal
+    speaks for, or why they may not respond: the same rule as stances (its representatives and
+    substitutes), but only organisations respond, and never to their own goal."""
+    if goal.owner_user_id is not None and goal.owner_user_id == access.actor.user_id:
+        raise Forbidden(
+            "This is your own goal, so there is nothing for you to respond to: the other "
+            "organisations say how it sits with their aims."
+        )
+    voice = await stance_voice(session, access)
+    if voice.organisation_id is None:
+        raise Forbidden(
+            "Responses to an organisation's or a person's goal come from the partner "
+            "organisations, through their representatives and substitutes. Say what you think "
+            "in the partnership's channel instead."
+        )
+    if voice.organisation_id == goal.owner_organisation_id:
+        raise Forbidden(
+            f"This is {voice.organisation}'s own goal, so {voice.organisation} doesn't respond "
+            "to it: the other organisations say how it sits with their aims."
+        )
+    return voice
+
+
+def check_goal_sharing(access: Access, goal: Goal) -> None:
+    """Only the person whose goal it is shares an individual-level goal with the partnership."""
+    if goal.owner_user_id != access.actor.user_id:
+        raise Forbidden("Only the person whose goal it is can share it with the partnership.")

@@ -228,6 +228,7 @@ GOALS = File(
 STANCES = File(
     "goal_stances.csv",
     "The agreement matrix, one row per goal and voice: the latest stance of each organisation "
+    "(on an organisation's or a person's goal: its latest response, with no agreement) "
     "(or person in their own capacity) on each goal, as of the export's end",
     (
         _int("goal_id", "the goal (goals.csv id)"),
@@ -238,7 +239,12 @@ STANCES = File(
             "external export)",
         ),
         ORGANISATION,
-        _code("stance", "the stance", v.STANCES),
+        _code(
+            "stance",
+            "the stance; on an organisation's or a person's goal, the response (or a stance "
+            "recorded before responses existed)",
+            v.STANCES,
+        ),
         Column(
             "counted",
             ColumnType.boolean,

@@ -4,7 +4,11 @@ with its status, progress and wording then (later `goal.updated` changes undone 
 are append-only), and the links recorded by then (replayed from `goal.linked`/`goal.unlinked`).
 
 The external audience gets no individual-level goal (nor a link to one), no sensitive label
-(`bot.services.goals.SENSITIVE`), no stance comment and nobody who recorded a stance.
+(`bot.services.goals.SENSITIVE`), no stance comment and nobody who recorded a stance. No
+audience gets an individual-level goal its owner has not shared (`lookup.visible_to`).
+On organisation- and individual-level goals the matrix holds each organisation's latest
+response (compatible, in tension, doesn't affect us, didn't know) in the `stance` column, or
+the stance it recorded before responses existed.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from bot.services.export.history import History
 from bot.services.export.lens import Lens
 from bot.services.export.links import GOAL_LINKED_KINDS, logged_links
 from bot.services.goals import SENSITIVE, GoalStatus, Level, Relation
+from bot.services.goals.lookup import visible_to
 from bot.services.redaction import Redactions
 from bot.services.timeutil import as_utc
 from bot.services.vocab import PartnerStatus
@@ -75,7 +80,7 @@ async def goal_section(
                 select(Goal).where(Goal.partnership_id == p.id).order_by(col(Goal.id))
             )
         ).all()
-        if as_utc(g.proposed_at) <= end
+        if as_utc(g.proposed_at) <= end and visible_to(g, None)
     ]
     section = GoalSection()
     if not goals:

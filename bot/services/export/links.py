@@ -15,7 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.models import Event, Partnership
 
 # The log entries that carry a goal's card link.
-GOAL_LINKED_KINDS = ("goal.proposed", "goal.stance", "goal.updated", "goal.agreed")
+GOAL_LINKED_KINDS = (
+    "goal.proposed",
+    "goal.shared",
+    "goal.stance",
+    "goal.updated",
+    "goal.agreed",
+)
 
 
 async def logged_links(

@@ -25,7 +25,8 @@ What is left out, on purpose:
   `user_id` and `organisation_id` are empty and its `display_name` blank, so nothing in the
   export ties it to a person (it can no longer be withdrawn after an import). The message that
   shows an answer is a live handle, left out like a prompt's thread;
-- prompts chosen but never delivered, and the export audit (`export_record`).
+- prompts chosen but never delivered, and the export audit (`export_record`);
+- individual-level goals their owners have not shared (`bot.services.goals.lookup.visible_to`).
 
 Redaction is applied as every reader applies it (`bot.services.redaction`): a removed or
 expired text is its marker here too, so it stays removed after an import.
@@ -41,6 +42,7 @@ from typing import Any, cast
 from sqlalchemy import Column, Select, Table, and_, or_, select, union
 from sqlmodel import SQLModel
 
+from bot.services.goals.lookup import visible_clause
 from bot.services.redaction import Redactions
 from db.engine import SessionFactory
 from db.models import (
@@ -203,7 +205,9 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
         table_of("goal_stance"),
     )
     answer = table_of("prompt_answer")
-    goal_ids = select(goal.c.id).where(goal.c.partnership_id == partnership_id)
+    # An individual-level goal its owner has not shared stays out, with all that hangs off it.
+    shared = visible_clause(None)
+    goal_ids = select(goal.c.id).where(goal.c.partnership_id == partnership_id, shared)
     delivered = post.c.message_id.is_not(None)
     post_ids = select(post.c.id).where(
         post.c.guild_id == guild_id, post.c.partnership_id == partnership_id, delivered
@@ -230,6 +234,15 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
             query = query.where(org.c.guild_id == guild_id, org.c.id.in_(used))
         elif name == "goal_stance":
             query = query.where(table.c.goal_id.in_(goal_ids))
+        elif name == "goal":
+            query = query.where(table.c.partnership_id == partnership_id, shared)
+        elif name == "goal_link":
+            query = query.where(
+                table.c.partnership_id == partnership_id,
+                table.c.from_goal_id.in_(goal_ids),
+                table.c.to_goal_id.in_(goal_ids),
+            )
+
         elif name == "prompt_answer":
             query = query.where(
                 table.c.partnership_id == partnership_id,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.services.export.lens import Lens
-from bot.services.goals import RELATION_WORDS, STANCE_WORDS, describe_value
+from bot.services.goals import RELATION_WORDS, RESPONSE_WORDS, STANCE_WORDS, describe_value
 from bot.services.reflection.parsing import theme_label
 from bot.services.register import show_value
 from bot.services.vocab import label
@@ -152,6 +152,11 @@ def _goal_entry(kind: str, p: dict[str, Any], ctx: Context) -> str | None:
         whose = f" for {owner}" if owner else ""
         level = label(str(p.get("level") or "collaboration")).capitalize()
         return f"{level}-level {goal}{whose} was proposed."
+    if kind == "goal.shared":
+        return f"An individual-level {goal} was shared with the partnership."
+    if kind == "goal.stance" and str(p.get("response")) in RESPONSE_WORDS:
+        who = _org(ctx, p) or "An organisation"
+        return f"{who} {RESPONSE_WORDS[str(p.get('response'))].format(goal=goal)}."
     if kind == "goal.stance":
         stance = STANCE_WORDS.get(str(p.get("stance")), "took a stance on")
         who = _org(ctx, p) or "A member in their own capacity"

@@ -24,10 +24,12 @@ from bot.services.goals.vocab import (
     DIMENSIONS,
     REFERRAL_WORDS,
     RELATION_WORDS,
+    RESPONSE_WORDS,
     STANCE_WORDS,
     GoalStatus,
     Referral,
     Relation,
+    Response,
     Stance,
 )
 from bot.services.notes.service import DONE, OPEN, OVERDUE
@@ -266,6 +268,15 @@ ACTION_STATES = vocabulary(ACTION_STATE_MEANINGS, ACTION_STATE_MEANINGS, KEPT, T
 STANCES = tuple(
     Value(str(stance), f"the voice {STANCE_WORDS[stance]} the goal", COMMON_GOALS, GOALS)
     for stance in Stance
+) + tuple(
+    Value(
+        str(response),
+        "a response to an organisation's or a person's goal (no agreement): the organisation "
+        + RESPONSE_WORDS[response].format(goal="the goal"),
+        WEB,
+        GOALS,
+    )
+    for response in Response
 )
 REFERRALS = vocabulary(Referral, REFERRAL_WORDS, MANDATE, MEMBERSHIP)
 RELATIONS = tuple(

@@ -10,6 +10,10 @@
 - The partnership's rule decides *agreed* (`agreement`); agreement is an event, recorded once.
 - Links: contributes to, part of, in tension with. Loops of part-of and contributes-to are
   refused. A goal with parts and no progress of its own shows the mean of its parts' (`web`).
+- Organisation- and individual-level goals have no agreed state: the other organisations
+  respond (compatible, in tension, doesn't affect us, didn't know; `responses`), and a
+  collaboration goal's card shows the web around it. An individual-level goal is its owner's
+  alone until shared (`lookup.visible_to`).
 - Only an organisation's own representatives call its goal pseudo, unstated or hidden.
 - Every change is an event in the partnership log, in the same transaction (`events`).
 
@@ -23,12 +27,14 @@ from bot.services.goals.announce import Announcement
 from bot.services.goals.cards import (
     REVIEW_KINDS,
     ChangeResult,
+    Fit,
     GoalCard,
     GoalTarget,
     LinkResult,
     LinkView,
     OrgLine,
     PersonLine,
+    ResponseResult,
     ReviewItem,
     ReviewReason,
     StanceResult,
@@ -36,6 +42,7 @@ from bot.services.goals.cards import (
     Standing,
     Tally,
     Voice,
+    WebLine,
 )
 from bot.services.goals.lookup import goal_not_found
 from bot.services.goals.nudges import Nudge, NudgeService, Recipient, awaits_agreement
@@ -51,6 +58,8 @@ from bot.services.goals.vocab import (
     NOTE_MAX,
     REFERRAL_WORDS,
     RELATION_WORDS,
+    RESPONSE_LABELS,
+    RESPONSE_WORDS,
     SENSITIVE,
     STALE_DAYS,
     STANCE_WORDS,
@@ -65,10 +74,13 @@ from bot.services.goals.vocab import (
     Referral,
     Relation,
     Relevance,
+    Response,
     Stance,
     check_progress,
     describe_value,
     goal_name,
+    response_text,
+    takes_responses,
 )
 from bot.services.goals.web import GoalWeb
 
@@ -83,6 +95,8 @@ __all__ = [
     "NOTE_MAX",
     "REFERRAL_WORDS",
     "RELATION_WORDS",
+    "RESPONSE_LABELS",
+    "RESPONSE_WORDS",
     "REVIEW_KINDS",
     "SENSITIVE",
     "STALE_DAYS",
@@ -93,6 +107,7 @@ __all__ = [
     "Authenticity",
     "ChangeResult",
     "Content",
+    "Fit",
     "GoalCard",
     "GoalService",
     "GoalStatus",
@@ -111,6 +126,8 @@ __all__ = [
     "Referral",
     "Relation",
     "Relevance",
+    "Response",
+    "ResponseResult",
     "ReviewItem",
     "ReviewReason",
     "Stance",
@@ -119,9 +136,12 @@ __all__ = [
     "Standing",
     "Tally",
     "Voice",
+    "WebLine",
     "awaits_agreement",
     "check_progress",
     "describe_value",
     "goal_name",
     "goal_not_found",
+    "response_text",
+    "takes_responses",
 ]

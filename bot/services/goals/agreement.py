@@ -27,8 +27,15 @@ from bot.services.goals.vocab import SUPPORTIVE, GoalStatus, Stance, goal_name
 from db.models import Goal, GoalStance, Partnership
 
 
-def tally(p: Partnership, organisations: list[OrgLine], people: list[PersonLine]) -> Tally:
-    """Count the voices of one goal's matrix under the partnership's rule."""
+def tally(
+    p: Partnership,
+    organisations: list[OrgLine],
+    people: list[PersonLine],
+    *,
+    agreeable: bool = True,
+) -> Tally:
+    """Count the voices of one goal's matrix under the partnership's rule. A goal that takes
+    responses instead (an organisation's or a person's: not `agreeable`) never meets it."""
     counted: list[StanceView | None] = [o.latest for o in organisations if o.counts]
     core = len(counted)
     counted += [m.latest for m in people if m.counts]
@@ -39,13 +46,14 @@ def tally(p: Partnership, organisations: list[OrgLine], people: list[PersonLine]
     objecting = sum(1 for s in counted if s is not None and s.stance == Stance.object)
     breakdown = {s.value: 0 for s in Stance}
     for line in organisations:
-        if line.latest is not None:
+        if line.latest is not None and line.latest.stance in breakdown:
             breakdown[line.latest.stance] += 1
     voices = len(counted)
     if p.agreement_rule == "majority":
         met = core > 0 and supportive * 2 > voices
     else:
         met = core > 0 and supportive == voices
+    met = met and agreeable
     return Tally(
         rule=p.agreement_rule,
         count_individuals=p.count_individuals,
@@ -98,6 +106,11 @@ async def mark_agreed(
     )
 
 
+def an(word: str) -> str:
+    """`an organisation`, `an individual`, `a collaboration`."""
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def check_status(goal: Goal, status: str, card: GoalCard) -> bool:
     """Whether a convener may give a goal this status; True when it agrees the goal.
 
@@ -110,6 +123,12 @@ def check_status(goal: Goal, status: str, card: GoalCard) -> bool:
         )
     if status != GoalStatus.agreed or goal.agreed_at is not None:
         return False
+    if card.takes_responses:
+        raise UserFacingError(
+            f"{goal_name(goal).capitalize()} is {an(goal.level)}-level goal: it isn't agreed by "
+            "the partnership. The other organisations respond to it instead (compatible, in "
+            "tension, doesn't affect us, didn't know) with `/goal respond`."
+        )
     tally = card.tally
     if not tally.met:
         raise UserFacingError(

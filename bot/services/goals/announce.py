@@ -5,7 +5,8 @@ telling everyone, not only the person who made the change (whose reply is privat
 service decides here *whether* and *what*; the cog writes the line and posts it, mentioning
 nobody, with a link to the goal's card.
 
-Nothing is announced when the partnership turned announcements off
+Nothing is announced about an individual-level goal its owner has not shared, nor when the
+partnership turned announcements off
 (`/partnership configure announcements:false`) or has no channel. Progress that changes only
 by roll-up (a part's progress moved) is not announced: only what someone set.
 """
@@ -50,7 +51,7 @@ def announcement(
     `agreed`: the change made the goal agreed. `changes`: {field: (old, new)} as the goal
     service records them; only status and progress are announced."""
     p = card.partnership
-    if not p.announcements or p.channel_id is None:
+    if not p.announcements or p.channel_id is None or not card.shared:
         return None
     changes = changes or {}
     status = changes.get("status")

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.services.access import PartnershipRef, Voice
-from bot.services.goals.vocab import CLOSED, RELATION_WORDS
+from bot.services.goals.vocab import CLOSED, RELATION_WORDS, Response
 from db.models import Goal, Partnership
 
 if TYPE_CHECKING:
@@ -89,6 +89,35 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Fit:
+    """How an organisation's or a person's goal sits with the other organisations: the latest
+    response of each active partner organisation other than the owner."""
+
+    counts: dict[str, int]  # by response, every `Response` value present
+    waiting: tuple[str, ...]  # the other organisations with no response yet
+    asked: int  # the other active organisations
+
+    @property
+    def responded(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def in_tension(self) -> int:
+        return self.counts.get(Response.in_tension, 0)
+
+
+@dataclass(frozen=True)
+class WebLine:
+    """The web around a collaboration goal: the organisation-level goals linked to it (either
+    way, any relation; dropped and superseded ones left out), and those of them in tension:
+    linked to it by `in_tension_with`, or with at least one partner organisation's latest
+    response `in_tension`."""
+
+    linked: tuple[int, ...]
+    tension: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class LinkView:
     relation: str
     outgoing: bool  # this goal is the one that links (contributes to / is part of …)
@@ -119,11 +148,25 @@ class GoalCard:
     # The partnership log's latest event when the card was drawn: of two cards of one goal, the
     # one with the higher mark shows the later state (changes to a goal are serialised).
     as_of: int = 0
+    # An organisation's or a person's goal: the responses (no agreement); else None.
+    fit: Fit | None = None
+    # A collaboration goal: the organisation-level goals around it; else None.
+    web: WebLine | None = None
 
     @property
     def id(self) -> int:
         assert self.goal.id is not None
         return self.goal.id
+
+    @property
+    def takes_responses(self) -> bool:
+        """The other organisations respond to it (compatible, in tension …); nobody agrees."""
+        return self.fit is not None
+
+    @property
+    def shared(self) -> bool:
+        """Seen by the partnership: every goal but an individual one not yet shared."""
+        return self.goal.level != "individual" or self.goal.shared_at is not None
 
     @property
     def open(self) -> bool:
@@ -179,6 +222,22 @@ class StanceResult:
 
 
 @dataclass(frozen=True)
+class ResponseResult:
+    card: GoalCard
+    voice: Voice
+    response: str
+    previous: str | None
+    comment: str | None = None
+    linked: tuple[GoalCard, ...] = ()  # collaboration goals whose web line it may change
+
+    @property
+    def redraw(self) -> list[GoalCard]:
+        """A response changes its own goal's card, and the web line of the collaboration goals
+        it is linked to."""
+        return [self.card, *self.linked]
+
+
+@dataclass(frozen=True)
 class ChangeResult:
     card: GoalCard
     changes: dict[str, tuple[Any, Any]]
@@ -223,6 +282,8 @@ REVIEW_KINDS = (
     "stale",
     "rule_met",
     "referral_pending",
+    "awaiting_response",
+    "in_tension",
 )
 
 

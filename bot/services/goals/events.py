@@ -2,6 +2,12 @@
 
 Each function returns an `Entry`; `write` appends it in the caller's transaction, so the event
 lands with the change or not at all. The sentences are what exports and the log show.
+
+An individual-level goal its owner has not shared is not yet the partnership's: nothing about
+it is logged until the owner shares it, and sharing logs a `goal.shared` entry carrying what a
+`goal.proposed` entry carries. A response (compatible, in tension, …) is logged as a
+`goal.stance` entry whose payload names the `response`, so its comment is removed, kept and
+exported exactly as a stance comment is.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import log
 from bot.services.access import Actor
 from bot.services.goals.cards import GoalCard, Voice
+from bot.services.goals.lookup import visible_to
 from bot.services.goals.vocab import (
     RELATION_WORDS,
+    RESPONSE_WORDS,
     STANCE_WORDS,
     SUPPORTIVE,
     Referral,
@@ -40,9 +48,18 @@ class Entry:
 
 
 async def write(
-    session: AsyncSession, partnership: Partnership, actor: Actor, entry: Entry, *, at: datetime
+    session: AsyncSession,
+    partnership: Partnership,
+    actor: Actor,
+    entry: Entry,
+    *,
+    at: datetime,
+    goal: Goal | None = None,
 ) -> None:
-    """Append `entry` to the log; it happened at `at` unless it carries its own moment."""
+    """Append `entry` to the log; it happened at `at` unless it carries its own moment. An
+    entry about a `goal` its owner keeps to themselves is not written."""
+    if goal is not None and not visible_to(goal, None):
+        return
     await log.record(
         session,
         partnership,
@@ -60,12 +77,24 @@ def goal_message(partnership: Partnership, goal: Goal) -> str | None:
     return message_link(partnership.guild_id, goal.channel_id, goal.message_id)
 
 
-def proposed(actor: Actor, goal: Goal, owner: str | None) -> Entry:
+def proposed(actor: Actor, goal: Goal, owner: str | None, *, shared: bool = False) -> Entry:
+    """A new goal; `shared`: an individual-level goal its owner now shares."""
     whose = f" for {owner}" if owner else ""
+    if shared:
+        kind = "goal.shared"
+        summary = (
+            f"{name_of(actor.display_name)} shared their individual-level {goal_name(goal)} "
+            "with the partnership."
+        )
+    else:
+        kind = "goal.proposed"
+        summary = (
+            f"{name_of(actor.display_name)} proposed {label(goal.level)}-level "
+            f"{goal_name(goal)}{whose}."
+        )
     return Entry(
-        "goal.proposed",
-        f"{name_of(actor.display_name)} proposed {label(goal.level)}-level "
-        f"{goal_name(goal)}{whose}.",
+        kind,
+        summary,
         {
             "goal_id": goal.id,
             "title": goal.title,
@@ -82,7 +111,44 @@ def proposed(actor: Actor, goal: Goal, owner: str | None) -> Entry:
             "status": goal.status,
             "review_on": jsonable(goal.review_on),
             "respond_by": jsonable(goal.respond_by),
+            "shared_at": jsonable(goal.shared_at),
         },
+    )
+
+
+def response_given(
+    actor: Actor,
+    partnership: Partnership,
+    goal: Goal,
+    voice: Voice,
+    response: str,
+    *,
+    previous: str | None,
+    comment: str | None,
+    stance_id: int | None,
+) -> Entry:
+    """An organisation's response to an organisation's or a person's goal."""
+    words = RESPONSE_WORDS[response].format(goal=goal_name(goal))
+    return Entry(
+        "goal.stance",
+        f"{voice.organisation} {words}, recorded by {name_of(actor.display_name)}.",
+        {
+            "goal_id": goal.id,
+            "title": goal.title,
+            "stance_id": stance_id,
+            "stance": response,
+            "response": response,
+            "previous": previous,
+            "comment": comment,
+            "voice": "organisation",
+            "organisation_id": voice.organisation_id,
+            "organisation": voice.organisation,
+            "user_id": actor.user_id,
+            "display_name": actor.display_name,
+            "capacity": voice.capacity,
+            "counted": False,
+        },
+        goal_message(partnership, goal),
     )
 
 

@@ -3,10 +3,16 @@
 By number, a goal is found in any partnership the person belongs to; by title, within the
 partnership named or implied by the channel. Whether the person may see it is decided by the
 access gate (`bot.services.access`); a goal they may not see is simply not found.
+
+An individual-level goal is its owner's alone until the owner shares it (`Goal.shared_at`):
+`visible_to` is the one rule (and `visible_clause` the same rule in SQL). Until shared, everyone
+else, conveners included, gets the answer a missing goal gets, and it is left out of lists,
+autocomplete, the goal web, digests and exports.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,13 +28,35 @@ from bot.services.access import (
     visible_partnerships,
 )
 from bot.services.goals.cards import GoalTarget
-from bot.services.goals.vocab import CLOSED, goal_name
+from bot.services.goals.vocab import CLOSED, Level, goal_name
 from bot.services.text import choice_name, record_number
 from bot.services.vocab import label
 from db import queries
 from db.models import Goal, Organisation, Partnership, name_key
 
 GOALS = "its goals"  # what an archived partnership refuses to change
+
+
+def visible_to(goal: Goal, viewer: int | None) -> bool:
+    """Whether `viewer` (a user id; None: the partnership as a whole, as digests, exports and
+    posted messages show it) may see this goal at all: every goal but an individual-level one
+    its owner has not shared, which only its owner sees."""
+    return (
+        goal.level != Level.individual
+        or goal.shared_at is not None
+        or (viewer is not None and goal.owner_user_id == viewer)
+    )
+
+
+def visible_clause(viewer: int | None = None) -> ColumnElement[bool]:
+    """`visible_to` as a condition on the `goal` table, for queries."""
+    clauses: list[ColumnElement[bool]] = [
+        col(Goal.level) != Level.individual,
+        col(Goal.shared_at).is_not(None),
+    ]
+    if viewer is not None:
+        clauses.append(col(Goal.owner_user_id) == viewer)
+    return or_(*clauses)
 
 
 def goal_not_found(text: str | None = None, partnership: Partnership | None = None) -> NotFound:
@@ -54,9 +82,10 @@ async def locate(
         raise UserFacingError("Which goal? Choose one from the list as you type.")
     ref = target.partnership
     number = record_number(text)
+    me = actor.user_id
     if ref.name and ref.name.strip():
         access = await resolve(session, actor, ref)
-        goal = await find_in(session, access.partnership, text)
+        goal = await find_in(session, access.partnership, text, viewer=me)
     elif number is not None:
         found = await goal_by_id(session, actor, number)
         if found is not None:
@@ -66,10 +95,10 @@ async def locate(
                 access = await resolve(session, actor, ref)
             except UserFacingError:
                 raise goal_not_found() from None
-            goal = await find_in(session, access.partnership, text)
+            goal = await find_in(session, access.partnership, text, viewer=me)
     else:
         access = await resolve(session, actor, ref)
-        goal = await find_in(session, access.partnership, text)
+        goal = await find_in(session, access.partnership, text, viewer=me)
     if lock:
         # Serialise changes to one goal (PostgreSQL); SQLite writers are serialised already.
         await session.exec(select(Goal.id).where(Goal.id == goal.id).with_for_update())
@@ -94,6 +123,11 @@ async def pair(
     p = access.partnership
     require_convener(access, "link goals")
     access.check_writable(GOALS)
+    if not visible_to(goal, None):
+        raise UserFacingError(
+            f"{goal_name(goal).capitalize()} is still yours alone: share it with the "
+            "partnership (`/goal share`) before linking it."
+        )
     other_goal = await find_in(session, p, other)
     if other_goal.id == goal.id:
         raise UserFacingError("A goal can't be linked to itself.")
@@ -105,24 +139,31 @@ async def goal_by_id(
 ) -> tuple[Access, Goal] | None:
     """A goal by number, if this person may see it; None otherwise, whatever the reason."""
     goal = await session.get(Goal, goal_id)
-    if goal is None:
+    if goal is None or not visible_to(goal, actor.user_id):
         return None
     access = await authorize_by_id(session, actor, goal.partnership_id)
     return None if access is None else (access, goal)
 
 
-async def find_in(session: AsyncSession, p: Partnership, text: str) -> Goal:
-    """A goal of this partnership by number or exact title (regardless of case)."""
+async def find_in(
+    session: AsyncSession, p: Partnership, text: str, *, viewer: int | None = None
+) -> Goal:
+    """A goal of this partnership by number or exact title (regardless of case), among those
+    `viewer` may see (`visible_to`; None: those the whole partnership sees)."""
     text = " ".join(text.split())
     number = record_number(text)
     if number is not None:
         goal = await session.get(Goal, number)
-        if goal is not None and goal.partnership_id == p.id:
+        if goal is not None and goal.partnership_id == p.id and visible_to(goal, viewer):
             return goal
     matches = (
         await session.exec(
             select(Goal)
-            .where(Goal.partnership_id == p.id, Goal.title_key == name_key(text))
+            .where(
+                Goal.partnership_id == p.id,
+                Goal.title_key == name_key(text),
+                visible_clause(viewer),
+            )
             .order_by(col(Goal.id))
         )
     ).all()
@@ -194,7 +235,7 @@ async def goal_choices(
     goals = (
         await session.exec(
             select(Goal)
-            .where(col(Goal.partnership_id).in_(list(names)))
+            .where(col(Goal.partnership_id).in_(list(names)), visible_clause(actor.user_id))
             .order_by(col(Goal.id).desc())
         )
     ).all()
@@ -214,9 +255,9 @@ async def goal_choices(
     return result
 
 
-def ensure_open(goal: Goal) -> None:
-    """Stances are closed on achieved, dropped and superseded goals."""
+def ensure_open(goal: Goal, what: str = "stances") -> None:
+    """Stances and responses are closed on achieved, dropped and superseded goals."""
     if goal.status in CLOSED:
         raise UserFacingError(
-            f"{goal_name(goal).capitalize()} is {label(goal.status)}, so stances on it are closed."
+            f"{goal_name(goal).capitalize()} is {label(goal.status)}, so {what} on it are closed."
         )

@@ -21,7 +21,7 @@ from bot.services.access import (
     resolve,
 )
 from bot.services.clock import Clock, SystemClock
-from bot.services.goals import agreement, events, lookup
+from bot.services.goals import agreement, events, lookup, responses
 from bot.services.goals import web as goal_web
 from bot.services.goals.announce import announcement
 from bot.services.goals.cards import (
@@ -31,6 +31,7 @@ from bot.services.goals.cards import (
     LinkResult,
     ReviewItem,
 )
+from bot.services.goals.responses import GoalResponses
 from bot.services.goals.stances import StanceMethods
 from bot.services.goals.vocab import (
     ACYCLIC,
@@ -59,9 +60,10 @@ from db.engine import SessionFactory, transaction
 from db.models import Goal, GoalLink, Partnership, name_key
 
 
-class GoalService(StanceMethods):
+class GoalService(StanceMethods, GoalResponses):
     """Goals of partnerships, for the people in them. Time comes from `clock`. Stances and
-    their confirmation after referral are `StanceMethods`."""
+    their confirmation after referral are `StanceMethods`; responses to organisations' and
+    people's goals, and sharing, come from `GoalResponses`."""
 
     def __init__(self, sessions: SessionFactory, *, clock: Clock = SystemClock()) -> None:
         self.sessions = sessions
@@ -97,6 +99,7 @@ class GoalService(StanceMethods):
         org_name = organisation.strip() if organisation and organisation.strip() else None
         if level_value is None:
             level_value = Level.organisation if org_name else Level.collaboration
+        responses.check_respond_by_level(level_value, respond_day)
         if org_name and level_value != Level.organisation:
             raise UserFacingError(
                 f"Only an organisation's goal has an owner organisation, and this one is "
@@ -124,6 +127,7 @@ class GoalService(StanceMethods):
                 content=content_value,
                 owner_organisation_id=owner_org.id if owner_org else None,
                 owner_user_id=actor.user_id if level_value == Level.individual else None,
+                # An individual-level goal stays its owner's until they share it.
                 review_on=review_day,
                 respond_by=respond_day,
                 proposed_by=actor.user_id,
@@ -134,9 +138,15 @@ class GoalService(StanceMethods):
             await session.flush()
             owner = owner_org.name if owner_org else None
             await events.write(
-                session, p, actor, events.proposed(actor, goal, owner), at=self.clock.now()
+                session,
+                p,
+                actor,
+                events.proposed(actor, goal, owner),
+                at=self.clock.now(),
+                goal=goal,
             )
-            return (await goal_web.load_web(session, p, now=self.clock.now())).card(goal)
+            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
+            return web.card(goal)
 
     async def attach_message(self, goal_id: int, channel_id: int, message_id: int) -> None:
         """Remember the posted proposal, so it can be edited in place as stances arrive."""
@@ -163,7 +173,9 @@ class GoalService(StanceMethods):
         async with self.sessions() as session:
             access, goal = await lookup.locate(session, actor, target)
             return (
-                await goal_web.load_web(session, access.partnership, now=self.clock.now())
+                await goal_web.load_web(
+                    session, access.partnership, now=self.clock.now(), viewer=actor.user_id
+                )
             ).card(goal)
 
     async def list_goals(
@@ -179,7 +191,9 @@ class GoalService(StanceMethods):
         level_value = choice(level, Level, what="level")
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
-            web = await goal_web.load_web(session, access.partnership, now=self.clock.now())
+            web = await goal_web.load_web(
+                session, access.partnership, now=self.clock.now(), viewer=actor.user_id
+            )
             cards = [
                 web.card(g)
                 for g in sorted(web.goals.values(), key=lambda g: g.id or 0)
@@ -200,7 +214,7 @@ class GoalService(StanceMethods):
             access = await resolve(session, actor, ref)
             p = access.partnership
             today = now.astimezone(zone(p.timezone)).date()
-            web = await goal_web.load_web(session, p, now=self.clock.now())
+            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
             return p, web.review_items(today, now, days)
 
     async def autocomplete(
@@ -258,7 +272,7 @@ class GoalService(StanceMethods):
                     f"{goal_name(goal).capitalize()} was agreed as it is worded. To change what "
                     "it says, propose a new goal and mark this one superseded."
                 )
-            web = await goal_web.load_web(session, p, now=self.clock.now())
+            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
             changes: dict[str, tuple[Any, Any]] = {}
             agree_by_convener = False
             if status_value is not None and status_value != goal.status:
@@ -292,6 +306,7 @@ class GoalService(StanceMethods):
                 actor,
                 events.updated(actor, p, goal, changes, clean_note),
                 at=now,
+                goal=goal,
             )
             if agree_by_convener:
                 await agreement.mark_agreed(
@@ -353,9 +368,15 @@ class GoalService(StanceMethods):
             goal.updated_at = self.clock.now()
             session.add(goal)
             await events.write(
-                session, p, actor, events.classified(actor, p, goal, changes), at=self.clock.now()
+                session,
+                p,
+                actor,
+                events.classified(actor, p, goal, changes),
+                at=self.clock.now(),
+                goal=goal,
             )
-            card = (await goal_web.load_web(session, p, now=self.clock.now())).card(goal)
+            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
+            card = web.card(goal)
             return ChangeResult(card, changes, None, [card])
 
     async def link(self, actor: Actor, target: GoalTarget, other: str, relation: str) -> LinkResult:

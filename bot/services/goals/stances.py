@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.errors import UserFacingError
 from bot.services.access import Actor, stance_voice
 from bot.services.clock import Clock
-from bot.services.goals import agreement, events, lookup, referral
+from bot.services.goals import agreement, events, lookup, referral, responses
 from bot.services.goals import web as goal_web
 from bot.services.goals.announce import announcement
 from bot.services.goals.cards import GoalTarget, StanceResult, Standing
@@ -29,6 +29,7 @@ class StanceMethods:
             access, goal = await lookup.locate(session, actor, GoalTarget.by_id(goal_id))
             access.check_writable(lookup.GOALS)
             lookup.ensure_open(goal)
+            responses.refuse_stance(goal)
             voice = await stance_voice(session, access)
             assert goal.id is not None
             return Standing(goal.id, goal.title, voice)
@@ -63,6 +64,7 @@ class StanceMethods:
         async with transaction(self.sessions) as session:
             access, goal = await lookup.locate_to_change(session, actor, target)
             lookup.ensure_open(goal)
+            responses.refuse_stance(goal)
             p = access.partnership
             voice = await stance_voice(session, access)
             assert goal.id is not None

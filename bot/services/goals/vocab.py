@@ -74,6 +74,17 @@ class Referral(StrEnum):
     confirmed = "confirmed"  # the organisation confirmed a stance given subject to referral
 
 
+class Response(StrEnum):
+    """How another organisation meets an organisation's or a person's goal (Vangen & Huxham
+    2012: the tangled web is about whether partners know a goal, whether it fits, and whether
+    it pulls against theirs). There is no agreed state for these goals."""
+
+    compatible = "compatible"
+    in_tension = "in_tension"
+    no_effect = "no_effect"
+    didnt_know = "didnt_know"
+
+
 class Relation(StrEnum):
     contributes_to = "contributes_to"
     part_of = "part_of"
@@ -109,6 +120,22 @@ STANCE_WORDS: dict[str, str] = {
     Stance.object: "objects to",
 }
 
+# The words of the response buttons and of the `response` choices.
+RESPONSE_LABELS: dict[str, str] = {
+    Response.compatible: "compatible",
+    Response.in_tension: "in tension",
+    Response.no_effect: "doesn't affect us",
+    Response.didnt_know: "didn't know",
+}
+
+# How a sentence says it: “Food Bank finds goal #12 … compatible with its own aims.”
+RESPONSE_WORDS: dict[str, str] = {
+    Response.compatible: "finds {goal} compatible with its own aims",
+    Response.in_tension: "finds {goal} in tension with its own aims",
+    Response.no_effect: "says {goal} doesn't affect it",
+    Response.didnt_know: "didn't know about {goal}",
+}
+
 RELATION_WORDS: dict[str, tuple[str, str]] = {
     # relation: (from the linking goal's side, from the linked goal's side)
     Relation.contributes_to: ("contributes to", "is helped by"),
@@ -122,6 +149,8 @@ REFERRAL_WORDS: dict[str, str] = {
     Referral.confirmed: "confirmed after referral back to the organisation",
 }
 
+# Goals that take responses (no agreed state) rather than stances: organisations' and people's.
+RESPONDED_LEVELS = frozenset({Level.organisation, Level.individual})
 CLOSED = frozenset({GoalStatus.achieved, GoalStatus.dropped, GoalStatus.superseded})
 SUPPORTIVE = frozenset({Stance.agree, Stance.reservations})
 ACYCLIC = frozenset({Relation.part_of, Relation.contributes_to})
@@ -148,6 +177,16 @@ def describe_value(value: object) -> str:
 def goal_name(goal: Goal) -> str:
     """How a sentence names a goal: `goal #12 “Shared data”`."""
     return f"goal #{goal.id} “{goal.title}”"
+
+
+def takes_responses(goal: Goal) -> bool:
+    """An organisation's or a person's goal: the other organisations respond, nobody agrees."""
+    return goal.level in RESPONDED_LEVELS
+
+
+def response_text(response: str) -> str:
+    """A response as users read it; an older stance kept in the history reads as itself."""
+    return RESPONSE_LABELS.get(response, label(response))
 
 
 def check_progress(progress: int | None) -> int | None:

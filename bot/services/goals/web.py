@@ -6,6 +6,11 @@ reaches, loops, and what needs review. A goal with parts and no progress of its 
 mean of its parts' progress; dropped and superseded parts are left out. Stance comments removed
 at their author's request, or older than the partnership's retention period, read as removed
 (`bot.services.redaction`).
+
+An organisation's or a person's goal has no agreement: its card carries the fit (`Fit`, the
+latest response of each other partner organisation; stances recorded on it before responses
+existed stay in the history and are not counted). A collaboration goal's card carries the web
+around it (`WebLine`). Only the goals the viewer may see are loaded (`lookup.visible_to`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import redaction
 from bot.services.goals.agreement import tally
 from bot.services.goals.cards import (
+    Fit,
     GoalCard,
     LinkView,
     OrgLine,
@@ -29,8 +35,20 @@ from bot.services.goals.cards import (
     ReviewItem,
     ReviewReason,
     StanceView,
+    WebLine,
 )
-from bot.services.goals.vocab import ACYCLIC, CLOSED, GoalStatus, Referral, Relation, Stance
+from bot.services.goals.lookup import visible_to
+from bot.services.goals.vocab import (
+    ACYCLIC,
+    CLOSED,
+    GoalStatus,
+    Level,
+    Referral,
+    Relation,
+    Response,
+    Stance,
+    takes_responses,
+)
 from bot.services.vocab import OWN_CAPACITY, PartnerStatus, label
 from db import queries
 from db.models import (
@@ -44,6 +62,9 @@ from db.models import (
     Partnership,
     name_key,
 )
+
+RESPONSES = frozenset(r.value for r in Response)
+GONE = frozenset({GoalStatus.dropped, GoalStatus.superseded})
 
 
 @dataclass
@@ -188,7 +209,54 @@ class GoalWeb:
             mandate=stance.mandate,
         )
 
+    def _latest_responses(self, goal: Goal) -> dict[int, GoalStance]:
+        """The latest response of each organisation on an organisation's or person's goal."""
+        assert goal.id is not None
+        latest: dict[int, GoalStance] = {}
+        for row in self.stances.get(goal.id, []):
+            if row.organisation_id is not None and row.stance in RESPONSES:
+                latest[row.organisation_id] = row
+        return latest
+
+    def responders(self, goal: Goal) -> list[tuple[PartnerOrganisation, Organisation]]:
+        """The active partner organisations that respond to this goal: all but its owner."""
+        return [(link, org) for link, org in self.partners if org.id != goal.owner_organisation_id]
+
+    def fit(self, goal: Goal) -> Fit:
+        latest = self._latest_responses(goal)
+        counts = {r.value: 0 for r in Response}
+        waiting = []
+        responders = self.responders(goal)
+        for _link, org in responders:
+            assert org.id is not None
+            row = latest.get(org.id)
+            if row is None:
+                waiting.append(org.name)
+            else:
+                counts[row.stance] += 1
+        return Fit(counts, tuple(sorted(waiting, key=name_key)), len(responders))
+
+    def web_line(self, goal: Goal) -> WebLine:
+        """The organisation-level goals around a collaboration goal, and those in tension."""
+        assert goal.id is not None
+        linked: dict[int, bool] = {}
+        for link in self.links:
+            if goal.id not in (link.from_goal_id, link.to_goal_id):
+                continue
+            other = self.goals[
+                link.to_goal_id if link.from_goal_id == goal.id else link.from_goal_id
+            ]
+            assert other.id is not None
+            if other.level != Level.organisation or other.status in GONE:
+                continue
+            tense = link.relation == Relation.in_tension_with or self.fit(other).in_tension > 0
+            linked[other.id] = linked.get(other.id, False) or tense
+        ids = sorted(linked)
+        return WebLine(tuple(ids), tuple(i for i in ids if linked[i]))
+
     def card(self, goal: Goal) -> GoalCard:
+        if takes_responses(goal):
+            return self._response_card(goal)
         assert goal.id is not None
         p = self.partnership
         latest_org: dict[int, GoalStance] = {}
@@ -247,6 +315,44 @@ class GoalWeb:
                 )
             )
         people.sort(key=lambda m: name_key(m.display_name))
+        return self._finish(
+            goal,
+            organisations,
+            people,
+            web=self.web_line(goal) if goal.level == Level.collaboration else None,
+        )
+
+    def _response_card(self, goal: Goal) -> GoalCard:
+        """An organisation's or a person's goal: each other organisation's latest response."""
+        latest = self._latest_responses(goal)
+        organisations = []
+        for partner, org in self.responders(goal):
+            assert org.id is not None
+            organisations.append(
+                OrgLine(
+                    organisation_id=org.id,
+                    name=org.name,
+                    status=partner.status,
+                    latest=self._stance_view(latest.get(org.id)),
+                    counts=partner.status == PartnerStatus.core,
+                    not_yet_asked=False,
+                    since_agreement=False,
+                )
+            )
+        organisations.sort(key=lambda o: (not o.counts, name_key(o.name)))
+        return self._finish(goal, organisations, [], fit=self.fit(goal))
+
+    def _finish(
+        self,
+        goal: Goal,
+        organisations: list[OrgLine],
+        people: list[PersonLine],
+        *,
+        fit: Fit | None = None,
+        web: WebLine | None = None,
+    ) -> GoalCard:
+        assert goal.id is not None
+        p = self.partnership
         progress, rolled_up = self.progress(goal.id)
         links = []
         for goal_link in self.links:
@@ -265,25 +371,32 @@ class GoalWeb:
             owner_organisation=self.org_names.get(goal.owner_organisation_id or 0),
             organisations=organisations,
             people=people,
-            tally=tally(p, organisations, people),
+            tally=tally(p, organisations, people, agreeable=fit is None),
             progress=progress,
             rolled_up=rolled_up,
             parts=len(self.parts_of(goal.id)),
             links=links,
             as_of=self.as_of,
+            fit=fit,
+            web=web,
         )
 
 
 async def load_web(
-    session: AsyncSession, p: Partnership, *, now: datetime | None = None
+    session: AsyncSession,
+    p: Partnership,
+    *,
+    now: datetime | None = None,
+    viewer: int | None = None,
 ) -> GoalWeb:
     """Everything about a partnership's goals, in one go; `now` (the service's clock) decides
-    which comments the retention period has removed."""
+    which comments the retention period has removed. Only the goals `viewer` may see are
+    loaded (None: those the whole partnership sees; `lookup.visible_to`)."""
     assert p.id is not None
     goals = {
         g.id: g
         for g in (await session.exec(select(Goal).where(Goal.partnership_id == p.id))).all()
-        if g.id is not None
+        if g.id is not None and visible_to(g, viewer)
     }
     partners = await queries.partners(session, partnership_id=p.id)
     people = [
@@ -301,9 +414,13 @@ async def load_web(
         )
         for row in rows.all():
             stances[row.goal_id].append(row)
-        links = list(
-            (await session.exec(select(GoalLink).where(GoalLink.partnership_id == p.id))).all()
-        )
+        links = [
+            link
+            for link in (
+                await session.exec(select(GoalLink).where(GoalLink.partnership_id == p.id))
+            ).all()
+            if link.from_goal_id in goals and link.to_goal_id in goals
+        ]
     owner_ids = {g.owner_organisation_id for g in goals.values() if g.owner_organisation_id}
     org_names = {org.id: org.name for _link, org in partners if org.id is not None}
     missing = owner_ids - set(org_names)
@@ -326,6 +443,17 @@ def review_reasons(card: GoalCard, today: date, now: datetime, days: int) -> lis
     reasons: list[ReviewReason] = []
     if goal.review_on is not None and goal.review_on < today:
         reasons.append(ReviewReason("review_due", day=goal.review_on))
+    if card.fit is not None:  # no agreement: who finds it in tension, who hasn't responded
+        tense = tuple(
+            o.name
+            for o in card.organisations
+            if o.latest is not None and o.latest.stance == Response.in_tension
+        )
+        if tense:
+            reasons.append(ReviewReason("in_tension", names=tense))
+        if card.fit.waiting:
+            reasons.append(ReviewReason("awaiting_response", names=card.fit.waiting))
+        return reasons
     voices: list[OrgLine | PersonLine] = [*card.organisations, *card.people]
     objecting = tuple(
         _line_name(v) for v in voices if v.latest is not None and v.latest.stance == Stance.object

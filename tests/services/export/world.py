@@ -216,6 +216,7 @@ async def _goals(w: World) -> None:
     w.clock.step(minutes=5)
     own = await w.goals.propose(fay, HUBS, title="Walk to school together", level="individual")
     w.goal_ids["own"] = own.id
+    await w.goals.share(fay, _goal(w, "own"))  # shared: the partnership sees it
     w.clock.step(minutes=5)
     await w.goals.link(ada, _goal(w, "council"), str(shared.id), "contributes_to")
     await w.goals.link(ada, _goal(w, "own"), str(shared.id), "part_of")
