@@ -1,8 +1,8 @@
 """schedule.updated_at: when a schedule last changed, so every process (not only the one that
 made the change) re-reads it; existing rows take their creation time
 
-Revision ID: 0013_schedule_changes
-Revises: 0012
+Revision ID: 0014_schedule_changes
+Revises: 0013_stance_referral
 Create Date: 2026-11-29 06:00:00
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 
-revision: str = '0013_schedule_changes'
-down_revision: str | None = '0012'
+revision: str = "0014_schedule_changes"
+down_revision: str | None = "0013_stance_referral"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

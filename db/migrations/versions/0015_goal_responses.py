@@ -6,8 +6,8 @@ the response, so no table changes for them. An individual-level goal is private 
 until shared (`goal.shared_at`). Individual-level goals that exist already were visible to the
 whole partnership, so they count as shared when they were proposed.
 
-Revision ID: 0013_goal_responses
-Revises: 0012
+Revision ID: 0015_goal_responses
+Revises: 0014_schedule_changes
 Create Date: 2026-11-29 06:00:00
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 
-revision: str = '0013_goal_responses'
-down_revision: str | None = '0012'
+revision: str = "0015_goal_responses"
+down_revision: str | None = "0014_schedule_changes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
