@@ -21,7 +21,9 @@ from bot.replies import clip
 from bot.services.goals import (
     COMMENT_MAX,
     RELATION_WORDS,
+    VISIBILITY_WORDS,
     GoalCard,
+    GoalVisibility,
     Relation,
     Stance,
     describe_value,
@@ -125,6 +127,10 @@ def dimension_choices(enum: type[StrEnum]) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=describe_value(v.value), value=v.value) for v in enum]
 
 
+VISIBILITY_CHOICES = [
+    app_commands.Choice(name=f"{v.value}: {VISIBILITY_WORDS[v]}", value=v.value)
+    for v in GoalVisibility
+]
 RELATION_CHOICES = [app_commands.Choice(name=RELATION_WORDS[r][0], value=r.value) for r in Relation]
 
 

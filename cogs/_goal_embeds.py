@@ -12,9 +12,11 @@ from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, EMBED_TITLE_
 from bot.services.goals import (
     RELATION_WORDS,
     STANCE_WORDS,
+    VISIBILITY_WORDS,
     ChangeResult,
     GoalCard,
     GoalStatus,
+    GoalVisibility,
     LinkResult,
     OrgLine,
     PersonLine,
@@ -23,6 +25,7 @@ from bot.services.goals import (
     Stance,
     StanceResult,
     Tally,
+    VisibilityResult,
     describe_value,
 )
 from bot.services.text import message_link, name_of
@@ -54,6 +57,27 @@ COLOURS = {
 
 def goal_words(card: GoalCard) -> str:
     return f"goal #{card.id} **{escape(card.goal.title)}**"
+
+
+def shared(card: GoalCard) -> bool:
+    """The whole partnership sees the goal: its card goes in the channel."""
+    return card.goal.visibility == GoalVisibility.partnership
+
+
+def kept_to(card: GoalCard) -> str:
+    """What a reply says instead of where the card was posted, for a goal kept to a few."""
+    return (
+        f" Only {VISIBILITY_WORDS[card.goal.visibility]} see it, so it isn't posted in the "
+        "channel. Share it with the partnership later with `/goal visibility`."
+    )
+
+
+def visibility_reply(result: VisibilityResult) -> str:
+    words = VISIBILITY_WORDS[result.after]
+    if result.after == GoalVisibility.partnership:
+        return f"Shared {goal_words(result.card)} with {words}."
+    taken = " Its message in the channel is taken back." if result.unpost else ""
+    return f"Now only {words} see {goal_words(result.card)}.{taken}"
 
 
 def stance_reply(result: StanceResult) -> str:
@@ -258,6 +282,8 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
         )
     if detailed or goal.overtness != "explicit":
         kind.append(f"Overtness: {describe_value(goal.overtness)}")
+    if not shared(card):
+        kind.append(f"Seen by: {VISIBILITY_WORDS[goal.visibility]}")
     embed.add_field(
         name="Kind of goal", value=clip("\n".join(kind), EMBED_FIELD_LIMIT), inline=False
     )

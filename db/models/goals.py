@@ -43,6 +43,9 @@ class Goal(SQLModel, table=True):
         default=None, foreign_key="organisation.id", index=True, ondelete="RESTRICT"
     )
     owner_user_id: int | None = Field(default=None, sa_type=BigInteger)
+    # Who sees it: the whole partnership (default), the conveners and its owners, or its owning
+    # organisation only (`bot.services.goals.lookup.may_see`).
+    visibility: str = Field(default="partnership", sa_type=String(20))
     status: str = Field(default="proposed", sa_type=String(20))
     progress: int | None = Field(default=None)  # unset until someone sets it, not 0
     review_on: date | None = Field(default=None)

@@ -36,6 +36,7 @@ from bot.services.digest.views import (
     DigestSetting,
     ReflectionCount,
 )
+from bot.services.goals.lookup import PUBLIC, visible_clause
 from bot.services.health import HealthService
 from bot.services.notes.vocab import NoteKind, event_kind
 from bot.services.register.events import MEMBER_EVENTS
@@ -133,7 +134,12 @@ class DigestService:
             first_day = since.astimezone(tz).date()
             today = until.astimezone(tz).date()
             goals = list(
-                (await session.exec(select(Goal).where(Goal.partnership_id == p.id))).all()
+                (
+                    await session.exec(
+                        # The channel reads the digest: goals the whole partnership sees.
+                        select(Goal).where(Goal.partnership_id == p.id, visible_clause(PUBLIC))
+                    )
+                ).all()
             )
             new_goals = [_goal(p, g) for g in goals if since < as_utc(g.proposed_at) <= until]
             agreed = [

@@ -5,6 +5,11 @@ are append-only), and the links recorded by then (replayed from `goal.linked`/`g
 
 The external audience gets no individual-level goal (nor a link to one), no sensitive label
 (`bot.services.goals.SENSITIVE`), no stance comment and nobody who recorded a stance.
+
+No audience gets a goal that the whole partnership does not see (visibility conveners or
+organisation, `bot.services.goals.lookup.may_see`), nor a link to it, nor a log entry or a
+decision that names it: an export leaves the bot, and a goal kept to an organisation or the
+conveners is recorded on Discord only. It comes into exports once it is shared.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from bot.services.export.document import GoalRow, LinkRow, StanceCell
 from bot.services.export.history import History
 from bot.services.export.lens import Lens
 from bot.services.export.links import GOAL_LINKED_KINDS, logged_links
-from bot.services.goals import SENSITIVE, GoalStatus, Level, Relation
+from bot.services.goals import SENSITIVE, GoalStatus, GoalVisibility, Level, Relation
 from bot.services.redaction import Redactions
 from bot.services.timeutil import as_utc
 from bot.services.vocab import PartnerStatus
@@ -115,7 +120,9 @@ async def goal_section(
     for goal in goals:
         assert goal.id is not None
         v = values[goal.id]
-        if not lens.internal and v["level"] == Level.individual:
+        if goal.visibility != GoalVisibility.partnership or (
+            not lens.internal and v["level"] == Level.individual
+        ):
             section.hidden.add(goal.id)
             continue
         row = _goal_row(p, goal, v, stances[goal.id], end, lens, history, redactions)

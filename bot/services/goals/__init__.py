@@ -10,11 +10,15 @@
 - Links: contributes to, part of, in tension with. Loops of part-of and contributes-to are
   refused. A goal with parts and no progress of its own shows the mean of its parts' (`web`).
 - Only an organisation's own representatives call its goal pseudo, unstated or hidden.
+- A goal is seen by the whole partnership (default), by the conveners and its owners, or by
+  its own organisation only (`lookup.may_see`, the one place that decides); `sharing` changes
+  it. A goal you may not see is not found, listed, linked, announced, digested or exported.
 - Every change is an event in the partnership log, in the same transaction (`events`).
 
 The modules: `vocab` (words and limits), `cards` (what cogs receive), `web` (the loaded web),
-`agreement` (the rules of agreement and voice), `lookup` (finding goals), `events` (log
-entries), `service` (`GoalService`). This package re-exports what cogs and tests use.
+`agreement` (the rules of agreement and voice), `lookup` (finding goals, who sees them),
+`sharing` (changing who sees a goal), `events` (log entries), `service` (`GoalService`).
+This package re-exports what cogs and tests use.
 """
 
 from bot.services.goals.announce import Announcement
@@ -33,6 +37,7 @@ from bot.services.goals.cards import (
     StanceView,
     Standing,
     Tally,
+    VisibilityResult,
     Voice,
 )
 from bot.services.goals.lookup import goal_not_found
@@ -53,9 +58,11 @@ from bot.services.goals.vocab import (
     STANCE_WORDS,
     SUPPORTIVE,
     TITLE_MAX,
+    VISIBILITY_WORDS,
     Authenticity,
     Content,
     GoalStatus,
+    GoalVisibility,
     Level,
     Origin,
     Overtness,
@@ -84,6 +91,7 @@ __all__ = [
     "STANCE_WORDS",
     "SUPPORTIVE",
     "TITLE_MAX",
+    "VISIBILITY_WORDS",
     "Announcement",
     "Authenticity",
     "ChangeResult",
@@ -92,6 +100,7 @@ __all__ = [
     "GoalService",
     "GoalStatus",
     "GoalTarget",
+    "GoalVisibility",
     "GoalWeb",
     "Level",
     "LinkResult",
@@ -112,6 +121,7 @@ __all__ = [
     "StanceView",
     "Standing",
     "Tally",
+    "VisibilityResult",
     "Voice",
     "awaits_agreement",
     "check_progress",

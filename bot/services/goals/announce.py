@@ -7,7 +7,8 @@ nobody, with a link to the goal's card.
 
 Nothing is announced when the partnership turned announcements off
 (`/partnership configure announcements:false`) or has no channel. Progress that changes only
-by roll-up (a part's progress moved) is not announced: only what someone set.
+by roll-up (a part's progress moved) is not announced: only what someone set. Nor is anything
+about a goal the whole partnership does not see (`lookup.may_see`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from bot.services.goals.cards import GoalCard
 from bot.services.goals.events import goal_message
+from bot.services.goals.vocab import GoalVisibility
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ def announcement(
     p = card.partnership
     if not p.announcements or p.channel_id is None:
         return None
+    if card.goal.visibility != GoalVisibility.partnership:
+        return None  # only the goals the whole partnership sees are announced
     changes = changes or {}
     status = changes.get("status")
     if status is not None and agreed and status[1] == "agreed":

@@ -1,12 +1,25 @@
 """Finding the goal a command means, and the records around it, for this person only.
 
 By number, a goal is found in any partnership the person belongs to; by title, within the
-partnership named or implied by the channel. Whether the person may see it is decided by the
-access gate (`bot.services.access`); a goal they may not see is simply not found.
+partnership named or implied by the channel. Whether the person may see the partnership is
+decided by the access gate (`bot.services.access`); whether they may see the goal, by its
+visibility (`may_see`, `visible_clause`: the one place that decides). A goal they may not see
+is simply not found, with the same answer as a goal that does not exist.
+
+Who sees a goal (`Goal.visibility`):
+- `partnership` (the default): every member of the partnership, and server managers;
+- `conveners`: the conveners (and server managers), the people of the goal's owning
+  organisation (any member whose membership is for it), and the person who proposed it;
+- `organisation`: the people of the owning organisation and the person who proposed it only.
+The person whose own goal it is (an individual-level goal) always sees it too. Messages in the
+channel, announcements, the digest, nudges and every export show `partnership` goals only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, not_, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,13 +35,66 @@ from bot.services.access import (
     visible_partnerships,
 )
 from bot.services.goals.cards import GoalTarget
-from bot.services.goals.vocab import CLOSED, goal_name
+from bot.services.goals.vocab import CLOSED, GoalVisibility, goal_name
 from bot.services.text import choice_name, record_number
 from bot.services.vocab import label
 from db import queries
-from db.models import Goal, Organisation, Partnership, name_key
+from db.models import Event, Goal, Organisation, Partnership, name_key
 
 GOALS = "its goals"  # what an archived partnership refuses to change
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at a partnership's goals, as their visibility needs to know them. The empty
+    viewer (`PUBLIC`) is everyone at once: the channel, the digest, exports."""
+
+    user_id: int | None = None
+    organisation_id: int | None = None  # the organisation their membership is for, if any
+    convener: bool = False
+
+
+PUBLIC = Viewer()
+
+
+def viewer_of(access: Access) -> Viewer:
+    """The person of `access`, in that partnership."""
+    member = access.membership
+    return Viewer(
+        user_id=access.actor.user_id,
+        organisation_id=member.organisation_id if member is not None else None,
+        convener=access.may_convene,
+    )
+
+
+def drawn_for(access: Access, goal: Goal) -> Viewer:
+    """Whom a goal's card is drawn for after a change: everyone when the whole partnership sees
+    the goal (its posted message shows the card), else the person acting."""
+    return PUBLIC if goal.visibility == GoalVisibility.partnership else viewer_of(access)
+
+
+def may_see(viewer: Viewer, goal: Goal) -> bool:
+    """Whether `viewer` sees `goal` (the module's docstring); `visible_clause` in SQL."""
+    if goal.visibility == GoalVisibility.partnership:
+        return True
+    if viewer.user_id is not None and viewer.user_id in (goal.proposed_by, goal.owner_user_id):
+        return True
+    if viewer.organisation_id is not None and viewer.organisation_id == goal.owner_organisation_id:
+        return True
+    return viewer.convener and goal.visibility == GoalVisibility.conveners
+
+
+def visible_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """`may_see` as a condition on `Goal` rows, for queries."""
+    clauses: list[ColumnElement[bool]] = [col(Goal.visibility) == GoalVisibility.partnership]
+    if viewer.user_id is not None:
+        clauses.append(col(Goal.proposed_by) == viewer.user_id)
+        clauses.append(col(Goal.owner_user_id) == viewer.user_id)
+    if viewer.organisation_id is not None:
+        clauses.append(col(Goal.owner_organisation_id) == viewer.organisation_id)
+    if viewer.convener:
+        clauses.append(col(Goal.visibility) == GoalVisibility.conveners)
+    return or_(*clauses)
 
 
 def goal_not_found(text: str | None = None, partnership: Partnership | None = None) -> NotFound:
@@ -38,6 +104,27 @@ def goal_not_found(text: str | None = None, partnership: Partnership | None = No
             "Choose one from the list as you type, or give its number."
         )
     return NotFound("I can't find that goal among the partnerships you belong to.")
+
+
+async def hidden_goals(session: AsyncSession, p: Partnership, viewer: Viewer) -> list[int]:
+    """The partnership's goals `viewer` may not see, by id."""
+    rows = await session.exec(
+        select(Goal.id).where(Goal.partnership_id == p.id, not_(visible_clause(viewer)))
+    )
+    return [goal_id for goal_id in rows.all() if goal_id is not None]
+
+
+def not_about(hidden: list[int]) -> ColumnElement[bool]:
+    """A condition on `Event` rows: the entry names none of these goals (a goal's own entries,
+    a link to it, a decision about it), so the log never names a goal to someone who may not
+    see it."""
+    if not hidden:
+        return true()
+    conditions = []
+    for key in ("goal_id", "other_id"):
+        named = col(Event.payload)[key].as_integer()
+        conditions.append(or_(named.is_(None), named.not_in(hidden)))
+    return and_(*conditions)
 
 
 async def locate(
@@ -56,7 +143,7 @@ async def locate(
     number = record_number(text)
     if ref.name and ref.name.strip():
         access = await resolve(session, actor, ref)
-        goal = await find_in(session, access.partnership, text)
+        goal = await find_in(session, access.partnership, text, viewer_of(access))
     elif number is not None:
         found = await goal_by_id(session, actor, number)
         if found is not None:
@@ -66,10 +153,10 @@ async def locate(
                 access = await resolve(session, actor, ref)
             except UserFacingError:
                 raise goal_not_found() from None
-            goal = await find_in(session, access.partnership, text)
+            goal = await find_in(session, access.partnership, text, viewer_of(access))
     else:
         access = await resolve(session, actor, ref)
-        goal = await find_in(session, access.partnership, text)
+        goal = await find_in(session, access.partnership, text, viewer_of(access))
     if lock:
         # Serialise changes to one goal (PostgreSQL); SQLite writers are serialised already.
         await session.exec(select(Goal.id).where(Goal.id == goal.id).with_for_update())
@@ -94,7 +181,7 @@ async def pair(
     p = access.partnership
     require_convener(access, "link goals")
     access.check_writable(GOALS)
-    other_goal = await find_in(session, p, other)
+    other_goal = await find_in(session, p, other, viewer_of(access))
     if other_goal.id == goal.id:
         raise UserFacingError("A goal can't be linked to itself.")
     return access, goal, other_goal
@@ -108,21 +195,28 @@ async def goal_by_id(
     if goal is None:
         return None
     access = await authorize_by_id(session, actor, goal.partnership_id)
-    return None if access is None else (access, goal)
+    if access is None or not may_see(viewer_of(access), goal):
+        return None
+    return access, goal
 
 
-async def find_in(session: AsyncSession, p: Partnership, text: str) -> Goal:
-    """A goal of this partnership by number or exact title (regardless of case)."""
+async def find_in(session: AsyncSession, p: Partnership, text: str, viewer: Viewer) -> Goal:
+    """A goal of this partnership that `viewer` may see, by number or exact title (regardless
+    of case). A goal they may not see is not found, as if it did not exist."""
     text = " ".join(text.split())
     number = record_number(text)
     if number is not None:
         goal = await session.get(Goal, number)
-        if goal is not None and goal.partnership_id == p.id:
+        if goal is not None and goal.partnership_id == p.id and may_see(viewer, goal):
             return goal
     matches = (
         await session.exec(
             select(Goal)
-            .where(Goal.partnership_id == p.id, Goal.title_key == name_key(text))
+            .where(
+                Goal.partnership_id == p.id,
+                Goal.title_key == name_key(text),
+                visible_clause(viewer),
+            )
             .order_by(col(Goal.id))
         )
     ).all()
@@ -181,20 +275,33 @@ async def goal_choices(
     or implied, else in every partnership the person may see (each choice then says which).
     Open goals first, then exact numbers and titles that start with what was typed."""
     try:
-        partnerships = [(await resolve(session, actor, ref)).partnership]
+        accesses = [await resolve(session, actor, ref)]
         several = False
     except UserFacingError:
         if ref.name and ref.name.strip():
             return []
-        partnerships = await visible_partnerships(session, actor)
+        accesses = []
+        for p in await visible_partnerships(session, actor):
+            assert p.id is not None
+            found = await authorize_by_id(session, actor, p.id)
+            if found is not None:
+                accesses.append(found)
         several = True
-    names = {p.id: p.name for p in partnerships if p.id is not None}
+    names = {a.partnership_id: a.partnership.name for a in accesses}
     if not names:
         return []
     goals = (
         await session.exec(
             select(Goal)
-            .where(col(Goal.partnership_id).in_(list(names)))
+            .where(
+                or_(
+                    *(
+                        (col(Goal.partnership_id) == a.partnership_id)
+                        & visible_clause(viewer_of(a))
+                        for a in accesses
+                    )
+                )
+            )
             .order_by(col(Goal.id).desc())
         )
     ).all()

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.errors import UserFacingError
 from bot.services.access import (
+    Access,
     Actor,
     PartnershipRef,
     check_goal_keeping,
@@ -22,7 +23,7 @@ from bot.services.access import (
     stance_voice,
 )
 from bot.services.clock import Clock, SystemClock
-from bot.services.goals import agreement, events, lookup
+from bot.services.goals import agreement, events, lookup, sharing
 from bot.services.goals import web as goal_web
 from bot.services.goals.announce import announcement
 from bot.services.goals.cards import (
@@ -33,6 +34,7 @@ from bot.services.goals.cards import (
     ReviewItem,
     StanceResult,
     Standing,
+    VisibilityResult,
 )
 from bot.services.goals.vocab import (
     ACYCLIC,
@@ -47,6 +49,7 @@ from bot.services.goals.vocab import (
     Authenticity,
     Content,
     GoalStatus,
+    GoalVisibility,
     Level,
     Origin,
     Overtness,
@@ -85,11 +88,16 @@ class GoalService:
         organisation: str | None = None,
         review_on: str | None = None,
         respond_by: str | None = None,
+        visibility: str | None = None,
     ) -> GoalCard:
-        """Record a new goal, proposed; the cog then posts it with its agreement matrix.
+        """Record a new goal, proposed; the cog then posts it with its agreement matrix, when
+        the whole partnership sees it (`visibility`, `lookup.may_see`).
 
         `respond_by` (a local date after today) asks for stances by then: the organisations
         still without one are nudged automatically two days before (`nudges`)."""
+        visibility_value = (
+            choice(visibility, GoalVisibility, what="visibility") or GoalVisibility.partnership
+        )
         clean_title = clean_text(title, what="title", limit=TITLE_MAX)
         clean_description = clean_long_text(description, what="description", limit=DESCRIPTION_MAX)
         level_value = choice(level, Level, what="level")
@@ -116,6 +124,8 @@ class GoalService:
                 if level_value == Level.organisation
                 else None
             )
+            if visibility_value == GoalVisibility.organisation and owner_org is None:
+                raise UserFacingError(sharing.NEEDS_OWNER)
             now = self.clock.now()
             goal = Goal(
                 partnership_id=access.partnership_id,
@@ -127,6 +137,7 @@ class GoalService:
                 content=content_value,
                 owner_organisation_id=owner_org.id if owner_org else None,
                 owner_user_id=actor.user_id if level_value == Level.individual else None,
+                visibility=visibility_value,
                 review_on=review_day,
                 respond_by=respond_day,
                 proposed_by=actor.user_id,
@@ -139,7 +150,10 @@ class GoalService:
             await events.write(
                 session, p, actor, events.proposed(actor, goal, owner), at=self.clock.now()
             )
-            return (await goal_web.load_web(session, p, now=self.clock.now())).card(goal)
+            web = await goal_web.load_web(
+                session, p, now=self.clock.now(), viewer=lookup.viewer_of(access)
+            )
+            return web.card(goal)
 
     async def attach_message(self, goal_id: int, channel_id: int, message_id: int) -> None:
         """Remember the posted proposal, so it can be edited in place as stances arrive."""
@@ -157,7 +171,8 @@ class GoalService:
             p = await session.get(Partnership, partnership_id)
             if p is None:
                 return []
-            return (await goal_web.load_web(session, p, now=self.clock.now())).posted_cards()
+            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=lookup.PUBLIC)
+            return web.posted_cards()
 
     # ---- stances
 
@@ -210,7 +225,10 @@ class GoalService:
                 stance_id=row.id,
             )
             await events.write(session, p, actor, entry, at=self.clock.now())
-            web = await goal_web.load_web(session, p, now=self.clock.now())
+            # The card goes to the channel too (when posted): drawn as everyone sees it.
+            web = (await goal_web.load_web(session, p, now=self.clock.now())).seen_by(
+                lookup.drawn_for(access, goal)
+            )
             card = web.card(goal)
             agreed_now = False
             if goal.agreed_at is None and card.tally.met:
@@ -241,9 +259,10 @@ class GoalService:
         """One goal in full, for anyone who may see it."""
         async with self.sessions() as session:
             access, goal = await lookup.locate(session, actor, target)
-            return (
-                await goal_web.load_web(session, access.partnership, now=self.clock.now())
-            ).card(goal)
+            web = await goal_web.load_web(
+                session, access.partnership, now=self.clock.now(), viewer=lookup.viewer_of(access)
+            )
+            return web.card(goal)
 
     async def list_goals(
         self,
@@ -258,10 +277,12 @@ class GoalService:
         level_value = choice(level, Level, what="level")
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
-            web = await goal_web.load_web(session, access.partnership, now=self.clock.now())
+            web = await goal_web.load_web(
+                session, access.partnership, now=self.clock.now(), viewer=lookup.viewer_of(access)
+            )
             cards = [
                 web.card(g)
-                for g in sorted(web.goals.values(), key=lambda g: g.id or 0)
+                for g in web.visible_goals()
                 if (status_value is None or g.status == status_value)
                 and (level_value is None or g.level == level_value)
             ]
@@ -279,7 +300,9 @@ class GoalService:
             access = await resolve(session, actor, ref)
             p = access.partnership
             today = now.astimezone(zone(p.timezone)).date()
-            web = await goal_web.load_web(session, p, now=self.clock.now())
+            web = await goal_web.load_web(
+                session, p, now=self.clock.now(), viewer=lookup.viewer_of(access)
+            )
             return p, web.review_items(today, now, days)
 
     async def autocomplete(
@@ -290,6 +313,15 @@ class GoalService:
             return await lookup.goal_choices(session, actor, ref, current, limit=limit)
 
     # ---- changing
+
+    async def set_visibility(
+        self, actor: Actor, target: GoalTarget, visibility: str
+    ) -> VisibilityResult:
+        """Who sees the goal, changed by its owners or the conveners (`sharing`)."""
+        async with transaction(self.sessions) as session:
+            return await sharing.change_visibility(
+                session, actor, target, visibility, now=self.clock.now()
+            )
 
     async def update(
         self,
@@ -378,13 +410,13 @@ class GoalService:
                 )
                 await session.flush()
             assert goal.id is not None
-            redraw = web.cards([goal.id, *web.ancestors(goal.id)])
+            card = web.seen_by(lookup.viewer_of(access)).card(goal)
             return ChangeResult(
-                redraw[0],
+                card,
                 changes,
                 clean_note,
-                redraw,
-                announcement(redraw[0], agreed=agree_by_convener, changes=changes),
+                web.public_cards([goal.id, *web.ancestors(goal.id)]),
+                announcement(card, agreed=agree_by_convener, changes=changes),
             )
 
     async def classify(
@@ -434,8 +466,9 @@ class GoalService:
             await events.write(
                 session, p, actor, events.classified(actor, p, goal, changes), at=self.clock.now()
             )
-            card = (await goal_web.load_web(session, p, now=self.clock.now())).card(goal)
-            return ChangeResult(card, changes, None, [card])
+            web = await goal_web.load_web(session, p, now=self.clock.now())
+            card = web.seen_by(lookup.drawn_for(access, goal)).card(goal)
+            return ChangeResult(card, changes, None, web.public_cards([card.id]))
 
     async def link(self, actor: Actor, target: GoalTarget, other: str, relation: str) -> LinkResult:
         """`target` contributes to / is part of / is in tension with `other` (conveners).
@@ -471,8 +504,9 @@ class GoalService:
             web.links.append(row)
             entry = events.linked(actor, p, goal, other_goal, relation_value)
             await events.write(session, p, actor, entry, at=self.clock.now())
-            redraw = web.cards([goal.id, other_goal.id, *web.ancestors(goal.id)])
-            return LinkResult(redraw[0], redraw[1], relation_value, redraw)
+            return _link_result(
+                web, access, goal, other_goal, relation_value, web.ancestors(goal.id)
+            )
 
     async def unlink(
         self, actor: Actor, target: GoalTarget, other: str, relation: str
@@ -496,8 +530,22 @@ class GoalService:
             web.links.remove(row)
             entry = events.unlinked(actor, p, goal, other_goal, relation_value)
             await events.write(session, p, actor, entry, at=self.clock.now())
-            redraw = web.cards(touched)
-            return LinkResult(redraw[0], redraw[1], relation_value, redraw)
+            return _link_result(web, access, goal, other_goal, relation_value, touched)
+
+
+def _link_result(
+    web: goal_web.GoalWeb,
+    access: Access,
+    goal: Goal,
+    other: Goal,
+    relation: str,
+    touched: list[int],
+) -> LinkResult:
+    """The two goals as the convener sees them; the posted messages as everyone sees them."""
+    assert goal.id is not None and other.id is not None
+    mine = web.seen_by(lookup.viewer_of(access))
+    redraw = web.public_cards([goal.id, other.id, *touched])
+    return LinkResult(mine.card(goal), mine.card(other), relation, redraw)
 
 
 def check_respond_by(day: date, p: Partnership, now: datetime) -> None:

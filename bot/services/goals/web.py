@@ -6,13 +6,17 @@ reaches, loops, and what needs review. A goal with parts and no progress of its 
 mean of its parts' progress; dropped and superseded parts are left out. Stance comments removed
 at their author's request, or older than the partnership's retention period, read as removed
 (`bot.services.redaction`).
+
+A web is read for a viewer (`lookup.Viewer`; None: every goal, for the rules): its goal lists,
+cards, links and roll-up show only the goals that viewer may see (`lookup.may_see`). One load
+serves several viewers (`seen_by`): the person acting, and the channel (`public_cards`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func
@@ -30,7 +34,8 @@ from bot.services.goals.cards import (
     ReviewReason,
     StanceView,
 )
-from bot.services.goals.vocab import ACYCLIC, CLOSED, GoalStatus, Relation, Stance
+from bot.services.goals.lookup import PUBLIC, Viewer, may_see
+from bot.services.goals.vocab import ACYCLIC, CLOSED, GoalStatus, GoalVisibility, Relation, Stance
 from bot.services.vocab import OWN_CAPACITY, PartnerStatus, label
 from db import queries
 from db.models import (
@@ -60,14 +65,45 @@ class GoalWeb:
     as_of: int  # the partnership log's latest event when loaded
     # Comments removed at their author's request or by retention: shown as removed.
     redactions: redaction.Redactions = field(default_factory=redaction.Redactions)
+    # Whose view the lists, cards and roll-up show; None: every goal.
+    viewer: Viewer | None = None
+
+    # ---- who sees what
+
+    def seen_by(self, viewer: Viewer | None) -> GoalWeb:
+        """The same web, as `viewer` sees it (no new load)."""
+        return replace(self, viewer=viewer)
+
+    def sees(self, goal_id: int) -> bool:
+        goal = self.goals.get(goal_id)
+        return goal is not None and (self.viewer is None or may_see(self.viewer, goal))
+
+    def visible_goals(self) -> list[Goal]:
+        """The goals this web's viewer sees, oldest first."""
+        return [
+            g for g in sorted(self.goals.values(), key=lambda g: g.id or 0) if self.sees(g.id or 0)
+        ]
+
+    def public_cards(self, goal_ids: Iterable[int]) -> list[GoalCard]:
+        """Cards of the goals among these that the whole partnership sees, as the channel shows
+        them: what a posted message may be redrawn with."""
+        public = self.seen_by(PUBLIC)
+        return public.cards(
+            g
+            for g in goal_ids
+            if g in self.goals and self.goals[g].visibility == GoalVisibility.partnership
+        )
 
     # ---- the web's shape
 
     def parts_of(self, goal_id: int) -> list[int]:
+        """The goals part of this one that the viewer sees (roll-up counts only those)."""
         return [
             link.from_goal_id
             for link in self.links
-            if link.relation == Relation.part_of and link.to_goal_id == goal_id
+            if link.relation == Relation.part_of
+            and link.to_goal_id == goal_id
+            and self.sees(link.from_goal_id)
         ]
 
     def progress(self, goal_id: int, seen: frozenset[int] = frozenset()) -> tuple[int | None, bool]:
@@ -150,14 +186,14 @@ class GoalWeb:
         """Cards of the open goals that have a posted message to keep up to date."""
         return [
             self.card(goal)
-            for goal in sorted(self.goals.values(), key=lambda g: g.id or 0)
+            for goal in self.visible_goals()
             if goal.message_id is not None and goal.status not in CLOSED
         ]
 
     def review_items(self, today: date, now: datetime, days: int) -> list[ReviewItem]:
         """The open goals that need attention, and why (`review_reasons`)."""
         items = []
-        for goal in sorted(self.goals.values(), key=lambda g: g.id or 0):
+        for goal in self.visible_goals():
             if goal.status in CLOSED:
                 continue
             reasons = review_reasons(self.card(goal), today, now, days)
@@ -233,6 +269,8 @@ class GoalWeb:
                 continue
             outgoing = goal_link.from_goal_id == goal.id
             other = self.goals[goal_link.to_goal_id if outgoing else goal_link.from_goal_id]
+            if not self.sees(other.id or 0):
+                continue  # a goal the viewer may not see is not named
             assert other.id is not None
             links.append(
                 LinkView(goal_link.relation, outgoing, other.id, other.title, other.status)
@@ -254,10 +292,14 @@ class GoalWeb:
 
 
 async def load_web(
-    session: AsyncSession, p: Partnership, *, now: datetime | None = None
+    session: AsyncSession,
+    p: Partnership,
+    *,
+    now: datetime | None = None,
+    viewer: Viewer | None = None,
 ) -> GoalWeb:
-    """Everything about a partnership's goals, in one go; `now` (the service's clock) decides
-    which comments the retention period has removed."""
+    """Everything about a partnership's goals, in one go, as `viewer` sees them (None: every
+    goal); `now` (the service's clock) decides which comments the retention period removed."""
     assert p.id is not None
     goals = {
         g.id: g
@@ -296,7 +338,9 @@ async def load_web(
         await session.exec(select(func.max(Event.id)).where(Event.partnership_id == p.id))
     ).one()
     redactions = await redaction.load(session, p, now or datetime.now(UTC))
-    return GoalWeb(p, goals, partners, people, stances, links, org_names, as_of or 0, redactions)
+    return GoalWeb(
+        p, goals, partners, people, stances, links, org_names, as_of or 0, redactions, viewer
+    )
 
 
 def review_reasons(card: GoalCard, today: date, now: datetime, days: int) -> list[ReviewReason]:
