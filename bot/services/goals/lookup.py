@@ -85,13 +85,21 @@ def may_see(viewer: Viewer, goal: Goal) -> bool:
 
 
 def visible_clause(viewer: Viewer) -> ColumnElement[bool]:
-    """`may_see` as a condition on `Goal` rows, for queries."""
+    """`may_see` as a condition on `Goal` rows, for queries. Never NULL (empty owners are
+    tested first), so `not_(visible_clause(...))` is the goals the viewer may not see."""
     clauses: list[ColumnElement[bool]] = [col(Goal.visibility) == GoalVisibility.partnership]
     if viewer.user_id is not None:
         clauses.append(col(Goal.proposed_by) == viewer.user_id)
-        clauses.append(col(Goal.owner_user_id) == viewer.user_id)
+        clauses.append(
+            and_(col(Goal.owner_user_id).is_not(None), col(Goal.owner_user_id) == viewer.user_id)
+        )
     if viewer.organisation_id is not None:
-        clauses.append(col(Goal.owner_organisation_id) == viewer.organisation_id)
+        clauses.append(
+            and_(
+                col(Goal.owner_organisation_id).is_not(None),
+                col(Goal.owner_organisation_id) == viewer.organisation_id,
+            )
+        )
     if viewer.convener:
         clauses.append(col(Goal.visibility) == GoalVisibility.conveners)
     return or_(*clauses)

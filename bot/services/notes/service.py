@@ -24,6 +24,7 @@ from bot.services.access import (
 )
 from bot.services.clock import Clock, SystemClock
 from bot.services.goals.lookup import find_in, hidden_goals, not_about, viewer_of
+from bot.services.goals.vocab import GoalVisibility
 from bot.services.meetings.events import open_meeting
 from bot.services.notes import events
 from bot.services.notes.audit import ExportAudit
@@ -149,6 +150,12 @@ class NoteService(Redacting, ExportAudit):
         goal_id = goal_title = None
         if goal_text:
             found = await find_in(session, p, goal_text, viewer_of(access))
+            if found.visibility != GoalVisibility.partnership:
+                raise UserFacingError(
+                    f"Goal #{found.id} isn't shared with the whole partnership, and a decision is "
+                    "posted in the channel for everyone. Share the goal first with "
+                    "`/goal visibility`, or leave out `goal`."
+                )
             goal_id, goal_title = found.id, found.title
         if review_day is not None and review_day < today:
             raise UserFacingError(
