@@ -67,8 +67,8 @@ def shared(card: GoalCard) -> bool:
 def kept_to(card: GoalCard) -> str:
     """What a reply says instead of where the card was posted, for a goal kept to a few."""
     return (
-        f" Only {VISIBILITY_WORDS[card.goal.visibility]} see it, so it isn't posted in the "
-        "channel. Share it with the partnership later with `/goal visibility`."
+        f" It is seen by {VISIBILITY_WORDS[card.goal.visibility]} only, so it isn't posted in "
+        "the channel. Share it with the partnership later with `/goal visibility`."
     )
 
 
@@ -77,7 +77,7 @@ def visibility_reply(result: VisibilityResult) -> str:
     if result.after == GoalVisibility.partnership:
         return f"Shared {goal_words(result.card)} with {words}."
     taken = " Its message in the channel is taken back." if result.unpost else ""
-    return f"Now only {words} see {goal_words(result.card)}.{taken}"
+    return f"Now {goal_words(result.card)} is seen by {words} only.{taken}"
 
 
 def stance_reply(result: StanceResult) -> str:
@@ -283,7 +283,7 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
     if detailed or goal.overtness != "explicit":
         kind.append(f"Overtness: {describe_value(goal.overtness)}")
     if not shared(card):
-        kind.append(f"Seen by: {VISIBILITY_WORDS[goal.visibility]}")
+        kind.append(f"Seen by: {VISIBILITY_WORDS[goal.visibility]} only")
     embed.add_field(
         name="Kind of goal", value=clip("\n".join(kind), EMBED_FIELD_LIMIT), inline=False
     )

@@ -70,7 +70,7 @@ class GoalVisibility(StrEnum):
 VISIBILITY_WORDS: dict[str, str] = {
     GoalVisibility.partnership: "the whole partnership",
     GoalVisibility.conveners: "the conveners and its owners",
-    GoalVisibility.organisation: "its own organisation only",
+    GoalVisibility.organisation: "its own organisation",
 }
 
 
