@@ -25,7 +25,9 @@ from bot.services.goals import (
     COMMENT_MAX,
     RELATION_WORDS,
     RESPONSE_LABELS,
+    VISIBILITY_WORDS,
     GoalCard,
+    GoalVisibility,
     Relation,
     Response,
     Stance,
@@ -271,6 +273,10 @@ def dimension_choices(enum: type[StrEnum]) -> list[app_commands.Choice[str]]:
 
 
 RESPONSE_CHOICES = [app_commands.Choice(name=RESPONSE_LABELS[r], value=r.value) for r in Response]
+VISIBILITY_CHOICES = [
+    app_commands.Choice(name=f"{v.value}: {VISIBILITY_WORDS[v]}", value=v.value)
+    for v in GoalVisibility
+]
 RELATION_CHOICES = [app_commands.Choice(name=RELATION_WORDS[r][0], value=r.value) for r in Relation]
 
 

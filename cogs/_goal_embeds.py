@@ -14,9 +14,11 @@ from bot.services.goals import (
     RESPONSE_LABELS,
     RESPONSE_WORDS,
     STANCE_WORDS,
+    VISIBILITY_WORDS,
     ChangeResult,
     GoalCard,
     GoalStatus,
+    GoalVisibility,
     LinkResult,
     OrgLine,
     PersonLine,
@@ -29,6 +31,7 @@ from bot.services.goals import (
     StanceResult,
     StanceView,
     Tally,
+    VisibilityResult,
     describe_value,
     response_text,
 )
@@ -66,6 +69,27 @@ COLOURS = {
 
 def goal_words(card: GoalCard) -> str:
     return f"goal #{card.id} **{escape(card.goal.title)}**"
+
+
+def shared(card: GoalCard) -> bool:
+    """The whole partnership sees the goal: its card goes in the channel."""
+    return card.goal.visibility == GoalVisibility.partnership
+
+
+def kept_to(card: GoalCard) -> str:
+    """What a reply says instead of where the card was posted, for a goal kept to a few."""
+    return (
+        f" It is seen by {VISIBILITY_WORDS[card.goal.visibility]} only, so it isn't posted in "
+        "the channel. Share it with the partnership later with `/goal visibility`."
+    )
+
+
+def visibility_reply(result: VisibilityResult) -> str:
+    words = VISIBILITY_WORDS[result.after]
+    if result.after == GoalVisibility.partnership:
+        return f"Shared {goal_words(result.card)} with {words}."
+    taken = " Its message in the channel is taken back." if result.unpost else ""
+    return f"Now {goal_words(result.card)} is seen by {words} only.{taken}"
 
 
 def stance_reply(result: StanceResult) -> str:
@@ -363,6 +387,8 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
         )
     if detailed or goal.overtness != "explicit":
         kind.append(f"Overtness: {describe_value(goal.overtness)}")
+    if not shared(card):
+        kind.append(f"Seen by: {VISIBILITY_WORDS[goal.visibility]} only")
     embed.add_field(
         name="Kind of goal", value=clip("\n".join(kind), EMBED_FIELD_LIMIT), inline=False
     )

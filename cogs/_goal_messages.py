@@ -71,6 +71,16 @@ class GoalMessages:
             return f" It's posted in <#{channel_id}> for the other organisations' responses."
         return f" It's posted in <#{channel_id}> for each organisation's stance."
 
+    async def take_back(self, channel_id: int, message_id: int) -> None:
+        """Delete a goal's message once the whole partnership no longer sees the goal; a
+        failure is logged (the goal is no longer redrawn there either way)."""
+        self._drawn.pop(message_id, None)
+        message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await message.delete()
+        except discord.HTTPException as error:
+            log.warning("Could not take back goal message %s: %s", message_id, error)
+
     async def redraw(self, cards: Iterable[GoalCard]) -> None:
         """Edit posted goals' messages to show these cards, where what they show changed."""
         for card in cards:

@@ -39,6 +39,7 @@ from cogs._goal_announcements import announce
 from cogs._goal_components import (
     RELATION_CHOICES,
     RESPONSE_CHOICES,
+    VISIBILITY_CHOICES,
     ConfirmButton,
     ResponseButton,
     StanceButton,
@@ -49,12 +50,15 @@ from cogs._goal_embeds import (
     change_reply,
     goal_embed,
     goal_words,
+    kept_to,
     link_reply,
     list_embed,
     response_reply,
     review_embed,
+    shared,
     stance_reply,
     unlink_reply,
+    visibility_reply,
 )
 from cogs._goal_forms import form_sent
 from cogs._goal_messages import GoalMessages
@@ -124,11 +128,13 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         review_on="A date to review it, YYYY-MM-DD",
         partnership=PARTNERSHIP_OPTION,
         respond_by="Stances wanted by this date, YYYY-MM-DD: a nudge goes two days before",
+        visibility="Who sees it: the partnership (default), the conveners, or its organisation",
     )
     @app_commands.choices(
         level=dimension_choices(Level),
         content=dimension_choices(Content),
         origin=dimension_choices(Origin),
+        visibility=VISIBILITY_CHOICES,
     )
     @app_commands.autocomplete(
         organisation=organisation_autocomplete, partnership=partnership_autocomplete
@@ -145,6 +151,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         review_on: app_commands.Range[str, 1, 10] | None = None,
         partnership: str | None = None,
         respond_by: app_commands.Range[str, 1, 10] | None = None,
+        visibility: app_commands.Choice[str] | None = None,
     ) -> None:
         await thinking(interaction)
         card = await self.goals.propose(
@@ -158,6 +165,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
             organisation=organisation,
             review_on=review_on,
             respond_by=respond_by,
+            visibility=visibility.value if visibility else None,
         )
         if not card.shared:
             await send(
@@ -166,7 +174,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
                 "with the partnership: `/goal share`.",
             )
             return
-        where = await self.messages.post(card)
+        where = await self.messages.post(card) if shared(card) else kept_to(card)
         by = (
             f" Stances are wanted by {card.goal.respond_by.isoformat()}: those still missing "
             "are nudged by direct message two days before."
@@ -466,6 +474,34 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         )
         delivered = await self.nudging.deliver(nudge)
         await send(interaction, nudge_reply(nudge, delivered))
+
+    @app_commands.command(
+        name="visibility", description="Its owners, or conveners: change who sees a goal."
+    )
+    @app_commands.describe(
+        goal=GOAL_OPTION,
+        visibility="Who sees it: the whole partnership, the conveners, or its organisation only",
+        partnership=PARTNERSHIP_OPTION,
+    )
+    @app_commands.choices(visibility=VISIBILITY_CHOICES)
+    @app_commands.autocomplete(goal=goal_autocomplete, partnership=partnership_autocomplete)
+    async def visibility(
+        self,
+        interaction: discord.Interaction,
+        goal: app_commands.Range[str, 1, TITLE_MAX],
+        visibility: app_commands.Choice[str],
+        partnership: str | None = None,
+    ) -> None:
+        await thinking(interaction)
+        result = await self.goals.set_visibility(
+            actor_of(interaction),
+            GoalTarget(goal, ref_of(interaction, partnership)),
+            visibility.value,
+        )
+        if result.unpost is not None:
+            await self.messages.take_back(*result.unpost)
+        where = await self.messages.post(result.card) if result.post else ""
+        await send(interaction, visibility_reply(result) + where)
 
     @app_commands.command(name="review", description="Goals that need attention.")
     @app_commands.describe(

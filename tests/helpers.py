@@ -359,6 +359,13 @@ class DiscordDouble:
         message["edited_timestamp"] = now_iso()
         return message
 
+    async def _delete_message(self, route, body, params):
+        channel = self._channel(route)
+        message_id = int(route_params(route)["message_id"])
+        if self.messages.get(int(channel["id"]), {}).pop(message_id, None) is None:
+            raise discord.NotFound(_Response(404), {"message": "Unknown Message", "code": 10008})
+        return None
+
     async def _create_thread(self, route, body, params):
         parent = self._channel(route)
         thread = payloads.thread(
@@ -423,6 +430,7 @@ class DiscordDouble:
         ("POST", "/channels/{channel_id}/messages"): _post_message,
         ("GET", "/channels/{channel_id}/messages"): _get_messages,
         ("PATCH", "/channels/{channel_id}/messages/{message_id}"): _edit_message,
+        ("DELETE", "/channels/{channel_id}/messages/{message_id}"): _delete_message,
         ("POST", "/channels/{channel_id}/messages/{message_id}/threads"): _create_thread,
         ("POST", "/channels/{channel_id}/threads"): _create_thread,
         ("POST", "/users/@me/channels"): _create_dm,

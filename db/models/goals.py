@@ -48,6 +48,9 @@ class Goal(SQLModel, table=True):
     # An individual-level goal is its owner's alone until the owner shares it with the
     # partnership (`/goal share`); other goals ignore it. See `bot.services.goals.lookup`.
     shared_at: datetime | None = Field(default=None)
+    # Who sees it: the whole partnership (default), the conveners and its owners, or its owning
+    # organisation only (`bot.services.goals.lookup.may_see`).
+    visibility: str = Field(default="partnership", sa_type=String(20))
     status: str = Field(default="proposed", sa_type=String(20))
     progress: int | None = Field(default=None)  # unset until someone sets it, not 0
     review_on: date | None = Field(default=None)

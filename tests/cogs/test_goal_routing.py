@@ -287,3 +287,63 @@ async def test_who_may_take_a_stance_and_what_they_are_told(world: World):
         h.council, "goal endorse", channel_id=h.channel, goal="No such goal", stance="agree"
     )
     assert unknown.reply.ephemeral and "I can't find a goal “No such goal”" in unknown.reply.content
+
+
+# --------------------------------------------------------------------------- visibility
+
+
+async def test_an_organisations_own_goal_stays_with_it_until_it_shares_it(world: World):
+    h = await hubs(world)
+    before = len(world.discord.channel_messages(h.channel))
+    reply = await propose(
+        world, h, title="Keep our depot open", level="organisation", visibility="organisation"
+    )
+    [goal_id] = await goal_ids(world)
+    assert reply.ephemeral and f"Proposed goal #{goal_id}" in reply.content
+    assert "It is seen by its own organisation only, so it isn't posted" in reply.content
+    assert "/goal visibility" in reply.content
+    assert len(world.discord.channel_messages(h.channel)) == before  # nothing posted
+    # Its own representative sees it; another organisation's gets the missing-goal answer.
+    mine = await world.run(h.council, "goal show", channel_id=h.channel, goal=str(goal_id))
+    assert mine.reply.embeds and "Seen by: its own organisation only" in str(mine.reply.embeds)
+    for goal in (str(goal_id), "Keep our depot open"):
+        theirs = await world.run(h.foodbank, "goal show", channel_id=h.channel, goal=goal)
+        missing = await world.run(h.foodbank, "goal show", channel_id=h.channel, goal="No goal")
+        assert theirs.reply.ephemeral and not theirs.reply.embeds
+        assert theirs.reply.content.replace(goal, "X") == missing.reply.content.replace(
+            "No goal", "X"
+        )
+    offered = await world.discord.autocomplete(
+        h.foodbank, "goal show", "goal", guild_id=world.guild, channel_id=h.channel, goal="depot"
+    )
+    assert offered == []
+    own = await world.discord.autocomplete(
+        h.council, "goal show", "goal", guild_id=world.guild, channel_id=h.channel, goal="depot"
+    )
+    assert own == [str(goal_id)]
+    listed = await world.run(h.foodbank, "goal list", channel_id=h.channel)
+    assert "Keep our depot open" not in str(listed.reply.embeds) + listed.reply.content
+    # Shared with the partnership: the card is posted, as a new proposal's would be.
+    shared = await world.run(
+        h.council,
+        "goal visibility",
+        channel_id=h.channel,
+        goal=str(goal_id),
+        visibility="partnership",
+    )
+    assert "Shared goal #" in shared.reply.content and f"<#{h.channel}>" in shared.reply.content
+    message = goal_message(world, h, goal_id)
+    assert "Keep our depot open" in message["embeds"][0]["title"]
+    assert "Seen by" not in embed_text(message)
+    # Kept to the organisation again: the message is taken back.
+    narrowed = await world.run(
+        h.council,
+        "goal visibility",
+        channel_id=h.channel,
+        goal=str(goal_id),
+        visibility="organisation",
+    )
+    assert "taken back" in narrowed.reply.content
+    deleted = [c for c in world.discord.calls if c.method == "DELETE"]
+    assert deleted and deleted[-1].url.endswith(f"/{message['id']}")
+    assert not [m for m in world.discord.channel_messages(h.channel) if m["id"] == message["id"]]

@@ -44,7 +44,7 @@ CONVENER_COMMANDS = frozenset(
 # Conveners share these with someone else (a goal's owners, an action's owner, a text's author,
 # a meeting's starter); the description names both.
 SHARED_WITH_CONVENERS = frozenset(
-    {"goal update", "goal classify", "log done", "log redact", "meeting end"}
+    {"goal update", "goal classify", "goal visibility", "log done", "log redact", "meeting end"}
 )
 
 

@@ -79,6 +79,29 @@ def check_goal_labels(
         )
 
 
+def check_goal_visibility(access: Access, goal: Goal, before: str, after: str) -> None:
+    """Who changes who sees a goal: its owners (its organisation's representatives and
+    substitutes, or the person whose goal it is) between any visibilities; conveners between
+    the whole partnership and the conveners. An organisation-only goal is its organisation's:
+    only its own people open it up or keep it to themselves."""
+    if owns_goal(access, goal):
+        return
+    organisation = "organisation"
+    if access.may_convene and organisation not in (before, after):
+        return
+    if goal.owner_organisation_id is None and goal.owner_user_id is None:
+        raise Forbidden("Only a convener can change who sees this goal.")
+    raise Forbidden(
+        "Only the goal's own organisation (its representatives and substitutes) can change who "
+        "sees it"
+        + (
+            ", and conveners only between the whole partnership and the conveners."
+            if organisation not in (before, after)
+            else "."
+        )
+    )
+
+
 def check_goal_owner(access: Access, owner: Organisation) -> None:
     """Recording a goal as an organisation's own: its representatives, or a convener."""
     if not (access.speaks_for(owner.id) or access.may_convene):

@@ -36,7 +36,7 @@ from bot.services.digest.views import (
     DigestSetting,
     ReflectionCount,
 )
-from bot.services.goals.lookup import visible_clause
+from bot.services.goals.lookup import PUBLIC, visible_clause
 from bot.services.health import HealthService
 from bot.services.notes.vocab import NoteKind, event_kind
 from bot.services.register.events import MEMBER_EVENTS
@@ -136,7 +136,8 @@ class DigestService:
             goals = list(
                 (
                     await session.exec(
-                        select(Goal).where(Goal.partnership_id == p.id, visible_clause(None))
+                        # The channel reads the digest: goals the whole partnership sees.
+                        select(Goal).where(Goal.partnership_id == p.id, visible_clause(PUBLIC))
                     )
                 ).all()
             )

@@ -4,8 +4,13 @@ with its status, progress and wording then (later `goal.updated` changes undone 
 are append-only), and the links recorded by then (replayed from `goal.linked`/`goal.unlinked`).
 
 The external audience gets no individual-level goal (nor a link to one), no sensitive label
-(`bot.services.goals.SENSITIVE`), no stance comment and nobody who recorded a stance. No
-audience gets an individual-level goal its owner has not shared (`lookup.visible_to`).
+(`bot.services.goals.SENSITIVE`), no stance comment and nobody who recorded a stance.
+
+No audience gets a goal that the whole partnership does not see (visibility conveners or
+organisation, `bot.services.goals.lookup.may_see`), nor a link to it, nor a log entry or a
+decision that names it: an export leaves the bot, and a goal kept to an organisation or the
+conveners is recorded on Discord only. It comes into exports once it is shared.
+The same holds for an individual-level goal its owner has not shared (`lookup.shared`).
 On organisation- and individual-level goals the matrix holds each organisation's latest
 response (compatible, in tension, doesn't affect us, didn't know) in the `stance` column, or
 the stance it recorded before responses existed.
@@ -26,7 +31,7 @@ from bot.services.export.history import History
 from bot.services.export.lens import Lens
 from bot.services.export.links import GOAL_LINKED_KINDS, logged_links
 from bot.services.goals import SENSITIVE, GoalStatus, Level, Relation
-from bot.services.goals.lookup import visible_to
+from bot.services.goals.lookup import PUBLIC, may_see
 from bot.services.redaction import Redactions
 from bot.services.timeutil import as_utc
 from bot.services.vocab import PartnerStatus
@@ -80,7 +85,7 @@ async def goal_section(
                 select(Goal).where(Goal.partnership_id == p.id).order_by(col(Goal.id))
             )
         ).all()
-        if as_utc(g.proposed_at) <= end and visible_to(g, None)
+        if as_utc(g.proposed_at) <= end and may_see(PUBLIC, g)
     ]
     section = GoalSection()
     if not goals:
@@ -120,7 +125,7 @@ async def goal_section(
     for goal in goals:
         assert goal.id is not None
         v = values[goal.id]
-        if not lens.internal and v["level"] == Level.individual:
+        if not may_see(PUBLIC, goal) or (not lens.internal and v["level"] == Level.individual):
             section.hidden.add(goal.id)
             continue
         row = _goal_row(p, goal, v, stances[goal.id], end, lens, history, redactions)

@@ -26,7 +26,10 @@ What is left out, on purpose:
   export ties it to a person (it can no longer be withdrawn after an import). The message that
   shows an answer is a live handle, left out like a prompt's thread;
 - prompts chosen but never delivered, and the export audit (`export_record`);
-- individual-level goals their owners have not shared (`bot.services.goals.lookup.visible_to`).
+- individual-level goals their owners have not shared (`bot.services.goals.lookup.shared`).
+- goals the whole partnership does not see (visibility conveners or organisation), with their
+  stances, their links and the log entries that name them: they stay on Discord (see
+  `goal_rows`).
 
 Redaction is applied as every reader applies it (`bot.services.redaction`): a removed or
 expired text is its marker here too, so it stays removed after an import.
@@ -39,10 +42,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, Select, Table, and_, or_, select, union
+from sqlalchemy import Column, Select, Table, and_, not_, or_, select, union
 from sqlmodel import SQLModel
 
-from bot.services.goals.lookup import visible_clause
+from bot.services.goals.lookup import PUBLIC, visible_clause
 from bot.services.redaction import Redactions
 from db.engine import SessionFactory
 from db.models import (
@@ -188,10 +191,23 @@ async def _records(
         )
         if found.first() is None:
             raise LookupError(f"No partnership {partnership_id} in server {guild_id}.")
+        goal = table_of("goal")
+        kept_back = set(
+            (
+                await conn.execute(
+                    select(goal.c.id).where(
+                        goal.c.partnership_id == partnership_id,
+                        not_(visible_clause(PUBLIC)),
+                    )
+                )
+            ).scalars()
+        )
         for name, query in _queries(guild_id, partnership_id):
             result = await conn.stream(query.execution_options(yield_per=BATCH))
             async for batch in result.mappings().partitions(BATCH):
                 for row in batch:
+                    if kept_back and _names_goal(name, row, kept_back):
+                        continue
                     yield name, _record(name, dict(row), redactions)
 
 
@@ -206,7 +222,7 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
     )
     answer = table_of("prompt_answer")
     # An individual-level goal its owner has not shared stays out, with all that hangs off it.
-    shared = visible_clause(None)
+    shared = visible_clause(PUBLIC)
     goal_ids = select(goal.c.id).where(goal.c.partnership_id == partnership_id, shared)
     delivered = post.c.message_id.is_not(None)
     post_ids = select(post.c.id).where(
@@ -268,6 +284,20 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
             elif name == "trust_round":
                 query = query.where(table.c.closed_at.is_not(None))
         yield name, query.order_by(table.c.id)
+
+
+def _names_goal(name: str, row: Any, goals: set[int]) -> bool:
+    """Whether the row is one of these goals, or belongs to or names one."""
+    if name == "goal":
+        return row["id"] in goals
+    if name == "goal_stance":
+        return row["goal_id"] in goals
+    if name == "goal_link":
+        return row["from_goal_id"] in goals or row["to_goal_id"] in goals
+    if name == "event":
+        payload = row["payload"] or {}
+        return any(payload.get(key) in goals for key in ("goal_id", "other_id"))
+    return False
 
 
 @dataclass(frozen=True)

@@ -175,9 +175,16 @@ class Streams:
         assert event.id is not None
         lens = self.lens
         summary, payload = self.redactions.event(event)
+        # An entry naming a goal this audience may not see: a goal's own entries are left
+        # out; any other (a decision about it) is told again without naming it.
+        names_hidden = not all(
+            self.goals.shown(_int(payload.get(key))) for key in ("goal_id", "other_id")
+        )
+        if names_hidden and event.kind.startswith("goal."):
+            return None
         if event.kind == TRUST_CLOSED:
             summary, payload = self._trust_closed(event, payload)
-        elif not lens.plain:
+        elif not lens.plain or names_hidden:
             ctx = Context(
                 lens=lens,
                 partnership=self.partnership.name,

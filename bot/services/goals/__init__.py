@@ -13,14 +13,18 @@
 - Organisation- and individual-level goals have no agreed state: the other organisations
   respond (compatible, in tension, doesn't affect us, didn't know; `responses`), and a
   collaboration goal's card shows the web around it. An individual-level goal is its owner's
-  alone until shared (`lookup.visible_to`).
+  alone until shared (`lookup.shared`).
 - Only an organisation's own representatives call its goal pseudo, unstated or hidden.
+- A goal is seen by the whole partnership (default), by the conveners and its owners, or by
+  its own organisation only (`lookup.may_see`, the one place that decides); `sharing` changes
+  it. A goal you may not see is not found, listed, linked, announced, digested or exported.
 - Every change is an event in the partnership log, in the same transaction (`events`).
 
 The modules: `vocab` (words and limits), `cards` (what cogs receive), `web` (the loaded web),
 `agreement` (the rules of agreement and voice), `referral` (stances subject to referral and
-their confirmation), `lookup` (finding goals), `events` (log
-entries), `service` (`GoalService`). This package re-exports what cogs and tests use.
+their confirmation), `responses` (responses and sharing of individual goals), `lookup` (finding
+goals, who sees them), `sharing` (changing who sees a goal), `events` (log entries), `service`
+(`GoalService`). This package re-exports what cogs and tests use.
 """
 
 from bot.services.goals.announce import Announcement
@@ -41,6 +45,7 @@ from bot.services.goals.cards import (
     StanceView,
     Standing,
     Tally,
+    VisibilityResult,
     Voice,
     WebLine,
 )
@@ -65,9 +70,11 @@ from bot.services.goals.vocab import (
     STANCE_WORDS,
     SUPPORTIVE,
     TITLE_MAX,
+    VISIBILITY_WORDS,
     Authenticity,
     Content,
     GoalStatus,
+    GoalVisibility,
     Level,
     Origin,
     Overtness,
@@ -103,6 +110,7 @@ __all__ = [
     "STANCE_WORDS",
     "SUPPORTIVE",
     "TITLE_MAX",
+    "VISIBILITY_WORDS",
     "Announcement",
     "Authenticity",
     "ChangeResult",
@@ -112,6 +120,7 @@ __all__ = [
     "GoalService",
     "GoalStatus",
     "GoalTarget",
+    "GoalVisibility",
     "GoalWeb",
     "Level",
     "LinkResult",
@@ -135,6 +144,7 @@ __all__ = [
     "StanceView",
     "Standing",
     "Tally",
+    "VisibilityResult",
     "Voice",
     "WebLine",
     "awaits_agreement",

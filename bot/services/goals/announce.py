@@ -8,7 +8,8 @@ nobody, with a link to the goal's card.
 Nothing is announced about an individual-level goal its owner has not shared, nor when the
 partnership turned announcements off
 (`/partnership configure announcements:false`) or has no channel. Progress that changes only
-by roll-up (a part's progress moved) is not announced: only what someone set.
+by roll-up (a part's progress moved) is not announced: only what someone set. Nor is anything
+about a goal the whole partnership does not see (`lookup.may_see`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from bot.services.goals.cards import GoalCard
 from bot.services.goals.events import goal_message
+from bot.services.goals.vocab import GoalVisibility
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ def announcement(
     p = card.partnership
     if not p.announcements or p.channel_id is None or not card.shared:
         return None
+    if card.goal.visibility != GoalVisibility.partnership:
+        return None  # only the goals the whole partnership sees are announced
     changes = changes or {}
     status = changes.get("status")
     if status is not None and agreed and status[1] == "agreed":

@@ -264,6 +264,19 @@ class LinkResult:
 
 
 @dataclass(frozen=True)
+class VisibilityResult:
+    """A goal's visibility changed (`sharing`)."""
+
+    card: GoalCard  # as the person acting sees it
+    before: str
+    after: str
+    # Widened to the whole partnership with no message yet: post the card in the channel.
+    post: bool
+    # Narrowed from the whole partnership: the message to take back, (channel id, message id).
+    unpost: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
 class ReviewReason:
     """One thing that needs attention. `kind` is one of REVIEW_KINDS."""
 

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import log
 from bot.services.access import Actor
 from bot.services.goals.cards import GoalCard, Voice
-from bot.services.goals.lookup import visible_to
+from bot.services.goals.lookup import shared
 from bot.services.goals.vocab import (
     RELATION_WORDS,
     RESPONSE_WORDS,
@@ -58,7 +58,7 @@ async def write(
 ) -> None:
     """Append `entry` to the log; it happened at `at` unless it carries its own moment. An
     entry about a `goal` its owner keeps to themselves is not written."""
-    if goal is not None and not visible_to(goal, None):
+    if goal is not None and not shared(goal):
         return
     await log.record(
         session,

@@ -1,18 +1,29 @@
 """Finding the goal a command means, and the records around it, for this person only.
 
 By number, a goal is found in any partnership the person belongs to; by title, within the
-partnership named or implied by the channel. Whether the person may see it is decided by the
-access gate (`bot.services.access`); a goal they may not see is simply not found.
+partnership named or implied by the channel. Whether the person may see the partnership is
+decided by the access gate (`bot.services.access`); whether they may see the goal, by its
+visibility (`may_see`, `visible_clause`: the one place that decides). A goal they may not see
+is simply not found, with the same answer as a goal that does not exist.
 
-An individual-level goal is its owner's alone until the owner shares it (`Goal.shared_at`):
-`visible_to` is the one rule (and `visible_clause` the same rule in SQL). Until shared, everyone
-else, conveners included, gets the answer a missing goal gets, and it is left out of lists,
-autocomplete, the goal web, digests and exports.
+Who sees a goal (`Goal.visibility`):
+- `partnership` (the default): every member of the partnership, and server managers;
+- `conveners`: the conveners (and server managers), the people of the goal's owning
+  organisation (any member whose membership is for it), and the person who proposed it;
+- `organisation`: the people of the owning organisation and the person who proposed it only.
+The person whose own goal it is (an individual-level goal) always sees it too. Messages in the
+channel, announcements, the digest, nudges and every export show `partnership` goals only.
+
+An individual-level goal is, besides, its owner's alone until the owner shares it
+(`Goal.shared_at`, `shared`): until then everyone else, conveners included, gets the answer a
+missing goal gets, whatever its visibility.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,34 +39,87 @@ from bot.services.access import (
     visible_partnerships,
 )
 from bot.services.goals.cards import GoalTarget
-from bot.services.goals.vocab import CLOSED, Level, goal_name
+from bot.services.goals.vocab import CLOSED, GoalVisibility, Level, goal_name
 from bot.services.text import choice_name, record_number
 from bot.services.vocab import label
 from db import queries
-from db.models import Goal, Organisation, Partnership, name_key
+from db.models import Event, Goal, Organisation, Partnership, name_key
 
 GOALS = "its goals"  # what an archived partnership refuses to change
 
 
-def visible_to(goal: Goal, viewer: int | None) -> bool:
-    """Whether `viewer` (a user id; None: the partnership as a whole, as digests, exports and
-    posted messages show it) may see this goal at all: every goal but an individual-level one
-    its owner has not shared, which only its owner sees."""
-    return (
-        goal.level != Level.individual
-        or goal.shared_at is not None
-        or (viewer is not None and goal.owner_user_id == viewer)
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at a partnership's goals, as their visibility needs to know them. The empty
+    viewer (`PUBLIC`) is everyone at once: the channel, the digest, exports."""
+
+    user_id: int | None = None
+    organisation_id: int | None = None  # the organisation their membership is for, if any
+    convener: bool = False
+
+
+PUBLIC = Viewer()
+
+
+def viewer_of(access: Access) -> Viewer:
+    """The person of `access`, in that partnership."""
+    member = access.membership
+    return Viewer(
+        user_id=access.actor.user_id,
+        organisation_id=member.organisation_id if member is not None else None,
+        convener=access.may_convene,
     )
 
 
-def visible_clause(viewer: int | None = None) -> ColumnElement[bool]:
-    """`visible_to` as a condition on the `goal` table, for queries."""
-    clauses: list[ColumnElement[bool]] = [
-        col(Goal.level) != Level.individual,
-        col(Goal.shared_at).is_not(None),
-    ]
-    if viewer is not None:
-        clauses.append(col(Goal.owner_user_id) == viewer)
+def drawn_for(access: Access, goal: Goal) -> Viewer:
+    """Whom a goal's card is drawn for after a change: everyone when the whole partnership sees
+    the goal (its posted message shows the card), else the person acting."""
+    return PUBLIC if goal.visibility == GoalVisibility.partnership else viewer_of(access)
+
+
+def shared(goal: Goal) -> bool:
+    """Every goal but an individual-level one its owner has not shared yet."""
+    return goal.level != Level.individual or goal.shared_at is not None
+
+
+def may_see(viewer: Viewer, goal: Goal) -> bool:
+    """Whether `viewer` sees `goal` (the module's docstring); `visible_clause` in SQL."""
+    if not shared(goal):
+        return viewer.user_id is not None and viewer.user_id == goal.owner_user_id
+    if goal.visibility == GoalVisibility.partnership:
+        return True
+    if viewer.user_id is not None and viewer.user_id in (goal.proposed_by, goal.owner_user_id):
+        return True
+    if viewer.organisation_id is not None and viewer.organisation_id == goal.owner_organisation_id:
+        return True
+    return viewer.convener and goal.visibility == GoalVisibility.conveners
+
+
+def visible_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """`may_see` as a condition on `Goal` rows, for queries. Never NULL (empty owners are
+    tested first), so `not_(visible_clause(...))` is the goals the viewer may not see."""
+    clauses: list[ColumnElement[bool]] = [col(Goal.visibility) == GoalVisibility.partnership]
+    if viewer.user_id is not None:
+        clauses.append(col(Goal.proposed_by) == viewer.user_id)
+        clauses.append(
+            and_(col(Goal.owner_user_id).is_not(None), col(Goal.owner_user_id) == viewer.user_id)
+        )
+    if viewer.organisation_id is not None:
+        clauses.append(
+            and_(
+                col(Goal.owner_organisation_id).is_not(None),
+                col(Goal.owner_organisation_id) == viewer.organisation_id,
+            )
+        )
+    if viewer.convener:
+        clauses.append(col(Goal.visibility) == GoalVisibility.conveners)
+    unshared = and_(col(Goal.level) == Level.individual, col(Goal.shared_at).is_(None))
+    own = (
+        and_(col(Goal.owner_user_id).is_not(None), col(Goal.owner_user_id) == viewer.user_id)
+        if viewer.user_id is not None
+        else false()
+    )
+    return or_(and_(not_(unshared), or_(*clauses)), own)
     return or_(*clauses)
 
 
@@ -66,6 +130,27 @@ def goal_not_found(text: str | None = None, partnership: Partnership | None = No
             "Choose one from the list as you type, or give its number."
         )
     return NotFound("I can't find that goal among the partnerships you belong to.")
+
+
+async def hidden_goals(session: AsyncSession, p: Partnership, viewer: Viewer) -> list[int]:
+    """The partnership's goals `viewer` may not see, by id."""
+    rows = await session.exec(
+        select(Goal.id).where(Goal.partnership_id == p.id, not_(visible_clause(viewer)))
+    )
+    return [goal_id for goal_id in rows.all() if goal_id is not None]
+
+
+def not_about(hidden: list[int]) -> ColumnElement[bool]:
+    """A condition on `Event` rows: the entry names none of these goals (a goal's own entries,
+    a link to it, a decision about it), so the log never names a goal to someone who may not
+    see it."""
+    if not hidden:
+        return true()
+    conditions = []
+    for key in ("goal_id", "other_id"):
+        named = col(Event.payload)[key].as_integer()
+        conditions.append(or_(named.is_(None), named.not_in(hidden)))
+    return and_(*conditions)
 
 
 async def locate(
@@ -82,10 +167,9 @@ async def locate(
         raise UserFacingError("Which goal? Choose one from the list as you type.")
     ref = target.partnership
     number = record_number(text)
-    me = actor.user_id
     if ref.name and ref.name.strip():
         access = await resolve(session, actor, ref)
-        goal = await find_in(session, access.partnership, text, viewer=me)
+        goal = await find_in(session, access.partnership, text, viewer_of(access))
     elif number is not None:
         found = await goal_by_id(session, actor, number)
         if found is not None:
@@ -95,10 +179,10 @@ async def locate(
                 access = await resolve(session, actor, ref)
             except UserFacingError:
                 raise goal_not_found() from None
-            goal = await find_in(session, access.partnership, text, viewer=me)
+            goal = await find_in(session, access.partnership, text, viewer_of(access))
     else:
         access = await resolve(session, actor, ref)
-        goal = await find_in(session, access.partnership, text, viewer=me)
+        goal = await find_in(session, access.partnership, text, viewer_of(access))
     if lock:
         # Serialise changes to one goal (PostgreSQL); SQLite writers are serialised already.
         await session.exec(select(Goal.id).where(Goal.id == goal.id).with_for_update())
@@ -123,12 +207,12 @@ async def pair(
     p = access.partnership
     require_convener(access, "link goals")
     access.check_writable(GOALS)
-    if not visible_to(goal, None):
+    if not shared(goal):
         raise UserFacingError(
             f"{goal_name(goal).capitalize()} is still yours alone: share it with the "
             "partnership (`/goal share`) before linking it."
         )
-    other_goal = await find_in(session, p, other)
+    other_goal = await find_in(session, p, other, viewer_of(access))
     if other_goal.id == goal.id:
         raise UserFacingError("A goal can't be linked to itself.")
     return access, goal, other_goal
@@ -139,22 +223,22 @@ async def goal_by_id(
 ) -> tuple[Access, Goal] | None:
     """A goal by number, if this person may see it; None otherwise, whatever the reason."""
     goal = await session.get(Goal, goal_id)
-    if goal is None or not visible_to(goal, actor.user_id):
+    if goal is None:
         return None
     access = await authorize_by_id(session, actor, goal.partnership_id)
-    return None if access is None else (access, goal)
+    if access is None or not may_see(viewer_of(access), goal):
+        return None
+    return access, goal
 
 
-async def find_in(
-    session: AsyncSession, p: Partnership, text: str, *, viewer: int | None = None
-) -> Goal:
-    """A goal of this partnership by number or exact title (regardless of case), among those
-    `viewer` may see (`visible_to`; None: those the whole partnership sees)."""
+async def find_in(session: AsyncSession, p: Partnership, text: str, viewer: Viewer) -> Goal:
+    """A goal of this partnership that `viewer` may see, by number or exact title (regardless
+    of case). A goal they may not see is not found, as if it did not exist."""
     text = " ".join(text.split())
     number = record_number(text)
     if number is not None:
         goal = await session.get(Goal, number)
-        if goal is not None and goal.partnership_id == p.id and visible_to(goal, viewer):
+        if goal is not None and goal.partnership_id == p.id and may_see(viewer, goal):
             return goal
     matches = (
         await session.exec(
@@ -222,20 +306,33 @@ async def goal_choices(
     or implied, else in every partnership the person may see (each choice then says which).
     Open goals first, then exact numbers and titles that start with what was typed."""
     try:
-        partnerships = [(await resolve(session, actor, ref)).partnership]
+        accesses = [await resolve(session, actor, ref)]
         several = False
     except UserFacingError:
         if ref.name and ref.name.strip():
             return []
-        partnerships = await visible_partnerships(session, actor)
+        accesses = []
+        for p in await visible_partnerships(session, actor):
+            assert p.id is not None
+            found = await authorize_by_id(session, actor, p.id)
+            if found is not None:
+                accesses.append(found)
         several = True
-    names = {p.id: p.name for p in partnerships if p.id is not None}
+    names = {a.partnership_id: a.partnership.name for a in accesses}
     if not names:
         return []
     goals = (
         await session.exec(
             select(Goal)
-            .where(col(Goal.partnership_id).in_(list(names)), visible_clause(actor.user_id))
+            .where(
+                or_(
+                    *(
+                        (col(Goal.partnership_id) == a.partnership_id)
+                        & visible_clause(viewer_of(a))
+                        for a in accesses
+                    )
+                )
+            )
             .order_by(col(Goal.id).desc())
         )
     ).all()

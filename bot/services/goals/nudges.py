@@ -39,7 +39,7 @@ from bot.services.clock import Clock, SystemClock
 from bot.services.goals import events, lookup
 from bot.services.goals import web as goal_web
 from bot.services.goals.cards import GoalCard, GoalTarget
-from bot.services.goals.vocab import CLOSED, Level, goal_name
+from bot.services.goals.vocab import CLOSED, GoalVisibility, Level, goal_name
 from bot.services.text import name_of
 from bot.services.timeutil import as_utc, zone
 from bot.services.vocab import SPEAKS_FOR_ORGANISATION
@@ -81,9 +81,12 @@ class Nudge:
 
 def awaits_agreement(goal: Goal) -> bool:
     """A goal that is put to every organisation and still waits for agreement: the whole
-    collaboration's, not agreed, not closed."""
+    collaboration's, seen by the whole partnership, not agreed, not closed."""
     return (
-        goal.level == Level.collaboration and goal.agreed_at is None and goal.status not in CLOSED
+        goal.level == Level.collaboration
+        and goal.visibility == GoalVisibility.partnership
+        and goal.agreed_at is None
+        and goal.status not in CLOSED
     )
 
 
@@ -101,6 +104,11 @@ def check_nudgeable(goal: Goal) -> None:
         raise UserFacingError(
             f"{name} is an {goal.level}-level goal. Nudges ask every organisation to take a "
             "stance, so they are for goals of the whole collaboration."
+        )
+    if goal.visibility != GoalVisibility.partnership:
+        raise UserFacingError(
+            f"{name} isn't shared with the whole partnership yet, so nobody is asked about it. "
+            "Its organisation can share it with `/goal visibility`."
         )
 
 
@@ -163,7 +171,9 @@ class NudgeService:
                 check_nudgeable(goal)
                 today = now.astimezone(zone(p.timezone)).date()
                 await self._check_not_today(session, goal, today)
-                card = (await goal_web.load_web(session, p, now=now)).card(goal)
+                card = (await goal_web.load_web(session, p, now=now, viewer=lookup.PUBLIC)).card(
+                    goal
+                )
                 found = await awaited(session, p, card)
                 if not found.recipients:
                     raise UserFacingError(_nobody(goal, found))
@@ -221,7 +231,9 @@ class NudgeService:
                 first_day = goal.respond_by - timedelta(days=DAYS_BEFORE)
                 if await _nudged_since(session, goal_id, first_day):
                     return None  # another process, or a convener, got there first
-                card = (await goal_web.load_web(session, p, now=now)).card(goal)
+                card = (await goal_web.load_web(session, p, now=now, viewer=lookup.PUBLIC)).card(
+                    goal
+                )
                 found = await awaited(session, p, card)
                 if not found.recipients:
                     return None

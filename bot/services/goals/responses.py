@@ -12,7 +12,7 @@ organisation counts, as with stances. Stances recorded on these goals before res
 stay in the history and exports; the card's fit counts responses only.
 
 An individual-level goal is its owner's alone until they share it (`share`); see
-`lookup.visible_to`.
+`lookup.shared`, part of `lookup.may_see`.
 """
 
 from __future__ import annotations
@@ -131,9 +131,10 @@ async def respond(
         goal.updated_at = now
         session.add(goal)
         await session.flush()
-        web = await goal_web.load_web(session, p, now=now, viewer=actor.user_id)
+        # The cards go to the channel too (when posted): drawn as everyone sees them.
+        web = await goal_web.load_web(session, p, now=now)
         linked = [
-            other
+            other.id
             for other in web.goals.values()
             if other.level == Level.collaboration
             and other.id is not None
@@ -142,12 +143,12 @@ async def respond(
             )
         ]
         return ResponseResult(
-            web.card(goal),
+            web.seen_by(lookup.drawn_for(access, goal)).card(goal),
             voice,
             response_value,
             previous,
             clean_comment,
-            tuple(web.card(other) for other in sorted(linked, key=lambda g: g.id or 0)),
+            tuple(web.public_cards(sorted(linked))),
         )
 
 
@@ -178,8 +179,8 @@ async def share(
         await events.write(
             session, p, actor, events.proposed(actor, goal, None, shared=True), at=now, goal=goal
         )
-        web = await goal_web.load_web(session, p, now=now, viewer=actor.user_id)
-        return web.card(goal)
+        web = await goal_web.load_web(session, p, now=now)
+        return web.seen_by(lookup.drawn_for(access, goal)).card(goal)
 
 
 class GoalResponses:

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.errors import UserFacingError
 from bot.services.access import (
+    Access,
     Actor,
     PartnershipRef,
     check_goal_keeping,
@@ -21,7 +22,7 @@ from bot.services.access import (
     resolve,
 )
 from bot.services.clock import Clock, SystemClock
-from bot.services.goals import agreement, events, lookup, responses
+from bot.services.goals import agreement, events, lookup, responses, sharing
 from bot.services.goals import web as goal_web
 from bot.services.goals.announce import announcement
 from bot.services.goals.cards import (
@@ -29,8 +30,9 @@ from bot.services.goals.cards import (
     GoalCard,
     GoalTarget,
     LinkResult,
-    ReviewItem,
+    VisibilityResult,
 )
+from bot.services.goals.reading import GoalReading
 from bot.services.goals.responses import GoalResponses
 from bot.services.goals.stances import StanceMethods
 from bot.services.goals.vocab import (
@@ -40,11 +42,11 @@ from bot.services.goals.vocab import (
     NOTE_MAX,
     RELATION_WORDS,
     SENSITIVE,
-    STALE_DAYS,
     TITLE_MAX,
     Authenticity,
     Content,
     GoalStatus,
+    GoalVisibility,
     Level,
     Origin,
     Overtness,
@@ -60,10 +62,10 @@ from db.engine import SessionFactory, transaction
 from db.models import Goal, GoalLink, Partnership, name_key
 
 
-class GoalService(StanceMethods, GoalResponses):
+class GoalService(StanceMethods, GoalResponses, GoalReading):
     """Goals of partnerships, for the people in them. Time comes from `clock`. Stances and
     their confirmation after referral are `StanceMethods`; responses to organisations' and
-    people's goals, and sharing, come from `GoalResponses`."""
+    people's goals, and sharing, come from `GoalResponses`; reading, `GoalReading`."""
 
     def __init__(self, sessions: SessionFactory, *, clock: Clock = SystemClock()) -> None:
         self.sessions = sessions
@@ -84,11 +86,16 @@ class GoalService(StanceMethods, GoalResponses):
         organisation: str | None = None,
         review_on: str | None = None,
         respond_by: str | None = None,
+        visibility: str | None = None,
     ) -> GoalCard:
-        """Record a new goal, proposed; the cog then posts it with its agreement matrix.
+        """Record a new goal, proposed; the cog then posts it with its agreement matrix, when
+        the whole partnership sees it (`visibility`, `lookup.may_see`).
 
         `respond_by` (a local date after today) asks for stances by then: the organisations
         still without one are nudged automatically two days before (`nudges`)."""
+        visibility_value = (
+            choice(visibility, GoalVisibility, what="visibility") or GoalVisibility.partnership
+        )
         clean_title = clean_text(title, what="title", limit=TITLE_MAX)
         clean_description = clean_long_text(description, what="description", limit=DESCRIPTION_MAX)
         level_value = choice(level, Level, what="level")
@@ -116,6 +123,8 @@ class GoalService(StanceMethods, GoalResponses):
                 if level_value == Level.organisation
                 else None
             )
+            if visibility_value == GoalVisibility.organisation and owner_org is None:
+                raise UserFacingError(sharing.NEEDS_OWNER)
             now = self.clock.now()
             goal = Goal(
                 partnership_id=access.partnership_id,
@@ -128,6 +137,7 @@ class GoalService(StanceMethods, GoalResponses):
                 owner_organisation_id=owner_org.id if owner_org else None,
                 owner_user_id=actor.user_id if level_value == Level.individual else None,
                 # An individual-level goal stays its owner's until they share it.
+                visibility=visibility_value,
                 review_on=review_day,
                 respond_by=respond_day,
                 proposed_by=actor.user_id,
@@ -145,7 +155,9 @@ class GoalService(StanceMethods, GoalResponses):
                 at=self.clock.now(),
                 goal=goal,
             )
-            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
+            web = await goal_web.load_web(
+                session, p, now=self.clock.now(), viewer=lookup.viewer_of(access)
+            )
             return web.card(goal)
 
     async def attach_message(self, goal_id: int, channel_id: int, message_id: int) -> None:
@@ -164,67 +176,19 @@ class GoalService(StanceMethods, GoalResponses):
             p = await session.get(Partnership, partnership_id)
             if p is None:
                 return []
-            return (await goal_web.load_web(session, p, now=self.clock.now())).posted_cards()
-
-    # ---- reading
-
-    async def show(self, actor: Actor, target: GoalTarget) -> GoalCard:
-        """One goal in full, for anyone who may see it."""
-        async with self.sessions() as session:
-            access, goal = await lookup.locate(session, actor, target)
-            return (
-                await goal_web.load_web(
-                    session, access.partnership, now=self.clock.now(), viewer=actor.user_id
-                )
-            ).card(goal)
-
-    async def list_goals(
-        self,
-        actor: Actor,
-        ref: PartnershipRef,
-        *,
-        status: str | None = None,
-        level: str | None = None,
-    ) -> tuple[Partnership, list[GoalCard]]:
-        """A partnership's goals, oldest first, optionally only one status or level."""
-        status_value = choice(status, GoalStatus, what="status")
-        level_value = choice(level, Level, what="level")
-        async with self.sessions() as session:
-            access = await resolve(session, actor, ref)
-            web = await goal_web.load_web(
-                session, access.partnership, now=self.clock.now(), viewer=actor.user_id
-            )
-            cards = [
-                web.card(g)
-                for g in sorted(web.goals.values(), key=lambda g: g.id or 0)
-                if (status_value is None or g.status == status_value)
-                and (level_value is None or g.level == level_value)
-            ]
-            return access.partnership, cards
-
-    async def review(
-        self, actor: Actor, ref: PartnershipRef, *, days: int = STALE_DAYS
-    ) -> tuple[Partnership, list[ReviewItem]]:
-        """What needs attention, goal by goal: open goals only. Stale means proposed more than
-        `days` ago and never agreed."""
-        if days < 1:
-            raise UserFacingError("`days` should be at least 1.")
-        now = self.clock.now()
-        async with self.sessions() as session:
-            access = await resolve(session, actor, ref)
-            p = access.partnership
-            today = now.astimezone(zone(p.timezone)).date()
-            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
-            return p, web.review_items(today, now, days)
-
-    async def autocomplete(
-        self, actor: Actor, ref: PartnershipRef, current: str, *, limit: int = 25
-    ) -> list[tuple[str, str]]:
-        """(choice name, value = goal id) for the goals this person may see."""
-        async with self.sessions() as session:
-            return await lookup.goal_choices(session, actor, ref, current, limit=limit)
+            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=lookup.PUBLIC)
+            return web.posted_cards()
 
     # ---- changing
+
+    async def set_visibility(
+        self, actor: Actor, target: GoalTarget, visibility: str
+    ) -> VisibilityResult:
+        """Who sees the goal, changed by its owners or the conveners (`sharing`)."""
+        async with transaction(self.sessions) as session:
+            return await sharing.change_visibility(
+                session, actor, target, visibility, now=self.clock.now()
+            )
 
     async def update(
         self,
@@ -272,7 +236,7 @@ class GoalService(StanceMethods, GoalResponses):
                     f"{goal_name(goal).capitalize()} was agreed as it is worded. To change what "
                     "it says, propose a new goal and mark this one superseded."
                 )
-            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
+            web = await goal_web.load_web(session, p, now=self.clock.now())
             changes: dict[str, tuple[Any, Any]] = {}
             agree_by_convener = False
             if status_value is not None and status_value != goal.status:
@@ -314,13 +278,13 @@ class GoalService(StanceMethods, GoalResponses):
                 )
                 await session.flush()
             assert goal.id is not None
-            redraw = web.cards([goal.id, *web.ancestors(goal.id)])
+            card = web.seen_by(lookup.viewer_of(access)).card(goal)
             return ChangeResult(
-                redraw[0],
+                card,
                 changes,
                 clean_note,
-                redraw,
-                announcement(redraw[0], agreed=agree_by_convener, changes=changes),
+                web.public_cards([goal.id, *web.ancestors(goal.id)]),
+                announcement(card, agreed=agree_by_convener, changes=changes),
             )
 
     async def classify(
@@ -375,9 +339,9 @@ class GoalService(StanceMethods, GoalResponses):
                 at=self.clock.now(),
                 goal=goal,
             )
-            web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=actor.user_id)
-            card = web.card(goal)
-            return ChangeResult(card, changes, None, [card])
+            web = await goal_web.load_web(session, p, now=self.clock.now())
+            card = web.seen_by(lookup.drawn_for(access, goal)).card(goal)
+            return ChangeResult(card, changes, None, web.public_cards([card.id]))
 
     async def link(self, actor: Actor, target: GoalTarget, other: str, relation: str) -> LinkResult:
         """`target` contributes to / is part of / is in tension with `other` (conveners).
@@ -413,8 +377,9 @@ class GoalService(StanceMethods, GoalResponses):
             web.links.append(row)
             entry = events.linked(actor, p, goal, other_goal, relation_value)
             await events.write(session, p, actor, entry, at=self.clock.now())
-            redraw = web.cards([goal.id, other_goal.id, *web.ancestors(goal.id)])
-            return LinkResult(redraw[0], redraw[1], relation_value, redraw)
+            return _link_result(
+                web, access, goal, other_goal, relation_value, web.ancestors(goal.id)
+            )
 
     async def unlink(
         self, actor: Actor, target: GoalTarget, other: str, relation: str
@@ -438,8 +403,22 @@ class GoalService(StanceMethods, GoalResponses):
             web.links.remove(row)
             entry = events.unlinked(actor, p, goal, other_goal, relation_value)
             await events.write(session, p, actor, entry, at=self.clock.now())
-            redraw = web.cards(touched)
-            return LinkResult(redraw[0], redraw[1], relation_value, redraw)
+            return _link_result(web, access, goal, other_goal, relation_value, touched)
+
+
+def _link_result(
+    web: goal_web.GoalWeb,
+    access: Access,
+    goal: Goal,
+    other: Goal,
+    relation: str,
+    touched: list[int],
+) -> LinkResult:
+    """The two goals as the convener sees them; the posted messages as everyone sees them."""
+    assert goal.id is not None and other.id is not None
+    mine = web.seen_by(lookup.viewer_of(access))
+    redraw = web.public_cards([goal.id, other.id, *touched])
+    return LinkResult(mine.card(goal), mine.card(other), relation, redraw)
 
 
 def check_respond_by(day: date, p: Partnership, now: datetime) -> None:

@@ -108,7 +108,10 @@ class StanceMethods:
                 confirmed_from=pending,
             )
             await events.write(session, p, actor, entry, at=self.clock.now())
-            web = await goal_web.load_web(session, p, now=self.clock.now())
+            # The card goes to the channel too (when posted): drawn as everyone sees it.
+            web = (await goal_web.load_web(session, p, now=self.clock.now())).seen_by(
+                lookup.drawn_for(access, goal)
+            )
             card = web.card(goal)
             agreed_now = False
             if goal.agreed_at is None and card.tally.met:

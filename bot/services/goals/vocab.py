@@ -59,6 +59,21 @@ class GoalStatus(StrEnum):
     superseded = "superseded"
 
 
+class GoalVisibility(StrEnum):
+    """Who sees a goal (`lookup.may_see`)."""
+
+    partnership = "partnership"  # every member (the default)
+    conveners = "conveners"  # the conveners, the owning organisation's people, the proposer
+    organisation = "organisation"  # the owning organisation's people and the proposer only
+
+
+VISIBILITY_WORDS: dict[str, str] = {
+    GoalVisibility.partnership: "the whole partnership",
+    GoalVisibility.conveners: "the conveners and its owners",
+    GoalVisibility.organisation: "its own organisation",
+}
+
+
 class Stance(StrEnum):
     agree = "agree"
     reservations = "reservations"

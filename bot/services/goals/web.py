@@ -10,14 +10,17 @@ at their author's request, or older than the partnership's retention period, rea
 An organisation's or a person's goal has no agreement: its card carries the fit (`Fit`, the
 latest response of each other partner organisation; stances recorded on it before responses
 existed stay in the history and are not counted). A collaboration goal's card carries the web
-around it (`WebLine`). Only the goals the viewer may see are loaded (`lookup.visible_to`).
+around it (`WebLine`).
+A web is read for a viewer (`lookup.Viewer`; None: every goal, for the rules): its goal lists,
+cards, links and roll-up show only the goals that viewer may see (`lookup.may_see`). One load
+serves several viewers (`seen_by`): the person acting, and the channel (`public_cards`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func
@@ -37,7 +40,7 @@ from bot.services.goals.cards import (
     StanceView,
     WebLine,
 )
-from bot.services.goals.lookup import visible_to
+from bot.services.goals.lookup import PUBLIC, Viewer, may_see
 from bot.services.goals.vocab import (
     ACYCLIC,
     CLOSED,
@@ -81,14 +84,43 @@ class GoalWeb:
     as_of: int  # the partnership log's latest event when loaded
     # Comments removed at their author's request or by retention: shown as removed.
     redactions: redaction.Redactions = field(default_factory=redaction.Redactions)
+    # Whose view the lists, cards and roll-up show; None: every goal.
+    viewer: Viewer | None = None
+
+    # ---- who sees what
+
+    def seen_by(self, viewer: Viewer | None) -> GoalWeb:
+        """The same web, as `viewer` sees it (no new load)."""
+        return replace(self, viewer=viewer)
+
+    def sees(self, goal_id: int) -> bool:
+        goal = self.goals.get(goal_id)
+        return goal is not None and (self.viewer is None or may_see(self.viewer, goal))
+
+    def visible_goals(self) -> list[Goal]:
+        """The goals this web's viewer sees, oldest first."""
+        return [
+            g for g in sorted(self.goals.values(), key=lambda g: g.id or 0) if self.sees(g.id or 0)
+        ]
+
+    def public_cards(self, goal_ids: Iterable[int]) -> list[GoalCard]:
+        """Cards of the goals among these that the whole partnership sees, as the channel shows
+        them: what a posted message may be redrawn with."""
+        public = self.seen_by(PUBLIC)
+        return public.cards(
+            g for g in goal_ids if g in self.goals and may_see(PUBLIC, self.goals[g])
+        )
 
     # ---- the web's shape
 
     def parts_of(self, goal_id: int) -> list[int]:
+        """The goals part of this one that the viewer sees (roll-up counts only those)."""
         return [
             link.from_goal_id
             for link in self.links
-            if link.relation == Relation.part_of and link.to_goal_id == goal_id
+            if link.relation == Relation.part_of
+            and link.to_goal_id == goal_id
+            and self.sees(link.from_goal_id)
         ]
 
     def progress(self, goal_id: int, seen: frozenset[int] = frozenset()) -> tuple[int | None, bool]:
@@ -171,14 +203,14 @@ class GoalWeb:
         """Cards of the open goals that have a posted message to keep up to date."""
         return [
             self.card(goal)
-            for goal in sorted(self.goals.values(), key=lambda g: g.id or 0)
+            for goal in self.visible_goals()
             if goal.message_id is not None and goal.status not in CLOSED
         ]
 
     def review_items(self, today: date, now: datetime, days: int) -> list[ReviewItem]:
         """The open goals that need attention, and why (`review_reasons`)."""
         items = []
-        for goal in sorted(self.goals.values(), key=lambda g: g.id or 0):
+        for goal in self.visible_goals():
             if goal.status in CLOSED:
                 continue
             reasons = review_reasons(self.card(goal), today, now, days)
@@ -249,6 +281,8 @@ class GoalWeb:
             assert other.id is not None
             if other.level != Level.organisation or other.status in GONE:
                 continue
+            if not self.sees(other.id):
+                continue  # a goal the viewer may not see is not counted
             tense = link.relation == Relation.in_tension_with or self.fit(other).in_tension > 0
             linked[other.id] = linked.get(other.id, False) or tense
         ids = sorted(linked)
@@ -360,6 +394,8 @@ class GoalWeb:
                 continue
             outgoing = goal_link.from_goal_id == goal.id
             other = self.goals[goal_link.to_goal_id if outgoing else goal_link.from_goal_id]
+            if not self.sees(other.id or 0):
+                continue  # a goal the viewer may not see is not named
             assert other.id is not None
             links.append(
                 LinkView(goal_link.relation, outgoing, other.id, other.title, other.status)
@@ -387,16 +423,15 @@ async def load_web(
     p: Partnership,
     *,
     now: datetime | None = None,
-    viewer: int | None = None,
+    viewer: Viewer | None = None,
 ) -> GoalWeb:
-    """Everything about a partnership's goals, in one go; `now` (the service's clock) decides
-    which comments the retention period has removed. Only the goals `viewer` may see are
-    loaded (None: those the whole partnership sees; `lookup.visible_to`)."""
+    """Everything about a partnership's goals, in one go, as `viewer` sees them (None: every
+    goal); `now` (the service's clock) decides which comments the retention period removed."""
     assert p.id is not None
     goals = {
         g.id: g
         for g in (await session.exec(select(Goal).where(Goal.partnership_id == p.id))).all()
-        if g.id is not None and visible_to(g, viewer)
+        if g.id is not None
     }
     partners = await queries.partners(session, partnership_id=p.id)
     people = [
@@ -434,7 +469,9 @@ async def load_web(
         await session.exec(select(func.max(Event.id)).where(Event.partnership_id == p.id))
     ).one()
     redactions = await redaction.load(session, p, now or datetime.now(UTC))
-    return GoalWeb(p, goals, partners, people, stances, links, org_names, as_of or 0, redactions)
+    return GoalWeb(
+        p, goals, partners, people, stances, links, org_names, as_of or 0, redactions, viewer
+    )
 
 
 def review_reasons(card: GoalCard, today: date, now: datetime, days: int) -> list[ReviewReason]:

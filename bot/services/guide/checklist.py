@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.services.access import ANSWERING_PARTNERS
-from bot.services.goals.lookup import visible_clause
+from bot.services.goals.lookup import PUBLIC, visible_clause
 from bot.services.reflection.kind import SCHEDULE_KIND as PROMPT_KIND
 from bot.services.trust.kind import SCHEDULE_KIND as TRUST_KIND
 from bot.services.vocab import SPEAKS_FOR_ORGANISATION
@@ -105,7 +105,7 @@ async def setup_checklist(session: AsyncSession, partnership: Partnership) -> Ch
         if status in ANSWERING_PARTNERS and org_id not in voiced
     ]
     if not await _exists(
-        session, select(Goal.id).where(Goal.partnership_id == pid, visible_clause(None))
+        session, select(Goal.id).where(Goal.partnership_id == pid, visible_clause(PUBLIC))
     ):
         missing.append(Missing(Gap.goal))
     if not await _live_schedule(session, pid, PROMPT_KIND):

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import log
 from bot.services.goals import CLOSED, Stance
+from bot.services.goals.lookup import PUBLIC, visible_clause
 from bot.services.goals.web import load_web
 from bot.services.health.vocab import (
     CHART_MONTHS,
@@ -124,9 +125,10 @@ async def load(session: AsyncSession, p: Partnership, now: datetime) -> Facts:
 
 
 async def _goals(session: AsyncSession, p: Partnership) -> list[GoalFact]:
-    web = await load_web(session, p)
+    # Health is the partnership's: it looks at the goals the whole partnership sees.
+    web = await load_web(session, p, viewer=PUBLIC)
     found = []
-    for goal in sorted(web.goals.values(), key=lambda g: g.id or 0):
+    for goal in web.visible_goals():
         card = web.card(goal)
         found.append(
             GoalFact(
@@ -209,6 +211,7 @@ async def _contributions(
         .join(Goal, col(Goal.id) == col(GoalStance.goal_id))
         .where(
             Goal.partnership_id == p.id,
+            visible_clause(PUBLIC),
             col(GoalStance.organisation_id).is_not(None),
             GoalStance.recorded_at >= since,
             GoalStance.recorded_at <= now,

@@ -23,7 +23,8 @@ from bot.services.access import (
     resolve,
 )
 from bot.services.clock import Clock, SystemClock
-from bot.services.goals.lookup import find_in
+from bot.services.goals.lookup import find_in, hidden_goals, not_about, viewer_of
+from bot.services.goals.vocab import GoalVisibility
 from bot.services.meetings.events import open_meeting
 from bot.services.notes import events
 from bot.services.notes.audit import ExportAudit
@@ -148,7 +149,13 @@ class NoteService(Redacting, ExportAudit):
         today = self._today(p)
         goal_id = goal_title = None
         if goal_text:
-            found = await find_in(session, p, goal_text)
+            found = await find_in(session, p, goal_text, viewer_of(access))
+            if found.visibility != GoalVisibility.partnership:
+                raise UserFacingError(
+                    f"Goal #{found.id} isn't shared with the whole partnership, and a decision is "
+                    "posted in the channel for everyone. Share the goal first with "
+                    "`/goal visibility`, or leave out `goal`."
+                )
             goal_id, goal_title = found.id, found.title
         if review_day is not None and review_day < today:
             raise UserFacingError(
@@ -263,7 +270,7 @@ class NoteService(Redacting, ExportAudit):
         since_day = parse_date(since, option="since") if since else None
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
-            return await self._page(session, access.partnership, page, kind_value, since_day)
+            return await self._page(session, access, page, kind_value, since_day)
 
     async def page_by_id(
         self,
@@ -280,16 +287,17 @@ class NoteService(Redacting, ExportAudit):
             access = await authorize_by_id(session, actor, partnership_id)
             if access is None:
                 raise NotFound("I can't find that partnership among the ones you belong to.")
-            return await self._page(session, access.partnership, page, kind_value, since)
+            return await self._page(session, access, page, kind_value, since)
 
     async def _page(
         self,
         session: AsyncSession,
-        p: Partnership,
+        access: Access,
         page: int,
         kind: str | None,
         since: date | None,
     ) -> LogPage:
+        p = access.partnership
         page = max(0, page)
         start = _day_start(since, p) if since else None
         removed = await redaction.load(session, p, self.clock.now())
@@ -302,7 +310,12 @@ class NoteService(Redacting, ExportAudit):
             chunk = lines[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
             older = len(lines) > (page + 1) * PAGE_SIZE
         else:
-            query = select(Event).where(Event.guild_id == p.guild_id, Event.partnership_id == p.id)
+            query = select(Event).where(
+                Event.guild_id == p.guild_id,
+                Event.partnership_id == p.id,
+                # Entries naming a goal this person may not see are not shown.
+                not_about(await hidden_goals(session, p, viewer_of(access))),
+            )
             if kind is not None:
                 query = query.where(Event.kind == event_kind(kind))
             if start is not None:

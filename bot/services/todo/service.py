@@ -32,6 +32,7 @@ from bot.errors import Forbidden
 from bot.services import log, redaction
 from bot.services.access import Access, Actor, PartnershipRef, authorize, resolve, stance_voice
 from bot.services.clock import Clock, SystemClock
+from bot.services.goals.lookup import viewer_of
 from bot.services.goals.nudges import awaits_agreement
 from bot.services.goals.web import load_web
 from bot.services.notes.vocab import NoteKind, event_kind
@@ -124,9 +125,9 @@ async def _stances(session: AsyncSession, access: Access, now: datetime) -> list
     if not voice.counted:
         return []  # shown, not counted: nothing waits on it
     p = access.partnership
-    web = await load_web(session, p, now=now)
+    web = await load_web(session, p, now=now, viewer=viewer_of(access))
     found = []
-    for goal in sorted(web.goals.values(), key=lambda g: g.id or 0):
+    for goal in web.visible_goals():
         if not awaits_agreement(goal):
             continue
         card = web.card(goal)
