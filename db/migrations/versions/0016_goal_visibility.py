@@ -1,8 +1,8 @@
 """who sees a goal: the whole partnership (every existing goal), the conveners and its owners,
 or its owning organisation only
 
-Revision ID: 0013_goal_visibility
-Revises: 0012
+Revision ID: 0016_goal_visibility
+Revises: 0015_goal_responses
 Create Date: 2026-11-29 06:00:00
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0013_goal_visibility'
-down_revision: str | None = '0012'
+revision: str = "0016_goal_visibility"
+down_revision: str | None = "0015_goal_responses"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
