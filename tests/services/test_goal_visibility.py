@@ -222,9 +222,7 @@ async def test_sharing_a_goal_later_posts_it_and_logs_it(world: World):
 
 async def test_narrowing_takes_the_posted_message_back(world: World):
     world.clock.tick()
-    card = await world.goals.propose(
-        bea, HUBS, title=SECRET, organisation="Food Bank", respond_by="2026-04-01"
-    )
+    card = await world.goals.propose(bea, HUBS, title=SECRET, organisation="Food Bank")
     await world.goals.attach_message(card.id, CHANNEL, 777)
     target = GoalTarget(str(card.id), HUBS)
     with pytest.raises(Forbidden):

@@ -85,7 +85,7 @@ async def goal_section(
                 select(Goal).where(Goal.partnership_id == p.id).order_by(col(Goal.id))
             )
         ).all()
-        if as_utc(g.proposed_at) <= end and may_see(PUBLIC, g)
+        if as_utc(g.proposed_at) <= end
     ]
     section = GoalSection()
     if not goals:

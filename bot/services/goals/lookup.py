@@ -207,12 +207,13 @@ async def pair(
     p = access.partnership
     require_convener(access, "link goals")
     access.check_writable(GOALS)
-    if not shared(goal):
-        raise UserFacingError(
-            f"{goal_name(goal).capitalize()} is still yours alone: share it with the "
-            "partnership (`/goal share`) before linking it."
-        )
     other_goal = await find_in(session, p, other, viewer_of(access))
+    for end in (goal, other_goal):
+        if not shared(end):
+            raise UserFacingError(
+                f"{goal_name(end).capitalize()} is still yours alone: share it with the "
+                "partnership (`/goal share`) before linking it."
+            )
     if other_goal.id == goal.id:
         raise UserFacingError("A goal can't be linked to itself.")
     return access, goal, other_goal

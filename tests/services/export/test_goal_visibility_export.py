@@ -49,7 +49,6 @@ async def test_no_export_carries_a_goal_the_partnership_does_not_see(
     await world.goals.link(
         ada, GoalTarget(str(convening.id), HUBS), str(shared_id), "contributes_to"
     )
-    await world.goals.take_stance(eve, GoalTarget(str(secret.id), HUBS), "agree", CONVENING)
     service = ExportService(sessions, clock=world.clock)
     exports = []
     for fmt in Format:
