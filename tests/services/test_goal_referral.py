@@ -108,7 +108,7 @@ def line(card, name: str):
     return found
 
 
-# --------------------------------------------------------------------------- pending, then confirmed
+# ------------------------------------------------------------------- pending, then confirmed
 
 
 async def test_agreement_subject_to_referral_is_pending_until_its_giver_confirms(world: Setup):
