@@ -294,6 +294,9 @@ async def summer(y: Year, g: dict[str, int]) -> None:
         "unsure",
         "Many parents don't know what the review is for. Explain it first.",
     )
+    y.at("2025-07-05", "11:00")
+    # Joy must refer back: the forum's parents' meeting agreed, so she confirms its stance.
+    await y.confirm(JOY, g["parents"], "The parents' meeting said yes.")
     y.at("2025-07-08", "10:00")
     post = await y.reflect_now(HELEN, "coproduction")
     y.at("2025-07-08", "21:15")

@@ -159,6 +159,14 @@ class Year:
         voice = result.voice.organisation or by.display_name
         self.tally.stances[(goal, voice)] = stance
 
+    async def confirm(self, by: Actor, goal: int, comment: str | None = None) -> None:
+        """Confirm the organisation's stance given subject to referral."""
+        result = await self.goals.take_stance(by, self.goal(goal), None, comment, confirm=True)
+        if result.agreed_now:
+            self.tally.agreed.add(goal)
+        voice = result.voice.organisation or by.display_name
+        self.tally.stances[(goal, voice)] = result.stance
+
     async def link(self, by: Actor, goal: int, relation: str, other: int) -> None:
         await self.goals.link(by, self.goal(goal), str(other), relation)
 

@@ -110,6 +110,7 @@ PAYLOAD_REFERENCES: dict[str, str] = {
     "goal_id": "goal",
     "other_id": "goal",
     "stance_id": "goal_stance",
+    "confirms_stance_id": "goal_stance",
     "organisation_id": "organisation",
     "owner_organisation_id": "organisation",
     "action_id": "event",

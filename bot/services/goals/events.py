@@ -208,7 +208,6 @@ def stance_taken(
             "referral": row.referral,
             "refer_by": jsonable(row.refer_by),
             "confirms_stance_id": confirmed_from.id if confirmed_from is not None else None,
-            "confirms_user_id": confirmed_from.user_id if confirmed_from is not None else None,
         },
         goal_message(partnership, goal),
     )

@@ -422,6 +422,7 @@ ROW_IDS = {
     "goal_id": "goal",
     "other_id": "goal",
     "stance_id": "goal_stance",
+    "confirms_stance_id": "goal_stance",
     "organisation_id": "organisation",
     "owner_organisation_id": "organisation",
     "action_id": "event",
