@@ -32,6 +32,7 @@ from bot.services.access.goals import (
     check_goal_owner,
     check_goal_wording,
     owns_goal,
+    reading_voice,
     stance_voice,
 )
 from bot.services.access.log import (
@@ -92,6 +93,7 @@ __all__ = [
     "may_redact",
     "not_found",
     "owns_goal",
+    "reading_voice",
     "redactable_author",
     "require_convener",
     "resolve",

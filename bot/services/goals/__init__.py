@@ -14,7 +14,8 @@
 
 The modules: `vocab` (words and limits), `cards` (what cogs receive), `web` (the loaded web),
 `agreement` (the rules of agreement and voice), `lookup` (finding goals), `events` (log
-entries), `service` (`GoalService`). This package re-exports what cogs and tests use.
+entries), `readings` (each organisation's own reading of a goal, and their spread), `perceive`
+(recording one), `service` (`GoalService`). This package re-exports what cogs and tests use.
 """
 
 from bot.services.goals.announce import Announcement
@@ -26,6 +27,7 @@ from bot.services.goals.cards import (
     LinkResult,
     LinkView,
     OrgLine,
+    PerceptionResult,
     PersonLine,
     ReviewItem,
     ReviewReason,
@@ -37,6 +39,7 @@ from bot.services.goals.cards import (
 )
 from bot.services.goals.lookup import goal_not_found
 from bot.services.goals.nudges import Nudge, NudgeService, Recipient, awaits_agreement
+from bot.services.goals.readings import Reading, Readings
 from bot.services.goals.service import GoalService
 from bot.services.goals.vocab import (
     ACYCLIC,
@@ -47,6 +50,8 @@ from bot.services.goals.vocab import (
     DIMENSION_HELP,
     DIMENSIONS,
     NOTE_MAX,
+    ORIGIN_DETAIL_MAX,
+    PERCEIVED,
     RELATION_WORDS,
     SENSITIVE,
     STALE_DAYS,
@@ -77,6 +82,8 @@ __all__ = [
     "DIMENSIONS",
     "DIMENSION_HELP",
     "NOTE_MAX",
+    "ORIGIN_DETAIL_MAX",
+    "PERCEIVED",
     "RELATION_WORDS",
     "REVIEW_KINDS",
     "SENSITIVE",
@@ -101,7 +108,10 @@ __all__ = [
     "OrgLine",
     "Origin",
     "Overtness",
+    "PerceptionResult",
     "PersonLine",
+    "Reading",
+    "Readings",
     "Recipient",
     "Relation",
     "Relevance",

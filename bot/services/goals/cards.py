@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.services.access import PartnershipRef, Voice
+from bot.services.goals.readings import Readings
 from bot.services.goals.vocab import CLOSED, RELATION_WORDS
 from db.models import Goal, Partnership
 
@@ -105,6 +106,8 @@ class GoalCard:
     # The partnership log's latest event when the card was drawn: of two cards of one goal, the
     # one with the higher mark shows the later state (changes to a goal are serialised).
     as_of: int = 0
+    # How the partner organisations themselves read it (`/goal perceive`): counts only.
+    readings: Readings = field(default_factory=Readings)
 
     @property
     def id(self) -> int:
@@ -159,6 +162,21 @@ class StanceResult:
     @property
     def redraw(self) -> list[GoalCard]:
         """A stance changes its own goal's matrix and nothing else."""
+        return [self.card]
+
+
+@dataclass(frozen=True)
+class PerceptionResult:
+    """An organisation's reading of a goal, as recorded, and the goal's spread after it."""
+
+    card: GoalCard
+    organisation: str
+    recorded: dict[str, str]  # dimension → value, the dimensions given this time
+    origin_detail: str | None
+
+    @property
+    def redraw(self) -> list[GoalCard]:
+        """A reading changes its own goal's card and nothing else."""
         return [self.card]
 
 

@@ -30,6 +30,7 @@ from bot.services.goals.cards import (
     ReviewReason,
     StanceView,
 )
+from bot.services.goals.readings import spread
 from bot.services.goals.vocab import ACYCLIC, CLOSED, GoalStatus, Relation, Stance
 from bot.services.vocab import OWN_CAPACITY, PartnerStatus, label
 from db import queries
@@ -37,6 +38,7 @@ from db.models import (
     Event,
     Goal,
     GoalLink,
+    GoalPerception,
     GoalStance,
     Membership,
     Organisation,
@@ -60,6 +62,8 @@ class GoalWeb:
     as_of: int  # the partnership log's latest event when loaded
     # Comments removed at their author's request or by retention: shown as removed.
     redactions: redaction.Redactions = field(default_factory=redaction.Redactions)
+    # Organisations' own readings (`readings`), by goal, in the order recorded.
+    perceptions: dict[int, list[GoalPerception]] = field(default_factory=dict)
 
     # ---- the web's shape
 
@@ -250,6 +254,10 @@ class GoalWeb:
             parts=len(self.parts_of(goal.id)),
             links=links,
             as_of=self.as_of,
+            readings=spread(
+                self.perceptions.get(goal.id, []),
+                {o.organisation_id for o in organisations},
+            ),
         )
 
 
@@ -272,6 +280,7 @@ async def load_web(
     ]
     stances: dict[int, list[GoalStance]] = defaultdict(list)
     links: list[GoalLink] = []
+    perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
     if goals:
         rows = await session.exec(
             select(GoalStance)
@@ -283,6 +292,14 @@ async def load_web(
         links = list(
             (await session.exec(select(GoalLink).where(GoalLink.partnership_id == p.id))).all()
         )
+        for reading in (
+            await session.exec(
+                select(GoalPerception)
+                .where(col(GoalPerception.goal_id).in_(list(goals)))
+                .order_by(col(GoalPerception.recorded_at), col(GoalPerception.id))
+            )
+        ).all():
+            perceptions[reading.goal_id].append(reading)
     owner_ids = {g.owner_organisation_id for g in goals.values() if g.owner_organisation_id}
     org_names = {org.id: org.name for _link, org in partners if org.id is not None}
     missing = owner_ids - set(org_names)
@@ -296,7 +313,9 @@ async def load_web(
         await session.exec(select(func.max(Event.id)).where(Event.partnership_id == p.id))
     ).one()
     redactions = await redaction.load(session, p, now or datetime.now(UTC))
-    return GoalWeb(p, goals, partners, people, stances, links, org_names, as_of or 0, redactions)
+    return GoalWeb(
+        p, goals, partners, people, stances, links, org_names, as_of or 0, redactions, perceptions
+    )
 
 
 def review_reasons(card: GoalCard, today: date, now: datetime, days: int) -> list[ReviewReason]:
