@@ -36,7 +36,7 @@ from bot.services.goals import (
 from bot.services.goals.readings import READING_WORDS
 from bot.services.text import message_link, name_of
 from bot.services.timeutil import discord_timestamp
-from bot.services.vocab import label
+from bot.services.vocab import capacity_label, label, status_label
 
 EMBED_TOTAL_LIMIT = 6000
 EMBED_FIELDS_MAX = 25
@@ -217,7 +217,7 @@ def _comment(comment: str | None, limit: int) -> str:
 
 
 def org_line(line: OrgLine, comment_limit: int = 80) -> str:
-    tag = "" if line.counts else f" ({label(line.status)})"
+    tag = "" if line.counts else f" ({status_label(line.status)})"
     if line.latest is None:
         state = "not yet asked" if line.not_yet_asked else "not yet"
         return f"{MARKS[None]} **{escape(line.name)}**{tag}: {state}"
@@ -230,7 +230,7 @@ def org_line(line: OrgLine, comment_limit: int = 80) -> str:
 
 
 def person_line(line: PersonLine, comment_limit: int = 80) -> str:
-    who = f"{escape(name_of(line.display_name))} ({label(line.capacity)})"
+    who = f"{escape(name_of(line.display_name))} ({capacity_label(line.capacity)})"
     if line.latest is None:
         return f"{MARKS[None]} {who}: not yet"
     return (

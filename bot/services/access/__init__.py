@@ -46,6 +46,7 @@ from bot.services.access.log import (
     redactable_author,
 )
 from bot.services.access.members import (
+    check_self_view,
     check_standing_change,
 )
 from bot.services.access.trust import (
@@ -82,6 +83,7 @@ __all__ = [
     "check_may_rate",
     "check_meeting_ending",
     "check_redaction",
+    "check_self_view",
     "check_standing_change",
     "convened_partnerships",
     "convener_only",
