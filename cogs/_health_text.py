@@ -24,6 +24,7 @@ TITLES: dict[str, str] = {
     SignalKey.trust: "Trust check-ins",
     SignalKey.actions_overdue: "Overdue actions",
     SignalKey.unrepresented: "Organisations without a voice",
+    SignalKey.membership_views: "Membership seen differently",
     SignalKey.participation_falling: "Falling participation",
     SignalKey.churn: "Membership churn",
     SignalKey.no_small_wins: "No small wins",

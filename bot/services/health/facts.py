@@ -63,6 +63,7 @@ class PartnerFact:
     name: str
     status: str
     speakers: int  # active representatives and substitutes
+    self_status: str | None = None  # how it sees its own membership (`/partner self-view`)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ async def _partners(
     found = []
     for link, org in await queries.partners(session, partnership_id=p.id):
         assert org.id is not None
-        found.append(PartnerFact(org.id, org.name, link.status, speakers[org.id]))
+        found.append(PartnerFact(org.id, org.name, link.status, speakers[org.id], link.self_status))
     return found
 
 

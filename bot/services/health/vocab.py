@@ -26,6 +26,7 @@ class SignalKey(StrEnum):
     trust = "trust"  # one signal per trust check-in signal, keyed `trust.<its key>`
     actions_overdue = "actions_overdue"
     unrepresented = "unrepresented"
+    membership_views = "membership_views"
     participation_falling = "participation_falling"
     churn = "churn"
     no_small_wins = "no_small_wins"
@@ -48,6 +49,11 @@ OVERDUE_ATTENTION_DAYS = 14  # overdue by at least this many days: attention (el
 # ---- organisations without an active representative or substitute (Huxham & Vangen 2000)
 REPRESENTED_STATUSES = (PartnerStatus.core, PartnerStatus.associate)
 UNREPRESENTED_ATTENTION = PartnerStatus.core  # a core partner without one: attention
+
+# ---- partners who see their membership differently from the conveners' record (Huxham &
+# Vangen 2000): an organisation's own view (`/partner self-view`) differs from its status.
+# Attention when one side says core and the other does not (it decides whose stance counts).
+VIEWS_ATTENTION = PartnerStatus.core
 
 # ---- falling participation per organisation: goal stances + reflection answers
 PARTICIPATION_WINDOW_DAYS = 60  # the last 60 days, against the 60 before
@@ -78,6 +84,7 @@ THEME = {
     SignalKey.objections: "goals",
     SignalKey.actions_overdue: "trust",
     SignalKey.unrepresented: "membership",
+    SignalKey.membership_views: "membership",
     SignalKey.participation_falling: "inertia",
     SignalKey.churn: "membership",
     SignalKey.no_small_wins: "small_wins",
@@ -90,6 +97,7 @@ SOURCE = {
     SignalKey.trust: "Vangen & Huxham 2003, the trust-building loop",
     SignalKey.actions_overdue: "Vangen & Huxham 2003, expectations met",
     SignalKey.unrepresented: "Huxham & Vangen 2000, ambiguity in membership",
+    SignalKey.membership_views: "Huxham & Vangen 2000, partners disagree about membership",
     SignalKey.participation_falling: "Huxham & Vangen 2005, collaborative inertia",
     SignalKey.churn: "Huxham & Vangen 2000, dynamics of membership",
     SignalKey.no_small_wins: "Vangen & Huxham 2003 and Huxham & Vangen 2005, small wins",
