@@ -80,10 +80,12 @@ class PartnerCommands(RegisterBase):
                     status=status_value,
                     joined_at=now,
                 )
-            else:  # rejoining after leaving
+            else:  # rejoining after leaving: its earlier view of itself no longer stands
                 link.status = status_value
                 link.joined_at = now
                 link.left_at = None
+                link.self_status = link.self_commitment = None
+                link.self_recorded_by = link.self_recorded_at = None
             session.add(link)
             await session.flush()
             view = partner_view(link, org)
