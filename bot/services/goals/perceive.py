@@ -45,13 +45,13 @@ async def perceive(
         if origin_detail is not None and origin_detail.strip()
         else None
     )
+    if detail and "origin" not in wanted:
+        raise UserFacingError("`origin_detail` says more about an origin: give `origin` with it.")
     if not wanted:
         raise UserFacingError(
             "Give at least one of `origin`, `relevance` or `content`: how your organisation "
             "reads the goal."
         )
-    if detail and "origin" not in wanted:
-        raise UserFacingError("`origin_detail` says more about an origin: give `origin` with it.")
     async with transaction(sessions) as session:
         access, goal = await lookup.locate_to_change(session, actor, target)
         voice = await reading_voice(session, access)
