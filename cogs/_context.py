@@ -12,7 +12,7 @@ from discord import app_commands
 from bot.errors import UserFacingError
 from bot.services.access import Actor, PartnershipRef, Where
 from bot.services.text import CHOICE_NAME_LIMIT, clip
-from bot.services.vocab import label
+from bot.services.vocab import Capacity, PartnerStatus, capacity_label, label, status_label
 
 if TYPE_CHECKING:
     from bot.app import PartnerBot
@@ -56,13 +56,23 @@ def enum_choices(
     return [
         app_commands.Choice(
             name=clip(
-                f"{label(v.value)}: {words[v]}" if words and v in words else label(v.value),
+                f"{value_label(v)}: {words[v]}" if words and v in words else value_label(v),
                 CHOICE_NAME_LIMIT,
             ),
             value=v.value,
         )
         for v in enum
     ]
+
+
+def value_label(value: StrEnum) -> str:
+    """A vocabulary value as a choice names it: an observer person (capacity) and an observing
+    organisation (status) read differently, though both are stored as `observer`."""
+    if isinstance(value, Capacity):
+        return capacity_label(value.value)
+    if isinstance(value, PartnerStatus):
+        return status_label(value.value)
+    return label(value.value)
 
 
 async def partnership_autocomplete(

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import discord
 
-from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, EMBED_TITLE_LIMIT, clip, escape
+from bot.replies import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_FIELD_LIMIT,
+    EMBED_TITLE_LIMIT,
+    MESSAGE_LIMIT,
+    clip,
+    escape,
+)
 from bot.services.goals import (
     RELATION_WORDS,
     RESPONSE_LABELS,
@@ -21,6 +28,7 @@ from bot.services.goals import (
     GoalVisibility,
     LinkResult,
     OrgLine,
+    PerceptionResult,
     PersonLine,
     Referral,
     Response,
@@ -35,9 +43,10 @@ from bot.services.goals import (
     describe_value,
     response_text,
 )
+from bot.services.goals.readings import READING_WORDS
 from bot.services.text import message_link, name_of
 from bot.services.timeutil import discord_timestamp
-from bot.services.vocab import label
+from bot.services.vocab import capacity_label, label, status_label
 
 EMBED_TOTAL_LIMIT = 6000
 EMBED_FIELDS_MAX = 25
@@ -160,6 +169,35 @@ def _second_person(stance: str) -> str:
     }[Stance(stance)]
 
 
+def perception_reply(result: PerceptionResult) -> str:
+    """What was recorded, then the spread of every organisation's reading, in counts."""
+    recorded = ", ".join(
+        f"{name} {reading_words(name, value)}"
+        + (
+            f" (“{escape(result.origin_detail)}”)"
+            if name == "origin" and result.origin_detail
+            else ""
+        )
+        for name, value in result.recorded.items()
+    )
+    lines = [
+        f"Recorded **{escape(result.organisation)}**'s own reading of "
+        f"{goal_words(result.card)}: {recorded}. The conveners' classification stays the "
+        "partnership's working view.",
+        "**How the organisations read it** (counts, not names):",
+        *readings_lines(result.card),
+    ]
+    return clip("\n".join(lines), MESSAGE_LIMIT)
+
+
+def reading_words(name: str, value: str) -> str:
+    return READING_WORDS.get(name, {}).get(value, label(value))
+
+
+def readings_lines(card: GoalCard) -> list[str]:
+    return card.readings.lines(lambda text: escape(" ".join(text.split())))
+
+
 def change_reply(result: ChangeResult) -> str:
     def show(key: str, value: object) -> str:
         if value is None:
@@ -265,7 +303,7 @@ def stance_mark(latest: StanceView) -> str:
 
 
 def org_line(line: OrgLine, comment_limit: int = 80) -> str:
-    tag = "" if line.counts else f" ({label(line.status)})"
+    tag = "" if line.counts else f" ({status_label(line.status)})"
     if line.latest is None:
         state = "not yet asked" if line.not_yet_asked else "not yet"
         return f"{MARKS[None]} **{escape(line.name)}**{tag}: {state}"
@@ -278,7 +316,7 @@ def org_line(line: OrgLine, comment_limit: int = 80) -> str:
 
 
 def person_line(line: PersonLine, comment_limit: int = 80) -> str:
-    who = f"{escape(name_of(line.display_name))} ({label(line.capacity)})"
+    who = f"{escape(name_of(line.display_name))} ({capacity_label(line.capacity)})"
     if line.latest is None:
         return f"{MARKS[None]} {who}: not yet"
     return (
@@ -392,6 +430,14 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
     embed.add_field(
         name="Kind of goal", value=clip("\n".join(kind), EMBED_FIELD_LIMIT), inline=False
     )
+    if card.readings:
+        embed.add_field(
+            name=f"Readings: how {card.readings.organisations} organisation"
+            + ("" if card.readings.organisations == 1 else "s")
+            + " read it",
+            value=join_lines(readings_lines(card), EMBED_FIELD_LIMIT),
+            inline=False,
+        )
     embed.add_field(name="Status", value=label(goal.status))
     embed.add_field(name="Progress", value=progress_text(card))
     if goal.review_on:

@@ -25,6 +25,7 @@ TITLES: dict[str, str] = {
     SignalKey.actions_overdue: "Overdue actions",
     SignalKey.unrepresented: "Organisations without a voice",
     SignalKey.refer_back: "Representatives must refer back",
+    SignalKey.membership_views: "Membership seen differently",
     SignalKey.participation_falling: "Falling participation",
     SignalKey.churn: "Membership churn",
     SignalKey.no_small_wins: "No small wins",

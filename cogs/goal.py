@@ -18,6 +18,7 @@ from bot.services.goals import (
     COMMENT_MAX,
     DESCRIPTION_MAX,
     NOTE_MAX,
+    ORIGIN_DETAIL_MAX,
     STALE_DAYS,
     TITLE_MAX,
     Authenticity,
@@ -53,6 +54,7 @@ from cogs._goal_embeds import (
     kept_to,
     link_reply,
     list_embed,
+    perception_reply,
     response_reply,
     review_embed,
     shared,
@@ -265,6 +267,46 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         )
         where = await self.messages.post(card)
         await send(interaction, f"Shared {goal_words(card)} with the partnership.{where}")
+
+    @app_commands.command(
+        name="perceive",
+        description="Record how your organisation reads a goal, and see the spread.",
+    )
+    @app_commands.describe(
+        goal=GOAL_OPTION,
+        origin="Where your organisation sees it coming from",
+        relevance="Does your organisation see it as needing the collaboration?",
+        content="Your organisation's view: process (how we work) or substantive (what we achieve)",
+        origin_detail="More about the origin, e.g. a grant condition of the lottery fund",
+        partnership=PARTNERSHIP_OPTION,
+    )
+    @app_commands.choices(
+        origin=dimension_choices(Origin),
+        relevance=dimension_choices(Relevance),
+        content=dimension_choices(Content),
+    )
+    @app_commands.autocomplete(goal=goal_autocomplete, partnership=partnership_autocomplete)
+    async def perceive(
+        self,
+        interaction: discord.Interaction,
+        goal: app_commands.Range[str, 1, TITLE_MAX],
+        origin: app_commands.Choice[str] | None = None,
+        relevance: app_commands.Choice[str] | None = None,
+        content: app_commands.Choice[str] | None = None,
+        origin_detail: app_commands.Range[str, 1, ORIGIN_DETAIL_MAX] | None = None,
+        partnership: str | None = None,
+    ) -> None:
+        await thinking(interaction)
+        result = await self.goals.perceive(
+            actor_of(interaction),
+            GoalTarget(goal, ref_of(interaction, partnership)),
+            origin=origin.value if origin else None,
+            relevance=relevance.value if relevance else None,
+            content=content.value if content else None,
+            origin_detail=origin_detail,
+        )
+        await send(interaction, perception_reply(result))
+        await self.messages.redraw(result.redraw)
 
     @app_commands.command(name="show", description="A goal in full: stances, progress and links.")
     @app_commands.describe(goal=GOAL_OPTION, partnership=PARTNERSHIP_OPTION)

@@ -8,9 +8,19 @@ from discord.ext import commands
 
 from bot.app import PartnerBot
 from bot.replies import EMBED_DESCRIPTION_LIMIT, clip, escape, send
-from bot.services.register import RegisterService
+from bot.services.register import PartnerView, RegisterService
 from bot.services.timeutil import discord_timestamp
-from bot.services.vocab import ORG_NAME_MAX, STATUS_HELP, PartnerStatus, Sector, label
+from bot.services.vocab import (
+    COMMITMENT_HELP,
+    ORG_NAME_MAX,
+    STATUS_HELP,
+    Commitment,
+    PartnerStatus,
+    Sector,
+    label,
+    status_label,
+    status_phrase,
+)
 from cogs._base import thinking
 from cogs._context import (
     actor_of,
@@ -63,8 +73,7 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
             status.value if status else None,
         )
         text = (
-            f"Added **{escape(view.name)}** ({label(view.sector)}) as a "
-            f"{label(view.status)} partner."
+            f"Added **{escape(view.name)}** ({label(view.sector)}) as {status_phrase(view.status)}."
         )
         if note:
             text += f"\n{escape(note)}"
@@ -119,7 +128,48 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
         view = await self.register.set_partner_status(
             actor_of(interaction), ref_of(interaction, partnership), organisation, status.value
         )
-        await send(interaction, f"**{escape(view.name)}** is now {label(view.status)}.")
+        text = f"**{escape(view.name)}** is now {status_phrase(view.status)}."
+        if view.sees_itself_differently:
+            text += (
+                f" It sees itself as {status_phrase(view.self_status or '')} "
+                "(`/partner list` shows both views)."
+            )
+        await send(interaction, text)
+
+    @app_commands.command(
+        name="self-view",
+        description="How your organisation sees its own membership, beside the conveners' record.",
+    )
+    @app_commands.describe(
+        organisation="Your organisation",
+        status="Its status as your organisation sees it",
+        commitment="How committed your organisation is (optional)",
+        partnership="Which partnership (implied in its channel)",
+    )
+    @app_commands.choices(
+        status=enum_choices(ACTIVE_STATUSES, STATUS_HELP),
+        commitment=enum_choices(Commitment, COMMITMENT_HELP),
+    )
+    @app_commands.autocomplete(
+        organisation=organisation_autocomplete, partnership=partnership_autocomplete
+    )
+    async def self_view(
+        self,
+        interaction: discord.Interaction,
+        organisation: app_commands.Range[str, 1, ORG_NAME_MAX],
+        status: app_commands.Choice[str],
+        commitment: app_commands.Choice[str] | None = None,
+        partnership: str | None = None,
+    ) -> None:
+        await thinking(interaction)
+        view = await self.register.set_self_view(
+            actor_of(interaction),
+            ref_of(interaction, partnership),
+            organisation,
+            status.value,
+            commitment.value if commitment else None,
+        )
+        await send(interaction, self_view_reply(view))
 
     @app_commands.command(name="list", description="List a partnership's organisations.")
     @app_commands.describe(
@@ -145,7 +195,7 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
         lines = []
         for o in partners:
             since = discord_timestamp(o.joined_at, "D")
-            line = f"**{escape(o.name)}** · {label(o.sector)} · {label(o.status)} · since {since}"
+            line = f"**{escape(o.name)}** · {label(o.sector)} · {views_text(o)} · since {since}"
             if o.left_at:
                 line += f" · left {discord_timestamp(o.left_at, 'D')}"
             lines.append(line)
@@ -154,6 +204,33 @@ class PartnerCog(commands.GroupCog, group_name="partner"):
             description=clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT),
         )
         await send(interaction, embed=embed)
+
+
+def views_text(view: PartnerView) -> str:
+    """The conveners' record, and beside it the organisation's own view when it gave one."""
+    if view.self_status is None:
+        return status_label(view.status)
+    commitment = f" (commitment: {view.self_commitment})" if view.self_commitment else ""
+    mark = " ⚠️" if view.sees_itself_differently else ""
+    return (
+        f"Convener's record: {status_label(view.status)} · Their own view: "
+        f"{status_label(view.self_status)}{commitment}{mark}"
+    )
+
+
+def self_view_reply(view: PartnerView) -> str:
+    commitment = f", with {view.self_commitment} commitment" if view.self_commitment else ""
+    text = (
+        f"Recorded: **{escape(view.name)}** sees itself as "
+        f"{status_phrase(view.self_status or '')}{commitment}."
+    )
+    if view.sees_itself_differently:
+        return text + (
+            f" The conveners' record says {status_phrase(view.status)}: `/partner list` shows "
+            "both, and `/partnership health` raises the difference so the partnership can "
+            "talk it through."
+        )
+    return text + " That matches the conveners' record."
 
 
 async def setup(bot: PartnerBot) -> None:

@@ -40,6 +40,7 @@ from bot.services.vocab import (
     Relationship,
     Sector,
     label,
+    status_label,
 )
 from cogs._base import thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
@@ -83,7 +84,8 @@ def info_embed(info: PartnershipInfo) -> discord.Embed:
         embed.add_field(name="Archived", value=discord_timestamp(p.archived_at, "D"))
     partners = (
         "\n".join(
-            f"{escape(o.name)} · {label(o.sector)} · {label(o.status)}" for o in info.partners
+            f"{escape(o.name)} · {label(o.sector)} · {status_label(o.status)}"
+            for o in info.partners
         )
         or "None yet: add one with `/partner add`."
     )

@@ -21,6 +21,7 @@ from bot.services.export.document import (
     NoteRow,
     OrganisationRow,
     Person,
+    ReadingCount,
     ReflectionRow,
     StanceCell,
     TrustRoundRow,
@@ -64,7 +65,9 @@ def sample(audience: Audience = Audience.internal, *, withheld: int = 1) -> Docu
     )
     organisations = [
         OrganisationRow("1", "Riverside Council", "public", "core", at(1), None),
-        OrganisationRow("2", f"Food Bank {HTML_ATTACK}", "voluntary", "core", at(2), None),
+        OrganisationRow(
+            "2", f"Food Bank {HTML_ATTACK}", "voluntary", "core", at(2), None, "associate", "medium"
+        ),
         OrganisationRow("3", "Parents' Forum", "community", "associate", at(3), at(15)),
     ]
     spells = [
@@ -97,6 +100,11 @@ def sample(audience: Audience = Audience.internal, *, withheld: int = 1) -> Docu
             proposed_at=at(4),
             agreed_at=at(6),
             agreed=True,
+            readings=[
+                ReadingCount("origin", "external", 2),
+                ReadingCount("origin", "members", 1),
+                ReadingCount("relevance", "needs_collaboration", 1),
+            ],
             matrix=[
                 StanceCell(
                     "Riverside Council",

@@ -154,6 +154,9 @@ async def goals_at_every_level_agreed_objected_and_linked(
     assert any(c.rolled_up for c in cards)  # the front door's progress comes from its parts
     assert {c.goal.status for c in cards} >= {"achieved", "in_progress", "proposed"}
     assert len(cards) == made.goals
+    # Organisations read the front door differently: imposed from outside, or their own.
+    [read] = [c for c in cards if c.readings]
+    assert {r.value for r in read.readings.spread["origin"]} == {"external", "members"}
 
 
 async def prompts_posted_now_and_answered(

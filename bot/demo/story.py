@@ -136,6 +136,20 @@ async def spring(y: Year) -> dict[str, int]:
         "We can remind families, but we can't see health records.",
     )
     await y.stance(KIERAN, g["checks"], "unsure", "Not sure what the Food Network can add.")
+    # Each organisation's own reading of the front door: imposed from outside, or our own?
+    await y.goals.perceive(
+        HELEN,
+        y.goal(g["front_door"]),
+        origin="external",
+        origin_detail="the national Family Hubs programme",
+    )
+    await y.goals.perceive(ANIL, y.goal(g["front_door"]), origin="external")
+    await y.goals.perceive(
+        ROSA, y.goal(g["front_door"]), origin="members", relevance="needs_collaboration"
+    )
+    await y.goals.perceive(KIERAN, y.goal(g["front_door"]), origin="members")
+    # The Food Network sees itself on the edge of the partnership, unlike the record.
+    await y.register.set_self_view(KIERAN, HUBS, FOOD, "associate", "low")
     await y.stance(TOM, g["pooled"], "agree")
     await y.stance(ROSA, g["pooled"], "agree")
     await y.stance(KIERAN, g["pooled"], "agree")

@@ -41,6 +41,14 @@ class Mandate(StrEnum):
     must_refer_back = "must_refer_back"
 
 
+class Commitment(StrEnum):
+    """How committed an organisation says it is (its own view, `/partner self-view`)."""
+
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
 class Relationship(StrEnum):
     """How co-production relates to the collaboration (Sancino & Jacklin-Jarvis 2016)."""
 
@@ -102,6 +110,11 @@ STATUS_HELP = {
     PartnerStatus.invited: "asked to join, not yet taking part",
     PartnerStatus.former: "has left; its history stays",
 }
+COMMITMENT_HELP = {
+    Commitment.high: "a priority: we put time and resources in",
+    Commitment.medium: "we take part as time allows",
+    Commitment.low: "we follow from a distance for now",
+}
 AGREEMENT_HELP = {
     AgreementRule.consensus: "every core organisation agrees or has reservations, none objects",
     AgreementRule.majority: "more than half of the core organisations agree or have reservations",
@@ -125,3 +138,26 @@ MAX_ANONYMITY_THRESHOLD = 50
 def label(value: str) -> str:
     """`social_enterprise` → `social enterprise`."""
     return value.replace("_", " ")
+
+
+# An observer *person* (capacity) and an observing *organisation* (status) share a stored
+# value; in choices and replies each reads so that they cannot be confused.
+CAPACITY_WORDS: dict[str, str] = {Capacity.observer: "observer (person)"}
+STATUS_WORDS: dict[str, str] = {PartnerStatus.observer: "observing organisation"}
+
+
+def capacity_label(value: str) -> str:
+    """A capacity as people read it: `observer` → "observer (person)"."""
+    return CAPACITY_WORDS.get(value, label(value))
+
+
+def status_label(value: str) -> str:
+    """A partner status as people read it: `observer` → "observing organisation"."""
+    return STATUS_WORDS.get(value, label(value))
+
+
+def status_phrase(value: str) -> str:
+    """A partner status after "as" or "is now": "a core partner", "an observing organisation"."""
+    words = status_label(value)
+    noun = words if value in STATUS_WORDS else f"{words} partner"
+    return f"{'an' if noun[:1].casefold() in 'aeiou' else 'a'} {noun}"

@@ -2,7 +2,7 @@
 
 from db.models.audit import ExportRecord, Redaction
 from db.models.base import drop_format_characters, is_blank, metadata, name_key, utcnow
-from db.models.goals import Goal, GoalLink, GoalNudgeClaim, GoalStance
+from db.models.goals import Goal, GoalLink, GoalNudgeClaim, GoalPerception, GoalStance
 from db.models.notes import ActionReminderClaim
 from db.models.reflection import PromptAnswer, PromptPost, ReflectionPrompt
 from db.models.register import Event, Membership, Organisation, PartnerOrganisation, Partnership
@@ -23,6 +23,7 @@ __all__ = [
     "Goal",
     "GoalLink",
     "GoalNudgeClaim",
+    "GoalPerception",
     "GoalStance",
     "Membership",
     "Occurrence",

@@ -97,6 +97,32 @@ class GoalStance(SQLModel, table=True):
     refer_by: date | None = Field(default=None)
 
 
+class GoalPerception(SQLModel, table=True):
+    """How one organisation reads a goal: its origin, relevance and content as that
+    organisation sees them (Vangen & Huxham 2012: goals are variously perceived). Recorded by
+    the organisation's representative or substitute; never updated or deleted: the latest per
+    organisation counts. An empty dimension was not given in that reading."""
+
+    __tablename__ = "goal_perception"
+    __table_args__ = (
+        Index("ix_goal_perception_goal_time", "goal_id", "recorded_at", "id"),
+        CheckConstraint(
+            "origin IS NOT NULL OR relevance IS NOT NULL OR content IS NOT NULL",
+            name="some_dimension",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="RESTRICT")
+    origin: str | None = Field(default=None, sa_type=String(20))
+    origin_detail: str | None = Field(default=None, sa_type=String(200))
+    relevance: str | None = Field(default=None, sa_type=String(30))
+    content: str | None = Field(default=None, sa_type=String(20))
+    recorded_by: int = Field(sa_type=BigInteger)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
 class GoalLink(SQLModel, table=True):
     """`from_goal` contributes to / is part of / is in tension with `to_goal`."""
 

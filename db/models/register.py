@@ -77,6 +77,13 @@ class PartnerOrganisation(SQLModel, table=True):
     status: str = Field(default="core", sa_type=String(20))
     joined_at: datetime = Field(default_factory=utcnow)
     left_at: datetime | None = Field(default=None)
+    # How the organisation sees its own membership (Huxham & Vangen 2000: partners disagree
+    # about who is a member and in what status), recorded by its representative or substitute
+    # beside the convener's record (`status`); every change is in the log.
+    self_status: str | None = Field(default=None, sa_type=String(20))
+    self_commitment: str | None = Field(default=None, sa_type=String(10))
+    self_recorded_by: int | None = Field(default=None, sa_type=BigInteger)
+    self_recorded_at: datetime | None = Field(default=None)
 
 
 class Membership(SQLModel, table=True):

@@ -36,6 +36,7 @@ from bot.services.access.goals import (
     check_may_confirm,
     must_refer_back,
     owns_goal,
+    reading_voice,
     response_voice,
     stance_voice,
 )
@@ -50,6 +51,7 @@ from bot.services.access.log import (
     redactable_author,
 )
 from bot.services.access.members import (
+    check_self_view,
     check_standing_change,
 )
 from bot.services.access.trust import (
@@ -89,6 +91,7 @@ __all__ = [
     "check_may_rate",
     "check_meeting_ending",
     "check_redaction",
+    "check_self_view",
     "check_standing_change",
     "convened_partnerships",
     "convener_only",
@@ -101,6 +104,7 @@ __all__ = [
     "must_refer_back",
     "not_found",
     "owns_goal",
+    "reading_voice",
     "redactable_author",
     "require_convener",
     "resolve",

@@ -205,3 +205,29 @@ def check_goal_sharing(access: Access, goal: Goal) -> None:
     """Only the person whose goal it is shares an individual-level goal with the partnership."""
     if goal.owner_user_id != access.actor.user_id:
         raise Forbidden("Only the person whose goal it is can share it with the partnership.")
+
+
+async def reading_voice(session: AsyncSession, access: Access) -> Voice:
+    """The organisation whose reading of a goal this person records (`/goal perceive`): only
+    its representative or substitute, while it is a current partner. People in their own
+    capacity, observers and facilitators speak for no organisation here."""
+    p = access.partnership
+    if access.organisation_id is None:
+        raise Forbidden(
+            "Only an organisation's representative or substitute records how their "
+            "organisation reads a goal. The partnership's working view is the one the "
+            "conveners set with `/goal classify`."
+        )
+    partner = await queries.active_partner_of(
+        session, partnership_id=access.partnership_id, organisation_id=access.organisation_id
+    )
+    if partner is None:
+        raise Forbidden(
+            f"The organisation you represent is no longer a partner in {p.name}, "
+            "so its reading can't be recorded."
+        )
+    link, org = partner
+    assert access.membership is not None
+    return Voice(
+        org.id, org.name, access.membership.capacity, counted=link.status == PartnerStatus.core
+    )

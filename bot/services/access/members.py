@@ -1,4 +1,4 @@
-"""Who may change a membership's standing."""
+"""Who may change a membership's standing, and who records an organisation's own view of it."""
 
 from __future__ import annotations
 
@@ -16,4 +16,15 @@ def check_standing_change(access: Access, user_id: int) -> None:
         raise Forbidden(
             "You can't change your own organisation, capacity or mandate. Ask another convener "
             f"of {access.partnership.name} (or someone with Manage Server) to do it."
+        )
+
+
+def check_self_view(access: Access, organisation_id: int, organisation: str) -> None:
+    """An organisation's own view of its membership: only its representative or substitute
+    records it. A convener keeps the partnership's record (`/partner status`) and does not
+    speak for the organisation's view unless they represent it."""
+    if not access.speaks_for(organisation_id):
+        raise Forbidden(
+            f"Only {organisation}'s representative or substitute in "
+            f"{access.partnership.name} can record how {organisation} sees its membership."
         )

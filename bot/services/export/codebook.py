@@ -169,6 +169,17 @@ ORGANISATIONS = File(
         _code("status", "its latest status in the partnership", v.STATUSES),
         _time("joined_at", "when it joined"),
         _time("left_at", "when it left; empty: still a partner"),
+        _code(
+            "self_status",
+            "its status as it sees it itself (its own view, beside the conveners' record in "
+            "`status`); empty: not recorded",
+            v.SELF_STATUSES,
+        ),
+        _code(
+            "self_commitment",
+            "how committed it says it is (its own view); empty: not recorded",
+            v.COMMITMENTS,
+        ),
     ),
 )
 
@@ -261,6 +272,19 @@ STANCES = File(
         _time("recorded_at", "when the stance was recorded"),
         *_person("recorded_by", "who recorded it"),
         Column("comment", ColumnType.free_text, "the comment given with it (internal only)"),
+    ),
+)
+
+READINGS = File(
+    "goal_readings.csv",
+    "How the partner organisations themselves read each goal, as of the export's end: one row "
+    "per goal, dimension and reading, with how many organisations hold it (counts, never which "
+    "organisation; the latest reading of each current partner counts)",
+    (
+        _int("goal_id", "the goal (goals.csv id)"),
+        _code("dimension", "the dimension read", v.PERCEIVED_DIMENSIONS),
+        _code("reading", "how it is read", v.READINGS),
+        _int("organisations", "how many partner organisations read it this way"),
     ),
 )
 
@@ -449,6 +473,7 @@ FILES: tuple[File, ...] = (
     SPELLS,
     GOALS,
     STANCES,
+    READINGS,
     LINKS,
     *NOTE_FILES.values(),
     MEETINGS,

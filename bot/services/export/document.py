@@ -80,6 +80,9 @@ class OrganisationRow:
     status: str  # core, associate, observer … (its latest status in this partnership)
     joined_at: datetime
     left_at: datetime | None
+    # How it saw its own membership at the end of the period (`/partner self-view`).
+    self_status: str | None = None
+    self_commitment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,16 @@ class GoalRow:
     agreed: bool
     matrix: list[StanceCell] = field(default_factory=list)
     link: str | None = None
+    # The spread of the partner organisations' own readings at the end of the period: how many
+    # organisations read each dimension which way (counts, never names).
+    readings: list[ReadingCount] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReadingCount:
+    dimension: str  # origin, relevance or content
+    reading: str  # a value of that dimension
+    organisations: int
 
 
 @dataclass(frozen=True)

@@ -309,6 +309,8 @@ def _organisations(history: History, lens: Lens, window: Window) -> list[Organis
                 status=stay.status,
                 joined_at=stay.joined_at,
                 left_at=stay.left_at,
+                self_status=stay.self_status,
+                self_commitment=stay.self_commitment,
             )
         )
     return sorted(rows, key=lambda r: (r.joined_at, r.name.casefold()))

@@ -26,16 +26,17 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.export.document import GoalRow, LinkRow, StanceCell
+from bot.services.export.document import GoalRow, LinkRow, ReadingCount, StanceCell
 from bot.services.export.history import History
 from bot.services.export.lens import Lens
 from bot.services.export.links import GOAL_LINKED_KINDS, logged_links
 from bot.services.goals import SENSITIVE, GoalStatus, Level, Relation
 from bot.services.goals.lookup import PUBLIC, may_see
+from bot.services.goals.readings import spread
 from bot.services.redaction import Redactions
 from bot.services.timeutil import as_utc
 from bot.services.vocab import PartnerStatus
-from db.models import Event, Goal, GoalStance, Partnership, name_key
+from db.models import Event, Goal, GoalPerception, GoalStance, Partnership, name_key
 
 LABEL_KEYS = ("origin", "authenticity", "relevance", "content", "overtness")
 # What a `goal.updated` change may have changed, and how its stored value reads back.
@@ -121,6 +122,17 @@ async def goal_section(
     ).all():
         if as_utc(stance.recorded_at) <= end:
             stances[stance.goal_id].append(stance)
+    perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
+    for reading in (
+        await session.exec(
+            select(GoalPerception)
+            .where(col(GoalPerception.goal_id).in_(ids))
+            .order_by(col(GoalPerception.recorded_at), col(GoalPerception.id))
+        )
+    ).all():
+        if as_utc(reading.recorded_at) <= end:
+            perceptions[reading.goal_id].append(reading)
+    partners = {org_id for org_id in history.stays if history.status_at_end(org_id) is not None}
     posted = await logged_links(session, p, kinds=GOAL_LINKED_KINDS, key="goal_id")
     for goal in goals:
         assert goal.id is not None
@@ -129,7 +141,12 @@ async def goal_section(
             section.hidden.add(goal.id)
             continue
         row = _goal_row(p, goal, v, stances[goal.id], end, lens, history, redactions)
-        row = replace(row, link=lens.link(posted.get(goal.id)))
+        held = spread(perceptions[goal.id], partners).counts()
+        row = replace(
+            row,
+            link=lens.link(posted.get(goal.id)),
+            readings=[ReadingCount(r.dimension, r.value, r.organisations) for r in held],
+        )
         section.goals.append(row)
         section.titles[goal.id] = row.title
     section.links = await _links(session, p, end, section)

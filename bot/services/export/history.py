@@ -20,7 +20,8 @@ from bot.services.timeutil import as_utc
 from bot.services.vocab import SPEAKS_FOR_ORGANISATION
 from db.models import Event
 
-REGISTER_EVENTS = (*MEMBER_EVENTS, *PARTNER_EVENTS)
+SELF_VIEW = "partner.self_view"  # an organisation's own view of its membership
+REGISTER_EVENTS = (*MEMBER_EVENTS, *PARTNER_EVENTS, SELF_VIEW)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class Stay:
     status: str
     joined_at: datetime
     left_at: datetime | None
+    self_status: str | None = None  # its own view, until it leaves or rejoins
+    self_commitment: str | None = None
 
 
 def overlaps(
@@ -95,6 +98,13 @@ def replay(events: list[Event]) -> History:
             _member(spells, current, event.kind, p, at)
         elif event.kind in PARTNER_EVENTS:
             _partner(stays, event.kind, p, at)
+        elif event.kind == SELF_VIEW and p.get("organisation_id") in stays:
+            org_id = int(p["organisation_id"])
+            stays[org_id] = replace(
+                stays[org_id],
+                self_status=p.get("self_status"),
+                self_commitment=p.get("self_commitment"),
+            )
     return History(spells, stays)
 
 
@@ -143,6 +153,8 @@ def _partner(stays: dict[int, Stay], kind: str, p: dict[str, Any], at: datetime)
     if kind == "partner.joined" or before is None:
         stays[org_id] = Stay(org_id, name, sector, status, at, None)
     elif kind == "partner.left":
-        stays[org_id] = replace(before, status=status, left_at=at)
+        stays[org_id] = replace(
+            before, status=status, left_at=at, self_status=None, self_commitment=None
+        )
     else:
         stays[org_id] = replace(before, status=status)

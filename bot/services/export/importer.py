@@ -63,6 +63,7 @@ TABLE_WORDS = {
     "membership": "members",
     "goal": "goals",
     "goal_stance": "stances",
+    "goal_perception": "organisations' readings of goals",
     "goal_link": "goal links",
     "reflection_prompt": "own prompts",
     "schedule": "schedules",

@@ -22,6 +22,7 @@ from bot.services.export.document import (
     ReflectionRow,
     TrustRoundRow,
 )
+from bot.services.goals.readings import READING_WORDS
 from bot.services.goals.vocab import RELATION_WORDS, describe_value
 from bot.services.notes.vocab import NoteKind
 from bot.services.timeutil import as_utc, zone
@@ -236,6 +237,16 @@ class Layout:
     @staticmethod
     def value(value: object) -> str:
         return describe_value(value)
+
+    @staticmethod
+    def readings(goal: GoalRow) -> str:
+        """The organisations' own readings of a goal, in counts: "origin: 2 from an external
+        stakeholder (funder, statutory duty), 1 from the members; relevance: …"."""
+        by_dimension: dict[str, list[str]] = {}
+        for r in goal.readings:
+            words = READING_WORDS.get(r.dimension, {}).get(r.reading, label(r.reading))
+            by_dimension.setdefault(r.dimension, []).append(f"{r.organisations} {words}")
+        return "; ".join(f"{name}: {', '.join(held)}" for name, held in by_dimension.items())
 
     @staticmethod
     def relation(relation: str) -> str:

@@ -53,6 +53,7 @@ from db.models import (
     Event,
     Goal,
     GoalLink,
+    GoalPerception,
     GoalStance,
     Membership,
     Occurrence,
@@ -77,6 +78,7 @@ MODELS: dict[str, type[SQLModel]] = {
     "membership": Membership,
     "goal": Goal,
     "goal_stance": GoalStance,
+    "goal_perception": GoalPerception,
     "goal_link": GoalLink,
     "reflection_prompt": ReflectionPrompt,
     "schedule": Schedule,
@@ -111,6 +113,7 @@ PAYLOAD_REFERENCES: dict[str, str] = {
     "other_id": "goal",
     "stance_id": "goal_stance",
     "confirms_stance_id": "goal_stance",
+    "perception_id": "goal_perception",
     "organisation_id": "organisation",
     "owner_organisation_id": "organisation",
     "action_id": "event",
@@ -225,6 +228,8 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
     # An individual-level goal its owner has not shared stays out, with all that hangs off it.
     shared = visible_clause(PUBLIC)
     goal_ids = select(goal.c.id).where(goal.c.partnership_id == partnership_id, shared)
+    answer, reading = table_of("prompt_answer"), table_of("goal_perception")
+    goal_ids = select(goal.c.id).where(goal.c.partnership_id == partnership_id)
     delivered = post.c.message_id.is_not(None)
     post_ids = select(post.c.id).where(
         post.c.guild_id == guild_id, post.c.partnership_id == partnership_id, delivered
@@ -238,6 +243,7 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
         select(member.c.organisation_id).where(member.c.partnership_id == partnership_id),
         select(goal.c.owner_organisation_id).where(goal.c.partnership_id == partnership_id),
         select(stance.c.organisation_id).where(stance.c.goal_id.in_(goal_ids)),
+        select(reading.c.organisation_id).where(reading.c.goal_id.in_(goal_ids)),
         select(answer.c.organisation_id).where(
             answer.c.partnership_id == partnership_id, answer.c.visibility == NAMED
         ),
@@ -249,7 +255,7 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
             query = query.where(p.c.guild_id == guild_id, p.c.id == partnership_id)
         elif name == "organisation":
             query = query.where(org.c.guild_id == guild_id, org.c.id.in_(used))
-        elif name == "goal_stance":
+        elif name in ("goal_stance", "goal_perception"):
             query = query.where(table.c.goal_id.in_(goal_ids))
         elif name == "goal":
             query = query.where(table.c.partnership_id == partnership_id, shared)

@@ -19,9 +19,11 @@ from typing import Any
 
 from bot.prompts import THEMES
 from bot.services.export.document import Audience
+from bot.services.goals.readings import READING_WORDS
 from bot.services.goals.vocab import (
     DIMENSION_HELP,
     DIMENSIONS,
+    PERCEIVED,
     REFERRAL_WORDS,
     RELATION_WORDS,
     RESPONSE_WORDS,
@@ -36,9 +38,11 @@ from bot.services.notes.service import DONE, OPEN, OVERDUE
 from bot.services.notes.vocab import NoteKind
 from bot.services.reflection.visibility import Visibility
 from bot.services.vocab import (
+    COMMITMENT_HELP,
     RELATIONSHIP_HELP,
     AgreementRule,
     Capacity,
+    Commitment,
     Mandate,
     PartnerStatus,
     Relationship,
@@ -87,6 +91,8 @@ MANDATE = "membership: what a representative may commit their organisation to"
 STATUS = "membership: ambiguity about who is a member"
 RELATIONSHIP = "how co-production relates to inter-organisational collaboration"
 THEME = "themes of collaborative advantage and inertia"
+SELF_VIEW = "membership: partners disagree about who is a member and in what status"
+PERCEIVED_GOALS = "goals are variously perceived: each organisation's own reading of a goal"
 
 
 @dataclass(frozen=True)
@@ -264,6 +270,21 @@ AGREEMENT_RULES = vocabulary(AgreementRule, AGREEMENT_MEANINGS, COMMON_GOALS, GO
 RELATIONSHIPS = vocabulary(Relationship, RELATIONSHIP_HELP, RELATIONSHIP, COPRODUCTION)
 AUDIENCES = vocabulary(Audience, AUDIENCE_MEANINGS, "", PARTNERBOT)
 GOAL_STATUSES = vocabulary(GoalStatus, GOAL_STATUS_MEANINGS, "", PARTNERBOT)
+SELF_STATUSES = vocabulary(
+    (s for s in PartnerStatus if s is not PartnerStatus.former),
+    STATUS_MEANINGS,
+    SELF_VIEW,
+    MEMBERSHIP,
+)
+COMMITMENTS = vocabulary(Commitment, COMMITMENT_HELP, SELF_VIEW, MEMBERSHIP)
+PERCEIVED_DIMENSIONS = tuple(
+    Value(name, DIMENSION_QUESTIONS[name], PERCEIVED_GOALS, GOALS) for name in PERCEIVED
+)
+READINGS = tuple(
+    Value(str(value), f"{name}: seen as {READING_WORDS[name][value]}", PERCEIVED_GOALS, GOALS)
+    for name, enum in PERCEIVED.items()
+    for value in enum
+)
 ACTION_STATES = vocabulary(ACTION_STATE_MEANINGS, ACTION_STATE_MEANINGS, KEPT, TRUST)
 STANCES = tuple(
     Value(str(stance), f"the voice {STANCE_WORDS[stance]} the goal", COMMON_GOALS, GOALS)

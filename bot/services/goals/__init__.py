@@ -25,6 +25,9 @@ The modules: `vocab` (words and limits), `cards` (what cogs receive), `web` (the
 their confirmation), `responses` (responses and sharing of individual goals), `lookup` (finding
 goals, who sees them), `sharing` (changing who sees a goal), `events` (log entries), `service`
 (`GoalService`). This package re-exports what cogs and tests use.
+`agreement` (the rules of agreement and voice), `lookup` (finding goals), `events` (log
+entries), `readings` (each organisation's own reading of a goal, and their spread), `perceive`
+(recording one), `service` (`GoalService`). This package re-exports what cogs and tests use.
 """
 
 from bot.services.goals.announce import Announcement
@@ -37,6 +40,7 @@ from bot.services.goals.cards import (
     LinkResult,
     LinkView,
     OrgLine,
+    PerceptionResult,
     PersonLine,
     ResponseResult,
     ReviewItem,
@@ -51,6 +55,7 @@ from bot.services.goals.cards import (
 )
 from bot.services.goals.lookup import goal_not_found
 from bot.services.goals.nudges import Nudge, NudgeService, Recipient, awaits_agreement
+from bot.services.goals.readings import Reading, Readings
 from bot.services.goals.service import GoalService
 from bot.services.goals.vocab import (
     ACYCLIC,
@@ -61,6 +66,8 @@ from bot.services.goals.vocab import (
     DIMENSION_HELP,
     DIMENSIONS,
     NOTE_MAX,
+    ORIGIN_DETAIL_MAX,
+    PERCEIVED,
     REFERRAL_WORDS,
     RELATION_WORDS,
     RESPONSE_LABELS,
@@ -100,6 +107,8 @@ __all__ = [
     "DIMENSIONS",
     "DIMENSION_HELP",
     "NOTE_MAX",
+    "ORIGIN_DETAIL_MAX",
+    "PERCEIVED",
     "REFERRAL_WORDS",
     "RELATION_WORDS",
     "RESPONSE_LABELS",
@@ -130,7 +139,10 @@ __all__ = [
     "OrgLine",
     "Origin",
     "Overtness",
+    "PerceptionResult",
     "PersonLine",
+    "Reading",
+    "Readings",
     "Recipient",
     "Referral",
     "Relation",

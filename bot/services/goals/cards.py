@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.services.access import PartnershipRef, Voice
+from bot.services.goals.readings import Readings
 from bot.services.goals.vocab import CLOSED, RELATION_WORDS, Response
 from db.models import Goal, Partnership
 
@@ -152,6 +153,8 @@ class GoalCard:
     fit: Fit | None = None
     # A collaboration goal: the organisation-level goals around it; else None.
     web: WebLine | None = None
+    # How the partner organisations themselves read it (`/goal perceive`): counts only.
+    readings: Readings = field(default_factory=Readings)
 
     @property
     def id(self) -> int:
@@ -235,6 +238,21 @@ class ResponseResult:
         """A response changes its own goal's card, and the web line of the collaboration goals
         it is linked to."""
         return [self.card, *self.linked]
+
+
+@dataclass(frozen=True)
+class PerceptionResult:
+    """An organisation's reading of a goal, as recorded, and the goal's spread after it."""
+
+    card: GoalCard
+    organisation: str
+    recorded: dict[str, str]  # dimension → value, the dimensions given this time
+    origin_detail: str | None
+
+    @property
+    def redraw(self) -> list[GoalCard]:
+        """A reading changes its own goal's card and nothing else."""
+        return [self.card]
 
 
 @dataclass(frozen=True)

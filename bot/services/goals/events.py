@@ -22,7 +22,9 @@ from bot.services import log
 from bot.services.access import Actor
 from bot.services.goals.cards import GoalCard, Voice
 from bot.services.goals.lookup import shared
+from bot.services.goals.readings import READING_WORDS
 from bot.services.goals.vocab import (
+    PERCEIVED,
     RELATION_WORDS,
     RESPONSE_WORDS,
     STANCE_WORDS,
@@ -208,6 +210,42 @@ def stance_taken(
             "referral": row.referral,
             "refer_by": jsonable(row.refer_by),
             "confirms_stance_id": confirmed_from.id if confirmed_from is not None else None,
+        },
+        goal_message(partnership, goal),
+    )
+
+
+def perceived(
+    actor: Actor,
+    partnership: Partnership,
+    goal: Goal,
+    organisation_id: int,
+    organisation: str,
+    readings: dict[str, str],
+    detail: str | None,
+    perception_id: int | None,
+) -> Entry:
+    """An organisation's own reading of a goal (`/goal perceive`): whose, what, by whom."""
+    described = ", ".join(
+        f"{name} {READING_WORDS[name].get(value, value)}"
+        + (f" (“{detail}”)" if name == "origin" and detail else "")
+        for name, value in readings.items()
+    )
+    return Entry(
+        "goal.perceived",
+        f"{organisation} recorded its own reading of {goal_name(goal)}: {described}; "
+        f"recorded by {name_of(actor.display_name)}.",
+        {
+            "goal_id": goal.id,
+            "title": goal.title,
+            # The `GoalPerception` row this entry recorded.
+            "perception_id": perception_id,
+            "organisation_id": organisation_id,
+            "organisation": organisation,
+            **{name: readings.get(name) for name in PERCEIVED},
+            "origin_detail": detail,
+            "user_id": actor.user_id,
+            "display_name": actor.display_name,
         },
         goal_message(partnership, goal),
     )

@@ -22,7 +22,7 @@ from bot.services.access import (
     resolve,
 )
 from bot.services.clock import Clock, SystemClock
-from bot.services.goals import agreement, events, lookup, responses, sharing
+from bot.services.goals import agreement, events, lookup, perceive, responses, sharing
 from bot.services.goals import web as goal_web
 from bot.services.goals.announce import announcement
 from bot.services.goals.cards import (
@@ -30,6 +30,7 @@ from bot.services.goals.cards import (
     GoalCard,
     GoalTarget,
     LinkResult,
+    PerceptionResult,
     VisibilityResult,
 )
 from bot.services.goals.reading import GoalReading
@@ -178,6 +179,28 @@ class GoalService(StanceMethods, GoalResponses, GoalReading):
                 return []
             web = await goal_web.load_web(session, p, now=self.clock.now(), viewer=lookup.PUBLIC)
             return web.posted_cards()
+
+    async def perceive(
+        self,
+        actor: Actor,
+        target: GoalTarget,
+        *,
+        origin: str | None = None,
+        relevance: str | None = None,
+        content: str | None = None,
+        origin_detail: str | None = None,
+    ) -> PerceptionResult:
+        """Record how the organisation this person speaks for reads the goal (`perceive`)."""
+        return await perceive.perceive(
+            self.sessions,
+            self.clock,
+            actor,
+            target,
+            origin=origin,
+            relevance=relevance,
+            content=content,
+            origin_detail=origin_detail,
+        )
 
     # ---- changing
 

@@ -175,7 +175,16 @@ SENSITIVE: dict[str, set[str]] = {
     "overtness": {Overtness.unstated, Overtness.hidden},
 }
 
+# The dimensions an organisation records its own reading of (`/goal perceive`): each partner
+# may see a goal's origin, relevance and content differently (Vangen & Huxham 2012).
+PERCEIVED: dict[str, type[StrEnum]] = {
+    "origin": Origin,
+    "relevance": Relevance,
+    "content": Content,
+}
+
 TITLE_MAX = 200
+ORIGIN_DETAIL_MAX = 200
 DESCRIPTION_MAX = 2000
 COMMENT_MAX = 1000
 NOTE_MAX = 1000

@@ -41,6 +41,7 @@ from bot.services.goals.cards import (
     WebLine,
 )
 from bot.services.goals.lookup import PUBLIC, Viewer, may_see
+from bot.services.goals.readings import spread
 from bot.services.goals.vocab import (
     ACYCLIC,
     CLOSED,
@@ -58,6 +59,7 @@ from db.models import (
     Event,
     Goal,
     GoalLink,
+    GoalPerception,
     GoalStance,
     Membership,
     Organisation,
@@ -110,6 +112,9 @@ class GoalWeb:
         return public.cards(
             g for g in goal_ids if g in self.goals and may_see(PUBLIC, self.goals[g])
         )
+
+    # Organisations' own readings (`readings`), by goal, in the order recorded.
+    perceptions: dict[int, list[GoalPerception]] = field(default_factory=dict)
 
     # ---- the web's shape
 
@@ -415,6 +420,10 @@ class GoalWeb:
             as_of=self.as_of,
             fit=fit,
             web=web,
+            readings=spread(
+                self.perceptions.get(goal.id, []),
+                {o.organisation_id for o in organisations},
+            ),
         )
 
 
@@ -441,6 +450,7 @@ async def load_web(
     ]
     stances: dict[int, list[GoalStance]] = defaultdict(list)
     links: list[GoalLink] = []
+    perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
     if goals:
         rows = await session.exec(
             select(GoalStance)
@@ -456,6 +466,14 @@ async def load_web(
             ).all()
             if link.from_goal_id in goals and link.to_goal_id in goals
         ]
+        for reading in (
+            await session.exec(
+                select(GoalPerception)
+                .where(col(GoalPerception.goal_id).in_(list(goals)))
+                .order_by(col(GoalPerception.recorded_at), col(GoalPerception.id))
+            )
+        ).all():
+            perceptions[reading.goal_id].append(reading)
     owner_ids = {g.owner_organisation_id for g in goals.values() if g.owner_organisation_id}
     org_names = {org.id: org.name for _link, org in partners if org.id is not None}
     missing = owner_ids - set(org_names)
@@ -470,7 +488,17 @@ async def load_web(
     ).one()
     redactions = await redaction.load(session, p, now or datetime.now(UTC))
     return GoalWeb(
-        p, goals, partners, people, stances, links, org_names, as_of or 0, redactions, viewer
+        p,
+        goals,
+        partners,
+        people,
+        stances,
+        links,
+        org_names,
+        as_of or 0,
+        redactions,
+        viewer=viewer,
+        perceptions=perceptions,
     )
 
 

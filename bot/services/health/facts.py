@@ -66,6 +66,7 @@ class PartnerFact:
     status: str
     speakers: int  # active representatives and substitutes
     refer_back: bool = False  # has speakers, and every one of them must refer back
+    self_status: str | None = None  # how it sees its own membership (`/partner self-view`)
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,12 @@ async def _partners(
         count = speakers[org.id]
         found.append(
             PartnerFact(
-                org.id, org.name, link.status, count, count > 0 and referring[org.id] == count
+                org.id,
+                org.name,
+                link.status,
+                count,
+                refer_back=count > 0 and referring[org.id] == count,
+                self_status=link.self_status,
             )
         )
     return found

@@ -35,11 +35,12 @@ from bot.services.health.vocab import (
     UNAGREED_ATTENTION_DAYS,
     UNAGREED_DAYS,
     UNREPRESENTED_ATTENTION,
+    VIEWS_ATTENTION,
     SignalKey,
     Urgency,
 )
 from bot.services.trust.views import Signal, TrustSummary
-from bot.services.vocab import PartnerStatus, label
+from bot.services.vocab import PartnerStatus, label, status_label
 
 # What to do about each trust signal, as an action worth logging (the trust module's own
 # wording of the step is used for any signal not named here).
@@ -67,6 +68,7 @@ def signals(facts: Facts, trust: TrustSummary) -> list[HealthSignal]:
         actions_overdue(facts),
         unrepresented(facts),
         refer_back(facts),
+        membership_views(facts),
         participation_falling(facts),
         churn(facts),
         no_small_wins(facts, trust),
@@ -253,6 +255,37 @@ def refer_back(facts: Facts) -> HealthSignal | None:
     )
 
 
+def membership_views(facts: Facts) -> HealthSignal | None:
+    """Current partners whose own view of their status (`/partner self-view`) differs from the
+    conveners' record. Attention when one of the two says core and the other does not: that
+    decides whether its stance counts toward agreement."""
+    differ = [p for p in facts.partners if p.self_status and p.self_status != p.status]
+    if not differ:
+        return None
+    weighty = [p for p in differ if VIEWS_ATTENTION in (p.status, p.self_status)]
+    level = Urgency.attention if weighty else Urgency.watch
+    differ.sort(key=lambda p: (p not in weighty, p.name.casefold()))
+    subjects = [
+        Subject(
+            name=p.name,
+            detail=f"conveners' record: {status_label(p.status)}; its own view: "
+            f"{status_label(p.self_status or '')}",
+        )
+        for p in differ
+    ]
+    return _signal(
+        SignalKey.membership_views,
+        level,
+        f"Partners see their membership differently: {_count(len(differ), 'organisation')} "
+        f"{_sees(len(differ))} {'its' if len(differ) == 1 else 'their'} status otherwise than "
+        "the conveners' record.",
+        subjects,
+        action="Talk with each organisation about what its membership means to it and to the "
+        "partnership; then a convener updates `/partner status`, or the organisation its "
+        "`/partner self-view`.",
+    )
+
+
 def participation_falling(facts: Facts) -> HealthSignal | None:
     """Organisations whose stances and reflection answers in the last window are at most
     `PARTICIPATION_FALL` of those in the window before, from at least
@@ -357,6 +390,8 @@ def checked(facts: Facts, trust: TrustSummary) -> list[str]:
         "representatives and substitutes of the "
         + _count(represented, "core or associate partner")
         + ", and their mandates",
+        f"organisations' own views of their membership against the conveners' record "
+        f"({sum(1 for p in facts.partners if p.self_status)} recorded)",
         f"stances and reflection answers per organisation, the last "
         f"{PARTICIPATION_WINDOW_DAYS} days against the {PARTICIPATION_WINDOW_DAYS} before",
         f"people who left in the last {CHURN_WINDOW_DAYS} days ({facts.left}), against the "
@@ -436,6 +471,10 @@ def _is(n: int) -> str:
 
 def _does(n: int) -> str:
     return "does" if n == 1 else "do"
+
+
+def _sees(n: int) -> str:
+    return "sees" if n == 1 else "see"
 
 
 def _has(n: int) -> str:

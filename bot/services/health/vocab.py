@@ -27,6 +27,7 @@ class SignalKey(StrEnum):
     actions_overdue = "actions_overdue"
     unrepresented = "unrepresented"
     refer_back = "refer_back"
+    membership_views = "membership_views"
     participation_falling = "participation_falling"
     churn = "churn"
     no_small_wins = "no_small_wins"
@@ -54,6 +55,10 @@ UNREPRESENTED_ATTENTION = PartnerStatus.core  # a core partner without one: atte
 # representatives and substitutes all have the mandate "must refer back", over the active core
 # partners that have any: their agreement waits on a referral every time.
 REFER_BACK_SHARE = 0.5  # at least this share: watch
+# ---- partners who see their membership differently from the conveners' record (Huxham &
+# Vangen 2000): an organisation's own view (`/partner self-view`) differs from its status.
+# Attention when one side says core and the other does not (it decides whose stance counts).
+VIEWS_ATTENTION = PartnerStatus.core
 
 # ---- falling participation per organisation: goal stances + reflection answers
 PARTICIPATION_WINDOW_DAYS = 60  # the last 60 days, against the 60 before
@@ -85,6 +90,7 @@ THEME = {
     SignalKey.actions_overdue: "trust",
     SignalKey.unrepresented: "membership",
     SignalKey.refer_back: "membership",
+    SignalKey.membership_views: "membership",
     SignalKey.participation_falling: "inertia",
     SignalKey.churn: "membership",
     SignalKey.no_small_wins: "small_wins",
@@ -98,6 +104,7 @@ SOURCE = {
     SignalKey.actions_overdue: "Vangen & Huxham 2003, expectations met",
     SignalKey.unrepresented: "Huxham & Vangen 2000, ambiguity in membership",
     SignalKey.refer_back: "Huxham & Vangen 2000, representation and mandates",
+    SignalKey.membership_views: "Huxham & Vangen 2000, partners disagree about membership",
     SignalKey.participation_falling: "Huxham & Vangen 2005, collaborative inertia",
     SignalKey.churn: "Huxham & Vangen 2000, dynamics of membership",
     SignalKey.no_small_wins: "Vangen & Huxham 2003 and Huxham & Vangen 2005, small wins",

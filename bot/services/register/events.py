@@ -16,7 +16,7 @@ from bot.services import log
 from bot.services.access import Actor
 from bot.services.register.views import CreateDraft, MemberView, PartnerView, member_view
 from bot.services.text import name_of
-from bot.services.vocab import label
+from bot.services.vocab import label, status_label, status_phrase
 from db.models import Membership, Organisation, Partnership
 
 MEMBER_EVENTS = ("member.joined", "member.updated", "member.left")
@@ -147,16 +147,53 @@ async def partner_changed(
     with the partner as it now is."""
     summary = {
         "partner.joined": f"{view.name} ({label(view.sector)}) joined as "
-        f"{article(label(view.status))} {label(view.status)} partner.",
+        f"{status_phrase(view.status)}.",
         "partner.left": f"{view.name} left the partnership.",
-        "partner.status_changed": f"{view.name} changed from {label(old_status or '')} to "
-        f"{label(view.status)}.",
+        "partner.status_changed": f"{view.name} changed from {status_label(old_status or '')} "
+        f"to {status_label(view.status)}.",
     }[kind]
     payload = partner_snapshot(view)
     if kind == "partner.status_changed":
         payload["from"] = old_status
     await log.record(
         session, partnership, kind, summary, actor_id=actor.user_id, payload=payload, at=at
+    )
+
+
+async def self_viewed(
+    session: AsyncSession,
+    partnership: Partnership,
+    actor: Actor,
+    view: PartnerView,
+    *,
+    before: tuple[str | None, str | None],
+    at: datetime,
+) -> None:
+    """Record `partner.self_view`: how the organisation sees its own membership, beside the
+    conveners' record, and what it said before (`before`: status, commitment)."""
+    commitment = f", commitment {view.self_commitment}" if view.self_commitment else ""
+    record = (
+        "the same as the conveners' record"
+        if view.self_status == view.status
+        else f"the conveners' record says {status_label(view.status)}"
+    )
+    payload = partner_snapshot(view)
+    payload.update(
+        self_status=view.self_status,
+        self_commitment=view.self_commitment,
+        previous_self_status=before[0],
+        previous_self_commitment=before[1],
+        user_id=actor.user_id,
+    )
+    await log.record(
+        session,
+        partnership,
+        "partner.self_view",
+        f"{view.name} sees itself as {status_phrase(view.self_status or '')}{commitment} "
+        f"({record}); recorded by {name_of(actor.display_name)}.",
+        actor_id=actor.user_id,
+        payload=payload,
+        at=at,
     )
 
 

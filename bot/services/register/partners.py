@@ -4,12 +4,19 @@ coming back with their history kept."""
 from __future__ import annotations
 
 from bot.errors import UserFacingError
-from bot.services.access import Actor, PartnershipRef, resolve
+from bot.services.access import Actor, PartnershipRef, check_self_view, resolve
 from bot.services.register import events, lookup
 from bot.services.register.base import RegisterBase
 from bot.services.register.views import MemberView, PartnerView, partner_view
 from bot.services.text import choice, clean_text
-from bot.services.vocab import ORG_NAME_MAX, PartnerStatus, Sector, label
+from bot.services.vocab import (
+    ORG_NAME_MAX,
+    Commitment,
+    PartnerStatus,
+    Sector,
+    label,
+    status_phrase,
+)
 from db.engine import retrying_conflicts, transaction
 from db.models import Organisation, PartnerOrganisation, Partnership, name_key
 
@@ -73,10 +80,12 @@ class PartnerCommands(RegisterBase):
                     status=status_value,
                     joined_at=now,
                 )
-            else:  # rejoining after leaving
+            else:  # rejoining after leaving: its earlier view of itself no longer stands
                 link.status = status_value
                 link.joined_at = now
                 link.left_at = None
+                link.self_status = link.self_commitment = None
+                link.self_recorded_by = link.self_recorded_at = None
             session.add(link)
             await session.flush()
             view = partner_view(link, org)
@@ -118,7 +127,7 @@ class PartnerCommands(RegisterBase):
             partnership = access.partnership
             link, org = await lookup.active_partner(session, partnership, organisation)
             if link.status == status_value:
-                raise UserFacingError(f"{org.name} is already {label(link.status)}.")
+                raise UserFacingError(f"{org.name} is already {status_phrase(link.status)}.")
             old = link.status
             link.status = status_value  # type: ignore[assignment]
             session.add(link)
@@ -133,6 +142,44 @@ class PartnerCommands(RegisterBase):
                 old_status=old,
             )
         await self._changed(partnership)
+        return view
+
+    async def set_self_view(
+        self,
+        actor: Actor,
+        ref: PartnershipRef,
+        organisation: str,
+        status: str,
+        commitment: str | None = None,
+    ) -> PartnerView:
+        """Record how a current partner sees its own membership: its status (the statuses of
+        `/partner status`) and, optionally, its commitment. Only its representative or
+        substitute; the conveners' record (`status`) is unchanged."""
+        status_value = choice(status, PartnerStatus, what="status")
+        commitment_value = choice(commitment, Commitment, what="commitment")
+        assert status_value is not None
+        if status_value == PartnerStatus.former:
+            raise UserFacingError(
+                "An organisation that has left says so to a convener, who records it with "
+                "`/partner remove`."
+            )
+        async with transaction(self.sessions) as session:
+            access = await resolve(session, actor, ref, writable=True)
+            partnership = access.partnership
+            link, org = await lookup.active_partner(session, partnership, organisation)
+            assert org.id is not None
+            check_self_view(access, org.id, org.name)
+            before = (link.self_status, link.self_commitment)
+            if before == (status_value, commitment_value):
+                raise UserFacingError(f"That is already how {org.name} sees its membership.")
+            now = self.clock.now()
+            link.self_status = status_value
+            link.self_commitment = commitment_value
+            link.self_recorded_by = actor.user_id
+            link.self_recorded_at = now
+            session.add(link)
+            view = partner_view(link, org)
+            await events.self_viewed(session, partnership, actor, view, before=before, at=now)
         return view
 
     async def list_partners(

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.services.guide.checklist import Checklist
-from bot.services.vocab import Capacity, label
+from bot.services.vocab import Capacity, capacity_label, label
 from db.models import Membership, Organisation, PartnerOrganisation, Partnership
 
 
@@ -27,10 +27,20 @@ class PartnerView:
     status: str
     joined_at: datetime
     left_at: datetime | None
+    # The organisation's own view of its membership (`/partner self-view`), beside `status`,
+    # which is the conveners' record.
+    self_status: str | None = None
+    self_commitment: str | None = None
+    self_recorded_at: datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.left_at is None
+
+    @property
+    def sees_itself_differently(self) -> bool:
+        """Its own view of its status differs from the conveners' record."""
+        return self.self_status is not None and self.self_status != self.status
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,7 @@ class MemberView:
         )
 
     def describe(self) -> str:
-        parts = [label(self.capacity)]
+        parts = [capacity_label(self.capacity)]
         if self.organisation:
             parts.append(f"for {self.organisation}")
         if self.mandate:
@@ -131,7 +141,16 @@ class HistoryEntry:
 def partner_view(link: PartnerOrganisation, org: Organisation) -> PartnerView:
     assert org.id is not None
     return PartnerView(
-        link.partnership_id, org.id, org.name, org.sector, link.status, link.joined_at, link.left_at
+        link.partnership_id,
+        org.id,
+        org.name,
+        org.sector,
+        link.status,
+        link.joined_at,
+        link.left_at,
+        self_status=link.self_status,
+        self_commitment=link.self_commitment,
+        self_recorded_at=link.self_recorded_at,
     )
 
 

@@ -165,6 +165,15 @@ async def _goals(w: World) -> None:
     await w.goals.take_stance(fay, GoalTarget(str(crisis.id), HERE), "unsure", "Who decides?")
     w.clock.tick()
     await w.goals.link(ada, GoalTarget(str(door.id), HERE), str(crisis.id), "contributes_to")
+    # Organisations' own readings, and how one sees its own membership.
+    for actor, reading in (
+        (dan, {"origin": "external", "origin_detail": "a statutory duty"}),
+        (bea, {"origin": "members", "relevance": "needs_collaboration"}),
+    ):
+        w.clock.tick()
+        await w.goals.perceive(actor, GoalTarget(str(crisis.id), HERE), **reading)
+    w.clock.tick()
+    await w.register.set_self_view(bea, HERE, "Food Bank", "associate", "low")
 
 
 async def note(w: World, actor: Actor, **options: Any) -> int:
@@ -423,6 +432,7 @@ ROW_IDS = {
     "other_id": "goal",
     "stance_id": "goal_stance",
     "confirms_stance_id": "goal_stance",
+    "perception_id": "goal_perception",
     "organisation_id": "organisation",
     "owner_organisation_id": "organisation",
     "action_id": "event",

@@ -20,7 +20,7 @@ from bot.services.export import vocabularies as v
 from bot.services.export.document import SCHEMA_VERSION, Audience, Document, Format, LogRow
 from bot.services.export.writers import SUFFIX, WRITERS
 from bot.services.export.writers.csv_zip import cell, neutralise, write
-from bot.services.goals.vocab import DIMENSIONS, GoalStatus, Relation, Stance
+from bot.services.goals.vocab import DIMENSIONS, PERCEIVED, GoalStatus, Relation, Stance
 from bot.services.notes.service import DONE, OPEN, OVERDUE
 from bot.services.notes.vocab import NoteKind
 from bot.services.trust.vocab import ITEMS, OWN_ITEM
@@ -28,6 +28,7 @@ from bot.services.vocab import (
     RELATIONSHIP_HELP,
     AgreementRule,
     Capacity,
+    Commitment,
     Mandate,
     PartnerStatus,
     Relationship,
@@ -51,6 +52,7 @@ EVERY_FILE = {
     "membership_spells.csv",
     "goals.csv",
     "goal_stances.csv",
+    "goal_readings.csv",
     "goal_links.csv",
     *NOTE_FILES,
     "meetings.csv",
@@ -119,6 +121,7 @@ async def test_every_file_is_there_with_its_rows() -> None:
         "membership_spells.csv": 3,
         "goals.csv": 2,
         "goal_stances.csv": 2,
+        "goal_readings.csv": 3,
         "goal_links.csv": 1,
         "decisions.csv": 1,
         "actions.csv": 1,
@@ -419,6 +422,11 @@ async def test_codebook_lists_every_value_of_the_code_vocabularies() -> None:
         assert set(enum) <= listed("goals.csv", name), name
     assert set(GoalStatus) <= listed("goals.csv", "status")
     assert set(Stance) <= listed("goal_stances.csv", "stance")
+    assert set(PERCEIVED) == listed("goal_readings.csv", "dimension")
+    for name, enum in PERCEIVED.items():
+        assert set(enum) <= listed("goal_readings.csv", "reading"), name
+    assert set(PartnerStatus) - {PartnerStatus.former} == listed("organisations.csv", "self_status")
+    assert set(Commitment) == listed("organisations.csv", "self_commitment")
     assert set(Relation) <= listed("goal_links.csv", "relation")
     assert set(AgreementRule) == listed("header.csv", "agreement_rule")
     assert set(Relationship) == listed("header.csv", "relationship")
@@ -427,6 +435,23 @@ async def test_codebook_lists_every_value_of_the_code_vocabularies() -> None:
     for file in NOTE_FILES:
         assert set(NoteKind) == listed(file, "kind")
     assert {"power", "trust", "coproduction", "small_wins"} <= listed("reflections.csv", "theme")
+
+
+async def test_goal_readings_are_counts_per_goal_and_reading() -> None:
+    for audience in Audience:
+        rows = read(await zipped(sample(audience)), "goal_readings.csv")
+        assert [(r["goal_id"], r["dimension"], r["reading"], r["organisations"]) for r in rows] == [
+            ("1", "origin", "external", "2"),
+            ("1", "origin", "members", "1"),
+            ("1", "relevance", "needs_collaboration", "1"),
+        ]
+        # Counts, never which organisation.
+        assert set(rows[0]) == {"goal_id", "dimension", "reading", "organisations"}
+    organisations = read(await zipped(sample(Audience.internal)), "organisations.csv")
+    food_bank = [o for o in organisations if o["name"].startswith("Food Bank")]
+    assert [(o["status"], o["self_status"], o["self_commitment"]) for o in food_bank] == [
+        ("core", "associate", "medium")
+    ]
 
 
 async def test_codebook_gives_concepts_and_sources() -> None:

@@ -117,6 +117,9 @@ async def test_header_organisations_and_membership_spells(world: World):
     assert set(orgs) == {COUNCIL, FOOD_BANK, HEALTH, FORUM, YOUTH}
     assert orgs[HEALTH].sector == "health" and orgs[HEALTH].left_at is None
     assert orgs[YOUTH].status == "former" and orgs[YOUTH].left_at == utc(2026, 3, 14, 10, 1)
+    # Its own view of its membership, beside the conveners' record.
+    assert (orgs[FOOD_BANK].status, orgs[FOOD_BANK].self_status) == ("core", "associate")
+    assert orgs[FOOD_BANK].self_commitment == "medium" and orgs[HEALTH].self_status is None
     spells = [
         (s.person.name if s.person else None, s.organisation, s.capacity, s.start, s.end)
         for s in r.document.spells
@@ -160,6 +163,12 @@ async def test_goals_with_their_matrix_now_and_at_the_end_of_march(world: World)
     assert (fay_cell.organisation, fay_cell.stance, fay_cell.counted) == (None, "unsure", False)
     assert fay_cell.comment == FAY_COMMENT
     assert [c.voice for c in shared.matrix][-1] == fay.display_name  # organisations first
+    # The organisations' own readings, in counts: the Food Bank's later origin replaced its own.
+    assert [(r.dimension, r.reading, r.organisations) for r in shared.readings] == [
+        ("origin", "external", 2),
+        ("origin", "members", 1),
+        ("relevance", "needs_collaboration", 1),
+    ]
     council = goals[world.goal_ids["council"]]
     assert council.owner == COUNCIL and council.labels["authenticity"] == "pseudo"
     own = goals[world.goal_ids["own"]]

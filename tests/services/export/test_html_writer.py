@@ -154,6 +154,10 @@ async def test_the_period_report_holds_the_record():
     assert f"Goal #1: Fewer families in crisis {HTML_ATTACK}" in page.headings["h3"]
     assert "Parents' Forum" in words and "2026-03-15" in words
     assert "#2 One front door contributes #1 Fewer families in crisis" in words
+    assert (
+        "Organisations' own readingsorigin: 2 from an external stakeholder (funder, statutory "
+        "duty), 1 from the members; relevance: 1 needing the collaboration"
+    ) in words
     assert "Draft the leaflet" in words and "2026-03-20" in words and "overdue" in words
     assert "First shared referral" in words and "removed at the author's request" in words
     assert "withheld: fewer than 3 organisations" in words

@@ -139,6 +139,11 @@ async def test_a_period_export_has_every_section_in_order(audience: Audience):
     # Goals with their agreement matrix, links between them.
     assert f"### Goal \\#1: Fewer families in crisis {inert(HTML_ATTACK)}" in text
     assert "| Voice | Stance | Counted | Recorded |" in text
+    # The organisations' own readings, in counts.
+    assert (
+        "- Organisations' own readings: origin: 2 from an external stakeholder \\(funder, "
+        "statutory duty\\), 1 from the members; relevance: 1 needing the collaboration"
+    ) in text
     assert "- \\#2 One front door contributes \\#1 Fewer families in crisis" in text
     # Decisions, actions with owner and due date, small wins, risks.
     assert f"We agree {inert(MARKDOWN_ATTACK)}" in text

@@ -230,6 +230,17 @@ async def _goals(w: World) -> None:
     ):
         w.clock.step(minutes=10)
         await w.goals.take_stance(actor, _goal(w, "shared"), stance, comment)
+    # Each organisation's own reading of the shared goal, and one reading replaced.
+    for actor, reading in (
+        (bea, {"origin": "members"}),
+        (bea, {"origin": "external", "origin_detail": "a grant condition of the lottery fund"}),
+        (cy, {"origin": "external", "relevance": "needs_collaboration"}),
+        (dee, {"origin": "members"}),
+    ):
+        w.clock.step(minutes=10)
+        await w.goals.perceive(actor, _goal(w, "shared"), **reading)
+    w.clock.step(minutes=10)
+    await w.register.set_self_view(bea, HUBS, FOOD_BANK, "associate", "medium")
 
 
 async def _meeting(w: World) -> None:

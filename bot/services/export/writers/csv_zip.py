@@ -36,6 +36,7 @@ from bot.services.export.document import (
     NoteRow,
     OrganisationRow,
     Person,
+    ReadingCount,
     ReflectionRow,
     StanceCell,
     TrustRoundRow,
@@ -191,6 +192,8 @@ def organisation_row(row: OrganisationRow) -> dict[str, object]:
         "status": row.status,
         "joined_at": row.joined_at,
         "left_at": row.left_at,
+        "self_status": row.self_status,
+        "self_commitment": row.self_commitment,
     }
 
 
@@ -238,6 +241,15 @@ def stance_row(goal: GoalRow, stance: StanceCell) -> dict[str, object]:
         "recorded_by": _name(stance.recorded_by),
         "recorded_by_user_id": _user_id(stance.recorded_by),
         "comment": stance.comment,
+    }
+
+
+def reading_row(goal: GoalRow, reading: ReadingCount) -> dict[str, object]:
+    return {
+        "goal_id": goal.id,
+        "dimension": reading.dimension,
+        "reading": reading.reading,
+        "organisations": reading.organisations,
     }
 
 
@@ -368,6 +380,10 @@ async def write(document: Document, out: BinaryIO) -> None:
         fill(
             codebook.STANCES,
             (stance_row(goal, stance) for goal in document.goals for stance in goal.matrix),
+        )
+        fill(
+            codebook.READINGS,
+            (reading_row(goal, reading) for goal in document.goals for reading in goal.readings),
         )
         fill(codebook.LINKS, map(link_row, document.links))
         for kind, file in codebook.NOTE_FILES.items():

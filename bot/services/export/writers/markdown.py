@@ -281,6 +281,8 @@ def _goals(document: Document, layout: Layout, w: _Writer) -> None:
         w.line(f"- Proposed: {layout.when(goal.proposed_at)}")
         for dimension, value in goal.labels.items():
             w.line(f"- {inert(dimension.capitalize())}: {inert(layout.value(value))}")
+        if goal.readings:
+            w.line(f"- Organisations' own readings: {inert(layout.readings(goal))}")
         link = message_link(goal.link)
         if link is not None:
             w.line(f"- Card: {link}")
