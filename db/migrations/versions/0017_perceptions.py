@@ -2,8 +2,8 @@
 membership (self_status, self_commitment, self_recorded_by, self_recorded_at on
 partner_organisation); existing rows keep everything and start with no self-view
 
-Revision ID: 0013_perceptions
-Revises: 0012
+Revision ID: 0017_perceptions
+Revises: 0016_goal_visibility
 Create Date: 2026-11-29 06:00:00
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 
-revision: str = '0013_perceptions'
-down_revision: str | None = '0012'
+revision: str = "0017_perceptions"
+down_revision: str | None = "0016_goal_visibility"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
