@@ -13,7 +13,7 @@ PARTNERSHIP = (
     "INSERT INTO partnership (id, guild_id, name, name_key, purpose, relationship, "
     "agreement_rule, anonymity_threshold, count_individuals, timezone, citizen_phases, "
     "created_by, created_at, announcements, digest) VALUES (:id, 1, :name, :key, '', :rel, "
-    "'consensus', 3, false, 'Europe/London', '[\"design\"]', :by, :at, true, 'off')"
+    "'consensus', 3, false, 'Europe/London', '[\"design\"]', :by, CURRENT_TIMESTAMP, true, 'off')"
 )
 
 
@@ -31,7 +31,6 @@ async def test_each_stated_relationship_becomes_a_current_row(empty_url: str):  
                         "key": f"p{row_id}",
                         "rel": rel,
                         "by": 100 + row_id,
-                        "at": "2026-01-0%d 10:00:00" % row_id,
                     },
                 )
         await upgrade(empty_url)
