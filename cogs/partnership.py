@@ -24,6 +24,7 @@ from bot.services.register import (
     ChannelState,
     PartnershipInfo,
     RegisterService,
+    RelationshipChange,
     show_value,
 )
 from bot.services.timeutil import discord_timestamp
@@ -60,12 +61,7 @@ def info_embed(info: PartnershipInfo) -> discord.Embed:
         description=clip(escape(p.purpose), EMBED_DESCRIPTION_LIMIT),
         colour=discord.Colour.dark_grey() if p.is_archived else discord.Colour.teal(),
     )
-    relationship = Relationship(p.relationship)
-    embed.add_field(
-        name="Co-production",
-        value=f"{label(relationship)}: {RELATIONSHIP_HELP[relationship]}",
-        inline=False,
-    )
+    embed.add_field(name="Co-production", value=coproduction_text(info), inline=False)
     embed.add_field(name="Agreement rule", value=label(p.agreement_rule))
     embed.add_field(name="Time zone", value=p.timezone)
     embed.add_field(name="Anonymity threshold", value=f"{p.anonymity_threshold} organisations")
@@ -112,6 +108,46 @@ def info_embed(info: PartnershipInfo) -> discord.Embed:
     return embed
 
 
+# `/partnership relationship add|remove`: each choice says what the relationship means
+# (Sancino & Jacklin-Jarvis 2016), its stored word last.
+RELATIONSHIP_CHOICES = [
+    app_commands.Choice(
+        name="Co-production led to this collaboration (antecedent)", value="antecedent"
+    ),
+    app_commands.Choice(name="This collaboration enables co-production (enabler)", value="enabler"),
+    app_commands.Choice(
+        name="Co-production and this collaboration: distinct but complementary (complementary)",
+        value="complementary",
+    ),
+    app_commands.Choice(
+        name="Co-production and this collaboration: alternative strategies (alternative)",
+        value="alternative",
+    ),
+]
+PHASES_OPTION = (
+    "Phases citizens take part in: commissioning, design, delivery, assessment (commas; none)"
+)
+LEVELS_OPTION = "Levels citizens take part at: individual, group, collective (commas; none)"
+
+
+def coproduction_text(info: PartnershipInfo) -> str:
+    """How co-production relates to the partnership: the relationships it holds (each since
+    when), and the phases and levels at which citizens take part (Nabatchi et al. 2017)."""
+    p = info.partnership
+    held = (
+        "\n".join(
+            f"• {escape(h.words)} (since {discord_timestamp(h.added_at, 'D')})"
+            for h in info.relationships
+        )
+        or "Relationship: unclear. Add one with `/partnership relationship add`."
+    )
+    phases = ", ".join(p.citizen_phases) or "not set"
+    levels = ", ".join(p.coproduction_levels) or "not set"
+    return clip(
+        f"{held}\nCitizens take part in: {phases}\nAt the level of: {levels}", EMBED_FIELD_LIMIT
+    )
+
+
 def settings_notes(changes: dict[str, tuple[object, object]]) -> str:
     """What a change of retention or research consent means, said once when it changes."""
     notes = []
@@ -136,9 +172,25 @@ def settings_notes(changes: dict[str, tuple[object, object]]) -> str:
     return "".join(f"\n{note}" for note in notes)
 
 
+def relationship_reply(change: RelationshipChange) -> str:
+    done = "Added" if change.added else "Removed"
+    where = "to" if change.added else "from"
+    held = ", ".join(label(h.relationship) for h in change.held) or "none (unclear)"
+    return (
+        f"{done} the relationship **{label(change.relationship)}** {where} "
+        f"**{escape(change.partnership.name)}**. It now holds: {held}. "
+        "The change is in the partnership log."
+    )
+
+
 @app_commands.guild_only()
 class PartnershipCog(commands.GroupCog, group_name="partnership"):
     """Partnerships: each with its own private channel."""
+
+    relationship = app_commands.Group(
+        name="relationship",
+        description="Conveners: how co-production relates to the partnership (several may hold).",
+    )
 
     def __init__(self, bot: PartnerBot) -> None:
         self.bot = bot
@@ -279,7 +331,7 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         agreement_rule="How goals become agreed: consensus (default) or majority",
         anonymity_threshold="Fewest distinct organisations before trust results show (2 or more)",
         timezone="IANA time zone, e.g. Europe/London",
-        relationship="How co-production relates to this collaboration",
+        relationship="Add a relationship between co-production and this collaboration",
         count_individuals="Count people in their own capacity and citizens toward agreement",
         purpose="A new statement of purpose",
         partnership="Which partnership (implied in its channel)",
@@ -287,6 +339,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         research_consent="Allow the command line's pseudonymised research export (logged)",
         announcements="Announce goal agreements, statuses and progress in the channel (default on)",
         digest="Post a weekly digest in the channel on Mondays at 09:00 (default off)",
+        phases=PHASES_OPTION,
+        levels=LEVELS_OPTION,
     )
     @app_commands.choices(
         agreement_rule=enum_choices(AgreementRule, AGREEMENT_HELP),
@@ -308,6 +362,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         research_consent: bool | None = None,
         announcements: bool | None = None,
         digest: app_commands.Choice[str] | None = None,
+        phases: app_commands.Range[str, 1, 100] | None = None,
+        levels: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         await thinking(interaction)
         p, changes = await self.register.configure(
@@ -323,6 +379,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
             research_consent=research_consent,
             announcements=announcements,
             digest=digest.value if digest else None,
+            phases=phases,
+            levels=levels,
         )
         schedule = ""
         if digest is not None:  # the digest's schedule follows the setting (made, or cancelled)
@@ -413,6 +471,46 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         else:
             text = f"{made}**{escape(state.name)}**:{result.note()}"
         await send(interaction, text)
+
+    @relationship.command(
+        name="add", description="Conveners: add a relationship between co-production and it."
+    )
+    @app_commands.describe(
+        relationship="How co-production relates to this collaboration",
+        partnership="Which partnership (implied in its channel)",
+    )
+    @app_commands.choices(relationship=RELATIONSHIP_CHOICES)
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def relationship_add(
+        self,
+        interaction: discord.Interaction,
+        relationship: app_commands.Choice[str],
+        partnership: str | None = None,
+    ) -> None:
+        change = await self.register.add_relationship(
+            actor_of(interaction), ref_of(interaction, partnership), relationship.value
+        )
+        await send(interaction, relationship_reply(change))
+
+    @relationship.command(
+        name="remove", description="Conveners: remove a relationship it no longer holds."
+    )
+    @app_commands.describe(
+        relationship="The relationship to remove (its history is kept)",
+        partnership="Which partnership (implied in its channel)",
+    )
+    @app_commands.choices(relationship=RELATIONSHIP_CHOICES)
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def relationship_remove(
+        self,
+        interaction: discord.Interaction,
+        relationship: app_commands.Choice[str],
+        partnership: str | None = None,
+    ) -> None:
+        change = await self.register.remove_relationship(
+            actor_of(interaction), ref_of(interaction, partnership), relationship.value
+        )
+        await send(interaction, relationship_reply(change))
 
     async def _new_channel(self, interaction: discord.Interaction, state: ChannelState) -> str:
         """A channel for a partnership that has none in this server (imported, or its channel

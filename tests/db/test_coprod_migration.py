@@ -48,7 +48,9 @@ async def test_each_stated_relationship_becomes_a_current_row(empty_url: str):  
                     text("SELECT relationship, coproduction_levels FROM partnership WHERE id = 1")
                 )
             ).one()
-            phase = (await conn.execute(text("SELECT count(*) FROM goal WHERE phase IS NULL"))).one()
+            phase = (
+                await conn.execute(text("SELECT count(*) FROM goal WHERE phase IS NULL"))
+            ).one()
     finally:
         await engine.dispose()
     assert [tuple(r) for r in rows] == [(1, "enabler", 101, None), (3, "antecedent", 103, None)]
