@@ -258,6 +258,8 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
         )
     if detailed or goal.overtness != "explicit":
         kind.append(f"Overtness: {describe_value(goal.overtness)}")
+    if goal.phase:
+        kind.append(f"Co-production phase: {goal.phase}")
     embed.add_field(
         name="Kind of goal", value=clip("\n".join(kind), EMBED_FIELD_LIMIT), inline=False
     )

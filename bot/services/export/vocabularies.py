@@ -32,11 +32,13 @@ from bot.services.notes.service import DONE, OPEN, OVERDUE
 from bot.services.notes.vocab import NoteKind
 from bot.services.reflection.visibility import Visibility
 from bot.services.vocab import (
+    PHASE_HELP,
     RELATIONSHIP_HELP,
     AgreementRule,
     Capacity,
     Mandate,
     PartnerStatus,
+    Phase,
     Relationship,
     Sector,
     label,
@@ -82,6 +84,7 @@ CAPACITY = "membership: in what capacity a person takes part"
 MANDATE = "membership: what a representative may commit their organisation to"
 STATUS = "membership: ambiguity about who is a member"
 RELATIONSHIP = "how co-production relates to inter-organisational collaboration"
+PHASE = "the phases of the service cycle in which citizens co-produce"
 THEME = "themes of collaborative advantage and inertia"
 
 
@@ -258,6 +261,7 @@ CAPACITIES = vocabulary(Capacity, CAPACITY_MEANINGS, CAPACITY, MEMBERSHIP)
 MANDATES = vocabulary(Mandate, MANDATE_MEANINGS, MANDATE, MEMBERSHIP)
 AGREEMENT_RULES = vocabulary(AgreementRule, AGREEMENT_MEANINGS, COMMON_GOALS, GOALS)
 RELATIONSHIPS = vocabulary(Relationship, RELATIONSHIP_HELP, RELATIONSHIP, COPRODUCTION)
+PHASES = vocabulary(Phase, PHASE_HELP, PHASE, PARTICIPATION)
 AUDIENCES = vocabulary(Audience, AUDIENCE_MEANINGS, "", PARTNERBOT)
 GOAL_STATUSES = vocabulary(GoalStatus, GOAL_STATUS_MEANINGS, "", PARTNERBOT)
 ACTION_STATES = vocabulary(ACTION_STATE_MEANINGS, ACTION_STATE_MEANINGS, KEPT, TRUST)

@@ -75,6 +75,7 @@ def proposed(actor: Actor, goal: Goal, owner: str | None) -> Entry:
             "authenticity": goal.authenticity,
             "relevance": goal.relevance,
             "overtness": goal.overtness,
+            "phase": goal.phase,
             "owner_organisation_id": goal.owner_organisation_id,
             "owner_organisation": owner,
             "owner_user_id": goal.owner_user_id,

@@ -55,6 +55,7 @@ from bot.services.goals.vocab import (
     Stance,
     check_progress,
     goal_name,
+    parse_phase,
 )
 from bot.services.text import choice, clean_long_text, clean_text
 from bot.services.timeutil import parse_date, zone
@@ -85,16 +86,19 @@ class GoalService:
         organisation: str | None = None,
         review_on: str | None = None,
         respond_by: str | None = None,
+        phase: str | None = None,
     ) -> GoalCard:
         """Record a new goal, proposed; the cog then posts it with its agreement matrix.
 
         `respond_by` (a local date after today) asks for stances by then: the organisations
-        still without one are nudged automatically two days before (`nudges`)."""
+        still without one are nudged automatically two days before (`nudges`). `phase` is the
+        co-production phase it concerns (commissioning, design, delivery, assessment)."""
         clean_title = clean_text(title, what="title", limit=TITLE_MAX)
         clean_description = clean_long_text(description, what="description", limit=DESCRIPTION_MAX)
         level_value = choice(level, Level, what="level")
         content_value = choice(content, Content, what="content") or Content.substantive
         origin_value = choice(origin, Origin, what="origin") or Origin.members
+        phase_value = parse_phase(phase)
         review_day = parse_date(review_on, option="review_on") if review_on else None
         respond_day = parse_date(respond_by, option="respond_by") if respond_by else None
         org_name = organisation.strip() if organisation and organisation.strip() else None
@@ -125,6 +129,7 @@ class GoalService:
                 level=level_value,
                 origin=origin_value,
                 content=content_value,
+                phase=phase_value,
                 owner_organisation_id=owner_org.id if owner_org else None,
                 owner_user_id=actor.user_id if level_value == Level.individual else None,
                 review_on=review_day,
@@ -397,10 +402,12 @@ class GoalService:
         relevance: str | None = None,
         content: str | None = None,
         overtness: str | None = None,
+        phase: str | None = None,
     ) -> ChangeResult:
         """Set a goal's dimensions. Conveners and the goal's owners may; only the owners call
-        an organisation's or a person's goal pseudo, unstated or hidden."""
-        wanted = {
+        an organisation's or a person's goal pseudo, unstated or hidden. `phase` (the
+        co-production phase it concerns) `none` clears it."""
+        wanted: dict[str, str | None] = {
             "origin": choice(origin, Origin, what="origin"),
             "authenticity": choice(authenticity, Authenticity, what="authenticity"),
             "relevance": choice(relevance, Relevance, what="relevance"),
@@ -408,6 +415,8 @@ class GoalService:
             "overtness": choice(overtness, Overtness, what="overtness"),
         }
         wanted = {k: v for k, v in wanted.items() if v is not None}
+        if phase is not None:
+            wanted["phase"] = parse_phase(phase)
         if not wanted:
             raise UserFacingError("Nothing to change: give at least one dimension.")
         async with transaction(self.sessions) as session:
