@@ -1,4 +1,6 @@
-"""/partnership: create, describe, list, configure and archive partnerships."""
+"""/partnership: create, describe, list, configure and archive partnerships, and say how
+co-production relates to them (`/partnership relationship add|remove`). What it shows and says is
+in `_partnership_text`."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from bot import channels as _channels
 from bot.app import PartnerBot
 from bot.channels import Applied
 from bot.errors import UserFacingError
-from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, NO_MENTIONS, clip, escape, send
+from bot.replies import EMBED_DESCRIPTION_LIMIT, NO_MENTIONS, clip, escape, send
 from bot.services.access import Actor, PartnershipRef
 from bot.services.guide import Checklist
 from bot.services.health import HealthService
@@ -22,12 +24,9 @@ from bot.services.health.chart import participation_png
 from bot.services.register import (
     RETENTION_MONTHS_MAX,
     ChannelState,
-    PartnershipInfo,
     RegisterService,
-    RelationshipChange,
     show_value,
 )
-from bot.services.timeutil import discord_timestamp
 from bot.services.vocab import (
     AGREEMENT_HELP,
     CAPACITY_HELP,
@@ -45,142 +44,21 @@ from bot.services.vocab import (
 from cogs._base import thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
 from cogs._digest_text import DIGEST_CHOICES, announcements_note, digest_setting_text
-from cogs._guide_text import checklist_text, create_reply, welcome_message
+from cogs._guide_text import create_reply, welcome_message
 from cogs._health_text import CHART_NAME, health_embed
+from cogs._partnership_text import (
+    LEVELS_OPTION,
+    PHASES_OPTION,
+    RELATIONSHIP_CHOICES,
+    info_embed,
+    relationship_reply,
+    settings_notes,
+)
 
 log = logging.getLogger(__name__)
 
 # Who a creator may be for their organisation: its representative or its substitute.
 CREATOR_CAPACITIES = [c for c in Capacity if c in SPEAKS_FOR_ORGANISATION]
-
-
-def info_embed(info: PartnershipInfo) -> discord.Embed:
-    p = info.partnership
-    embed = discord.Embed(
-        title=clip(p.name, 256),
-        description=clip(escape(p.purpose), EMBED_DESCRIPTION_LIMIT),
-        colour=discord.Colour.dark_grey() if p.is_archived else discord.Colour.teal(),
-    )
-    embed.add_field(name="Co-production", value=coproduction_text(info), inline=False)
-    embed.add_field(name="Agreement rule", value=label(p.agreement_rule))
-    embed.add_field(name="Time zone", value=p.timezone)
-    embed.add_field(name="Anonymity threshold", value=f"{p.anonymity_threshold} organisations")
-    embed.add_field(
-        name="Retention",
-        value=f"{p.retention_months} months" if p.retention_months else "everything kept",
-    )
-    embed.add_field(name="Research consent", value="on" if p.research_consent else "off")
-    embed.add_field(name="Announcements", value="on" if p.announcements else "off")
-    embed.add_field(name="Digest", value=label(p.digest))
-    if p.channel_id:
-        embed.add_field(name="Channel", value=f"<#{p.channel_id}>")
-    embed.add_field(name="Created", value=discord_timestamp(p.created_at, "D"))
-    if p.is_archived and p.archived_at:
-        embed.add_field(name="Archived", value=discord_timestamp(p.archived_at, "D"))
-    partners = (
-        "\n".join(
-            f"{escape(o.name)} · {label(o.sector)} · {label(o.status)}" for o in info.partners
-        )
-        or "None yet: add one with `/partner add`."
-    )
-    embed.add_field(
-        name=f"Organisations ({len(info.partners)})",
-        value=clip(partners, EMBED_FIELD_LIMIT),
-        inline=False,
-    )
-    conveners = [m for m in info.members if m.is_convener]
-    embed.add_field(
-        name=f"Members ({len(info.members)})",
-        value=clip(
-            "Conveners: " + (", ".join(f"<@{m.user_id}>" for m in conveners) or "none"),
-            EMBED_FIELD_LIMIT,
-        ),
-        inline=False,
-    )
-    if not info.checklist.complete:
-        embed.add_field(
-            name="To finish setting up",
-            value=clip(checklist_text(info.checklist), EMBED_FIELD_LIMIT),
-            inline=False,
-        )
-    if p.is_archived:
-        embed.set_footer(text="Archived: read-only, nothing deleted.")
-    return embed
-
-
-# `/partnership relationship add|remove`: each choice says what the relationship means
-# (Sancino & Jacklin-Jarvis 2016), its stored word last.
-RELATIONSHIP_CHOICES = [
-    app_commands.Choice(
-        name="Co-production led to this collaboration (antecedent)", value="antecedent"
-    ),
-    app_commands.Choice(name="This collaboration enables co-production (enabler)", value="enabler"),
-    app_commands.Choice(
-        name="Co-production and this collaboration: distinct but complementary (complementary)",
-        value="complementary",
-    ),
-    app_commands.Choice(
-        name="Co-production and this collaboration: alternative strategies (alternative)",
-        value="alternative",
-    ),
-]
-PHASES_OPTION = (
-    "Phases citizens take part in: commissioning, design, delivery, assessment (commas; none)"
-)
-LEVELS_OPTION = "Levels citizens take part at: individual, group, collective (commas; none)"
-
-
-def coproduction_text(info: PartnershipInfo) -> str:
-    """How co-production relates to the partnership: the relationships it holds (each since
-    when), and the phases and levels at which citizens take part (Nabatchi et al. 2017)."""
-    p = info.partnership
-    held = (
-        "\n".join(
-            f"• {escape(h.words)} (since {discord_timestamp(h.added_at, 'D')})"
-            for h in info.relationships
-        )
-        or "Relationship: unclear. Add one with `/partnership relationship add`."
-    )
-    phases = ", ".join(p.citizen_phases) or "not set"
-    levels = ", ".join(p.coproduction_levels) or "not set"
-    return clip(
-        f"{held}\nCitizens take part in: {phases}\nAt the level of: {levels}", EMBED_FIELD_LIMIT
-    )
-
-
-def settings_notes(changes: dict[str, tuple[object, object]]) -> str:
-    """What a change of retention or research consent means, said once when it changes."""
-    notes = []
-    if "retention_months" in changes:
-        months = changes["retention_months"][1]
-        notes.append(
-            f"Free text (notes, stance comments, reflection answers) older than {months} "
-            "months now reads as removed in every view, reply and export. Nothing is deleted: "
-            "setting 0 shows it again."
-            if months
-            else "Free text is kept and shown however old it is."
-        )
-    if "research_consent" in changes:
-        notes.append(
-            "Research consent is on: the command line's pseudonymised research export "
-            "(stable pseudonyms, no Discord ids, free text dropped unless asked for) may now "
-            "be made. The change is in the partnership log."
-            if changes["research_consent"][1]
-            else "Research consent is off: the command line refuses the pseudonymised "
-            "research export. The change is in the partnership log."
-        )
-    return "".join(f"\n{note}" for note in notes)
-
-
-def relationship_reply(change: RelationshipChange) -> str:
-    done = "Added" if change.added else "Removed"
-    where = "to" if change.added else "from"
-    held = ", ".join(label(h.relationship) for h in change.held) or "none (unclear)"
-    return (
-        f"{done} the relationship **{label(change.relationship)}** {where} "
-        f"**{escape(change.partnership.name)}**. It now holds: {held}. "
-        "The change is in the partnership log."
-    )
 
 
 @app_commands.guild_only()

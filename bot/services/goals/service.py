@@ -91,8 +91,7 @@ class GoalService:
         """Record a new goal, proposed; the cog then posts it with its agreement matrix.
 
         `respond_by` (a local date after today) asks for stances by then: the organisations
-        still without one are nudged automatically two days before (`nudges`). `phase` is the
-        co-production phase it concerns (commissioning, design, delivery, assessment)."""
+        still without one are nudged automatically two days before (`nudges`)."""
         clean_title = clean_text(title, what="title", limit=TITLE_MAX)
         clean_description = clean_long_text(description, what="description", limit=DESCRIPTION_MAX)
         level_value = choice(level, Level, what="level")
@@ -405,8 +404,7 @@ class GoalService:
         phase: str | None = None,
     ) -> ChangeResult:
         """Set a goal's dimensions. Conveners and the goal's owners may; only the owners call
-        an organisation's or a person's goal pseudo, unstated or hidden. `phase` (the
-        co-production phase it concerns) `none` clears it."""
+        an organisation's or a person's goal pseudo, unstated or hidden; `phase:none` clears."""
         wanted: dict[str, str | None] = {
             "origin": choice(origin, Origin, what="origin"),
             "authenticity": choice(authenticity, Authenticity, what="authenticity"),
