@@ -427,6 +427,8 @@ def goal_embed(card: GoalCard, *, detailed: bool = False) -> discord.Embed:
         kind.append(f"Overtness: {describe_value(goal.overtness)}")
     if not shared(card):
         kind.append(f"Seen by: {VISIBILITY_WORDS[goal.visibility]} only")
+    if goal.phase:
+        kind.append(f"Co-production phase: {goal.phase}")
     embed.add_field(
         name="Kind of goal", value=clip("\n".join(kind), EMBED_FIELD_LIMIT), inline=False
     )

@@ -55,6 +55,8 @@ def _note_head(draft: NoteDraft, author: str) -> str:
         head += f" · goal #{draft.goal_id} {escape(draft.goal_title or '')}"
     if draft.review_on is not None:
         head += f" · review on {draft.review_on.isoformat()}"
+    if draft.phase is not None:
+        head += f" · co-production phase: {draft.phase}"
     return head
 
 

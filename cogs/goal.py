@@ -33,9 +33,16 @@ from bot.services.goals import (
     Stance,
     StanceResult,
 )
-from bot.services.vocab import ORG_NAME_MAX, label
+from bot.services.goals.vocab import NO_PHASE
+from bot.services.vocab import ORG_NAME_MAX, PHASE_HELP, Phase, label
 from cogs._base import thinking
-from cogs._context import actor_of, organisation_autocomplete, partnership_autocomplete, ref_of
+from cogs._context import (
+    actor_of,
+    enum_choices,
+    organisation_autocomplete,
+    partnership_autocomplete,
+    ref_of,
+)
 from cogs._goal_announcements import announce
 from cogs._goal_components import (
     RELATION_CHOICES,
@@ -68,6 +75,9 @@ from cogs._goal_nudges import NudgeDelivery, nudge_reply
 
 GOAL_OPTION = "The goal: choose from the list, or type its number or exact title"
 PARTNERSHIP_OPTION = "Which partnership (implied in its channel)"
+# The co-production phase a goal concerns (Nabatchi, Sancino & Sicilia 2017).
+PHASE_OPTION = "The co-production phase it concerns"
+PHASE_CHOICES = enum_choices(Phase, PHASE_HELP)
 # Automatic nudges are looked for this often: one goes within a minute of its time.
 NUDGE_SECONDS = 60.0
 
@@ -131,12 +141,14 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         partnership=PARTNERSHIP_OPTION,
         respond_by="Stances wanted by this date, YYYY-MM-DD: a nudge goes two days before",
         visibility="Who sees it: the partnership (default), the conveners, or its organisation",
+        phase=PHASE_OPTION,
     )
     @app_commands.choices(
         level=dimension_choices(Level),
         content=dimension_choices(Content),
         origin=dimension_choices(Origin),
         visibility=VISIBILITY_CHOICES,
+        phase=PHASE_CHOICES,
     )
     @app_commands.autocomplete(
         organisation=organisation_autocomplete, partnership=partnership_autocomplete
@@ -154,6 +166,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         partnership: str | None = None,
         respond_by: app_commands.Range[str, 1, 10] | None = None,
         visibility: app_commands.Choice[str] | None = None,
+        phase: app_commands.Choice[str] | None = None,
     ) -> None:
         await thinking(interaction)
         card = await self.goals.propose(
@@ -168,6 +181,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
             review_on=review_on,
             respond_by=respond_by,
             visibility=visibility.value if visibility else None,
+            phase=phase.value if phase else None,
         )
         if not card.shared:
             await send(
@@ -406,6 +420,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         content="Process (how we work) or substantive (what we achieve)",
         overtness="Explicit, unstated or hidden (only its owners say unstated or hidden)",
         partnership=PARTNERSHIP_OPTION,
+        phase=PHASE_OPTION + " (none: clear it)",
     )
     @app_commands.choices(
         origin=dimension_choices(Origin),
@@ -413,6 +428,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         relevance=dimension_choices(Relevance),
         content=dimension_choices(Content),
         overtness=dimension_choices(Overtness),
+        phase=[*PHASE_CHOICES, app_commands.Choice(name="none: no phase", value=NO_PHASE)],
     )
     @app_commands.autocomplete(goal=goal_autocomplete, partnership=partnership_autocomplete)
     async def classify(
@@ -425,6 +441,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         content: app_commands.Choice[str] | None = None,
         overtness: app_commands.Choice[str] | None = None,
         partnership: str | None = None,
+        phase: app_commands.Choice[str] | None = None,
     ) -> None:
         await thinking(interaction)
         result = await self.goals.classify(
@@ -435,6 +452,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
             relevance=relevance.value if relevance else None,
             content=content.value if content else None,
             overtness=overtness.value if overtness else None,
+            phase=phase.value if phase else None,
         )
         await send(interaction, change_reply(result))
         await self.messages.redraw(result.redraw)

@@ -21,6 +21,7 @@ from discord.ext import commands, tasks
 from bot.app import PartnerBot
 from bot.replies import escape, send
 from bot.services.notes import TEXT_MAX, NoteKind, NoteService
+from bot.services.vocab import PHASE_HELP, Phase
 from cogs._base import remove_post, thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
 from cogs._goal_components import goal_autocomplete
@@ -74,8 +75,9 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
         owner="An action's owner: a member of the partnership",
         due="An action's due date, YYYY-MM-DD (today or later)",
         partnership=PARTNERSHIP_OPTION,
+        phase="A small win's co-production phase: commissioning, design, delivery or assessment",
     )
-    @app_commands.choices(kind=enum_choices(NoteKind))
+    @app_commands.choices(kind=enum_choices(NoteKind), phase=enum_choices(Phase, PHASE_HELP))
     @app_commands.autocomplete(goal=goal_autocomplete, partnership=partnership_autocomplete)
     async def note(
         self,
@@ -87,6 +89,7 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
         owner: discord.User | None = None,
         due: app_commands.Range[str, 1, 10] | None = None,
         partnership: str | None = None,
+        phase: app_commands.Choice[str] | None = None,
     ) -> None:
         await thinking(interaction)
         actor = actor_of(interaction)
@@ -99,6 +102,7 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
             review_on=review_on,
             owner_id=owner.id if owner else None,
             due=due,
+            phase=phase.value if phase else None,
         )
         message: discord.Message | None = None
         if draft.channel_id is not None:

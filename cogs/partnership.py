@@ -1,4 +1,6 @@
-"""/partnership: create, describe, list, configure and archive partnerships."""
+"""/partnership: create, describe, list, configure and archive partnerships, and say how
+co-production relates to them (`/partnership relationship add|remove`). What it shows and says is
+in `_partnership_text`."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from bot import channels as _channels
 from bot.app import PartnerBot
 from bot.channels import Applied
 from bot.errors import UserFacingError
-from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, NO_MENTIONS, clip, escape, send
+from bot.replies import EMBED_DESCRIPTION_LIMIT, NO_MENTIONS, clip, escape, send
 from bot.services.access import Actor, PartnershipRef
 from bot.services.guide import Checklist
 from bot.services.health import HealthService
@@ -22,11 +24,9 @@ from bot.services.health.chart import participation_png
 from bot.services.register import (
     RETENTION_MONTHS_MAX,
     ChannelState,
-    PartnershipInfo,
     RegisterService,
     show_value,
 )
-from bot.services.timeutil import discord_timestamp
 from bot.services.vocab import (
     AGREEMENT_HELP,
     CAPACITY_HELP,
@@ -40,13 +40,20 @@ from bot.services.vocab import (
     Relationship,
     Sector,
     label,
-    status_label,
 )
 from cogs._base import thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
 from cogs._digest_text import DIGEST_CHOICES, announcements_note, digest_setting_text
-from cogs._guide_text import checklist_text, create_reply, welcome_message
+from cogs._guide_text import create_reply, welcome_message
 from cogs._health_text import CHART_NAME, health_embed
+from cogs._partnership_text import (
+    LEVELS_OPTION,
+    PHASES_OPTION,
+    RELATIONSHIP_CHOICES,
+    info_embed,
+    relationship_reply,
+    settings_notes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,93 +61,14 @@ log = logging.getLogger(__name__)
 CREATOR_CAPACITIES = [c for c in Capacity if c in SPEAKS_FOR_ORGANISATION]
 
 
-def info_embed(info: PartnershipInfo) -> discord.Embed:
-    p = info.partnership
-    embed = discord.Embed(
-        title=clip(p.name, 256),
-        description=clip(escape(p.purpose), EMBED_DESCRIPTION_LIMIT),
-        colour=discord.Colour.dark_grey() if p.is_archived else discord.Colour.teal(),
-    )
-    relationship = Relationship(p.relationship)
-    embed.add_field(
-        name="Co-production",
-        value=f"{label(relationship)}: {RELATIONSHIP_HELP[relationship]}",
-        inline=False,
-    )
-    embed.add_field(name="Agreement rule", value=label(p.agreement_rule))
-    embed.add_field(name="Time zone", value=p.timezone)
-    embed.add_field(name="Anonymity threshold", value=f"{p.anonymity_threshold} organisations")
-    embed.add_field(
-        name="Retention",
-        value=f"{p.retention_months} months" if p.retention_months else "everything kept",
-    )
-    embed.add_field(name="Research consent", value="on" if p.research_consent else "off")
-    embed.add_field(name="Announcements", value="on" if p.announcements else "off")
-    embed.add_field(name="Digest", value=label(p.digest))
-    if p.channel_id:
-        embed.add_field(name="Channel", value=f"<#{p.channel_id}>")
-    embed.add_field(name="Created", value=discord_timestamp(p.created_at, "D"))
-    if p.is_archived and p.archived_at:
-        embed.add_field(name="Archived", value=discord_timestamp(p.archived_at, "D"))
-    partners = (
-        "\n".join(
-            f"{escape(o.name)} · {label(o.sector)} · {status_label(o.status)}"
-            for o in info.partners
-        )
-        or "None yet: add one with `/partner add`."
-    )
-    embed.add_field(
-        name=f"Organisations ({len(info.partners)})",
-        value=clip(partners, EMBED_FIELD_LIMIT),
-        inline=False,
-    )
-    conveners = [m for m in info.members if m.is_convener]
-    embed.add_field(
-        name=f"Members ({len(info.members)})",
-        value=clip(
-            "Conveners: " + (", ".join(f"<@{m.user_id}>" for m in conveners) or "none"),
-            EMBED_FIELD_LIMIT,
-        ),
-        inline=False,
-    )
-    if not info.checklist.complete:
-        embed.add_field(
-            name="To finish setting up",
-            value=clip(checklist_text(info.checklist), EMBED_FIELD_LIMIT),
-            inline=False,
-        )
-    if p.is_archived:
-        embed.set_footer(text="Archived: read-only, nothing deleted.")
-    return embed
-
-
-def settings_notes(changes: dict[str, tuple[object, object]]) -> str:
-    """What a change of retention or research consent means, said once when it changes."""
-    notes = []
-    if "retention_months" in changes:
-        months = changes["retention_months"][1]
-        notes.append(
-            f"Free text (notes, stance comments, reflection answers) older than {months} "
-            "months now reads as removed in every view, reply and export. Nothing is deleted: "
-            "setting 0 shows it again."
-            if months
-            else "Free text is kept and shown however old it is."
-        )
-    if "research_consent" in changes:
-        notes.append(
-            "Research consent is on: the command line's pseudonymised research export "
-            "(stable pseudonyms, no Discord ids, free text dropped unless asked for) may now "
-            "be made. The change is in the partnership log."
-            if changes["research_consent"][1]
-            else "Research consent is off: the command line refuses the pseudonymised "
-            "research export. The change is in the partnership log."
-        )
-    return "".join(f"\n{note}" for note in notes)
-
-
 @app_commands.guild_only()
 class PartnershipCog(commands.GroupCog, group_name="partnership"):
     """Partnerships: each with its own private channel."""
+
+    relationship = app_commands.Group(
+        name="relationship",
+        description="Conveners: how co-production relates to the partnership (several may hold).",
+    )
 
     def __init__(self, bot: PartnerBot) -> None:
         self.bot = bot
@@ -281,7 +209,7 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         agreement_rule="How goals become agreed: consensus (default) or majority",
         anonymity_threshold="Fewest distinct organisations before trust results show (2 or more)",
         timezone="IANA time zone, e.g. Europe/London",
-        relationship="How co-production relates to this collaboration",
+        relationship="Add a relationship between co-production and this collaboration",
         count_individuals="Count people in their own capacity and citizens toward agreement",
         purpose="A new statement of purpose",
         partnership="Which partnership (implied in its channel)",
@@ -289,6 +217,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         research_consent="Allow the command line's pseudonymised research export (logged)",
         announcements="Announce goal agreements, statuses and progress in the channel (default on)",
         digest="Post a weekly digest in the channel on Mondays at 09:00 (default off)",
+        phases=PHASES_OPTION,
+        levels=LEVELS_OPTION,
     )
     @app_commands.choices(
         agreement_rule=enum_choices(AgreementRule, AGREEMENT_HELP),
@@ -310,6 +240,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         research_consent: bool | None = None,
         announcements: bool | None = None,
         digest: app_commands.Choice[str] | None = None,
+        phases: app_commands.Range[str, 1, 100] | None = None,
+        levels: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         await thinking(interaction)
         p, changes = await self.register.configure(
@@ -325,6 +257,8 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
             research_consent=research_consent,
             announcements=announcements,
             digest=digest.value if digest else None,
+            phases=phases,
+            levels=levels,
         )
         schedule = ""
         if digest is not None:  # the digest's schedule follows the setting (made, or cancelled)
@@ -415,6 +349,46 @@ class PartnershipCog(commands.GroupCog, group_name="partnership"):
         else:
             text = f"{made}**{escape(state.name)}**:{result.note()}"
         await send(interaction, text)
+
+    @relationship.command(
+        name="add", description="Conveners: add a relationship between co-production and it."
+    )
+    @app_commands.describe(
+        relationship="How co-production relates to this collaboration",
+        partnership="Which partnership (implied in its channel)",
+    )
+    @app_commands.choices(relationship=RELATIONSHIP_CHOICES)
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def relationship_add(
+        self,
+        interaction: discord.Interaction,
+        relationship: app_commands.Choice[str],
+        partnership: str | None = None,
+    ) -> None:
+        change = await self.register.add_relationship(
+            actor_of(interaction), ref_of(interaction, partnership), relationship.value
+        )
+        await send(interaction, relationship_reply(change))
+
+    @relationship.command(
+        name="remove", description="Conveners: remove a relationship it no longer holds."
+    )
+    @app_commands.describe(
+        relationship="The relationship to remove (its history is kept)",
+        partnership="Which partnership (implied in its channel)",
+    )
+    @app_commands.choices(relationship=RELATIONSHIP_CHOICES)
+    @app_commands.autocomplete(partnership=partnership_autocomplete)
+    async def relationship_remove(
+        self,
+        interaction: discord.Interaction,
+        relationship: app_commands.Choice[str],
+        partnership: str | None = None,
+    ) -> None:
+        change = await self.register.remove_relationship(
+            actor_of(interaction), ref_of(interaction, partnership), relationship.value
+        )
+        await send(interaction, relationship_reply(change))
 
     async def _new_channel(self, interaction: discord.Interaction, state: ChannelState) -> str:
         """A channel for a partnership that has none in this server (imported, or its channel

@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "MAX_TEXT_LENGTH",
+    "RELATIONSHIPS",
     "THEMES",
     "LibraryPrompt",
     "PromptLibraryError",
@@ -27,6 +28,7 @@ __all__ = [
     "load_library",
     "parse_library",
     "prompts_for",
+    "relationship_prompts",
     "themes",
 ]
 
@@ -36,7 +38,10 @@ _ID_RE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _FIELDS = ("id", "theme", "concept", "text")
 # Optional fields, with their type: `sensitive = true` marks a prompt about power, hidden
 # tensions or unsaid things, whose answers are anonymous unless a convener chooses otherwise.
-_OPTIONAL = {"sensitive": bool}
+# `relationship = "enabler"` ties a prompt to one relationship between co-production and the
+# collaboration (Sancino & Jacklin-Jarvis 2016): asked only where the partnership holds it.
+_OPTIONAL: dict[str, type] = {"sensitive": bool, "relationship": str}
+RELATIONSHIPS = ("antecedent", "enabler", "complementary", "alternative")
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class LibraryPrompt:
     concept: str
     text: str
     sensitive: bool = False
+    relationship: str | None = None
 
 
 # The themes practitioners meet (Huxham & Vangen 2005), plus co-production and small wins.
@@ -138,10 +144,17 @@ def _check_entry(index: int, entry: Any) -> LibraryPrompt:
             raise PromptLibraryError(f"{where}: {name} has spaces at its start or end.")
     for name, kind in _OPTIONAL.items():
         if name in entry and not isinstance(entry[name], kind):
-            raise PromptLibraryError(f"{where}: {name} should be true or false.")
+            should = "true or false" if kind is bool else "text"
+            raise PromptLibraryError(f"{where}: {name} should be {should}.")
+    if "relationship" in entry and entry["relationship"] not in RELATIONSHIPS:
+        raise PromptLibraryError(
+            f"{where}: unknown relationship “{entry['relationship']}”; use one of "
+            f"{', '.join(RELATIONSHIPS)}."
+        )
     prompt = LibraryPrompt(
         **{name: entry[name] for name in _FIELDS},
         sensitive=bool(entry.get("sensitive", False)),
+        relationship=entry.get("relationship"),
     )
     if not _ID_RE.fullmatch(prompt.id):
         raise PromptLibraryError(
@@ -201,6 +214,11 @@ def prompts_for(theme: str) -> tuple[LibraryPrompt, ...]:
     if theme not in THEMES:
         raise KeyError(theme)
     return tuple(p for p in load_library() if p.theme == theme)
+
+
+def relationship_prompts(relationship: str) -> tuple[LibraryPrompt, ...]:
+    """The prompts about one relationship between co-production and the collaboration."""
+    return tuple(p for p in load_library() if p.relationship == relationship)
 
 
 def get_prompt(prompt_id: str) -> LibraryPrompt | None:

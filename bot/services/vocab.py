@@ -80,6 +80,14 @@ class Phase(StrEnum):
     assessment = "assessment"
 
 
+class CoproductionLevel(StrEnum):
+    """Levels at which citizens co-produce (Nabatchi, Sancino & Sicilia 2017)."""
+
+    individual = "individual"
+    group = "group"
+    collective = "collective"
+
+
 # What a value means, in words short enough to sit beside it in a Discord option's list of
 # choices ("antecedent: working with citizens … led to this partnership"; at most 100
 # characters with the value's label). `/partnership info` and the codebook use them too.
@@ -89,6 +97,17 @@ RELATIONSHIP_HELP = {
     Relationship.complementary: "working with citizens runs alongside it: distinct, complementary",
     Relationship.alternative: "working with citizens and this partnership are alternatives",
     Relationship.unclear: "not yet clear",
+}
+PHASE_HELP = {
+    Phase.commissioning: "deciding what is needed and who provides it",
+    Phase.design: "shaping how the service will work",
+    Phase.delivery: "providing the service",
+    Phase.assessment: "judging how well it works",
+}
+COPRODUCTION_LEVEL_HELP = {
+    CoproductionLevel.individual: "citizens one by one, for their own benefit",
+    CoproductionLevel.group: "a group of citizens, such as a forum, for its members",
+    CoproductionLevel.collective: "citizens on behalf of a whole community",
 }
 CAPACITY_HELP = {
     Capacity.representative: "speaks for their organisation and sets its stance",

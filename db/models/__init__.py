@@ -5,7 +5,14 @@ from db.models.base import drop_format_characters, is_blank, metadata, name_key,
 from db.models.goals import Goal, GoalLink, GoalNudgeClaim, GoalPerception, GoalStance
 from db.models.notes import ActionReminderClaim
 from db.models.reflection import PromptAnswer, PromptPost, ReflectionPrompt
-from db.models.register import Event, Membership, Organisation, PartnerOrganisation, Partnership
+from db.models.register import (
+    Event,
+    Membership,
+    Organisation,
+    PartnerOrganisation,
+    Partnership,
+    PartnershipRelationship,
+)
 from db.models.scheduling import (
     LIVE_STATES,
     Occurrence,
@@ -31,6 +38,7 @@ __all__ = [
     "Organisation",
     "PartnerOrganisation",
     "Partnership",
+    "PartnershipRelationship",
     "PromptAnswer",
     "PromptPost",
     "Redaction",

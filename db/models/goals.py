@@ -40,6 +40,9 @@ class Goal(SQLModel, table=True):
     relevance: str = Field(default="unassessed", sa_type=String(30))
     content: str = Field(default="substantive", sa_type=String(20))
     overtness: str = Field(default="explicit", sa_type=String(20))
+    # The co-production phase it concerns (commissioning, design, delivery, assessment:
+    # Nabatchi, Sancino & Sicilia 2017); None: not said.
+    phase: str | None = Field(default=None, sa_type=String(20))
     # Whose goal: an organisation's (level organisation) or a person's (level individual).
     owner_organisation_id: int | None = Field(
         default=None, foreign_key="organisation.id", index=True, ondelete="RESTRICT"

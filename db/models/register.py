@@ -20,8 +20,16 @@ class Partnership(SQLModel, table=True):
     name: str = Field(sa_type=String(100))
     name_key: str = Field(sa_type=String(100))
     purpose: str = Field(sa_type=Text)
+    # Kept for older exports and readers: the relationship added last among those the
+    # partnership holds now (`PartnershipRelationship`), or "unclear" when it holds none.
     relationship: str = Field(default="unclear", sa_type=String(20))
+    # Co-production (Nabatchi, Sancino & Sicilia 2017): the phases citizens take part in
+    # (commissioning, design, delivery, assessment) and the levels at which they do
+    # (individual, group, collective), in that order; empty: not said.
     citizen_phases: list[str] = Field(default_factory=list, sa_type=JSON)
+    coproduction_levels: list[str] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"}
+    )
     timezone: str = Field(sa_type=String(64))
     agreement_rule: str = Field(default="consensus", sa_type=String(20))
     count_individuals: bool = Field(default=False)
@@ -49,6 +57,27 @@ class Partnership(SQLModel, table=True):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+class PartnershipRelationship(SQLModel, table=True):
+    """One of the relationships between co-production and this collaboration that a partnership
+    holds (Sancino & Jacklin-Jarvis 2016), from when it was added until it was removed.
+
+    Several may be held at once; rows are never deleted, so the history stays: the current set
+    is the rows with no `removed_at`, at most one per relationship."""
+
+    __tablename__ = "partnership_relationship"
+    __table_args__ = (
+        Index("ix_partnership_relationship_partnership", "partnership_id", "relationship"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE")
+    relationship: str = Field(sa_type=String(20))
+    added_by: int | None = Field(default=None, sa_type=BigInteger)
+    added_at: datetime = Field(default_factory=utcnow)
+    removed_by: int | None = Field(default=None, sa_type=BigInteger)
+    removed_at: datetime | None = Field(default=None)
 
 
 class Organisation(SQLModel, table=True):

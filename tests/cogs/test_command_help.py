@@ -42,6 +42,8 @@ async def test_the_list_mirrors_the_rules_a_member_is_refused_each_one(world: Wo
     await world.run(world.convener, "trust schedule", cadence="monthly", channel_id=here)
     options: dict[str, dict] = {
         "partnership configure": {"agreement_rule": "majority"},
+        "partnership relationship add": {"relationship": "enabler"},
+        "partnership relationship remove": {"relationship": "enabler"},
         "partner add": {"organisation": "Food Bank", "sector": "voluntary"},
         "partner remove": {"organisation": "Food Bank"},
         "partner status": {"organisation": "Food Bank", "status": "associate"},

@@ -14,6 +14,8 @@ CONVENER_COMMANDS = frozenset(
         "partnership configure",
         "partnership archive",
         "partnership repair",
+        "partnership relationship add",
+        "partnership relationship remove",
         "partner add",
         "partner remove",
         "partner status",

@@ -223,6 +223,7 @@ GOALS = File(
         _code("status", "its status", v.GOAL_STATUSES),
         _int("progress", "its own progress, 0 to 100; empty: never set (not 0)"),
         Column("review_on", ColumnType.date, "when it is to be reviewed"),
+        _code("phase", "the co-production phase it concerns; empty: not said", v.PHASES),
         _time("proposed_at", "when it was proposed"),
         _time("agreed_at", "when it became agreed; empty: not agreed"),
         Column(
@@ -327,7 +328,12 @@ NOTE_FILES: dict[str, File] = {
     ),
     NoteKind.note: File("notes.csv", "Notes recorded in the log", _note_columns(NoteKind.note)),
     NoteKind.small_win: File(
-        "small_wins.csv", "Small wins recorded in the log", _note_columns(NoteKind.small_win)
+        "small_wins.csv",
+        "Small wins recorded in the log",
+        _note_columns(
+            NoteKind.small_win,
+            _code("phase", "the co-production phase it concerns; empty: not said", v.PHASES),
+        ),
     ),
     NoteKind.risk: File("risks.csv", "Risks recorded in the log", _note_columns(NoteKind.risk)),
 }

@@ -128,6 +128,7 @@ class GoalRow:
     proposed_at: datetime
     agreed_at: datetime | None
     agreed: bool
+    phase: str | None = None  # the co-production phase it concerns
     matrix: list[StanceCell] = field(default_factory=list)
     link: str | None = None
     # The spread of the partner organisations' own readings at the end of the period: how many
@@ -162,6 +163,7 @@ class NoteRow:
     owner: Person | None = None
     owner_organisation: str | None = None  # what the external audience sees of an owner
     due: date | None = None
+    phase: str | None = None  # small wins: the co-production phase it concerns
     state: str | None = None  # actions: open, overdue, done
     done_at: datetime | None = None
     meeting_id: int | None = None

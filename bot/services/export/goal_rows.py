@@ -40,7 +40,16 @@ from db.models import Event, Goal, GoalPerception, GoalStance, Partnership, name
 
 LABEL_KEYS = ("origin", "authenticity", "relevance", "content", "overtness")
 # What a `goal.updated` change may have changed, and how its stored value reads back.
-REVERTIBLE = ("status", "progress", "review_on", "title", "description", *LABEL_KEYS, "level")
+REVERTIBLE = (
+    "status",
+    "progress",
+    "review_on",
+    "title",
+    "description",
+    *LABEL_KEYS,
+    "level",
+    "phase",
+)
 
 
 @dataclass
@@ -188,6 +197,7 @@ def _goal_row(
         status=status,
         progress=int(progress) if isinstance(progress, int) else None,
         review_on=_day(v["review_on"]),
+        phase=str(v["phase"]) if v["phase"] else None,
         proposed_at=goal.proposed_at,
         agreed_at=agreed_at,
         agreed=agreed_at is not None,

@@ -58,6 +58,7 @@ IMPORTED_PAUSE = (
 # What the result calls each table, for people.
 TABLE_WORDS = {
     "partnership": "partnership",
+    "partnership_relationship": "relationships to co-production (with their history)",
     "organisation": "organisations",
     "partner_organisation": "partner organisations",
     "membership": "members",

@@ -60,6 +60,7 @@ from db.models import (
     Organisation,
     PartnerOrganisation,
     Partnership,
+    PartnershipRelationship,
     PromptAnswer,
     PromptPost,
     Redaction,
@@ -73,6 +74,7 @@ Record = tuple[str, dict[str, Any]]
 # Every table of a partnership's records, in an order that imports: each after those it names.
 MODELS: dict[str, type[SQLModel]] = {
     "partnership": Partnership,
+    "partnership_relationship": PartnershipRelationship,
     "organisation": Organisation,
     "partner_organisation": PartnerOrganisation,
     "membership": Membership,

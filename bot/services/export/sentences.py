@@ -103,6 +103,12 @@ def _partnership(kind: str, p: dict[str, Any], ctx: Context) -> str | None:
         return f"The partnership {ctx.partnership} was created."
     if kind == "partnership.archived":
         return "The partnership was archived."
+    if kind in ("partnership.relationship_added", "partnership.relationship_removed"):
+        verb = "added" if kind.endswith("added") else "removed"
+        return (
+            f"A relationship between co-production and the collaboration was {verb}: "
+            f"{label(str(p.get('relationship') or ''))}."
+        )
     if kind == "partnership.configured":
         changes = []
         for key, change in p.items():

@@ -150,6 +150,7 @@ class Streams:
             owner=lens.person(owner_id, payload.get("owner_name")),
             owner_organisation=self.speaks_for(owner_id, event.occurred_at),
             due=due,
+            phase=str(payload["phase"]) if payload.get("phase") else None,
             state=state,
             done_at=done_at,
             meeting_id=_int(payload.get("meeting_id")),

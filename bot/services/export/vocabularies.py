@@ -39,12 +39,14 @@ from bot.services.notes.vocab import NoteKind
 from bot.services.reflection.visibility import Visibility
 from bot.services.vocab import (
     COMMITMENT_HELP,
+    PHASE_HELP,
     RELATIONSHIP_HELP,
     AgreementRule,
     Capacity,
     Commitment,
     Mandate,
     PartnerStatus,
+    Phase,
     Relationship,
     Sector,
     label,
@@ -90,6 +92,7 @@ CAPACITY = "membership: in what capacity a person takes part"
 MANDATE = "membership: what a representative may commit their organisation to"
 STATUS = "membership: ambiguity about who is a member"
 RELATIONSHIP = "how co-production relates to inter-organisational collaboration"
+PHASE = "the phases of the service cycle in which citizens co-produce"
 THEME = "themes of collaborative advantage and inertia"
 SELF_VIEW = "membership: partners disagree about who is a member and in what status"
 PERCEIVED_GOALS = "goals are variously perceived: each organisation's own reading of a goal"
@@ -268,6 +271,7 @@ CAPACITIES = vocabulary(Capacity, CAPACITY_MEANINGS, CAPACITY, MEMBERSHIP)
 MANDATES = vocabulary(Mandate, MANDATE_MEANINGS, MANDATE, MEMBERSHIP)
 AGREEMENT_RULES = vocabulary(AgreementRule, AGREEMENT_MEANINGS, COMMON_GOALS, GOALS)
 RELATIONSHIPS = vocabulary(Relationship, RELATIONSHIP_HELP, RELATIONSHIP, COPRODUCTION)
+PHASES = vocabulary(Phase, PHASE_HELP, PHASE, PARTICIPATION)
 AUDIENCES = vocabulary(Audience, AUDIENCE_MEANINGS, "", PARTNERBOT)
 GOAL_STATUSES = vocabulary(GoalStatus, GOAL_STATUS_MEANINGS, "", PARTNERBOT)
 SELF_STATUSES = vocabulary(

@@ -107,6 +107,7 @@ def proposed(actor: Actor, goal: Goal, owner: str | None, *, shared: bool = Fals
             "authenticity": goal.authenticity,
             "relevance": goal.relevance,
             "overtness": goal.overtness,
+            "phase": goal.phase,
             "owner_organisation_id": goal.owner_organisation_id,
             "owner_organisation": owner,
             "owner_user_id": goal.owner_user_id,

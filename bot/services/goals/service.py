@@ -55,6 +55,7 @@ from bot.services.goals.vocab import (
     Relevance,
     check_progress,
     goal_name,
+    parse_phase,
 )
 from bot.services.text import choice, clean_long_text, clean_text
 from bot.services.timeutil import parse_date, zone
@@ -88,6 +89,7 @@ class GoalService(StanceMethods, GoalResponses, GoalReading):
         review_on: str | None = None,
         respond_by: str | None = None,
         visibility: str | None = None,
+        phase: str | None = None,
     ) -> GoalCard:
         """Record a new goal, proposed; the cog then posts it with its agreement matrix, when
         the whole partnership sees it (`visibility`, `lookup.may_see`).
@@ -102,6 +104,7 @@ class GoalService(StanceMethods, GoalResponses, GoalReading):
         level_value = choice(level, Level, what="level")
         content_value = choice(content, Content, what="content") or Content.substantive
         origin_value = choice(origin, Origin, what="origin") or Origin.members
+        phase_value = parse_phase(phase)
         review_day = parse_date(review_on, option="review_on") if review_on else None
         respond_day = parse_date(respond_by, option="respond_by") if respond_by else None
         org_name = organisation.strip() if organisation and organisation.strip() else None
@@ -135,6 +138,7 @@ class GoalService(StanceMethods, GoalResponses, GoalReading):
                 level=level_value,
                 origin=origin_value,
                 content=content_value,
+                phase=phase_value,
                 owner_organisation_id=owner_org.id if owner_org else None,
                 owner_user_id=actor.user_id if level_value == Level.individual else None,
                 # An individual-level goal stays its owner's until they share it.
@@ -320,10 +324,11 @@ class GoalService(StanceMethods, GoalResponses, GoalReading):
         relevance: str | None = None,
         content: str | None = None,
         overtness: str | None = None,
+        phase: str | None = None,
     ) -> ChangeResult:
         """Set a goal's dimensions. Conveners and the goal's owners may; only the owners call
-        an organisation's or a person's goal pseudo, unstated or hidden."""
-        wanted = {
+        an organisation's or a person's goal pseudo, unstated or hidden; `phase:none` clears."""
+        wanted: dict[str, str | None] = {
             "origin": choice(origin, Origin, what="origin"),
             "authenticity": choice(authenticity, Authenticity, what="authenticity"),
             "relevance": choice(relevance, Relevance, what="relevance"),
@@ -331,6 +336,8 @@ class GoalService(StanceMethods, GoalResponses, GoalReading):
             "overtness": choice(overtness, Overtness, what="overtness"),
         }
         wanted = {k: v for k, v in wanted.items() if v is not None}
+        if phase is not None:
+            wanted["phase"] = parse_phase(phase)
         if not wanted:
             raise UserFacingError("Nothing to change: give at least one dimension.")
         async with transaction(self.sessions) as session:

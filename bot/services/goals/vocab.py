@@ -9,7 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.errors import UserFacingError
-from bot.services.vocab import label
+from bot.services.text import choice
+from bot.services.vocab import Phase, label
 from db.models import Goal
 
 
@@ -220,3 +221,15 @@ def check_progress(progress: int | None) -> int | None:
             f"Progress is a percentage from 0 to 100; {progress} is outside that range."
         )
     return progress
+
+
+# `/goal classify phase:none` clears the co-production phase a goal concerns.
+NO_PHASE = "none"
+
+
+def parse_phase(phase: str | None) -> str | None:
+    """A co-production phase as typed, any case (Nabatchi, Sancino & Sicilia 2017); `none` or
+    nothing: no phase."""
+    if phase is None or phase.strip().lower() == NO_PHASE:
+        return None
+    return choice(phase, Phase, what="co-production phase")

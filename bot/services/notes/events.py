@@ -36,6 +36,8 @@ def noted_summary(actor: Actor, draft: NoteDraft) -> str:
         sentence += f" It concerns goal #{draft.goal_id} “{draft.goal_title}”."
     if draft.review_on is not None:
         sentence += f" It is to be reviewed on {draft.review_on.isoformat()}."
+    if draft.phase is not None:
+        sentence += f" It concerns the {draft.phase} phase of co-production."
     return sentence
 
 
@@ -50,6 +52,8 @@ def noted_payload(
         "owner_id": draft.owner_id,
         "owner_name": draft.owner_name,
         "due": jsonable(draft.due),
+        # A small win's co-production phase; None: not said.
+        "phase": draft.phase,
         "message_link": link,
         # The meeting open when it was logged (`bot.services.meetings`), if any.
         "meeting_id": meeting_id,

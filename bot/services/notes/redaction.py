@@ -355,6 +355,7 @@ def _note(p: Partnership, event: Event) -> NoteDraft:
         owner_id=int(owner_id) if owner_id is not None else None,
         owner_name=payload.get("owner_name"),
         due=_date(payload.get("due")),
+        phase=payload.get("phase"),
     )
 
 

@@ -7,6 +7,7 @@ the log is append-only, so the link must be known when the event is written.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
 from sqlmodel import col, select
@@ -38,6 +39,7 @@ from bot.services.notes.vocab import (
 )
 from bot.services.text import choice, choice_name, clean_text, clip, message_link, record_number
 from bot.services.timeutil import parse_date, zone
+from bot.services.vocab import Phase
 from db import queries
 from db.engine import SessionFactory, transaction
 from db.models import Event, Partnership
@@ -74,8 +76,10 @@ class NoteService(Redacting, ExportAudit):
         review_on: str | None = None,
         owner_id: int | None = None,
         due: str | None = None,
+        phase: str | None = None,
     ) -> NoteDraft:
-        """Check a note before it is posted; nothing is written."""
+        """Check a note before it is posted; nothing is written. A small win may name the
+        co-production `phase` it concerns (commissioning, design, delivery, assessment)."""
         clean = clean_text(text, what="note", limit=TEXT_MAX, multiline=True)
         kind_value = choice(kind, NoteKind, what="kind of note") or NoteKind.note
         goal_text = " ".join((goal or "").split()) or None
@@ -89,6 +93,12 @@ class NoteService(Redacting, ExportAudit):
                 "Only an action has an owner and a due date. Choose kind action, or leave out "
                 "`owner` and `due`."
             )
+        phase_value = choice(phase, Phase, what="co-production phase")
+        if kind_value != NoteKind.small_win and phase_value is not None:
+            raise UserFacingError(
+                "Only a small win names the co-production phase it concerns. Choose kind small "
+                "win, or leave out `phase`."
+            )
         if kind_value == NoteKind.action and (owner_id is None or not due):
             raise UserFacingError("An action needs an `owner` (a member) and a `due` date.")
         review_day = parse_date(review_on, option="review_on") if review_on else None
@@ -96,9 +106,10 @@ class NoteService(Redacting, ExportAudit):
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
             access.check_writable(NOTES)
-            return await self._check(
+            draft = await self._check(
                 session, access, kind_value, clean, goal_text, review_day, owner_id, due_day
             )
+            return replace(draft, phase=phase_value)
 
     async def record(
         self, actor: Actor, draft: NoteDraft, *, channel_id: int | None, message_id: int | None
@@ -119,6 +130,7 @@ class NoteService(Redacting, ExportAudit):
                 draft.owner_id,
                 draft.due,
             )
+            checked = replace(checked, phase=draft.phase)
             link = message_link(access.partnership.guild_id, channel_id, message_id)
             # A note logged while a meeting is open belongs to it (read under the gate's lock).
             meeting = await open_meeting(session, access.partnership)

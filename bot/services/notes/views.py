@@ -22,6 +22,8 @@ class NoteDraft:
     owner_id: int | None = None
     owner_name: str | None = None
     due: date | None = None
+    # A small win's co-production phase (Nabatchi, Sancino & Sicilia 2017); None: not said.
+    phase: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,14 @@
   were added. So no prompt repeats until every prompt of the theme has been used, a newly added
   prompt comes up before any prompt of its theme repeats, and the choice is deterministic. Only
   delivered posts count.
+- **Relationships to co-production** (Sancino & Jacklin-Jarvis 2016): a library prompt marked
+  with a relationship (`relationship = "enabler"` in `library.toml`) is a candidate only while
+  the partnership holds that relationship. When a relationship is added, the next rotated post
+  asks its prompt (the one asked least often, as above) in place of the theme in rotation,
+  once: until a prompt of that relationship has been delivered since it was added. That post
+  does not move the rotation on (it is stored as not rotated), so the themes resume where they
+  were. Several added at once are asked in the order they were added, one post each. A
+  relationship removed and added again is asked about again.
 - **Who sees the answers** comes with the prompt: a library prompt marked sensitive is
   anonymous, any other named; a partnership's own prompt as it was added.
 """
@@ -15,20 +23,25 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.prompts import THEMES, prompts_for
+from bot.prompts import THEMES, LibraryPrompt, prompts_for, relationship_prompts
 from bot.services.reflection.views import ChosenPrompt
 from bot.services.reflection.visibility import as_visibility, default_for
-from db.models import PromptPost, ReflectionPrompt
+from db.models import PartnershipRelationship, PromptPost, ReflectionPrompt
 
 
 async def choose(session: AsyncSession, partnership_id: int, theme: str | None) -> ChosenPrompt:
     """The next prompt for the partnership: of `theme`, or of the next theme in rotation."""
     rotation = theme is None or theme not in THEMES
+    held = await _held(session, partnership_id)
     if rotation:
+        unasked = await _relationship_unasked(session, partnership_id, held)
+        if unasked:
+            return await _least_used(session, partnership_id, unasked, rotation=False)
         theme = await _next_theme(session, partnership_id)
     assert theme is not None
     own = (
@@ -42,15 +55,9 @@ async def choose(session: AsyncSession, partnership_id: int, theme: str | None) 
         )
     ).all()
     candidates = [
-        ChosenPrompt(
-            p.theme,
-            p.text,
-            p.concept,
-            library_id=p.id,
-            rotation=rotation,
-            visibility=default_for(sensitive=p.sensitive),
-        )
+        _library(p, rotation=rotation)
         for p in prompts_for(theme)
+        if p.relationship is None or p.relationship in held
     ] + [
         ChosenPrompt(
             p.theme,
@@ -64,6 +71,66 @@ async def choose(session: AsyncSession, partnership_id: int, theme: str | None) 
     ]
     used = await _times_used(session, partnership_id, theme)
     return min(candidates, key=lambda c: used[c.ref])
+
+
+async def _held(session: AsyncSession, partnership_id: int) -> dict[str, datetime]:
+    """The relationships the partnership holds now, with when each was added."""
+    rows = await session.exec(
+        select(PartnershipRelationship.relationship, PartnershipRelationship.added_at).where(
+            PartnershipRelationship.partnership_id == partnership_id,
+            col(PartnershipRelationship.removed_at).is_(None),
+        )
+    )
+    return dict(rows.all())
+
+
+def _library(p: LibraryPrompt, *, rotation: bool) -> ChosenPrompt:
+    return ChosenPrompt(
+        p.theme,
+        p.text,
+        p.concept,
+        library_id=p.id,
+        rotation=rotation,
+        visibility=default_for(sensitive=p.sensitive),
+    )
+
+
+async def _least_used(
+    session: AsyncSession,
+    partnership_id: int,
+    prompts: tuple[LibraryPrompt, ...],
+    *,
+    rotation: bool,
+) -> ChosenPrompt:
+    """The prompt of `prompts` (all of one theme) asked least often, the first on a tie."""
+    used = await _times_used(session, partnership_id, prompts[0].theme)
+    return min((_library(p, rotation=rotation) for p in prompts), key=lambda c: used[c.ref])
+
+
+async def _relationship_unasked(
+    session: AsyncSession, partnership_id: int, held: dict[str, datetime]
+) -> tuple[LibraryPrompt, ...]:
+    """The prompts of the earliest added relationship the partnership holds whose prompts were
+    not delivered since it was added; none when every held one has been asked about."""
+    for relationship, added_at in sorted(held.items(), key=lambda item: item[1]):
+        prompts = relationship_prompts(relationship)
+        if not prompts:
+            continue
+        asked = (
+            await session.exec(
+                select(func.count())
+                .select_from(PromptPost)
+                .where(
+                    PromptPost.partnership_id == partnership_id,
+                    col(PromptPost.message_id).is_not(None),
+                    col(PromptPost.posted_at) >= added_at,
+                    col(PromptPost.library_prompt_id).in_([p.id for p in prompts]),
+                )
+            )
+        ).one()
+        if not asked:
+            return prompts
+    return ()
 
 
 async def _next_theme(session: AsyncSession, partnership_id: int) -> str:

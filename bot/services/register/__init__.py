@@ -12,11 +12,13 @@ all of them together).
 
 from bot.services.register.base import ChangeListener
 from bot.services.register.channel import ChannelState
+from bot.services.register.coproduction import RELATIONSHIP_EVENTS, RelationshipChange
 from bot.services.register.events import MEMBER_EVENTS, PARTNER_EVENTS, show_value
 from bot.services.register.rules import RETENTION_MONTHS_MAX
 from bot.services.register.service import RegisterService
 from bot.services.register.views import (
     CreateDraft,
+    HeldRelationship,
     HistoryEntry,
     MemberList,
     MemberView,
@@ -27,15 +29,18 @@ from bot.services.register.views import (
 __all__ = [
     "MEMBER_EVENTS",
     "PARTNER_EVENTS",
+    "RELATIONSHIP_EVENTS",
     "RETENTION_MONTHS_MAX",
     "ChangeListener",
     "ChannelState",
     "CreateDraft",
+    "HeldRelationship",
     "HistoryEntry",
     "MemberList",
     "MemberView",
     "PartnerView",
     "PartnershipInfo",
     "RegisterService",
+    "RelationshipChange",
     "show_value",
 ]

@@ -33,6 +33,8 @@ def show_value(value: Any, key: str | None = None) -> str:
     """A setting's value as people read it: on/off, a vocabulary word, or as written."""
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, list):  # phases, levels, relationships held
+        return ", ".join(label(str(v)) for v in value) or "none"
     if key == "retention_months":
         return f"{value} (everything kept)" if not value else str(value)
     if key in LABELLED_SETTINGS:

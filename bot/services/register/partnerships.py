@@ -18,7 +18,7 @@ from bot.services.access import (
     visible_partnerships,
 )
 from bot.services.guide.checklist import setup_checklist
-from bot.services.register import events, lookup, rules
+from bot.services.register import coproduction, events, lookup, rules
 from bot.services.register.base import RegisterBase
 from bot.services.register.views import CreateDraft, PartnershipInfo, partner_view
 from bot.services.text import choice, clean_text
@@ -129,6 +129,10 @@ class PartnershipCommands(RegisterBase):
             session.add(partnership)
             await session.flush()
             await events.partnership_created(session, partnership, actor, draft, channel_id, at=now)
+            if draft.relationship != Relationship.unclear:
+                await coproduction.add(
+                    session, partnership, actor, draft.relationship, at=now, logged=False
+                )
             org = None
             if draft.organisation is not None:
                 org = await _join_as_core(session, actor, partnership, draft, at=now)
@@ -158,6 +162,7 @@ class PartnershipCommands(RegisterBase):
                 await lookup.partners(session, access.partnership),
                 await lookup.members(session, access.partnership),
                 await setup_checklist(session, access.partnership),
+                await coproduction.held(session, access.partnership),
             )
 
     async def list_visible(self, actor: Actor) -> list[Partnership]:
@@ -189,6 +194,8 @@ class PartnershipCommands(RegisterBase):
         research_consent: bool | None = None,
         announcements: bool | None = None,
         digest: str | None = None,
+        phases: str | None = None,
+        levels: str | None = None,
     ) -> tuple[Partnership, events.Changes]:
         """Change settings; returns the partnership and {setting: (old, new)} for what changed
         (nothing is logged or announced when every setting already had its value).
@@ -197,7 +204,12 @@ class PartnershipCommands(RegisterBase):
         command line's pseudonymised research export. Both are logged like any setting.
         `announcements` (a goal agreed, a status or progress changed: one line in the channel)
         and `digest` (weekly or off) too; the digest's schedule follows the setting through
-        `DigestService.follow_setting`, called once this has committed."""
+        `DigestService.follow_setting`, called once this has committed.
+
+        `relationship` adds that relationship to those the partnership holds (logged as
+        `partnership.relationship_added`; see `coproduction`); the change reads
+        `relationships` (held before, held now). `phases` and `levels` are words separated by
+        commas (`none` clears), stored as `citizen_phases` and `coproduction_levels`."""
         wanted = rules.wanted_settings(
             agreement_rule=agreement_rule,
             anonymity_threshold=anonymity_threshold,
@@ -209,7 +221,10 @@ class PartnershipCommands(RegisterBase):
             research_consent=research_consent,
             announcements=announcements,
             digest=digest,
+            phases=phases,
+            levels=levels,
         )
+        relationship_wanted = wanted.pop("relationship", None)
         async with transaction(self.sessions) as session:
             access = await resolve(session, actor, ref, convener=True, writable=True)
             partnership = access.partnership
@@ -218,7 +233,10 @@ class PartnershipCommands(RegisterBase):
                 for key, value in wanted.items()
                 if _setting(partnership, key) != value
             }
-            if not changes:
+            added = await _relationship_added(
+                session, partnership, actor, relationship_wanted, at=self.clock.now()
+            )
+            if not changes and added is None:
                 return partnership, {}
             if "anonymity_threshold" in changes:
                 await rules.ensure_threshold_may_change(
@@ -228,11 +246,12 @@ class PartnershipCommands(RegisterBase):
                 # No retention is stored as none, and read as 0.
                 setattr(partnership, key, None if key == "retention_months" and not new else new)
             session.add(partnership)
-            await events.partnership_configured(
-                session, partnership, actor, changes, at=self.clock.now()
-            )
+            if changes:
+                await events.partnership_configured(
+                    session, partnership, actor, changes, at=self.clock.now()
+                )
         await self._changed(partnership)
-        return partnership, changes
+        return partnership, changes | ({"relationships": added} if added else {})
 
     async def archive(self, actor: Actor, ref: PartnershipRef) -> Partnership:
         """Archive: read-only from now on, history kept. Its channel follows (`channel_state`)."""
@@ -245,6 +264,33 @@ class PartnershipCommands(RegisterBase):
             await events.partnership_archived(session, partnership, actor, at=now)
         await self._changed(partnership)
         return partnership
+
+
+async def _relationship_added(
+    session: AsyncSession,
+    partnership: Partnership,
+    actor: Actor,
+    relationship: str | None,
+    *,
+    at: datetime,
+) -> tuple[list[str], list[str]] | None:
+    """`configure`'s `relationship`: added to those held, unless held already (then nothing
+    changes). Unclear changes nothing while none is held; while some are, it says how to
+    remove them rather than removing them all at once. Returns (held before, held now)."""
+    if relationship is None:
+        return None
+    before = [h.relationship for h in await coproduction.held(session, partnership)]
+    if relationship == Relationship.unclear:
+        if before:
+            raise UserFacingError(
+                f"{partnership.name} holds {', '.join(label(r) for r in before)}. To leave "
+                "it unclear, remove each with `/partnership relationship remove`."
+            )
+        return None
+    if relationship in before:
+        return None
+    await coproduction.add(session, partnership, actor, relationship, at=at)
+    return before, [*before, relationship]
 
 
 def _setting(partnership: Partnership, key: str) -> object:

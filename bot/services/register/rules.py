@@ -6,6 +6,8 @@ Who may make a change is not decided here: that is `bot.services.access`.
 
 from __future__ import annotations
 
+import re
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,8 +24,10 @@ from bot.services.vocab import (
     PURPOSE_MAX,
     AgreementRule,
     Capacity,
+    CoproductionLevel,
     Digest,
     Mandate,
+    Phase,
     Relationship,
     label,
 )
@@ -32,6 +36,8 @@ from db.models import Membership, Organisation, Partnership
 
 # Retention of free text, in months: 0 keeps everything; ten years at most.
 RETENTION_MONTHS_MAX = 120
+# The word that clears a list of phases or levels.
+NONE_WORD = "none"
 
 
 async def ensure_name_free(session: AsyncSession, guild_id: int, name: str) -> None:
@@ -123,6 +129,23 @@ def changed_role(
     return check_role(new_capacity, new_mandate, org)
 
 
+def parse_words(text: str, enum: type[StrEnum], *, what: str) -> list[str]:
+    """`"Design, delivery"` → `["design", "delivery"]`, in the vocabulary's order, each once;
+    `none` (or nothing) → `[]`. A word not in the vocabulary is a polite error naming them."""
+    words = [w for w in re.split(r"[,;\s]+", text.strip().lower()) if w]
+    if not words or words == [NONE_WORD]:
+        return []
+    known = {v.value for v in enum}
+    unknown = [w for w in words if w not in known]
+    if unknown:
+        raise UserFacingError(
+            f"“{unknown[0]}” isn't one of the {what}s I know. Give any of "
+            f"{', '.join(v.value for v in enum)}, separated by commas, or `{NONE_WORD}` to clear "
+            "them."
+        )
+    return [v.value for v in enum if v.value in words]
+
+
 def wanted_settings(
     *,
     agreement_rule: str | None,
@@ -135,6 +158,8 @@ def wanted_settings(
     research_consent: bool | None = None,
     announcements: bool | None = None,
     digest: str | None = None,
+    phases: str | None = None,
+    levels: str | None = None,
 ) -> dict[str, Any]:
     """The settings a `configure` asks for, checked and cleaned; only those given."""
     rule = choice(agreement_rule, AgreementRule, what="agreement rule")
@@ -171,6 +196,10 @@ def wanted_settings(
         "research_consent": research_consent,
         "announcements": announcements,
         "digest": digest_value,
+        "citizen_phases": parse_words(phases, Phase, what="phase") if phases is not None else None,
+        "coproduction_levels": (
+            parse_words(levels, CoproductionLevel, what="level") if levels is not None else None
+        ),
     }
     wanted = {k: v for k, v in wanted.items() if v is not None}
     if not wanted:

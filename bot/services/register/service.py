@@ -7,18 +7,22 @@ writes the row and its log event (`events`) together, and, once committed, tells
 tells nobody. Creating a partnership tells nobody either: nothing hangs off it yet.
 
 The commands are written in three parts, one per kind of record, plus the channel access the
-register calls for (`channel`); they share only `RegisterBase`.
+register calls for (`channel`) and a partnership's relationships to co-production
+(`coproduction`); they share only `RegisterBase`.
 """
 
 from __future__ import annotations
 
 from bot.services.register.channel import ChannelCommands
+from bot.services.register.coproduction import CoproductionCommands
 from bot.services.register.members import MemberCommands
 from bot.services.register.partners import PartnerCommands
 from bot.services.register.partnerships import PartnershipCommands
 
 
-class RegisterService(PartnershipCommands, PartnerCommands, MemberCommands, ChannelCommands):
+class RegisterService(
+    PartnershipCommands, PartnerCommands, MemberCommands, ChannelCommands, CoproductionCommands
+):
     """Partnerships, their partner organisations and their members (domain notes §1).
 
     `RegisterService(sessions, *, default_timezone, admin_role_name, clock, on_change)`.

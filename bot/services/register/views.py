@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.services.guide.checklist import Checklist
-from bot.services.vocab import Capacity, capacity_label, label
+from bot.services.vocab import RELATIONSHIP_HELP, Capacity, Relationship, capacity_label, label
 from db.models import Membership, Organisation, PartnerOrganisation, Partnership
 
 
@@ -92,6 +92,20 @@ class MemberView:
 
 
 @dataclass(frozen=True)
+class HeldRelationship:
+    """A relationship between co-production and the collaboration that a partnership holds
+    now (Sancino & Jacklin-Jarvis 2016), and since when."""
+
+    relationship: str
+    added_at: datetime
+    added_by: int | None
+
+    @property
+    def words(self) -> str:
+        return f"{label(self.relationship)}: {RELATIONSHIP_HELP[Relationship(self.relationship)]}"
+
+
+@dataclass(frozen=True)
 class PartnershipInfo:
     """A partnership with its current partners and members, as `/partnership info` shows it,
     and what its setup still lacks (empty once complete, or archived)."""
@@ -100,6 +114,8 @@ class PartnershipInfo:
     partners: list[PartnerView]
     members: list[MemberView]
     checklist: Checklist = field(default_factory=lambda: Checklist(()))
+    # The relationships to co-production it holds now, oldest first (`coproduction.held`).
+    relationships: list[HeldRelationship] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

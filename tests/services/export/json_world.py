@@ -104,7 +104,7 @@ async def build(sessions: SessionFactory) -> World:
     )
     schedules = ScheduleService(sessions, clock=clock, on_change=_ignore)
     schedules.register(PROMPT_SCHEDULES)
-    draft = await register.prepare_create(ada, NAME, "Joined-up early help <script>")
+    draft = await register.prepare_create(ada, NAME, "Joined-up early help <script>", "enabler")
     partnership = await register.create(ada, draft, CHANNEL)
     w = World(
         sessions,

@@ -13,12 +13,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.services.access import PartnershipRef
 from bot.services.export.document import Audience
 from bot.services.export.importer import IMPORTED_PAUSE, ImportRefused, import_document
 from bot.services.export.records import TABLES
 from bot.services.export.writers import json_doc
 from db.engine import SessionFactory, transaction
-from db.models import Event, Goal, Organisation, Partnership, PromptPost, Schedule
+from db.models import (
+    Event,
+    Goal,
+    Organisation,
+    Partnership,
+    PartnershipRelationship,
+    PromptPost,
+    Schedule,
+)
 from tests.services.export.json_world import (
     CHECKIN_SECRET,
     GUILD,
@@ -29,6 +38,7 @@ from tests.services.export.json_world import (
     REDACTED_NOTE,
     SMALL_WIN_SECRET,
     World,
+    ada,
     build,
     document,
     header,
@@ -345,3 +355,36 @@ async def test_an_export_older_than_the_announcement_and_digest_settings_still_i
     save(path, json.dumps(data).encode())
     with pytest.raises(ImportRefused, match="lacks timezone"):
         await import_document(world.sessions, path, NEW_GUILD + 1, now=world.clock.now())
+
+
+async def test_relationships_move_with_their_history_and_older_exports_still_import(
+    world, tmp_path
+):
+    ref = PartnershipRef(name=NAME)
+    await world.register.add_relationship(ada, ref, "complementary")
+    await world.register.remove_relationship(ada, ref, "enabler")
+    await world.register.configure(ada, ref, levels="group")
+    path, raw = await exported(world, tmp_path)
+    await import_document(world.sessions, path, NEW_GUILD, now=world.clock.now())
+    moved = await partnership_named(world.sessions, NEW_GUILD)
+    async with world.sessions() as session:
+        rows = (
+            await session.exec(
+                select(PartnershipRelationship)
+                .where(PartnershipRelationship.partnership_id == moved.id)
+                .order_by(PartnershipRelationship.id)  # type: ignore[arg-type]
+            )
+        ).scalars()
+        held = [(r.relationship, r.removed_at is None) for r in rows]
+    assert held == [("enabler", False), ("complementary", True)]
+    assert moved.relationship == "complementary" and moved.coproduction_levels == ["group"]
+    # Written before relationships, levels and goal phases: it imports, with none of them.
+    data = json.loads(raw)
+    del data["records"]["partnership_relationship"]
+    del data["records"]["partnership"][0]["coproduction_levels"]
+    for goal in data["records"]["goal"]:
+        del goal["phase"]
+    save(path, json.dumps(data).encode())
+    await import_document(world.sessions, path, NEW_GUILD + 1, now=world.clock.now())
+    older = await partnership_named(world.sessions, NEW_GUILD + 1)
+    assert older.coproduction_levels == []

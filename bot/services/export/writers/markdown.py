@@ -185,6 +185,8 @@ def _note_line(layout: Layout, note: NoteRow) -> str:
         parts.append(f"goal {inert(goal)}")
     if note.review_on is not None:
         parts.append(f"review on {note.review_on.isoformat()}")
+    if note.phase is not None:
+        parts.append(f"co-production phase {inert(note.phase)}")
     if note.meeting_id is not None and not layout.minutes:
         parts.append(f"in meeting \\#{note.meeting_id}")
     link = message_link(note.link)
@@ -278,6 +280,8 @@ def _goals(document: Document, layout: Layout, w: _Writer) -> None:
             w.line(f"- Owner: {inert(goal.owner)}")
         if goal.review_on is not None:
             w.line(f"- Review on: {goal.review_on.isoformat()}")
+        if goal.phase is not None:
+            w.line(f"- Co-production phase: {inert(goal.phase)}")
         w.line(f"- Proposed: {layout.when(goal.proposed_at)}")
         for dimension, value in goal.labels.items():
             w.line(f"- {inert(dimension.capitalize())}: {inert(layout.value(value))}")
