@@ -3,8 +3,8 @@ the levels at which citizens take part (partnership.coproduction_levels), and th
 concerns (goal.phase). Each partnership's one stored relationship, unless unclear, becomes its
 first current row, added when the partnership was created, by its creator.
 
-Revision ID: 0013_coprod
-Revises: 0012
+Revision ID: 0018_coprod
+Revises: 0017_perceptions
 Create Date: 2026-11-29 06:00:00
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 
-revision: str = '0013_coprod'
-down_revision: str | None = '0012'
+revision: str = "0018_coprod"
+down_revision: str | None = "0017_perceptions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
