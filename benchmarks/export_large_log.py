@@ -20,8 +20,8 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import insert
 
