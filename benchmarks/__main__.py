@@ -1,4 +1,5 @@
-"""Run the benchmarks: `python -m benchmarks [--size smoke|full] [--only NAME ...] [--json FILE]`.
+"""Run the benchmarks: `python -m benchmarks [--size smoke|full] [--only NAME ...] [--json FILE]
+[--postgres URL]`.
 
 Each module in MODULES exposes `NAME` and `async def run(size) -> list[Row]`; a module not
 present in this checkout is skipped with a note. Every case is measured next to its floor in
@@ -118,7 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=("smoke", "full"), default="full")
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=MODULES)
     parser.add_argument("--json", type=Path, metavar="FILE")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="a PostgreSQL server's database URL (postgresql+asyncpg://…) beside which the "
+        "benchmarks that use PostgreSQL make a fresh database; default TEST_DATABASE_URL",
+    )
     args = parser.parse_args(argv)
+    if args.postgres:
+        os.environ["BENCH_POSTGRES_URL"] = args.postgres
     started = datetime.now(UTC)
     rows, failures = asyncio.run(run_all(args.size, args.only))
     print("== All benchmarks\n" + table(rows))

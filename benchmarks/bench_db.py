@@ -9,7 +9,8 @@ members, five goals with a few stances each), and the log events are spread over
 
 The fake Discord's ids are made the same on every run (`World.build` starts its snowflakes at a
 fixed point), so a database built for one run serves the next: it is kept as
-`data/benchmarks/commands-<size>-<key>.db`, the key covering the migrations and this file.
+`data/benchmarks/commands-<size>-<key>.db`, the key covering those ids and this file. The bot
+upgrades its copy at start, so a kept database also serves after a new migration.
 """
 
 from __future__ import annotations
@@ -103,8 +104,6 @@ class World:
 def _key(world: World) -> str:
     digest = hashlib.sha256(world.ids().encode())
     digest.update(Path(__file__).read_bytes())
-    for migration in sorted((REPO_ROOT / "db" / "migrations" / "versions").glob("*.py")):
-        digest.update(migration.name.encode())
     return digest.hexdigest()[:12]
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,13 +71,53 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+# SQLite has one writer at a time. Writers of one process queue here, in order, rather than on
+# SQLite's busy handler, which polls with growing sleeps: under a burst (hundreds of check-ins
+# at once) some waited out the busy timeout and failed with "database is locked". The busy
+# timeout still covers writers in other processes (the command line).
+_sqlite_writers: weakref.WeakKeyDictionary[
+    AsyncEngine, dict[asyncio.AbstractEventLoop, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
+
+
+def _writer_lock(engine: AsyncEngine) -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    locks = _sqlite_writers.setdefault(engine, {})
+    lock = locks.get(loop)
+    if lock is None:
+        for old in [other for other in locks if other.is_closed()]:
+            del locks[old]
+        lock = locks[loop] = asyncio.Lock()
+    return lock
+
+
+@asynccontextmanager
+async def _sqlite_write_turn(factory: SessionFactory) -> AsyncIterator[None]:
+    engine = factory.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _writer_lock(engine)
+    try:
+        await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+    except TimeoutError:
+        # As SQLite itself says it: a write still waiting after the busy timeout.
+        raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked")) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @asynccontextmanager
 async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One session and one write transaction: committed on success, rolled back on any error.
 
-    Every change goes through here; a plain `factory()` session is for reading.
+    Every change goes through here; a plain `factory()` session is for reading. On SQLite the
+    process's writers take turns (`_sqlite_write_turn`), so a burst of writes queues instead
+    of failing on the database lock.
     """
-    async with factory() as session, session.begin():
+    async with _sqlite_write_turn(factory), factory() as session, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
 
