@@ -21,9 +21,10 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import select
 
 from benchmarks.common import Row
 from bot.services.access import Actor, PartnershipRef
@@ -50,7 +51,7 @@ async def prepare(sessions: SessionFactory, people: int) -> TrustService:
     hub = await register.create(convener, draft, 4242)
     now = datetime.now(UTC)
     async with transaction(sessions) as session:
-        await session.execute(
+        await (await session.connection()).execute(
             insert(Membership),
             [
                 {
@@ -93,7 +94,7 @@ async def measure(url: str, backend: str, count: int) -> Row:
 
         async def plain(n: int) -> None:
             async with transaction(sessions) as session:
-                await session.execute(insert(FLOOR).values(n=n))
+                await (await session.connection()).execute(insert(FLOOR).values(n=n))
 
         began = time.perf_counter()
         results = await asyncio.gather(*(one(n) for n in range(count)), return_exceptions=True)
@@ -106,15 +107,12 @@ async def measure(url: str, backend: str, count: int) -> Row:
         errors = Counter(_kind(r) for r in results if isinstance(r, BaseException))
         floor_errors = sum(isinstance(r, BaseException) for r in floor_results)
         async with sessions() as session:
-            stored = (
-                await session.execute(select(func.count()).select_from(TrustAnswer))
-            ).scalar_one()
-            floor_stored = (
-                await session.execute(select(func.count()).select_from(FLOOR))
-            ).scalar_one()
+            stored = (await session.exec(select(func.count()).select_from(TrustAnswer))).one()
+            floor_stored = (await session.exec(select(func.count()).select_from(FLOOR))).one()
         first = next((r for r in results if isinstance(r, BaseException)), None)
+        other = ", ".join(f"{n} {kind}" for kind, n in errors.items() if kind != "lock")
         note = (
-            f"lock errors {errors['lock']}, other errors {sum(errors.values()) - errors['lock']}, "
+            f"lock errors {errors['lock']}, other errors {other or 0}, "
             f"answers stored {stored}/{count}; floor: {floor_errors} errors, "
             f"{floor_stored}/{count} stored"
         )

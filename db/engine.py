@@ -16,6 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SessionFactory = async_sessionmaker[AsyncSession]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A write of this process waits this long for its turn (`_sqlite_write_turn`): long enough for
+# a burst of hundreds of writes to drain, in order.
+SQLITE_WRITE_QUEUE_SECONDS = 60.0
 # PostgreSQL: a write waiting longer than this for a row lock gives up, so a command still
 # answers within Discord's three seconds (with "busy, try again") instead of timing out.
 POSTGRES_LOCK_TIMEOUT_MS = 2_000
@@ -99,9 +102,9 @@ async def _sqlite_write_turn(factory: SessionFactory) -> AsyncIterator[None]:
         return
     lock = _writer_lock(engine)
     try:
-        await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        await asyncio.wait_for(lock.acquire(), SQLITE_WRITE_QUEUE_SECONDS)
     except TimeoutError:
-        # As SQLite itself says it: a write still waiting after the busy timeout.
+        # As SQLite itself says it: a write that could not have its turn.
         raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked")) from None
     try:
         yield

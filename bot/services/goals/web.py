@@ -30,6 +30,7 @@ from bot.services.goals.cards import (
     ReviewReason,
     StanceView,
 )
+from bot.services.goals.stances import latest_stances
 from bot.services.goals.vocab import ACYCLIC, CLOSED, GoalStatus, Relation, Stance
 from bot.services.vocab import OWN_CAPACITY, PartnerStatus, label
 from db import queries
@@ -54,7 +55,7 @@ class GoalWeb:
     goals: dict[int, Goal]
     partners: list[tuple[PartnerOrganisation, Organisation]]
     people: list[Membership]  # active members in their own capacity
-    stances: dict[int, list[GoalStance]]  # by goal, in the order recorded
+    stances: dict[int, list[GoalStance]]  # by goal: each voice's latest, in the order recorded
     links: list[GoalLink]
     org_names: dict[int, str]
     as_of: int  # the partnership log's latest event when loaded
@@ -270,16 +271,10 @@ async def load_web(
         for member, _org in await queries.active_members(session, partnership_id=p.id)
         if member.capacity in OWN_CAPACITY
     ]
-    stances: dict[int, list[GoalStance]] = defaultdict(list)
+    stances: dict[int, list[GoalStance]] = {}
     links: list[GoalLink] = []
     if goals:
-        rows = await session.exec(
-            select(GoalStance)
-            .where(col(GoalStance.goal_id).in_(list(goals)))
-            .order_by(col(GoalStance.recorded_at), col(GoalStance.id))
-        )
-        for row in rows.all():
-            stances[row.goal_id].append(row)
+        stances = await latest_stances(session, goals)
         links = list(
             (await session.exec(select(GoalLink).where(GoalLink.partnership_id == p.id))).all()
         )
