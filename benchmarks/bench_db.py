@@ -1,11 +1,12 @@
 """The large database the command benchmark runs on, built once per size and kept.
 
-One partnership, Bench Hub, lives in the fake Discord's server, built through the services as
-the bot would (three core partners, a representative each, goals, an open check-in round); its
-goals carry bulk-inserted stances: one goal ten, one goal thousands. Around it, the other
-partnerships of other servers are bulk-inserted with SQLAlchemy core (three organisations, four
-members, five goals with a few stances each), and the log events are spread over all of them
-(Bench Hub holds a tenth).
+Two twin partnerships, Bench Hub and Busy Hub, live in the fake Discord's server, built through
+the services as the bot would (the same three core partners, a representative each, twenty
+goals, an open check-in round), with the same bulk-inserted stances but on one goal, "Measured":
+ten stances in Bench Hub, thousands in Busy Hub. Around them, the other partnerships of other
+servers are bulk-inserted with SQLAlchemy core (three organisations, four members, five goals
+with ten stances each), and the log events are spread over all of them (each hub holds a
+tenth).
 
 The fake Discord's ids are made the same on every run (`World.build` starts its snowflakes at a
 fixed point), so a database built for one run serves the next: it is kept as
@@ -47,6 +48,7 @@ from tests.e2e.fake_discord import FakeDiscord, Perm
 from tests.e2e.harness import REPO_ROOT
 
 HUB = "Bench Hub"
+BUSY_HUB = "Busy Hub"
 ORGS = ("Council", "Health Trust", "Food Bank")
 CACHE = REPO_ROOT / "data" / "benchmarks"
 #: Snowflakes of the benchmark's server start here (2030-01-01), the same on every run.
@@ -74,6 +76,7 @@ class World:
     guild: dict[str, Any]
     general: dict[str, Any]
     hub_channel: dict[str, Any]
+    busy_channel: dict[str, Any]
     convener: dict[str, Any]
     reps: list[dict[str, Any]]
     few_goal: int = 0
@@ -92,12 +95,18 @@ class World:
             convener=fake.add_member(guild, "Connie Convener", permissions=Perm.MANAGE_GUILD),
             reps=[fake.add_member(guild, f"Rep {org}") for org in ORGS],
             hub_channel=fake.add_channel(guild, "bench-hub"),
+            busy_channel=fake.add_channel(guild, "busy-hub"),
         )
 
     def ids(self) -> str:
         people = [self.convener, *self.reps]
         return ",".join(
-            [self.guild["id"], self.hub_channel["id"], *(m["user"]["id"] for m in people)]
+            [
+                self.guild["id"],
+                self.hub_channel["id"],
+                self.busy_channel["id"],
+                *(m["user"]["id"] for m in people),
+            ]
         )
 
 
@@ -126,17 +135,15 @@ async def built(size: str, world: World) -> Path:
         async with engine.connect() as conn:
             goals = (
                 await conn.execute(
-                    select(Goal.id, Goal.title).join(Partnership).where(Partnership.name == HUB)
+                    select(Partnership.name, Goal.id)
+                    .join(Partnership)
+                    .where(Goal.title == MEASURED, Partnership.guild_id == int(world.guild["id"]))
                 )
             ).all()
     finally:
         await engine.dispose()
-    by_title = {title: gid for gid, title in goals}
-    world.few_goal, world.many_goal, world.many = (
-        by_title["Ten stances"],
-        by_title["Busy"],
-        spec.many,
-    )
+    by_hub = dict(goals)
+    world.few_goal, world.many_goal, world.many = by_hub[HUB], by_hub[BUSY_HUB], spec.many
     return path
 
 
@@ -163,22 +170,32 @@ async def _build(url: str, spec: Size, world: World) -> None:
     await upgrade(url)
     engine = create_engine(url)
     try:
-        hub_id = await _hub(engine, spec, world)
+        hubs = [
+            await _hub(engine, world, HUB, world.hub_channel, 10),
+            await _hub(engine, world, BUSY_HUB, world.busy_channel, spec.many),
+        ]
         await _others(engine, spec)
-        await _events(engine, spec, hub_id)
+        await _events(engine, spec, hubs)
     finally:
         await engine.dispose()
 
 
-async def _hub(engine: AsyncEngine, spec: Size, world: World) -> int:
+MEASURED = "Measured"
+
+
+async def _hub(
+    engine: AsyncEngine, world: World, name: str, channel: dict[str, Any], measured: int
+) -> int:
+    """A hub partnership; its goal "Measured" gets `measured` stances, the others the same few
+    in every hub."""
     sessions = create_session_factory(engine)
     guild_id = int(world.guild["id"])
     convener = Actor(guild_id, int(world.convener["user"]["id"]), "Connie", manage_guild=True)
     register = RegisterService(sessions, default_timezone="Europe/London", admin_role_name="x")
-    draft = await register.prepare_create(convener, HUB, "Benchmarks of every command")
-    hub = await register.create(convener, draft, int(world.hub_channel["id"]))
+    draft = await register.prepare_create(convener, name, "Benchmarks of every command")
+    hub = await register.create(convener, draft, int(channel["id"]))
     assert hub.id is not None
-    ref = PartnershipRef(name=HUB)
+    ref = PartnershipRef(name=name)
     org_ids = []
     for org, rep in zip(ORGS, world.reps, strict=True):
         await register.add_partner(convener, ref, org, "public")
@@ -196,7 +213,7 @@ async def _hub(engine: AsyncEngine, spec: Size, world: World) -> int:
             ).scalars()
         )
     goals = GoalService(sessions)
-    titles = ["Ten stances", "Busy", *(f"Goal {n}" for n in range(18))]
+    titles = [MEASURED, *(f"Goal {n}" for n in range(19))]
     goal_ids = []
     for title in titles:
         card = await goals.propose(convener, ref, title=title, description="A goal to measure.")
@@ -206,9 +223,8 @@ async def _hub(engine: AsyncEngine, spec: Size, world: World) -> int:
     start = datetime.now(UTC) - timedelta(days=400)
     rows = []
     reps = [int(r["user"]["id"]) for r in world.reps]
-    for goal_id, count in zip(
-        goal_ids, [10, spec.many, *(rng.randint(0, 6) for _ in titles)], strict=False
-    ):
+    counts = [measured, *(rng.randint(0, 6) for _ in titles[1:])]
+    for goal_id, count in zip(goal_ids, counts, strict=True):
         for n in range(count):
             rows.append(
                 _stance(goal_id, org_ids[n % 3], reps[n % 3], n, start + timedelta(minutes=n))
@@ -314,20 +330,20 @@ async def _others(engine: AsyncEngine, spec: Size) -> None:
                 await conn.execute(insert(model), rows[i : i + 5_000])
 
 
-async def _events(engine: AsyncEngine, spec: Size, hub_id: int) -> None:
-    """The log: a tenth in Bench Hub, the rest spread over the others, over 400 days."""
+async def _events(engine: AsyncEngine, spec: Size, hubs: list[int]) -> None:
+    """The log: a tenth in each hub, the rest spread over the others, over 400 days."""
     async with engine.connect() as conn:
         pids = list((await conn.execute(select(Partnership.id, Partnership.guild_id))).all())
         before = (await conn.execute(select(func.count()).select_from(Event))).scalar_one()
     guilds = dict(pids)
-    others = [pid for pid, _ in pids if pid != hub_id]
+    others = [pid for pid, _ in pids if pid not in hubs]
     rng = random.Random(7)
     start = datetime.now(UTC) - timedelta(days=400)
     step = timedelta(days=400) / max(1, spec.events)
     batch: list[dict[str, Any]] = []
     async with engine.begin() as conn:
         for n in range(max(0, spec.events - before)):
-            pid = hub_id if n % 10 == 0 or not others else others[n % len(others)]
+            pid = hubs[n % 10] if n % 10 < len(hubs) or not others else others[n % len(others)]
             kind = KINDS[n % len(KINDS)]
             text = f"Entry {n}: " + " ".join(
                 rng.choice(("we", "agree", "to", "meet", "again")) for _ in range(10)
