@@ -18,10 +18,11 @@ SessionFactory = async_sessionmaker[AsyncSession]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # A write of this process waits this long for its turn (`_sqlite_write_turn`): long enough for
 # a burst of hundreds of writes to drain, in order.
-SQLITE_WRITE_QUEUE_SECONDS = 60.0
+SQLITE_WRITE_QUEUE_SECONDS = 120.0
 # PostgreSQL: a write waiting longer than this for a row lock gives up, so a command still
 # answers within Discord's three seconds (with "busy, try again") instead of timing out.
 POSTGRES_LOCK_TIMEOUT_MS = 2_000
+POSTGRES_POOL_SIZE, POSTGRES_POOL_OVERFLOW, POSTGRES_POOL_TIMEOUT_S = 10, 20, 120.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -60,6 +61,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         kwargs["pool_pre_ping"] = True
+        # A burst (a whole partnership answering a check-in at once) queues for connections:
+        # more of them, and a longer wait than the default 30 s, so none is turned away.
+        kwargs["pool_size"] = POSTGRES_POOL_SIZE
+        kwargs["max_overflow"] = POSTGRES_POOL_OVERFLOW
+        kwargs["pool_timeout"] = POSTGRES_POOL_TIMEOUT_S
         kwargs["connect_args"] = {
             "server_settings": {"lock_timeout": str(POSTGRES_LOCK_TIMEOUT_MS)}
         }
