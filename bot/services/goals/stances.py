@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, union_all
+from sqlalchemy import Select, bindparam, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -30,22 +30,14 @@ async def latest_stances(
     ids = list(goal_ids)
     if not ids:
         return {}
-    rows = await session.exec(
-        select(GoalStance)
-        .where(
-            col(GoalStance.id).in_(
-                union_all(_latest_of(ids, people=False), _latest_of(ids, people=True))
-            )
-        )
-        .order_by(col(GoalStance.recorded_at), col(GoalStance.id))
-    )
+    rows = await session.exec(_LATEST, params={"goal_ids": ids})
     found: dict[int, list[GoalStance]] = defaultdict(list)
     for row in rows.all():
         found[row.goal_id].append(row)
     return found
 
 
-def _latest_of(goal_ids: list[int], *, people: bool) -> Select[Any]:
+def _latest_of(*, people: bool) -> Select[Any]:
     """The id of each voice's latest row: the voices (an organisation, or a person in their own
     capacity) are read from the index, then one index seek finds each one's latest row."""
     voice = col(GoalStance.user_id) if people else col(GoalStance.organisation_id)
@@ -53,7 +45,7 @@ def _latest_of(goal_ids: list[int], *, people: bool) -> Select[Any]:
     voices = (
         select(col(GoalStance.goal_id), voice)
         .where(
-            col(GoalStance.goal_id).in_(goal_ids),
+            col(GoalStance.goal_id).in_(bindparam("goal_ids", expanding=True)),
             spoke_for.is_(None) if people else spoke_for.is_not(None),
         )
         .distinct()
@@ -73,3 +65,11 @@ def _latest_of(goal_ids: list[int], *, people: bool) -> Select[Any]:
         .scalar_subquery()
     )
     return sa_select(latest).select_from(voices)
+
+
+# Built once: only the goal ids change from call to call.
+_LATEST = (
+    select(GoalStance)
+    .where(col(GoalStance.id).in_(union_all(_latest_of(people=False), _latest_of(people=True))))
+    .order_by(col(GoalStance.recorded_at), col(GoalStance.id))
+)
