@@ -1,26 +1,31 @@
-"""How long an export of a long log takes, and whether its memory grows with the log.
+"""How long a CSV export of a long log takes, next to the plainest export there is.
 
-    .venv/bin/python benchmarks/export_large_log.py [--events 10000 100000] [--postgres URL]
+    .venv/bin/python -m benchmarks --only export_large_log [--size smoke|full]
 
-For each size it fills a fresh database with one partnership (three organisations, a goal) and
-that many log entries (notes of every kind, actions, check-in closings, member changes), then
-exports it in every format from the command line's path (`export_as_operator`), and prints the
-seconds and the peak of Python memory (tracemalloc) each took, and the file's size. The target
-(issue 11 §5): 100k entries in a few seconds, with a peak that stays flat as the log grows.
+For each size (full: 10k and 100k entries; smoke: 1k) it fills a fresh SQLite database with one
+partnership (three organisations) and that many log entries (notes of every kind, actions), then
+exports it as CSV from the command line's path (`export_as_operator`). The floor is the same
+rows read with the standard library's `sqlite3` and written with `csv.writer`. Export and floor
+alternate, three times each; the medians are compared. Targets (issue 14): at most 3× the floor
+and at most 2 s. The note gives the peak of Python memory (tracemalloc) of one more export,
+which should stay flat as the log grows (issue 11 §5).
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
+import csv
 import random
+import sqlite3
+import statistics
 import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import insert
 
+from benchmarks.common import Row
 from bot.services.access import Actor, PartnershipRef
 from bot.services.export.document import Format
 from bot.services.export.service import ExportRequest, ExportService
@@ -29,8 +34,9 @@ from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from db.models import Event
 
+NAME = "export_large_log"  # the benchmark
 GUILD = 1
-NAME = "Long Log Hub"
+HUB = "Long Log Hub"  # the partnership
 KINDS = ("note.note", "note.decision", "note.action", "note.small_win", "note.risk")
 
 
@@ -52,9 +58,9 @@ async def fill(url: str, events: int) -> tuple[ExportService, int]:
         sessions, default_timezone="Europe/London", admin_role_name="x", clock=clock
     )
     convener = Actor(GUILD, 2, "Ada", manage_guild=True)
-    draft = await register.prepare_create(convener, NAME, "A partnership with a long log")
+    draft = await register.prepare_create(convener, HUB, "A partnership with a long log")
     partnership = await register.create(convener, draft, 5555)
-    ref = PartnershipRef(name=NAME)
+    ref = PartnershipRef(name=HUB)
     for i, org in enumerate(("Council", "Health Trust", "Food Bank")):
         await register.add_partner(convener, ref, org, "public")
         await register.add_member(
@@ -98,39 +104,61 @@ async def fill(url: str, events: int) -> tuple[ExportService, int]:
     return ExportService(sessions, clock=clock), events
 
 
-async def measure(url: str, events: int) -> None:
-    service, _ = await fill(url, events)
-    for fmt in Format:
-        # Time first, untraced (tracing allocations slows Python several times over), then the
-        # same export again under tracemalloc for its peak.
-        began = time.perf_counter()
-        made = await service.export_as_operator(GUILD, NAME, ExportRequest(format=fmt))
-        seconds = time.perf_counter() - began
-        made.path.unlink()
-        tracemalloc.start()
-        made = await service.export_as_operator(GUILD, NAME, ExportRequest(format=fmt))
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        print(
-            f"{events:>8} entries  {fmt.value:<9} {seconds:6.2f} s  "
-            f"peak {peak / 1e6:6.1f} MB  file {made.size / 1e6:7.1f} MB",
-            flush=True,
+SIZES = {"smoke": (1_000,), "full": (10_000, 100_000)}
+TARGET_RATIO = 3.0
+TARGET_SECONDS = 2.0
+
+
+def raw_csv(db_path: Path, out: Path) -> None:
+    """The floor: the partnership's log, straight from sqlite3 into csv.writer."""
+    with sqlite3.connect(db_path) as conn, out.open("w", newline="") as handle:
+        (pid,) = conn.execute("SELECT id FROM partnership WHERE name = ?", (HUB,)).fetchone()
+        writer = csv.writer(handle)
+        writer.writerow(("id", "occurred_at", "kind", "actor_id", "summary", "payload"))
+        writer.writerows(
+            conn.execute(
+                "SELECT id, occurred_at, kind, actor_id, summary, payload FROM event "
+                "WHERE partnership_id = ? ORDER BY occurred_at, id",
+                (pid,),
+            )
         )
+
+
+async def measure(folder: Path, events: int) -> Row:
+    db_path = folder / "bench.db"
+    service, _ = await fill(f"sqlite+aiosqlite:///{db_path}", events)
+    request = ExportRequest(format=Format.csv)
+    timings: list[float] = []
+    floors: list[float] = []
+    for _ in range(3):
+        began = time.perf_counter()
+        made = await service.export_as_operator(GUILD, HUB, request)
+        timings.append(time.perf_counter() - began)
         made.path.unlink()
+        began = time.perf_counter()
+        raw_csv(db_path, folder / "floor.csv")
+        floors.append(time.perf_counter() - began)
+    tracemalloc.start()
+    made = await service.export_as_operator(GUILD, HUB, request)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    made.path.unlink()
+    value, floor = statistics.median(timings), statistics.median(floors)
+    return Row(
+        benchmark=NAME,
+        case=f"csv, {events:,} entries",
+        value=value,
+        floor=floor,
+        unit="s",
+        target=f"≤{TARGET_RATIO:g}× and ≤{TARGET_SECONDS:g} s",
+        ok=value <= TARGET_RATIO * floor and value <= TARGET_SECONDS,
+        note=f"peak Python memory {peak / 1e6:.1f} MB",
+    )
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
-    args = parser.parse_args()
-    for events in args.events:
-        if args.postgres:
-            await measure(args.postgres, events)
-        else:
-            with tempfile.TemporaryDirectory() as folder:
-                await measure(f"sqlite+aiosqlite:///{folder}/bench.db", events)
-
-
-if __name__ == "__main__":
-    asyncio.run(main())
+async def run(size: str) -> list[Row]:
+    rows = []
+    for events in SIZES[size]:
+        with tempfile.TemporaryDirectory() as folder:
+            rows.append(await measure(Path(folder), events))
+    return rows

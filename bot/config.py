@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     # How often (seconds) each process re-reads schedules changed by another process.
     schedule_poll_seconds: float = Field(default=15.0, gt=0, le=60)
     # PostgreSQL connection pool, per process (SQLite ignores them).
-    db_pool_size: int = Field(default=5, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
 
     @field_validator("dev_guild_id", "discord_api_base_url", "shard_count", mode="before")
     @classmethod

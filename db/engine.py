@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A write of this process waits this long for its turn (`_sqlite_write_turn`): long enough for
+# a burst of hundreds of writes to drain, in order.
+SQLITE_WRITE_QUEUE_SECONDS = 120.0
 # PostgreSQL: a write waiting longer than this for a row lock gives up, so a command still
 # answers within Discord's three seconds (with "busy, try again") instead of timing out.
 POSTGRES_LOCK_TIMEOUT_MS = 2_000
 # PostgreSQL pool, per process: connections kept open, and extra ones opened under load and
 # closed after use (settings DB_POOL_SIZE and DB_MAX_OVERFLOW). Several processes on one server
 # need up to processes x (size + overflow) connections under the server's max_connections.
-DEFAULT_POOL_SIZE = 5
-DEFAULT_MAX_OVERFLOW = 10
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 20
+# A burst (a whole partnership answering a check-in at once) queues for a connection: a
+# longer wait than the default 30 s, so none is turned away.
+POSTGRES_POOL_TIMEOUT_S = 120.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -69,6 +77,7 @@ def create_engine(
         kwargs["pool_pre_ping"] = True
         kwargs["pool_size"] = pool_size
         kwargs["max_overflow"] = max_overflow
+        kwargs["pool_timeout"] = POSTGRES_POOL_TIMEOUT_S
         kwargs["connect_args"] = {
             "server_settings": {"lock_timeout": str(POSTGRES_LOCK_TIMEOUT_MS)}
         }
@@ -83,13 +92,53 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+# SQLite has one writer at a time. Writers of one process queue here, in order, rather than on
+# SQLite's busy handler, which polls with growing sleeps: under a burst (hundreds of check-ins
+# at once) some waited out the busy timeout and failed with "database is locked". The busy
+# timeout still covers writers in other processes (the command line).
+_sqlite_writers: weakref.WeakKeyDictionary[
+    AsyncEngine, dict[asyncio.AbstractEventLoop, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
+
+
+def _writer_lock(engine: AsyncEngine) -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    locks = _sqlite_writers.setdefault(engine, {})
+    lock = locks.get(loop)
+    if lock is None:
+        for old in [other for other in locks if other.is_closed()]:
+            del locks[old]
+        lock = locks[loop] = asyncio.Lock()
+    return lock
+
+
+@asynccontextmanager
+async def _sqlite_write_turn(factory: SessionFactory) -> AsyncIterator[None]:
+    engine = factory.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _writer_lock(engine)
+    try:
+        await asyncio.wait_for(lock.acquire(), SQLITE_WRITE_QUEUE_SECONDS)
+    except TimeoutError:
+        # As SQLite itself says it: a write that could not have its turn.
+        raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked")) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @asynccontextmanager
 async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One session and one write transaction: committed on success, rolled back on any error.
 
-    Every change goes through here; a plain `factory()` session is for reading.
+    Every change goes through here; a plain `factory()` session is for reading. On SQLite the
+    process's writers take turns (`_sqlite_write_turn`), so a burst of writes queues instead
+    of failing on the database lock.
     """
-    async with factory() as session, session.begin():
+    async with _sqlite_write_turn(factory), factory() as session, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
 

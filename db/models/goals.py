@@ -80,7 +80,11 @@ class GoalStance(SQLModel, table=True):
     """
 
     __tablename__ = "goal_stance"
-    __table_args__ = (Index("ix_goal_stance_goal_time", "goal_id", "recorded_at", "id"),)
+    __table_args__ = (
+        Index("ix_goal_stance_goal_time", "goal_id", "recorded_at", "id"),
+        # Each voice's latest stance (`bot.services.goals.stances`).
+        Index("ix_goal_stance_voice", "goal_id", "organisation_id", "recorded_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE")

@@ -151,7 +151,11 @@ class Event(SQLModel, table=True):
     """
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_partnership_time", "partnership_id", "occurred_at", "id"),)
+    __table_args__ = (
+        Index("ix_event_partnership_time", "partnership_id", "occurred_at", "id"),
+        # A partnership's latest entry (the mark on goal cards) without reading its whole log.
+        Index("ix_event_partnership_id", "partnership_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = Field(sa_type=BigInteger, index=True)

@@ -153,6 +153,7 @@ async def authorize(
     changing: str = "it",
     speaks_for: int | None = None,
     named: str | None = None,
+    shared_lock: bool = False,
 ) -> Access:
     """Check the actor may act on `partnership`, and say what they are there.
 
@@ -162,12 +163,14 @@ async def authorize(
     - `writable`: it changes something, so an archived partnership refuses it; `changing` says
       what would have changed ("it", "its goals").
     - `speaks_for`: only that organisation's representative or substitute may do it.
+    - `shared_lock`: in a write, the partnership is locked shared (`lock`): for writes that
+      change only the actor's own rows.
     """
     if partnership.guild_id != actor.guild_id:
         raise not_found(named)
     assert partnership.id is not None
     if await in_write_transaction(session):
-        await lock(session, partnership)
+        await lock(session, partnership, shared=shared_lock)
     membership = await queries.active_membership(
         session, partnership_id=partnership.id, user_id=actor.user_id
     )
@@ -194,7 +197,7 @@ async def in_write_transaction(session: AsyncSession) -> bool:
     return connection is not None and bool(connection.get_execution_options().get(WRITE_OPTION))
 
 
-async def lock(session: AsyncSession, partnership: Partnership) -> None:
+async def lock(session: AsyncSession, partnership: Partnership, *, shared: bool = False) -> None:
     """Serialise a partnership's writes: hold its row until the transaction ends, then read it
     afresh (it may have changed while we waited).
 
@@ -202,12 +205,22 @@ async def lock(session: AsyncSession, partnership: Partnership) -> None:
     partnership's read-check-write rules (the last convener, a schedule's holidays, one
     membership per person) hold on PostgreSQL as on SQLite, where writers already queue. A
     write touching two rows of a partnership (two goals) locks the partnership before either,
-    so two such writes can't deadlock. SQLite ignores FOR UPDATE.
+    so two such writes can't deadlock. SQLite has no row locks, and needs none: its writers
+    hold the whole database from BEGIN IMMEDIATE.
+
+    `shared`: a write that changes only its author's own rows (a check-in answer) takes the
+    lock shared, so hundreds of them go side by side, while still waiting for, and holding
+    off, a write that changes the partnership's state (closing the round).
     """
+    if (await session.connection()).dialect.name == "sqlite":
+        return  # its writers hold the database from BEGIN: what they read is current
+    # One statement locks the row and reads it afresh into the same object.
     await session.exec(
-        select(Partnership.id).where(Partnership.id == partnership.id).with_for_update()
+        select(Partnership)
+        .where(Partnership.id == partnership.id)
+        .with_for_update(read=shared)
+        .execution_options(populate_existing=True)
     )
-    await session.refresh(partnership)
 
 
 async def resolve(
@@ -218,6 +231,7 @@ async def resolve(
     convener: bool = False,
     writable: bool = False,
     changing: str = "it",
+    shared_lock: bool = False,
 ) -> Access:
     """Find the partnership a command means (`find`) and check the actor may use it
     (`authorize`)."""
@@ -235,6 +249,7 @@ async def resolve(
         writable=writable,
         changing=changing,
         named=named,
+        shared_lock=shared_lock,
     )
 
 

@@ -183,10 +183,15 @@ async def locate(
     else:
         access = await resolve(session, actor, ref)
         goal = await find_in(session, access.partnership, text, viewer_of(access))
-    if lock:
-        # Serialise changes to one goal (PostgreSQL); SQLite writers are serialised already.
-        await session.exec(select(Goal.id).where(Goal.id == goal.id).with_for_update())
-        await session.refresh(goal)
+    if lock and (await session.connection()).dialect.name != "sqlite":
+        # Serialise changes to one goal (PostgreSQL), reading it afresh in the same statement;
+        # SQLite writers are serialised already.
+        await session.exec(
+            select(Goal)
+            .where(Goal.id == goal.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
     return access, goal
 
 

@@ -40,6 +40,7 @@ from bot.services.goals.cards import (
     StanceView,
     WebLine,
 )
+from bot.services.goals.latest import latest_stances, with_confirmed
 from bot.services.goals.lookup import PUBLIC, Viewer, may_see
 from bot.services.goals.readings import spread
 from bot.services.goals.vocab import (
@@ -80,7 +81,7 @@ class GoalWeb:
     goals: dict[int, Goal]
     partners: list[tuple[PartnerOrganisation, Organisation]]
     people: list[Membership]  # active members in their own capacity
-    stances: dict[int, list[GoalStance]]  # by goal, in the order recorded
+    stances: dict[int, list[GoalStance]]  # by goal: each voice's latest, in the order recorded
     links: list[GoalLink]
     org_names: dict[int, str]
     as_of: int  # the partnership log's latest event when loaded
@@ -448,17 +449,11 @@ async def load_web(
         for member, _org in await queries.active_members(session, partnership_id=p.id)
         if member.capacity in OWN_CAPACITY
     ]
-    stances: dict[int, list[GoalStance]] = defaultdict(list)
+    stances: dict[int, list[GoalStance]] = {}
     links: list[GoalLink] = []
     perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
     if goals:
-        rows = await session.exec(
-            select(GoalStance)
-            .where(col(GoalStance.goal_id).in_(list(goals)))
-            .order_by(col(GoalStance.recorded_at), col(GoalStance.id))
-        )
-        for row in rows.all():
-            stances[row.goal_id].append(row)
+        stances = await with_confirmed(session, await latest_stances(session, goals))
         links = [
             link
             for link in (

@@ -90,6 +90,11 @@ class ActionReminders:
         return claimed
 
     async def _candidates(self, session: AsyncSession, now: datetime) -> list[ActionReminder]:
+        # Only actions due about now are read: a reminder is due on the day before the due
+        # date or on it, in the partnership's zone, which is within a day of UTC's. Reading
+        # every action ever logged, each minute, held the bot up for seconds on a long log.
+        today = as_utc(now).date()
+        due_text = col(Event.payload)["due"].as_string()
         rows = (
             await session.exec(
                 select(Event, Partnership)
@@ -97,6 +102,8 @@ class ActionReminders:
                 .where(
                     Event.kind == event_kind(NoteKind.action),
                     col(Partnership.archived_at).is_(None),
+                    due_text >= (today - timedelta(days=1)).isoformat(),
+                    due_text <= (today + timedelta(days=2)).isoformat(),
                 )
                 .order_by(col(Event.id))
             )

@@ -67,10 +67,15 @@ class AnswerCommands(TrustBase):
         one-command options both come here."""
         answers = clean_answers(answers, own_item=True)  # ranges and texts, before anything
         async with transaction(self.sessions) as session:
-            access = await resolve(session, actor, ref, writable=True, changing=CHANGING)
+            # An answer changes only its author's rows: the partnership is locked shared, so
+            # a whole partnership answering at once never waits out the lock timeout, and
+            # the person's place in the round is held instead.
+            access = await resolve(
+                session, actor, ref, writable=True, changing=CHANGING, shared_lock=True
+            )
             trust_round = await self._open_round_of(session, access)
             assert trust_round.id is not None
-            respondent = await store.respondent(session, trust_round.id, actor.user_id)
+            respondent = await store.respondent(session, trust_round.id, actor.user_id, lock=True)
             check_may_answer(access, respondent)
             assert respondent is not None
             own = respondent.organisation_id is None

@@ -75,14 +75,17 @@ async def respondents(session: AsyncSession, round_id: int) -> list[TrustRespond
     )
 
 
-async def respondent(session: AsyncSession, round_id: int, user_id: int) -> TrustRespondent | None:
-    return (
-        await session.exec(
-            select(TrustRespondent).where(
-                TrustRespondent.round_id == round_id, TrustRespondent.user_id == user_id
-            )
-        )
-    ).first()
+async def respondent(
+    session: AsyncSession, round_id: int, user_id: int, *, lock: bool = False
+) -> TrustRespondent | None:
+    """This person's place in the round; `lock` holds it (PostgreSQL) for the transaction, so
+    two answers of one person at once are taken one after the other."""
+    query = select(TrustRespondent).where(
+        TrustRespondent.round_id == round_id, TrustRespondent.user_id == user_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return (await session.exec(query)).first()
 
 
 async def organisations(session: AsyncSession, round_id: int) -> dict[int, str]:

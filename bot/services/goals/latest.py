@@ -1,0 +1,106 @@
+"""The latest stance of every voice on some goals, read in SQL.
+
+Stances are append-only (`GoalStance`): a goal's history grows with every change of mind, and
+only the latest row per voice counts (an organisation; or a person in their own capacity, whose
+rows carry no organisation). Reading the whole history to keep its last rows made every card
+slower as a goal aged; here the database picks them: the voices from the `ix_goal_stance_voice`
+index, then one index seek per voice for its latest row, so a goal with thousands of rows costs
+about what one with ten does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, bindparam, union_all
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import GoalStance
+
+
+async def latest_stances(
+    session: AsyncSession, goal_ids: Iterable[int]
+) -> dict[int, list[GoalStance]]:
+    """goal id → the latest stance row of each voice on it, in the order recorded."""
+    ids = list(goal_ids)
+    if not ids:
+        return {}
+    rows = await session.exec(_LATEST, params={"goal_ids": ids})
+    found: dict[int, list[GoalStance]] = defaultdict(list)
+    for row in rows.all():
+        found[row.goal_id].append(row)
+    return found
+
+
+def _latest_of(*, people: bool) -> Select[Any]:
+    """The id of each voice's latest row: the voices (an organisation, or a person in their own
+    capacity) are read from the index, then one index seek finds each one's latest row."""
+    voice = col(GoalStance.user_id) if people else col(GoalStance.organisation_id)
+    spoke_for = col(GoalStance.organisation_id)
+    voices = (
+        select(col(GoalStance.goal_id), voice)
+        .where(
+            col(GoalStance.goal_id).in_(bindparam("goal_ids", expanding=True)),
+            spoke_for.is_(None) if people else spoke_for.is_not(None),
+        )
+        .distinct()
+        .subquery("voices")
+    )
+    row = aliased(GoalStance)
+    same_voice = (
+        [col(row.organisation_id).is_(None), row.user_id == voices.c.user_id]
+        if people
+        else [row.organisation_id == voices.c.organisation_id]
+    )
+    latest = (
+        select(row.id)
+        .where(row.goal_id == voices.c.goal_id, *same_voice)
+        .order_by(col(row.recorded_at).desc(), col(row.id).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa_select(latest).select_from(voices)
+
+
+# Built once: only the goal ids change from call to call.
+_LATEST = (
+    select(GoalStance)
+    .where(col(GoalStance.id).in_(union_all(_latest_of(people=False), _latest_of(people=True))))
+    .order_by(col(GoalStance.recorded_at), col(GoalStance.id))
+)
+
+
+async def with_confirmed(
+    session: AsyncSession, found: dict[int, list[GoalStance]]
+) -> dict[int, list[GoalStance]]:
+    """`found`, plus the row before each latest confirmation that carries no comment of its
+    own (a stance given subject to referral, then confirmed): the card shows the comment it was
+    given with. Confirmations are few, so one small query each."""
+    for goal_id, rows in found.items():
+        extra: list[GoalStance] = []
+        for row in rows:
+            if row.referral != "confirmed" or row.comment or row.organisation_id is None:
+                continue
+            before = (
+                await session.exec(
+                    select(GoalStance)
+                    .where(
+                        GoalStance.goal_id == goal_id,
+                        GoalStance.organisation_id == row.organisation_id,
+                        col(GoalStance.id) != row.id,
+                        col(GoalStance.recorded_at) <= row.recorded_at,
+                    )
+                    .order_by(col(GoalStance.recorded_at).desc(), col(GoalStance.id).desc())
+                    .limit(1)
+                )
+            ).first()
+            if before is not None:
+                extra.append(before)
+        if extra:
+            rows[:] = sorted([*rows, *extra], key=lambda r: (r.recorded_at, r.id or 0))
+    return found

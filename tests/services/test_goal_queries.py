@@ -1,0 +1,132 @@
+"""How much one stance costs the database: the statements an endorse issues, and the stance rows
+a goal's card reads, stay small however long a goal's history grows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, insert
+
+from bot.services.access import Actor, PartnershipRef
+from bot.services.goals import GoalService, GoalTarget
+from bot.services.goals.latest import latest_stances
+from bot.services.register import RegisterService
+from db.engine import SessionFactory
+from db.models import GoalStance, utcnow
+
+GUILD = 1000
+convener = Actor(GUILD, 2, "Ada", manage_channels=True)
+reps = [Actor(GUILD, 10 + n, f"Rep {n}") for n in range(3)]
+citizen = Actor(GUILD, 20, "Fay")
+ORGS = ("Riverside Council", "Food Bank", "Parents' Forum")
+HERE = PartnershipRef(name="Family Hubs")
+#: An endorse reads the partnership (and locks it, on PostgreSQL), the person, the goal (and
+#: locks it), the voice, its last stance, then the goal web (goals, partners, people, latest
+#: stances, links, log mark, removals). It was 17 on SQLite, 19 on PostgreSQL.
+MAX_SELECTS = 15
+
+
+@contextmanager
+def counting(sessions: SessionFactory) -> Iterator[list[str]]:
+    """The SQL statements run through the sessions' engine meanwhile."""
+    engine = sessions.kw["bind"].sync_engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+async def goals(sessions: SessionFactory) -> GoalService:
+    register = RegisterService(sessions, default_timezone="Europe/London", admin_role_name="x")
+    draft = await register.prepare_create(convener, "Family Hubs", "Joined-up early help")
+    await register.create(convener, draft, 5555)
+    for org in ORGS:
+        await register.add_partner(convener, HERE, org, "voluntary", status="core")
+    for actor, org in zip(reps, ORGS, strict=True):
+        await register.add_member(
+            convener, HERE, user_id=actor.user_id, display_name=actor.display_name, organisation=org
+        )
+    await register.add_member(
+        convener, HERE, user_id=citizen.user_id, display_name="Fay", capacity="citizen"
+    )
+    return GoalService(sessions)
+
+
+async def _history(sessions: SessionFactory, goal_id: int, rows: int) -> None:
+    """`rows` old stances, from every voice in turn, long ago."""
+    start = utcnow() - timedelta(days=300)
+    org_ids = [None, *range(1, 4)]
+    async with sessions() as session, session.begin():
+        await (await session.connection()).execute(
+            insert(GoalStance),
+            [
+                {
+                    "goal_id": goal_id,
+                    "organisation_id": org_ids[n % 4],
+                    "user_id": citizen.user_id if n % 4 == 0 else reps[n % 4 - 1].user_id,
+                    "display_name": "Old",
+                    "capacity": "citizen" if n % 4 == 0 else "representative",
+                    "stance": "object",
+                    "recorded_at": start + timedelta(minutes=n),
+                }
+                for n in range(rows)
+            ],
+        )
+
+
+async def test_an_endorse_issues_a_bounded_number_of_selects_whatever_the_history(
+    goals: GoalService, sessions: SessionFactory
+) -> None:
+    card = await goals.propose(convener, HERE, title="Shared referrals")
+    await goals.take_stance(reps[0], GoalTarget(str(card.id)), "agree")
+    counts = []
+    for history in (10, 500):
+        await _history(sessions, card.id, history)
+        with counting(sessions) as seen:
+            result = await goals.take_stance(reps[1], GoalTarget(str(card.id)), "reservations")
+        assert result.stance == "reservations"
+        selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+        assert len(selects) <= MAX_SELECTS, "\n\n".join(selects)
+        counts.append(len(selects))
+    assert counts[0] == counts[1]
+
+
+async def test_only_each_voices_latest_stance_is_read(
+    goals: GoalService, sessions: SessionFactory
+) -> None:
+    old = await goals.propose(convener, HERE, title="Shared referrals")
+    quiet = await goals.propose(convener, HERE, title="One front door")
+    await _history(sessions, old.id, 400)  # 100 objections from each of four voices
+    await goals.take_stance(reps[0], GoalTarget(str(old.id)), "agree")
+    await goals.take_stance(citizen, GoalTarget(str(old.id)), "unsure")
+    await goals.take_stance(reps[2], GoalTarget(str(quiet.id)), "agree")
+
+    async with sessions() as session:
+        found = await latest_stances(session, [old.id, quiet.id])
+
+    # One row per voice: three organisations and the citizen; the quiet goal's only stance.
+    assert len(found[old.id]) == 4
+    assert {(s.organisation_id is None, s.user_id): s.stance for s in found[old.id]} == {
+        (False, reps[0].user_id): "agree",
+        (False, reps[1].user_id): "object",
+        (False, reps[2].user_id): "object",
+        (True, citizen.user_id): "unsure",
+    }
+    assert [s.stance for s in found[quiet.id]] == ["agree"]
+    # The card shows the same: the latest stance of each organisation.
+    card = await goals.show(convener, GoalTarget(str(old.id)))
+    assert sorted(o.latest.stance for o in card.organisations if o.latest) == [
+        "agree",
+        "object",
+        "object",
+    ]

@@ -1,0 +1,39 @@
+"""The benchmark runner works at its smoke size: it runs a module, prints its table and writes
+the JSON. Nothing here is timed: whether a target is met is reported, never asserted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import export_large_log
+from benchmarks.__main__ import main, table
+from benchmarks.common import Row
+
+
+def test_a_row_without_floor_has_no_ratio_and_the_table_shows_both() -> None:
+    measured = Row("b", "with floor", 6.0, 2.0, "ms", "≤3×", True, note="p95 7 ms")
+    alone = Row("b", "alone", 5.0, None, "s", "", None)
+    assert measured.ratio == 3.0
+    assert alone.ratio is None
+    text = table([measured, alone])
+    assert "3.00×" in text and "p95 7 ms" in text
+    assert text.splitlines()[3].split()[-1] == "-"  # no target, no verdict
+
+
+def test_the_smoke_size_runs_a_module_and_writes_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(export_large_log.SIZES, "smoke", (200,))  # smaller still
+    out = tmp_path / "smoke.json"
+    assert main(["--size", "smoke", "--only", "export_large_log", "--json", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert document["size"] == "smoke" and document["failed"] == []
+    [row] = document["rows"]
+    assert row["benchmark"] == "export_large_log"
+    assert row["value"] > 0 and row["floor"] > 0
+    assert row["ratio"] == pytest.approx(row["value"] / row["floor"])
+    assert isinstance(row["ok"], bool)
+    assert "export_large_log" in capsys.readouterr().out
