@@ -2,8 +2,8 @@
 (goal_stance by goal, organisation and time) and a partnership's latest log entry (event by
 partnership and id)
 
-Revision ID: 0013_query_indexes
-Revises: 0012
+Revision ID: 0019_query_indexes
+Revises: 0018_coprod
 Create Date: 2026-11-29 06:00:00
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from alembic import op
 
 
-revision: str = '0013_query_indexes'
-down_revision: str | None = '0012'
+revision: str = "0019_query_indexes"
+down_revision: str | None = "0018_coprod"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
