@@ -1,15 +1,16 @@
 """Fill a database with many partnerships and prompt schedules, fast (bulk inserts).
 
-Shared by the scheduler benchmark: `seed` writes `count` active prompt schedules, each in its
-own partnership with its own channel id, with every schedule handled up to `handled_until`.
-Daily schedules at a fixed local time in UTC: `due` chooses it (the burst), otherwise they fall
-at 03:17 UTC, far from when the benchmark runs... unless that is now, so the time is moved.
+For the scheduler benchmark: one partnership per schedule, all in one server, every schedule
+handled up to the moment of seeding. `varied_rows` are schedules as a real deployment has them
+(weekly, at 96 times of day, in five zones) on days that do not come during a run; the burst's
+rows are daily at one minute in UTC, each in its own channel.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import insert
 
@@ -17,69 +18,82 @@ from db.engine import create_engine
 from db.models import Partnership, Schedule
 
 CONVENER = 2
+ZONES = ("Europe/London", "UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney")
 
 
-def quiet_time(now: datetime) -> str:
-    """A local time (UTC) at least an hour away from `now`, both ways."""
-    return (now + timedelta(hours=12)).strftime("%H:%M")
+@dataclass(frozen=True)
+class SeedRow:
+    channel_id: int | None
+    timezone: str
+    local_time: str
+    cadence: str = "daily"
+    weekdays: list[int] = field(default_factory=list)
 
 
-async def seed(
-    url: str,
-    *,
-    guild_id: int,
-    channel_ids: Sequence[int | None],
-    local_time: str,
-    handled_until: datetime,
-    prefix: str = "Bench",
-) -> list[int]:
-    """One partnership and one daily prompt schedule per channel id; returns the schedule ids."""
+def varied_rows(count: int, now: datetime, *, guild_id: int) -> list[SeedRow]:
+    """`count` weekly schedules without a channel, on weekdays two to four days from `now` (in
+    every zone), so none falls due while a benchmark runs."""
+    today = now.astimezone(UTC).weekday()
+    return [
+        SeedRow(
+            channel_id=None,
+            timezone=ZONES[i % len(ZONES)],
+            local_time=f"{(i // 4) % 24:02d}:{(i % 4) * 15:02d}",
+            cadence="weekly",
+            weekdays=[(today + 2 + (i // 96) % 3) % 7],
+        )
+        for i in range(count)
+    ]
+
+
+async def seed(url: str, rows: Sequence[SeedRow], *, guild_id: int) -> list[int]:
+    """One partnership ("Bench 0", "Bench 1", …) and one prompt schedule per row."""
     engine = create_engine(url)
     now = datetime.now(UTC)
     try:
         async with engine.begin() as conn:
-            start = (
-                await conn.execute(
-                    insert(Partnership).returning(Partnership.id),  # type: ignore[arg-type]
-                    [
-                        {
-                            "guild_id": guild_id,
-                            "name": f"{prefix} {i}",
-                            "name_key": f"{prefix.lower()} {i}",
-                            "purpose": "A benchmark partnership",
-                            "timezone": "UTC",
-                            "channel_id": channel_id,
-                            "created_by": CONVENER,
-                            "created_at": now,
-                            "citizen_phases": [],
-                        }
-                        for i, channel_id in enumerate(channel_ids)
-                    ],
-                )
-            ).all()
-            partnership_ids = [row[0] for row in start]
-            rows = (
-                await conn.execute(
-                    insert(Schedule).returning(Schedule.id),  # type: ignore[arg-type]
-                    [
-                        {
-                            "guild_id": guild_id,
-                            "partnership_id": pid,
-                            "kind": "prompt",
-                            "cadence": "daily",
-                            "local_time": local_time,
-                            "weekdays": [],
-                            "holidays": [],
-                            "options": {},
-                            "state": "active",
-                            "created_by": CONVENER,
-                            "created_at": now,
-                            "handled_until": handled_until,
-                        }
-                        for pid in partnership_ids
-                    ],
-                )
-            ).all()
-            return [row[0] for row in rows]
+            partnership_ids = [
+                pid
+                for (pid,) in (
+                    await conn.execute(
+                        insert(Partnership).returning(Partnership.id),  # type: ignore[arg-type]
+                        [
+                            {
+                                "guild_id": guild_id,
+                                "name": f"Bench {i}",
+                                "name_key": f"bench {i}",
+                                "purpose": "A benchmark partnership",
+                                "timezone": row.timezone,
+                                "channel_id": row.channel_id,
+                                "created_by": CONVENER,
+                                "created_at": now,
+                                "citizen_phases": [],
+                            }
+                            for i, row in enumerate(rows)
+                        ],
+                    )
+                ).all()
+            ]
+            result = await conn.execute(
+                insert(Schedule).returning(Schedule.id),  # type: ignore[arg-type]
+                [
+                    {
+                        "guild_id": guild_id,
+                        "partnership_id": pid,
+                        "kind": "prompt",
+                        "cadence": row.cadence,
+                        "local_time": row.local_time,
+                        "weekdays": row.weekdays,
+                        "holidays": [],
+                        "options": {},
+                        "state": "active",
+                        "created_by": CONVENER,
+                        "created_at": now,
+                        "handled_until": now,
+                    }
+                    for pid, row in zip(partnership_ids, rows, strict=True)
+                ],
+            )
+            return [sid for (sid,) in result.all()]
     finally:
         await engine.dispose()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -173,6 +174,7 @@ class ScheduleEngine:
         meanwhile are not held up.
         """
         self.started_at = self.clock.now()
+        began = time.perf_counter()
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.aps.start(paused=True)  # jobs are added without waking the scheduler each time
         self._synced_while_loading = set()
@@ -183,7 +185,11 @@ class ScheduleEngine:
         if self.aps is None:
             return  # shut down while loading
         self.aps.resume()
-        logger.info("Schedule engine started with %d schedules", count)
+        logger.info(
+            "Schedule engine started with %d schedules in %.2f s",
+            count,
+            time.perf_counter() - began,
+        )
         if catch_up:
             await self.catch_up()
 

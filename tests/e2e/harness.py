@@ -115,8 +115,11 @@ class BotProcess:
         extra_env: dict[str, str] | None = None,
         start_timeout: float = 30.0,
         stop_timeout: float = 10.0,
+        command: list[str] | None = None,
     ) -> None:
         self.fake = fake
+        # What to run instead of `partnerbot run` (a benchmark's bare bot), in the same way.
+        self.command = command
         self.data_dir = data_dir
         self.log_path = log_path
         self.dev_guild_id = dev_guild_id
@@ -144,7 +147,7 @@ class BotProcess:
             raise RuntimeError("the bot is already running")
         mark = self.fake.mark()
         self.starts += 1
-        command = partnerbot_command("run")
+        command = self.command or partnerbot_command("run")
         env = bot_environment(
             self.fake, self.data_dir, DEV_GUILD_ID=str(self.dev_guild_id), **self.extra_env
         )

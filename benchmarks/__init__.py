@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks [--size smoke|full] [--only NAME ...] [--json FILE]`."""
