@@ -153,7 +153,9 @@ def _burst_minute(lead: float) -> datetime:
     return soon.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
-async def _start(fake: FakeDiscord, data: Path, log: Path, guild_id: int) -> tuple[BotProcess, float]:
+async def _start(
+    fake: FakeDiscord, data: Path, log: Path, guild_id: int
+) -> tuple[BotProcess, float]:
     bot = BotProcess(
         fake, data_dir=data, log_path=log, dev_guild_id=guild_id, extra_env=ENV, start_timeout=180
     )
@@ -192,12 +194,14 @@ async def _in_the_bot(n: int, m: int, k: int) -> list[Row]:
             url = f"sqlite+aiosqlite:///{data}/partnerbot.db"
             await upgrade(url)
             now = datetime.now(UTC)
-            at = _burst_minute(lead=25 + n / 400)
+            at = _burst_minute(lead=2 * ready_floor + 10 + n / 1000)
             burst_rows = [
                 SeedRow(channel_id=cid, timezone="UTC", local_time=at.strftime("%H:%M"))
                 for cid in channels
             ]
-            await seed(url, burst_rows + varied_rows(n - m, now, guild_id=guild_id), guild_id=guild_id)
+            await seed(
+                url, burst_rows + varied_rows(n - m, now, guild_id=guild_id), guild_id=guild_id
+            )
             bot, ready = await _start(fake, data, tmp / "bot.log", guild_id)
             try:
                 rows = await _burst(fake, bot, (convener, guild, general), channels, at, k)
@@ -332,7 +336,9 @@ async def _burst(
         times = []
         for _ in range(k):
             await asyncio.sleep(spacing)
-            times.append(await _round_trip(fake, convener, guild, general, "partnership info", **info))
+            times.append(
+                await _round_trip(fake, convener, guild, general, "partnership info", **info)
+            )
         return times
 
     during_task = asyncio.create_task(commands())
@@ -388,5 +394,6 @@ async def _bare_burst(fake: FakeDiscord, channels: list[int]) -> dict[str, float
 if __name__ == "__main__":
     size = sys.argv[1] if len(sys.argv) > 1 else "smoke"
     for row in asyncio.run(run(size)):
+        floor = f"{row.floor:.3f}" if row.floor is not None else "-"
         ratio = f"{row.ratio:.2f}x" if row.ratio is not None else ""
-        print(f"{row.case:<55} {row.value:10.3f} {row.unit:<6} floor {row.floor!s:<22} {ratio:>7} {row.ok} {row.note}")
+        print(f"{row.case:<52} {row.value:9.3f} {row.unit:<5} {floor:>9} {ratio:>7} {row.ok}")

@@ -140,12 +140,17 @@ async def read_active(
     if where is not None:
         query = query.where(where)
     async with sessions() as session:
-        result = await session.execute(query)
-        rows = result.all()
+        rows = (await session.exec(query)).all()
     loaded: list[ActiveSchedule] = []
     for schedule_id, guild_id, handled_until, *columns in rows:
         weekdays, holidays = columns[2], columns[6]
-        key = (*columns[:2], tuple(weekdays or ()), *columns[3:6], tuple(holidays or ()), columns[7])
+        key = (
+            *columns[:2],
+            tuple(weekdays or ()),
+            *columns[3:6],
+            tuple(holidays or ()),
+            columns[7],
+        )
         try:
             spec = cache.spec_for(key)
         except (UserFacingError, ValueError) as exc:

@@ -35,11 +35,12 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.pacing import Pacer
-from bot.schedule_loading import ActiveSchedule, SpecCache, read_active
+from bot.schedule_loading import SpecCache, read_active
 from bot.services import log as partnership_log
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import (
@@ -607,20 +608,18 @@ class ScheduleEngine:
         result: dict[str, Any] | None = None,
         attempts: int | None = None,
     ) -> None:
+        # One UPDATE by id, no read first: this runs once per post, in every burst.
+        values: dict[str, Any] = {"state": state, "finished_at": now, "next_attempt_at": None}
+        if error is not None:
+            values["last_error"] = error[:1000]
+        if result is not None:
+            values["result"] = result
+        if attempts is not None:
+            values["attempts"] = attempts
         async with transaction(self.sessions) as session:
-            occurrence = await session.get(Occurrence, occurrence_id)
-            if occurrence is None:
-                return
-            occurrence.state = state
-            occurrence.finished_at = now
-            occurrence.next_attempt_at = None
-            if error is not None:
-                occurrence.last_error = error[:1000]
-            if result is not None:
-                occurrence.result = result
-            if attempts is not None:
-                occurrence.attempts = attempts
-            session.add(occurrence)
+            await session.execute(
+                update(Occurrence).where(col(Occurrence.id) == occurrence_id).values(**values)
+            )
 
     async def _mark_retry(
         self, occurrence_id: int, attempts: int, at: datetime, error: str
