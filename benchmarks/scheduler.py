@@ -343,7 +343,7 @@ async def _burst(
 
     during_task = asyncio.create_task(commands())
     wanted = set(channels)
-    deadline = began + 2 * m / 20 + 120
+    deadline = began + 2 * m / 5 + 120
     while True:
         messages, threads, last = _posts(fake, wanted, mark)
         if (messages >= m and threads >= m) or time.perf_counter() > deadline:

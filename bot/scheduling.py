@@ -196,7 +196,7 @@ class ScheduleEngine:
 
     async def _load_all(self, aps: AsyncIOScheduler) -> int:
         rows = await read_active(self.sessions, self._specs)
-        now = self.clock.now()
+        now = datetime.now(UTC)  # APScheduler's own clock, which decides when a job fires
         count = 0
         for index, row in enumerate(rows):
             if index % LOAD_BATCH == LOAD_BATCH - 1:
@@ -293,7 +293,7 @@ class ScheduleEngine:
             return
         schedule, partnership = loaded
         spec = self._specs.intern(spec_of(schedule, partnership.timezone))
-        if not self._add_job(aps, schedule_id, spec, self.clock.now()) and aps.get_job(job_id):
+        if not self._add_job(aps, schedule_id, spec, datetime.now(UTC)) and aps.get_job(job_id):
             aps.remove_job(job_id)
 
     # ------------------------------------------------------------------ the rule

@@ -1,9 +1,8 @@
 """Delivering a reflective prompt on Discord: the scheduled `prompt` action and `/reflect now`.
 
 The schedule engine (`bot.scheduling`) decides when and calls `PromptDelivery.run` with the
-occurrence; it posts through REST by channel id (the guild cache may still be empty when the
-engine catches up in `setup_hook`), with the occurrence's nonce so a re-run cannot post twice,
-records the post, then opens a thread on it for discussion. When the channel is gone the engine
+occurrence; it posts through REST by channel id (it needs no guild cache), with the occurrence's
+nonce so a re-run cannot post twice, records the post, then opens a thread on it for discussion. When the channel is gone the engine
 pauses the schedule and `on_gone` tells the conveners.
 """
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event
@@ -65,9 +66,13 @@ async def test_schedules_with_the_same_recurrence_share_one_trigger(sessions: Se
         jobs = {i: engine.aps.get_job(f"schedule:{i}") for i in (first, second, other)}
         assert jobs[first].trigger is jobs[second].trigger
         assert jobs[first].trigger is not jobs[other].trigger
-        # The next Monday at 09:30 London (08:30Z in June), and 17:00 (16:00Z) today.
-        assert jobs[first].next_run_time == MONDAY_0930_BST + timedelta(days=7)
-        assert jobs[other].next_run_time == MONDAY_0930_BST + timedelta(hours=7, minutes=30)
+        # Their next run, on APScheduler's clock: the next Monday at 09:30 London, and 17:00.
+        london = ZoneInfo("Europe/London")
+        first_run = jobs[first].next_run_time.astimezone(london)
+        other_run = jobs[other].next_run_time.astimezone(london)
+        assert jobs[second].next_run_time == jobs[first].next_run_time > datetime.now(UTC)
+        assert (first_run.weekday(), first_run.hour, first_run.minute) == (0, 9, 30)
+        assert (other_run.weekday(), other_run.hour, other_run.minute) == (0, 17, 0)
     finally:
         await engine.shutdown()
 
