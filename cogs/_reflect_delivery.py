@@ -2,8 +2,8 @@
 
 The schedule engine (`bot.scheduling`) decides when and calls `PromptDelivery.run` with the
 occurrence; it posts through REST by channel id (it needs no guild cache), with the occurrence's
-nonce so a re-run cannot post twice, records the post, then opens a thread on it for discussion. When the channel is gone the engine
-pauses the schedule and `on_gone` tells the conveners.
+nonce so a re-run cannot post twice, records the post, then opens a thread on it for discussion.
+When the channel is gone the engine pauses the schedule and `on_gone` tells the conveners.
 """
 
 from __future__ import annotations
