@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import aiohttp
 import discord
 
-from bot.discord_failures import TRANSIENT, describe
+from bot.discord_failures import TRANSIENT, describe, is_transient
 from bot.replies import NO_MENTIONS, escape
 from bot.scheduling import Due, TargetGone, TransientError
 from bot.services.reflection import PostDraft, ReflectionService
@@ -84,6 +84,10 @@ class PromptDelivery:
                 raise TargetGone("I'm not allowed to post in the partnership's channel.") from exc
             except TRANSIENT as exc:
                 raise TransientError(describe(exc)) from exc
+            except discord.HTTPException as exc:
+                if is_transient(exc):  # a 429 discord.py gave up waiting out: try again later
+                    raise TransientError(describe(exc)) from exc
+                raise
             message_id = message.id
         if draft.message_id is None:
             draft = await self.service.mark_posted(
