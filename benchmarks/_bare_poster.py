@@ -13,8 +13,12 @@ import json
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import discord
+
+T = TypeVar("T")
 
 CONCURRENCY = 8
 
@@ -22,13 +26,25 @@ CONCURRENCY = 8
 async def post_all(client: discord.Client, channel_ids: list[int]) -> None:
     slots = asyncio.Semaphore(CONCURRENCY)
 
+    async def again(work: Callable[[], Awaitable[T]]) -> T:
+        """discord.py waits out a global 429 a few times, then gives up: go on trying."""
+        while True:
+            try:
+                return await work()
+            except discord.HTTPException as exc:
+                if exc.status != 429:
+                    raise
+                await asyncio.sleep(0.05)
+
     async def one(index: int, channel_id: int) -> None:
         async with slots:
             channel = client.get_partial_messageable(channel_id, type=discord.ChannelType.text)
             embed = discord.Embed(title="Reflective prompt", description="What went well?")
-            message = await channel.send(embed=embed, nonce=f"bare-{index}")
-            await client.http.start_thread_with_message(
-                channel_id, message.id, name="Discussion", auto_archive_duration=10080
+            message = await again(lambda: channel.send(embed=embed, nonce=f"bare-{index}"))
+            await again(
+                lambda: client.http.start_thread_with_message(
+                    channel_id, message.id, name="Discussion", auto_archive_duration=10080
+                )
             )
 
     await asyncio.gather(*(one(i, cid) for i, cid in enumerate(channel_ids)))
