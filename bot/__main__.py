@@ -53,6 +53,9 @@ def configure_logging(level: str) -> None:
         handler.addFilter(RedactSecrets())
     logging.getLogger("discord.http").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # APScheduler logs every job added and every run at INFO: thousands of lines at start and
+    # during a burst of scheduled posts, each costing CPU. The engine logs what matters.
+    logging.getLogger("apscheduler").setLevel(max(logging.getLevelName(level), logging.WARNING))
 
 
 def build_parser() -> argparse.ArgumentParser:

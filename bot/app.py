@@ -18,6 +18,7 @@ from discord.ext import commands
 import cogs
 from bot.channels import ChannelSync
 from bot.config import Settings
+from bot.pacing import Pacer
 from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
 from bot.services.clock import Clock
@@ -124,6 +125,17 @@ def apply_api_base(base_url: str | None) -> None:
 
 
 class PartnerTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Scheduled posting waits while a command runs (`bot.pacing`): mark it, until its
+        task ends."""
+        client = self.client
+        task = asyncio.current_task()
+        if isinstance(client, PartnerBot) and task is not None:
+            pacer = client.scheduler.pacer
+            pacer.interaction_started()
+            task.add_done_callback(lambda _task: pacer.interaction_ended())
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
@@ -157,6 +169,7 @@ class PartnerBot(commands.Bot):
             shard_count=settings.shard_count,
             shard_ids=settings.shard_ids,
             poll_interval=settings.schedule_poll_seconds,
+            pacer=Pacer(),
         )
         self.services = services or Services.build(
             settings,
@@ -166,7 +179,7 @@ class PartnerBot(commands.Bot):
             on_partnership_change=self.partnership_changed,
         )
         # Channel access follows the register: applied after each change, repaired at start.
-        self.channels = ChannelSync(self.http, self.services.register)
+        self.channels = ChannelSync(self.http, self.services.register, pacer=self.scheduler.pacer)
         # Only `partnerbot run` starts background work; `sync` and tests log in without it.
         self.start_background = start_background
         self._catch_up: asyncio.Task[None] | None = None
@@ -203,8 +216,7 @@ class PartnerBot(commands.Bot):
         for extension in walk_extensions():
             await self.load_extension(extension)
         if self.start_background:
-            # Triggers only: catching up posts, so it waits for the gateway (`on_ready`).
-            await self.scheduler.start(catch_up=False)
+            # The schedule engine starts once the gateway is up (`on_ready`), never delaying it.
             if self.settings.dev_guild_id:
                 guild = discord.Object(id=self.settings.dev_guild_id)
                 self.tree.copy_global_to(guild=guild)
@@ -219,6 +231,13 @@ class PartnerBot(commands.Bot):
             _shards, url, _limits = await self.http.get_bot_gateway()
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
             log.info("Using gateway %s", url)
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction":
+            # Any interaction, a button or a form as much as a command: scheduled posting
+            # holds back a moment so it is answered first.
+            self.scheduler.pacer.interaction_arrived()
+        super().dispatch(event_name, *args, **kwargs)
 
     async def close(self) -> None:
         await self._drain()
@@ -253,13 +272,15 @@ class PartnerBot(commands.Bot):
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d servers", self.user, len(self.guilds))
         if self.start_background and self._catch_up is None:
-            # Once per process (READY comes again after a reconnect), in the background: catch
-            # up on schedules, then bring every partnership channel to the register's state.
+            # Once per process (READY comes again after a reconnect), in the background: start
+            # the schedule engine, catch up on schedules, then bring every partnership channel
+            # to the register's state. Login never waits for any of it.
             self._catch_up = asyncio.create_task(
                 self._after_ready(), name="partnerbot: schedule catch-up"
             )
 
     async def _after_ready(self) -> None:
+        await self.scheduler.start(catch_up=False)
         await self.scheduler.catch_up()
         await self.channels.repair_all([guild.id for guild in self.guilds])
 

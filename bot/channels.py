@@ -25,6 +25,7 @@ from typing import Any, Literal
 import discord
 
 from bot.discord_failures import TRANSIENT, is_transient
+from bot.pacing import Pacer
 from bot.services.register import ChannelState, RegisterService
 
 log = logging.getLogger(__name__)
@@ -184,9 +185,12 @@ class ChannelSync:
         *,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        pacer: Pacer | None = None,
     ) -> None:
         self.http = http
         self.register = register
+        # The repair at start is background work: paced like scheduled posts (`bot.pacing`).
+        self.pacer = pacer or Pacer.unpaced()
         self.retry_delays = tuple(retry_delays)
         self._sleep = sleep
         self._retries: dict[int, asyncio.Task[None]] = {}
@@ -199,10 +203,13 @@ class ChannelSync:
         return result
 
     async def repair_all(self, guild_ids: Sequence[int]) -> None:
-        """At start: every partnership channel of these servers, one after another."""
+        """At start: every partnership channel of these servers, one after another, each read
+        counted against the rate scheduled work keeps under, and behind commands."""
         for partnership_id in await self.register.partnerships_with_channels(guild_ids):
             try:
-                await self.apply(partnership_id)
+                async with self.pacer.slot():
+                    await self.pacer.spend(1)
+                    await self.apply(partnership_id)
             except Exception:  # one broken channel must not stop the rest
                 log.exception("Could not repair the channel of partnership %s", partnership_id)
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,15 +41,17 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from bot.pacing import Pacer
 from bot.schedule_changes import DEFAULT_POLL_SECONDS, ScheduleChanges
+from bot.schedule_loading import SpecCache, read_active
 from bot.services import log as partnership_log
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import (
     RecurrenceSpec,
-    build_trigger,
     count_between,
     latest_due,
     latest_occurrences,
@@ -67,6 +70,8 @@ MISSED_ROWS = 50
 DEFAULT_RETRY_DELAYS = (30.0, 120.0, 600.0, 1800.0)
 # How long a stop waits for a run already under way to record its outcome.
 SHUTDOWN_WAIT_SECONDS = 10.0
+# Loading yields to the event loop after this many schedules.
+LOAD_BATCH = 500
 
 
 class TransientError(Exception):
@@ -105,6 +110,8 @@ ActionGone = Callable[[Due, str], Awaitable[None]]
 class ActionHandler:
     run: ActionRun
     on_gone: ActionGone | None = None
+    # Discord requests one run makes (a prompt: its message and its thread), for pacing.
+    requests: int = 1
 
 
 @dataclass
@@ -129,6 +136,7 @@ class ScheduleEngine(ScheduleChanges):
         shard_count: int | None = None,
         shard_ids: Sequence[int] | None = None,
         poll_interval: float = DEFAULT_POLL_SECONDS,
+        pacer: Pacer | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
@@ -150,11 +158,25 @@ class ScheduleEngine(ScheduleChanges):
         # Changes seen by `poll_changes`: the newest `updated_at`, and each recent row's.
         self._changes_seen: datetime | None = None
         self._versions: dict[int, datetime] = {}
+        # Scheduled runs share Discord's rate limit and yield to commands (`bot.pacing`).
+        self.pacer = pacer or Pacer.unpaced()
+        # Triggers built from one shared spec each: identical schedules cost one computation.
+        self._specs = SpecCache()
+        # Schedules synced while `start` was loading: their rows as read are already stale.
+        self._synced_while_loading: set[int] | None = None
 
     # ------------------------------------------------------------------ wiring
 
-    def register(self, kind: str, run: ActionRun, on_gone: ActionGone | None = None) -> None:
-        self.actions[kind] = ActionHandler(run, on_gone)
+    def register(
+        self,
+        kind: str,
+        run: ActionRun,
+        on_gone: ActionGone | None = None,
+        *,
+        requests: int = 1,
+    ) -> None:
+        """`requests`: how many Discord requests one run makes, for pacing under the limit."""
+        self.actions[kind] = ActionHandler(run, on_gone, requests)
 
     def unregister(self, kind: str) -> None:
         """Forget a kind's action (its extension was unloaded); its schedules then wait."""
@@ -162,17 +184,68 @@ class ScheduleEngine(ScheduleChanges):
 
     async def start(self, *, catch_up: bool = True) -> None:
         """Start triggering (needs the running loop) with a job per active schedule, then,
-        unless told not to, catch up. The bot starts with `catch_up=False` in `setup_hook` and
-        catches up once it is connected (`catch_up()`), never before the gateway is up."""
+        unless told not to, catch up. The bot starts the engine once the gateway is connected
+        (`on_ready`, in the background) with `catch_up=False`, then catches up.
+
+        Loading is one query and no session per schedule: schedules sharing a recurrence share
+        its trigger and next run time, and the loop yields now and then so commands answered
+        meanwhile are not held up.
+        """
         self.started_at = self.clock.now()
+        began = time.perf_counter()
         self.aps = AsyncIOScheduler(timezone=UTC)
-        self.aps.start()
+        self.aps.start(paused=True)  # jobs are added without waking the scheduler each time
+        self._synced_while_loading = set()
+        try:
+            count = await self._load_all(self.aps)
+        finally:
+            self._synced_while_loading = None
+        if self.aps is None:
+            return  # shut down while loading
+        self.aps.resume()
         await self._start_polling()
-        for schedule_id in await self._active_ids():
-            await self.sync(schedule_id)
-        logger.info("Schedule engine started with %d jobs", len(self.aps.get_jobs()))
+        logger.info(
+            "Schedule engine started with %d schedules in %.2f s",
+            count,
+            time.perf_counter() - began,
+        )
         if catch_up:
             await self.catch_up()
+
+    async def _load_all(self, aps: AsyncIOScheduler) -> int:
+        rows = await read_active(self.sessions, self._specs, where=self._held())
+        now = datetime.now(UTC)  # APScheduler's own clock, which decides when a job fires
+        count = 0
+        for index, row in enumerate(rows):
+            if index % LOAD_BATCH == LOAD_BATCH - 1:
+                await asyncio.sleep(0)  # let commands and the gateway in
+                if self.aps is not aps:
+                    return count
+            skip = self._synced_while_loading
+            if (skip is not None and row.schedule_id in skip) or not self.holds(row.guild_id):
+                continue  # synced meanwhile from a fresher read, or another process's server
+            if self._add_job(aps, row.schedule_id, row.spec, now):
+                count += 1
+        return count
+
+    def _add_job(
+        self, aps: AsyncIOScheduler, schedule_id: int, spec: RecurrenceSpec, now: datetime
+    ) -> bool:
+        next_run = self._specs.next_after(spec, now)
+        if next_run is None:
+            return False  # never fires again
+        aps.add_job(
+            self._job,
+            trigger=self._specs.trigger(spec),
+            args=[schedule_id],
+            id=f"schedule:{schedule_id}",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(self.window.total_seconds()),
+            next_run_time=next_run,
+        )
+        return True
 
     async def catch_up(self) -> None:
         """Recover occurrences a stop left unfinished, then run what fell due while down."""
@@ -180,8 +253,13 @@ class ScheduleEngine(ScheduleChanges):
 
     async def _catch_up(self) -> None:
         await self.recover()
-        for schedule_id in await self._active_ids():
-            await self.run_schedule(schedule_id)
+        now = self.clock.now()
+        rows = await read_active(self.sessions, self._specs, where=self._held())
+        due = [row.schedule_id for row in self._specs.due(rows, now)]
+        if due:
+            logger.info("Catching up on %d schedules", len(due))
+        # Paced like any burst: a few at a time, under the rate limit, behind commands.
+        await asyncio.gather(*(self._paced_run(schedule_id) for schedule_id in due))
 
     async def shutdown(self) -> None:
         """Stop triggering, let a run already under way record its outcome, then stop."""
@@ -194,7 +272,13 @@ class ScheduleEngine(ScheduleChanges):
 
     async def _job(self, schedule_id: int) -> None:
         """What a trigger runs: look at one schedule now (tracked, so a stop waits for it)."""
-        await self._tracked(self.run_schedule(schedule_id))
+        await self._paced_run(schedule_id)
+
+    async def _paced_run(self, schedule_id: int) -> None:
+        async with self.pacer.slot():
+            if self.aps is None and self.started_at is not None:
+                return  # stopped while waiting for a slot
+            await self._tracked(self.run_schedule(schedule_id))
 
     async def _tracked(self, work: Awaitable[Any]) -> None:
         task = asyncio.current_task()
@@ -208,27 +292,27 @@ class ScheduleEngine(ScheduleChanges):
 
     async def sync(self, schedule_id: int) -> None:
         """Make the trigger match the table after a schedule is made, changed or stopped."""
+        if self._synced_while_loading is not None:
+            self._synced_while_loading.add(schedule_id)
         if self.aps is None:
             return
         job_id = f"schedule:{schedule_id}"
         loaded = await self._load(schedule_id)
-        if loaded is None or loaded[0].state != ScheduleState.active:
-            if self.aps.get_job(job_id):
-                self.aps.remove_job(job_id)
+        aps = self.aps
+        if aps is None:
+            return
+        if (
+            loaded is None
+            or loaded[0].state != ScheduleState.active
+            or not self.holds(loaded[1].guild_id)
+        ):
+            if aps.get_job(job_id):
+                aps.remove_job(job_id)
             return
         schedule, partnership = loaded
-        if not self.holds(schedule.guild_id):
-            return
-        self.aps.add_job(
-            self._job,
-            trigger=build_trigger(spec_of(schedule, partnership.timezone)),
-            args=[schedule_id],
-            id=job_id,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=int(self.window.total_seconds()),
-        )
+        spec = self._specs.intern(spec_of(schedule, partnership.timezone))
+        if not self._add_job(aps, schedule_id, spec, datetime.now(UTC)) and aps.get_job(job_id):
+            aps.remove_job(job_id)
 
     # ------------------------------------------------------------------ the rule
 
@@ -268,7 +352,7 @@ class ScheduleEngine(ScheduleChanges):
                 schedule.guild_id,
                 latest.isoformat(),
             )
-            await self._attempt(claimed, outcome, now)
+            await self._attempt(claimed, outcome, now, loaded=(schedule, partnership))
         return outcome
 
     def _missed(
@@ -347,9 +431,19 @@ class ScheduleEngine(ScheduleChanges):
         except IntegrityError:
             return False, None
 
-    async def _attempt(self, occurrence: Occurrence, outcome: Outcome, now: datetime) -> None:
-        """Run the action for a claimed (or retrying) occurrence and record what happened."""
-        loaded = await self._load(occurrence.schedule_id)
+    async def _attempt(
+        self,
+        occurrence: Occurrence,
+        outcome: Outcome,
+        now: datetime,
+        *,
+        loaded: tuple[Schedule, Partnership] | None = None,
+    ) -> None:
+        """Run the action for a claimed (or retrying) occurrence and record what happened.
+
+        `loaded`: the schedule and partnership as just read by the caller, if it has them.
+        """
+        loaded = loaded or await self._load(occurrence.schedule_id)
         if loaded is None:
             return
         schedule, partnership = loaded
@@ -377,6 +471,7 @@ class ScheduleEngine(ScheduleChanges):
             attempt=occurrence.attempts + 1,
             options=dict(schedule.options or {}),
         )
+        await self.pacer.spend(handler.requests)
         started = self.clock.now()
         try:
             result = await handler.run(due)
@@ -497,7 +592,8 @@ class ScheduleEngine(ScheduleChanges):
         return outcome
 
     async def _retry_one(self, occurrence_id: int) -> None:
-        await self._tracked(self._retry_now(occurrence_id))
+        async with self.pacer.slot():
+            await self._tracked(self._retry_now(occurrence_id))
 
     async def _retry_now(self, occurrence_id: int) -> None:
         async with self.sessions() as session:
@@ -552,20 +648,18 @@ class ScheduleEngine(ScheduleChanges):
         result: dict[str, Any] | None = None,
         attempts: int | None = None,
     ) -> None:
+        # One UPDATE by id, no read first: this runs once per post, in every burst.
+        values: dict[str, Any] = {"state": state, "finished_at": now, "next_attempt_at": None}
+        if error is not None:
+            values["last_error"] = error[:1000]
+        if result is not None:
+            values["result"] = result
+        if attempts is not None:
+            values["attempts"] = attempts
         async with transaction(self.sessions) as session:
-            occurrence = await session.get(Occurrence, occurrence_id)
-            if occurrence is None:
-                return
-            occurrence.state = state
-            occurrence.finished_at = now
-            occurrence.next_attempt_at = None
-            if error is not None:
-                occurrence.last_error = error[:1000]
-            if result is not None:
-                occurrence.result = result
-            if attempts is not None:
-                occurrence.attempts = attempts
-            session.add(occurrence)
+            await session.execute(
+                update(Occurrence).where(col(Occurrence.id) == occurrence_id).values(**values)
+            )
 
     async def _mark_retry(
         self, occurrence_id: int, attempts: int, at: datetime, error: str

@@ -1,10 +1,9 @@
 """Delivering a reflective prompt on Discord: the scheduled `prompt` action and `/reflect now`.
 
 The schedule engine (`bot.scheduling`) decides when and calls `PromptDelivery.run` with the
-occurrence; it posts through REST by channel id (the guild cache may still be empty when the
-engine catches up in `setup_hook`), with the occurrence's nonce so a re-run cannot post twice,
-records the post, then opens a thread on it for discussion. When the channel is gone the engine
-pauses the schedule and `on_gone` tells the conveners.
+occurrence; it posts through REST by channel id (it needs no guild cache), with the occurrence's
+nonce so a re-run cannot post twice, records the post, then opens a thread on it for discussion.
+When the channel is gone the engine pauses the schedule and `on_gone` tells the conveners.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import aiohttp
 import discord
 
-from bot.discord_failures import TRANSIENT, describe
+from bot.discord_failures import TRANSIENT, describe, is_transient
 from bot.replies import NO_MENTIONS, escape
 from bot.scheduling import Due, TargetGone, TransientError
 from bot.services.reflection import PostDraft, ReflectionService
@@ -85,6 +84,10 @@ class PromptDelivery:
                 raise TargetGone("I'm not allowed to post in the partnership's channel.") from exc
             except TRANSIENT as exc:
                 raise TransientError(describe(exc)) from exc
+            except discord.HTTPException as exc:
+                if is_transient(exc):  # a 429 discord.py gave up waiting out: try again later
+                    raise TransientError(describe(exc)) from exc
+                raise
             message_id = message.id
         if draft.message_id is None:
             draft = await self.service.mark_posted(

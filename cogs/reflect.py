@@ -438,7 +438,8 @@ async def setup(bot: PartnerBot) -> None:
     delivery = PromptDelivery(bot, bot.services.reflection)
     await bot.add_cog(ReflectCog(bot, bot.services.reflection, bot.services.schedules, delivery))
     bot.add_dynamic_items(ReflectButton)
-    bot.scheduler.register(SCHEDULE_KIND, delivery.run, delivery.on_gone)
+    # Each prompt is two requests: its message and its discussion thread.
+    bot.scheduler.register(SCHEDULE_KIND, delivery.run, delivery.on_gone, requests=2)
 
 
 async def teardown(bot: PartnerBot) -> None:

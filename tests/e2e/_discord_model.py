@@ -300,9 +300,10 @@ class DiscordHTTPError(Exception):
         self.message = message
         self.errors = errors
         self.headers = dict(headers or {})
+        self.extra: JSON = {}  # further fields of the body (a 429's `retry_after`)
 
     def body(self) -> JSON:
-        body: JSON = {"message": self.message, "code": self.code}
+        body: JSON = {"message": self.message, "code": self.code, **self.extra}
         if self.errors is not None:
             body["errors"] = self.errors
         return body

@@ -85,6 +85,7 @@ from ._discord_model import (
     to_id,
     walk_components,
 )
+from ._discord_ratelimit import GlobalRateLimit
 from ._discord_rest import RECORD, Fault, Hold, RestApi, json_response, read_body, route_matches
 
 # Waiting helpers take `timeout=` so that a timeout fails with what was awaited, not a bare
@@ -256,6 +257,7 @@ class FakeDiscord:
         ack_deadline: float = 3.0,
         nonce_window: float = 300.0,
         privileged_intents: int = 0,
+        global_rate_limit: int | None = None,
     ) -> None:
         self.snowflake = SnowflakeGenerator()
         self.state = DiscordState(self.snowflake)
@@ -282,6 +284,8 @@ class FakeDiscord:
         self.interactions_by_token: dict[str, InteractionRecord] = {}
         self.faults: list[Fault] = []
         self.holds: list[Hold] = []
+        # Discord's 50 requests a second per bot, when asked for (`rate_limit.max_rate`).
+        self.rate_limit = GlobalRateLimit(global_rate_limit) if global_rate_limit else None
         self.gateway = Gateway(self)
         self.rest = RestApi(self)
         self.builder = InteractionBuilder(self.state, self.application_id, self.bot.id)
@@ -374,6 +378,8 @@ class FakeDiscord:
                 auth = request.headers.get(hdrs.AUTHORIZATION)
                 if auth != f"Bot {self.token}":
                     raise DiscordHTTPError(401, 0, "401: Unauthorized")
+            if self.rate_limit is not None and self.rate_limit.counts(record.path):
+                self.rate_limit.admit(record.at)
             hold = next((h for h in self.holds if h.matches(record)), None)
             if hold is not None:
                 hold.arrived.append(record)

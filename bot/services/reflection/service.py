@@ -20,8 +20,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.errors import NotFound, UserFacingError
 from bot.prompts import THEMES, prompts_for
@@ -250,11 +251,13 @@ class ReflectionService(Answering):
             return draft
 
     async def mark_thread(self, post_id: int, thread_id: int) -> None:
+        """Record the post's discussion thread, unless one is recorded: one UPDATE, no read."""
         async with transaction(self.sessions) as session:
-            post = await session.get(PromptPost, post_id)
-            if post is not None and post.thread_id is None:
-                post.thread_id = thread_id
-                session.add(post)
+            await session.execute(
+                update(PromptPost)
+                .where(col(PromptPost.id) == post_id, col(PromptPost.thread_id).is_(None))
+                .values(thread_id=thread_id)
+            )
 
     async def discard(self, post_id: int) -> None:
         """Forget a chosen prompt that could not be delivered (never one that was)."""

@@ -1,0 +1,128 @@
+"""Pacing scheduled work: under Discord's global rate limit, and behind people's commands.
+
+Discord lets a bot make 50 requests a second (the global limit; interaction responses are not
+counted). When a thousand prompts fall due in the same minute, posting them as fast as the
+event loop allows would hit that limit and, worse, leave every command waiting behind the
+burst for the database and the event loop. So scheduled work goes through a `Pacer`:
+
+- **A few slots.** At most `concurrency` scheduled runs (claim, post, record) are under way at
+  once; the rest wait their turn, in the order they fell due.
+- **Commands first.** A slot is not handed out while an interaction is being handled, nor for
+  `hold` seconds after one arrives; commands never queue behind a burst. Waiting is capped
+  (`max_yield` seconds per slot), so a busy server delays scheduled posts but never starves them.
+- **A token bucket.** Each action declares how many requests it makes (a prompt: the message
+  and its thread, 2); `spend` waits until the bucket, refilled at `rate` requests a second,
+  holds them. 45 a second leaves room under the limit for what commands do besides answering.
+
+`Pacer.unpaced()` does none of this (tests, and the engine when nothing else is given).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+# Discord's global limit is 50 requests a second per bot; scheduled work keeps under it.
+SCHEDULED_RATE = 45.0
+# Scheduled runs under way at once: enough to keep the rate with Discord's round trips.
+SCHEDULED_CONCURRENCY = 8
+# After an interaction arrives, how long new scheduled runs wait for it to be answered.
+INTERACTION_HOLD = 1.0
+# The longest a scheduled run waits for commands before going ahead anyway.
+MAX_YIELD = 3.0
+
+
+class Pacer:
+    def __init__(
+        self,
+        *,
+        rate: float | None = SCHEDULED_RATE,
+        concurrency: int | None = SCHEDULED_CONCURRENCY,
+        hold: float = INTERACTION_HOLD,
+        max_yield: float = MAX_YIELD,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if rate is not None and rate <= 0:
+            raise ValueError("rate must be above 0")
+        self.rate = rate
+        self.hold = hold
+        self.max_yield = max_yield
+        self.monotonic = monotonic
+        self._slots = asyncio.Semaphore(concurrency) if concurrency else None
+        # The moment the bucket next has a token (a "virtual scheduling time", GCRA style).
+        self._next_free = 0.0
+        self._interactions = 0
+        self._quiet_after = 0.0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+        # For benchmarks and logs: requests spent, and how long slots waited for commands.
+        self.spent = 0
+        self.yielded_seconds = 0.0
+
+    @classmethod
+    def unpaced(cls) -> Pacer:
+        return cls(rate=None, concurrency=None, hold=0.0, max_yield=0.0)
+
+    # ------------------------------------------------------------------ interactions
+
+    def interaction_arrived(self) -> None:
+        """Any interaction (a command, a button, a form): hold new scheduled runs a moment."""
+        if self.hold > 0:
+            self._quiet_after = max(self._quiet_after, self.monotonic() + self.hold)
+
+    def interaction_started(self) -> None:
+        """A command is being handled: no new scheduled run starts until it ends."""
+        self._interactions += 1
+        self._quiet.clear()
+
+    def interaction_ended(self) -> None:
+        self._interactions = max(0, self._interactions - 1)
+        if self._interactions == 0:
+            self._quiet.set()
+
+    @property
+    def busy(self) -> bool:
+        return self._interactions > 0 or self.monotonic() < self._quiet_after
+
+    async def _yield_to_interactions(self) -> None:
+        if self.max_yield <= 0:
+            return
+        started = self.monotonic()
+        deadline = started + self.max_yield
+        while self.busy:
+            now = self.monotonic()
+            if now >= deadline:
+                break
+            if self._interactions:
+                try:
+                    await asyncio.wait_for(self._quiet.wait(), deadline - now)
+                except TimeoutError:
+                    break
+            else:
+                await asyncio.sleep(min(self._quiet_after, deadline) - now)
+        self.yielded_seconds += self.monotonic() - started
+
+    # ------------------------------------------------------------------ scheduled work
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """One scheduled run: waits for a free slot, then for commands under way."""
+        if self._slots is None:
+            yield
+            return
+        async with self._slots:
+            await self._yield_to_interactions()
+            yield
+
+    async def spend(self, requests: int) -> None:
+        """Wait until `requests` requests fit under the rate, and count them."""
+        self.spent += requests
+        if self.rate is None or requests <= 0:
+            return
+        now = self.monotonic()
+        start = max(now, self._next_free)
+        self._next_free = start + requests / self.rate
+        if start > now:
+            await asyncio.sleep(start - now)
