@@ -34,6 +34,7 @@ from bot.services.schedules import ScheduleListener, ScheduleService
 from bot.services.todo import TodoService
 from bot.services.trust import TrustService
 from bot.services.trust.kind import TRUST_ROUNDS
+from bot.timers import TimerEngine
 from db.engine import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ class PartnerBot(commands.Bot):
         sessions: SessionFactory,
         services: Services | None = None,
         scheduler: ScheduleEngine | None = None,
+        timers: TimerEngine | None = None,
         start_background: bool = False,
     ) -> None:
         super().__init__(
@@ -157,6 +159,15 @@ class PartnerBot(commands.Bot):
             shard_count=settings.shard_count,
             shard_ids=settings.shard_ids,
             poll_interval=settings.schedule_poll_seconds,
+        )
+        # One-off timers (trust reminders and closes, action reminders, goal nudges): cogs
+        # register their handlers in their `setup`; polled once connected (`on_ready`).
+        self.timers = timers or TimerEngine(
+            sessions,
+            clock=self.scheduler.clock,
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,
+            poll_interval=settings.timer_poll_seconds,
         )
         self.services = services or Services.build(
             settings,
@@ -223,6 +234,7 @@ class PartnerBot(commands.Bot):
     async def close(self) -> None:
         await self._drain()
         await self.channels.close()
+        await self.timers.shutdown()
         await self.scheduler.shutdown()
         await super().close()
 
@@ -261,6 +273,7 @@ class PartnerBot(commands.Bot):
 
     async def _after_ready(self) -> None:
         await self.scheduler.catch_up()
+        self.timers.start()
         await self.channels.repair_all([guild.id for guild in self.guilds])
 
 

@@ -22,7 +22,7 @@ from bot.services.access import (
     stance_voice,
 )
 from bot.services.clock import Clock, SystemClock
-from bot.services.goals import agreement, events, lookup
+from bot.services.goals import agreement, events, lookup, nudges
 from bot.services.goals import web as goal_web
 from bot.services.goals.announce import announcement
 from bot.services.goals.cards import (
@@ -135,6 +135,7 @@ class GoalService:
             )
             session.add(goal)
             await session.flush()
+            await nudges.add_timer(session, p, goal, now=now)
             owner = owner_org.name if owner_org else None
             await events.write(
                 session, p, actor, events.proposed(actor, goal, owner), at=self.clock.now()
