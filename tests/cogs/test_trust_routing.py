@@ -366,13 +366,12 @@ async def test_reminders_go_only_to_those_who_have_not_answered_then_results_pos
     await open_round(world, h, window="10m")
     await answer(world, h.council, h.channel, expectations="4")
     await answer(world, h.foodbank, h.channel, expectations="3")
-    delivery = world.bot.get_cog("TrustCog").delivery  # type: ignore[union-attr]
-    await delivery.tick()
+    await world.bot.timers.run_due(clock.now())
     assert world.discord.dm_messages(h.forum.id) == []  # not yet 80 %
     clock.offset = timedelta(minutes=8, seconds=30)
     forbidden = discord.Forbidden(_Response(403), {"message": "Cannot send", "code": 50007})
     world.discord.fail_next("POST", "/users/@me/channels", forbidden)  # the first DM fails
-    await delivery.tick()
+    await world.bot.timers.run_due(clock.now())
     waiting = [world.convener, h.forum]
     reached = [p for p in waiting if world.discord.dm_messages(p.id)]
     missed = [p for p in waiting if not world.discord.dm_messages(p.id)]
@@ -389,16 +388,16 @@ async def test_reminders_go_only_to_those_who_have_not_answered_then_results_pos
         and f"<@{reached[0].id}>" not in (mention["content"])
     )
     before = len(posts(world, h.channel))
-    await delivery.tick()  # reminded once only
+    await world.bot.timers.run_due(clock.now())  # reminded once only
     assert (
         len(posts(world, h.channel)) == before
         and len(world.discord.dm_messages(reached[0].id)) == 1
     )
     clock.offset = timedelta(minutes=11)
-    await delivery.tick()
+    await world.bot.timers.run_due(clock.now())
     [closing] = posts(world, h.channel)[before:]
     assert "not enough answers to show results" in closing["content"]
-    await delivery.tick()
+    await world.bot.timers.run_due(clock.now())
     assert len(posts(world, h.channel)) == before + 1
 
 
