@@ -272,8 +272,8 @@ class PartnerBot(commands.Bot):
             )
 
     async def _after_ready(self) -> None:
+        self.timers.start()  # polls on its own, so a long catch-up never delays a reminder
         await self.scheduler.catch_up()
-        self.timers.start()
         await self.channels.repair_all([guild.id for guild in self.guilds])
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import discord
 from sqlmodel import select
 
-from db.models import Schedule
+from db.models import Schedule, Timer, TimerState
 from tests import discord_payloads as payloads
 from tests.cogs._goal_hubs import Hubs, hubs
 from tests.cogs.conftest import World
@@ -398,6 +398,27 @@ async def test_reminders_go_only_to_those_who_have_not_answered_then_results_pos
     [closing] = posts(world, h.channel)[before:]
     assert "not enough answers to show results" in closing["content"]
     await world.bot.timers.run_due(clock.now())
+    assert len(posts(world, h.channel)) == before + 1
+
+
+async def test_results_that_fail_to_post_for_now_are_posted_on_retry(world: World):
+    h = await hubs(world)
+    clock = move_clock(world)
+    await open_round(world, h, window="10m")
+    before = len(posts(world, h.channel))
+    clock.offset = timedelta(minutes=11)
+    unavailable = discord.DiscordServerError(_Response(503), {"message": "Service Unavailable"})
+    world.discord.fail_next("POST", "/channels/{channel_id}/messages", unavailable)
+    fired = await world.bot.timers.run_due(clock.now())
+    assert len(fired.retrying) == 1 and posts(world, h.channel)[before:] == []
+    async with world.bot.sessions() as session:
+        [closing] = (await session.exec(select(Timer).where(Timer.kind == "trust.close"))).all()
+    assert closing.state == TimerState.retrying and closing.next_attempt_at is not None
+    fired = await world.bot.timers.run_due(closing.next_attempt_at)
+    assert fired.done == [closing.id]
+    [results] = posts(world, h.channel)[before:]
+    assert "not enough answers to show results" in results["content"]
+    await world.bot.timers.run_due(closing.next_attempt_at + timedelta(minutes=5))
     assert len(posts(world, h.channel)) == before + 1
 
 
