@@ -251,8 +251,8 @@ class TimerEngine:
         for timer in due:
             if self._stopping.is_set():
                 break  # stopping: the rest wait for the next start
-            if not self.holds(timer.guild_id):
-                continue
+            if not self.holds(timer.guild_id) or timer.kind not in self.handlers:
+                continue  # another process's server, or its extension was just unloaded
             if not await self._claim(timer, now):
                 fired.lost += 1
                 continue
@@ -284,6 +284,7 @@ class TimerEngine:
             attempt=timer.attempts + 1,
             options=dict(timer.options or {}),
         )
+        started = self.clock.now()
         try:
             outcome = await self.handlers[timer.kind](fire)
         except TimerSkipped as exc:
@@ -297,7 +298,9 @@ class TimerEngine:
                     "Timer %s (%s) failed after %d attempts", timer.id, timer.kind, fire.attempt
                 )
                 return
-            retry_at = self.clock.now() + timedelta(seconds=self.retry_delays[fire.attempt - 1])
+            # Back off from when the attempt failed, not when it began (as the schedule engine).
+            failed_at = now + (self.clock.now() - started)
+            retry_at = failed_at + timedelta(seconds=self.retry_delays[fire.attempt - 1])
             logger.warning(
                 "Timer %s (%s) failed for now; retrying at %s: %s",
                 timer.id,
