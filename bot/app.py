@@ -35,6 +35,7 @@ from bot.services.schedules import ScheduleListener, ScheduleService
 from bot.services.todo import TodoService
 from bot.services.trust import TrustService
 from bot.services.trust.kind import TRUST_ROUNDS
+from bot.timers import TimerEngine
 from db.engine import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ class PartnerBot(commands.Bot):
         sessions: SessionFactory,
         services: Services | None = None,
         scheduler: ScheduleEngine | None = None,
+        timers: TimerEngine | None = None,
         start_background: bool = False,
     ) -> None:
         super().__init__(
@@ -170,6 +172,15 @@ class PartnerBot(commands.Bot):
             shard_ids=settings.shard_ids,
             poll_interval=settings.schedule_poll_seconds,
             pacer=Pacer(),
+        )
+        # One-off timers (trust reminders and closes, action reminders, goal nudges): cogs
+        # register their handlers in their `setup`; polled once connected (`on_ready`).
+        self.timers = timers or TimerEngine(
+            sessions,
+            clock=self.scheduler.clock,
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,
+            poll_interval=settings.timer_poll_seconds,
         )
         self.services = services or Services.build(
             settings,
@@ -242,6 +253,7 @@ class PartnerBot(commands.Bot):
     async def close(self) -> None:
         await self._drain()
         await self.channels.close()
+        await self.timers.shutdown()
         await self.scheduler.shutdown()
         await super().close()
 
@@ -280,6 +292,7 @@ class PartnerBot(commands.Bot):
             )
 
     async def _after_ready(self) -> None:
+        self.timers.start()  # polls on its own, so a long catch-up never delays a reminder
         await self.scheduler.start(catch_up=False)
         await self.scheduler.catch_up()
         await self.channels.repair_all([guild.id for guild in self.guilds])

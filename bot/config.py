@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     shard_ids: list[int] | None = None
     # How often (seconds) each process re-reads schedules changed by another process.
     schedule_poll_seconds: float = Field(default=15.0, gt=0, le=60)
+    # How often (seconds) each process looks for due timers (trust reminders and closes,
+    # action reminders, goal nudges).
+    timer_poll_seconds: float = Field(default=5.0, gt=0, le=60)
     # PostgreSQL connection pool, per process (SQLite ignores them).
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)

@@ -2,8 +2,9 @@
 one line in the partnership's channel mentioning only them.
 
 `NudgeDelivery.deliver` sends one claimed nudge (`bot.services.goals.NudgeService`): by
-`/goal nudge`, or automatically by `tick`, which the goal cog runs every minute when the bot runs
-its background work. A nudge is claimed before anything is sent and never retried.
+`/goal nudge`, or automatically by `timer`, the timer engine's `goal.nudge` handler
+(`bot.timers`: the goal's timer is made as it is proposed with `respond_by`). A nudge is claimed
+before anything is sent and never retried; one no longer due is `skipped`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -19,6 +20,7 @@ from bot.discord_failures import TRANSIENT
 from bot.replies import MESSAGE_LIMIT, NO_MENTIONS, escape
 from bot.services.goals import Nudge, NudgeService, Recipient
 from bot.services.text import clip
+from bot.timers import Fire, TimerSkipped
 
 if TYPE_CHECKING:
     from bot.app import PartnerBot
@@ -118,18 +120,17 @@ class NudgeDelivery:
         self.bot = bot
         self.nudges = nudges
 
-    async def tick(self) -> None:
-        """The automatic nudges that are due, each sent once."""
-        try:
-            due = await self.nudges.due_nudges()
-        except Exception:
-            log.exception("Could not read the goal nudges that are due")
-            return
-        for nudge in due:
-            try:
-                await self.deliver(nudge)
-            except Exception:
-                log.exception("Nudge about goal %s failed", nudge.goal_id)
+    async def timer(self, fire: Fire) -> dict[str, Any]:
+        """A goal's automatic nudge, if it is still due."""
+        nudge = await self.nudges.nudge_goal(fire.subject_id)
+        if nudge is None:
+            raise TimerSkipped("no longer due: agreed, closed, nudged, or nobody is waiting")
+        delivered = await self.deliver(nudge)
+        return {
+            "direct": len(delivered.direct),
+            "mentioned": len(delivered.mentioned),
+            "missed": len(delivered.missed),
+        }
 
     async def deliver(self, nudge: Nudge) -> Delivered:
         delivered = Delivered()

@@ -1,21 +1,23 @@
-"""Reminders of open actions on Discord: the minute sweep of the partnership log.
+"""Reminders of open actions on Discord.
 
-`ReminderSweep.tick`, run every minute by `LogCog` when the bot runs its background work, takes
-the reminders that are due (`ActionReminders.due_reminders`, which claims each exactly once) and
-sends each to the action's owner by direct message; where that fails, one message in the
-partnership's channel mentions the owner, and only them. Nothing is retried.
+`ReminderSweep.timer` is the timer engine's `action.remind` handler (`bot.timers`): for each
+of an action's two timers it asks `ActionReminders.remind_one` (the rules, and a claim made
+exactly once) and sends the reminder to the action's owner by direct message; where that
+fails, one message in the partnership's channel mentions the owner, and only them. A reminder
+that is no longer due (the action done, its window passed) is `skipped`. Nothing is retried.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.replies import MESSAGE_LIMIT, NO_MENTIONS, escape
 from bot.services.notes import ActionReminder, ActionReminders
 from bot.services.text import clip
+from bot.timers import Fire, TimerSkipped
 
 if TYPE_CHECKING:
     from bot.app import PartnerBot
@@ -51,17 +53,13 @@ class ReminderSweep:
         self.bot = bot
         self.reminders = reminders
 
-    async def tick(self) -> None:
-        try:
-            due = await self.reminders.due_reminders()
-        except Exception:
-            log.exception("Could not read the action reminders that are due")
-            return
-        for reminder in due:
-            try:
-                await self.remind(reminder)
-            except Exception:
-                log.exception("Reminder of action %s failed", reminder.action_id)
+    async def timer(self, fire: Fire) -> dict[str, Any]:
+        """One reminder of one action, if it is still due."""
+        reminder = await self.reminders.remind_one(fire.subject_id, str(fire.options.get("which")))
+        if reminder is None:
+            raise TimerSkipped("no longer due: done, passed, sent, or the owner left")
+        direct = await self.remind(reminder)
+        return {"which": reminder.which, "direct": direct}
 
     async def remind(self, reminder: ActionReminder) -> bool:
         """DM the owner; if that fails, mention them in the channel. True if the DM went."""

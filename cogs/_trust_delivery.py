@@ -2,10 +2,11 @@
 
 - The schedule engine (`bot.scheduling`) runs `TrustDelivery.run` for each occurrence of a
   `trust` schedule: it opens a round (`TrustService.open_scheduled`) and posts the invitation.
-- `tick`, run every few seconds by the cog when the bot runs its background work, sends the
-  reminders that are due (`reminders_due`) and posts the results of rounds whose window ended
-  (`close_due`). The service hands each reminder and each close out exactly once, even with two
-  processes; what fails to reach Discord here is logged, not retried.
+- Each round has two timers (`bot.timers`, made as it opens): `remind_timer` at 80 % of the
+  window sends the reminder, `close_timer` at its end closes it and posts the results. The timer
+  engine runs each once, for the servers this process holds; the service's own claims are a
+  second guard, so a round closed early makes its timers `skipped`. A passing failure to post
+  the results is retried; reminders by direct message are sent at most once.
 - A reminder goes by direct message to each person who has not answered; those who cannot be
   reached that way are mentioned, and only they, in one message in the partnership's channel.
 """
@@ -23,6 +24,7 @@ from bot.replies import NO_MENTIONS, escape
 from bot.scheduling import Due, TargetGone, TransientError
 from bot.services.text import message_link
 from bot.services.trust import Reminder, RoundResults, RoundView, TrustService
+from bot.timers import Fire, TimerSkipped
 from cogs._trust_text import (
     MAX_MENTIONS,
     invitation,
@@ -105,27 +107,30 @@ class TrustDelivery:
         for user_id in notice.convener_ids:
             await self._dm(user_id, text)
 
-    # ---- the minute job
+    # ---- the round's timers (`bot.timers`)
 
-    async def tick(self) -> None:
-        """Send the reminders that are due, then post the results of rounds that ended."""
-        try:
-            reminders = await self.service.reminders_due()
-        except Exception:
-            log.exception("Could not read the trust reminders that are due")
-            reminders = []
-        for reminder in reminders:
-            try:
-                await self.remind(reminder)
-            except Exception:
-                log.exception("Reminder of trust round %s failed", reminder.round_id)
-        try:
-            closed = await self.service.close_due()
-        except Exception:
-            log.exception("Could not close the trust rounds that ended")
-            closed = []
-        for results in closed:
-            await self.post_results(results)
+    async def remind_timer(self, fire: Fire) -> dict[str, Any]:
+        """At 80 % of the window: remind those who have not answered (claimed once by the
+        service too: a round closed early, or reminded already, is skipped)."""
+        reminder = await self.service.remind_round(fire.subject_id)
+        if reminder is None:
+            raise TimerSkipped("closed, reminded already, or nobody is waiting")
+        unreachable = await self.remind(reminder)
+        return {"reminded": len(reminder.user_ids), "mentioned": len(unreachable)}
+
+    async def close_timer(self, fire: Fire) -> dict[str, Any]:
+        """At the window's end: close the round and post its results. A passing failure to
+        post is retried (the round stays closed; its results are read again)."""
+        if fire.attempt == 1:
+            results = await self.service.close_ended(fire.subject_id)
+            if results is None:
+                raise TimerSkipped("closed already")
+        else:
+            results = await self.service.results_of(fire.subject_id)
+            if results is None:
+                raise TimerSkipped("not closed")
+        message_id = await self.post_results(results, retry=True)
+        return {"round_id": results.round_id, "shown": results.shown, "message_id": message_id}
 
     async def remind(self, reminder: Reminder) -> list[int]:
         """DM each person who has not answered; mention in the channel, once, only those a DM
@@ -167,9 +172,10 @@ class TrustDelivery:
 
     # ---- results
 
-    async def post_results(self, results: RoundResults) -> int | None:
+    async def post_results(self, results: RoundResults, *, retry: bool = False) -> int | None:
         """Post a closed round's results (or that there were not enough answers) in its
-        channel. Best effort: the round is closed either way. Returns the message id."""
+        channel. Best effort: the round is closed either way. Returns the message id. With
+        `retry`, a passing failure raises `TransientError` for the timer to try again."""
         if results.channel_id is None:
             return None
         channel = self.bot.get_partial_messageable(
@@ -182,7 +188,12 @@ class TrustDelivery:
                 allowed_mentions=NO_MENTIONS,
                 nonce=f"pb-trust-{results.round_id}",
             )
-        except (discord.HTTPException, *TRANSIENT) as exc:
+        except TRANSIENT as exc:
+            if retry:
+                raise TransientError(describe(exc)) from exc
+            log.warning("Could not post the results of trust round %s: %s", results.round_id, exc)
+            return None
+        except discord.HTTPException as exc:
             log.warning("Could not post the results of trust round %s: %s", results.round_id, exc)
             return None
         return message.id

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.app import PartnerBot
 from bot.replies import escape, send
@@ -33,6 +33,7 @@ from bot.services.goals import (
     Stance,
     StanceResult,
 )
+from bot.services.goals.nudges import NUDGE_TIMER, seed_timers
 from bot.services.goals.vocab import NO_PHASE
 from bot.services.vocab import ORG_NAME_MAX, PHASE_HELP, Phase, label
 from cogs._base import thinking
@@ -78,8 +79,6 @@ PARTNERSHIP_OPTION = "Which partnership (implied in its channel)"
 # The co-production phase a goal concerns (Nabatchi, Sancino & Sicilia 2017).
 PHASE_OPTION = "The co-production phase it concerns"
 PHASE_CHOICES = enum_choices(Phase, PHASE_HELP)
-# Automatic nudges are looked for this often: one goes within a minute of its time.
-NUDGE_SECONDS = 60.0
 
 
 @app_commands.guild_only()
@@ -92,23 +91,6 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
         self.messages = GoalMessages(bot, goals)
         self.nudging = NudgeDelivery(bot, bot.services.nudges)
         super().__init__()
-
-    @commands.Cog.listener()
-    async def on_ready(self) -> None:
-        """Once connected, look for automatic nudges every minute; READY again changes nothing."""
-        if self.bot.start_background and not self.nudges_job.is_running():
-            self.nudges_job.start()
-
-    async def cog_unload(self) -> None:
-        self.nudges_job.cancel()
-
-    @tasks.loop(seconds=NUDGE_SECONDS)
-    async def nudges_job(self) -> None:
-        """Goals proposed with `respond_by`: one nudge two days before that date."""
-        if self.bot.is_closed():
-            self.nudges_job.cancel()
-            return
-        await self.nudging.tick()
 
     # ---- posted messages and the stance form
 
@@ -586,8 +568,11 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
 
 async def setup(bot: PartnerBot) -> None:
     bot.add_dynamic_items(StanceButton, ConfirmButton, ResponseButton)
-    await bot.add_cog(GoalCog(bot, bot.services.goals))
+    cog = GoalCog(bot, bot.services.goals)
+    await bot.add_cog(cog)
+    bot.timers.register(NUDGE_TIMER, cog.nudging.timer, seed_timers)
 
 
 async def teardown(bot: PartnerBot) -> None:
     bot.remove_dynamic_items(StanceButton, ConfirmButton, ResponseButton)
+    bot.timers.unregister(NUDGE_TIMER)

@@ -6,8 +6,8 @@ owner or a convener; `/log show` pages through every feature's events, newest fi
 
 Message and page text live in `_log_text`; the paging buttons and autocompletes in
 `_log_components`; what a redaction changes on Discord in `_log_redact`. Reminders of open
-actions are looked for every minute from here, when the bot runs its background work, and sent
-by `_log_reminders`.
+actions are sent by `_log_reminders`, registered here as the timer engine's `action.remind`
+handler (`bot.timers`: each action's two timers are made as it is logged).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.app import PartnerBot
 from bot.replies import escape, send
 from bot.services.notes import TEXT_MAX, NoteKind, NoteService
+from bot.services.notes.reminders import REMIND_TIMER, seed_timers
 from bot.services.vocab import PHASE_HELP, Phase
 from cogs._base import remove_post, thinking
 from cogs._context import actor_of, enum_choices, partnership_autocomplete, ref_of
@@ -33,8 +34,6 @@ from cogs._log_text import exports_embed, note_mentions, note_post, page_embed
 log = logging.getLogger(__name__)
 
 PARTNERSHIP_OPTION = "Which partnership (implied in its channel)"
-# Action reminders are looked for this often: a reminder goes within a minute of its time.
-REMINDER_SECONDS = 60.0
 
 
 @app_commands.guild_only()
@@ -46,23 +45,6 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
         self.notes = notes
         self.sweep = sweep
         super().__init__()
-
-    @commands.Cog.listener()
-    async def on_ready(self) -> None:
-        """Once connected, look for action reminders every minute; READY again changes nothing."""
-        if self.bot.start_background and not self.reminders_job.is_running():
-            self.reminders_job.start()
-
-    async def cog_unload(self) -> None:
-        self.reminders_job.cancel()
-
-    @tasks.loop(seconds=REMINDER_SECONDS)
-    async def reminders_job(self) -> None:
-        """The owner's reminders of open actions, the day before and on the due day."""
-        if self.bot.is_closed():
-            self.reminders_job.cancel()
-            return
-        await self.sweep.tick()
 
     @app_commands.command(
         name="note", description="Log a note, decision, action, small win or risk."
@@ -232,7 +214,9 @@ async def setup(bot: PartnerBot) -> None:
     bot.add_dynamic_items(PageButton)
     sweep = ReminderSweep(bot, bot.services.reminders)
     await bot.add_cog(LogCog(bot, bot.services.notes, sweep))
+    bot.timers.register(REMIND_TIMER, sweep.timer, seed_timers)
 
 
 async def teardown(bot: PartnerBot) -> None:
     bot.remove_dynamic_items(PageButton)
+    bot.timers.unregister(REMIND_TIMER)

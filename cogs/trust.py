@@ -4,8 +4,8 @@ Commands only: rounds, answers, ratings and figures go through `bot.services.tru
 through `bot.services.schedules` (kind "trust"). The check-in message and its comment form are
 in `_trust_form.py`, the words in `_trust_text.py`, and posting in the channel (invitations,
 reminders, results) in `_trust_delivery.py`, which `setup` registers as the schedule engine's
-`trust` action. Reminders and closes at the end of a window are looked for every 5 seconds
-from here, when the bot runs its background work; the service hands each out exactly once.
+`trust` action, and as the timer engine's `trust.remind` and `trust.close` handlers (each
+round's reminder and close, `bot.timers`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import logging
 import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.app import PartnerBot
 from bot.charts import trust_trend_png
@@ -28,6 +28,7 @@ from bot.services.recurrence import Cadence
 from bot.services.schedules import CADENCE_LABELS, ScheduleService
 from bot.services.trust import CheckinAnswers, TrustService
 from bot.services.trust.kind import SCHEDULE_KIND
+from bot.services.trust.rounds import CLOSE_TIMER, REMIND_TIMER, seed_timers
 from bot.services.trust.vocab import COMMENT_MAX, SMALL_WIN_MAX
 from cogs._base import thinking
 from cogs._context import (
@@ -59,10 +60,6 @@ log = logging.getLogger(__name__)
 
 CADENCE_CHOICES = [Choice(name=CADENCE_LABELS[c], value=c.value) for c in Cadence]
 CHART_NAME = "trust-trend.png"
-# Reminders and closes are looked for this often (two small queries). The shortest window, a
-# minute, leaves 12 s between its reminder (80 %) and its close: looking every 5 s never misses
-# the reminder, and a window's end is met within seconds.
-TICK_SECONDS = 5.0
 
 
 @app_commands.guild_only()
@@ -81,24 +78,6 @@ class TrustCog(commands.GroupCog, group_name="trust"):
         self.schedules = schedules
         self.delivery = delivery
         super().__init__()
-
-    @commands.Cog.listener()
-    async def on_ready(self) -> None:
-        """Once connected (like the schedules' catch-up), look for reminders and closes; READY
-        again after a reconnect changes nothing."""
-        if self.bot.start_background and not self.rounds_job.is_running():
-            self.rounds_job.start()
-
-    async def cog_unload(self) -> None:
-        self.rounds_job.cancel()
-
-    @tasks.loop(seconds=TICK_SECONDS)
-    async def rounds_job(self) -> None:
-        """Reminders at 80 % of a window, results at its end."""
-        if self.bot.is_closed():
-            self.rounds_job.cancel()
-            return
-        await self.delivery.tick()
 
     # ------------------------------------------------------------------ rounds
 
@@ -467,7 +446,11 @@ async def setup(bot: PartnerBot) -> None:
     delivery = TrustDelivery(bot, bot.services.trust)
     await bot.add_cog(TrustCog(bot, bot.services.trust, bot.services.schedules, delivery))
     bot.scheduler.register(SCHEDULE_KIND, delivery.run, delivery.on_gone)
+    bot.timers.register(REMIND_TIMER, delivery.remind_timer, seed_timers)
+    bot.timers.register(CLOSE_TIMER, delivery.close_timer)
 
 
 async def teardown(bot: PartnerBot) -> None:
     bot.scheduler.unregister(SCHEDULE_KIND)
+    bot.timers.unregister(REMIND_TIMER)
+    bot.timers.unregister(CLOSE_TIMER)

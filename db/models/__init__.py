@@ -20,10 +20,12 @@ from db.models.scheduling import (
     Schedule,
     ScheduleState,
 )
+from db.models.timers import WAITING_STATES, Timer, TimerState
 from db.models.trust import TrustAnswer, TrustRating, TrustRespondent, TrustRound
 
 __all__ = [
     "LIVE_STATES",
+    "WAITING_STATES",
     "ActionReminderClaim",
     "Event",
     "ExportRecord",
@@ -45,6 +47,8 @@ __all__ = [
     "ReflectionPrompt",
     "Schedule",
     "ScheduleState",
+    "Timer",
+    "TimerState",
     "TrustAnswer",
     "TrustRating",
     "TrustRespondent",

@@ -191,7 +191,7 @@ async def test_a_nudge_dms_each_and_mentions_only_those_a_dm_missed(world: World
     assert len(world.discord.dm_messages(h.forum.id)) == 1
 
 
-async def test_the_automatic_nudge_goes_from_the_minute_sweep(world: World):
+async def test_the_automatic_nudge_goes_from_its_timer(world: World):
     h = await hubs(world)
     now = datetime(2026, 3, 10, 12, tzinfo=UTC)
     clock = FixedClock(now)
@@ -199,14 +199,12 @@ async def test_the_automatic_nudge_goes_from_the_minute_sweep(world: World):
     world.bot.services.nudges.clock = clock
     await propose(world, h, respond_by="2026-03-20")
     [goal_id] = await goal_ids(world)
-    cog = world.bot.get_cog("Goals")
-    assert cog is not None and not cog.nudges_job.is_running()  # type: ignore[attr-defined]
-    sweep = cog.nudging  # type: ignore[attr-defined]
-    await sweep.tick()
+    assert world.bot.timers._task is None  # no background work in these tests
+    await world.bot.timers.run_due(clock.at)
     assert world.discord.dm_messages(h.foodbank.id) == []
     clock.at = datetime(2026, 3, 18, 9, 0, tzinfo=UTC)
-    await sweep.tick()
-    await sweep.tick()
+    await world.bot.timers.run_due(clock.at)
+    await world.bot.timers.run_due(clock.at)
     for person in (h.council, h.foodbank, h.forum):
         [dm] = world.discord.dm_messages(person.id)
         assert f"goal #{goal_id}" in dm["content"].lower() and "by 2026-03-20" in dm["content"]

@@ -1,4 +1,4 @@
-"""Action reminders through the real bot: the minute sweep sends the owner a direct message,
+"""Action reminders through the real bot: the action's timers send the owner a direct message,
 and where that fails, one channel message that mentions the owner alone. Which reminders are due
 and that each goes once are tested with the service."""
 
@@ -23,7 +23,7 @@ class FixedClock:
         return self.at
 
 
-async def test_the_sweep_sends_the_owner_a_dm_or_mentions_them_in_the_channel(world: World):
+async def test_the_timers_send_the_owner_a_dm_or_mention_them_in_the_channel(world: World):
     h = await hubs(world)
     clock = FixedClock(LOGGED)
     world.bot.services.notes.clock = clock
@@ -38,14 +38,13 @@ async def test_the_sweep_sends_the_owner_a_dm_or_mentions_them_in_the_channel(wo
             owner=owner,
             due="2026-03-12",
         )
-    sweep = world.bot.get_cog("Log").sweep  # type: ignore[union-attr]
     before = len(world.discord.channel_messages(h.channel))
-    await sweep.tick()
+    await world.bot.timers.run_due(clock.at)
     assert world.discord.dm_messages(h.foodbank.id) == []  # not yet the day before
     clock.at = datetime(2026, 3, 11, 9, tzinfo=UTC)
     forbidden = discord.Forbidden(_Response(403), {"message": "Cannot send", "code": 50007})
     world.discord.fail_next("POST", "/users/@me/channels", forbidden)  # the first DM fails
-    await sweep.tick()
+    await world.bot.timers.run_due(clock.at)
     # The first action's owner is reached in the channel; the second's by direct message.
     [dm] = world.discord.dm_messages(h.forum.id)
     assert "is due tomorrow, 2026-03-12" in dm["content"] and "Family Hubs" in dm["content"]
@@ -57,17 +56,17 @@ async def test_the_sweep_sends_the_owner_a_dm_or_mentions_them_in_the_channel(wo
     assert "\\*\\*now\\*\\*" in fallback["content"] and "@\u200beveryone" in fallback["content"]
     assert fallback["allowed_mentions"]["users"] == [h.foodbank.id]
     assert fallback["allowed_mentions"]["parse"] == []
-    await sweep.tick()  # each reminder once
+    await world.bot.timers.run_due(clock.at)  # each reminder once
     assert len(world.discord.dm_messages(h.forum.id)) == 1
     assert len(world.discord.channel_messages(h.channel)) == before + 1
     clock.at += timedelta(days=1)
-    await sweep.tick()
+    await world.bot.timers.run_due(clock.at)
     [_, on_the_day] = world.discord.dm_messages(h.forum.id)
     assert "is due today, 2026-03-12" in on_the_day["content"]
     [dm] = world.discord.dm_messages(h.foodbank.id)
     assert "is due today" in dm["content"]
 
 
-async def test_the_loop_runs_only_with_background_work(world: World):
-    cog = world.bot.get_cog("Log")
-    assert cog is not None and not cog.reminders_job.is_running()  # type: ignore[attr-defined]
+async def test_timers_run_only_with_background_work(world: World):
+    assert world.bot.timers._task is None
+    assert "action.remind" in world.bot.timers.handlers

@@ -12,7 +12,7 @@ from typing import Any
 import discord
 from sqlmodel import select
 
-from db.models import Schedule
+from db.models import Schedule, Timer, TimerState
 from tests import discord_payloads as payloads
 from tests.cogs._goal_hubs import Hubs, hubs
 from tests.cogs.conftest import World
@@ -366,13 +366,12 @@ async def test_reminders_go_only_to_those_who_have_not_answered_then_results_pos
     await open_round(world, h, window="10m")
     await answer(world, h.council, h.channel, expectations="4")
     await answer(world, h.foodbank, h.channel, expectations="3")
-    delivery = world.bot.get_cog("TrustCog").delivery  # type: ignore[union-attr]
-    await delivery.tick()
+    await world.bot.timers.run_due(clock.now())
     assert world.discord.dm_messages(h.forum.id) == []  # not yet 80 %
     clock.offset = timedelta(minutes=8, seconds=30)
     forbidden = discord.Forbidden(_Response(403), {"message": "Cannot send", "code": 50007})
     world.discord.fail_next("POST", "/users/@me/channels", forbidden)  # the first DM fails
-    await delivery.tick()
+    await world.bot.timers.run_due(clock.now())
     waiting = [world.convener, h.forum]
     reached = [p for p in waiting if world.discord.dm_messages(p.id)]
     missed = [p for p in waiting if not world.discord.dm_messages(p.id)]
@@ -389,16 +388,37 @@ async def test_reminders_go_only_to_those_who_have_not_answered_then_results_pos
         and f"<@{reached[0].id}>" not in (mention["content"])
     )
     before = len(posts(world, h.channel))
-    await delivery.tick()  # reminded once only
+    await world.bot.timers.run_due(clock.now())  # reminded once only
     assert (
         len(posts(world, h.channel)) == before
         and len(world.discord.dm_messages(reached[0].id)) == 1
     )
     clock.offset = timedelta(minutes=11)
-    await delivery.tick()
+    await world.bot.timers.run_due(clock.now())
     [closing] = posts(world, h.channel)[before:]
     assert "not enough answers to show results" in closing["content"]
-    await delivery.tick()
+    await world.bot.timers.run_due(clock.now())
+    assert len(posts(world, h.channel)) == before + 1
+
+
+async def test_results_that_fail_to_post_for_now_are_posted_on_retry(world: World):
+    h = await hubs(world)
+    clock = move_clock(world)
+    await open_round(world, h, window="10m")
+    before = len(posts(world, h.channel))
+    clock.offset = timedelta(minutes=11)
+    unavailable = discord.DiscordServerError(_Response(503), {"message": "Service Unavailable"})
+    world.discord.fail_next("POST", "/channels/{channel_id}/messages", unavailable)
+    fired = await world.bot.timers.run_due(clock.now())
+    assert len(fired.retrying) == 1 and posts(world, h.channel)[before:] == []
+    async with world.bot.sessions() as session:
+        [closing] = (await session.exec(select(Timer).where(Timer.kind == "trust.close"))).all()
+    assert closing.state == TimerState.retrying and closing.next_attempt_at is not None
+    fired = await world.bot.timers.run_due(closing.next_attempt_at)
+    assert fired.done == [closing.id]
+    [results] = posts(world, h.channel)[before:]
+    assert "not enough answers to show results" in results["content"]
+    await world.bot.timers.run_due(closing.next_attempt_at + timedelta(minutes=5))
     assert len(posts(world, h.channel)) == before + 1
 
 

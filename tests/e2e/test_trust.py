@@ -7,7 +7,7 @@ reminds only Carol, and because her DMs are closed it mentions her, and only her
 At the end of the window it closes the round and posts the results: four groups answered, the
 threshold of three is met, and the means are per organisation, one decimal.
 
-The only waits are for the wall clock (the round's window and the bot's minute job).
+The only waits are for the wall clock (the round's window and the bot's timer poll).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ same the agreement rule uses.
 
 - A convener nudges with `/goal nudge` (`NudgeService.nudge`); a goal proposed with
   `respond_by` is nudged once automatically, from 09:00 in the partnership's time zone two days
-  before that date (`NudgeService.due_nudges`, looked for every minute by the goal cog).
+  before that date: proposing it adds a `goal.nudge` timer (`bot.timers`) at that time, whose
+  handler asks `NudgeService.nudge_goal` (`due_nudges` applies the same rules to every goal).
 - **At most one nudge per goal per day** (the partnership's day), manual or automatic: the
   nudge is claimed by inserting a `GoalNudgeClaim` row, unique per goal and day, before any
   message goes, so a restart, a retry, two processes or a convener and the automatic nudge
@@ -32,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import timers
 from bot.errors import UserFacingError
 from bot.services import log
 from bot.services.access import Actor, lock, require_convener
@@ -50,6 +52,7 @@ from db.models import Goal, GoalNudgeClaim, Partnership
 NUDGE_AT = time(9, 0)  # local time of the automatic nudge, in the partnership's zone
 DAYS_BEFORE = 2  # the automatic nudge goes this many days before `respond_by`
 NUDGED = "goal.nudged"
+NUDGE_TIMER = "goal.nudge"
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,45 @@ def automatic_window(respond_by: date, tz_name: str) -> tuple[datetime, datetime
     return as_utc(start), as_utc(end)
 
 
+async def add_timer(session: AsyncSession, p: Partnership, goal: Goal, *, now: datetime) -> None:
+    """The goal's automatic nudge timer, in the caller's transaction (harmless twice)."""
+    if goal.respond_by is None or goal.id is None or p.id is None:
+        return
+    start, _end = automatic_window(goal.respond_by, p.timezone)
+    await timers.add(
+        session,
+        NUDGE_TIMER,
+        goal.id,
+        start,
+        guild_id=p.guild_id,
+        partnership_id=p.id,
+        now=now,
+    )
+
+
+async def seed_timers(session: AsyncSession, now: datetime) -> int:
+    """Timers for goals awaiting stances proposed before timers existed (idempotent): how many
+    goals whose automatic nudge is still to come or under way."""
+    rows = (
+        await session.exec(
+            select(Goal, Partnership)
+            .join(Partnership, col(Partnership.id) == col(Goal.partnership_id))
+            .where(
+                col(Goal.respond_by).is_not(None),
+                col(Goal.agreed_at).is_(None),
+                col(Partnership.archived_at).is_(None),
+            )
+        )
+    ).all()
+    count = 0
+    for goal, p in rows:
+        assert goal.respond_by is not None
+        if awaits_agreement(goal) and now < automatic_window(goal.respond_by, p.timezone)[1]:
+            await add_timer(session, p, goal, now=now)
+            count += 1
+    return count
+
+
 class NudgeService:
     """Nudges about goals, by conveners and automatic. Time comes from `clock`."""
 
@@ -214,6 +256,28 @@ class NudgeService:
             if nudge is not None:
                 claimed.append(nudge)
         return claimed
+
+    async def nudge_goal(self, goal_id: int) -> Nudge | None:
+        """A goal's automatic nudge, claimed here, if it is due now; None when it is agreed,
+        closed, archived, nudged since its first day, nobody is waiting, or its window has
+        passed. A nudge whose window has not opened yet (the time zone changed) gets a timer at
+        its new time."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            goal = await session.get(Goal, goal_id)
+            if goal is None or goal.respond_by is None:
+                return None
+            p = await session.get(Partnership, goal.partnership_id)
+            if p is None:
+                return None
+            start, end = automatic_window(goal.respond_by, p.timezone)
+        if now < start:
+            async with transaction(self.sessions) as writing:
+                await add_timer(writing, p, goal, now=now)
+            return None
+        if now >= end:
+            return None
+        return await self._claim_automatic(goal_id, now)
 
     async def _claim_automatic(self, goal_id: int, now: datetime) -> Nudge | None:
         try:

@@ -22,7 +22,7 @@ from bot.services.access import (
     resolve,
 )
 from bot.services.clock import Clock, SystemClock
-from bot.services.goals import agreement, events, lookup, perceive, responses, sharing
+from bot.services.goals import agreement, events, lookup, nudges, perceive, responses, sharing
 from bot.services.goals import web as goal_web
 from bot.services.goals.announce import announcement
 from bot.services.goals.cards import (
@@ -151,6 +151,7 @@ class GoalService(StanceMethods, GoalResponses, GoalReading):
             )
             session.add(goal)
             await session.flush()
+            await nudges.add_timer(session, p, goal, now=now)
             owner = owner_org.name if owner_org else None
             await events.write(
                 session,

@@ -1,10 +1,12 @@
 """Reminders of open actions: a direct message to the owner the day before the due date and on
 the day, at 09:00 in the partnership's time zone.
 
-`ActionReminders.due_reminders()` hands out each reminder that is due exactly once, even
-across restarts and with two processes: it claims the reminder by inserting an
-`ActionReminderClaim` row, unique per action and kind, before anything is sent. What fails to
-reach Discord afterwards is not retried.
+Logging an action adds its two timers (`bot.timers`, kind `action.remind`: the day before and
+on the day, at 09:00); the timer engine runs each once, for the servers the process holds, and
+its handler asks `ActionReminders.remind_one`, which applies the rules below and claims the
+reminder by inserting an `ActionReminderClaim` row, unique per action and kind, before anything
+is sent (a second guard, shared with `due_reminders`, the same rules over every action). A
+reminder by direct message is sent at most once: what fails to reach Discord is not retried.
 
 The rules:
 - only open actions (no `note.action_done` names them) of partnerships that are not archived,
@@ -25,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import timers
 from bot.services import redaction
 from bot.services.clock import Clock, SystemClock
 from bot.services.notes.vocab import ACTION_DONE, NoteKind, event_kind
@@ -34,6 +37,7 @@ from db.engine import SessionFactory, transaction
 from db.models import ActionReminderClaim, Event, Partnership
 
 REMIND_AT = time(9, 0)  # local time, in the partnership's zone
+REMIND_TIMER = "action.remind"
 
 
 class Which(StrEnum):
@@ -71,6 +75,65 @@ def reminder_due(due: date, tz_name: str, now: datetime) -> Which | None:
     return None
 
 
+def reminder_times(due: date, tz_name: str) -> dict[Which, datetime]:
+    """When each reminder of an action due on `due` goes: 09:00 local the day before and on
+    the day (as UTC)."""
+    tz = zone(tz_name)
+    return {
+        Which.day_before: as_utc(datetime.combine(due - timedelta(days=1), REMIND_AT, tzinfo=tz)),
+        Which.due_day: as_utc(datetime.combine(due, REMIND_AT, tzinfo=tz)),
+    }
+
+
+async def add_timers(
+    session: AsyncSession, p: Partnership, action_id: int, due: date, *, now: datetime
+) -> None:
+    """The action's two reminder timers, in the caller's transaction (harmless twice)."""
+    assert p.id is not None
+    for which, at in reminder_times(due, p.timezone).items():
+        await timers.add(
+            session,
+            REMIND_TIMER,
+            action_id,
+            at,
+            guild_id=p.guild_id,
+            partnership_id=p.id,
+            options={"which": which.value},
+            now=now,
+        )
+
+
+async def seed_timers(session: AsyncSession, now: datetime) -> int:
+    """Timers for the open actions logged before timers existed whose due date has not passed
+    (idempotent): how many actions."""
+    rows = (
+        await session.exec(
+            select(Event, Partnership)
+            .join(Partnership, col(Partnership.id) == col(Event.partnership_id))
+            .where(
+                Event.kind == event_kind(NoteKind.action),
+                col(Partnership.archived_at).is_(None),
+            )
+        )
+    ).all()
+    open_rows = []
+    for event, p in rows:
+        due = _date(event.payload.get("due"))
+        if due is None or event.id is None:
+            continue
+        if now < as_utc(
+            datetime.combine(due + timedelta(days=1), time(0), tzinfo=zone(p.timezone))
+        ):
+            open_rows.append((event.id, p, due))
+    done = await _done_ids(session, [i for i, _p, _d in open_rows])
+    count = 0
+    for action_id, p, due in open_rows:
+        if action_id not in done:
+            await add_timers(session, p, action_id, due, now=now)
+            count += 1
+    return count
+
+
 class ActionReminders:
     """Finds and claims the reminders of open actions that are due."""
 
@@ -88,6 +151,36 @@ class ActionReminders:
             if await self._claim(reminder, now):
                 claimed.append(reminder)
         return claimed
+
+    async def remind_one(self, action_id: int, which: str) -> ActionReminder | None:
+        """One reminder of one action, claimed here, if the rules say it is due now; None when
+        the action is done, its partnership archived, its owner gone, the reminder sent, or its
+        window closed. A reminder whose window has not opened yet (the partnership's time zone
+        changed) gets a timer at its new time."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            event = await session.get(Event, action_id)
+            if event is None or event.kind != event_kind(NoteKind.action):
+                return None
+            p = await session.get(Partnership, event.partnership_id)
+            due = _date(event.payload.get("due"))
+            owner = event.payload.get("owner_id")
+            if p is None or p.is_archived or due is None or owner is None:
+                return None
+            if reminder_due(due, p.timezone, now) != which:
+                early = now < reminder_times(due, p.timezone)[Which(which)]
+                reminder = None
+            elif action_id in await _done_ids(session, [action_id]):
+                return None
+            else:
+                early = False
+                reminder = await _reminder(session, event, p, Which(which), due, int(owner), now)
+        if early:
+            async with transaction(self.sessions) as writing:
+                await add_timers(writing, p, action_id, due, now=now)
+        if reminder is None or not await self._claim(reminder, now):
+            return None
+        return reminder
 
     async def _candidates(self, session: AsyncSession, now: datetime) -> list[ActionReminder]:
         # Only actions due about now are read: a reminder is due on the day before the due
@@ -123,31 +216,13 @@ class ActionReminders:
         done = await _done_ids(session, ids)
         sent = await _claimed(session, ids)
         found = []
-        removed: dict[int, redaction.Redactions] = {}  # loaded once per partnership
         for event, p, which, due, owner in due_now:
             assert event.id is not None and p.id is not None
             if event.id in done or (event.id, which.value) in sent:
                 continue
-            if p.id not in removed:
-                removed[p.id] = await redaction.load(session, p, now)
-            member = await queries.active_membership(session, partnership_id=p.id, user_id=owner)
-            if member is None:
-                continue
-            found.append(
-                ActionReminder(
-                    action_id=event.id,
-                    which=which.value,
-                    # A text removed, or past the retention period, is not sent.
-                    text=str(removed[p.id].event(event)[1].get("text") or ""),
-                    due=due,
-                    owner_id=owner,
-                    partnership_id=p.id,
-                    partnership=p.name,
-                    guild_id=p.guild_id,
-                    channel_id=p.channel_id,
-                    message_link=event.message_link,
-                )
-            )
+            reminder = await _reminder(session, event, p, which, due, owner, now)
+            if reminder is not None:
+                found.append(reminder)
         return found
 
     async def _claim(self, reminder: ActionReminder, now: datetime) -> bool:
@@ -161,6 +236,36 @@ class ActionReminders:
         except IntegrityError:
             return False  # another caller claimed it first
         return True
+
+
+async def _reminder(
+    session: AsyncSession,
+    event: Event,
+    p: Partnership,
+    which: Which,
+    due: date,
+    owner: int,
+    now: datetime,
+) -> ActionReminder | None:
+    """The reminder to send, if the owner is still a member."""
+    assert event.id is not None and p.id is not None
+    member = await queries.active_membership(session, partnership_id=p.id, user_id=owner)
+    if member is None:
+        return None
+    removed = await redaction.load(session, p, now)
+    return ActionReminder(
+        action_id=event.id,
+        which=which.value,
+        # A text removed, or past the retention period, is not sent.
+        text=str(removed.event(event)[1].get("text") or ""),
+        due=due,
+        owner_id=owner,
+        partnership_id=p.id,
+        partnership=p.name,
+        guild_id=p.guild_id,
+        channel_id=p.channel_id,
+        message_link=event.message_link,
+    )
 
 
 async def _done_ids(session: AsyncSession, ids: list[int | None]) -> set[int]:

@@ -27,7 +27,7 @@ from bot.services.clock import Clock, SystemClock
 from bot.services.goals.lookup import find_in, hidden_goals, not_about, viewer_of
 from bot.services.goals.vocab import GoalVisibility
 from bot.services.meetings.events import open_meeting
-from bot.services.notes import events
+from bot.services.notes import events, reminders
 from bot.services.notes.audit import ExportAudit
 from bot.services.notes.redaction import Redacting
 from bot.services.notes.views import ActionDone, LogLine, LogPage, NoteDraft, NoteResult
@@ -144,6 +144,10 @@ class NoteService(Redacting, ExportAudit):
                 meeting_id=meeting.id if meeting is not None else None,
             )
             assert event.id is not None
+            if checked.kind == NoteKind.action and checked.due is not None:
+                await reminders.add_timers(
+                    session, access.partnership, event.id, checked.due, now=self.clock.now()
+                )
             return NoteResult(event.id, checked, link)
 
     async def _check(

@@ -80,18 +80,39 @@ class ClosingCommands(TrustBase):
         assert trust_round.id is not None
         await session.refresh(trust_round)
         await store.unlink(session, trust_round.id)
-        k = threshold(partnership.anonymity_threshold)
-        shown = await self._figures(session, [trust_round], k)
-        result = shown[0]
+        results = await self._results(session, partnership, trust_round, closed_by)
         await events.round_closed(
             session,
             partnership,
             trust_round,
-            result,
+            results.figures,
             actor_id=closed_by,
-            k=k,
+            k=results.k,
             at=self.clock.now(),
         )
+        return results
+
+    async def results_of(self, round_id: int) -> RoundResults | None:
+        """A closed round's results again (to post them once more after a passing failure);
+        None when it is not closed."""
+        async with self.sessions() as session:
+            trust_round = await session.get(TrustRound, round_id)
+            if trust_round is None or trust_round.closed_at is None:
+                return None
+            partnership = await session.get(Partnership, trust_round.partnership_id)
+            assert partnership is not None
+            return await self._results(session, partnership, trust_round, trust_round.closed_by)
+
+    async def _results(
+        self,
+        session: AsyncSession,
+        partnership: Partnership,
+        trust_round: TrustRound,
+        closed_by: int | None,
+    ) -> RoundResults:
+        assert trust_round.id is not None
+        k = threshold(partnership.anonymity_threshold)
+        result = (await self._figures(session, [trust_round], k))[0]
         return RoundResults(
             round_id=trust_round.id,
             partnership_name=partnership.name,
@@ -112,27 +133,41 @@ class ClosingCommands(TrustBase):
         found = []
         for round_id in due:
             assert round_id is not None
-            async with transaction(self.sessions) as session:
-                trust_round = await session.get(TrustRound, round_id)
-                if trust_round is None:
-                    continue
-                partnership = await session.get(Partnership, trust_round.partnership_id)
-                assert partnership is not None and partnership.id is not None
-                await lock(session, partnership)
-                if not await store.claim_reminder(session, round_id, now=self.clock.now()):
-                    continue
-                if partnership.is_archived:
-                    continue  # marked reminded: an archived partnership takes no answers
-                waiting = await self._waiting(session, partnership.id, round_id)
-                if waiting:
-                    found.append(
-                        Reminder(
-                            round_id=round_id,
-                            partnership_name=partnership.name,
-                            guild_id=partnership.guild_id,
-                            channel_id=trust_round.channel_id,
-                            closes_at=trust_round.closes_at,
-                            user_ids=waiting,
-                        )
-                    )
+            reminder = await self.remind_round(round_id)
+            if reminder is not None:
+                found.append(reminder)
         return found
+
+    async def remind_round(self, round_id: int) -> Reminder | None:
+        """Claim one round's reminder: who to remind, or None when it is closed, reminded
+        already, archived, or everyone has answered."""
+        async with transaction(self.sessions) as session:
+            trust_round = await session.get(TrustRound, round_id)
+            if trust_round is None:
+                return None
+            partnership = await session.get(Partnership, trust_round.partnership_id)
+            assert partnership is not None and partnership.id is not None
+            await lock(session, partnership)
+            await session.refresh(trust_round)
+            if trust_round.closes_at <= self.clock.now():
+                return None  # its close comes instead
+            if not await store.claim_reminder(session, round_id, now=self.clock.now()):
+                return None
+            if partnership.is_archived:
+                return None  # marked reminded: an archived partnership takes no answers
+            waiting = await self._waiting(session, partnership.id, round_id)
+            if not waiting:
+                return None
+            return Reminder(
+                round_id=round_id,
+                partnership_name=partnership.name,
+                guild_id=partnership.guild_id,
+                channel_id=trust_round.channel_id,
+                closes_at=trust_round.closes_at,
+                user_ids=waiting,
+            )
+
+    async def close_ended(self, round_id: int) -> RoundResults | None:
+        """Close one round whose window has ended; None when it was closed already (early by a
+        convener, or by another process)."""
+        return await self._close_one(round_id)

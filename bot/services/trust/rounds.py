@@ -15,11 +15,16 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import timers
 from bot.services.access import Answerer
 from bot.services.trust.figures import RoundData
 from bot.services.trust.vocab import REMIND_AT
 from db import queries
 from db.models import Partnership, TrustAnswer, TrustRating, TrustRespondent, TrustRound
+
+# The round's one-off timers (`bot.timers`): its reminder at 80 % of the window, its close.
+REMIND_TIMER = "trust.remind"
+CLOSE_TIMER = "trust.close"
 
 
 async def create(
@@ -60,7 +65,36 @@ async def create(
             )
         )
     await session.flush()
+    await add_timers(session, trust_round, now=now)
     return trust_round
+
+
+async def add_timers(session: AsyncSession, trust_round: TrustRound, *, now: datetime) -> None:
+    """The round's reminder (unless sent) and close, in the caller's transaction."""
+    assert trust_round.id is not None
+    due = [(CLOSE_TIMER, trust_round.closes_at)]
+    if trust_round.reminded_at is None:
+        due.insert(0, (REMIND_TIMER, trust_round.remind_at))
+    for kind, at in due:
+        await timers.add(
+            session,
+            kind,
+            trust_round.id,
+            at,
+            guild_id=trust_round.guild_id,
+            partnership_id=trust_round.partnership_id,
+            now=now,
+        )
+
+
+async def seed_timers(session: AsyncSession, now: datetime) -> int:
+    """Timers for the rounds open before timers existed (idempotent): how many rounds."""
+    open_rounds = list(
+        (await session.exec(select(TrustRound).where(col(TrustRound.closed_at).is_(None)))).all()
+    )
+    for trust_round in open_rounds:
+        await add_timers(session, trust_round, now=now)
+    return len(open_rounds)
 
 
 async def respondents(session: AsyncSession, round_id: int) -> list[TrustRespondent]:
