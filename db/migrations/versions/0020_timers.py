@@ -2,8 +2,8 @@
 once by the timer engine; timers for existing open rounds, actions and goals are added when the
 bot starts (`bot.timers.TimerEngine.seed`), idempotently
 
-Revision ID: 0013_timers
-Revises: 0013_schedule_changes
+Revision ID: 0020_timers
+Revises: 0019_query_indexes
 Create Date: 2026-11-29 07:00:00
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 
-revision: str = '0013_timers'
-down_revision: str | None = '0013_schedule_changes'
+revision: str = "0020_timers"
+down_revision: str | None = "0019_query_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
