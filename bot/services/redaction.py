@@ -62,9 +62,7 @@ class Redactions:
     def any(self) -> bool:
         """Whether anything at all is removed (most partnerships: nothing, so an entry is read
         as it is without looking further)."""
-        return bool(
-            self.events or self.cutoff is not None or self.withdrawn or self.replaced
-        )
+        return bool(self.events or self.cutoff is not None or self.withdrawn or self.replaced)
 
     def _expired(self, at: datetime | None) -> bool:
         if self.cutoff is None or at is None:

@@ -158,16 +158,18 @@ class Sheet:
                     "declared columns"
                 )
             self._checked = True
-        cells = []
+        cells: list[str] = []
+        append = cells.append
+        by_type = _CELL_BY_TYPE.get
         for name, blank, known in self._plan:
             value = values[name]
             if blank:
-                cells.append("")
+                append("")
                 continue
             if known is not None and value is not None and value != "" and value not in known:
                 self.unlisted.setdefault((self.file.name, name), set()).add(str(value))
-            fast = _CELL_BY_TYPE.get(type(value))
-            cells.append(fast(value) if fast is not None else cell(value))
+            fast = by_type(type(value))
+            append(fast(value) if fast is not None else cell(value))
         self._csv.writerow(cells)
 
 
