@@ -58,6 +58,12 @@ class Redactions:
     withdrawn: frozenset[int] = field(default_factory=frozenset)
     replaced: frozenset[int] = field(default_factory=frozenset)
 
+    @property
+    def any(self) -> bool:
+        """Whether anything at all is removed (most partnerships: nothing, so an entry is read
+        as it is without looking further)."""
+        return bool(self.events or self.cutoff is not None or self.withdrawn or self.replaced)
+
     def _expired(self, at: datetime | None) -> bool:
         if self.cutoff is None or at is None:
             return False
@@ -67,6 +73,8 @@ class Redactions:
 
     def event_text(self, event: Event) -> str | None:
         """The marker replacing this entry's free text, or None when it is kept."""
+        if not self.any:
+            return None
         payload = event.payload or {}
         source = payload.get("action_id") if event.kind == "note.action_done" else None
         if event.id in self.events or (source is not None and source in self.events):
@@ -102,8 +110,10 @@ class Redactions:
     def event(self, event: Event) -> tuple[str, dict[str, Any]]:
         """The entry's summary and payload as they may be read: free text replaced by its
         marker, inside the summary too. The row itself is never changed."""
-        marker = self.event_text(event)
         payload = dict(event.payload or {})
+        if not self.any:
+            return event.summary, payload
+        marker = self.event_text(event)
         if marker is None:
             return event.summary, payload
         summary = event.summary

@@ -124,7 +124,13 @@ class Layout:
         if moment is None:
             return NONE
         local = self.local(moment)
-        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        if local.year < 1000:  # strftime's year is not padded everywhere: the general path
+            return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        # The same text as `%Y-%m-%d %H:%M`, without strftime (one per log entry adds up).
+        return (
+            f"{local.year}-{local.month:02d}-{local.day:02d} "
+            f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
+        )
 
     def day(self, value: datetime | date | None) -> str:
         """`2026-03-10`: a date, or a moment's date in the partnership's zone."""

@@ -16,10 +16,10 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from bot.services.export import codebook
 from bot.services.export.codebook import ColumnType, File
@@ -48,16 +48,42 @@ from bot.services.trust.vocab import ITEM_KEYS, OWN_ITEM
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
 def neutralise(text: str) -> str:
     """Text that would begin a formula in a spreadsheet, made inert by a leading `'`."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    # Every formula start is one character: only the first is looked at.
+    return f"'{text}" if text[:1] in _FORMULA_FIRST else text
 
 
 def iso(moment: datetime) -> str:
     """A moment in ISO 8601 with its offset, in UTC (a naive time is taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:  # naive UTC (as SQLite hands it back): only the offset to add
+        return moment.isoformat(timespec="seconds") + "+00:00"
+    if moment.tzinfo is UTC:
+        return moment.isoformat(timespec="seconds")
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _blank(_value: object) -> str:
+    return ""
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# The common cell types, by exact type (a subclass takes the general path in `cell`).
+_CELL_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    type(None): _blank,
+    str: neutralise,
+    bool: _flag,
+    int: repr,
+    float: repr,
+    datetime: iso,
+    date: date.isoformat,
+}
 
 
 def cell(value: object) -> str:
@@ -132,15 +158,18 @@ class Sheet:
                     "declared columns"
                 )
             self._checked = True
-        cells = []
+        cells: list[str] = []
+        append = cells.append
+        by_type = _CELL_BY_TYPE.get
         for name, blank, known in self._plan:
             value = values[name]
             if blank:
-                cells.append("")
+                append("")
                 continue
             if known is not None and value is not None and value != "" and value not in known:
                 self.unlisted.setdefault((self.file.name, name), set()).add(str(value))
-            cells.append(cell(value))
+            fast = by_type(type(value))
+            append(fast(value) if fast is not None else cell(value))
         self._csv.writerow(cells)
 
 

@@ -60,11 +60,18 @@ def _scalar(value: Any) -> Any:
     return value
 
 
+# A dataclass's field names, by its type (looked up once per type, not once per row).
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _default(value: Any) -> Any:
     """What JSON can't hold by itself, converted as the encoder meets it (one level at a
     time, so a row of plain values costs nothing extra)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    names = _FIELDS.get(type(value))
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: getattr(value, name) for name in names}
     if isinstance(value, set | frozenset):
         return list(_ordered(value))
     converted = _scalar(value)

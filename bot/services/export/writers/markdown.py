@@ -52,8 +52,10 @@ def inert(text: str | None) -> str:
     if not text:
         return ""
     flat = " ".join(text.split())
-    flat = _SCHEME.sub("[:]//", flat)
-    flat = _WWW.sub(r"\1[.]", flat)
+    if "://" in flat:
+        flat = _SCHEME.sub("[:]//", flat)
+    if "." in flat:
+        flat = _WWW.sub(r"\1[.]", flat)
     return flat.translate(_INERT)
 
 

@@ -1,0 +1,58 @@
+"""The exports' per-row shortcuts give exactly what the general path gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from bot.services.export.layout import Layout
+from bot.services.export.writers.csv_zip import _CELL_BY_TYPE, FORMULA_STARTS, cell, iso
+from bot.services.redaction import Redactions
+from tests.export_sample import sample
+
+MOMENTS = [
+    datetime(2026, 3, 29, 0, 59, 59),  # naive, as SQLite hands it back: UTC
+    datetime(2026, 3, 29, 1, 0, 1, 123456, tzinfo=UTC),
+    datetime(2026, 10, 25, 1, 30, tzinfo=timezone(timedelta(hours=-5))),
+    datetime(2026, 7, 1, 9, 30, tzinfo=timezone(timedelta(0), "Z")),  # zero, not UTC itself
+]
+
+
+def _general(moment: datetime) -> str:
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return aware.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def test_iso_matches_the_conversion_it_skips() -> None:
+    for moment in MOMENTS:
+        assert iso(moment) == _general(moment)
+    assert iso(MOMENTS[0]) == "2026-03-29T00:59:59+00:00"
+    assert iso(MOMENTS[2]) == "2026-10-25T06:30:00+00:00"
+
+
+def test_cells_by_type_match_the_general_cell() -> None:
+    values: list[object] = [None, True, False, 0, -3, 1.5, "", "plain", date(2026, 1, 2)]
+    values += [f"{start}1+1" for start in FORMULA_STARTS] + [f"a{s}" for s in FORMULA_STARTS]
+    values += MOMENTS
+    for value in values:
+        fast = _CELL_BY_TYPE[type(value)]
+        assert fast(value) == cell(value), value
+    assert _CELL_BY_TYPE[str]("=1+1") == "'=1+1"
+    assert _CELL_BY_TYPE[str]("1=1") == "1=1"
+
+
+def test_local_time_text_matches_strftime() -> None:
+    layout = Layout(sample().header)
+    start = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    for step in range(0, 60 * 30, 7):  # across the clocks going forward
+        moment = start + timedelta(minutes=step)
+        local = layout.local(moment)
+        assert layout.when(moment) == f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    assert layout.when(datetime(2026, 7, 1, 9, 5, tzinfo=UTC)) == "2026-07-01 10:05 BST"
+
+
+def test_redactions_know_when_nothing_is_removed() -> None:
+    assert not Redactions().any
+    assert Redactions(events=frozenset({1})).any
+    assert Redactions(cutoff=datetime(2026, 1, 1, tzinfo=UTC)).any
+    assert Redactions(withdrawn=frozenset({2})).any
+    assert Redactions(replaced=frozenset({3})).any
