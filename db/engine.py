@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import URL, event, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -60,6 +60,16 @@ def _sqlite_on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def _driver_of(url: str) -> str | URL:
+    """aiosqlite URLs run on `db.sqlite_driver`: one trip to aiosqlite's thread per statement."""
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        import db.sqlite_driver  # registers the dialect
+
+        return parsed.set(drivername=f"sqlite+{db.sqlite_driver.DRIVER}")
+    return url
+
+
 def create_engine(
     url: str,
     *,
@@ -81,7 +91,7 @@ def create_engine(
         kwargs["connect_args"] = {
             "server_settings": {"lock_timeout": str(POSTGRES_LOCK_TIMEOUT_MS)}
         }
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(_driver_of(url), **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)

@@ -1,0 +1,149 @@
+"""SQLite through aiosqlite with one trip to its thread per statement.
+
+SQLAlchemy's aiosqlite adapter makes four trips to aiosqlite's thread for each statement:
+open a cursor, execute, fetch the rows, close the cursor. Each trip is a hand-over between the
+event loop and that thread, and on a busy machine each costs far more than the statement
+itself: a command's ten or so statements spent most of their time waiting for those
+hand-overs. This adapter runs the whole statement in one function on the thread and hands
+back the rows with the cursor's description, row count and last row id.
+
+`db.engine.create_engine` uses it for every `sqlite+aiosqlite` URL (the dialect is registered
+as `sqlite+partnerbot_aiosqlite`); nothing else changes: the same aiosqlite connection, the same
+transactions, the same errors.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
+)
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
+
+DRIVER = "partnerbot_aiosqlite"
+
+
+class _Done:
+    """What is left of a cursor once its statement has run: what SQLAlchemy reads of it."""
+
+    __slots__ = ("arraysize", "description", "lastrowid", "rowcount")
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.description = cursor.description
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+        self.arraysize = cursor.arraysize
+
+    def close(self) -> None:
+        """Already closed on the thread."""
+
+
+def _run(
+    conn: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> tuple[_Done, list[Any] | None]:
+    """On aiosqlite's thread: the whole statement, its rows read and its cursor closed."""
+    cursor = conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        rows = cursor.fetchall() if cursor.description else None
+        return _Done(cursor), rows
+    finally:
+        cursor.close()
+
+
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """A client-side cursor whose statement makes one trip to the thread."""
+
+    __slots__ = ()
+    _awaitable_cursor_close = False
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        # No trip to open a cursor: the statement opens (and closes) its own on the thread.
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description if self._cursor is not None else None
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount if self._cursor is not None else -1
+
+    @property
+    def lastrowid(self) -> int:
+        return self._cursor.lastrowid if self._cursor is not None else None  # type: ignore[return-value]
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize if self._cursor is not None else 1
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        """Rows are read whole; the size is not used."""
+
+    async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
+        async with self._adapt_connection._execute_mutex:
+            done, rows = await self._connection._execute(
+                _run, self._connection._conn, operation, parameters, many
+            )
+        self._cursor = done  # type: ignore[assignment]
+        self._rows = collections.deque(rows) if rows is not None else collections.deque()
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        await self._trip(operation, parameters, False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        await self._trip(operation, seq_of_parameters, True)
+
+    async def _async_soft_close(self) -> None:
+        """Nothing to close: the statement's cursor closed on the thread."""
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def fetchall(self) -> Sequence[Any]:
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = OneTripCursor  # type: ignore[assignment]
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        connection = self.aiosqlite.connect(*arg, **kw)
+        connection._thread.daemon = True  # as SQLAlchemy's adapter does: never hold up exit
+        return OneTripConnection(self, await_(connection))
+
+
+class OneTripDialect(SQLiteDialect_aiosqlite):
+    driver = DRIVER
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> OneTripDBAPI:  # type: ignore[override]
+        return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
+
+
+registry.register(f"sqlite.{DRIVER}", __name__, "OneTripDialect")

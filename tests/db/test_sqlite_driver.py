@@ -1,0 +1,107 @@
+"""SQLite's statements make one trip each to aiosqlite's thread, and behave as before: rows,
+row counts, inserted ids, many-row inserts, errors and transactions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from sqlalchemy import insert, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from db.engine import create_engine, create_session_factory, transaction
+from db.migrate import upgrade
+from db.models import Organisation, Partnership, utcnow
+from db.sqlite_driver import DRIVER
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The functions sent to aiosqlite's thread, by name."""
+    sent: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return sent
+
+
+def _partnership(n: int) -> dict[str, object]:
+    return {
+        "guild_id": 1,
+        "name": f"P{n}",
+        "name_key": f"p{n}",
+        "purpose": "",
+        "timezone": "UTC",
+        "created_by": 1,
+        "created_at": utcnow(),
+    }
+
+
+async def test_aiosqlite_urls_use_the_one_trip_driver(engine: AsyncEngine) -> None:
+    assert engine.dialect.driver == DRIVER
+    assert engine.url.drivername == f"sqlite+{DRIVER}"
+
+
+async def test_a_select_is_one_trip_and_returns_its_rows(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))  # the connection's own setup is not counted
+        trips.clear()
+        rows = (await conn.execute(text("SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, 'y'"))).all()
+        assert trips == ["_run"]
+    assert [tuple(r) for r in rows] == [(1, "x"), (2, "y")]
+
+
+async def test_writes_report_row_counts_ids_and_many_rows(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    async with transaction(sessions) as session:
+        conn = await session.connection()
+        await conn.execute(insert(Partnership), [_partnership(n) for n in range(5)])
+        result = await conn.execute(
+            update(Partnership)
+            .where(Partnership.name_key.in_(["p1", "p2"]))  # type: ignore[attr-defined]
+            .values(purpose="shared")
+        )
+        assert result.rowcount == 2
+        org = Organisation(guild_id=1, name="Food Bank", name_key="food bank", sector="voluntary")
+        session.add(org)
+        await session.flush()
+        assert org.id is not None
+    async with sessions() as session:
+        names = (await session.exec(select(Partnership.name).order_by(Partnership.name))).all()
+    assert list(names) == [f"P{n}" for n in range(5)]
+
+
+async def test_errors_and_rollbacks_behave_as_before(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    with pytest.raises(IntegrityError):
+        async with transaction(sessions) as session:
+            conn = await session.connection()
+            await conn.execute(insert(Partnership), [_partnership(1)])
+            await conn.execute(insert(Partnership), [_partnership(1)])  # the same name twice
+    with pytest.raises(OperationalError):
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT * FROM no_such_table"))
+    async with sessions() as session:
+        count = (await session.exec(select(Partnership.id))).all()
+    assert count == []  # the failed transaction left nothing behind
