@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,6 +42,41 @@ async def partnership_named(
             )
         )
     ).first()
+
+
+async def partnership_with_membership(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    name: str | None = None,
+    channel_ids: Sequence[int] = (),
+) -> tuple[Partnership, Membership | None] | None:
+    """`partnership_named` (with `name`) or `partnership_in_channels`, with `user_id`'s current
+    membership of it, in one statement."""
+    if name is None and not channel_ids:
+        return None
+    which = (
+        Partnership.name_key == name_key(name)
+        if name is not None
+        else col(Partnership.channel_id).in_(channel_ids)
+    )
+    row = (
+        await session.exec(
+            select(Partnership, Membership)
+            .join(
+                Membership,
+                and_(
+                    col(Membership.partnership_id) == col(Partnership.id),
+                    col(Membership.user_id) == user_id,
+                    col(Membership.left_at).is_(None),
+                ),
+                isouter=True,
+            )
+            .where(Partnership.guild_id == guild_id, which)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def partnership_in_channels(

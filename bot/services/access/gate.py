@@ -143,6 +143,13 @@ async def find(session: AsyncSession, guild_id: int, ref: PartnershipRef) -> Par
     )
 
 
+class Unread:
+    """`authorize`'s membership when it was not read beforehand."""
+
+
+UNREAD = Unread()
+
+
 async def authorize(
     session: AsyncSession,
     actor: Actor,
@@ -154,6 +161,7 @@ async def authorize(
     speaks_for: int | None = None,
     named: str | None = None,
     shared_lock: bool = False,
+    membership: Membership | Unread | None = UNREAD,
 ) -> Access:
     """Check the actor may act on `partnership`, and say what they are there.
 
@@ -165,15 +173,18 @@ async def authorize(
     - `speaks_for`: only that organisation's representative or substitute may do it.
     - `shared_lock`: in a write, the partnership is locked shared (`lock`): for writes that
       change only the actor's own rows.
+    - `membership`: the actor's current membership, when it was read with the partnership
+      (`resolve`, where no lock is taken between the two).
     """
     if partnership.guild_id != actor.guild_id:
         raise not_found(named)
     assert partnership.id is not None
-    if await in_write_transaction(session):
-        await lock(session, partnership, shared=shared_lock)
-    membership = await queries.active_membership(
-        session, partnership_id=partnership.id, user_id=actor.user_id
-    )
+    if isinstance(membership, Unread):
+        if await in_write_transaction(session):
+            await lock(session, partnership, shared=shared_lock)
+        membership = await queries.active_membership(
+            session, partnership_id=partnership.id, user_id=actor.user_id
+        )
     if membership is None and not actor.manage_guild:
         if named:
             raise not_found(named)
@@ -236,7 +247,19 @@ async def resolve(
     """Find the partnership a command means (`find`) and check the actor may use it
     (`authorize`)."""
     named = ref.name if ref.name and ref.name.strip() else None
-    partnership = await find(session, actor.guild_id, ref)
+    membership: Membership | Unread | None = UNREAD
+    if await _locks_rows(session):
+        # The partnership is locked first; the membership is read once the lock is held.
+        partnership = await find(session, actor.guild_id, ref)
+    else:
+        found = await queries.partnership_with_membership(
+            session,
+            guild_id=actor.guild_id,
+            user_id=actor.user_id,
+            name=named,
+            channel_ids=() if named else ref.where.channel_ids,
+        )
+        partnership, membership = found if found is not None else (None, UNREAD)
     if partnership is None:
         if named:
             raise not_found(named)
@@ -250,7 +273,14 @@ async def resolve(
         changing=changing,
         named=named,
         shared_lock=shared_lock,
+        membership=membership,
     )
+
+
+async def _locks_rows(session: AsyncSession) -> bool:
+    """Whether `authorize` will lock the partnership's row (a write, on PostgreSQL)."""
+    connection = await session.connection()
+    return connection.dialect.name != "sqlite" and await in_write_transaction(session)
 
 
 async def authorize_by_id(

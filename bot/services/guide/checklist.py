@@ -10,27 +10,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
 
+from sqlalchemy import Exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.services.access import ANSWERING_PARTNERS
 from bot.services.goals.lookup import PUBLIC, visible_clause
 from bot.services.reflection.kind import SCHEDULE_KIND as PROMPT_KIND
 from bot.services.trust.kind import SCHEDULE_KIND as TRUST_KIND
 from bot.services.vocab import SPEAKS_FOR_ORGANISATION
+from db import queries
 from db.models import (
     LIVE_STATES,
     Goal,
-    Membership,
-    Organisation,
-    PartnerOrganisation,
     Partnership,
     Schedule,
     TrustRound,
 )
+
+if TYPE_CHECKING:
+    from bot.services.register.views import MemberView, PartnerView
 
 
 class Gap(StrEnum):
@@ -63,71 +64,66 @@ class Checklist:
         return [m.gap for m in self.missing]
 
 
-async def setup_checklist(session: AsyncSession, partnership: Partnership) -> Checklist:
+async def setup_checklist(
+    session: AsyncSession,
+    partnership: Partnership,
+    *,
+    known: tuple[list[PartnerView], list[MemberView]] | None = None,
+) -> Checklist:
     """The partnership's setup gaps now (none for an archived partnership).
 
     An organisation needs a voice when it is a core or associate partner (the partners whose
     representatives take stances and answer check-ins) and no current member is its
     representative or substitute. A paused prompt or check-in schedule still counts as one: it
-    was set up, and pausing it was a choice."""
+    was set up, and pausing it was a choice. `known`: the current partners and members when
+    the caller has read them already (`/partnership info` shows them too)."""
     if partnership.is_archived:
         return Checklist(())
     pid = partnership.id
     assert pid is not None
     missing: list[Missing] = []
-    partners = (
-        await session.exec(
-            select(PartnerOrganisation.status, Organisation.id, Organisation.name)
-            .join(Organisation, col(Organisation.id) == col(PartnerOrganisation.organisation_id))
-            .where(
-                PartnerOrganisation.partnership_id == pid,
-                col(PartnerOrganisation.left_at).is_(None),
-            )
-            .order_by(col(Organisation.name_key))
-        )
-    ).all()
+    speaks = {str(c) for c in SPEAKS_FOR_ORGANISATION}
+    if known is None:
+        links = await queries.partners(session, partnership_id=pid)
+        partners = [(link.status, org.id, org.name) for link, org in links]
+        people = await queries.active_members(session, partnership_id=pid)
+        voiced = {m.organisation_id for m, _org in people if m.capacity in speaks}
+    else:
+        partners = [(p.status, p.organisation_id, p.name) for p in known[0]]
+        voiced = {m.organisation_id for m in known[1] if m.capacity in speaks}
     if not partners:
         missing.append(Missing(Gap.organisations))
-    voiced = set(
-        (
-            await session.exec(
-                select(Membership.organisation_id).where(
-                    Membership.partnership_id == pid,
-                    col(Membership.left_at).is_(None),
-                    col(Membership.capacity).in_([str(c) for c in SPEAKS_FOR_ORGANISATION]),
-                )
-            )
-        ).all()
-    )
     missing += [
         Missing(Gap.representative, name)
         for status, org_id, name in partners
         if status in ANSWERING_PARTNERS and org_id not in voiced
     ]
-    if not await _exists(
-        session, select(Goal.id).where(Goal.partnership_id == pid, visible_clause(PUBLIC))
-    ):
+    goal, prompts, rounds, trust_schedule = (
+        await session.exec(
+            select(
+                select(Goal.id).where(Goal.partnership_id == pid, visible_clause(PUBLIC)).exists(),
+                _live_schedule(pid, PROMPT_KIND),
+                select(TrustRound.id).where(TrustRound.partnership_id == pid).exists(),
+                _live_schedule(pid, TRUST_KIND),
+            )
+        )
+    ).one()
+    if not goal:
         missing.append(Missing(Gap.goal))
-    if not await _live_schedule(session, pid, PROMPT_KIND):
+    if not prompts:
         missing.append(Missing(Gap.reflection))
-    if not (
-        await _exists(session, select(TrustRound.id).where(TrustRound.partnership_id == pid))
-        or await _live_schedule(session, pid, TRUST_KIND)
-    ):
+    if not (rounds or trust_schedule):
         missing.append(Missing(Gap.trust))
     return Checklist(tuple(missing))
 
 
-async def _live_schedule(session: AsyncSession, partnership_id: int, kind: str) -> bool:
-    return await _exists(
-        session,
-        select(Schedule.id).where(
+def _live_schedule(partnership_id: int, kind: str) -> Exists:
+    return (
+        select(Schedule.id)
+        .where(
             Schedule.partnership_id == partnership_id,
             Schedule.kind == kind,
             col(Schedule.state).in_([str(s) for s in LIVE_STATES]),
-        ),
+        )
+        .exists()
     )
-
-
-async def _exists(session: AsyncSession, query: SelectOfScalar[Any]) -> bool:
-    return (await session.exec(query.limit(1))).first() is not None

@@ -157,11 +157,13 @@ class PartnershipCommands(RegisterBase):
         for anyone in it."""
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
+            partners = await lookup.partners(session, access.partnership)
+            members = await lookup.members(session, access.partnership)
             return PartnershipInfo(
                 access.partnership,
-                await lookup.partners(session, access.partnership),
-                await lookup.members(session, access.partnership),
-                await setup_checklist(session, access.partnership),
+                partners,
+                members,
+                await setup_checklist(session, access.partnership, known=(partners, members)),
                 await coproduction.held(session, access.partnership),
             )
 
