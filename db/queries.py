@@ -51,16 +51,18 @@ async def partnership_with_membership(
     user_id: int,
     name: str | None = None,
     channel_ids: Sequence[int] = (),
+    partnership_id: int | None = None,
 ) -> tuple[Partnership, Membership | None] | None:
-    """`partnership_named` (with `name`) or `partnership_in_channels`, with `user_id`'s current
-    membership of it, in one statement."""
-    if name is None and not channel_ids:
+    """The partnership by id, by name (`partnership_named`) or by channel
+    (`partnership_in_channels`), with `user_id`'s current membership of it, in one statement."""
+    if partnership_id is not None:
+        which = col(Partnership.id) == partnership_id
+    elif name is not None:
+        which = col(Partnership.name_key) == name_key(name)
+    elif channel_ids:
+        which = col(Partnership.channel_id).in_(channel_ids)
+    else:
         return None
-    which = (
-        Partnership.name_key == name_key(name)
-        if name is not None
-        else col(Partnership.channel_id).in_(channel_ids)
-    )
     row = (
         await session.exec(
             select(Partnership, Membership)

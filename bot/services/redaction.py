@@ -125,7 +125,12 @@ class Redactions:
         return summary, payload
 
 
-async def load(session: AsyncSession, partnership: Partnership, now: datetime) -> Redactions:
+async def load(
+    session: AsyncSession, partnership: Partnership, now: datetime, *, answers: bool = True
+) -> Redactions:
+    """The partnership's removals as of `now`. `answers=False` leaves out the reflection
+    answers taken back (withdrawn or replaced), for a reader that shows no answers (a goal's
+    card)."""
     rows = (
         await session.exec(
             select(Redaction).where(
@@ -134,17 +139,21 @@ async def load(session: AsyncSession, partnership: Partnership, now: datetime) -
             )
         )
     ).all()
-    taken_back = (
-        await session.exec(
-            select(PromptAnswer.id, PromptAnswer.withdrawn_at).where(
-                PromptAnswer.partnership_id == partnership.id,
-                or_(
-                    col(PromptAnswer.withdrawn_at).is_not(None),
-                    col(PromptAnswer.replaced_at).is_not(None),
-                ),
-            )
+    taken_back: list[tuple[int | None, datetime | None]] = []
+    if answers:
+        taken_back = list(
+            (
+                await session.exec(
+                    select(PromptAnswer.id, PromptAnswer.withdrawn_at).where(
+                        PromptAnswer.partnership_id == partnership.id,
+                        or_(
+                            col(PromptAnswer.withdrawn_at).is_not(None),
+                            col(PromptAnswer.replaced_at).is_not(None),
+                        ),
+                    )
+                )
+            ).all()
         )
-    ).all()
     return Redactions(
         events=frozenset(r.event_id for r in rows),
         stances=frozenset(r.stance_id for r in rows if r.stance_id is not None),

@@ -23,11 +23,12 @@ reps = [Actor(GUILD, 10 + n, f"Rep {n}") for n in range(3)]
 citizen = Actor(GUILD, 20, "Fay")
 ORGS = ("Riverside Council", "Food Bank", "Parents' Forum")
 HERE = PartnershipRef(name="Family Hubs")
-#: An endorse reads the partnership (and locks it, on PostgreSQL), the person, the goal (and
-#: locks it), the voice, its last stance, then the goal web (goals, partners, people, latest
-#: stances, links, organisations' readings, log mark, removals). It was 17 on SQLite, 19 on
-#: PostgreSQL; the readings of `/goal perceive` add one.
-MAX_SELECTS = 16
+#: An endorse reads the goal, the partnership with the person's membership, then the goal web
+#: once (goals, partners, people, latest stances, links, organisations' readings, log mark,
+#: removals): the voice, its last stance and the card after the stance come from that one read.
+#: PostgreSQL adds the partnership's and the goal's locks, and reads the membership once the
+#: lock is held. It was 17 on SQLite (19 on PostgreSQL) before the web was read only once.
+MAX_SELECTS = {"sqlite": 10, "postgresql": 13}
 
 
 @contextmanager
@@ -97,7 +98,8 @@ async def test_an_endorse_issues_a_bounded_number_of_selects_whatever_the_histor
             result = await goals.take_stance(reps[1], GoalTarget(str(card.id)), "reservations")
         assert result.stance == "reservations"
         selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
-        assert len(selects) <= MAX_SELECTS, "\n\n".join(selects)
+        dialect = sessions.kw["bind"].dialect.name
+        assert len(selects) <= MAX_SELECTS[dialect], "\n\n".join(selects)
         counts.append(len(selects))
     assert counts[0] == counts[1]
 

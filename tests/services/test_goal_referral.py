@@ -265,3 +265,41 @@ async def test_review_lists_pending_referrals_with_dates_overdue_first(world: Se
     assert all(
         r.kind != "referral_pending" for i in items if i.goal_id == second for r in i.reasons
     )
+
+
+# ------------------------------------------------------- the card a stance returns is current
+
+
+async def test_each_stance_returns_the_card_a_fresh_read_draws(world: Setup):
+    """A stance puts itself in the web read before it, instead of reading the web again: the
+    card it returns matches the goal read afresh, through changes of mind, a referral and its
+    confirmation (with and without a comment of its own)."""
+    goal_id = await world.propose()
+    steps = [
+        (cy, "object", {"comment": "Not yet"}),
+        (bea, "agree", {"comment": "Cabinet decides", "refer_by": "2026-12-10"}),
+        (cy, "agree", {}),
+        (eli, None, {"confirm": True}),
+        (dev, "reservations", {}),
+        (kim, "agree", {"comment": "Agreed in principle"}),
+        (dev, "agree", {}),
+    ]
+    agreed: list[bool] = []
+    for n, (actor, stance, options) in enumerate(steps):
+        world.clock.at = START + timedelta(hours=n)
+        result = await world.stance(actor, goal_id, stance, **options)
+        fresh = await world.goals.show(convener, GoalTarget(str(goal_id), HERE))
+
+        def seen(card):  # type: ignore[no-untyped-def]
+            return [
+                (o.name, o.latest.stance if o.latest else None, org_line(o))
+                for o in card.organisations
+            ]
+
+        assert seen(result.card) == seen(fresh), (n, actor.display_name)
+        assert result.card.tally == fresh.tally
+        assert agreement_text(result.card) == agreement_text(fresh)
+        # The card is the stance's: an agreement it brings is logged after it.
+        assert result.card.as_of == fresh.as_of - (1 if result.agreed_now else 0)
+        agreed.append(result.agreed_now)
+    assert agreed.count(True) == 1  # the agreement came on the way, and was checked too

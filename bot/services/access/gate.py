@@ -288,11 +288,18 @@ async def authorize_by_id(
 ) -> Access | None:
     """`authorize` for a partnership reached through one of its records (a goal, a post),
     or None when the actor may not see it, whatever the reason."""
-    partnership = await session.get(Partnership, partnership_id)
+    membership: Membership | Unread | None = UNREAD
+    if await _locks_rows(session):
+        partnership = await session.get(Partnership, partnership_id)
+    else:
+        found = await queries.partnership_with_membership(
+            session, guild_id=actor.guild_id, user_id=actor.user_id, partnership_id=partnership_id
+        )
+        partnership, membership = found if found is not None else (None, UNREAD)
     if partnership is None or partnership.guild_id != actor.guild_id:
         return None
     try:
-        return await authorize(session, actor, partnership, **checks)
+        return await authorize(session, actor, partnership, membership=membership, **checks)
     except NotFound:
         return None
 

@@ -3,6 +3,7 @@ organisation's goal."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,7 +12,7 @@ from bot.errors import Forbidden
 from bot.services.access.gate import Access
 from bot.services.vocab import OWN_CAPACITY, Capacity, Mandate, PartnerStatus
 from db import queries
-from db.models import Goal, Organisation
+from db.models import Goal, Organisation, PartnerOrganisation
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,16 @@ def check_goal_owner(access: Access, owner: Organisation) -> None:
         )
 
 
-async def stance_voice(session: AsyncSession, access: Access) -> Voice:
+async def stance_voice(
+    session: AsyncSession,
+    access: Access,
+    *,
+    partners: Sequence[tuple[PartnerOrganisation, Organisation]] | None = None,
+) -> Voice:
     """Whom this person's stance speaks for here, or why they may not take one: only an
     organisation's representative or substitute sets its stance; people in their own capacity
-    speak for themselves; observers and non-members take none."""
+    speak for themselves; observers and non-members take none. `partners`: the partnership's
+    current partners, when the caller has read them already."""
     p = access.partnership
     member = access.membership
     if member is None:
@@ -123,9 +130,21 @@ async def stance_voice(session: AsyncSession, access: Access) -> Voice:
             "A convener can add you with `/member add`."
         )
     if access.organisation_id is not None:
-        partner = await queries.active_partner_of(
-            session, partnership_id=access.partnership_id, organisation_id=access.organisation_id
-        )
+        if partners is None:
+            partner = await queries.active_partner_of(
+                session,
+                partnership_id=access.partnership_id,
+                organisation_id=access.organisation_id,
+            )
+        else:
+            partner = next(
+                (
+                    (link, org)
+                    for link, org in partners
+                    if link.organisation_id == access.organisation_id and link.left_at is None
+                ),
+                None,
+            )
         if partner is None:
             raise Forbidden(
                 f"The organisation you represent is no longer a partner in {p.name}, "

@@ -35,7 +35,7 @@ from bot.services.goals.vocab import (
 )
 from bot.services.text import jsonable, message_link, name_of
 from bot.services.vocab import label
-from db.models import Goal, GoalStance, Partnership
+from db.models import Event, Goal, GoalStance, Partnership
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,12 @@ async def write(
     *,
     at: datetime,
     goal: Goal | None = None,
-) -> None:
+) -> Event | None:
     """Append `entry` to the log; it happened at `at` unless it carries its own moment. An
-    entry about a `goal` its owner keeps to themselves is not written."""
+    entry about a `goal` its owner keeps to themselves is not written (None)."""
     if goal is not None and not shared(goal):
-        return
-    await log.record(
+        return None
+    return await log.record(
         session,
         partnership,
         entry.kind,

@@ -104,3 +104,39 @@ async def with_confirmed(
         if extra:
             rows[:] = sorted([*rows, *extra], key=lambda r: (r.recorded_at, r.id or 0))
     return found
+
+
+def same_voice(row: GoalStance, organisation_id: int | None, user_id: int) -> bool:
+    """Whether `row` was given by this voice: the organisation, or the person in their own
+    capacity (`organisation_id` None)."""
+    if organisation_id is not None:
+        return row.organisation_id == organisation_id
+    return row.organisation_id is None and row.user_id == user_id
+
+
+def voice_latest(
+    rows: list[GoalStance], organisation_id: int | None, user_id: int
+) -> GoalStance | None:
+    """Among one goal's latest rows (`latest_stances`), this voice's."""
+    mine = [r for r in rows if same_voice(r, organisation_id, user_id)]
+    return max(mine, key=_order) if mine else None
+
+
+def with_new_stance(rows: list[GoalStance], new: GoalStance) -> list[GoalStance]:
+    """One goal's latest rows as `latest_stances` and `with_confirmed` would read them once
+    `new` (flushed) is recorded: the voice's earlier rows give way to it, except that a
+    confirmation without a comment of its own keeps the stance it confirms beside it."""
+    kept = [r for r in rows if not same_voice(r, new.organisation_id, new.user_id)]
+    before = voice_latest(rows, new.organisation_id, new.user_id)
+    if (
+        before is not None
+        and new.referral == "confirmed"
+        and not new.comment
+        and new.organisation_id is not None
+    ):
+        kept.append(before)
+    return sorted([*kept, new], key=_order)
+
+
+def _order(row: GoalStance) -> tuple[Any, int]:
+    return (row.recorded_at, row.id or 0)

@@ -3,6 +3,8 @@ methods of `GoalService` (the rules are in `agreement` and `referral`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.errors import UserFacingError
 from bot.services.access import Actor, stance_voice
 from bot.services.clock import Clock
@@ -10,6 +12,7 @@ from bot.services.goals import agreement, events, lookup, referral, responses
 from bot.services.goals import web as goal_web
 from bot.services.goals.announce import announcement
 from bot.services.goals.cards import GoalTarget, StanceResult, Standing
+from bot.services.goals.latest import voice_latest, with_new_stance
 from bot.services.goals.vocab import COMMENT_MAX, Referral, Stance
 from bot.services.text import choice, clean_long_text
 from bot.services.timeutil import parse_date
@@ -66,12 +69,19 @@ class StanceMethods:
             lookup.ensure_open(goal)
             responses.refuse_stance(goal)
             p = access.partnership
-            voice = await stance_voice(session, access)
+            # The web is read once, before the stance: its partners say whom the person speaks
+            # for, its stances what the voice said last, and the new stance is then put in
+            # its place without reading the web again.
+            web = (await goal_web.load_web(session, p, now=self.clock.now())).seen_by(
+                lookup.drawn_for(access, goal)
+            )
+            voice = await stance_voice(session, access, partners=web.partners)
             assert goal.id is not None
             now = self.clock.now()
             pending: GoalStance | None = None
             state: str
             previous: str | None
+            rows = web.stances.get(goal.id, [])
             if confirm:
                 pending = await referral.pending_to_confirm(
                     session, access, voice, goal, stance_value
@@ -81,7 +91,8 @@ class StanceMethods:
             else:
                 assert stance_value is not None
                 state, day = referral.referral_for(access, voice, stance_value, refer_day, now)
-                previous = await agreement.latest_stance(session, goal.id, voice, actor.user_id)
+                last = voice_latest(rows, voice.organisation_id, actor.user_id)
+                previous = last.stance if last is not None else None
             member = access.membership
             row = GoalStance(
                 goal_id=goal.id,
@@ -107,10 +118,12 @@ class StanceMethods:
                 previous=previous,
                 confirmed_from=pending,
             )
-            await events.write(session, p, actor, entry, at=self.clock.now())
+            logged = await events.write(session, p, actor, entry, at=self.clock.now())
             # The card goes to the channel too (when posted): drawn as everyone sees it.
-            web = (await goal_web.load_web(session, p, now=self.clock.now())).seen_by(
-                lookup.drawn_for(access, goal)
+            web = replace(
+                web,
+                stances={**web.stances, goal.id: with_new_stance(rows, row)},
+                as_of=logged.id if logged is not None and logged.id else web.as_of,
             )
             card = web.card(goal)
             agreed_now = False

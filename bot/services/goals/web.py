@@ -480,7 +480,7 @@ async def load_web(
     as_of = (
         await session.exec(select(func.max(Event.id)).where(Event.partnership_id == p.id))
     ).one()
-    redactions = await redaction.load(session, p, now or datetime.now(UTC))
+    redactions = await redaction.load(session, p, now or datetime.now(UTC), answers=False)
     return GoalWeb(
         p,
         goals,
