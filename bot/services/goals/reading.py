@@ -47,7 +47,11 @@ class GoalReading:
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
             web = await goal_web.load_web(
-                session, access.partnership, now=self.clock.now(), viewer=lookup.viewer_of(access)
+                session,
+                access.partnership,
+                now=self.clock.now(),
+                viewer=lookup.viewer_of(access),
+                summary=True,
             )
             cards = [
                 web.card(g)
