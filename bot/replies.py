@@ -6,6 +6,7 @@ view and form alike (see `cogs/_base.py`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -30,6 +31,52 @@ def escape(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
+#: A reply that has not come within this long is deferred ("thinking…", privately), so it
+#: still beats Discord's three seconds when a write queues behind another. Most replies come
+#: well before it, and answering at once spares them the deferral's extra round trip.
+DEFER_AFTER = 1.5
+
+
+class _Deferral:
+    """The deferral of one interaction's reply, due `DEFER_AFTER` from now unless the reply
+    comes first. The lock keeps the two from crossing: a reply waits for a deferral already
+    under way, and a deferral not yet under way is called off."""
+
+    def __init__(self, interaction: discord.Interaction, after: float) -> None:
+        self.lock = asyncio.Lock()
+        self.interaction = interaction
+        self.task = asyncio.get_running_loop().create_task(self._later(after))
+        self.task.add_done_callback(lambda _task: _deferrals.pop(interaction.id, None))
+
+    async def _later(self, after: float) -> None:
+        await asyncio.sleep(after)
+        async with self.lock:
+            if not self.interaction.response.is_done():
+                await self.interaction.response.defer(ephemeral=True, thinking=True)
+
+    async def settle(self) -> None:
+        async with self.lock:
+            self.task.cancel()
+
+
+_deferrals: dict[int, _Deferral] = {}
+
+
+def defer_if_slow(interaction: discord.Interaction, *, after: float | None = None) -> None:
+    """Defer this interaction's reply privately if it has not come within `after` seconds
+    (`DEFER_AFTER`; `send` calls the deferral off, or follows it up)."""
+    if interaction.response.is_done() or interaction.id in _deferrals:
+        return
+    _deferrals[interaction.id] = _Deferral(interaction, DEFER_AFTER if after is None else after)
+
+
+async def settle(interaction: discord.Interaction) -> None:
+    """Before answering: wait for a deferral under way, or call off one not yet due."""
+    deferral = _deferrals.pop(interaction.id, None)
+    if deferral is not None:
+        await deferral.settle()
+
+
 async def send(
     interaction: discord.Interaction,
     content: str | None = None,
@@ -46,6 +93,7 @@ async def send(
         kwargs["embed"] = embed
     if file is not None:
         kwargs["file"] = file
+    await settle(interaction)
     if interaction.response.is_done():
         await interaction.followup.send(**kwargs)
     else:

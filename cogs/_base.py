@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import discord
 
-from bot.replies import error_reply
+from bot.replies import defer_if_slow, error_reply
 
 T = TypeVar("T")
 
@@ -59,11 +59,12 @@ class Form(discord.ui.Modal):
 
 
 async def thinking(interaction: discord.Interaction) -> None:
-    """Acknowledge privately before a write: a write may queue behind another change of the same
-    partnership (up to the database's lock timeout), and Discord allows three seconds to answer.
-    The reply then follows through `bot.replies.send`, errors included."""
-    if not interaction.response.is_done():
-        await interaction.response.defer(ephemeral=True, thinking=True)
+    """Make sure of an answer in time for a write or a slow read: a write may queue behind
+    another change of the same partnership (up to the database's lock timeout), and Discord
+    allows three seconds to answer. The reply is deferred privately ("thinking…") only if it
+    has not come within `bot.replies.DEFER_AFTER`; it follows through `bot.replies.send`,
+    errors included, which answers at once when it comes first."""
+    defer_if_slow(interaction)
 
 
 async def open_form(interaction: discord.Interaction, form: Form) -> None:

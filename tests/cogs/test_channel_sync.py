@@ -4,9 +4,12 @@ brings a channel back in line."""
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 from sqlmodel import select
 
+from bot import replies
 from db.models import Partnership
 from tests.cogs.conftest import World
 from tests.helpers import _Response, route_params
@@ -99,8 +102,13 @@ async def test_repair_brings_the_channel_back_in_line(world: World):
     assert "Nothing needed changing" in again.content
 
 
-async def test_a_write_is_acknowledged_before_it_may_wait_on_another(world: World, monkeypatch):
-    """A write can queue behind another change of its partnership: Discord hears from us first."""
+async def test_a_slow_write_is_acknowledged_while_it_waits_and_a_quick_one_answers_at_once(
+    world: World, monkeypatch
+):
+    """A write can queue behind another change of its partnership: if it has not finished
+    within `DEFER_AFTER`, Discord hears "thinking…" from us while it waits; a write that
+    finishes first is answered at once, in one response."""
+    monkeypatch.setattr(replies, "DEFER_AFTER", 0.05)
     channel_id = await setup(world)
     seen: list[int] = []
     start = {"at": 0}
@@ -108,11 +116,11 @@ async def test_a_write_is_acknowledged_before_it_may_wait_on_another(world: Worl
     original = register.set_partner_status
 
     async def slow_write(*args, **kwargs):
+        await asyncio.sleep(0.5)  # queued behind another write
         calls = world.discord.calls[start["at"] :]
         seen.extend(c.body.get("type", -1) for c in calls if c.path.endswith("/callback"))
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr(register, "set_partner_status", slow_write)
     await world.run(
         world.convener,
         "partner add",
@@ -121,15 +129,32 @@ async def test_a_write_is_acknowledged_before_it_may_wait_on_another(world: Worl
         channel_id=channel_id,
     )
     start["at"] = len(world.discord.calls)
-    result = await world.run(
+    quick = await world.run(
         world.convener,
         "partner status",
         organisation="Council",
         status="associate",
         channel_id=channel_id,
     )
-    assert 5 in seen  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, before the service was called
-    assert result.reply.ephemeral and "associate" in result.reply.content
+    callbacks = [
+        c.body.get("type")
+        for c in world.discord.calls[start["at"] :]
+        if c.path.endswith("/callback")
+    ]
+    assert callbacks == [4]  # CHANNEL_MESSAGE_WITH_SOURCE: no deferral first
+    assert quick.reply.ephemeral and "associate" in quick.reply.content
+
+    monkeypatch.setattr(register, "set_partner_status", slow_write)
+    start["at"] = len(world.discord.calls)
+    result = await world.run(
+        world.convener,
+        "partner status",
+        organisation="Council",
+        status="core",
+        channel_id=channel_id,
+    )
+    assert seen == [5]  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, while the write still waited
+    assert result.reply.ephemeral and "core" in result.reply.content
 
 
 async def test_repair_makes_a_channel_for_a_partnership_without_one(world: World):

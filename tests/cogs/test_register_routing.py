@@ -366,6 +366,6 @@ async def test_changes_reach_listeners_once_each_after_the_reply(world: World):
     joined = await world.run(world.convener, "member add", user=world.reps[0], **options)
     refused = await world.run(world.reps[0], "partnership configure", count_individuals=True)
     assert refused.reply.ephemeral
-    # Announced once per change, when the command had already replied (defer and follow-up).
+    # Announced once per change, when the command had already replied (at once: no deferral).
     assert [replies for _, replies in seen] == [len(added.replies), len(joined.replies)]
-    assert len(joined.replies) == 2 and len({pid for pid, _ in seen}) == 1
+    assert len(joined.replies) == 1 and len({pid for pid, _ in seen}) == 1
