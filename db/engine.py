@@ -54,10 +54,12 @@ def _sqlite_on_begin(conn: Any) -> None:
     # Writers take the lock at BEGIN, so concurrent writers queue on busy_timeout instead of
     # failing with "database is locked" when a read transaction upgrades to a write. Readers
     # begin deferred, so they never wait behind a writer (WAL lets them read meanwhile).
-    if conn.get_execution_options().get(WRITE_OPTION):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    begin = "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN"
+    dbapi = conn.connection.dbapi_connection
+    if hasattr(dbapi, "begin_with_next"):
+        dbapi.begin_with_next = begin  # `db.sqlite_driver`: sent with the first statement
     else:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(begin)
 
 
 def _driver_of(url: str) -> str | URL:

@@ -14,7 +14,9 @@ transactions, the same errors.
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import logging
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +32,7 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 DRIVER = "partnerbot_aiosqlite"
+log = logging.getLogger(__name__)
 
 
 class _Done:
@@ -48,11 +51,14 @@ class _Done:
 
 
 def _run(
-    conn: sqlite3.Connection, operation: str, parameters: Any, many: bool
+    conn: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: str | None
 ) -> tuple[_Done, list[Any] | None]:
-    """On aiosqlite's thread: the whole statement, its rows read and its cursor closed."""
+    """On aiosqlite's thread: the transaction's BEGIN when it is the first statement, then the
+    whole statement, its rows read and its cursor closed."""
     cursor = conn.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -100,9 +106,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         """Rows are read whole; the size is not used."""
 
     async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
+        adapt = self._adapt_connection
+        assert isinstance(adapt, OneTripConnection)
+        async with adapt._execute_mutex:
+            begin, adapt.begin_with_next = adapt.begin_with_next, None
             done, rows = await self._connection._execute(
-                _run, self._connection._conn, operation, parameters, many
+                _run, self._connection._conn, operation, parameters, many, begin
             )
         self._cursor = done  # type: ignore[assignment]
         self._rows = collections.deque(rows) if rows is not None else collections.deque()
@@ -126,8 +135,41 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    """The connection: a transaction's BEGIN travels with its first statement, a transaction
+    that ran nothing ends without a trip, and a rollback is queued without waiting for it."""
+
+    __slots__ = ("begin_with_next",)
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        #: The BEGIN to run before the next statement (`db.engine`'s begin listener sets it).
+        self.begin_with_next: str | None = None
+
+    def commit(self) -> None:
+        if self.begin_with_next is not None:
+            self.begin_with_next = None  # nothing ran: nothing to commit
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        """Queued on the connection's thread, not waited for: whatever uses the connection
+        next queues behind it, in order, so a read that ends (the usual rollback: a pooled
+        connection is reset when returned) costs no hand-over. A failure is logged."""
+        if self.begin_with_next is not None:
+            self.begin_with_next = None  # nothing ran: nothing to roll back
+            return
+        aio = self._connection
+        if not aio._connection:
+            return
+        future = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_log_failed_rollback)
+        aio._tx.put_nowait((future, aio._conn.rollback))
+
+
+def _log_failed_rollback(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("SQLite rollback failed: %s", future.exception())
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -8,6 +8,7 @@ that migrations stay simple on SQLite and PostgreSQL alike; the allowed values l
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from datetime import UTC, datetime
 
@@ -48,6 +49,7 @@ def is_blank(text: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def name_key(name: str) -> str:
     """The key a name is unique by: the same for names a person would call the same.
 

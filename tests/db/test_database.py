@@ -85,25 +85,35 @@ async def test_foreign_keys_are_enforced(sessions: SessionFactory):
 
 
 async def test_sqlite_writers_lock_at_begin_and_readers_do_not(tmp_path: Path):
-    from sqlalchemy import event
+    """A write transaction holds the database's write lock from its first statement (BEGIN
+    IMMEDIATE, sent with it); a read transaction holds none."""
+    import sqlite3
 
     from db.engine import create_session_factory
 
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
-    begins: list[str] = []
-    event.listen(
-        engine.sync_engine,
-        "before_cursor_execute",
-        lambda conn, cursor, statement, *rest: (
-            begins.append(statement) if statement.startswith("BEGIN") else None
-        ),
-    )
+    path = tmp_path / "x.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
     sessions = create_session_factory(engine)
+
+    def another_writer_may_begin() -> bool:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError as error:
+            assert "locked" in str(error)
+            return False
+        finally:
+            other.close()
+
     try:
         async with transaction(sessions) as s:
             await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            assert not another_writer_may_begin()
         async with sessions() as s:
             await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            assert another_writer_may_begin()
+        assert another_writer_may_begin()
     finally:
         await engine.dispose()
-    assert begins == ["BEGIN IMMEDIATE", "BEGIN"]

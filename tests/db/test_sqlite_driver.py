@@ -105,3 +105,25 @@ async def test_errors_and_rollbacks_behave_as_before(engine: AsyncEngine) -> Non
     async with sessions() as session:
         count = (await session.exec(select(Partnership.id))).all()
     assert count == []  # the failed transaction left nothing behind
+
+
+async def test_a_read_is_one_trip_begin_and_rollback_included(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    """BEGIN travels with the first statement, and the rollback that ends a read is queued on
+    the connection's thread without a wait; a transaction that ran nothing costs no trip."""
+    sessions = create_session_factory(engine)
+    async with sessions() as session:
+        await session.exec(select(Partnership.id))  # the pooled connection opens and is tuned
+    trips.clear()
+    async with sessions() as session:
+        await session.exec(select(Partnership.id))
+    assert trips == ["_run"]
+    trips.clear()
+    async with transaction(sessions):
+        pass
+    assert trips == []
+    async with transaction(sessions) as session:
+        session.add(Partnership(**_partnership(9)))  # type: ignore[arg-type]
+    async with sessions() as session:
+        assert (await session.exec(select(Partnership.name))).all() == ["P9"]
