@@ -43,7 +43,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.pacing import Pacer
+from bot.pacing import Pacer, Spend, spend_nothing
 from bot.scheduling import DEFAULT_RETRY_DELAYS, SHUTDOWN_WAIT_SECONDS, TransientError
 from bot.services.clock import Clock, SystemClock
 from bot.shards import guild_filter, held_clause
@@ -57,10 +57,6 @@ DEFAULT_TIMER_POLL_SECONDS = 5.0
 STALE_AFTER = timedelta(minutes=15)
 # Timers claimed per poll: the rest wait for the next one.
 BATCH = 200
-
-
-async def _spend_nothing(_requests: int) -> None:
-    return None
 
 
 class TimerSkipped(Exception):
@@ -81,9 +77,7 @@ class Fire:
     options: dict[str, Any]
     # Wait until `n` more requests to Discord fit under the rate (the engine's pacer); call it
     # before each request the handler makes.
-    spend: Callable[[int], Awaitable[None]] = field(
-        default=_spend_nothing, compare=False, repr=False
-    )
+    spend: Spend = field(default=spend_nothing, compare=False, repr=False)
 
     @property
     def nonce(self) -> str:
