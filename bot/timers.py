@@ -1,5 +1,5 @@
 """One-off timers on the schedule engine's exactly-once rule: a trust round's reminder and close,
-an action's reminders, a goal's automatic nudge.
+an action's reminders, a goal's automatic nudge, an anonymous answer shown late.
 
 - **Made with their subject.** A service adds a timer (`add`) in the same transaction that
   opens the round, logs the action or proposes the goal; the row is unique per (kind, subject,
