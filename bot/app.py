@@ -173,14 +173,16 @@ class PartnerBot(commands.Bot):
             poll_interval=settings.schedule_poll_seconds,
             pacer=Pacer(),
         )
-        # One-off timers (trust reminders and closes, action reminders, goal nudges): cogs
-        # register their handlers in their `setup`; polled once connected (`on_ready`).
+        # One-off timers (trust reminders and closes, action reminders, goal nudges, anonymous
+        # answers shown late): cogs register their handlers in their `setup`; polled once
+        # connected (`on_ready`), paced with the schedules (one rate, commands first).
         self.timers = timers or TimerEngine(
             sessions,
             clock=self.scheduler.clock,
             shard_count=settings.shard_count,
             shard_ids=settings.shard_ids,
             poll_interval=settings.timer_poll_seconds,
+            pacer=self.scheduler.pacer,
         )
         self.services = services or Services.build(
             settings,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 # Discord's global limit is 50 requests a second per bot; scheduled work keeps under it.
@@ -32,6 +32,13 @@ SCHEDULED_CONCURRENCY = 8
 INTERACTION_HOLD = 1.0
 # The longest a scheduled run waits for commands before going ahead anyway.
 MAX_YIELD = 3.0
+
+# `Pacer.spend`, as handed to code that makes requests for scheduled work (timer handlers).
+Spend = Callable[[int], Awaitable[None]]
+
+
+async def spend_nothing(_requests: int) -> None:
+    """A `Spend` that never waits (a command's own requests, and tests)."""
 
 
 class Pacer:

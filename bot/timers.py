@@ -1,5 +1,5 @@
 """One-off timers on the schedule engine's exactly-once rule: a trust round's reminder and close,
-an action's reminders, a goal's automatic nudge.
+an action's reminders, a goal's automatic nudge, an anonymous answer shown late.
 
 - **Made with their subject.** A service adds a timer (`add`) in the same transaction that
   opens the round, logs the action or proposes the goal; the row is unique per (kind, subject,
@@ -14,6 +14,13 @@ an action's reminders, a goal's automatic nudge.
   engine's back-off, then `done` or `failed`), anything else: `failed`, logged.
 - **At most once.** A timer left `running` by a process that died is marked failed after
   `STALE_AFTER`, never run again: a reminder half sent is not sent twice.
+- **Paced.** Each timer runs in a slot of the schedule engine's `Pacer` (`bot.pacing`): it
+  waits for commands under way, and the handler counts each request it makes to Discord
+  (`await fire.spend(n)` before it), so a burst of timers and scheduled posts together stays
+  under Discord's global rate limit.
+- **Seeded for the held servers.** At start each kind's seed adds the timers of subjects made
+  before timers existed, reading only the servers this process holds (the `held` condition it
+  is given).
 
 Handlers are registered by the cogs that know how to post (`register`); nothing here imports
 Discord.
@@ -23,18 +30,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.pacing import Pacer, Spend, spend_nothing
 from bot.scheduling import DEFAULT_RETRY_DELAYS, SHUTDOWN_WAIT_SECONDS, TransientError
 from bot.services.clock import Clock, SystemClock
 from bot.shards import guild_filter, held_clause
@@ -66,6 +75,9 @@ class Fire:
     due_at: datetime
     attempt: int
     options: dict[str, Any]
+    # Wait until `n` more requests to Discord fit under the rate (the engine's pacer); call it
+    # before each request the handler makes.
+    spend: Spend = field(default=spend_nothing, compare=False, repr=False)
 
     @property
     def nonce(self) -> str:
@@ -74,8 +86,18 @@ class Fire:
 
 
 TimerRun = Callable[[Fire], Awaitable[dict[str, Any]]]
-# Adds, in the given session, the timers of subjects made before timers existed (idempotent).
-TimerSeed = Callable[[AsyncSession, datetime], Awaitable[int]]
+# A guild id column → the SQL condition "this process holds the row's server".
+Held = Callable[[Any], ColumnElement[bool]]
+# Adds, in the given session, the timers of subjects made before timers existed (idempotent),
+# for the servers `held` keeps.
+TimerSeed = Callable[[AsyncSession, datetime, Held], Awaitable[int]]
+# A seed written before seeds were told which servers are held: it reads every server.
+OldTimerSeed = Callable[[AsyncSession, datetime], Awaitable[int]]
+
+
+def holds_every_server(_column: Any) -> ColumnElement[bool]:
+    """The `held` condition of an unsharded process."""
+    return true()
 
 
 @dataclass
@@ -146,6 +168,7 @@ class TimerEngine:
         shard_count: int | None = None,
         shard_ids: Sequence[int] | None = None,
         poll_interval: float = DEFAULT_TIMER_POLL_SECONDS,
+        pacer: Pacer | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
@@ -154,6 +177,8 @@ class TimerEngine:
         self.shard_ids = None if shard_ids is None else tuple(shard_ids)
         self.holds = guild_filter(shard_count, shard_ids)
         self.poll_interval = poll_interval
+        # Shared with the schedule engine in the bot: one rate, and commands first, for both.
+        self.pacer = pacer or Pacer.unpaced()
         self.handlers: dict[str, TimerRun] = {}
         self.seeds: dict[str, TimerSeed] = {}
         self._task: asyncio.Task[None] | None = None
@@ -161,11 +186,13 @@ class TimerEngine:
 
     # ------------------------------------------------------------------ wiring
 
-    def register(self, kind: str, run: TimerRun, seed: TimerSeed | None = None) -> None:
+    def register(
+        self, kind: str, run: TimerRun, seed: TimerSeed | OldTimerSeed | None = None
+    ) -> None:
         """Run `run` for each due timer of `kind`; `seed` adds timers for existing subjects."""
         self.handlers[kind] = run
         if seed is not None:
-            self.seeds[kind] = seed
+            self.seeds[kind] = _with_held(seed)
 
     def unregister(self, kind: str) -> None:
         """Forget a kind (its extension was unloaded): its timers wait."""
@@ -212,14 +239,18 @@ class TimerEngine:
         added = 0
         for kind, seed in self.seeds.items():
             async with transaction(self.sessions) as session:
-                added += await seed(session, now)
+                added += await seed(session, now, self.held_guilds)
             logger.debug("Seeded timers of %s", kind)
         return added
 
     # ------------------------------------------------------------------ the rule
 
+    def held_guilds(self, column: Any) -> ColumnElement[bool]:
+        """The SQL condition: `column` (a guild id) is a server this process holds."""
+        return held_clause(column, self.shard_count, self.shard_ids)
+
     def _held(self) -> Any:
-        return held_clause(col(Timer.guild_id), self.shard_count, self.shard_ids)
+        return self.held_guilds(col(Timer.guild_id))
 
     async def run_due(self, now: datetime | None = None) -> Fired:
         """Claim and run every due timer of the held servers whose kind is registered."""
@@ -249,14 +280,17 @@ class TimerEngine:
                 ).all()
             )
         for timer in due:
-            if self._stopping.is_set():
-                break  # stopping: the rest wait for the next start
-            if not self.holds(timer.guild_id) or timer.kind not in self.handlers:
-                continue  # another process's server, or its extension was just unloaded
-            if not await self._claim(timer, now):
-                fired.lost += 1
-                continue
-            await self._run(timer, now, fired)
+            if not self.holds(timer.guild_id):
+                continue  # another process's server
+            async with self.pacer.slot():  # behind commands, and one slot of the shared few
+                if self._stopping.is_set():
+                    break  # stopping: the rest wait for the next start
+                if timer.kind not in self.handlers:
+                    continue  # its extension was just unloaded
+                if not await self._claim(timer, now):
+                    fired.lost += 1
+                    continue
+                await self._run(timer, now, fired)
         return fired
 
     async def _claim(self, timer: Timer, now: datetime) -> bool:
@@ -283,6 +317,7 @@ class TimerEngine:
             due_at=timer.due_at,
             attempt=timer.attempts + 1,
             options=dict(timer.options or {}),
+            spend=self.pacer.spend,
         )
         started = self.clock.now()
         try:
@@ -372,3 +407,15 @@ class TimerEngine:
             )
         fired.failed += [i for i in stale if i is not None]
         logger.warning("Marked %d interrupted timers failed", len(stale))
+
+
+def _with_held(seed: TimerSeed | OldTimerSeed) -> TimerSeed:
+    """A seed that takes the `held` condition (one that does not reads every server)."""
+    if len(inspect.signature(seed).parameters) >= 3:
+        return seed  # type: ignore[return-value]
+    old: OldTimerSeed = seed  # type: ignore[assignment]
+
+    async def every_server(session: AsyncSession, now: datetime, _held: Held) -> int:
+        return await old(session, now)
+
+    return every_server

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.discord_failures import TRANSIENT
+from bot.pacing import Spend, spend_nothing
 from bot.replies import MESSAGE_LIMIT, NO_MENTIONS, escape
 from bot.services.goals import Nudge, NudgeService, Recipient
 from bot.services.text import clip
@@ -125,17 +126,20 @@ class NudgeDelivery:
         nudge = await self.nudges.nudge_goal(fire.subject_id)
         if nudge is None:
             raise TimerSkipped("no longer due: agreed, closed, nudged, or nobody is waiting")
-        delivered = await self.deliver(nudge)
+        delivered = await self.deliver(nudge, spend=fire.spend)
         return {
             "direct": len(delivered.direct),
             "mentioned": len(delivered.mentioned),
             "missed": len(delivered.missed),
         }
 
-    async def deliver(self, nudge: Nudge) -> Delivered:
+    async def deliver(self, nudge: Nudge, *, spend: Spend = spend_nothing) -> Delivered:
+        """DM each recipient, then mention in the channel those a DM could not reach. `spend`
+        paces each request (a DM is two)."""
         delivered = Delivered()
         failed: list[int] = []
         for recipient in nudge.recipients:
+            await spend(2)
             if await self._dm(recipient.user_id, nudge_dm(nudge, recipient)):
                 delivered.direct.append(recipient.user_id)
             else:
@@ -150,6 +154,7 @@ class NudgeDelivery:
         )
         for start in range(0, len(failed), MAX_MENTIONS):
             batch = failed[start : start + MAX_MENTIONS]
+            await spend(1)
             try:
                 await channel.send(
                     nudge_channel(nudge, batch),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.pacing import Spend, spend_nothing
 from bot.replies import MESSAGE_LIMIT, NO_MENTIONS, escape
 from bot.services.notes import ActionReminder, ActionReminders
 from bot.services.text import clip
@@ -58,12 +59,14 @@ class ReminderSweep:
         reminder = await self.reminders.remind_one(fire.subject_id, str(fire.options.get("which")))
         if reminder is None:
             raise TimerSkipped("no longer due: done, passed, sent, or the owner left")
-        direct = await self.remind(reminder)
+        direct = await self.remind(reminder, spend=fire.spend)
         return {"which": reminder.which, "direct": direct}
 
-    async def remind(self, reminder: ActionReminder) -> bool:
-        """DM the owner; if that fails, mention them in the channel. True if the DM went."""
+    async def remind(self, reminder: ActionReminder, *, spend: Spend = spend_nothing) -> bool:
+        """DM the owner; if that fails, mention them in the channel. True if the DM went.
+        `spend` paces each request (the DM is two)."""
         text = reminder_text(reminder)
+        await spend(2)
         try:
             dm = await self.bot.create_dm(discord.Object(id=reminder.owner_id))
             await dm.send(text, allowed_mentions=NO_MENTIONS)
@@ -75,6 +78,7 @@ class ReminderSweep:
         channel = self.bot.get_partial_messageable(
             reminder.channel_id, guild_id=reminder.guild_id, type=discord.ChannelType.text
         )
+        await spend(1)
         try:
             await channel.send(
                 reminder_fallback(reminder),

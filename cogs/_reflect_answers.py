@@ -3,7 +3,7 @@ prompt's thread, anonymous as its own messages without any name), the edits a re
 withdrawal makes, and `/reflect mine`.
 
 Showing is best effort: the answer is already stored. An anonymous answer that could not be
-posted is tried again by the cog's sweep (`ReflectionService.pending_shows`); a named one that
+posted is tried again by its timer a minute later (`ReflectionService.show_late`); a named one that
 could not be shared stays in the log and the exports, as before.
 """
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.discord_failures import TRANSIENT, describe
+from bot.pacing import Spend, spend_nothing
 from bot.replies import NO_MENTIONS, escape
 from bot.scheduling import Due, TargetGone, TransientError
 from bot.services.text import message_link
@@ -115,7 +116,7 @@ class TrustDelivery:
         reminder = await self.service.remind_round(fire.subject_id)
         if reminder is None:
             raise TimerSkipped("closed, reminded already, or nobody is waiting")
-        unreachable = await self.remind(reminder)
+        unreachable = await self.remind(reminder, spend=fire.spend)
         return {"reminded": len(reminder.user_ids), "mentioned": len(unreachable)}
 
     async def close_timer(self, fire: Fire) -> dict[str, Any]:
@@ -129,25 +130,30 @@ class TrustDelivery:
             results = await self.service.results_of(fire.subject_id)
             if results is None:
                 raise TimerSkipped("not closed")
-        message_id = await self.post_results(results, retry=True)
+        message_id = await self.post_results(results, retry=True, spend=fire.spend)
         return {"round_id": results.round_id, "shown": results.shown, "message_id": message_id}
 
-    async def remind(self, reminder: Reminder) -> list[int]:
+    async def remind(self, reminder: Reminder, *, spend: Spend = spend_nothing) -> list[int]:
         """DM each person who has not answered; mention in the channel, once, only those a DM
-        could not reach. Returns their ids."""
+        could not reach. Returns their ids. `spend` paces each request (a DM is two)."""
         text = reminder_dm(reminder)
-        unreachable = [u for u in reminder.user_ids if not await self._dm(u, text)]
+        unreachable = []
+        for user_id in reminder.user_ids:
+            await spend(2)
+            if not await self._dm(user_id, text):
+                unreachable.append(user_id)
         if unreachable and reminder.channel_id is not None:
-            await self._mention(reminder, unreachable)
+            await self._mention(reminder, unreachable, spend)
         return unreachable
 
-    async def _mention(self, reminder: Reminder, user_ids: Sequence[int]) -> None:
+    async def _mention(self, reminder: Reminder, user_ids: Sequence[int], spend: Spend) -> None:
         assert reminder.channel_id is not None
         channel = self.bot.get_partial_messageable(
             reminder.channel_id, guild_id=reminder.guild_id, type=discord.ChannelType.text
         )
         for start in range(0, len(user_ids), MAX_MENTIONS):
             batch = list(user_ids[start : start + MAX_MENTIONS])
+            await spend(1)
             try:
                 await channel.send(
                     reminder_channel(reminder, batch),
@@ -172,7 +178,9 @@ class TrustDelivery:
 
     # ---- results
 
-    async def post_results(self, results: RoundResults, *, retry: bool = False) -> int | None:
+    async def post_results(
+        self, results: RoundResults, *, retry: bool = False, spend: Spend = spend_nothing
+    ) -> int | None:
         """Post a closed round's results (or that there were not enough answers) in its
         channel. Best effort: the round is closed either way. Returns the message id. With
         `retry`, a passing failure raises `TransientError` for the timer to try again."""
@@ -181,6 +189,7 @@ class TrustDelivery:
         channel = self.bot.get_partial_messageable(
             results.channel_id, guild_id=results.guild_id, type=discord.ChannelType.text
         )
+        await spend(1)
         try:
             message = await channel.send(
                 results_text(results),

@@ -6,18 +6,19 @@ answers through `bot.services.reflection`. Delivery on Discord is `PromptDeliver
 (`_reflect_delivery.py`), which `setup` registers as the schedule engine's `prompt` action; the
 reply texts are in `_reflect_text.py`, the embed, button and form in `_reflect_views.py`, and
 how answers are shown (and `/reflect mine`) in `_reflect_answers.py`. Anonymous answers that
-could not be shown at once are shown by a sweep every minute, when the bot runs its background
-work.
+could not be shown at once are shown a minute later by their timer (`reflect.show`, see
+`bot.services.reflection.late_shows`), which `setup` registers with `show_late` as handler.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.app import PartnerBot
 from bot.errors import UserFacingError
@@ -36,9 +37,12 @@ from bot.services.reflection import (
     short_words,
     theme_label,
 )
+from bot.services.reflection.late_shows import SHOW_TIMER
+from bot.services.reflection.late_shows import seed_timers as seed_show_timers
 from bot.services.schedules import CADENCE_LABELS, ScheduleService
 from bot.services.text import message_link
 from bot.services.timeutil import discord_timestamp
+from bot.timers import Fire, TimerSkipped
 from cogs._base import thinking
 from cogs._context import (
     actor_of,
@@ -60,8 +64,6 @@ THEME_CHOICES = [Choice(name=t.label, value=t.key) for t in themes()]
 THEME_OR_ROTATION = [Choice(name="Rotation: each theme in turn", value=ROTATION), *THEME_CHOICES]
 VISIBILITY_CHOICES = [Choice(name=CHOICE_WORDS[v], value=v.value) for v in Visibility]
 VISIBILITY_DEFAULT = "Who sees the answers (default: each prompt's own; sensitive ones anonymous)"
-# Anonymous answers not yet shown are looked for this often.
-SHOW_SECONDS = 60.0
 
 
 @app_commands.guild_only()
@@ -83,30 +85,16 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
         self.delivery = delivery
         super().__init__()
 
-    @commands.Cog.listener()
-    async def on_ready(self) -> None:
-        """Once connected, show anonymous answers that could not be shown at once."""
-        if self.bot.start_background and not self.shows_job.is_running():
-            self.shows_job.start()
-
-    async def cog_unload(self) -> None:
-        self.shows_job.cancel()
-
-    @tasks.loop(seconds=SHOW_SECONDS)
-    async def shows_job(self) -> None:
-        if self.bot.is_closed():
-            self.shows_job.cancel()
-            return
-        await self.show_pending()
-
-    async def show_pending(self) -> int:
-        """Post the anonymous answers that should be shown but are not; how many were."""
-        try:
-            pending = await self.service.pending_shows()
-        except Exception:  # the next minute tries again
-            log.exception("Could not read the anonymous answers waiting to be shown")
-            return 0
-        return await show(self.bot, pending)
+    async def show_late(self, fire: Fire) -> dict[str, Any]:
+        """The `reflect.show` timer: post an anonymous answer Discord did not take at once. A
+        post that fails again is retried with the timer engine's back-off."""
+        shown = await self.service.show_late(fire.subject_id)
+        if shown is None:
+            raise TimerSkipped("shown already, withdrawn, replaced, or too old to try")
+        await fire.spend(1)
+        if not await show(self.bot, [shown]):
+            raise TransientError("Discord did not take the answer")
+        return {"post_id": shown.post_id}
 
     # ------------------------------------------------------------------ schedules
 
@@ -436,14 +424,17 @@ class ReflectCog(commands.GroupCog, group_name="reflect"):
 
 async def setup(bot: PartnerBot) -> None:
     delivery = PromptDelivery(bot, bot.services.reflection)
-    await bot.add_cog(ReflectCog(bot, bot.services.reflection, bot.services.schedules, delivery))
+    cog = ReflectCog(bot, bot.services.reflection, bot.services.schedules, delivery)
+    await bot.add_cog(cog)
     bot.add_dynamic_items(ReflectButton)
     # Each prompt is two requests: its message and its discussion thread.
     bot.scheduler.register(SCHEDULE_KIND, delivery.run, delivery.on_gone, requests=2)
+    bot.timers.register(SHOW_TIMER, cog.show_late, seed_show_timers)
 
 
 async def teardown(bot: PartnerBot) -> None:
     bot.scheduler.unregister(SCHEDULE_KIND)
+    bot.timers.unregister(SHOW_TIMER)
     bot.remove_dynamic_items(ReflectButton)
 
 

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.demo.cast import DEMO_GUILD, END, NAME, START, TIMEZONE
-from bot.demo.story import autumn, spring, summer, winter
+from bot.demo.story import spring, summer
+from bot.demo.story_later import autumn, winter
 from bot.demo.world import DemoClock, Tally, Year
 from db.engine import SessionFactory
 

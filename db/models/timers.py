@@ -45,7 +45,8 @@ class Timer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = Field(sa_type=BigInteger, index=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True, ondelete="CASCADE")
-    # What to do ("trust.remind", "trust.close", "action.remind", "goal.nudge") and to what.
+    # What to do ("trust.remind", "trust.close", "action.remind", "goal.nudge", "reflect.show")
+    # and to what.
     kind: str = Field(sa_type=String(40))
     subject_id: int
     # Anything else the handler needs (which reminder of an action).

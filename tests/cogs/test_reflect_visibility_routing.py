@@ -9,7 +9,6 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
 from sqlmodel import col, select
 
 from db.models import Event, PromptAnswer, PromptPost, Schedule
@@ -260,7 +259,7 @@ async def test_schedules_and_own_prompts_take_a_visibility(world: World):
     assert refused.ephemeral and "Only the conveners" in refused.content
 
 
-async def test_anonymous_answers_discord_did_not_take_are_shown_by_the_sweep(world: World):
+async def test_anonymous_answers_discord_did_not_take_are_shown_by_their_timers(world: World):
     h = await hubs(world)
     post_id, _ = await post_now(world, h, theme="power")
     thread_id = thread_of(world, h)
@@ -271,19 +270,20 @@ async def test_anonymous_answers_discord_did_not_take_are_shown_by_the_sweep(wor
     released = await respond(world, h.forum, h, post_id, "Three.")
     assert released.ephemeral and "without your name" in released.content
     assert world.discord.channel_messages(thread_id) == []
-    cog = world.bot.get_cog("ReflectCog")
-    assert cog is not None
-    assert await cog.show_pending() == 0  # taken a moment ago: not yet tried again
-    async with world.bot.sessions() as session:
-        await session.exec(
-            update(PromptAnswer).values(shown_at=datetime.now(UTC) - timedelta(minutes=2))  # type: ignore[call-overload]
-        )
-        await session.commit()
-    assert await cog.show_pending() == 3
+    assert world.bot.timers._task is None  # no background work in these tests
+    fired = await world.bot.timers.run_due()  # taken a moment ago: not yet tried again
+    assert fired.done == [] and fired.retrying == []
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    world.discord.fail_next("POST", "/channels/{channel_id}/messages", server_error())
+    fired = await world.bot.timers.run_due(later)
+    assert len(fired.done) == 2 and len(fired.retrying) == 1  # Discord failed once more
+    fired = await world.bot.timers.run_due(later + timedelta(minutes=1))  # after the back-off
+    assert len(fired.done) == 1
     shown = world.discord.channel_messages(thread_id)
     assert sorted(m["embeds"][0]["description"] for m in shown) == ["One.", "Three.", "Two."]
     assert all(m["nonce"].startswith("pb-answer-") for m in shown)
-    assert await cog.show_pending() == 0
+    fired = await world.bot.timers.run_due(later + timedelta(hours=1))
+    assert fired.done == [] and fired.retrying == []
     async with world.bot.sessions() as session:
         rows = (await session.exec(select(PromptAnswer))).all()
         post = await session.get(PromptPost, post_id)

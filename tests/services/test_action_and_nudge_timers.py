@@ -20,7 +20,7 @@ from bot.services.notes.reminders import seed_timers as seed_reminders
 from bot.timers import Fire, TimerEngine, TimerSkipped
 from db.engine import transaction
 from db.models import Timer, TimerState
-from tests.services.daily_world import HUBS, World, bea, cy, dev, world
+from tests.services.daily_world import GUILD, HUBS, World, bea, cy, dev, world
 
 __all__ = ["world"]  # the fixture
 
@@ -134,6 +134,8 @@ async def test_actions_and_goals_from_before_timers_get_them_at_start(world: Wor
     past = await world.action(cy, "2026-03-10")  # its due day ends tonight: still reminded
     async with transaction(world.sessions) as session:
         await session.exec(delete(Timer).where(col(Timer.id) > 0))  # type: ignore[call-overload]
+    async with transaction(world.sessions) as session:  # another process's servers: none
+        assert await seed_reminders(session, world.clock.now(), lambda g: g != GUILD) == 0
     engine = engine_for(world, Sent(world))
     assert await engine.seed() == 3
     assert await engine.seed() == 3  # idempotent

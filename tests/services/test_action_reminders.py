@@ -1,7 +1,7 @@
-"""Reminders of open actions on a real database, with a clock the tests move: the day before
-and on the day at 09:00 in the partnership's zone, each handed out once (two callers at once
-included), none for a closed action, an owner who left or an archived partnership, and the
-late rule after downtime."""
+"""Reminders of open actions on a real database, with a clock the tests move, run by their
+timers as the bot runs them: the day before and on the day at 09:00 in the partnership's zone,
+each handed out once (several processes at once included), none for a closed action, an owner
+who left or an archived partnership, and the late rule after downtime."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ import pytest
 from sqlmodel import select
 
 from bot.services.access import Actor, PartnershipRef
-from bot.services.notes import ActionReminders, NoteService
-from bot.services.notes.reminders import reminder_due
+from bot.services.notes import ActionReminder, ActionReminders, NoteService
+from bot.services.notes.reminders import REMIND_TIMER, reminder_due
 from bot.services.register import RegisterService
+from bot.timers import Fire
 from db.engine import SessionFactory
 from db.models import ActionReminderClaim
+from tests.services.timer_runs import TimerRuns
 
 GUILD = 1000
 CHANNEL = 5555
@@ -46,9 +48,23 @@ class World:
     sessions: SessionFactory
     clock: Clock
 
-    async def due(self, at: datetime) -> list[tuple[int, str]]:
+    def __post_init__(self) -> None:
+        self.timers = self.runs_of(self.reminders)
+
+    def runs_of(self, reminders: ActionReminders, engines: int = 1) -> TimerRuns[ActionReminder]:
+        """The `action.remind` timers, handled as the log cog does, without sending."""
+
+        async def remind(fire: Fire) -> ActionReminder | None:
+            return await reminders.remind_one(fire.subject_id, str(fire.options["which"]))
+
+        return TimerRuns(self.sessions, self.clock, REMIND_TIMER, remind, engines=engines)
+
+    async def handed(self, at: datetime) -> list[ActionReminder]:
         self.clock.at = at
-        return [(r.action_id, r.which) for r in await self.reminders.due_reminders()]
+        return await self.timers.due()
+
+    async def due(self, at: datetime) -> list[tuple[int, str]]:
+        return [(r.action_id, r.which) for r in await self.handed(at)]
 
 
 @pytest.fixture
@@ -84,8 +100,7 @@ async def test_the_day_before_and_on_the_day_at_nine_each_once(world: World):
     number = await action(world)
     assert await world.due(at(10, 23)) == []
     assert await world.due(at(11, 8, 59)) == []
-    world.clock.at = at(11, 9)
-    [reminder] = await world.reminders.due_reminders()
+    [reminder] = await world.handed(at(11, 9))
     assert (reminder.action_id, reminder.which) == (number, "day_before")
     assert reminder.owner_id == cy.user_id and reminder.due == date(2026, 3, 12)
     assert reminder.text == "Book the room" and reminder.partnership == "Family Hubs"
@@ -114,18 +129,23 @@ async def test_the_partnerships_time_zone_sets_nine_oclock(world: World):
     assert reminder_due(date(2026, 3, 12), "America/New_York", at(13, 4)) is None
 
 
-async def test_two_callers_at_once_hand_a_reminder_out_once(world: World):
+async def test_four_processes_at_once_hand_a_reminder_out_once(world: World):
     await action(world)
     await action(world, text="Write the minutes")
+    runs = world.runs_of(world.reminders, engines=4)
     for moment in (at(11, 9), at(12, 9)):
-        results = await asyncio.gather(
-            *(
-                ActionReminders(world.sessions, clock=Clock(moment)).due_reminders()
-                for _ in range(4)
-            )
-        )
-        handed = [(r.action_id, r.which) for batch in results for r in batch]
+        world.clock.at = moment
+        handed = [(r.action_id, r.which) for r in await runs.due()]
         assert len(handed) == 2 and len(set(handed)) == 2
+
+
+async def test_a_reminder_is_claimed_once_even_when_asked_twice(world: World):
+    number = await action(world)
+    world.clock.at = at(11, 9)
+    results = await asyncio.gather(
+        *(world.reminders.remind_one(number, "day_before") for _ in range(3))
+    )
+    assert [r.action_id for r in results if r is not None] == [number]
 
 
 async def test_a_closed_action_an_owner_who_left_and_an_archived_partnership_get_none(

@@ -14,6 +14,8 @@ from bot.services.export.document import Audience
 from bot.services.export.lens import Lens
 from bot.services.export.sentences import Context, sentence
 from bot.services.goals import GoalTarget, Nudge
+from bot.services.goals.nudges import NUDGE_TIMER
+from bot.timers import Fire
 from db.models import Event, Goal, GoalNudgeClaim
 from tests.services.daily_world import (
     CHANNEL,
@@ -28,6 +30,7 @@ from tests.services.daily_world import (
     hal,
     world,
 )
+from tests.services.timer_runs import TimerRuns
 
 __all__ = ["world"]  # the fixture
 
@@ -38,6 +41,16 @@ def target(goal_id: int) -> GoalTarget:
 
 def to(nudge: Nudge) -> set[tuple[int, str | None]]:
     return {(r.user_id, r.organisation) for r in nudge.recipients}
+
+
+async def due(world: World, engines: int = 1) -> list[Nudge]:
+    """The automatic nudges their timers hand out now, handled as the goal cog does, in
+    `engines` processes at once."""
+
+    async def nudge(fire: Fire) -> Nudge | None:
+        return await world.nudges.nudge_goal(fire.subject_id)
+
+    return await TimerRuns(world.sessions, world.clock, NUDGE_TIMER, nudge, engines=engines).due()
 
 
 async def nudged(world: World) -> list[Event]:
@@ -177,16 +190,16 @@ async def test_the_automatic_nudge_goes_once_from_0900_two_days_before(world: Wo
     card = await world.propose(respond_by="2026-03-20")
     await world.stance(bea, card)
     world.clock.at = datetime(2026, 3, 18, 8, 59, tzinfo=UTC)  # London is on GMT
-    assert await world.nudges.due_nudges() == []
+    assert await due(world) == []
     world.clock.at = datetime(2026, 3, 18, 9, 0, tzinfo=UTC)
-    [nudge] = await world.nudges.due_nudges()
+    [nudge] = await due(world)
     assert nudge.automatic and nudge.goal_id == card.id
     assert to(nudge) == {(dev.user_id, "Council"), (cy.user_id, "Forum")}
     assert nudge.respond_by is not None and nudge.respond_by.isoformat() == "2026-03-20"
     world.clock.tick(minutes=1)
-    assert await world.nudges.due_nudges() == []
+    assert await due(world) == []
     world.clock.at = datetime(2026, 3, 19, 9, 0, tzinfo=UTC)
-    assert await world.nudges.due_nudges() == []  # once, not once a day
+    assert await due(world) == []  # once, not once a day
     [event] = await nudged(world)
     assert event.actor_id is None and event.payload["automatic"] is True
     assert "reminded automatically" in event.summary and "2026-03-20" in event.summary
@@ -201,16 +214,16 @@ async def test_a_conveners_nudge_that_day_stands_in_for_the_automatic_one(world:
     world.clock.at = datetime(2026, 3, 18, 8, 0, tzinfo=UTC)
     await world.nudges.nudge(ada, target(card.id))
     world.clock.at = datetime(2026, 3, 18, 9, 0, tzinfo=UTC)
-    assert await world.nudges.due_nudges() == []
+    assert await due(world) == []
     world.clock.at = datetime(2026, 3, 19, 9, 0, tzinfo=UTC)
-    assert await world.nudges.due_nudges() == []
+    assert await due(world) == []
     assert len(await world.rows(GoalNudgeClaim)) == 1
 
 
 async def test_a_manual_nudge_the_same_day_after_the_automatic_one_is_refused(world: World):
     card = await world.propose(respond_by="2026-03-20")
     world.clock.at = datetime(2026, 3, 18, 10, 0, tzinfo=UTC)
-    assert len(await world.nudges.due_nudges()) == 1
+    assert len(await due(world)) == 1
     with pytest.raises(UserFacingError, match="already nudged automatically today"):
         await world.nudges.nudge(ada, target(card.id))
 
@@ -221,26 +234,27 @@ async def test_after_downtime_the_automatic_nudge_goes_late_while_its_window_is_
     late = await world.propose(respond_by="2026-03-20")
     missed = await world.propose("Missed", respond_by="2026-03-19")
     world.clock.at = datetime(2026, 3, 19, 15, 0, tzinfo=UTC)  # the bot was down until now
-    nudges = await world.nudges.due_nudges()
+    nudges = await due(world)
     assert [n.goal_id for n in nudges] == [late.id]  # the other's window ended at midnight
     world.clock.at = datetime(2026, 3, 20, 0, 0, tzinfo=UTC)
-    assert await world.nudges.due_nudges() == []
+    assert await due(world) == []
     assert missed.id not in {c.goal_id for c in await world.rows(GoalNudgeClaim)}
 
 
 async def test_the_automatic_nudge_follows_the_clock_change(world: World):
     card = await world.propose(respond_by="2026-03-31")  # British Summer Time from the 29th
     world.clock.at = datetime(2026, 3, 29, 7, 59, tzinfo=UTC)  # 08:59 BST
-    assert await world.nudges.due_nudges() == []
+    assert await due(world) == []
     world.clock.at = datetime(2026, 3, 29, 8, 0, tzinfo=UTC)  # 09:00 BST
-    assert [n.goal_id for n in await world.nudges.due_nudges()] == [card.id]
+    assert [n.goal_id for n in await due(world)] == [card.id]
 
 
 async def test_two_processes_at_once_send_one_automatic_nudge(world: World):
     card = await world.propose(respond_by="2026-03-20")
     world.clock.at = datetime(2026, 3, 18, 9, 0, tzinfo=UTC)
-    first, second = await asyncio.gather(world.nudges.due_nudges(), world.nudges.due_nudges())
-    assert [n.goal_id for n in first + second] == [card.id]
+    assert [n.goal_id for n in await due(world, engines=2)] == [card.id]
+    # Asked again (a timer added twice), the goal is still nudged once.
+    assert await world.nudges.nudge_goal(card.id) is None
     assert len(await world.rows(GoalNudgeClaim)) == 1 and len(await nudged(world)) == 1
 
 
@@ -253,9 +267,9 @@ async def test_no_automatic_nudge_once_agreed_archived_or_nobody_waits(world: Wo
         await world.stance(person, settled)
     await world.stance(cy, settled, "object")
     world.clock.at = datetime(2026, 3, 18, 9, 0, tzinfo=UTC)
-    assert await world.nudges.due_nudges() == []
+    assert await due(world) == []
     waiting = await world.propose("Waiting", respond_by="2026-03-21")
     await world.register.archive(ada, HUBS)
     world.clock.at = datetime(2026, 3, 19, 9, 0, tzinfo=UTC)
-    assert await world.nudges.due_nudges() == []
+    assert await due(world) == []
     assert waiting.id and await world.rows(GoalNudgeClaim) == []

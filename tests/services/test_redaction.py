@@ -287,8 +287,8 @@ async def test_an_action_reminder_never_carries_removed_text(world: World):
     action = await note(world, bea, kind="action", owner_id=cy.user_id, due="2026-03-12")
     await world.notes.redact(bea, HERE, str(action))
     world.clock.at = datetime(2026, 3, 11, 9, 5, tzinfo=UTC)  # 09:05 London, the day before
-    [reminder] = await world.reminders.due_reminders()
-    assert reminder.action_id == action and reminder.text == REMOVED
+    reminder = await world.reminders.remind_one(action, "day_before")
+    assert reminder is not None and reminder.action_id == action and reminder.text == REMOVED
 
 
 async def test_a_stance_comment_is_removed_from_the_goal_card(world: World):

@@ -1,7 +1,7 @@
 """Who sees a reflection answer (issue 12 §7), on a real database (SQLite and PostgreSQL): each
 visibility, the anonymity threshold counted by distinct organisations (people in their own
 capacity as one group), replacing and withdrawing an answer, what the log keeps, `/reflect
-mine`, and the sweep that shows anonymous answers Discord did not take at once."""
+mine`, and the timers that show anonymous answers Discord did not take at once."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import delete
+from sqlmodel import col, select
 
 from bot.errors import NotFound, UserFacingError
 from bot.prompts import prompts_for
@@ -22,10 +23,15 @@ from bot.services.reflection import (
     ReflectionService,
     Visibility,
 )
+from bot.services.reflection.late_shows import SHOW_TIMER
+from bot.services.reflection.late_shows import seed_timers as seed_show_timers
+from bot.services.reflection.views import Shown
 from bot.services.register import RegisterService
 from bot.services.schedules import ScheduleService
+from bot.timers import Fire
 from db.engine import SessionFactory, transaction
-from db.models import Event, Occurrence, Partnership, PromptAnswer, PromptPost
+from db.models import Event, Occurrence, Partnership, PromptAnswer, PromptPost, Timer
+from tests.services.timer_runs import TimerRuns
 
 GUILD = 1000
 CHANNEL = 5555
@@ -353,7 +359,23 @@ async def test_anonymous_answers_go_to_the_channel_when_there_is_no_thread(servi
     assert result.released and {s.channel_id for s in result.shows} == {CHANNEL}
 
 
-async def test_a_show_that_did_not_reach_discord_is_taken_again_once(
+def late_shows(
+    sessions: SessionFactory, clock: Clock, service: ReflectionService, engines: int = 1
+) -> TimerRuns[Shown]:
+    """The `reflect.show` timers, handled as the reflect cog does, without Discord."""
+
+    async def show_late(fire: Fire) -> Shown | None:
+        return await service.show_late(fire.subject_id)
+
+    return TimerRuns(sessions, clock, SHOW_TIMER, show_late, seed=seed_show_timers, engines=engines)
+
+
+async def timer_states(sessions: SessionFactory) -> list[str]:
+    async with sessions() as session:
+        return [t.state for t in (await session.exec(select(Timer).order_by(col(Timer.id)))).all()]
+
+
+async def test_a_show_that_did_not_reach_discord_is_shown_late_once(
     service, sessions, clock, partnership
 ):
     target = await post(service, "power")
@@ -361,17 +383,64 @@ async def test_a_show_that_did_not_reach_discord_is_taken_again_once(
         await service.answer(actor, target.post_id, f"{actor.display_name} says.")
     released = await service.answer(fay, target.post_id, "Fay says.")
     assert len(released.shows) == 3
-    # Discord took none of them: nothing is taken again within a minute.
-    assert await service.pending_shows() == []
-    clock.tick(61)
-    again = await service.pending_shows()
+    timers = late_shows(sessions, clock, service, engines=2)
+    # Discord took none of them: nothing is shown again within a minute.
+    clock.tick(59)
+    assert await timers.due() == []
+    clock.tick(1)
+    again = await timers.due()
     assert sorted(s.text for s in again) == ["Bea says.", "Cy says.", "Fay says."]
     assert all(s.message_id is None and s.author_name is None for s in again)
-    assert await service.pending_shows() == []  # taken: not handed out twice
-    first = again[0]
-    await service.mark_shown(first.answer_id, channel_id=THREAD, message_id=42)
-    clock.tick(61)
-    assert len(await service.pending_shows()) == 2  # the one posted stays posted
+    clock.tick(3600)
+    assert await timers.due() == []  # each once
+    assert await timer_states(sessions) == ["done"] * 3
+    # A later answer Discord took at once: its timer finds nothing to do.
+    later = await service.answer(dee, target.post_id, "Dee says.")
+    [show] = later.shows
+    await service.mark_shown(show.answer_id, channel_id=THREAD, message_id=42)
+    clock.tick(60)
+    assert await timers.due() == []
+    assert (await timer_states(sessions))[-1] == "skipped"
+
+
+async def test_a_late_show_is_skipped_once_withdrawn_or_after_two_days(
+    service, sessions, clock, partnership
+):
+    target = await post(service, "power")
+    for actor in (bea, cy):
+        await service.answer(actor, target.post_id, f"{actor.display_name} says.")
+    await service.answer(fay, target.post_id, "Fay says.")
+    await service.withdraw(bea, target.post_id)
+    timers = late_shows(sessions, clock, service)
+    clock.tick(60)
+    assert sorted(s.text for s in await timers.due()) == ["Cy says.", "Fay says."]
+    assert sorted(await timer_states(sessions)) == ["done", "done", "skipped"]
+    # Down for two days: the answers of a post released that long ago are left.
+    target = await post(service, "power")
+    for actor in (bea, cy, fay):
+        await service.answer(actor, target.post_id, f"{actor.display_name} again.")
+    clock.tick(2 * 24 * 3600 + 1)
+    assert await timers.due() == []
+    assert sorted(await timer_states(sessions))[-3:] == ["skipped"] * 3
+
+
+async def test_answers_waiting_to_be_shown_before_timers_existed_get_them_at_start(
+    service, sessions, clock, partnership
+):
+    target = await post(service, "power")
+    for actor in (bea, cy, fay):
+        await service.answer(actor, target.post_id, f"{actor.display_name} says.")
+    async with transaction(sessions) as session:
+        await session.exec(delete(Timer).where(col(Timer.id) > 0))  # type: ignore[call-overload]
+    timers = late_shows(sessions, clock, service)
+    [engine] = timers.engines
+    assert await engine.seed() == 3
+    assert await engine.seed() == 3  # idempotent: one timer each
+    assert len(await timer_states(sessions)) == 3
+    async with transaction(sessions) as session:  # another process's servers only: none
+        assert await seed_show_timers(session, clock.now(), lambda guild: guild != GUILD) == 0
+    clock.tick(60)
+    assert len(await timers.due()) == 3
 
 
 async def test_an_answer_withdrawn_while_it_was_posted_is_marked_so(service, partnership):
@@ -450,12 +519,3 @@ async def test_withdrawing_in_an_archived_partnership_is_allowed_answering_is_no
         await service.answer(bea, target.post_id, "After.")
     gone = await service.withdraw(bea, target.post_id)
     assert gone.answer_id
-
-
-async def test_the_sweep_gives_up_after_two_days(service, clock, partnership):
-    target = await post(service, "power")
-    for actor in (bea, cy):
-        await service.answer(actor, target.post_id, f"{actor.display_name} says.")
-    await service.answer(fay, target.post_id, "Fay says.")
-    clock.tick(2 * 24 * 3600 + 1)
-    assert await service.pending_shows() == []

@@ -10,8 +10,12 @@ import pytest
 
 from bot.errors import Forbidden, UserFacingError
 from bot.services.trust import CheckinAnswers
+from bot.services.trust.rounds import REMIND_TIMER
+from bot.services.trust.views import Reminder
+from bot.timers import Fire
 from db.models import Event, TrustAnswer, TrustRating, TrustRespondent, TrustRound
 from tests.services.test_trust_world import HUBS, IN_CHANNEL, World, admin, clock, convener, world
+from tests.services.timer_runs import TimerRuns
 
 __all__ = ["clock", "world"]  # fixtures
 
@@ -174,15 +178,24 @@ async def test_status_shows_conveners_who_answered_never_what(world: World):
         await world.trust.status(world["health"], HUBS)
 
 
+def reminder_timers(world: World, engines: int = 2) -> TimerRuns[Reminder]:
+    """The rounds' reminder timers, handled as the trust cog does, in `engines` processes."""
+
+    async def remind(fire: Fire) -> Reminder | None:
+        return await world.trust.remind_round(fire.subject_id)
+
+    return TimerRuns(world.sessions, world.clock, REMIND_TIMER, remind, engines=engines)
+
+
 async def test_one_reminder_at_80_percent_only_to_those_who_have_not_answered(world: World):
     await world.trust.open_round(convener, HUBS, window="10d")
     await world.answer("council1", fair_say=3)
     await world.answer("citizen1", fair_say=3)
+    timers = reminder_timers(world)
     world.clock.moment += timedelta(days=7, hours=23)
-    assert await world.trust.reminders_due() == []
+    assert await timers.due() == []
     world.clock.moment += timedelta(hours=1)
-    first, second = await asyncio.gather(world.trust.reminders_due(), world.trust.reminders_due())
-    reminders = first + second
+    reminders = await timers.due()
     assert len(reminders) == 1
     waiting = set(reminders[0].user_ids)
     assert world["council1"].user_id not in waiting and world["citizen1"].user_id not in waiting
@@ -190,7 +203,20 @@ async def test_one_reminder_at_80_percent_only_to_those_who_have_not_answered(wo
     assert world["watcher"].user_id not in waiting
     assert reminders[0].channel_id is not None and reminders[0].partnership_name == "Family Hubs"
     world.clock.moment += timedelta(hours=12)
-    assert await world.trust.reminders_due() == []
+    assert await timers.due() == []
+    # Asked again (a timer added twice), the round is still reminded once.
+    [trust_round] = await world.rows(TrustRound)
+    assert await world.trust.remind_round(trust_round.id or 0) is None
+
+
+async def test_no_reminder_in_an_archived_partnership(world: World):
+    await world.trust.open_round(convener, HUBS, window="10d")
+    await world.register.archive(convener, HUBS)
+    timers = reminder_timers(world)
+    world.clock.moment += timedelta(days=8)
+    assert await timers.due() == []
+    [trust_round] = await world.rows(TrustRound)
+    assert trust_round.reminded_at is not None  # marked: an archived partnership takes no answers
 
 
 async def test_a_round_closes_once_when_its_window_ends(world: World):

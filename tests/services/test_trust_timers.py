@@ -15,7 +15,7 @@ from bot.services.trust.rounds import CLOSE_TIMER, REMIND_TIMER, seed_timers
 from bot.timers import Fire, TimerEngine, TimerSkipped
 from db.engine import transaction
 from db.models import Timer, TimerState, TrustRound
-from tests.services.test_trust_world import HUBS, World, clock, convener, world
+from tests.services.test_trust_world import GUILD, HUBS, World, clock, convener, world
 
 __all__ = ["clock", "world"]  # fixtures
 
@@ -100,6 +100,9 @@ async def test_rounds_open_before_timers_existed_get_them_at_start(world: World)
         await session.exec(delete(Timer).where(col(Timer.id) > 0))  # type: ignore[call-overload]
     sent = Sent(world)
     engine = engine_for(world, sent)
+    async with transaction(world.sessions) as session:  # another process's servers: none
+        assert await seed_timers(session, world.clock.now(), lambda g: g != GUILD) == 0
+    assert await world.rows(Timer) == []
     assert await engine.seed() == 1
     assert await engine.seed() == 1  # idempotent: still one reminder and one close
     assert len(await world.rows(Timer)) == 2

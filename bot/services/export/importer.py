@@ -19,9 +19,9 @@ In the new server:
 
 Refused, with nothing written: a file that is not a Partnerbot export or is broken, one that
 cannot be imported (external audience, pseudonymised: no records), one written by a newer
-Partnerbot (a higher schema version), a partnership whose name is taken. The file is trusted as
-the database is: values are checked for their types by the database, not against the
-vocabularies again.
+Partnerbot (a higher schema version; the opening is checked first, in `import_opening`), a
+partnership whose name is taken. The file is trusted as the database is: values are checked for
+their types by the database, not against the vocabularies again.
 """
 
 from __future__ import annotations
@@ -30,14 +30,19 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy import Column, Date, DateTime, Table, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import UserFacingError
-from bot.services.export.document import SCHEMA_VERSION
+from bot.services.export.import_opening import (
+    ImportRefused,
+    Opening,
+    check_opening,
+    open_export,
+    read_opening,
+)
 from bot.services.export.json_reader import BrokenJson, JsonReader
 from bot.services.export.records import (
     OWN_PROMPT,
@@ -47,9 +52,18 @@ from bot.services.export.records import (
     references,
     table_of,
 )
-from bot.services.export.writers.json_doc import FORMAT
 from db.engine import SessionFactory, transaction
 from db.models import ScheduleState, name_key
+
+__all__ = [
+    "IMPORTED_PAUSE",
+    "ImportRefused",
+    "ImportResult",
+    "Opening",
+    "check_opening",
+    "import_document",
+    "read_opening",
+]
 
 BATCH = 500
 IMPORTED_PAUSE = (
@@ -76,10 +90,6 @@ TABLE_WORDS = {
     "redaction": "redactions",
     "action_reminder": "action reminders sent",
 }
-
-
-class ImportRefused(UserFacingError):
-    """The file was not imported; nothing was written. The message says why, in one line."""
 
 
 @dataclass(frozen=True)
@@ -122,69 +132,6 @@ class ImportResult:
         return out
 
 
-@dataclass(frozen=True)
-class Opening:
-    """What a document says before its content: enough to refuse it early."""
-
-    format: Any = None
-    schema_version: Any = None
-    importable: Any = None
-    header: Any = None
-
-
-def _open(path: Path) -> TextIO:
-    try:
-        return path.open(encoding="utf-8", newline="")
-    except OSError as error:
-        raise ImportRefused(f"Cannot read {path}: {error.strerror or error}.") from None
-
-
-def read_opening(path: Path) -> Opening:
-    """Format, schema version, importable and header, wherever they are in the document."""
-    wanted = {"format", "schema_version", "importable", "header"}
-    found: dict[str, Any] = {}
-    with _open(path) as source:
-        reader = JsonReader(source)
-        try:
-            for key in reader.keys():
-                if key in wanted:
-                    found[key] = reader.value()
-                    if wanted <= found.keys():
-                        break
-                else:
-                    reader.skip()
-        except (BrokenJson, UnicodeDecodeError) as error:
-            raise ImportRefused(f"{path.name} is not a complete JSON document: {error}.") from None
-    return Opening(**found)
-
-
-def check_opening(opening: Opening, name: str) -> None:
-    if opening.format != FORMAT:
-        raise ImportRefused(f"{name} is not a Partnerbot export (its format is not {FORMAT}).")
-    version = opening.schema_version
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ImportRefused(f"{name} has no readable schema version.")
-    if version > SCHEMA_VERSION:
-        raise ImportRefused(
-            f"{name} was written by a newer Partnerbot (schema version {version}; this one "
-            f"reads up to {SCHEMA_VERSION}). Upgrade Partnerbot, then import it."
-        )
-    if opening.importable is not True:
-        header = opening.header if isinstance(opening.header, dict) else {}
-        if header.get("pseudonymised"):
-            why = "it is pseudonymised"
-        elif header.get("audience") == "external":
-            why = "it was written for the external audience"
-        elif header.get("since") or header.get("until") or header.get("meeting_id"):
-            why = "it covers a period or a meeting, not the whole partnership"
-        else:
-            why = "it holds no records"
-        raise ImportRefused(
-            f"{name} can't be imported: {why}. Import an internal JSON export "
-            "(`/export json` or `partnerbot export --format json`, audience internal)."
-        )
-
-
 async def import_document(
     sessions: SessionFactory, path: Path, guild_id: int, *, now: datetime
 ) -> ImportResult:
@@ -192,7 +139,7 @@ async def import_document(
     module's docstring); raises `ImportRefused`, having written nothing, when it can't."""
     check_opening(read_opening(path), path.name)
     try:
-        with _open(path) as source:
+        with open_export(path) as source:
             async with transaction(sessions) as session:
                 loader = _Loader(session, guild_id, now)
                 reader = JsonReader(source)

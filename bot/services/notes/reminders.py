@@ -5,7 +5,7 @@ Logging an action adds its two timers (`bot.timers`, kind `action.remind`: the d
 on the day, at 09:00); the timer engine runs each once, for the servers the process holds, and
 its handler asks `ActionReminders.remind_one`, which applies the rules below and claims the
 reminder by inserting an `ActionReminderClaim` row, unique per action and kind, before anything
-is sent (a second guard, shared with `due_reminders`, the same rules over every action). A
+is sent (a second guard: a reminder is claimed once even if its timer were added twice). A
 reminder by direct message is sent at most once: what fails to reach Discord is not retried.
 
 The rules:
@@ -103,9 +103,11 @@ async def add_timers(
         )
 
 
-async def seed_timers(session: AsyncSession, now: datetime) -> int:
-    """Timers for the open actions logged before timers existed whose due date has not passed
-    (idempotent): how many actions."""
+async def seed_timers(
+    session: AsyncSession, now: datetime, held: timers.Held = timers.holds_every_server
+) -> int:
+    """Timers for the open actions logged before timers existed whose due date has not passed,
+    in the servers `held` keeps (idempotent): how many actions."""
     rows = (
         await session.exec(
             select(Event, Partnership)
@@ -113,6 +115,7 @@ async def seed_timers(session: AsyncSession, now: datetime) -> int:
             .where(
                 Event.kind == event_kind(NoteKind.action),
                 col(Partnership.archived_at).is_(None),
+                held(col(Partnership.guild_id)),
             )
         )
     ).all()
@@ -135,22 +138,11 @@ async def seed_timers(session: AsyncSession, now: datetime) -> int:
 
 
 class ActionReminders:
-    """Finds and claims the reminders of open actions that are due."""
+    """Claims the reminders of open actions when their timers fire."""
 
     def __init__(self, sessions: SessionFactory, *, clock: Clock = SystemClock()) -> None:
         self.sessions = sessions
         self.clock = clock
-
-    async def due_reminders(self) -> list[ActionReminder]:
-        """The reminders due now, each claimed here and returned to one caller only."""
-        now = self.clock.now()
-        async with self.sessions() as session:
-            candidates = await self._candidates(session, now)
-        claimed = []
-        for reminder in candidates:
-            if await self._claim(reminder, now):
-                claimed.append(reminder)
-        return claimed
 
     async def remind_one(self, action_id: int, which: str) -> ActionReminder | None:
         """One reminder of one action, claimed here, if the rules say it is due now; None when
@@ -181,49 +173,6 @@ class ActionReminders:
         if reminder is None or not await self._claim(reminder, now):
             return None
         return reminder
-
-    async def _candidates(self, session: AsyncSession, now: datetime) -> list[ActionReminder]:
-        # Only actions due about now are read: a reminder is due on the day before the due
-        # date or on it, in the partnership's zone, which is within a day of UTC's. Reading
-        # every action ever logged, each minute, held the bot up for seconds on a long log.
-        today = as_utc(now).date()
-        due_text = col(Event.payload)["due"].as_string()
-        rows = (
-            await session.exec(
-                select(Event, Partnership)
-                .join(Partnership, col(Partnership.id) == col(Event.partnership_id))
-                .where(
-                    Event.kind == event_kind(NoteKind.action),
-                    col(Partnership.archived_at).is_(None),
-                    due_text >= (today - timedelta(days=1)).isoformat(),
-                    due_text <= (today + timedelta(days=2)).isoformat(),
-                )
-                .order_by(col(Event.id))
-            )
-        ).all()
-        due_now: list[tuple[Event, Partnership, Which, date, int]] = []
-        for event, p in rows:
-            due = _date(event.payload.get("due"))
-            owner = event.payload.get("owner_id")
-            if due is None or owner is None:
-                continue
-            which = reminder_due(due, p.timezone, now)
-            if which is not None:
-                due_now.append((event, p, which, due, int(owner)))
-        if not due_now:
-            return []
-        ids = [event.id for event, *_ in due_now]
-        done = await _done_ids(session, ids)
-        sent = await _claimed(session, ids)
-        found = []
-        for event, p, which, due, owner in due_now:
-            assert event.id is not None and p.id is not None
-            if event.id in done or (event.id, which.value) in sent:
-                continue
-            reminder = await _reminder(session, event, p, which, due, owner, now)
-            if reminder is not None:
-                found.append(reminder)
-        return found
 
     async def _claim(self, reminder: ActionReminder, now: datetime) -> bool:
         try:
@@ -276,17 +225,6 @@ async def _done_ids(session: AsyncSession, ids: list[int | None]) -> set[int]:
         for payload in rows
         if payload.get("action_id") and int(payload["action_id"]) in wanted
     }
-
-
-async def _claimed(session: AsyncSession, ids: list[int | None]) -> set[tuple[int, str]]:
-    rows = (
-        await session.exec(
-            select(ActionReminderClaim.action_event_id, ActionReminderClaim.which).where(
-                col(ActionReminderClaim.action_event_id).in_(ids)
-            )
-        )
-    ).all()
-    return {(action_id, which) for action_id, which in rows}
 
 
 def _date(value: object) -> date | None:

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import log
+from bot.services.reflection import late_shows
 from bot.services.reflection.views import Shown
 from bot.services.reflection.visibility import Visibility, as_visibility, released
 from bot.services.text import message_link
@@ -118,7 +119,8 @@ async def shows_after(
 ) -> tuple[tuple[Shown, ...], bool, int]:
     """What Discord should show after this answer, whether the post's anonymous answers are
     released, and from how many organisations (or the own-capacity group) current answers come.
-    Every answer returned to be posted is taken (`shown_at`) here."""
+    Every answer returned to be posted is taken (`shown_at`) here, and an anonymous one gets
+    the timer that shows it late if Discord does not take it now (`late_shows`)."""
     assert answer.id is not None and post.id is not None
     visibility = as_visibility(answer.visibility)
     guild_id = partnership.guild_id
@@ -175,6 +177,7 @@ async def shows_after(
         assert row.id is not None
         row.shown_at = now
         session.add(row)
+        await late_shows.add_timer(session, post, row, taken_at=now)
         shows.append(Shown(row.id, post.id, guild_id, where, None, row.text, None))
     return tuple(shows), True, groups
 

@@ -25,16 +25,15 @@ Decisions:
   stays released (what was shown has been read), and a withdrawn answer's message is edited to
   say it was withdrawn.
 - **Showing is claimed, then recorded**: an answer to show gets `shown_at` in the answer's own
-  transaction; its message id is recorded once posted (`mark_shown`). A show that did not reach
-  Discord is tried again by `pending_shows` (the cog asks every minute).
+  transaction, with a timer a minute later (`late_shows`); its message id is recorded once
+  posted (`mark_shown`). A show that did not reach Discord is posted when that timer fires
+  (`show_late`).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,6 +50,7 @@ from bot.services.access import (
     visible_partnerships,
 )
 from bot.services.clock import Clock
+from bot.services.reflection import late_shows
 from bot.services.reflection.answer_rows import (
     answer_state,
     article,
@@ -75,13 +75,6 @@ from db.engine import SessionFactory, transaction
 from db.models import Partnership, PromptAnswer, PromptPost
 
 WITHDRAWN = "prompt.withdrawn"
-# A show claimed this long ago without a recorded message is tried again.
-SHOW_RETRY = timedelta(seconds=60)
-# Answers shown again per sweep, at most.
-SHOW_BATCH = 50
-# A show is tried again while its answer, or its post's release, is younger than this; after
-# that (a thread or channel gone for days) the sweep stops trying. The answer stays in exports.
-SHOW_GIVE_UP = timedelta(days=2)
 # `/reflect mine` lists this many of a person's answers, newest first.
 MINE_LIMIT = 20
 
@@ -217,61 +210,11 @@ class Answering:
             session.add(row)
             return None
 
-    async def pending_shows(self) -> list[Shown]:
-        """Anonymous answers of released posts that should be shown but are not: never taken,
-        or taken more than `SHOW_RETRY` ago without a message, for up to `SHOW_GIVE_UP`. Each
-        is taken again here (one conditional write each, so two processes never take the same
-        one)."""
-        now = self.clock.now()
-        stale = now - SHOW_RETRY
-        recent = now - SHOW_GIVE_UP
+    async def show_late(self, answer_id: int) -> Shown | None:
+        """An anonymous answer's late show, when its timer fires: the answer to post again, or
+        None when it was shown, withdrawn or replaced, or is too old to try (`late_shows`)."""
         async with transaction(self.sessions) as session:
-            rows = (
-                await session.exec(
-                    select(PromptAnswer, PromptPost)
-                    .join(PromptPost, col(PromptPost.id) == col(PromptAnswer.post_id))
-                    .where(
-                        PromptAnswer.visibility == Visibility.anonymous.value,
-                        col(PromptPost.released_at).is_not(None),
-                        col(PromptPost.message_id).is_not(None),
-                        col(PromptAnswer.replaced_at).is_(None),
-                        col(PromptAnswer.withdrawn_at).is_(None),
-                        col(PromptAnswer.message_id).is_(None),
-                        or_(
-                            col(PromptAnswer.shown_at).is_(None),
-                            col(PromptAnswer.shown_at) < stale,
-                        ),
-                        or_(
-                            col(PromptPost.released_at) >= recent,
-                            col(PromptAnswer.created_at) >= recent,
-                        ),
-                    )
-                    .order_by(col(PromptAnswer.id))
-                    .limit(SHOW_BATCH)
-                )
-            ).all()
-            found = []
-            for row, post in rows:
-                taken = await session.exec(
-                    update(PromptAnswer)
-                    .where(
-                        col(PromptAnswer.id) == row.id,
-                        col(PromptAnswer.message_id).is_(None),
-                        or_(
-                            col(PromptAnswer.shown_at).is_(None),
-                            col(PromptAnswer.shown_at) < stale,
-                        ),
-                    )
-                    .values(shown_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                if taken.rowcount != 1:  # type: ignore[attr-defined]
-                    continue
-                where = post.thread_id or post.channel_id
-                if where is None or row.id is None or post.id is None:
-                    continue
-                found.append(Shown(row.id, post.id, post.guild_id, where, None, row.text, None))
-            return found
+            return await late_shows.take(session, answer_id, self.clock.now())
 
     async def answers(self, post_id: int) -> list[AnswerView]:
         """A post's current answers as anyone in the partnership may read them: named ones

@@ -125,19 +125,6 @@ class ClosingCommands(TrustBase):
             early=closed_by is not None,
         )
 
-    async def reminders_due(self) -> list[Reminder]:
-        """Rounds past 80 % of their window, each reminded exactly once: the people who may
-        answer and have not, still members."""
-        async with self.sessions() as session:
-            due = [r.id for r in await store.due_to_remind(session, self.clock.now())]
-        found = []
-        for round_id in due:
-            assert round_id is not None
-            reminder = await self.remind_round(round_id)
-            if reminder is not None:
-                found.append(reminder)
-        return found
-
     async def remind_round(self, round_id: int) -> Reminder | None:
         """Claim one round's reminder: who to remind, or None when it is closed, reminded
         already, archived, or everyone has answered."""

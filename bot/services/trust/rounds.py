@@ -87,10 +87,19 @@ async def add_timers(session: AsyncSession, trust_round: TrustRound, *, now: dat
         )
 
 
-async def seed_timers(session: AsyncSession, now: datetime) -> int:
-    """Timers for the rounds open before timers existed (idempotent): how many rounds."""
+async def seed_timers(
+    session: AsyncSession, now: datetime, held: timers.Held = timers.holds_every_server
+) -> int:
+    """Timers for the rounds open before timers existed, in the servers `held` keeps
+    (idempotent): how many rounds."""
     open_rounds = list(
-        (await session.exec(select(TrustRound).where(col(TrustRound.closed_at).is_(None)))).all()
+        (
+            await session.exec(
+                select(TrustRound).where(
+                    col(TrustRound.closed_at).is_(None), held(col(TrustRound.guild_id))
+                )
+            )
+        ).all()
     )
     for trust_round in open_rounds:
         await add_timers(session, trust_round, now=now)
@@ -200,23 +209,6 @@ async def due_to_close(session: AsyncSession, now: datetime) -> list[TrustRound]
                 select(TrustRound)
                 .where(col(TrustRound.closed_at).is_(None), TrustRound.closes_at <= now)
                 .order_by(col(TrustRound.closes_at), col(TrustRound.id))
-            )
-        ).all()
-    )
-
-
-async def due_to_remind(session: AsyncSession, now: datetime) -> list[TrustRound]:
-    return list(
-        (
-            await session.exec(
-                select(TrustRound)
-                .where(
-                    col(TrustRound.closed_at).is_(None),
-                    col(TrustRound.reminded_at).is_(None),
-                    TrustRound.remind_at <= now,
-                    TrustRound.closes_at > now,
-                )
-                .order_by(col(TrustRound.remind_at), col(TrustRound.id))
             )
         ).all()
     )
