@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -92,7 +91,6 @@ Held = Callable[[Any], ColumnElement[bool]]
 # for the servers `held` keeps.
 TimerSeed = Callable[[AsyncSession, datetime, Held], Awaitable[int]]
 # A seed written before seeds were told which servers are held: it reads every server.
-OldTimerSeed = Callable[[AsyncSession, datetime], Awaitable[int]]
 
 
 def holds_every_server(_column: Any) -> ColumnElement[bool]:
@@ -186,13 +184,11 @@ class TimerEngine:
 
     # ------------------------------------------------------------------ wiring
 
-    def register(
-        self, kind: str, run: TimerRun, seed: TimerSeed | OldTimerSeed | None = None
-    ) -> None:
+    def register(self, kind: str, run: TimerRun, seed: TimerSeed | None = None) -> None:
         """Run `run` for each due timer of `kind`; `seed` adds timers for existing subjects."""
         self.handlers[kind] = run
         if seed is not None:
-            self.seeds[kind] = _with_held(seed)
+            self.seeds[kind] = seed
 
     def unregister(self, kind: str) -> None:
         """Forget a kind (its extension was unloaded): its timers wait."""
@@ -407,15 +403,3 @@ class TimerEngine:
             )
         fired.failed += [i for i in stale if i is not None]
         logger.warning("Marked %d interrupted timers failed", len(stale))
-
-
-def _with_held(seed: TimerSeed | OldTimerSeed) -> TimerSeed:
-    """A seed that takes the `held` condition (one that does not reads every server)."""
-    if len(inspect.signature(seed).parameters) >= 3:
-        return seed  # type: ignore[return-value]
-    old: OldTimerSeed = seed  # type: ignore[assignment]
-
-    async def every_server(session: AsyncSession, now: datetime, _held: Held) -> int:
-        return await old(session, now)
-
-    return every_server

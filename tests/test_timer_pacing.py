@@ -164,16 +164,3 @@ async def test_the_seed_reads_only_the_servers_this_process_holds(sessions: Sess
     assert await engine().seed() == 3
     assert read == [[SHARD_1], [1, SHARD_0], sorted([1, SHARD_0, SHARD_1])]
     assert {r.guild_id for r in await rows(sessions)} == {1, SHARD_0, SHARD_1}
-
-
-async def test_a_seed_that_takes_no_held_condition_still_runs(sessions: SessionFactory):
-    called: list[datetime] = []
-
-    async def old_seed(_session: AsyncSession, now: datetime) -> int:
-        called.append(now)
-        return 0
-
-    engine = TimerEngine(sessions, clock=Clock(T), shard_count=2, shard_ids=[0])
-    engine.register("test", Spender(), old_seed)
-    assert await engine.seed() == 0
-    assert called == [T]

@@ -6,7 +6,7 @@ reminder and an agreed goal's nudge are skipped, and existing ones are added at 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
@@ -132,10 +132,15 @@ async def test_actions_and_goals_from_before_timers_get_them_at_start(world: Wor
     action = await world.action(cy, "2026-03-12")
     card = await world.propose(respond_by="2026-03-20")
     past = await world.action(cy, "2026-03-10")  # its due day ends tonight: still reminded
+    now = world.clock.at
+    world.clock.at = now - timedelta(days=40)
+    await world.action(cy, "2026-02-01")  # long past: not even read
+    world.clock.at = now
     async with transaction(world.sessions) as session:
         await session.exec(delete(Timer).where(col(Timer.id) > 0))  # type: ignore[call-overload]
     async with transaction(world.sessions) as session:  # another process's servers: none
         assert await seed_reminders(session, world.clock.now(), lambda g: g != GUILD) == 0
+        assert await seed_nudges(session, world.clock.now(), lambda g: g != GUILD) == 0
     engine = engine_for(world, Sent(world))
     assert await engine.seed() == 3
     assert await engine.seed() == 3  # idempotent

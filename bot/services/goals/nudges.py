@@ -9,7 +9,7 @@ same the agreement rule uses.
 - A convener nudges with `/goal nudge` (`NudgeService.nudge`); a goal proposed with
   `respond_by` is nudged once automatically, from 09:00 in the partnership's time zone two days
   before that date: proposing it adds a `goal.nudge` timer (`bot.timers`) at that time, whose
-  handler asks `NudgeService.nudge_goal` (`due_nudges` applies the same rules to every goal).
+  handler asks `NudgeService.nudge_goal`.
 - **At most one nudge per goal per day** (the partnership's day), manual or automatic: the
   nudge is claimed by inserting a `GoalNudgeClaim` row, unique per goal and day, before any
   message goes, so a restart, a retry, two processes or a convener and the automatic nudge
@@ -172,9 +172,11 @@ async def add_timer(session: AsyncSession, p: Partnership, goal: Goal, *, now: d
     )
 
 
-async def seed_timers(session: AsyncSession, now: datetime) -> int:
-    """Timers for goals awaiting stances proposed before timers existed (idempotent): how many
-    goals whose automatic nudge is still to come or under way."""
+async def seed_timers(
+    session: AsyncSession, now: datetime, held: timers.Held = timers.holds_every_server
+) -> int:
+    """Timers for goals awaiting stances proposed before timers existed, in the servers `held`
+    keeps (idempotent): how many goals whose automatic nudge is still to come or under way."""
     rows = (
         await session.exec(
             select(Goal, Partnership)
@@ -183,6 +185,7 @@ async def seed_timers(session: AsyncSession, now: datetime) -> int:
                 col(Goal.respond_by).is_not(None),
                 col(Goal.agreed_at).is_(None),
                 col(Partnership.archived_at).is_(None),
+                held(col(Partnership.guild_id)),
             )
         )
     ).all()
@@ -223,39 +226,6 @@ class NudgeService:
         except IntegrityError:
             raise UserFacingError(_already("That goal")) from None
         return nudge
-
-    async def due_nudges(self) -> list[Nudge]:
-        """The automatic nudges due now, each claimed here and returned to one caller only."""
-        now = self.clock.now()
-        async with self.sessions() as session:
-            rows = (
-                await session.exec(
-                    select(Goal, Partnership)
-                    .join(Partnership, col(Partnership.id) == col(Goal.partnership_id))
-                    .where(
-                        col(Goal.respond_by).is_not(None),
-                        col(Goal.agreed_at).is_(None),
-                        col(Partnership.archived_at).is_(None),
-                    )
-                    .order_by(col(Goal.id))
-                )
-            ).all()
-            due = []
-            for goal, p in rows:
-                assert goal.respond_by is not None and goal.id is not None
-                start, end = automatic_window(goal.respond_by, p.timezone)
-                if not (start <= now < end) or not awaits_agreement(goal):
-                    continue
-                first_day = goal.respond_by - timedelta(days=DAYS_BEFORE)
-                if await _nudged_since(session, goal.id, first_day):
-                    continue
-                due.append(goal.id)
-        claimed = []
-        for goal_id in due:
-            nudge = await self._claim_automatic(goal_id, now)
-            if nudge is not None:
-                claimed.append(nudge)
-        return claimed
 
     async def nudge_goal(self, goal_id: int) -> Nudge | None:
         """A goal's automatic nudge, claimed here, if it is due now; None when it is agreed,

@@ -107,13 +107,17 @@ async def seed_timers(
     session: AsyncSession, now: datetime, held: timers.Held = timers.holds_every_server
 ) -> int:
     """Timers for the open actions logged before timers existed whose due date has not passed,
-    in the servers `held` keeps (idempotent): how many actions."""
+    in the servers `held` keeps (idempotent): how many actions. Actions due two days ago or
+    earlier are passed over in SQL (no time zone is that far from UTC), so a start does not
+    read the whole log."""
+    recent = (now.date() - timedelta(days=2)).isoformat()
     rows = (
         await session.exec(
             select(Event, Partnership)
             .join(Partnership, col(Partnership.id) == col(Event.partnership_id))
             .where(
                 Event.kind == event_kind(NoteKind.action),
+                col(Event.payload)["due"].as_string() >= recent,
                 col(Partnership.archived_at).is_(None),
                 held(col(Partnership.guild_id)),
             )
