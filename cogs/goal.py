@@ -338,6 +338,7 @@ class GoalCog(commands.GroupCog, name="Goals", group_name="goal"):
             ref_of(interaction, partnership),
             status=status.value if status else None,
             level=level.value if level else None,
+            summary=True,
         )
         filters = [f"{label(c.value)}" for c in (status, level) if c is not None]
         which = f" ({', '.join(filters)})" if filters else ""

@@ -15,6 +15,7 @@ from bot.errors import UserFacingError
 from bot.services.access import Actor, PartnershipRef, Where
 from bot.services.goals import GoalService, GoalTarget
 from bot.services.register import RegisterService
+from cogs._goal_embeds import list_line
 from db.engine import SessionFactory
 from db.models import Event, Goal, GoalStance, utcnow
 
@@ -546,6 +547,12 @@ async def test_list_filters_and_autocomplete(world: Setup):
     assert [c.id for c in dropped] == [b.id]
     _p, orgs = await world.goals.list_goals(forum, HERE, level="organisation")
     assert [c.id for c in orgs] == [b.id]
+    # The list's own reading (no readings, comments or log mark) draws the same lines.
+    await world.goals.take_stance(council, goal(a), "reservations", "Only with consent")
+    _p, full = await world.goals.list_goals(forum, HERE)
+    _p, summary = await world.goals.list_goals(forum, HERE, summary=True)
+    assert [list_line(c) for c in summary] == [list_line(c) for c in full]
+    assert "1/3 in favour" in list_line(summary[0])
     choices = await world.goals.autocomplete(forum, HERE, "")
     assert choices == [
         (f"#{a.id} Shared data", str(a.id)),

@@ -40,8 +40,10 @@ class GoalReading:
         *,
         status: str | None = None,
         level: str | None = None,
+        summary: bool = False,
     ) -> tuple[Partnership, list[GoalCard]]:
-        """A partnership's goals, oldest first, optionally only one status or level."""
+        """A partnership's goals, oldest first, optionally only one status or level.
+        `summary`: cards with only what a list shows (`load_web`'s summary)."""
         status_value = choice(status, GoalStatus, what="status")
         level_value = choice(level, Level, what="level")
         async with self.sessions() as session:
@@ -51,7 +53,7 @@ class GoalReading:
                 access.partnership,
                 now=self.clock.now(),
                 viewer=lookup.viewer_of(access),
-                summary=True,
+                summary=summary,
             )
             cards = [
                 web.card(g)
