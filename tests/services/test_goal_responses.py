@@ -183,6 +183,11 @@ async def test_web_line_counts_linked_organisation_goals_and_tension(world: Setu
     result = await world.goals.respond(council, goal(b), "in_tension")
     assert [x.id for x in result.redraw] == [b.id, shared.id]
     assert result.redraw[1].web is not None and result.redraw[1].web.tension == (a.id, b.id)
+    # A stance on the collaboration goal reads only its own and its linked goals' stances,
+    # and returns the web line a full read draws.
+    taken = await world.goals.take_stance(forum, goal(shared), "agree")
+    assert taken.card.web == (await world.goals.show(forum, goal(shared))).web
+    assert taken.card.web is not None and taken.card.web.tension == (a.id, b.id)
     await world.goals.respond(council, goal(b), "compatible")
     after = await world.goals.show(forum, goal(shared))
     assert after.web is not None and after.web.tension == (a.id,)

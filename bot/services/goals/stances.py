@@ -72,9 +72,9 @@ class StanceMethods:
             # The web is read once, before the stance: its partners say whom the person speaks
             # for, its stances what the voice said last, and the new stance is then put in
             # its place without reading the web again.
-            web = (await goal_web.load_web(session, p, now=self.clock.now())).seen_by(
-                lookup.drawn_for(access, goal)
-            )
+            web = (
+                await goal_web.load_web(session, p, now=self.clock.now(), focus=goal.id)
+            ).seen_by(lookup.drawn_for(access, goal))
             voice = await stance_voice(session, access, partners=web.partners)
             assert goal.id is not None
             now = self.clock.now()

@@ -21,11 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
-
-from sqlalchemy import func
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from datetime import date, datetime
 
 from bot.services import redaction
 from bot.services.goals.agreement import tally
@@ -39,7 +35,6 @@ from bot.services.goals.cards import (
     StanceView,
     WebLine,
 )
-from bot.services.goals.latest import latest_stances, with_confirmed
 from bot.services.goals.lookup import PUBLIC, Viewer, may_see
 from bot.services.goals.readings import spread
 from bot.services.goals.review import referral_overdue, review_reasons
@@ -53,10 +48,8 @@ from bot.services.goals.vocab import (
     Response,
     takes_responses,
 )
-from bot.services.vocab import OWN_CAPACITY, PartnerStatus
-from db import queries
+from bot.services.vocab import PartnerStatus
 from db.models import (
-    Event,
     Goal,
     GoalLink,
     GoalPerception,
@@ -88,6 +81,9 @@ class GoalWeb:
     redactions: redaction.Redactions = field(default_factory=redaction.Redactions)
     # Whose view the lists, cards and roll-up show; None: every goal.
     viewer: Viewer | None = None
+    # Loaded for one goal's card (`load_web(focus=…)`): the goals whose stances and readings
+    # were read (it and the goals linked to it); None: every goal's.
+    focus: frozenset[int] | None = None
 
     # ---- who sees what
 
@@ -250,10 +246,14 @@ class GoalWeb:
         """The latest response of each organisation on an organisation's or person's goal."""
         assert goal.id is not None
         latest: dict[int, GoalStance] = {}
-        for row in self.stances.get(goal.id, []):
+        for row in self._stances_of(goal.id):
             if row.organisation_id is not None and row.stance in RESPONSES:
                 latest[row.organisation_id] = row
         return latest
+
+    def _stances_of(self, goal_id: int) -> list[GoalStance]:
+        assert self.focus is None or goal_id in self.focus, "read for another goal's card"
+        return self.stances.get(goal_id, [])
 
     def responders(self, goal: Goal) -> list[tuple[PartnerOrganisation, Organisation]]:
         """The active partner organisations that respond to this goal: all but its owner."""
@@ -302,7 +302,7 @@ class GoalWeb:
         latest_person: dict[int, GoalStance] = {}
         # A confirmation without a comment of its own shows the confirmed stance's comment.
         commented: dict[int, GoalStance] = {}
-        for stance in self.stances.get(goal.id, []):
+        for stance in self._stances_of(goal.id):
             if stance.organisation_id is not None:
                 before = latest_org.get(stance.organisation_id)
                 if stance.referral == Referral.confirmed and not stance.comment and before:
@@ -427,80 +427,7 @@ class GoalWeb:
         )
 
 
-async def load_web(
-    session: AsyncSession,
-    p: Partnership,
-    *,
-    now: datetime | None = None,
-    viewer: Viewer | None = None,
-    summary: bool = False,
-) -> GoalWeb:
-    """Everything about a partnership's goals, in one go, as `viewer` sees them (None: every
-    goal); `now` (the service's clock) decides which comments the retention period removed.
+# The loader builds a `GoalWeb`, so it lives beside it and is imported after it.
+from bot.services.goals.web_load import load_web  # noqa: E402
 
-    `summary`: only what a list of goals shows (status, stances counted, responses, progress):
-    no organisations' readings, comments or log mark, so three statements fewer."""
-    assert p.id is not None
-    goals = {
-        g.id: g
-        for g in (await session.exec(select(Goal).where(Goal.partnership_id == p.id))).all()
-        if g.id is not None
-    }
-    partners = await queries.partners(session, partnership_id=p.id)
-    people = [
-        member
-        for member, _org in await queries.active_members(session, partnership_id=p.id)
-        if member.capacity in OWN_CAPACITY
-    ]
-    stances: dict[int, list[GoalStance]] = {}
-    links: list[GoalLink] = []
-    perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
-    if goals:
-        stances = await latest_stances(session, goals)
-        if not summary:
-            stances = await with_confirmed(session, stances)
-        links = [
-            link
-            for link in (
-                await session.exec(select(GoalLink).where(GoalLink.partnership_id == p.id))
-            ).all()
-            if link.from_goal_id in goals and link.to_goal_id in goals
-        ]
-        if not summary:
-            for reading in (
-                await session.exec(
-                    select(GoalPerception)
-                    .where(col(GoalPerception.goal_id).in_(list(goals)))
-                    .order_by(col(GoalPerception.recorded_at), col(GoalPerception.id))
-                )
-            ).all():
-                perceptions[reading.goal_id].append(reading)
-    owner_ids = {g.owner_organisation_id for g in goals.values() if g.owner_organisation_id}
-    org_names = {org.id: org.name for _link, org in partners if org.id is not None}
-    missing = owner_ids - set(org_names)
-    if missing:
-        for org in (
-            await session.exec(select(Organisation).where(col(Organisation.id).in_(missing)))
-        ).all():
-            assert org.id is not None
-            org_names[org.id] = org.name
-    as_of: int | None = 0
-    redactions = redaction.Redactions()
-    if not summary:
-        as_of = (
-            await session.exec(select(func.max(Event.id)).where(Event.partnership_id == p.id))
-        ).one()
-        redactions = await redaction.load(session, p, now or datetime.now(UTC), answers=False)
-    return GoalWeb(
-        p,
-        goals,
-        partners,
-        people,
-        stances,
-        links,
-        org_names,
-        as_of or 0,
-        redactions,
-        viewer=viewer,
-        perceptions=perceptions,
-    )
+__all__ = ["GONE", "RESPONSES", "GoalWeb", "load_web"]

@@ -1,0 +1,110 @@
+"""Loading a partnership's goal web (`GoalWeb`) in one go: its goals, partners, people, each
+voice's latest stance, links, the organisations' readings, the log mark and the removals;
+re-exported as `bot.services.goals.web.load_web`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import redaction
+from bot.services.goals.latest import latest_stances, with_confirmed
+from bot.services.goals.lookup import Viewer
+from bot.services.goals.web import GoalWeb
+from bot.services.vocab import OWN_CAPACITY
+from db import queries
+from db.models import Event, Goal, GoalLink, GoalPerception, GoalStance, Organisation, Partnership
+
+
+async def load_web(
+    session: AsyncSession,
+    p: Partnership,
+    *,
+    now: datetime | None = None,
+    viewer: Viewer | None = None,
+    summary: bool = False,
+    focus: int | None = None,
+) -> GoalWeb:
+    """Everything about a partnership's goals, in one go, as `viewer` sees them (None: every
+    goal); `now` (the service's clock) decides which comments the retention period removed.
+
+    `summary`: only what a list of goals shows (status, stances counted, responses, progress):
+    no organisations' readings, comments or log mark, so three statements fewer. `focus`: for
+    that goal's card only: the stances and readings of it and of the goals linked to it, not of
+    every goal (a card of another goal can't be drawn from it)."""
+    assert p.id is not None
+    goals = {
+        g.id: g
+        for g in (await session.exec(select(Goal).where(Goal.partnership_id == p.id))).all()
+        if g.id is not None
+    }
+    partners = await queries.partners(session, partnership_id=p.id)
+    people = [
+        member
+        for member, _org in await queries.active_members(session, partnership_id=p.id)
+        if member.capacity in OWN_CAPACITY
+    ]
+    stances: dict[int, list[GoalStance]] = {}
+    links: list[GoalLink] = []
+    perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
+    read: list[int] = []
+    if goals:
+        links = [
+            link
+            for link in (
+                await session.exec(select(GoalLink).where(GoalLink.partnership_id == p.id))
+            ).all()
+            if link.from_goal_id in goals and link.to_goal_id in goals
+        ]
+        read = list(goals)
+        if focus is not None:
+            near = {focus}
+            for link in links:
+                if focus in (link.from_goal_id, link.to_goal_id):
+                    near |= {link.from_goal_id, link.to_goal_id}
+            read = sorted(near & set(goals))
+        stances = await latest_stances(session, read)
+        if not summary:
+            stances = await with_confirmed(session, stances)
+            for reading in (
+                await session.exec(
+                    select(GoalPerception)
+                    .where(col(GoalPerception.goal_id).in_(read))
+                    .order_by(col(GoalPerception.recorded_at), col(GoalPerception.id))
+                )
+            ).all():
+                perceptions[reading.goal_id].append(reading)
+    owner_ids = {g.owner_organisation_id for g in goals.values() if g.owner_organisation_id}
+    org_names = {org.id: org.name for _link, org in partners if org.id is not None}
+    missing = owner_ids - set(org_names)
+    if missing:
+        for org in (
+            await session.exec(select(Organisation).where(col(Organisation.id).in_(missing)))
+        ).all():
+            assert org.id is not None
+            org_names[org.id] = org.name
+    as_of: int | None = 0
+    redactions = redaction.Redactions()
+    if not summary:
+        as_of = (
+            await session.exec(select(func.max(Event.id)).where(Event.partnership_id == p.id))
+        ).one()
+        redactions = await redaction.load(session, p, now or datetime.now(UTC), answers=False)
+    return GoalWeb(
+        p,
+        goals,
+        partners,
+        people,
+        stances,
+        links,
+        org_names,
+        as_of or 0,
+        redactions,
+        viewer=viewer,
+        perceptions=perceptions,
+        focus=frozenset(read) if focus is not None else None,
+    )
