@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,6 +45,31 @@ async def partnership_named(
     ).first()
 
 
+def _partnership_with_membership(which: Any) -> Any:
+    return (
+        select(Partnership, Membership)
+        .join(
+            Membership,
+            and_(
+                col(Membership.partnership_id) == col(Partnership.id),
+                col(Membership.user_id) == bindparam("user_id"),
+                col(Membership.left_at).is_(None),
+            ),
+            isouter=True,
+        )
+        .where(col(Partnership.guild_id) == bindparam("guild_id"), which)
+    )
+
+
+# Every command reads its partnership this way: the statements are built once (building one
+# costs more than running it), only the values change.
+_BY_ID = _partnership_with_membership(col(Partnership.id) == bindparam("key"))
+_BY_NAME = _partnership_with_membership(col(Partnership.name_key) == bindparam("key"))
+_BY_CHANNEL = _partnership_with_membership(
+    col(Partnership.channel_id).in_(bindparam("key", expanding=True))
+)
+
+
 async def partnership_with_membership(
     session: AsyncSession,
     *,
@@ -55,28 +81,17 @@ async def partnership_with_membership(
 ) -> tuple[Partnership, Membership | None] | None:
     """The partnership by id, by name (`partnership_named`) or by channel
     (`partnership_in_channels`), with `user_id`'s current membership of it, in one statement."""
+    key: Any
     if partnership_id is not None:
-        which = col(Partnership.id) == partnership_id
+        statement, key = _BY_ID, partnership_id
     elif name is not None:
-        which = col(Partnership.name_key) == name_key(name)
+        statement, key = _BY_NAME, name_key(name)
     elif channel_ids:
-        which = col(Partnership.channel_id).in_(channel_ids)
+        statement, key = _BY_CHANNEL, list(channel_ids)
     else:
         return None
     row = (
-        await session.exec(
-            select(Partnership, Membership)
-            .join(
-                Membership,
-                and_(
-                    col(Membership.partnership_id) == col(Partnership.id),
-                    col(Membership.user_id) == user_id,
-                    col(Membership.left_at).is_(None),
-                ),
-                isouter=True,
-            )
-            .where(Partnership.guild_id == guild_id, which)
-        )
+        await session.exec(statement, params={"guild_id": guild_id, "user_id": user_id, "key": key})
     ).first()
     return (row[0], row[1]) if row is not None else None
 
@@ -113,16 +128,22 @@ async def active_membership(
     ).first()
 
 
+_ACTIVE_MEMBERS = (
+    select(Membership, Organisation)
+    .join(Organisation, col(Organisation.id) == col(Membership.organisation_id), isouter=True)
+    .where(
+        col(Membership.partnership_id) == bindparam("partnership_id"),
+        col(Membership.left_at).is_(None),
+    )
+    .order_by(col(Membership.id))
+)
+
+
 async def active_members(
     session: AsyncSession, *, partnership_id: int
 ) -> list[tuple[Membership, Organisation | None]]:
     """Current members with the organisation each speaks for (None in their own capacity)."""
-    rows = await session.exec(
-        select(Membership, Organisation)
-        .join(Organisation, col(Organisation.id) == col(Membership.organisation_id), isouter=True)
-        .where(Membership.partnership_id == partnership_id, col(Membership.left_at).is_(None))
-        .order_by(col(Membership.id))
-    )
+    rows = await session.exec(_ACTIVE_MEMBERS, params={"partnership_id": partnership_id})
     return list(rows.all())
 
 
@@ -189,19 +210,25 @@ async def organisation_named(
     ).first()
 
 
+def _partners(*, include_former: bool) -> Any:
+    query = (
+        select(PartnerOrganisation, Organisation)
+        .join(Organisation, col(Organisation.id) == col(PartnerOrganisation.organisation_id))
+        .where(col(PartnerOrganisation.partnership_id) == bindparam("partnership_id"))
+        .order_by(col(Organisation.name_key))
+    )
+    return query if include_former else query.where(col(PartnerOrganisation.left_at).is_(None))
+
+
+_PARTNERS = {former: _partners(include_former=former) for former in (False, True)}
+
+
 async def partners(
     session: AsyncSession, *, partnership_id: int, include_former: bool = False
 ) -> list[Partner]:
     """The partnership's partner organisations (current ones unless `include_former`), by name."""
-    query = (
-        select(PartnerOrganisation, Organisation)
-        .join(Organisation, col(Organisation.id) == col(PartnerOrganisation.organisation_id))
-        .where(PartnerOrganisation.partnership_id == partnership_id)
-        .order_by(col(Organisation.name_key))
-    )
-    if not include_former:
-        query = query.where(col(PartnerOrganisation.left_at).is_(None))
-    return list((await session.exec(query)).all())
+    rows = await session.exec(_PARTNERS[include_former], params={"partnership_id": partnership_id})
+    return list(rows.all())
 
 
 async def active_partner_named(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -125,6 +125,12 @@ class Redactions:
         return summary, payload
 
 
+_REDACTIONS = select(Redaction).where(
+    col(Redaction.guild_id) == bindparam("guild_id"),
+    col(Redaction.partnership_id) == bindparam("partnership_id"),
+)
+
+
 async def load(
     session: AsyncSession, partnership: Partnership, now: datetime, *, answers: bool = True
 ) -> Redactions:
@@ -133,10 +139,7 @@ async def load(
     card)."""
     rows = (
         await session.exec(
-            select(Redaction).where(
-                Redaction.guild_id == partnership.guild_id,
-                Redaction.partnership_id == partnership.id,
-            )
+            _REDACTIONS, params={"guild_id": partnership.guild_id, "partnership_id": partnership.id}
         )
     ).all()
     taken_back: list[tuple[int | None, datetime | None]] = []

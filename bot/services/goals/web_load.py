@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +18,18 @@ from bot.services.goals.web import GoalWeb
 from bot.services.vocab import OWN_CAPACITY
 from db import queries
 from db.models import Event, Goal, GoalLink, GoalPerception, GoalStance, Organisation, Partnership
+
+# Built once (building a statement costs more than running it); only the values change.
+_GOALS = select(Goal).where(col(Goal.partnership_id) == bindparam("partnership_id"))
+_LINKS = select(GoalLink).where(col(GoalLink.partnership_id) == bindparam("partnership_id"))
+_READINGS = (
+    select(GoalPerception)
+    .where(col(GoalPerception.goal_id).in_(bindparam("goal_ids", expanding=True)))
+    .order_by(col(GoalPerception.recorded_at), col(GoalPerception.id))
+)
+_LOG_MARK = select(func.max(Event.id)).where(
+    col(Event.partnership_id) == bindparam("partnership_id")
+)
 
 
 async def load_web(
@@ -39,7 +51,7 @@ async def load_web(
     assert p.id is not None
     goals = {
         g.id: g
-        for g in (await session.exec(select(Goal).where(Goal.partnership_id == p.id))).all()
+        for g in (await session.exec(_GOALS, params={"partnership_id": p.id})).all()
         if g.id is not None
     }
     partners = await queries.partners(session, partnership_id=p.id)
@@ -55,9 +67,7 @@ async def load_web(
     if goals:
         links = [
             link
-            for link in (
-                await session.exec(select(GoalLink).where(GoalLink.partnership_id == p.id))
-            ).all()
+            for link in (await session.exec(_LINKS, params={"partnership_id": p.id})).all()
             if link.from_goal_id in goals and link.to_goal_id in goals
         ]
         read = list(goals)
@@ -70,13 +80,7 @@ async def load_web(
         stances = await latest_stances(session, read)
         if not summary:
             stances = await with_confirmed(session, stances)
-            for reading in (
-                await session.exec(
-                    select(GoalPerception)
-                    .where(col(GoalPerception.goal_id).in_(read))
-                    .order_by(col(GoalPerception.recorded_at), col(GoalPerception.id))
-                )
-            ).all():
+            for reading in (await session.exec(_READINGS, params={"goal_ids": read})).all():
                 perceptions[reading.goal_id].append(reading)
     owner_ids = {g.owner_organisation_id for g in goals.values() if g.owner_organisation_id}
     org_names = {org.id: org.name for _link, org in partners if org.id is not None}
@@ -90,9 +94,7 @@ async def load_web(
     as_of: int | None = 0
     redactions = redaction.Redactions()
     if not summary:
-        as_of = (
-            await session.exec(select(func.max(Event.id)).where(Event.partnership_id == p.id))
-        ).one()
+        as_of = (await session.exec(_LOG_MARK, params={"partnership_id": p.id})).one()
         redactions = await redaction.load(session, p, now or datetime.now(UTC), answers=False)
     return GoalWeb(
         p,

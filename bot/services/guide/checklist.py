@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Exists
+from sqlalchemy import Exists, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -99,14 +99,7 @@ async def setup_checklist(
         if status in ANSWERING_PARTNERS and org_id not in voiced
     ]
     goal, prompts, rounds, trust_schedule = (
-        await session.exec(
-            select(
-                select(Goal.id).where(Goal.partnership_id == pid, visible_clause(PUBLIC)).exists(),
-                _live_schedule(pid, PROMPT_KIND),
-                select(TrustRound.id).where(TrustRound.partnership_id == pid).exists(),
-                _live_schedule(pid, TRUST_KIND),
-            )
-        )
+        await session.exec(_PRESENT, params={"partnership_id": pid})
     ).one()
     if not goal:
         missing.append(Missing(Gap.goal))
@@ -117,13 +110,27 @@ async def setup_checklist(
     return Checklist(tuple(missing))
 
 
-def _live_schedule(partnership_id: int, kind: str) -> Exists:
+def _live_schedule(kind: str) -> Exists:
     return (
         select(Schedule.id)
         .where(
-            Schedule.partnership_id == partnership_id,
+            col(Schedule.partnership_id) == bindparam("partnership_id"),
             Schedule.kind == kind,
             col(Schedule.state).in_([str(s) for s in LIVE_STATES]),
         )
         .exists()
     )
+
+
+# Whether there is a goal, a prompt schedule, a round, a check-in schedule: one statement,
+# built once.
+_PRESENT = select(
+    select(Goal.id)
+    .where(col(Goal.partnership_id) == bindparam("partnership_id"), visible_clause(PUBLIC))
+    .exists(),
+    _live_schedule(PROMPT_KIND),
+    select(TrustRound.id)
+    .where(col(TrustRound.partnership_id) == bindparam("partnership_id"))
+    .exists(),
+    _live_schedule(TRUST_KIND),
+)

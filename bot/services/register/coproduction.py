@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,20 +45,19 @@ class RelationshipChange:
     held: list[HeldRelationship]
 
 
+_CURRENT = (
+    select(PartnershipRelationship)
+    .where(
+        col(PartnershipRelationship.partnership_id) == bindparam("partnership_id"),
+        col(PartnershipRelationship.removed_at).is_(None),
+    )
+    .order_by(col(PartnershipRelationship.added_at), col(PartnershipRelationship.id))
+)
+
+
 async def current_rows(session: AsyncSession, partnership_id: int) -> list[PartnershipRelationship]:
     """The relationships a partnership holds now, in the order they were added."""
-    return list(
-        (
-            await session.exec(
-                select(PartnershipRelationship)
-                .where(
-                    PartnershipRelationship.partnership_id == partnership_id,
-                    col(PartnershipRelationship.removed_at).is_(None),
-                )
-                .order_by(col(PartnershipRelationship.added_at), col(PartnershipRelationship.id))
-            )
-        ).all()
-    )
+    return list((await session.exec(_CURRENT, params={"partnership_id": partnership_id})).all())
 
 
 async def held(session: AsyncSession, partnership: Partnership) -> list[HeldRelationship]:
