@@ -26,6 +26,8 @@ from bot.services.goals.cards import GoalCard, OrgLine, PersonLine, StanceView, 
 from bot.services.goals.vocab import SUPPORTIVE, GoalStatus, Stance, goal_name
 from db.models import Goal, GoalStance, Partnership
 
+STANCE_VALUES = tuple(s.value for s in Stance)
+
 
 def tally(
     p: Partnership,
@@ -44,7 +46,7 @@ def tally(
     )
     pending = sum(1 for s in counted if s is not None and s.stance in SUPPORTIVE and s.pending)
     objecting = sum(1 for s in counted if s is not None and s.stance == Stance.object)
-    breakdown = {s.value: 0 for s in Stance}
+    breakdown = dict.fromkeys(STANCE_VALUES, 0)
     for line in organisations:
         if line.latest is not None and line.latest.stance in breakdown:
             breakdown[line.latest.stance] += 1

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, union_all
@@ -23,17 +25,45 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.models import GoalStance
 
 
+@dataclass(frozen=True, slots=True)
+class StanceRow:
+    """A stance row as cards read it: `GoalStance`'s columns, without an ORM object's cost
+    (a goal web reads dozens on every command)."""
+
+    id: int | None
+    goal_id: int
+    organisation_id: int | None
+    user_id: int
+    display_name: str
+    capacity: str
+    stance: str
+    comment: str | None
+    recorded_at: datetime
+    mandate: str | None
+    referral: str
+    refer_by: date | None
+
+    @classmethod
+    def of(cls, row: GoalStance) -> StanceRow:
+        """The same row, from an ORM object (a stance just recorded)."""
+        return cls(**{name: getattr(row, name) for name in _COLUMNS})
+
+
+_COLUMNS = tuple(f.name for f in fields(StanceRow))
+
+
 async def latest_stances(
     session: AsyncSession, goal_ids: Iterable[int]
-) -> dict[int, list[GoalStance]]:
+) -> dict[int, list[StanceRow]]:
     """goal id → the latest stance row of each voice on it, in the order recorded."""
     ids = list(goal_ids)
     if not ids:
         return {}
     rows = await session.exec(_LATEST, params={"goal_ids": ids})
-    found: dict[int, list[GoalStance]] = defaultdict(list)
+    found: dict[int, list[StanceRow]] = defaultdict(list)
     for row in rows.all():
-        found[row.goal_id].append(row)
+        stance = StanceRow(*row)
+        found[stance.goal_id].append(stance)
     return found
 
 
@@ -68,21 +98,21 @@ def _latest_of(*, people: bool) -> Select[Any]:
 
 
 # Built once: only the goal ids change from call to call.
-_LATEST = (
-    select(GoalStance)
+_LATEST: Any = (
+    sa_select(*(getattr(GoalStance, name) for name in _COLUMNS))
     .where(col(GoalStance.id).in_(union_all(_latest_of(people=False), _latest_of(people=True))))
     .order_by(col(GoalStance.recorded_at), col(GoalStance.id))
 )
 
 
 async def with_confirmed(
-    session: AsyncSession, found: dict[int, list[GoalStance]]
-) -> dict[int, list[GoalStance]]:
+    session: AsyncSession, found: dict[int, list[StanceRow]]
+) -> dict[int, list[StanceRow]]:
     """`found`, plus the row before each latest confirmation that carries no comment of its
     own (a stance given subject to referral, then confirmed): the card shows the comment it was
     given with. Confirmations are few, so one small query each."""
     for goal_id, rows in found.items():
-        extra: list[GoalStance] = []
+        extra: list[StanceRow] = []
         for row in rows:
             if row.referral != "confirmed" or row.comment or row.organisation_id is None:
                 continue
@@ -100,13 +130,13 @@ async def with_confirmed(
                 )
             ).first()
             if before is not None:
-                extra.append(before)
+                extra.append(StanceRow.of(before))
         if extra:
             rows[:] = sorted([*rows, *extra], key=lambda r: (r.recorded_at, r.id or 0))
     return found
 
 
-def same_voice(row: GoalStance, organisation_id: int | None, user_id: int) -> bool:
+def same_voice(row: StanceRow, organisation_id: int | None, user_id: int) -> bool:
     """Whether `row` was given by this voice: the organisation, or the person in their own
     capacity (`organisation_id` None)."""
     if organisation_id is not None:
@@ -115,17 +145,18 @@ def same_voice(row: GoalStance, organisation_id: int | None, user_id: int) -> bo
 
 
 def voice_latest(
-    rows: list[GoalStance], organisation_id: int | None, user_id: int
-) -> GoalStance | None:
+    rows: list[StanceRow], organisation_id: int | None, user_id: int
+) -> StanceRow | None:
     """Among one goal's latest rows (`latest_stances`), this voice's."""
     mine = [r for r in rows if same_voice(r, organisation_id, user_id)]
     return max(mine, key=_order) if mine else None
 
 
-def with_new_stance(rows: list[GoalStance], new: GoalStance) -> list[GoalStance]:
+def with_new_stance(rows: list[StanceRow], recorded: GoalStance) -> list[StanceRow]:
     """One goal's latest rows as `latest_stances` and `with_confirmed` would read them once
-    `new` (flushed) is recorded: the voice's earlier rows give way to it, except that a
+    `recorded` (flushed) is recorded: the voice's earlier rows give way to it, except that a
     confirmation without a comment of its own keeps the stance it confirms beside it."""
+    new = StanceRow.of(recorded)
     kept = [r for r in rows if not same_voice(r, new.organisation_id, new.user_id)]
     before = voice_latest(rows, new.organisation_id, new.user_id)
     if (
@@ -138,5 +169,5 @@ def with_new_stance(rows: list[GoalStance], new: GoalStance) -> list[GoalStance]
     return sorted([*kept, new], key=_order)
 
 
-def _order(row: GoalStance) -> tuple[Any, int]:
+def _order(row: StanceRow) -> tuple[Any, int]:
     return (row.recorded_at, row.id or 0)

@@ -35,8 +35,9 @@ from bot.services.goals.cards import (
     StanceView,
     WebLine,
 )
+from bot.services.goals.latest import StanceRow
 from bot.services.goals.lookup import PUBLIC, Viewer, may_see
-from bot.services.goals.readings import spread
+from bot.services.goals.readings import Readings, spread
 from bot.services.goals.review import referral_overdue, review_reasons
 from bot.services.goals.vocab import (
     ACYCLIC,
@@ -53,7 +54,6 @@ from db.models import (
     Goal,
     GoalLink,
     GoalPerception,
-    GoalStance,
     Membership,
     Organisation,
     PartnerOrganisation,
@@ -73,7 +73,7 @@ class GoalWeb:
     goals: dict[int, Goal]
     partners: list[tuple[PartnerOrganisation, Organisation]]
     people: list[Membership]  # active members in their own capacity
-    stances: dict[int, list[GoalStance]]  # by goal: each voice's latest, in the order recorded
+    stances: dict[int, list[StanceRow]]  # by goal: each voice's latest, in the order recorded
     links: list[GoalLink]
     org_names: dict[int, str]
     as_of: int  # the partnership log's latest event when loaded
@@ -84,6 +84,8 @@ class GoalWeb:
     # Loaded for one goal's card (`load_web(focus=…)`): the goals whose stances and readings
     # were read (it and the goals linked to it); None: every goal's.
     focus: frozenset[int] | None = None
+    # Loaded for a list (`load_web(summary=True)`): cards without links, web line or readings.
+    summary: bool = False
 
     # ---- who sees what
 
@@ -222,7 +224,7 @@ class GoalWeb:
         return sorted(items, key=lambda item: not referral_overdue(item, today))
 
     def _stance_view(
-        self, stance: GoalStance | None, commented: GoalStance | None = None
+        self, stance: StanceRow | None, commented: StanceRow | None = None
     ) -> StanceView | None:
         """`commented`: the stance whose comment to show instead (one confirmed later)."""
         if stance is None:
@@ -242,16 +244,16 @@ class GoalWeb:
             mandate=stance.mandate,
         )
 
-    def _latest_responses(self, goal: Goal) -> dict[int, GoalStance]:
+    def _latest_responses(self, goal: Goal) -> dict[int, StanceRow]:
         """The latest response of each organisation on an organisation's or person's goal."""
         assert goal.id is not None
-        latest: dict[int, GoalStance] = {}
+        latest: dict[int, StanceRow] = {}
         for row in self._stances_of(goal.id):
             if row.organisation_id is not None and row.stance in RESPONSES:
                 latest[row.organisation_id] = row
         return latest
 
-    def _stances_of(self, goal_id: int) -> list[GoalStance]:
+    def _stances_of(self, goal_id: int) -> list[StanceRow]:
         assert self.focus is None or goal_id in self.focus, "read for another goal's card"
         return self.stances.get(goal_id, [])
 
@@ -298,10 +300,10 @@ class GoalWeb:
             return self._response_card(goal)
         assert goal.id is not None
         p = self.partnership
-        latest_org: dict[int, GoalStance] = {}
-        latest_person: dict[int, GoalStance] = {}
+        latest_org: dict[int, StanceRow] = {}
+        latest_person: dict[int, StanceRow] = {}
         # A confirmation without a comment of its own shows the confirmed stance's comment.
-        commented: dict[int, GoalStance] = {}
+        commented: dict[int, StanceRow] = {}
         for stance in self._stances_of(goal.id):
             if stance.organisation_id is not None:
                 before = latest_org.get(stance.organisation_id)
@@ -316,7 +318,7 @@ class GoalWeb:
                 latest_person[stance.user_id] = stance
         agreed_at = goal.agreed_at
 
-        def after_agreement(stance: GoalStance | None) -> bool:
+        def after_agreement(stance: StanceRow | None) -> bool:
             return bool(stance and agreed_at and stance.recorded_at > agreed_at)
 
         organisations = []
@@ -358,7 +360,9 @@ class GoalWeb:
             goal,
             organisations,
             people,
-            web=self.web_line(goal) if goal.level == Level.collaboration else None,
+            web=self.web_line(goal)
+            if goal.level == Level.collaboration and not self.summary
+            else None,
         )
 
     def _response_card(self, goal: Goal) -> GoalCard:
@@ -394,7 +398,7 @@ class GoalWeb:
         p = self.partnership
         progress, rolled_up = self.progress(goal.id)
         links = []
-        for goal_link in self.links:
+        for goal_link in [] if self.summary else self.links:
             if goal.id not in (goal_link.from_goal_id, goal_link.to_goal_id):
                 continue
             outgoing = goal_link.from_goal_id == goal.id
@@ -420,7 +424,9 @@ class GoalWeb:
             as_of=self.as_of,
             fit=fit,
             web=web,
-            readings=spread(
+            readings=Readings()
+            if self.summary
+            else spread(
                 self.perceptions.get(goal.id, []),
                 {o.organisation_id for o in organisations},
             ),

@@ -12,12 +12,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import redaction
-from bot.services.goals.latest import latest_stances, with_confirmed
+from bot.services.goals.latest import StanceRow, latest_stances, with_confirmed
 from bot.services.goals.lookup import Viewer
 from bot.services.goals.web import GoalWeb
 from bot.services.vocab import OWN_CAPACITY
 from db import queries
-from db.models import Event, Goal, GoalLink, GoalPerception, GoalStance, Organisation, Partnership
+from db.models import Event, Goal, GoalLink, GoalPerception, Organisation, Partnership
 
 # Built once (building a statement costs more than running it); only the values change.
 _GOALS = select(Goal).where(col(Goal.partnership_id) == bindparam("partnership_id"))
@@ -60,7 +60,7 @@ async def load_web(
         for member, _org in await queries.active_members(session, partnership_id=p.id)
         if member.capacity in OWN_CAPACITY
     ]
-    stances: dict[int, list[GoalStance]] = {}
+    stances: dict[int, list[StanceRow]] = {}
     links: list[GoalLink] = []
     perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
     read: list[int] = []
@@ -109,4 +109,5 @@ async def load_web(
         viewer=viewer,
         perceptions=perceptions,
         focus=frozenset(read) if focus is not None else None,
+        summary=summary,
     )
