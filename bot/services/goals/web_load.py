@@ -40,6 +40,7 @@ async def load_web(
     viewer: Viewer | None = None,
     summary: bool = False,
     focus: int | None = None,
+    mark: bool = True,
 ) -> GoalWeb:
     """Everything about a partnership's goals, in one go, as `viewer` sees them (None: every
     goal); `now` (the service's clock) decides which comments the retention period removed.
@@ -47,7 +48,8 @@ async def load_web(
     `summary`: only what a list of goals shows (status, stances counted, responses, progress):
     no organisations' readings, comments or log mark, so three statements fewer. `focus`: for
     that goal's card only: the stances and readings of it and of the goals linked to it, not of
-    every goal (a card of another goal can't be drawn from it)."""
+    every goal (a card of another goal can't be drawn from it). `mark=False`: the caller sets
+    the log mark itself (`as_of`: the entry it is about to write)."""
     assert p.id is not None
     goals = {
         g.id: g
@@ -93,8 +95,9 @@ async def load_web(
             org_names[org.id] = org.name
     as_of: int | None = 0
     redactions = redaction.Redactions()
-    if not summary:
+    if mark and not summary:
         as_of = (await session.exec(_LOG_MARK, params={"partnership_id": p.id})).one()
+    if not summary:
         redactions = await redaction.load(session, p, now or datetime.now(UTC), answers=False)
     return GoalWeb(
         p,
