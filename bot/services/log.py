@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import Event, Partnership
+
+_INSERT = insert(Event).returning(col(Event.id))
 
 
 async def record(
@@ -28,19 +31,21 @@ async def record(
     `at` is the service's clock reading (time is injected one way, see `bot.services.clock`).
     """
     assert partnership.id is not None
-    event = Event(
-        guild_id=partnership.guild_id,
-        partnership_id=partnership.id,
-        kind=kind,
-        actor_id=actor_id,
-        occurred_at=at,
-        summary=summary,
-        payload=payload or {},
-        message_link=message_link,
-    )
-    session.add(event)
-    await session.flush()
-    return event
+    values: dict[str, Any] = {
+        "guild_id": partnership.guild_id,
+        "partnership_id": partnership.id,
+        "kind": kind,
+        "actor_id": actor_id,
+        "occurred_at": at,
+        "summary": summary,
+        "payload": payload or {},
+        "message_link": message_link,
+    }
+    # One INSERT … RETURNING, not the unit of work's flush: the log is written on every change.
+    # The entry is never changed afterwards (the table refuses it), so the returned object
+    # needs no session.
+    event_id = (await session.exec(_INSERT, params=values)).scalar_one()
+    return Event(id=event_id, **values)
 
 
 async def events(

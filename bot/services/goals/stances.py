@@ -4,6 +4,11 @@ methods of `GoalService` (the rules are in `agreement` and `referral`)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from bot.errors import UserFacingError
 from bot.services.access import Actor, stance_voice
@@ -17,7 +22,15 @@ from bot.services.goals.vocab import COMMENT_MAX, Referral, Stance
 from bot.services.text import choice, clean_long_text
 from bot.services.timeutil import parse_date
 from db.engine import SessionFactory, transaction
-from db.models import GoalStance
+from db.models import Goal, GoalStance
+
+_INSERT_STANCE = insert(GoalStance).returning(col(GoalStance.id))
+_TOUCH = (
+    update(Goal)
+    .where(col(Goal.id) == bindparam("goal_id"))
+    .values(updated_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
 
 
 class StanceMethods:
@@ -94,21 +107,23 @@ class StanceMethods:
                 last = voice_latest(rows, voice.organisation_id, actor.user_id)
                 previous = last.stance if last is not None else None
             member = access.membership
-            row = GoalStance(
-                goal_id=goal.id,
-                organisation_id=voice.organisation_id,
-                user_id=actor.user_id,
-                display_name=(actor.display_name or "")[:100],
-                capacity=voice.capacity,
-                stance=stance_value,
-                comment=clean_comment,
-                recorded_at=now,
-                mandate=member.mandate if member and voice.organisation_id else None,
-                referral=state,
-                refer_by=day,
-            )
-            session.add(row)
-            await session.flush()
+            values: dict[str, Any] = {
+                "goal_id": goal.id,
+                "organisation_id": voice.organisation_id,
+                "user_id": actor.user_id,
+                "display_name": (actor.display_name or "")[:100],
+                "capacity": voice.capacity,
+                "stance": stance_value,
+                "comment": clean_comment,
+                "recorded_at": now,
+                "mandate": member.mandate if member and voice.organisation_id else None,
+                "referral": state,
+                "refer_by": day,
+            }
+            # INSERT … RETURNING rather than the unit of work: stances are never changed
+            # afterwards (the table refuses it), so the row needs no session.
+            stance_id = (await session.exec(_INSERT_STANCE, params=values)).scalar_one()
+            row = GoalStance(id=stance_id, **values)
             entry = events.stance_taken(
                 actor,
                 p,
@@ -132,9 +147,13 @@ class StanceMethods:
                     session, actor, goal, card, at=now, by_stance=row, voice=voice
                 )
                 agreed_now = True
-            goal.updated_at = now
-            session.add(goal)
-            await session.flush()
+            if agreed_now:
+                goal.updated_at = now
+                session.add(goal)
+                await session.flush()
+            else:
+                await session.exec(_TOUCH, params={"goal_id": goal.id, "now": now})
+                set_committed_value(goal, "updated_at", now)
             if agreed_now:
                 card = web.card(goal)
             return StanceResult(
