@@ -438,8 +438,11 @@ async def setup(bot: PartnerBot) -> None:
     delivery = PromptDelivery(bot, bot.services.reflection)
     await bot.add_cog(ReflectCog(bot, bot.services.reflection, bot.services.schedules, delivery))
     bot.add_dynamic_items(ReflectButton)
-    # Each prompt is two requests: its message and its discussion thread.
-    bot.scheduler.register(SCHEDULE_KIND, delivery.run, delivery.on_gone, requests=2)
+    # Each prompt is two requests: its message and its discussion thread. Its post is chosen
+    # and recorded with the claim.
+    bot.scheduler.register(
+        SCHEDULE_KIND, delivery.run, delivery.on_gone, requests=2, prepare=delivery.prepare
+    )
 
 
 async def teardown(bot: PartnerBot) -> None:
