@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.sqlite_hops import use_one_trip
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -37,7 +39,9 @@ def is_sqlite(url: str) -> bool:
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # aiosqlite's adapter: let SQLAlchemy drive transactions, then tune the connection.
+    # aiosqlite's adapter: one trip to its thread a statement (`db.sqlite_hops`), let
+    # SQLAlchemy drive transactions, then tune the connection.
+    use_one_trip(dbapi_connection)
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
