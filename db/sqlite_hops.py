@@ -3,8 +3,9 @@
 aiosqlite runs every call on its own thread, and SQLAlchemy's adapter makes four such calls per
 statement (open a cursor, execute, fetch the rows, close the cursor), each a hand-over between
 threads that costs more CPU than most of the bot's statements themselves. `OneTripCursor` does
-the four in one call; results, row counts and errors are the same. `use_one_trip` puts it on a
-connection (the engine's `connect` event, `db.engine`).
+the four in one call; results, row counts and errors are the same. A rollback with no transaction
+open (the pool's, after a commit) makes no trip at all. `use_one_trip` puts both on a connection
+(the engine's `connect` event, `db.engine`).
 """
 
 from __future__ import annotations
@@ -108,6 +109,16 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor
+
+    def rollback(self) -> None:
+        """No trip when there is nothing to roll back: the pool rolls back every connection
+        it is given back, most of them just committed."""
+        try:
+            idle = not self._connection._conn.in_transaction
+        except Exception:  # closed: let the adapter say so
+            idle = False
+        if not idle:
+            super().rollback()
 
 
 def use_one_trip(dbapi_connection: Any) -> None:
