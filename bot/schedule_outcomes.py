@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -310,9 +310,7 @@ class ScheduleOutcomes:
         async with transaction(self.sessions) as session:
             if record is not None:
                 await record(session)
-            await session.execute(
-                update(Occurrence).where(col(Occurrence.id) == occurrence_id).values(**values)
-            )
+            await session.execute(_UPDATE_OCCURRENCE, {"occurrence_id": occurrence_id, **values})
 
     async def _mark_retry(
         self, occurrence_id: int, attempts: int, at: datetime, error: str
@@ -373,26 +371,38 @@ class ScheduleOutcomes:
             )
 
 
+# The hot path's statements, built once (building and keying a statement costs more CPU than
+# SQLite running it): the schedule with its partnership, as read and as read for the claim.
+_LOAD = (
+    select(Schedule, Partnership)
+    .join(Partnership, col(Partnership.id) == col(Schedule.partnership_id))
+    .where(col(Schedule.id) == bindparam("schedule_id"))
+)
+_LOAD_LOCKED = _LOAD.with_for_update(of=Schedule)  # type: ignore[arg-type]
+_OCCURRENCES = Occurrence.__table__  # type: ignore[attr-defined]
+_INSERT_OCCURRENCE = insert(_OCCURRENCES).returning(_OCCURRENCES.c.id)
+# The columns to set come with the parameters.
+_UPDATE_OCCURRENCE = update(_OCCURRENCES).where(_OCCURRENCES.c.id == bindparam("occurrence_id"))
+
+
+async def insert_occurrence(session: AsyncSession, occurrence: Occurrence) -> int:
+    """Insert an occurrence row (Core, no unit of work) and return its id; the object itself
+    stays out of the session."""
+    result = await session.execute(_INSERT_OCCURRENCE, occurrence.model_dump(exclude={"id"}))
+    return int(result.scalar_one())
+
+
 async def load_schedule(
     session: AsyncSession, schedule_id: int, *, lock: bool = False
 ) -> tuple[Schedule, Partnership] | None:
     """A schedule and its partnership; active but archived reads as paused. `lock`: the
     schedule's row is locked until the transaction ends (PostgreSQL; SQLite's writer holds
     the whole database)."""
-    query = (
-        select(Schedule, Partnership)
-        .join(Partnership, col(Partnership.id) == col(Schedule.partnership_id))
-        .where(Schedule.id == schedule_id)
-    )
-    if lock:
-        query = query.with_for_update(of=Schedule)  # type: ignore[arg-type]
-    row = (await session.exec(query)).first()
+    query = _LOAD_LOCKED if lock else _LOAD
+    row = (await session.exec(query, params={"schedule_id": schedule_id})).first()
     if row is None:
         return None
     schedule, partnership = row
     if partnership.is_archived and schedule.state == ScheduleState.active:
         return schedule.model_copy(update={"state": ScheduleState.paused}), partnership
     return schedule, partnership
-
-
-__all__ = ["ScheduleOutcomes", "load_schedule"]

@@ -44,9 +44,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.pacing import Pacer
@@ -64,7 +63,7 @@ from bot.schedule_actions import (
 )
 from bot.schedule_changes import DEFAULT_POLL_SECONDS, ScheduleChanges
 from bot.schedule_loading import SpecCache, read_active
-from bot.schedule_outcomes import ScheduleOutcomes, load_schedule
+from bot.schedule_outcomes import ScheduleOutcomes, insert_occurrence, load_schedule
 from bot.services import log as partnership_log
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import (
@@ -101,6 +100,15 @@ DEFAULT_RETRY_DELAYS = (30.0, 120.0, 600.0, 1800.0)
 SHUTDOWN_WAIT_SECONDS = 10.0
 # Loading yields to the event loop after this many schedules.
 LOAD_BATCH = 500
+
+
+# Built once, as the hot path's statements are (`bot.schedule_outcomes`).
+_SCHEDULES = Schedule.__table__  # type: ignore[attr-defined]
+_ADVANCE = (
+    update(_SCHEDULES)
+    .where(_SCHEDULES.c.id == bindparam("schedule_id"))
+    .values(handled_until=bindparam("cutoff"))
+)
 
 
 class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
@@ -362,9 +370,7 @@ class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
             run_latest = now - latest <= self.window
             cutoff = latest if run_latest else now
             count, rows = self._missed(spec, since, latest, include_latest=not run_latest)
-            await session.execute(
-                update(Schedule).where(col(Schedule.id) == schedule_id).values(handled_until=cutoff)
-            )
+            await session.execute(_ADVANCE, {"schedule_id": schedule_id, "cutoff": cutoff})
             for due in rows:
                 session.add(
                     Occurrence(
@@ -401,8 +407,7 @@ class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
                 or (self.started_at is not None and latest < self.started_at),
                 claimed_at=now,
             )
-            session.add(occurrence)
-            await session.flush()
+            occurrence.id = await insert_occurrence(session, occurrence)
             prepared = await self._prepare(session, handler, occurrence, schedule, partnership)
             return occurrence, schedule, partnership, prepared
 

@@ -21,9 +21,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFound, UserFacingError
@@ -41,6 +41,18 @@ from bot.services.timeutil import as_utc, zone
 from db import queries
 from db.engine import SessionFactory, transaction
 from db.models import Event, Partnership, PromptPost, ReflectionPrompt
+
+# Statements of every scheduled post, built once (building one costs more than running it).
+# An UPDATE's columns to set come with its parameters.
+_POSTS = PromptPost.__table__  # type: ignore[attr-defined]
+_INSERT_POST = insert(_POSTS).returning(_POSTS.c.id)
+_RECORD_POSTED = update(_POSTS).where(
+    _POSTS.c.id == bindparam("post_id"), _POSTS.c.message_id.is_(None)
+)
+_RECORD_THREAD = update(_POSTS).where(
+    _POSTS.c.id == bindparam("post_id"), _POSTS.c.thread_id.is_(None)
+)
+_INSERT_EVENT = insert(Event.__table__)  # type: ignore[attr-defined]
 
 
 class ReflectionService(Answering):
@@ -209,8 +221,8 @@ class ReflectionService(Answering):
             late=late,
             due_at=due_at,
         )
-        session.add(post)
-        await session.flush()
+        inserted = await session.execute(_INSERT_POST, post.model_dump(exclude={"id"}))
+        post.id = int(inserted.scalar_one())
         return draft_of(post, partnership)
 
     def _new_post(
@@ -269,31 +281,28 @@ class ReflectionService(Answering):
         says what the log needs. Once: a post already recorded keeps its message."""
         now = self.clock.now()
         recorded = await session.execute(
-            update(PromptPost)
-            .where(col(PromptPost.id) == draft.post_id, col(PromptPost.message_id).is_(None))
-            .values(
-                channel_id=channel_id, message_id=message_id, posted_at=now, thread_id=thread_id
-            )
+            _RECORD_POSTED,
+            {
+                "post_id": draft.post_id,
+                "channel_id": channel_id,
+                "message_id": message_id,
+                "posted_at": now,
+                "thread_id": thread_id,
+            },
         )
         if recorded.rowcount != 1:  # type: ignore[attr-defined]
             if thread_id is not None:
                 await session.execute(
-                    update(PromptPost)
-                    .where(col(PromptPost.id) == draft.post_id, col(PromptPost.thread_id).is_(None))
-                    .values(thread_id=thread_id)
+                    _RECORD_THREAD, {"post_id": draft.post_id, "thread_id": thread_id}
                 )
             return
         posted = replace(draft, channel_id=channel_id, message_id=message_id, thread_id=thread_id)
-        session.add(_posted_event(posted, now))
+        await session.execute(_INSERT_EVENT, _posted_event(posted, now).model_dump(exclude={"id"}))
 
     async def mark_thread(self, post_id: int, thread_id: int) -> None:
         """Record the post's discussion thread, unless one is recorded: one UPDATE, no read."""
         async with transaction(self.sessions) as session:
-            await session.execute(
-                update(PromptPost)
-                .where(col(PromptPost.id) == post_id, col(PromptPost.thread_id).is_(None))
-                .values(thread_id=thread_id)
-            )
+            await session.execute(_RECORD_THREAD, {"post_id": post_id, "thread_id": thread_id})
 
     async def discard(self, post_id: int) -> None:
         """Forget a chosen prompt that could not be delivered (never one that was)."""
