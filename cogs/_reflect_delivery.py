@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Requests the engine paces before each run (the message); the thread is paced as it is made.
+SCHEDULED_REQUESTS = 1
 THREAD_ALREADY_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 # A week of discussion before the thread archives itself.
 THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
@@ -75,10 +77,15 @@ class PromptDelivery:
                 due_at=due.due_at,
                 visibility=visibility,
             )
+        # The engine paced the message (`SCHEDULED_REQUESTS`); the thread is paced when it is
+        # made, so the requests keep under Discord's limit however long the message took.
+        pace = self.bot.scheduler.pacer.spend
         if draft.message_id is not None or draft.resumed:
+            await pace(1)
             return await self.deliver(draft, nonce=due.nonce)
         message_id = await self._send(draft, nonce=due.nonce)
         posted = replace(draft, channel_id=draft.channel_id, message_id=message_id)
+        await pace(1)
         thread_id = await self._start_thread(posted)
 
         async def record(session: AsyncSession) -> None:

@@ -48,7 +48,7 @@ from cogs._context import (
     where_of,
 )
 from cogs._reflect_answers import mine_embed, show, withdrawn_reply
-from cogs._reflect_delivery import PromptDelivery
+from cogs._reflect_delivery import SCHEDULED_REQUESTS, PromptDelivery
 from cogs._reflect_text import schedule_reply, summary_block
 from cogs._reflect_views import ReflectButton, handle_form, thanks
 from db.models import LIVE_STATES, ScheduleState
@@ -438,10 +438,14 @@ async def setup(bot: PartnerBot) -> None:
     delivery = PromptDelivery(bot, bot.services.reflection)
     await bot.add_cog(ReflectCog(bot, bot.services.reflection, bot.services.schedules, delivery))
     bot.add_dynamic_items(ReflectButton)
-    # Each prompt is two requests: its message and its discussion thread. Its post is chosen
-    # and recorded with the claim.
+    # Each prompt is two requests, its message and its discussion thread, each paced as it is
+    # made (`SCHEDULED_REQUESTS`). Its post is chosen and recorded with the claim.
     bot.scheduler.register(
-        SCHEDULE_KIND, delivery.run, delivery.on_gone, requests=2, prepare=delivery.prepare
+        SCHEDULE_KIND,
+        delivery.run,
+        delivery.on_gone,
+        requests=SCHEDULED_REQUESTS,
+        prepare=delivery.prepare,
     )
 
 
