@@ -67,7 +67,8 @@ ActionPrepare = Callable[[AsyncSession, Due, Partnership], Awaitable[Any]]
 class ActionHandler:
     run: ActionRun
     on_gone: ActionGone | None = None
-    # Discord requests one run makes (a prompt: its message and its thread), for pacing.
+    # Discord requests the engine paces before a run (a prompt: its message; it paces its
+    # thread itself, when it makes it).
     requests: int = 1
     prepare: ActionPrepare | None = None
 

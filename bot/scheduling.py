@@ -162,7 +162,7 @@ class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
         requests: int = 1,
         prepare: ActionPrepare | None = None,
     ) -> None:
-        """`requests`: how many Discord requests one run makes, for pacing under the limit;
+        """`requests`: how many Discord requests to pace before each run (under the limit);
         `prepare`: run in the claim's transaction, its result given to `run` (`Due.prepared`)."""
         self.actions[kind] = ActionHandler(run, on_gone, requests, prepare)
 
