@@ -398,4 +398,7 @@ if __name__ == "__main__":
     for row in asyncio.run(run(size)):
         floor = f"{row.floor:.3f}" if row.floor is not None else "-"
         ratio = f"{row.ratio:.2f}x" if row.ratio is not None else ""
-        print(f"{row.case:<52} {row.value:9.3f} {row.unit:<5} {floor:>9} {ratio:>7} {row.ok}")
+        print(
+            f"{row.case:<52} {row.value:9.3f} {row.unit:<5} {floor:>9} {ratio:>7} {row.ok}"
+            f"  {row.note}"
+        )

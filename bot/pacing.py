@@ -10,9 +10,12 @@ burst for the database and the event loop. So scheduled work goes through a `Pac
 - **Commands first.** A slot is not handed out while an interaction is being handled, nor for
   `hold` seconds after one arrives; commands never queue behind a burst. Waiting is capped
   (`max_yield` seconds per slot), so a busy server delays scheduled posts but never starves them.
-- **A token bucket.** Each action declares how many requests it makes (a prompt: the message
-  and its thread, 2); `spend` waits until the bucket, refilled at `rate` requests a second,
-  holds them. 45 a second leaves room under the limit for what commands do besides answering.
+- **A token bucket.** Each action declares how many requests the engine spends for it before it
+  runs; `spend` waits until the bucket, refilled at `rate` requests a second, holds them. An
+  action whose later requests wait on earlier ones spends for them as it makes them (a prompt:
+  1 for its message before it runs, 1 for its thread once the message is posted), so requests
+  keep under the limit however long each took. 45 a second leaves room under the limit for what
+  commands do besides answering.
 
 `Pacer.unpaced()` does none of this (tests, and the engine when nothing else is given).
 """

@@ -8,10 +8,15 @@ schedule now.
 One rule for every kind of action (a reflective prompt now, check-in rounds later):
 
 - **Claim, then act.** An occurrence is claimed by inserting a row unique per (schedule, due
-  time), in the same transaction that moves the schedule's `handled_until` past it. A second
-  process, a restart or a retried job that reaches the same occurrence fails the insert and does
-  nothing. The action gets the occurrence id to use as a nonce, so re-running a claimed
-  occurrence whose outcome was never recorded (a crash between claim and post) cannot post twice.
+  time), in the same transaction that reads the schedule (its row locked) and moves its
+  `handled_until` past it. A second process, a restart or a retried job that reaches the same
+  occurrence finds it handled, or fails the insert, and does nothing. The action gets the
+  occurrence id to use as a nonce, so re-running a claimed occurrence whose outcome was never
+  recorded (a crash between claim and post) cannot post twice.
+- **Two transactions a run.** The claim's transaction also lets the action prepare its work
+  (`prepare`: a prompt chooses and records its post), and the one that records the outcome
+  takes the action's own writes with it (`Done`: the post's message, thread and log entry).
+  Running the action and recording what happened are in `bot.schedule_outcomes`.
 - **Catch up once.** After downtime, the latest missed occurrence younger than the grace period
   runs once, marked late; older ones are recorded as missed. Never a flood, never silence.
 - **Retry with backoff** when the action fails for a passing reason (`TransientError`: Discord
@@ -34,20 +39,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlalchemy import bindparam, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.pacing import Pacer
+from bot.schedule_actions import (
+    ActionGone,
+    ActionHandler,
+    ActionPrepare,
+    ActionRun,
+    Done,
+    Due,
+    Outcome,
+    TargetGone,
+    TransientError,
+    plural,
+)
 from bot.schedule_changes import DEFAULT_POLL_SECONDS, ScheduleChanges
 from bot.schedule_loading import SpecCache, read_active
+from bot.schedule_outcomes import ScheduleOutcomes, insert_occurrence, load_schedule
 from bot.services import log as partnership_log
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import (
@@ -60,6 +76,18 @@ from bot.services.schedules.spec import spec_of
 from bot.shards import guild_filter
 from db.engine import SessionFactory, transaction
 from db.models import Occurrence, OccurrenceState, Partnership, Schedule, ScheduleState
+
+__all__ = [
+    "ActionGone",
+    "ActionHandler",
+    "ActionRun",
+    "Done",
+    "Due",
+    "Outcome",
+    "ScheduleEngine",
+    "TargetGone",
+    "TransientError",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -74,58 +102,16 @@ SHUTDOWN_WAIT_SECONDS = 10.0
 LOAD_BATCH = 500
 
 
-class TransientError(Exception):
-    """The action failed for a passing reason: try again later."""
+# Built once, as the hot path's statements are (`bot.schedule_outcomes`).
+_SCHEDULES = Schedule.__table__  # type: ignore[attr-defined]
+_ADVANCE = (
+    update(_SCHEDULES)
+    .where(_SCHEDULES.c.id == bindparam("schedule_id"))
+    .values(handled_until=bindparam("cutoff"))
+)
 
 
-class TargetGone(Exception):
-    """The action's target (a channel) no longer exists: pause the schedule."""
-
-
-@dataclass(frozen=True)
-class Due:
-    """What an action is given: one occurrence of one schedule."""
-
-    occurrence_id: int
-    schedule_id: int
-    partnership_id: int
-    guild_id: int
-    kind: str
-    due_at: datetime
-    late: bool
-    attempt: int
-    options: dict[str, Any]
-
-    @property
-    def nonce(self) -> str:
-        """A stable nonce for Discord (≤ 25 characters): the same for every attempt."""
-        return f"pb-occ-{self.occurrence_id}"
-
-
-ActionRun = Callable[[Due], Awaitable[dict[str, Any]]]
-ActionGone = Callable[[Due, str], Awaitable[None]]
-
-
-@dataclass
-class ActionHandler:
-    run: ActionRun
-    on_gone: ActionGone | None = None
-    # Discord requests one run makes (a prompt: its message and its thread), for pacing.
-    requests: int = 1
-
-
-@dataclass
-class Outcome:
-    """What one call to `run_schedule`, `retry_due` or `recover` did (for logs and tests)."""
-
-    ran: list[int] = field(default_factory=list)
-    missed: int = 0
-    retrying: list[int] = field(default_factory=list)
-    failed: list[int] = field(default_factory=list)
-    skipped_claimed: int = 0
-
-
-class ScheduleEngine(ScheduleChanges):
+class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
     def __init__(
         self,
         sessions: SessionFactory,
@@ -174,9 +160,11 @@ class ScheduleEngine(ScheduleChanges):
         on_gone: ActionGone | None = None,
         *,
         requests: int = 1,
+        prepare: ActionPrepare | None = None,
     ) -> None:
-        """`requests`: how many Discord requests one run makes, for pacing under the limit."""
-        self.actions[kind] = ActionHandler(run, on_gone, requests)
+        """`requests`: how many Discord requests to pace before each run (under the limit);
+        `prepare`: run in the claim's transaction, its result given to `run` (`Due.prepared`)."""
+        self.actions[kind] = ActionHandler(run, on_gone, requests, prepare)
 
     def unregister(self, kind: str) -> None:
         """Forget a kind's action (its extension was unloaded); its schedules then wait."""
@@ -320,39 +308,23 @@ class ScheduleEngine(ScheduleChanges):
         """Handle everything due for one schedule up to `now`: run, catch up once, or record."""
         now = now or self.clock.now()
         outcome = Outcome()
-        loaded = await self._load(schedule_id)
-        if loaded is None or loaded[0].state != ScheduleState.active:
+        try:
+            claimed = await self._claim(schedule_id, now, outcome)
+        except IntegrityError:
+            outcome.skipped_claimed += 1  # another process or job claimed it first
             return outcome
-        schedule, partnership = loaded
-        if not self.holds(schedule.guild_id):
-            return outcome  # another process's server
-        if schedule.kind not in self.actions:
-            logger.warning("No action registered for schedule %s (%s)", schedule_id, schedule.kind)
-            return outcome
-        spec = spec_of(schedule, partnership.timezone)
-        since = schedule.handled_until
-        latest = latest_due(spec, now, since)
-        if latest is None:
-            return outcome
-        run_latest = now - latest <= self.window
-        cutoff = latest if run_latest else now
-        missed = self._missed(spec, since, latest, include_latest=not run_latest)
-        advanced, claimed = await self._claim(
-            schedule, partnership, latest, now, missed, cutoff, run_latest
-        )
-        if not advanced:
-            outcome.skipped_claimed += 1  # another process or job handled it first
-            return outcome
-        outcome.missed = missed[0]
         if claimed is not None:
+            occurrence, schedule, partnership, prepared = claimed
             logger.debug(
                 "Claimed occurrence %s of schedule %s in server %s, due %s",
-                claimed.id,
+                occurrence.id,
                 schedule_id,
                 schedule.guild_id,
-                latest.isoformat(),
+                occurrence.due_at.isoformat(),
             )
-            await self._attempt(claimed, outcome, now, loaded=(schedule, partnership))
+            await self._attempt(
+                occurrence, outcome, now, loaded=(schedule, partnership), prepared=prepared
+            )
         return outcome
 
     def _missed(
@@ -369,97 +341,89 @@ class ScheduleEngine(ScheduleChanges):
         return count_between(spec, since, end), latest_occurrences(spec, since, end, MISSED_ROWS)
 
     async def _claim(
+        self, schedule_id: int, now: datetime, outcome: Outcome
+    ) -> tuple[Occurrence, Schedule, Partnership, Any] | None:
+        """One transaction: read the schedule (its row locked), move `handled_until`, record
+        the missed, claim the latest and let its action prepare it (`ActionHandler.prepare`).
+
+        Returns the claimed occurrence to run, with its schedule, partnership and what the
+        action prepared; None when there is nothing to run here.
+        """
+        async with transaction(self.sessions) as session:
+            loaded = await load_schedule(session, schedule_id, lock=True)
+            if loaded is None or loaded[0].state != ScheduleState.active:
+                return None
+            schedule, partnership = loaded
+            if not self.holds(schedule.guild_id):
+                return None  # another process's server
+            handler = self.actions.get(schedule.kind)
+            if handler is None:
+                logger.warning(
+                    "No action registered for schedule %s (%s)", schedule_id, schedule.kind
+                )
+                return None
+            spec = spec_of(schedule, partnership.timezone)
+            since = schedule.handled_until
+            latest = latest_due(spec, now, since)
+            if latest is None:
+                return None  # nothing due, or another process got here first
+            run_latest = now - latest <= self.window
+            cutoff = latest if run_latest else now
+            count, rows = self._missed(spec, since, latest, include_latest=not run_latest)
+            await session.execute(_ADVANCE, {"schedule_id": schedule_id, "cutoff": cutoff})
+            for due in rows:
+                session.add(
+                    Occurrence(
+                        schedule_id=schedule_id,
+                        partnership_id=partnership.id,  # type: ignore[arg-type]
+                        due_at=due,
+                        state=OccurrenceState.missed,
+                        claimed_at=now,
+                        finished_at=now,
+                    )
+                )
+            if count:
+                await partnership_log.record(
+                    session,
+                    partnership,
+                    "schedule.missed",
+                    f"{count} scheduled {plural(count, 'occurrence')} passed while the bot "
+                    "was offline and were not sent.",
+                    actor_id=None,
+                    payload={"schedule_id": schedule_id, "count": count, "kind": schedule.kind},
+                    at=now,
+                )
+            outcome.missed = count
+            if not run_latest:
+                return None
+            occurrence = Occurrence(
+                schedule_id=schedule_id,
+                partnership_id=partnership.id,  # type: ignore[arg-type]
+                due_at=latest,
+                state=OccurrenceState.claimed,
+                # Late: well after its time, or due while the bot was not running (an
+                # every-minute occurrence caught up at start is seconds old, yet missed).
+                late=now - latest > LATE_AFTER
+                or (self.started_at is not None and latest < self.started_at),
+                claimed_at=now,
+            )
+            occurrence.id = await insert_occurrence(session, occurrence)
+            prepared = await self._prepare(session, handler, occurrence, schedule, partnership)
+            return occurrence, schedule, partnership, prepared
+
+    async def _prepare(
         self,
+        session: AsyncSession,
+        handler: ActionHandler,
+        occurrence: Occurrence,
         schedule: Schedule,
         partnership: Partnership,
-        latest: datetime,
-        now: datetime,
-        missed: tuple[int, list[datetime]],
-        cutoff: datetime,
-        run_latest: bool,
-    ) -> tuple[bool, Occurrence | None]:
-        """One transaction: move `handled_until`, record the missed, claim the latest.
-
-        Returns whether this call advanced the schedule, and the claimed occurrence to run.
-        """
-        count, rows = missed
-        try:
-            async with transaction(self.sessions) as session:
-                fresh = await session.get(Schedule, schedule.id, with_for_update=True)
-                if fresh is None or fresh.handled_until >= cutoff:
-                    return False, None  # another process got here first
-                fresh.handled_until = cutoff
-                session.add(fresh)
-                for due in rows:
-                    session.add(
-                        Occurrence(
-                            schedule_id=fresh.id,  # type: ignore[arg-type]
-                            partnership_id=partnership.id,  # type: ignore[arg-type]
-                            due_at=due,
-                            state=OccurrenceState.missed,
-                            claimed_at=now,
-                            finished_at=now,
-                        )
-                    )
-                if count:
-                    await partnership_log.record(
-                        session,
-                        partnership,
-                        "schedule.missed",
-                        f"{count} scheduled {_plural(count, 'occurrence')} passed while the bot "
-                        "was offline and were not sent.",
-                        actor_id=None,
-                        payload={"schedule_id": fresh.id, "count": count, "kind": fresh.kind},
-                        at=now,
-                    )
-                if not run_latest:
-                    return True, None
-                occurrence = Occurrence(
-                    schedule_id=fresh.id,  # type: ignore[arg-type]
-                    partnership_id=partnership.id,  # type: ignore[arg-type]
-                    due_at=latest,
-                    state=OccurrenceState.claimed,
-                    # Late: well after its time, or due while the bot was not running (an
-                    # every-minute occurrence caught up at start is seconds old, yet missed).
-                    late=now - latest > LATE_AFTER
-                    or (self.started_at is not None and latest < self.started_at),
-                    claimed_at=now,
-                )
-                session.add(occurrence)
-                await session.flush()
-                return True, occurrence
-        except IntegrityError:
-            return False, None
-
-    async def _attempt(
-        self,
-        occurrence: Occurrence,
-        outcome: Outcome,
-        now: datetime,
-        *,
-        loaded: tuple[Schedule, Partnership] | None = None,
-    ) -> None:
-        """Run the action for a claimed (or retrying) occurrence and record what happened.
-
-        `loaded`: the schedule and partnership as just read by the caller, if it has them.
-        """
-        loaded = loaded or await self._load(occurrence.schedule_id)
-        if loaded is None:
-            return
-        schedule, partnership = loaded
-        handler = self.actions.get(schedule.kind)
-        if handler is None:
-            return
-        if schedule.state != ScheduleState.active:
-            # Paused, cancelled or archived while a retry (or a crashed attempt) was pending.
-            await self._finish(
-                occurrence.id,
-                OccurrenceState.failed,
-                error=f"Not sent: the schedule was {schedule.state} before it could be.",
-                now=now,
-            )
-            outcome.failed.append(occurrence.id)  # type: ignore[arg-type]
-            return
+    ) -> Any:
+        """The action's own preparation, in the claim's transaction. If it fails for anything
+        but the database, the claim stands and the action prepares again when it runs (and
+        fails there, recorded like any failure)."""
+        if handler.prepare is None:
+            return None
         due = Due(
             occurrence_id=occurrence.id,  # type: ignore[arg-type]
             schedule_id=schedule.id,  # type: ignore[arg-type]
@@ -468,257 +432,13 @@ class ScheduleEngine(ScheduleChanges):
             kind=schedule.kind,
             due_at=occurrence.due_at,
             late=occurrence.late,
-            attempt=occurrence.attempts + 1,
+            attempt=1,
             options=dict(schedule.options or {}),
         )
-        await self.pacer.spend(handler.requests)
-        started = self.clock.now()
         try:
-            result = await handler.run(due)
-        except TargetGone as exc:
-            await self._finish(
-                occurrence.id, OccurrenceState.failed, error=str(exc) or "target gone", now=now
-            )
-            await self._pause_gone(schedule.id, str(exc))  # type: ignore[arg-type]
-            if handler.on_gone is not None:
-                try:
-                    await handler.on_gone(due, str(exc))
-                except Exception:
-                    logger.exception("Could not report a missing target for %s", due)
-            outcome.failed.append(due.occurrence_id)
-            return
-        except TransientError as exc:
-            # Back off from when the attempt failed, not when it began: discord.py itself
-            # retries a 5xx for about 25 seconds before giving up.
-            failed_at = now + (self.clock.now() - started)
-            if due.attempt > len(self.retry_delays):
-                await self._finish(
-                    occurrence.id, OccurrenceState.failed, error=str(exc), now=failed_at
-                )
-                await self._log_failure(partnership, schedule, due, str(exc))
-                outcome.failed.append(due.occurrence_id)
-                return
-            retry_at = failed_at + timedelta(seconds=self.retry_delays[due.attempt - 1])
-            # Retried, so a warning: an error is for what nobody will try again.
-            logger.warning(
-                "Action %s for occurrence %s failed for now; retrying at %s: %s",
-                schedule.kind,
-                due.occurrence_id,
-                retry_at.isoformat(),
-                exc,
-            )
-            await self._mark_retry(occurrence.id, due.attempt, retry_at, str(exc))  # type: ignore[arg-type]
-            self._schedule_retry(occurrence.id, retry_at)  # type: ignore[arg-type]
-            outcome.retrying.append(due.occurrence_id)
-            return
-        except Exception as exc:
-            logger.exception("Action %s failed for occurrence %s", schedule.kind, due.occurrence_id)
-            await self._finish(
-                occurrence.id, OccurrenceState.failed, error=f"{type(exc).__name__}: {exc}", now=now
-            )
-            await self._log_failure(partnership, schedule, due, str(exc))
-            outcome.failed.append(due.occurrence_id)
-            return
-        await self._finish(
-            occurrence.id, OccurrenceState.done, result=result, attempts=due.attempt, now=now
-        )
-        outcome.ran.append(due.occurrence_id)
-
-    # ------------------------------------------------------------------ recovery and retries
-
-    async def recover(self, now: datetime | None = None) -> Outcome:
-        """At start: finish what a crash or a stop interrupted.
-
-        Claimed occurrences (their outcome never recorded) and retrying ones run again with the
-        same nonce, if still within the grace period; older ones are marked failed.
-        """
-        now = now or self.clock.now()
-        outcome = Outcome()
-        async with self.sessions() as session:
-            pending = list(
-                (
-                    await session.exec(
-                        select(Occurrence)
-                        .join(Schedule, col(Schedule.id) == col(Occurrence.schedule_id))
-                        .where(
-                            col(Occurrence.state).in_(
-                                [OccurrenceState.claimed, OccurrenceState.retrying]
-                            ),
-                            self._held(),
-                        )
-                    )
-                ).all()
-            )
-        for occurrence in pending:
-            if now - occurrence.due_at > self.window:
-                await self._finish(
-                    occurrence.id,
-                    OccurrenceState.failed,
-                    error="not sent before the grace period ended",
-                    now=now,
-                )
-                outcome.failed.append(occurrence.id)  # type: ignore[arg-type]
-                continue
-            if (
-                occurrence.state == OccurrenceState.retrying
-                and occurrence.next_attempt_at
-                and (occurrence.next_attempt_at > now)
-            ):
-                self._schedule_retry(occurrence.id, occurrence.next_attempt_at)  # type: ignore[arg-type]
-                continue
-            await self._attempt(occurrence, outcome, now)
-        return outcome
-
-    async def retry_due(self, now: datetime | None = None) -> Outcome:
-        """Run every retrying occurrence whose next attempt has come."""
-        now = now or self.clock.now()
-        outcome = Outcome()
-        async with self.sessions() as session:
-            due = list(
-                (
-                    await session.exec(
-                        select(Occurrence)
-                        .join(Schedule, col(Schedule.id) == col(Occurrence.schedule_id))
-                        .where(
-                            Occurrence.state == OccurrenceState.retrying,
-                            col(Occurrence.next_attempt_at) <= now,
-                            self._held(),
-                        )
-                    )
-                ).all()
-            )
-        for occurrence in due:
-            await self._attempt(occurrence, outcome, now)
-        return outcome
-
-    async def _retry_one(self, occurrence_id: int) -> None:
-        async with self.pacer.slot():
-            await self._tracked(self._retry_now(occurrence_id))
-
-    async def _retry_now(self, occurrence_id: int) -> None:
-        async with self.sessions() as session:
-            occurrence = await session.get(Occurrence, occurrence_id)
-        if occurrence is not None and occurrence.state == OccurrenceState.retrying:
-            await self._attempt(occurrence, Outcome(), self.clock.now())
-
-    def _schedule_retry(self, occurrence_id: int, at: datetime) -> None:
-        if self.aps is None:
-            return
-        self.aps.add_job(
-            self._retry_one,
-            trigger=DateTrigger(run_date=at, timezone=UTC),
-            args=[occurrence_id],
-            id=f"retry:{occurrence_id}",
-            replace_existing=True,
-            misfire_grace_time=int(self.window.total_seconds()),
-        )
-
-    # ------------------------------------------------------------------ bookkeeping
-
-    async def _active_ids(self) -> list[int]:
-        async with self.sessions() as session:
-            rows = await session.exec(
-                select(Schedule.id).where(Schedule.state == ScheduleState.active, self._held())
-            )
-            return [r for r in rows.all() if r is not None]
-
-    async def _load(self, schedule_id: int) -> tuple[Schedule, Partnership] | None:
-        async with self.sessions() as session:
-            row = (
-                await session.exec(
-                    select(Schedule, Partnership)
-                    .join(Partnership, col(Partnership.id) == col(Schedule.partnership_id))
-                    .where(Schedule.id == schedule_id)
-                )
-            ).first()
-            if row is None:
-                return None
-            schedule, partnership = row
-            if partnership.is_archived and schedule.state == ScheduleState.active:
-                return schedule.model_copy(update={"state": ScheduleState.paused}), partnership
-            return schedule, partnership
-
-    async def _finish(
-        self,
-        occurrence_id: int | None,
-        state: str,
-        *,
-        now: datetime,
-        error: str | None = None,
-        result: dict[str, Any] | None = None,
-        attempts: int | None = None,
-    ) -> None:
-        # One UPDATE by id, no read first: this runs once per post, in every burst.
-        values: dict[str, Any] = {"state": state, "finished_at": now, "next_attempt_at": None}
-        if error is not None:
-            values["last_error"] = error[:1000]
-        if result is not None:
-            values["result"] = result
-        if attempts is not None:
-            values["attempts"] = attempts
-        async with transaction(self.sessions) as session:
-            await session.execute(
-                update(Occurrence).where(col(Occurrence.id) == occurrence_id).values(**values)
-            )
-
-    async def _mark_retry(
-        self, occurrence_id: int, attempts: int, at: datetime, error: str
-    ) -> None:
-        async with transaction(self.sessions) as session:
-            occurrence = await session.get(Occurrence, occurrence_id)
-            if occurrence is None:
-                return
-            occurrence.state = OccurrenceState.retrying
-            occurrence.attempts = attempts
-            occurrence.next_attempt_at = at
-            occurrence.last_error = error[:1000]
-            session.add(occurrence)
-
-    async def _pause_gone(self, schedule_id: int, reason: str) -> None:
-        async with transaction(self.sessions) as session:
-            schedule = await session.get(Schedule, schedule_id)
-            if schedule is None or schedule.state != ScheduleState.active:
-                return
-            partnership = await session.get(Partnership, schedule.partnership_id)
-            schedule.state = ScheduleState.paused
-            schedule.paused_reason = reason or "Its channel no longer exists."
-            schedule.updated_at = self.clock.now()
-            session.add(schedule)
-            if partnership is not None:
-                await partnership_log.record(
-                    session,
-                    partnership,
-                    "schedule.paused",
-                    f"Schedule {schedule_id} was paused: {schedule.paused_reason}",
-                    actor_id=None,
-                    payload={"schedule_id": schedule_id, "reason": schedule.paused_reason},
-                    at=self.clock.now(),
-                )
-        await self.sync(schedule_id)
-
-    async def _log_failure(
-        self, partnership: Partnership, schedule: Schedule, due: Due, error: str
-    ) -> None:
-        async with transaction(self.sessions) as session:
-            fresh = await session.get(Partnership, partnership.id)
-            if fresh is None:
-                return
-            await partnership_log.record(
-                session,
-                fresh,
-                "schedule.failed",
-                f"A scheduled {schedule.kind} could not be sent after {due.attempt} "
-                f"{_plural(due.attempt, 'attempt')}.",
-                actor_id=None,
-                payload={
-                    "schedule_id": schedule.id,
-                    "occurrence_id": due.occurrence_id,
-                    "due_at": due.due_at.isoformat(),
-                    "error": error[:300],
-                },
-                at=self.clock.now(),
-            )
-
-
-def _plural(n: int, word: str) -> str:
-    return word if n == 1 else f"{word}s"
+            return await handler.prepare(session, due, partnership)
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            logger.warning("Could not prepare occurrence %s", occurrence.id, exc_info=True)
+            return None

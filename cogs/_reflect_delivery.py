@@ -9,6 +9,7 @@ When the channel is gone the engine pauses the schedule and `on_gone` tells the 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
@@ -16,15 +17,20 @@ import discord
 
 from bot.discord_failures import TRANSIENT, describe, is_transient
 from bot.replies import NO_MENTIONS, escape
-from bot.scheduling import Due, TargetGone, TransientError
+from bot.scheduling import Done, Due, TargetGone, TransientError
 from bot.services.reflection import PostDraft, ReflectionService
 from cogs._reflect_views import ANSWER_PREFIX, answer_view, prompt_embed, thread_name
 
 if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
     from bot.app import PartnerBot
+    from db.models import Partnership
 
 log = logging.getLogger(__name__)
 
+# Requests the engine paces before each run (the message); the thread is paced as it is made.
+SCHEDULED_REQUESTS = 1
 THREAD_ALREADY_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 # A week of discussion before the thread archives itself.
 THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
@@ -40,71 +46,107 @@ class PromptDelivery:
         self.bot = bot
         self.service = service
 
-    async def run(self, due: Due) -> dict[str, Any]:
-        """The scheduled action: one prompt for one occurrence, posted once."""
-        theme = due.options.get("theme")
-        visibility = due.options.get("visibility")
-        draft = await self.service.prepare_scheduled(
+    async def prepare(self, session: AsyncSession, due: Due, partnership: Partnership) -> PostDraft:
+        """With the claim, in its transaction: choose the prompt and record the post."""
+        theme, visibility = _options(due)
+        return await self.service.prepare_claimed(
+            session,
+            partnership,
             occurrence_id=due.occurrence_id,
             schedule_id=due.schedule_id,
-            partnership_id=due.partnership_id,
-            theme=theme if isinstance(theme, str) else None,
+            theme=theme,
             late=due.late,
             due_at=due.due_at,
-            visibility=visibility if isinstance(visibility, str) else None,
+            visibility=visibility,
         )
-        return await self.deliver(draft, nonce=due.nonce)
+
+    async def run(self, due: Due) -> dict[str, Any] | Done:
+        """The scheduled action: one prompt for one occurrence, posted once.
+
+        A post prepared with the claim is sent, its thread opened, and both recorded with the
+        occurrence's outcome (`Done`); a retried or recovered one goes through `deliver`."""
+        draft = due.prepared
+        if not isinstance(draft, PostDraft):
+            theme, visibility = _options(due)
+            draft = await self.service.prepare_scheduled(
+                occurrence_id=due.occurrence_id,
+                schedule_id=due.schedule_id,
+                partnership_id=due.partnership_id,
+                theme=theme,
+                late=due.late,
+                due_at=due.due_at,
+                visibility=visibility,
+            )
+        # The engine paced the message (`SCHEDULED_REQUESTS`); the thread is paced when it is
+        # made, so the requests keep under Discord's limit however long the message took.
+        pace = self.bot.scheduler.pacer.spend
+        if draft.message_id is not None or draft.resumed:
+            await pace(1)
+            return await self.deliver(draft, nonce=due.nonce)
+        message_id = await self._send(draft, nonce=due.nonce)
+        posted = replace(draft, channel_id=draft.channel_id, message_id=message_id)
+        await pace(1)
+        thread_id = await self._start_thread(posted)
+
+        async def record(session: AsyncSession) -> None:
+            assert draft.channel_id is not None
+            await self.service.record_posted(
+                session,
+                draft,
+                channel_id=draft.channel_id,
+                message_id=message_id,
+                thread_id=thread_id,
+            )
+
+        return Done(_result(posted, thread_id), record)
 
     async def deliver(self, draft: PostDraft, *, nonce: str) -> dict[str, Any]:
         """Post the prompt (unless it was posted already), record it, then open its thread.
 
-        Shared by the schedule and `/reflect now`. Raises `TransientError` for a passing failure
-        and `TargetGone` when the channel is gone or closed to the bot.
+        Shared by `/reflect now` and a retried occurrence. Raises `TransientError` for a passing
+        failure and `TargetGone` when the channel is gone or closed to the bot.
         """
-        channel_id = draft.channel_id
-        if channel_id is None:
-            raise TargetGone("The partnership has no channel to post in.")
         message_id = draft.message_id
-        if message_id is None and draft.resumed:
-            message_id = await self._find_posted(channel_id, draft.post_id)
+        if message_id is None and draft.resumed and draft.channel_id is not None:
+            message_id = await self._find_posted(draft.channel_id, draft.post_id)
         if message_id is None:
-            channel = self.bot.get_partial_messageable(
-                channel_id, guild_id=draft.guild_id, type=discord.ChannelType.text
-            )
-            try:
-                message = await channel.send(
-                    embed=prompt_embed(draft),
-                    view=answer_view(draft.post_id),
-                    allowed_mentions=NO_MENTIONS,
-                    nonce=nonce,  # discord.py sends enforce_nonce with it
-                )
-            except discord.NotFound as exc:
-                raise TargetGone("The partnership's channel no longer exists.") from exc
-            except discord.Forbidden as exc:
-                raise TargetGone("I'm not allowed to post in the partnership's channel.") from exc
-            except TRANSIENT as exc:
-                raise TransientError(describe(exc)) from exc
-            except discord.HTTPException as exc:
-                if is_transient(exc):  # a 429 discord.py gave up waiting out: try again later
-                    raise TransientError(describe(exc)) from exc
-                raise
-            message_id = message.id
+            message_id = await self._send(draft, nonce=nonce)
         if draft.message_id is None:
+            assert draft.channel_id is not None
             draft = await self.service.mark_posted(
                 draft.post_id,
-                channel_id=channel_id,
+                channel_id=draft.channel_id,
                 message_id=message_id,
                 actor_name=draft.actor_name,
             )
         thread_id = draft.thread_id or await self._open_thread(draft)
-        return {
-            "post_id": draft.post_id,
-            "prompt": draft.prompt_ref,
-            "theme": draft.theme,
-            "channel_id": draft.channel_id,
-            "message_id": draft.message_id,
-            "thread_id": thread_id,
-        }
+        return _result(draft, thread_id)
+
+    async def _send(self, draft: PostDraft, *, nonce: str) -> int:
+        """Post the prompt's message; its id."""
+        if draft.channel_id is None:
+            raise TargetGone("The partnership has no channel to post in.")
+        channel = self.bot.get_partial_messageable(
+            draft.channel_id, guild_id=draft.guild_id, type=discord.ChannelType.text
+        )
+        try:
+            message = await channel.send(
+                embed=prompt_embed(draft),
+                view=answer_view(draft.post_id),
+                allowed_mentions=NO_MENTIONS,
+                nonce=nonce,  # discord.py sends enforce_nonce with it
+            )
+        except discord.NotFound as exc:
+            raise TargetGone("The partnership's channel no longer exists.") from exc
+        except discord.Forbidden as exc:
+            raise TargetGone("I'm not allowed to post in the partnership's channel.") from exc
+        except TRANSIENT as exc:
+            raise TransientError(describe(exc)) from exc
+        except discord.HTTPException as exc:
+            if is_transient(exc):  # a 429 discord.py gave up waiting out: try again later
+                raise TransientError(describe(exc)) from exc
+            raise
+        return message.id
 
     async def _find_posted(self, channel_id: int, post_id: int) -> int | None:
         """The message an earlier attempt posted but never recorded, if the channel shows it.
@@ -138,7 +180,14 @@ class PromptDelivery:
         return None
 
     async def _open_thread(self, draft: PostDraft) -> int | None:
-        """A thread on the prompt for discussion. Best effort: the prompt is already posted."""
+        """A thread on the prompt for discussion, recorded. Best effort: the prompt is posted."""
+        thread_id = await self._start_thread(draft)
+        if thread_id is not None:
+            await self.service.mark_thread(draft.post_id, thread_id)
+        return thread_id
+
+    async def _start_thread(self, draft: PostDraft) -> int | None:
+        """Open the prompt's thread on Discord (not recorded); None if that failed."""
         assert draft.channel_id is not None and draft.message_id is not None
         try:
             data = await self.bot.http.start_thread_with_message(
@@ -148,17 +197,15 @@ class PromptDelivery:
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
                 reason="Partnerbot: discussion of a reflective prompt",
             )
-            thread_id = int(data["id"])
+            return int(data["id"])
         except discord.HTTPException as exc:
             if exc.code != THREAD_ALREADY_EXISTS:
                 log.warning("No thread for prompt post %s: %s", draft.post_id, exc)
                 return None
-            thread_id = draft.message_id  # a thread started from a message shares its id
+            return draft.message_id  # a thread started from a message shares its id
         except (TimeoutError, aiohttp.ClientError) as exc:
             log.warning("No thread for prompt post %s: %s", draft.post_id, describe(exc))
             return None
-        await self.service.mark_thread(draft.post_id, thread_id)
-        return thread_id
 
     async def on_gone(self, due: Due, reason: str) -> None:
         """The schedule was paused because its channel is gone: tell each convener by DM."""
@@ -175,3 +222,25 @@ class PromptDelivery:
                 await dm.send(text, allowed_mentions=NO_MENTIONS)
             except Exception as exc:  # a closed DM must not stop the others
                 log.warning("Could not tell convener %s about schedule %s: %s", user_id, due, exc)
+
+
+def _options(due: Due) -> tuple[str | None, str | None]:
+    """The schedule's fixed theme and answers' visibility, if it sets them."""
+    theme = due.options.get("theme")
+    visibility = due.options.get("visibility")
+    return (
+        theme if isinstance(theme, str) else None,
+        visibility if isinstance(visibility, str) else None,
+    )
+
+
+def _result(draft: PostDraft, thread_id: int | None) -> dict[str, Any]:
+    """What the occurrence records of a delivered prompt."""
+    return {
+        "post_id": draft.post_id,
+        "prompt": draft.prompt_ref,
+        "theme": draft.theme,
+        "channel_id": draft.channel_id,
+        "message_id": draft.message_id,
+        "thread_id": thread_id,
+    }

@@ -52,7 +52,7 @@ from cogs._context import (
     where_of,
 )
 from cogs._reflect_answers import mine_embed, show, withdrawn_reply
-from cogs._reflect_delivery import PromptDelivery
+from cogs._reflect_delivery import SCHEDULED_REQUESTS, PromptDelivery
 from cogs._reflect_text import schedule_reply, summary_block
 from cogs._reflect_views import ReflectButton, handle_form, thanks
 from db.models import LIVE_STATES, ScheduleState
@@ -427,8 +427,15 @@ async def setup(bot: PartnerBot) -> None:
     cog = ReflectCog(bot, bot.services.reflection, bot.services.schedules, delivery)
     await bot.add_cog(cog)
     bot.add_dynamic_items(ReflectButton)
-    # Each prompt is two requests: its message and its discussion thread.
-    bot.scheduler.register(SCHEDULE_KIND, delivery.run, delivery.on_gone, requests=2)
+    # Each prompt is two requests, its message and its discussion thread, each paced as it is
+    # made (`SCHEDULED_REQUESTS`). Its post is chosen and recorded with the claim.
+    bot.scheduler.register(
+        SCHEDULE_KIND,
+        delivery.run,
+        delivery.on_gone,
+        requests=SCHEDULED_REQUESTS,
+        prepare=delivery.prepare,
+    )
     bot.timers.register(SHOW_TIMER, cog.show_late, seed_show_timers)
 
 

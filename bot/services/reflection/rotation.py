@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from sqlalchemy import BindParameter, bindparam
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,6 +33,41 @@ from bot.prompts import THEMES, LibraryPrompt, prompts_for, relationship_prompts
 from bot.services.reflection.views import ChosenPrompt
 from bot.services.reflection.visibility import as_visibility, default_for
 from db.models import PartnershipRelationship, PromptPost, ReflectionPrompt
+
+# Built once: every scheduled post asks these, and building a statement costs more CPU than
+# SQLite running it.
+_PARTNERSHIP: BindParameter[int] = bindparam("partnership_id")
+_THEME: BindParameter[str] = bindparam("theme")
+_OWN = (
+    select(ReflectionPrompt)
+    .where(
+        col(ReflectionPrompt.partnership_id) == _PARTNERSHIP, col(ReflectionPrompt.theme) == _THEME
+    )
+    .order_by(col(ReflectionPrompt.id))
+)
+_HELD = select(PartnershipRelationship.relationship, PartnershipRelationship.added_at).where(
+    col(PartnershipRelationship.partnership_id) == _PARTNERSHIP,
+    col(PartnershipRelationship.removed_at).is_(None),
+)
+_LAST_ROTATED = (
+    select(PromptPost.theme)
+    .where(
+        col(PromptPost.partnership_id) == _PARTNERSHIP,
+        col(PromptPost.message_id).is_not(None),
+        col(PromptPost.rotation).is_(True),
+    )
+    .order_by(col(PromptPost.posted_at).desc(), col(PromptPost.id).desc())
+    .limit(1)
+)
+_TIMES_USED = (
+    select(PromptPost.library_prompt_id, PromptPost.custom_prompt_id, func.count())
+    .where(
+        col(PromptPost.partnership_id) == _PARTNERSHIP,
+        col(PromptPost.theme) == _THEME,
+        col(PromptPost.message_id).is_not(None),
+    )
+    .group_by(col(PromptPost.library_prompt_id), col(PromptPost.custom_prompt_id))
+)
 
 
 async def choose(session: AsyncSession, partnership_id: int, theme: str | None) -> ChosenPrompt:
@@ -45,14 +81,7 @@ async def choose(session: AsyncSession, partnership_id: int, theme: str | None) 
         theme = await _next_theme(session, partnership_id)
     assert theme is not None
     own = (
-        await session.exec(
-            select(ReflectionPrompt)
-            .where(
-                ReflectionPrompt.partnership_id == partnership_id,
-                ReflectionPrompt.theme == theme,
-            )
-            .order_by(col(ReflectionPrompt.id))
-        )
+        await session.exec(_OWN, params={"partnership_id": partnership_id, "theme": theme})
     ).all()
     candidates = [
         _library(p, rotation=rotation)
@@ -75,12 +104,7 @@ async def choose(session: AsyncSession, partnership_id: int, theme: str | None) 
 
 async def _held(session: AsyncSession, partnership_id: int) -> dict[str, datetime]:
     """The relationships the partnership holds now, with when each was added."""
-    rows = await session.exec(
-        select(PartnershipRelationship.relationship, PartnershipRelationship.added_at).where(
-            PartnershipRelationship.partnership_id == partnership_id,
-            col(PartnershipRelationship.removed_at).is_(None),
-        )
-    )
+    rows = await session.exec(_HELD, params={"partnership_id": partnership_id})
     return dict(rows.all())
 
 
@@ -135,18 +159,7 @@ async def _relationship_unasked(
 
 async def _next_theme(session: AsyncSession, partnership_id: int) -> str:
     """The theme after the one of the partnership's last rotated post (the first if none)."""
-    last = (
-        await session.exec(
-            select(PromptPost.theme)
-            .where(
-                PromptPost.partnership_id == partnership_id,
-                col(PromptPost.message_id).is_not(None),
-                col(PromptPost.rotation).is_(True),
-            )
-            .order_by(col(PromptPost.posted_at).desc(), col(PromptPost.id).desc())
-            .limit(1)
-        )
-    ).first()
+    last = (await session.exec(_LAST_ROTATED, params={"partnership_id": partnership_id})).first()
     keys = list(THEMES)
     return keys[(keys.index(last) + 1) % len(keys)] if last in keys else keys[0]
 
@@ -154,15 +167,7 @@ async def _next_theme(session: AsyncSession, partnership_id: int) -> str:
 async def _times_used(session: AsyncSession, partnership_id: int, theme: str) -> Counter[str]:
     """How often each prompt of the theme was delivered to the partnership, by its ref."""
     rows = (
-        await session.exec(
-            select(PromptPost.library_prompt_id, PromptPost.custom_prompt_id, func.count())
-            .where(
-                PromptPost.partnership_id == partnership_id,
-                PromptPost.theme == theme,
-                col(PromptPost.message_id).is_not(None),
-            )
-            .group_by(col(PromptPost.library_prompt_id), col(PromptPost.custom_prompt_id))
-        )
+        await session.exec(_TIMES_USED, params={"partnership_id": partnership_id, "theme": theme})
     ).all()
     used: Counter[str] = Counter()
     for library_id, custom_id, n in rows:

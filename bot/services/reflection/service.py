@@ -17,12 +17,14 @@ Decisions:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFound, UserFacingError
 from bot.prompts import THEMES, prompts_for
@@ -38,7 +40,19 @@ from bot.services.text import message_link, name_of
 from bot.services.timeutil import as_utc, zone
 from db import queries
 from db.engine import SessionFactory, transaction
-from db.models import Partnership, PromptPost, ReflectionPrompt
+from db.models import Event, Partnership, PromptPost, ReflectionPrompt
+
+# Statements of every scheduled post, built once (building one costs more than running it).
+# An UPDATE's columns to set come with its parameters.
+_POSTS = PromptPost.__table__  # type: ignore[attr-defined]
+_INSERT_POST = insert(_POSTS).returning(_POSTS.c.id)
+_RECORD_POSTED = update(_POSTS).where(
+    _POSTS.c.id == bindparam("post_id"), _POSTS.c.message_id.is_(None)
+)
+_RECORD_THREAD = update(_POSTS).where(
+    _POSTS.c.id == bindparam("post_id"), _POSTS.c.thread_id.is_(None)
+)
+_INSERT_EVENT = insert(Event.__table__)  # type: ignore[attr-defined]
 
 
 class ReflectionService(Answering):
@@ -156,7 +170,6 @@ class ReflectionService(Answering):
     ) -> PostDraft:
         """The post for one occurrence: the one already made for it, or a new one. A
         schedule's `visibility` (None: each prompt's own) overrides the prompt's default."""
-        chosen_visibility = parse_visibility(visibility)
         for _ in range(2):
             try:
                 async with transaction(self.sessions) as session:
@@ -170,22 +183,47 @@ class ReflectionService(Answering):
                     ).first()
                     if existing is not None:
                         return draft_of(existing, partnership, resumed=True)
-                    chosen = await rotation.choose(session, partnership_id, theme)
-                    post = self._new_post(
+                    return await self.prepare_claimed(
+                        session,
                         partnership,
-                        chosen,
-                        chosen_visibility,
-                        schedule_id=schedule_id,
                         occurrence_id=occurrence_id,
+                        schedule_id=schedule_id,
+                        theme=theme,
                         late=late,
                         due_at=due_at,
+                        visibility=visibility,
                     )
-                    session.add(post)
-                    await session.flush()
-                    return draft_of(post, partnership)
             except IntegrityError:
                 continue  # another attempt made it first: read that one
         raise RuntimeError(f"Could not prepare the post for occurrence {occurrence_id}")
+
+    async def prepare_claimed(
+        self,
+        session: AsyncSession,
+        partnership: Partnership,
+        *,
+        occurrence_id: int,
+        schedule_id: int,
+        theme: str | None,
+        late: bool,
+        due_at: datetime,
+        visibility: str | None = None,
+    ) -> PostDraft:
+        """The new post for an occurrence claimed in the caller's transaction (so it has none
+        yet): the schedule engine calls this with the claim, in one round of statements."""
+        chosen = await rotation.choose(session, partnership.id, theme)  # type: ignore[arg-type]
+        post = self._new_post(
+            partnership,
+            chosen,
+            parse_visibility(visibility),
+            schedule_id=schedule_id,
+            occurrence_id=occurrence_id,
+            late=late,
+            due_at=due_at,
+        )
+        inserted = await session.execute(_INSERT_POST, post.model_dump(exclude={"id"}))
+        post.id = int(inserted.scalar_one())
+        return draft_of(post, partnership)
 
     def _new_post(
         self,
@@ -226,38 +264,45 @@ class ReflectionService(Answering):
             post.posted_at = now
             session.add(post)
             draft = draft_of(post, partnership, actor_name=actor_name)
-            await log.record(
-                session,
-                partnership,
-                "prompt.posted",
-                _posted_summary(post, draft, partnership),
-                actor_id=post.posted_by,
-                payload={
-                    "post_id": post.id,
-                    "prompt": draft.prompt_ref,
-                    "theme": post.theme,
-                    "text": post.text,
-                    "schedule_id": post.schedule_id,
-                    "occurrence_id": post.occurrence_id,
-                    "late": post.late,
-                    "due_at": post.due_at.isoformat() if post.due_at else None,
-                    "visibility": post.visibility,
-                    "channel_id": channel_id,
-                    "message_id": message_id,
-                },
-                message_link=message_link(partnership.guild_id, channel_id, message_id),
-                at=now,
-            )
+            session.add(_posted_event(draft, now))
             return draft
+
+    async def record_posted(
+        self,
+        session: AsyncSession,
+        draft: PostDraft,
+        *,
+        channel_id: int,
+        message_id: int,
+        thread_id: int | None,
+    ) -> None:
+        """`mark_posted` and `mark_thread` at once, in the caller's transaction (the schedule
+        engine's, recording the occurrence's outcome), without reading the post: its draft
+        says what the log needs. Once: a post already recorded keeps its message."""
+        now = self.clock.now()
+        recorded = await session.execute(
+            _RECORD_POSTED,
+            {
+                "post_id": draft.post_id,
+                "channel_id": channel_id,
+                "message_id": message_id,
+                "posted_at": now,
+                "thread_id": thread_id,
+            },
+        )
+        if recorded.rowcount != 1:  # type: ignore[attr-defined]
+            if thread_id is not None:
+                await session.execute(
+                    _RECORD_THREAD, {"post_id": draft.post_id, "thread_id": thread_id}
+                )
+            return
+        posted = replace(draft, channel_id=channel_id, message_id=message_id, thread_id=thread_id)
+        await session.execute(_INSERT_EVENT, _posted_event(posted, now).model_dump(exclude={"id"}))
 
     async def mark_thread(self, post_id: int, thread_id: int) -> None:
         """Record the post's discussion thread, unless one is recorded: one UPDATE, no read."""
         async with transaction(self.sessions) as session:
-            await session.execute(
-                update(PromptPost)
-                .where(col(PromptPost.id) == post_id, col(PromptPost.thread_id).is_(None))
-                .values(thread_id=thread_id)
-            )
+            await session.execute(_RECORD_THREAD, {"post_id": post_id, "thread_id": thread_id})
 
     async def discard(self, post_id: int) -> None:
         """Forget a chosen prompt that could not be delivered (never one that was)."""
@@ -276,19 +321,44 @@ class ReflectionService(Answering):
             return GoneNotice(partnership.name, schedule_id, ids)
 
 
-def _posted_summary(post: PromptPost, draft: PostDraft, partnership: Partnership) -> str:
+def _posted_event(draft: PostDraft, at: datetime) -> Event:
+    """The log entry of a delivered post (`draft`, with its channel and message)."""
+    assert draft.channel_id is not None and draft.message_id is not None
+    return Event(
+        guild_id=draft.guild_id,
+        partnership_id=draft.partnership_id,
+        kind="prompt.posted",
+        actor_id=draft.posted_by,
+        occurred_at=at,
+        summary=_posted_summary(draft),
+        payload={
+            "post_id": draft.post_id,
+            "prompt": draft.prompt_ref,
+            "theme": draft.theme,
+            "text": draft.text,
+            "schedule_id": draft.schedule_id,
+            "occurrence_id": draft.occurrence_id,
+            "late": draft.late,
+            "due_at": draft.due_at.isoformat() if draft.due_at else None,
+            "visibility": draft.visibility.value,
+            "channel_id": draft.channel_id,
+            "message_id": draft.message_id,
+        },
+        message_link=message_link(draft.guild_id, draft.channel_id, draft.message_id),
+    )
+
+
+def _posted_summary(draft: PostDraft) -> str:
     """The log sentence for a delivered prompt: who posted it, and whether it came late."""
-    if post.posted_by is not None:
+    if draft.posted_by is not None:
         return (
             f"{draft.actor_name or 'A convener'} posted a reflective prompt on "
-            f"{draft.theme_label}: “{post.text}”" + _answers_words(draft)
+            f"{draft.theme_label}: “{draft.text}”" + _answers_words(draft)
         )
-    summary = f"A scheduled reflective prompt on {draft.theme_label} was posted: “{post.text}”"
-    if post.late and post.due_at is not None:
-        due = as_utc(post.due_at).astimezone(zone(partnership.timezone))
-        summary += (
-            f" It was posted late; it was due at {due:%Y-%m-%d %H:%M} ({partnership.timezone})."
-        )
+    summary = f"A scheduled reflective prompt on {draft.theme_label} was posted: “{draft.text}”"
+    if draft.late and draft.due_at is not None:
+        due = as_utc(draft.due_at).astimezone(zone(draft.timezone))
+        summary += f" It was posted late; it was due at {due:%Y-%m-%d %H:%M} ({draft.timezone})."
     return summary + _answers_words(draft)
 
 
