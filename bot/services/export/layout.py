@@ -8,7 +8,7 @@ Only plain text comes out of here; each writer escapes it for its own format (Ma
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.export.document import (
@@ -105,6 +105,9 @@ class Layout:
     def __init__(self, header: Header) -> None:
         self.header = header
         self.tz: ZoneInfo = zone(header.timezone)
+        # The day `when` last looked up (naive UTC), and the zone's offset and name in it.
+        self._span_start, self._span_end = datetime.max, datetime.min
+        self._span_offset, self._span_name = timedelta(0), ""
 
     @property
     def internal(self) -> bool:
@@ -116,6 +119,29 @@ class Layout:
 
     # ------------------------------------------------------------------ time
 
+    def _look_up_day(self, naive: datetime) -> None:
+        """Remember the zone's offset and name through the UTC day of `naive`, when they hold
+        all through it: the same at each hour and at the day's last moment (a zone changes its
+        offset months apart, so no change can come and go between two of these)."""
+        try:
+            start = naive.replace(hour=0, minute=0, second=0, microsecond=0)
+            end = start + timedelta(days=1)
+            moments = [start + timedelta(hours=h) for h in range(24)]
+            moments.append(end - timedelta(microseconds=1))
+            seen = {
+                (local.utcoffset(), local.tzname())
+                for local in (m.replace(tzinfo=UTC).astimezone(self.tz) for m in moments)
+            }
+        except OverflowError:
+            return
+        if len(seen) != 1:
+            return
+        ((offset, name),) = seen
+        if offset is None or name is None:
+            return
+        self._span_start, self._span_end = start, end
+        self._span_offset, self._span_name = offset, name
+
     def local(self, moment: datetime) -> datetime:
         return as_utc(moment).astimezone(self.tz)
 
@@ -123,6 +149,15 @@ class Layout:
         """`2026-03-10 18:00 GMT`: a moment in the partnership's zone, its abbreviation named."""
         if moment is None:
             return NONE
+        # Within the day last looked up, the zone's offset and name are known (a stream's
+        # times come in order, so most entries fall in the same day as the one before).
+        naive = moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+        if self._span_start <= naive < self._span_end:
+            local = naive + self._span_offset
+            if local.year >= 1000:
+                return f"{local.isoformat(' ', 'minutes')} {self._span_name}"
+        else:
+            self._look_up_day(naive)
         local = self.local(moment)
         if local.year < 1000:  # strftime's year is not padded everywhere: the general path
             return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
