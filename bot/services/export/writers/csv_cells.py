@@ -53,6 +53,11 @@ _CELL_BY_TYPE: dict[type, Callable[[Any], str]] = {
 }
 
 
+# Records (a log entry's payload) as JSON text: one encoder for every cell (what
+# `json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)` makes anew each call).
+_RECORD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
 def cell(value: object) -> str:
     """One cell: text neutralised, numbers as numbers, booleans as true/false, times and dates
     in ISO, records as JSON text."""
@@ -69,7 +74,7 @@ def cell(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return neutralise(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+        return neutralise(_RECORD_JSON.encode(value))
     return neutralise(str(value))
 
 
