@@ -159,6 +159,8 @@ def references(name: str) -> dict[str, str]:
 
 
 def as_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

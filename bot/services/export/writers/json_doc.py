@@ -54,6 +54,8 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:  # as the database hands times back
+            return value.isoformat()
         aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return aware.isoformat()
     if isinstance(value, date):
