@@ -2,12 +2,12 @@
 codebook describing every column and every vocabulary value (`bot.services.export.codebook`).
 
 Each file is written straight into its zip entry, row by row, and the log and the notes are read
-from the document's streams one row at a time, so memory does not grow with the log. Files are
-UTF-8, comma-separated, quoted where needed (RFC 4180, by the csv module). Times are ISO 8601 in
-UTC, dates ISO. Text that a spreadsheet would run as a formula is neutralised; numbers are
-written as numbers. Which columns appear follows the header (see the codebook's column types):
-no person columns for the external audience, no Discord ids, message links or stored payloads
-when pseudonymised, and no free text unless the export keeps text.
+from the document's streams a batch of rows at a time, so memory does not grow with the log.
+Files are UTF-8, comma-separated, quoted where needed (RFC 4180, by the csv module). Times are
+ISO 8601 in UTC, dates ISO. Text that a spreadsheet would run as a formula is neutralised;
+numbers are written as numbers. Which columns appear follows the header (see the codebook's
+column types): no person columns for the external audience, no Discord ids, message links or
+stored payloads when pseudonymised, and no free text unless the export keeps text.
 """
 
 from __future__ import annotations
