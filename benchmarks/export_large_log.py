@@ -1,14 +1,15 @@
-"""How long a CSV export of a long log takes, next to the plainest export there is.
+"""How long an export of a long log takes in each format, next to the plainest export there is.
 
     .venv/bin/python -m benchmarks --only export_large_log [--size smoke|full]
 
 For each size (full: 10k and 100k entries; smoke: 1k) it fills a fresh SQLite database with one
 partnership (three organisations) and that many log entries (notes of every kind, actions), then
-exports it as CSV from the command line's path (`export_as_operator`). The floor is the same
-rows read with the standard library's `sqlite3` and written with `csv.writer`. Export and floor
-alternate, three times each; the medians are compared. Targets (issue 14): at most 3× the floor
-and at most 2 s. The note gives the peak of Python memory (tracemalloc) of one more export,
-which should stay flat as the log grows (issue 11 §5).
+exports it in every format (markdown, html, csv, json) from the command line's path
+(`export_as_operator`). The floor is the partnership's log read with the standard library's
+`sqlite3` and written with `csv.writer`. For each format, export and floor alternate, three
+times each; the medians are compared. Targets (issue 14): at most 3× the floor and at most 2 s.
+The note gives the peak of Python memory (tracemalloc) of one more export in that format, which
+should stay flat as the log grows (issue 11 §5).
 """
 
 from __future__ import annotations
@@ -124,13 +125,16 @@ def raw_csv(db_path: Path, out: Path) -> None:
         )
 
 
-async def measure(folder: Path, events: int) -> Row:
+FORMATS = (Format.markdown, Format.html, Format.csv, Format.json)
+ROUNDS = 3  # export and floor, alternately, this many times each
+
+
+async def measure(folder: Path, service: ExportService, events: int, format: Format) -> Row:
     db_path = folder / "bench.db"
-    service, _ = await fill(f"sqlite+aiosqlite:///{db_path}", events)
-    request = ExportRequest(format=Format.csv)
+    request = ExportRequest(format=format)
     timings: list[float] = []
     floors: list[float] = []
-    for _ in range(3):
+    for _ in range(ROUNDS):
         began = time.perf_counter()
         made = await service.export_as_operator(GUILD, HUB, request)
         timings.append(time.perf_counter() - began)
@@ -142,17 +146,18 @@ async def measure(folder: Path, events: int) -> Row:
     made = await service.export_as_operator(GUILD, HUB, request)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    size = made.size
     made.path.unlink()
     value, floor = statistics.median(timings), statistics.median(floors)
     return Row(
         benchmark=NAME,
-        case=f"csv, {events:,} entries",
+        case=f"{format.value}, {events:,} entries",
         value=value,
         floor=floor,
         unit="s",
         target=f"≤{TARGET_RATIO:g}× and ≤{TARGET_SECONDS:g} s",
         ok=value <= TARGET_RATIO * floor and value <= TARGET_SECONDS,
-        note=f"peak Python memory {peak / 1e6:.1f} MB",
+        note=f"peak Python memory {peak / 1e6:.1f} MB; file {size / 1e6:.1f} MB",
     )
 
 
@@ -160,5 +165,8 @@ async def run(size: str) -> list[Row]:
     rows = []
     for events in SIZES[size]:
         with tempfile.TemporaryDirectory() as folder:
-            rows.append(await measure(Path(folder), events))
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+            service, _ = await fill(url, events)
+            for format in FORMATS:
+                rows.append(await measure(Path(folder), service, events, format))
     return rows

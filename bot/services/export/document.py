@@ -256,3 +256,24 @@ class Document:
     # The stored records themselves, for the JSON that `partnerbot import` loads: (table, row)
     # pairs, redaction applied. Only in an internal, not pseudonymised export; None otherwise.
     records: Callable[[], AsyncIterator[tuple[str, dict[str, Any]]]] | None = None
+    # The same streams a batch of rows at a time (what the database hands over at once), for
+    # writers that lay out many rows per step; None: read `notes` and `log` one row at a time.
+    note_batches: Callable[[str | None], AsyncIterator[list[NoteRow]]] | None = None
+    log_batches: Callable[[], AsyncIterator[list[LogRow]]] | None = None
+
+    def notes_batched(self, kind: str | None) -> AsyncIterator[list[NoteRow]]:
+        """The notes of `kind` (None: every kind), in batches."""
+        if self.note_batches is not None:
+            return self.note_batches(kind)
+        return _singly(self.notes(kind))
+
+    def log_batched(self) -> AsyncIterator[list[LogRow]]:
+        """The log, in batches."""
+        if self.log_batches is not None:
+            return self.log_batches()
+        return _singly(self.log())
+
+
+async def _singly(rows: AsyncIterator[Any]) -> AsyncIterator[list[Any]]:
+    async for row in rows:
+        yield [row]

@@ -171,6 +171,8 @@ async def gather(
         reflections=reflections,
         notes=streams.notes,
         log=streams.log,
+        note_batches=streams.note_batches,
+        log_batches=streams.log_batches,
         # The stored records travel only in a whole, internal, named export: what a period, a
         # meeting, an external audience or pseudonyms leave out could not be imported back.
         records=(

@@ -8,7 +8,7 @@ Only plain text comes out of here; each writer escapes it for its own format (Ma
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.export.document import (
@@ -105,6 +105,10 @@ class Layout:
     def __init__(self, header: Header) -> None:
         self.header = header
         self.tz: ZoneInfo = zone(header.timezone)
+        # The day `when` last looked up (in UTC), and the zone's offset and name in it.
+        self._span_start = datetime.max.replace(tzinfo=UTC)
+        self._span_end = datetime.min.replace(tzinfo=UTC)
+        self._span_offset, self._span_name = timedelta(0), ""
 
     @property
     def internal(self) -> bool:
@@ -116,6 +120,28 @@ class Layout:
 
     # ------------------------------------------------------------------ time
 
+    def _look_up_day(self, utc: datetime) -> None:
+        """Remember the zone's offset and name through the UTC day of `utc`, when they hold all
+        through it: the same at each hour and at the day's last moment (a zone changes its
+        offset months apart, so no change can come and go between two of these)."""
+        try:
+            start = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+            end = start + timedelta(days=1)
+            moments = [start + timedelta(hours=h) for h in range(24)]
+            moments.append(end - timedelta(microseconds=1))
+            seen = {
+                (m.astimezone(self.tz).utcoffset(), m.astimezone(self.tz).tzname()) for m in moments
+            }
+        except OverflowError:
+            return
+        if len(seen) != 1:
+            return
+        ((offset, name),) = seen
+        if offset is None or name is None or not _shifts(start, end, offset):
+            return
+        self._span_start, self._span_end = start, end
+        self._span_offset, self._span_name = offset, name
+
     def local(self, moment: datetime) -> datetime:
         return as_utc(moment).astimezone(self.tz)
 
@@ -123,6 +149,17 @@ class Layout:
         """`2026-03-10 18:00 GMT`: a moment in the partnership's zone, its abbreviation named."""
         if moment is None:
             return NONE
+        # Within the day last looked up, the zone's offset and name are known (a stream's
+        # times come in order, so most entries fall in the same day as the one before).
+        utc = moment
+        if utc.tzinfo is not UTC:  # naive UTC (as SQLite hands it back), or another zone
+            utc = utc.replace(tzinfo=UTC) if utc.tzinfo is None else utc.astimezone(UTC)
+        if self._span_start <= utc < self._span_end:
+            local = utc + self._span_offset  # the local time, still marked UTC: cut off below
+            if local.year >= 1000:
+                return f"{local.isoformat(' ', 'minutes')[:16]} {self._span_name}"
+        else:
+            self._look_up_day(utc)
         local = self.local(moment)
         if local.year < 1000:  # strftime's year is not padded everywhere: the general path
             return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
@@ -322,3 +359,12 @@ def _figure(key: str, value: float | int | None) -> str:
     if key in ("density", "reciprocity"):
         return f"{value:.2f}"
     return f"{value:.1f}"
+
+
+def _shifts(start: datetime, end: datetime, offset: timedelta) -> bool:
+    """Whether every moment from `start` to `end`, shifted by `offset`, is a datetime."""
+    try:
+        start + offset, end + offset
+    except OverflowError:
+        return False
+    return True

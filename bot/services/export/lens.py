@@ -98,6 +98,7 @@ class Lens:
     _people_by_key: dict[str, int] = field(default_factory=dict)
     _people_pattern: re.Pattern[str] | None = None
     _org_pattern: re.Pattern[str] | None = None
+    _persons: dict[tuple[int, str | None], Person] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._org_by_key = {name_key(n): i for i, n in self.organisations.items()}
@@ -132,9 +133,15 @@ class Lens:
     def person(self, user_id: int | None, name: str | None = None) -> Person | None:
         if user_id is None or not self.internal:
             return None
-        if self.pseudonyms is not None:
-            return Person(self.pseudonyms.person(user_id), None)
-        return Person(self.people.get(user_id) or name or f"User {user_id}", user_id)
+        # One `Person` per person and name (a long log names the same few people).
+        found = self._persons.get((user_id, name))
+        if found is None:
+            if self.pseudonyms is not None:
+                found = Person(self.pseudonyms.person(user_id), None)
+            else:
+                found = Person(self.people.get(user_id) or name or f"User {user_id}", user_id)
+            self._persons[(user_id, name)] = found
+        return found
 
     def voice_name(self, user_id: int, name: str | None = None) -> str:
         """A person's stance in a goal's matrix: who, as far as this audience may know."""

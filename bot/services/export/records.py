@@ -159,6 +159,8 @@ def references(name: str) -> dict[str, str]:
 
 
 def as_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -324,6 +326,11 @@ def _record(name: str, row: dict[str, Any], redactions: Redactions) -> dict[str,
     """The row as JSON holds it, with removed and expired text replaced by its marker, as
     every reader sees it."""
     if name == "event":
+        if not redactions.any:  # nothing removed: the entry as stored (its one time column)
+            row["occurred_at"] = plain(row["occurred_at"])
+            if row["payload"] is None:
+                row["payload"] = {}
+            return row
         entry = _Entry(row["id"], row["kind"], row["occurred_at"], row["summary"], row["payload"])
         # `Redactions.event` reads only these five fields; building a table row for each of
         # a long log would cost more than reading it.

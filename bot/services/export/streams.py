@@ -92,43 +92,67 @@ class Streams:
             col(Event.occurred_at), col(Event.id)
         )
 
-    async def _stream(self, query: Select[Any]) -> AsyncIterator[Entry]:
+    async def _batches(self, query: Select[Any]) -> AsyncIterator[list[Entry]]:
         async with self.sessions() as session:
             # Plain rows, not ORM objects: building an object per entry would be most of an
             # export's time. A row reads like an `Event` (`entry.kind`, `entry.payload` …).
             result = await session.stream(query.execution_options(yield_per=YIELD_PER))
             # A batch at a time: one hop to the database driver per batch, not per row.
-            async for batch in result.partitions():
-                for event in batch:
-                    if self.window.belongs(event):
-                        yield event
+            if self.window.meeting_id is None:
+                async for batch in result.partitions():
+                    yield batch
+            else:
+                belongs = self.window.belongs
+                async for batch in result.partitions():
+                    yield [event for event in batch if belongs(event)]
+
+    async def _stream(self, query: Select[Any]) -> AsyncIterator[Entry]:
+        async for batch in self._batches(query):
+            for event in batch:
+                yield event
 
     # ---- notes
 
-    async def notes(self, kind: str | None = None) -> AsyncIterator[NoteRow]:
-        """The notes of one kind (note, decision, action, small_win, risk), or of every kind."""
+    def _notes_query(self, kind: str | None) -> Select[Any]:
         query = self._events().where(col(Event.kind).startswith(EVENT_PREFIX))
         query = query.where(col(Event.kind) != ACTION_DONE)
         if kind is not None:
             query = query.where(col(Event.kind) == EVENT_PREFIX + kind.removeprefix(EVENT_PREFIX))
-        async for event in self._stream(query):
-            yield self.note_row(event)
+        return query
+
+    async def notes(self, kind: str | None = None) -> AsyncIterator[NoteRow]:
+        """The notes of one kind (note, decision, action, small_win, risk), or of every kind."""
+        note_row = self.note_row
+        async for batch in self._batches(self._notes_query(kind)):
+            for event in batch:
+                yield note_row(event)
+
+    async def note_batches(self, kind: str | None = None) -> AsyncIterator[list[NoteRow]]:
+        """`notes`, a batch at a time."""
+        note_row = self.note_row
+        async for batch in self._batches(self._notes_query(kind)):
+            yield [note_row(event) for event in batch]
 
     def note_row(self, event: Entry) -> NoteRow:
         assert event.id is not None
         lens = self.lens
-        _summary, payload = self.redactions.event(event)
+        if self.redactions.any:
+            _summary, payload = self.redactions.event(event)
+        else:  # nothing removed: the payload as read (a fresh dict for each row read)
+            payload = event.payload or {}
+        get = payload.get
         kind = event.kind.removeprefix(EVENT_PREFIX)
-        goal_id = _int(payload.get("goal_id"))
-        if not self.goals.shown(goal_id):
-            goal_id = None
+        goal_id = _int(get("goal_id"))
         goal_title = None
         if goal_id is not None:
-            goal_title = self.goals.titles.get(goal_id) or lens.title(
-                payload.get("goal_title"), f"Goal {goal_id}"
-            )
-        owner_id = _int(payload.get("owner_id"))
-        due = _day(payload.get("due"))
+            if not self.goals.shown(goal_id):
+                goal_id = None
+            else:
+                goal_title = self.goals.titles.get(goal_id) or lens.title(
+                    get("goal_title"), f"Goal {goal_id}"
+                )
+        owner_id = _int(get("owner_id"))
+        due = _day(get("due"))
         state = done_at = None
         if kind == NoteKind.action:
             done_at = self.done.get(event.id)
@@ -138,23 +162,27 @@ class Streams:
                 state = OVERDUE
             else:
                 state = OPEN
+        phase = get("phase")
+        link = event.message_link
         return NoteRow(
             id=event.id,
             kind=kind,
-            text=lens.text(str(payload.get("text") or "")),
+            text=lens.text(str(get("text") or "")),
             at=event.occurred_at,
             author=lens.person(event.actor_id),
             goal_id=goal_id,
             goal_title=goal_title,
-            review_on=_day(payload.get("review_on")),
-            owner=lens.person(owner_id, payload.get("owner_name")),
-            owner_organisation=self.speaks_for(owner_id, event.occurred_at),
+            review_on=_day(get("review_on")),
+            owner=lens.person(owner_id, get("owner_name")) if owner_id is not None else None,
+            owner_organisation=(
+                self.speaks_for(owner_id, event.occurred_at) if owner_id is not None else None
+            ),
             due=due,
-            phase=str(payload["phase"]) if payload.get("phase") else None,
+            phase=str(phase) if phase else None,
             state=state,
             done_at=done_at,
-            meeting_id=_int(payload.get("meeting_id")),
-            link=lens.link(event.message_link),
+            meeting_id=_int(get("meeting_id")),
+            link=lens.link(link) if link is not None else None,
         )
 
     def speaks_for(self, user_id: int | None, moment: datetime) -> str | None:
@@ -167,25 +195,37 @@ class Streams:
     # ---- the log
 
     async def log(self) -> AsyncIterator[LogRow]:
-        async for event in self._stream(self._events()):
-            row = self.log_row(event)
-            if row is not None:
-                yield row
+        log_row = self.log_row
+        async for batch in self._batches(self._events()):
+            for event in batch:
+                row = log_row(event)
+                if row is not None:
+                    yield row
+
+    async def log_batches(self) -> AsyncIterator[list[LogRow]]:
+        """`log`, a batch at a time."""
+        log_row = self.log_row
+        async for batch in self._batches(self._events()):
+            rows = [log_row(event) for event in batch]
+            yield [row for row in rows if row is not None]
 
     def log_row(self, event: Entry) -> LogRow | None:
         assert event.id is not None
         lens = self.lens
-        summary, payload = self.redactions.event(event)
+        if self.redactions.any:
+            summary, payload = self.redactions.event(event)
+        else:  # nothing removed: the entry as read (a fresh payload for each row read)
+            summary, payload = event.summary, event.payload or {}
         # An entry naming a goal this audience may not see: a goal's own entries are left
         # out; any other (a decision about it) is told again without naming it.
-        names_hidden = not all(
+        names_hidden = bool(self.goals.hidden) and not all(
             self.goals.shown(_int(payload.get(key))) for key in ("goal_id", "other_id")
         )
         if names_hidden and event.kind.startswith("goal."):
             return None
         if event.kind == TRUST_CLOSED:
             summary, payload = self._trust_closed(event, payload)
-        elif not lens.plain or names_hidden:
+        elif names_hidden or not lens.plain:
             ctx = Context(
                 lens=lens,
                 partnership=self.partnership.name,
@@ -199,6 +239,7 @@ class Streams:
             if not self.goals.shown(_int(payload.get("goal_id"))):
                 payload = {k: v for k, v in payload.items() if k not in ("goal_id", "goal_title")}
             payload = lens.payload(payload)
+        link = event.message_link
         return LogRow(
             id=event.id,
             at=event.occurred_at,
@@ -206,7 +247,7 @@ class Streams:
             actor=lens.person(event.actor_id),
             summary=summary,
             payload=payload,
-            link=lens.link(event.message_link),
+            link=lens.link(link) if link is not None else None,
         )
 
     def _trust_closed(self, event: Entry, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from bot.services.export.layout import Layout
@@ -56,3 +57,22 @@ def test_redactions_know_when_nothing_is_removed() -> None:
     assert Redactions(cutoff=datetime(2026, 1, 1, tzinfo=UTC)).any
     assert Redactions(withdrawn=frozenset({2})).any
     assert Redactions(replaced=frozenset({3})).any
+
+
+def test_local_time_text_is_right_across_every_kind_of_zone_change() -> None:
+    """`when` remembers a day's offset: a day with a change in it (whole hours, half an hour on
+    Lord Howe Island, a zone far from UTC) and naive, aware and out-of-order times still read
+    as strftime reads them."""
+    for name in ("Europe/London", "Australia/Lord_Howe", "Pacific/Kiritimati", "America/St_Johns"):
+        layout = Layout(replace(sample().header, timezone=name))
+        moments: list[datetime] = []
+        for day in ((3, 7), (3, 28), (4, 4), (10, 3), (10, 24), (10, 31)):  # each zone's changes
+            start = datetime(2026, *day, 12, tzinfo=UTC)
+            moments += [start + timedelta(minutes=m) for m in range(0, 60 * 48, 13)]
+        moments += [m.replace(tzinfo=None) for m in moments[::50]] + moments[::-37]
+        for moment in moments:
+            local = layout.local(moment)
+            assert layout.when(moment) == f"{local:%Y-%m-%d %H:%M} {local.tzname()}", (name, moment)
+    assert Layout(sample().header).when(datetime(9999, 12, 31, 23, 59, tzinfo=UTC)) == (
+        "9999-12-31 23:59 GMT"
+    )

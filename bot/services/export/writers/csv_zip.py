@@ -2,22 +2,21 @@
 codebook describing every column and every vocabulary value (`bot.services.export.codebook`).
 
 Each file is written straight into its zip entry, row by row, and the log and the notes are read
-from the document's streams one row at a time, so memory does not grow with the log. Files are
-UTF-8, comma-separated, quoted where needed (RFC 4180, by the csv module). Times are ISO 8601 in
-UTC, dates ISO. Text that a spreadsheet would run as a formula is neutralised; numbers are
-written as numbers. Which columns appear follows the header (see the codebook's column types):
-no person columns for the external audience, no Discord ids, message links or stored payloads
-when pseudonymised, and no free text unless the export keeps text.
+from the document's streams a batch of rows at a time, so memory does not grow with the log.
+Files are UTF-8, comma-separated, quoted where needed (RFC 4180, by the csv module). Times are
+ISO 8601 in UTC, dates ISO. Text that a spreadsheet would run as a formula is neutralised;
+numbers are written as numbers. Which columns appear follows the header (see the codebook's
+column types): no person columns for the external audience, no Discord ids, message links or
+stored payloads when pseudonymised, and no free text unless the export keeps text.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, BinaryIO
 
@@ -30,10 +29,8 @@ from bot.services.export.document import (
     GoalRow,
     Header,
     LinkRow,
-    LogRow,
     MeetingRow,
     MembershipSpell,
-    NoteRow,
     OrganisationRow,
     Person,
     ReadingCount,
@@ -41,69 +38,19 @@ from bot.services.export.document import (
     StanceCell,
     TrustRoundRow,
 )
+from bot.services.export.writers.csv_cells import (  # noqa: F401  (re-exported)
+    _CELL_BY_TYPE,
+    FORMULA_STARTS,
+    PERSON_COLUMNS,
+    _blank,
+    any_cell,
+    cell,
+    iso,
+    neutralise,
+    row_reader,
+)
 from bot.services.goals.vocab import DIMENSIONS
 from bot.services.trust.vocab import ITEM_KEYS, OWN_ITEM
-
-# What a spreadsheet may take as the start of a formula (OWASP's list for CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-_FORMULA_FIRST = frozenset(FORMULA_STARTS)
-
-
-def neutralise(text: str) -> str:
-    """Text that would begin a formula in a spreadsheet, made inert by a leading `'`."""
-    # Every formula start is one character: only the first is looked at.
-    return f"'{text}" if text[:1] in _FORMULA_FIRST else text
-
-
-def iso(moment: datetime) -> str:
-    """A moment in ISO 8601 with its offset, in UTC (a naive time is taken as UTC)."""
-    if moment.tzinfo is None:  # naive UTC (as SQLite hands it back): only the offset to add
-        return moment.isoformat(timespec="seconds") + "+00:00"
-    if moment.tzinfo is UTC:
-        return moment.isoformat(timespec="seconds")
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _blank(_value: object) -> str:
-    return ""
-
-
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
-
-
-# The common cell types, by exact type (a subclass takes the general path in `cell`).
-_CELL_BY_TYPE: dict[type, Callable[[Any], str]] = {
-    type(None): _blank,
-    str: neutralise,
-    bool: _flag,
-    int: repr,
-    float: repr,
-    datetime: iso,
-    date: date.isoformat,
-}
-
-
-def cell(value: object) -> str:
-    """One cell: text neutralised, numbers as numbers, booleans as true/false, times and dates
-    in ISO, records as JSON text."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return neutralise(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return neutralise(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
-    return neutralise(str(value))
 
 
 class Sheet:
@@ -136,6 +83,8 @@ class Sheet:
         self._csv = csv.writer(self._text)
         self._csv.writerow([c.name for c in self.columns])
         self._checked = False
+        self._objects: tuple[Callable[[Any], tuple[Any, ...]], list[Callable[[Any], str]]] | None
+        self._objects = None
 
     def __enter__(self) -> Sheet:
         return self
@@ -171,6 +120,46 @@ class Sheet:
             fast = by_type(type(value))
             append(fast(value) if fast is not None else cell(value))
         self._csv.writerow(cells)
+
+    def write_objects(self, rows: Iterable[Any]) -> None:
+        """Rows read straight from their fields (a stream's `NoteRow`s, `LogRow`s): a column is
+        the row's field of the same name, or a person's name or id (`PERSON_COLUMNS`). The
+        same cells as `write` would make, without a mapping per row."""
+        if self._objects is None:
+            self._objects = self._plan_objects()
+        read, converters = self._objects
+        self._csv.writerows(
+            [convert(value) for convert, value in zip(converters, read(row), strict=True)]
+            for row in rows
+        )
+
+    def _plan_objects(
+        self,
+    ) -> tuple[Callable[[Any], tuple[Any, ...]], list[Callable[[Any], str]]]:
+        fields: list[str] = []
+        converters: list[Callable[[Any], str]] = []
+        for name, blank, known in self._plan:
+            field, convert = PERSON_COLUMNS.get(name, (name, any_cell))
+            if blank:
+                convert = _blank
+            elif known is not None:
+                convert = self._listed(name, known, convert)
+            fields.append(field)
+            converters.append(convert)
+        return row_reader(tuple(fields)), converters
+
+    def _listed(
+        self, name: str, known: frozenset[str], convert: Callable[[Any], str]
+    ) -> Callable[[Any], str]:
+        """`convert`, noting each value its vocabulary does not list (for the codebook)."""
+        unlisted, key = self.unlisted, (self.file.name, name)
+
+        def listed(value: Any) -> str:
+            if value is not None and value != "" and value not in known:
+                unlisted.setdefault(key, set()).add(str(value))
+            return convert(value)
+
+        return listed
 
 
 def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
@@ -287,30 +276,6 @@ def link_row(row: LinkRow) -> dict[str, object]:
     return {"from_goal": row.from_goal, "to_goal": row.to_goal, "relation": row.relation}
 
 
-def note_row(row: NoteRow) -> dict[str, object]:
-    """Every column any note file declares; `Sheet` keeps those of the note's own file."""
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "at": row.at,
-        "author": _name(row.author),
-        "author_user_id": _user_id(row.author),
-        "text": row.text,
-        "goal_id": row.goal_id,
-        "goal_title": row.goal_title,
-        "review_on": row.review_on,
-        "owner": _name(row.owner),
-        "owner_user_id": _user_id(row.owner),
-        "owner_organisation": row.owner_organisation,
-        "due": row.due,
-        "phase": row.phase,
-        "state": row.state,
-        "done_at": row.done_at,
-        "meeting_id": row.meeting_id,
-        "link": row.link,
-    }
-
-
 def meeting_row(row: MeetingRow) -> dict[str, object]:
     return {
         "id": row.id,
@@ -373,19 +338,6 @@ def answer_row(post_id: int, row: AnswerRow) -> dict[str, object]:
     }
 
 
-def log_row(row: LogRow) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "at": row.at,
-        "kind": row.kind,
-        "actor": _name(row.actor),
-        "actor_user_id": _user_id(row.actor),
-        "summary": row.summary,
-        "payload": row.payload,
-        "link": row.link,
-    }
-
-
 # ---- the zip
 
 
@@ -419,8 +371,8 @@ async def write(document: Document, out: BinaryIO) -> None:
         fill(codebook.LINKS, map(link_row, document.links))
         for kind, file in codebook.NOTE_FILES.items():
             with sheet(file) as notes:
-                async for note in document.notes(kind):
-                    notes.write(_only(note_row(note), file))
+                async for batch in document.notes_batched(kind):
+                    notes.write_objects(batch)
         fill(codebook.MEETINGS, map(meeting_row, document.meetings))
         fill(
             codebook.ATTENDANCE,
@@ -434,11 +386,7 @@ async def write(document: Document, out: BinaryIO) -> None:
                 (answer_row(r.post_id, a) for r in document.reflections for a in r.answers),
             )
         with sheet(codebook.LOG) as log:
-            async for entry in document.log():
-                log.write(log_row(entry))
+            async for entries in document.log_batched():
+                log.write_objects(entries)
         files = [*written, codebook.CODEBOOK]
         fill(codebook.CODEBOOK, codebook.rows(header, files, unlisted))
-
-
-def _only(values: dict[str, object], file: File) -> dict[str, object]:
-    return {c.name: values[c.name] for c in file.columns}

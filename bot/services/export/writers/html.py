@@ -6,8 +6,9 @@ text is escaped; the only markup handed to the template is the charts' SVG, rebu
 and the trust trend as a PNG data URI), no scripts and no outside assets, and a Content
 Security Policy that would refuse both anyway.
 
-The template is rendered with `generate_async`, reading the document's note and log streams row
-by row and writing each chunk as it comes, so memory does not grow with the log. The charts,
+The template is rendered with `generate_async`, reading the document's note and log streams a
+batch at a time (their rows made by `html_rows`) and writing each chunk as it comes, so memory
+does not grow with the log. The charts,
 drawn from the small parts of the document, are drawn first, in a worker thread (matplotlib
 blocks).
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import re
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,13 +32,13 @@ from bot.services.export.layout import (
     TRUST_COLUMNS,
     Layout,
 )
+from bot.services.export.writers import html_rows
+from bot.services.export.writers.html_rows import message_link
 from bot.services.notes.vocab import NoteKind
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE = "report.html.j2"
 CHUNK = 64 * 1024  # bytes gathered before each write
-# A link this writer makes: a Discord message, and nothing else.
-_MESSAGE_LINK = re.compile(r"https://discord\.com/channels/[0-9]{1,20}/[0-9]{1,20}/[0-9]{1,20}")
 PERIOD_NOTES: tuple[tuple[str, str], ...] = (
     (NoteKind.decision, "decisions"),
     (NoteKind.action, "actions"),
@@ -62,11 +62,6 @@ def environment() -> Environment:
     )
 
 
-def message_link(link: str | None) -> str | None:
-    """A Discord message link, or None for anything else (so no other address is linked)."""
-    return link if link is not None and _MESSAGE_LINK.fullmatch(link) else None
-
-
 async def write(document: Document, out: BinaryIO) -> None:
     layout = Layout(document.header)
     drawn = await asyncio.to_thread(charts.draw, document, layout)
@@ -83,8 +78,10 @@ async def write(document: Document, out: BinaryIO) -> None:
         header_lines=layout.header_lines(),
         document=document,
         meeting=meeting,
-        notes=document.notes,
-        log=document.log,
+        note_rows=html_rows.notes(
+            document, layout, meeting_id=document.header.meeting_id, minutes=layout.minutes
+        ),
+        log_rows=lambda: html_rows.log(document, layout),
         charts={chart.key: chart for chart in drawn},
         # The charts' SVG is markup made here from matplotlib's drawing, not user text.
         svg={chart.key: Markup(chart.svg) for chart in drawn if chart.svg is not None},

@@ -21,12 +21,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import Enum
+from operator import attrgetter
 from typing import Any, BinaryIO
 
-from bot.services.export.document import SCHEMA_VERSION, Document
+from bot.services.export.document import SCHEMA_VERSION, Document, Person
 
 FORMAT = "partnerbot-export"
 
@@ -53,6 +54,8 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:  # as the database hands times back
+            return value.isoformat()
         aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return aware.isoformat()
     if isinstance(value, date):
@@ -80,15 +83,45 @@ def _default(value: Any) -> Any:
     return converted
 
 
+_OPTIONS: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "allow_nan": False}
+# One encoder for every value (`json.dumps` with options makes a new one per call).
+_ENCODER = json.JSONEncoder(default=_default, **_OPTIONS)
+
+
 def dumps(value: Any) -> bytes:
     """One value on one line, keys sorted, text exact. A lone surrogate (which UTF-8 cannot
     hold) is written as its JSON escape."""
-    options: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "allow_nan": False}
     try:
-        text = json.dumps(value, default=_default, **options)
+        text = _ENCODER.encode(value)
     except ValueError:  # a number that is not finite, somewhere: the slow, careful way
-        text = json.dumps(plain(value), **options)
+        text = json.dumps(plain(value), **_OPTIONS)
     return text.encode("utf-8", errors="backslashreplace")
+
+
+def _person(person: Person) -> dict[str, Any]:
+    return {"name": person.name, "user_id": person.user_id}
+
+
+# What a stream's row may hold that JSON does not, by exact type, and its JSON value (what
+# `_default` would give, without a call back from the encoder for each).
+_CONVERT: dict[type, Callable[[Any], Any]] = {datetime: _scalar, date: _scalar, Person: _person}
+# A row type's field names, and one getter reading them all.
+_ROW_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+
+
+def row_object(row: Any) -> dict[str, Any]:
+    """A stream's row (a `NoteRow`, a `LogRow`) as the object JSON holds."""
+    plan = _ROW_FIELDS.get(type(row))
+    if plan is None:
+        names = tuple(f.name for f in dataclasses.fields(row))
+        plan = _ROW_FIELDS[type(row)] = (names, attrgetter(*names))
+    names, read = plan
+    convert = _CONVERT.get
+    out: dict[str, Any] = {}
+    for name, value in zip(names, read(row), strict=True):
+        change = convert(type(value))
+        out[name] = value if change is None else change(value)
+    return out
 
 
 async def write(document: Document, out: BinaryIO) -> None:
@@ -107,8 +140,8 @@ async def write(document: Document, out: BinaryIO) -> None:
         ("reflections", document.reflections),
     ):
         _array(out, key, rows)
-    await _stream(out, "notes", document.notes(None))
-    await _stream(out, "log", document.log())
+    await _stream(out, "notes", document.notes_batched(None))
+    await _stream(out, "log", document.log_batched())
     out.write(b',\n"records": ')
     if records is None:
         out.write(b"null")
@@ -127,12 +160,14 @@ def _array(out: BinaryIO, key: str, rows: Iterable[Any]) -> None:
     out.write(b"]" if first else b"\n]")
 
 
-async def _stream(out: BinaryIO, key: str, rows: AsyncIterator[Any]) -> None:
+async def _stream(out: BinaryIO, key: str, batches: AsyncIterator[list[Any]]) -> None:
     out.write(b",\n" + dumps(key) + b": [")
     first = True
-    async for row in rows:
+    async for batch in batches:
+        if not batch:
+            continue
         out.write(b"\n" if first else b",\n")
-        out.write(dumps(row))
+        out.write(b",\n".join([dumps(row_object(row)) for row in batch]))
         first = False
     out.write(b"]" if first else b"\n]")
 

@@ -28,11 +28,15 @@ METACHARACTERS = frozenset("\\`*_{}[]()#+-.!|<>~&$")
 _SCHEME = re.compile(r"://")
 _WWW = re.compile(r"(www)\.", re.IGNORECASE)
 ZERO_WIDTH_SPACE = "\u200b"
-# One pass over the text: each metacharacter gains its backslash, `@` and `<` their zero-width
-# space (`<` both: escaped, then kept apart from what follows).
-_INERT = str.maketrans(
-    {c: "\\" + c for c in METACHARACTERS}
-    | {"@": "@" + ZERO_WIDTH_SPACE, "<": "\\<" + ZERO_WIDTH_SPACE}
+# Each metacharacter gains its backslash, `@` and `<` their zero-width space (`<` both:
+# escaped, then kept apart from what follows). Backslashes first, so the ones added after are
+# not escaped again; each replacement only adds backslashes, zero-width spaces and its own
+# character, so one `str.replace` per character present gives what one pass over the text would.
+_REPLACEMENTS: tuple[tuple[str, str], ...] = (
+    ("\\", "\\\\"),
+    *((c, "\\" + c) for c in sorted(METACHARACTERS - {"\\", "<"})),
+    ("<", "\\<" + ZERO_WIDTH_SPACE),
+    ("@", "@" + ZERO_WIDTH_SPACE),
 )
 # A link this writer makes itself: a Discord message, and nothing else.
 _MESSAGE_LINK = re.compile(r"https://discord\.com/channels/[0-9]{1,20}/[0-9]{1,20}/[0-9]{1,20}")
@@ -56,7 +60,10 @@ def inert(text: str | None) -> str:
         flat = _SCHEME.sub("[:]//", flat)
     if "." in flat:
         flat = _WWW.sub(r"\1[.]", flat)
-    return flat.translate(_INERT)
+    for char, replacement in _REPLACEMENTS:
+        if char in flat:
+            flat = flat.replace(char, replacement)
+    return flat
 
 
 def message_link(link: str | None) -> str | None:
@@ -74,6 +81,12 @@ class _Writer:
 
     def line(self, text: str = "") -> None:
         self.out.write(text.encode("utf-8") + b"\n")
+
+    def lines(self, texts: list[str]) -> None:
+        """Several lines at once."""
+        if texts:
+            texts.append("")
+            self.out.write("\n".join(texts).encode("utf-8"))
 
     def heading(self, level: int, text: str) -> None:
         self.line(f"{'#' * level} {text}")
@@ -150,19 +163,26 @@ async def _notes(
     """The notes of one kind, as a table for actions and a list otherwise; in minutes, only
     those logged during the meeting."""
     any_row = False
-    async for note in document.notes(kind):
-        if meeting_id is not None and note.meeting_id != meeting_id:
+    action = kind == NoteKind.action
+    async for batch in document.notes_batched(kind):
+        if meeting_id is not None:
+            batch = [note for note in batch if note.meeting_id == meeting_id]
+        if not batch:
             continue
-        if not any_row and kind == NoteKind.action:
+        if not any_row and action:
             w.table(["#", "Action", "Owner", "Due", "State", "Logged"])
         any_row = True
-        if kind == NoteKind.action:
-            w.row(_action_cells(layout, note))
+        if action:
+            w.lines([_row_text(_action_cells(layout, note)) for note in batch])
         else:
-            w.line(f"- {_note_line(layout, note)}")
+            w.lines([f"- {_note_line(layout, note)}" for note in batch])
     if not any_row:
         w.line("None.")
     w.line()
+
+
+def _row_text(cells: list[str]) -> str:
+    return "| " + " | ".join(cell or NONE for cell in cells) + " |"
 
 
 def _action_cells(layout: Layout, note: NoteRow) -> list[str]:
@@ -392,13 +412,19 @@ def _reflections(document: Document, layout: Layout, w: _Writer) -> None:
 async def _log(document: Document, layout: Layout, w: _Writer) -> None:
     w.heading(2, HEADINGS["log"])
     any_row = False
-    async for row in document.log():
-        any_row = True
-        link = message_link(row.link)
-        tail = f" · {link}" if link else ""
-        w.line(
-            f"- \\#{row.id} {layout.when(row.at)} · {inert(row.kind)} · {inert(row.summary)}{tail}"
-        )
+    when = layout.when
+    kinds: dict[str, str] = {}  # each kind escaped once
+    async for batch in document.log_batched():
+        lines = []
+        for row in batch:
+            kind = kinds.get(row.kind)
+            if kind is None:
+                kind = kinds[row.kind] = inert(row.kind)
+            link = message_link(row.link) if row.link is not None else None
+            tail = f" · {link}" if link else ""
+            lines.append(f"- \\#{row.id} {when(row.at)} · {kind} · {inert(row.summary)}{tail}")
+        any_row = any_row or bool(lines)
+        w.lines(lines)
     if not any_row:
         w.line("No entries in this period.")
     w.line()

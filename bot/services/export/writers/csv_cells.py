@@ -1,0 +1,111 @@
+"""The cells of the CSV export: how one value is written, and how a column of a stream's rows
+(the notes, the log) is read and written without building a mapping per row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from operator import attrgetter
+from typing import Any
+
+from bot.services.export.document import Person
+
+# What a spreadsheet may take as the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
+def neutralise(text: str) -> str:
+    """Text that would begin a formula in a spreadsheet, made inert by a leading `'`."""
+    # Every formula start is one character: only the first is looked at.
+    return f"'{text}" if text[:1] in _FORMULA_FIRST else text
+
+
+def iso(moment: datetime) -> str:
+    """A moment in ISO 8601 with its offset, in UTC (a naive time is taken as UTC)."""
+    if moment.tzinfo is None:  # naive UTC (as SQLite hands it back): only the offset to add
+        return moment.isoformat(timespec="seconds") + "+00:00"
+    if moment.tzinfo is UTC:
+        return moment.isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _blank(_value: object) -> str:
+    return ""
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# The common cell types, by exact type (a subclass takes the general path in `cell`).
+_CELL_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    type(None): _blank,
+    str: neutralise,
+    bool: _flag,
+    int: repr,
+    float: repr,
+    datetime: iso,
+    date: date.isoformat,
+}
+
+
+# Records (a log entry's payload) as JSON text: one encoder for every cell (what
+# `json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)` makes anew each call).
+_RECORD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
+def cell(value: object) -> str:
+    """One cell: text neutralised, numbers as numbers, booleans as true/false, times and dates
+    in ISO, records as JSON text."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return neutralise(_RECORD_JSON.encode(value))
+    return neutralise(str(value))
+
+
+def any_cell(value: object, _by_type: Any = _CELL_BY_TYPE.get) -> str:
+    """`cell`, by exact type first."""
+    fast = _by_type(type(value))
+    return fast(value) if fast is not None else cell(value)
+
+
+def person_name(person: Person | None) -> str:
+    return "" if person is None else any_cell(person.name)
+
+
+def person_id(person: Person | None) -> str:
+    return "" if person is None else any_cell(person.user_id)
+
+
+# Columns read from a person field of a row: column → (the row's field, the cell made of it).
+PERSON_COLUMNS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "author": ("author", person_name),
+    "author_user_id": ("author", person_id),
+    "owner": ("owner", person_name),
+    "owner_user_id": ("owner", person_id),
+    "actor": ("actor", person_name),
+    "actor_user_id": ("actor", person_id),
+}
+
+
+def row_reader(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The named fields of a row, as a tuple (one call, however many fields)."""
+    if len(fields) == 1:
+        get = attrgetter(fields[0])
+        return lambda row: (get(row),)
+    return attrgetter(*fields)
