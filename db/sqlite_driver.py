@@ -14,11 +14,11 @@ transactions, the same errors.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import logging
 import sqlite3
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy.dialects import registry
@@ -162,14 +162,17 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         aio = self._connection
         if not aio._connection:
             return
-        future = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_log_failed_rollback)
-        aio._tx.put_nowait((future, aio._conn.rollback))
+        # No future: aiosqlite's thread runs it and reports to nobody, so nothing touches the
+        # event loop (which may be closing) from that thread.
+        aio._tx.put_nowait((None, partial(_rollback, aio._conn)))
 
 
-def _log_failed_rollback(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.warning("SQLite rollback failed: %s", future.exception())
+def _rollback(conn: sqlite3.Connection) -> None:
+    """On aiosqlite's thread: end the transaction; a failure is logged."""
+    try:
+        conn.rollback()
+    except sqlite3.Error as error:
+        log.warning("SQLite rollback failed: %s", error)
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
