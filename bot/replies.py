@@ -51,8 +51,12 @@ class _Deferral:
     async def _later(self, after: float) -> None:
         await asyncio.sleep(after)
         async with self.lock:
-            if not self.interaction.response.is_done():
+            if self.interaction.response.is_done():
+                return
+            try:
                 await self.interaction.response.defer(ephemeral=True, thinking=True)
+            except discord.HTTPException as error:  # expired meanwhile: the reply will say so
+                log.warning("Could not defer interaction %s: %s", self.interaction.id, error)
 
     async def settle(self) -> None:
         async with self.lock:
