@@ -31,9 +31,13 @@ def test_the_smoke_size_runs_a_module_and_writes_json(
     assert main(["--size", "smoke", "--only", "export_large_log", "--json", str(out)]) == 0
     document = json.loads(out.read_text())
     assert document["size"] == "smoke" and document["failed"] == []
-    [row] = document["rows"]
-    assert row["benchmark"] == "export_large_log"
-    assert row["value"] > 0 and row["floor"] > 0
-    assert row["ratio"] == pytest.approx(row["value"] / row["floor"])
-    assert isinstance(row["ok"], bool)
+    rows = document["rows"]
+    assert [r["case"] for r in rows] == [
+        f"{f}, 200 entries" for f in ("markdown", "html", "csv", "json")
+    ]  # every format, each next to its floor
+    for row in rows:
+        assert row["benchmark"] == "export_large_log"
+        assert row["value"] > 0 and row["floor"] > 0
+        assert row["ratio"] == pytest.approx(row["value"] / row["floor"])
+        assert isinstance(row["ok"], bool)
     assert "export_large_log" in capsys.readouterr().out
