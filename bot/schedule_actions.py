@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.models import Partnership
+from db.models import Occurrence, Partnership, Schedule
 
 
 class TransientError(Exception):
@@ -42,6 +42,30 @@ class Due:
     options: dict[str, Any]
     # What the action's `prepare` made when the occurrence was claimed (None on a retry).
     prepared: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        occurrence: Occurrence,
+        schedule: Schedule,
+        partnership: Partnership,
+        *,
+        attempt: int,
+        prepared: Any = None,
+    ) -> Due:
+        """The occurrence as its action is given it, at this attempt."""
+        return cls(
+            occurrence_id=occurrence.id,  # type: ignore[arg-type]
+            schedule_id=schedule.id,  # type: ignore[arg-type]
+            partnership_id=partnership.id,  # type: ignore[arg-type]
+            guild_id=partnership.guild_id,
+            kind=schedule.kind,
+            due_at=occurrence.due_at,
+            late=occurrence.late,
+            attempt=attempt,
+            options=dict(schedule.options or {}),
+            prepared=prepared,
+        )
 
     @property
     def nonce(self) -> str:

@@ -90,17 +90,8 @@ class ScheduleOutcomes:
             )
             outcome.failed.append(occurrence.id)  # type: ignore[arg-type]
             return
-        due = Due(
-            occurrence_id=occurrence.id,  # type: ignore[arg-type]
-            schedule_id=schedule.id,  # type: ignore[arg-type]
-            partnership_id=partnership.id,  # type: ignore[arg-type]
-            guild_id=partnership.guild_id,
-            kind=schedule.kind,
-            due_at=occurrence.due_at,
-            late=occurrence.late,
-            attempt=occurrence.attempts + 1,
-            options=dict(schedule.options or {}),
-            prepared=prepared,
+        due = Due.of(
+            occurrence, schedule, partnership, attempt=occurrence.attempts + 1, prepared=prepared
         )
         await self.pacer.spend(handler.requests)
         started = self.clock.now()

@@ -424,17 +424,7 @@ class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
         fails there, recorded like any failure)."""
         if handler.prepare is None:
             return None
-        due = Due(
-            occurrence_id=occurrence.id,  # type: ignore[arg-type]
-            schedule_id=schedule.id,  # type: ignore[arg-type]
-            partnership_id=partnership.id,  # type: ignore[arg-type]
-            guild_id=partnership.guild_id,
-            kind=schedule.kind,
-            due_at=occurrence.due_at,
-            late=occurrence.late,
-            attempt=1,
-            options=dict(schedule.options or {}),
-        )
+        due = Due.of(occurrence, schedule, partnership, attempt=1)
         try:
             return await handler.prepare(session, due, partnership)
         except SQLAlchemyError:
