@@ -32,6 +32,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -323,6 +324,24 @@ class BotProcess:
         if not self.log_path.exists():
             return ""
         return self.log_path.read_text(errors="replace")
+
+    def this_start_log(self) -> str:
+        """The log written since the latest start (each start writes a "===== start #n" line)."""
+        text = self.log_text()
+        mark = f"===== start #{self.starts}:"
+        return text[text.rfind(mark) :] if mark in text else text
+
+    async def wait_for_log(self, needle: str, *, within: float = 30.0) -> None:
+        """Wait until the running process has logged `needle` since it started: READY from
+        Discord is not yet the bot's `on_ready`, which discord.py holds for its guilds, so the
+        schedule engine starts a few seconds after `start` returns."""
+        deadline = time.monotonic() + within
+        while needle not in self.this_start_log():
+            if not self.running:
+                raise BotFailed(f"the bot exited before logging {needle!r}:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise BotFailed(f"no {needle!r} in the bot's log after {within:.0f} s")
+            await asyncio.sleep(0.1)
 
     def log_tail(self, lines: int = 80, *, noise: bool = False) -> str:
         """The last `lines` lines of the bot's log, without database DEBUG chatter."""

@@ -235,6 +235,9 @@ async def shared(
                 item.e2e_bots = [bot]  # type: ignore[attr-defined]
         try:
             await bot.start()
+            # Schedules made before the engine starts would be caught up by it, marked late if
+            # their first minute fell in between: wait for it, so every minute before R is live.
+            await bot.wait_for_log("Schedule engine started")
             yield Shared(
                 fake,
                 world,
