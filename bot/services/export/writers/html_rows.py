@@ -110,7 +110,7 @@ def notes(
 async def log(document: Document, layout: Layout) -> AsyncIterator[Markup]:
     """The log's table, or a line saying it is empty."""
     first = True
-    async for batch in document.log_batched():
+    async for batch in document.log_batched(payloads=False):
         if not batch:
             continue
         head = LOG_HEAD if first else ""

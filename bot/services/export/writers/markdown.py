@@ -414,7 +414,7 @@ async def _log(document: Document, layout: Layout, w: _Writer) -> None:
     any_row = False
     when = layout.when
     kinds: dict[str, str] = {}  # each kind escaped once
-    async for batch in document.log_batched():
+    async for batch in document.log_batched(payloads=False):
         lines = []
         for row in batch:
             kind = kinds.get(row.kind)
