@@ -109,10 +109,11 @@ class Layout:
         self._span_start = datetime.max.replace(tzinfo=UTC)
         self._span_end = datetime.min.replace(tzinfo=UTC)
         self._span_offset, self._span_name = timedelta(0), ""
+        self._internal = header.audience == Audience.internal  # asked for each row: once
 
     @property
     def internal(self) -> bool:
-        return self.header.audience == Audience.internal
+        return self._internal
 
     @property
     def minutes(self) -> bool:

@@ -99,8 +99,11 @@ class Lens:
     _people_pattern: re.Pattern[str] | None = None
     _org_pattern: re.Pattern[str] | None = None
     _persons: dict[tuple[int, str | None], Person] = field(default_factory=dict)
+    _internal: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Asked for each row of a long log: answered once.
+        self._internal = self.audience == Audience.internal
         self._org_by_key = {name_key(n): i for i, n in self.organisations.items()}
         named = [*self.aliases, *self.people.items()]
         self._people_by_key = {name_key(n): i for i, n in named if n}
@@ -113,7 +116,7 @@ class Lens:
 
     @property
     def internal(self) -> bool:
-        return self.audience == Audience.internal
+        return self._internal
 
     @property
     def pseudonymised(self) -> bool:
@@ -131,7 +134,7 @@ class Lens:
     # ---- people and organisations
 
     def person(self, user_id: int | None, name: str | None = None) -> Person | None:
-        if user_id is None or not self.internal:
+        if user_id is None or not self._internal:
             return None
         # One `Person` per person and name (a long log names the same few people).
         found = self._persons.get((user_id, name))

@@ -66,8 +66,12 @@ class Entry(NamedTuple):
 def moment(value: Any) -> datetime:
     """A raw entry's time, as SQLAlchemy hands it back: aware, in UTC."""
     if type(value) is str:
-        # SQLite's stored text (`YYYY-MM-DD HH:MM:SS.ffffff`, naive UTC).
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        # SQLite's stored text (`YYYY-MM-DD HH:MM:SS.ffffff`, naive UTC): read with its offset
+        # added, which is several times quicker than reading it and then setting the zone.
+        try:
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
     if value.tzinfo is UTC:
         return value  # type: ignore[no-any-return]
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -118,9 +122,7 @@ class Spool:
     def close(self) -> None:
         self._finalizer()
 
-    async def fill(
-        self, sessions: SessionFactory, query: LogQuery, keep: Any = None
-    ) -> None:
+    async def fill(self, sessions: SessionFactory, query: LogQuery, keep: Any = None) -> None:
         """Read the entries once (later calls return at once). `keep(entry) -> bool`, when
         given, picks the entries kept (each then decoded)."""
         async with self._lock:
