@@ -192,10 +192,8 @@ class Streams:
         # trust round's closing, told as the threshold allows).
         person, link_of = self.lens.person, self.lens.link
         async for batch in self._raw(LOG):
-            yield [
-                log_row(entry(raw))
-                if raw[1] == TRUST_CLOSED
-                else LogRow(
+            rows = [
+                LogRow(
                     id=raw[0],
                     at=moment(raw[3]),
                     kind=raw[1],
@@ -204,8 +202,11 @@ class Streams:
                     payload={},
                     link=link_of(raw[6]) if raw[6] is not None else None,
                 )
+                if raw[1] != TRUST_CLOSED
+                else log_row(entry(raw))
                 for raw in batch
             ]
+            yield [row for row in rows if row is not None]
 
     @property
     def _as_stored(self) -> bool:
