@@ -67,6 +67,10 @@ class Streams:
     # The one read of the log that every stream reads from (`spool`).
     spool: Spool = field(default_factory=Spool)
 
+    def __post_init__(self) -> None:
+        # Asked for each row: answered once.
+        self._redacting = self.redactions.any
+
     async def _raw(self, name: str) -> AsyncIterator[list[Raw]]:
         """The spool's batches of one file (`LOG` or a note kind), read from the database at
         the first call."""
@@ -112,7 +116,7 @@ class Streams:
     def note_row(self, event: Entry) -> NoteRow:
         assert event.id is not None
         lens = self.lens
-        if self.redactions.any:
+        if self._redacting:
             _summary, payload = self.redactions.event(event)
         else:  # nothing removed: the payload as read (a fresh dict for each row read)
             payload = event.payload or {}
@@ -212,12 +216,12 @@ class Streams:
     def _as_stored(self) -> bool:
         """Whether a log entry shows as stored (`log_row` then reads no payload but a trust
         round's closing)."""
-        return not self.redactions.any and not self.goals.hidden and self.lens.plain
+        return not self._redacting and not self.goals.hidden and self.lens.plain
 
     def log_row(self, event: Entry) -> LogRow | None:
         assert event.id is not None
         lens = self.lens
-        if self.redactions.any:
+        if self._redacting:
             summary, payload = self.redactions.event(event)
         else:  # nothing removed: the entry as read (a fresh payload for each row read)
             summary, payload = event.summary, event.payload or {}
