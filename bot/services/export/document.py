@@ -3,8 +3,9 @@
 `bot.services.export.gather` builds a `Document` for one partnership, period, audience and
 (optionally) meeting, with privacy and redaction already applied: a writer never decides what
 may be shown, it only lays out what it is given. The parts that grow with the log (the log
-itself and the notes) are async iterators read straight from the database, so memory does not
-grow with the log; everything else is small and held in lists.
+itself and the notes) are async iterators over the log, read from the database once per export
+(`streams`, `spool`) a batch at a time, so memory does not grow with the log; everything else is
+small and held in lists.
 
 People appear as `Person` (a display name, and the Discord id for internal exports); in the
 external audience there is no `Person` anywhere (every field typed `Person | None` is None and

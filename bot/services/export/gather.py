@@ -15,7 +15,8 @@ applied, so a writer only lays it out.
 - **Reflections**: prompts delivered in the period, with their answers as their visibility
   allows (`reflections`).
 
-The notes and the log are streams (`streams`), read from the database when a writer reads them.
+The notes and the log are streams (`streams`): the log is read from the database once, when a
+writer first reads one of them.
 """
 
 from __future__ import annotations
