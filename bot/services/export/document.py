@@ -3,8 +3,9 @@
 `bot.services.export.gather` builds a `Document` for one partnership, period, audience and
 (optionally) meeting, with privacy and redaction already applied: a writer never decides what
 may be shown, it only lays out what it is given. The parts that grow with the log (the log
-itself and the notes) are async iterators read straight from the database, so memory does not
-grow with the log; everything else is small and held in lists.
+itself and the notes) are async iterators over the log, read from the database once per export
+(`streams`, `spool`) a batch at a time, so memory does not grow with the log; everything else is
+small and held in lists.
 
 People appear as `Person` (a display name, and the Discord id for internal exports); in the
 external audience there is no `Person` anywhere (every field typed `Person | None` is None and
@@ -249,8 +250,8 @@ class Document:
     meetings: list[MeetingRow]
     trust: list[TrustRoundRow]
     reflections: list[ReflectionRow]
-    # Streams: each call opens a fresh read of the database, so a writer may read them in any
-    # order and more than once, holding one row at a time.
+    # Streams: a writer may read them in any order and more than once, holding one row (or
+    # one batch) at a time.
     notes: Callable[[str | None], AsyncIterator[NoteRow]]  # kind or None for every kind
     log: Callable[[], AsyncIterator[LogRow]]
     # The stored records themselves, for the JSON that `partnerbot import` loads: (table, row)
@@ -259,7 +260,11 @@ class Document:
     # The same streams a batch of rows at a time (what the database hands over at once), for
     # writers that lay out many rows per step; None: read `notes` and `log` one row at a time.
     note_batches: Callable[[str | None], AsyncIterator[list[NoteRow]]] | None = None
-    log_batches: Callable[[], AsyncIterator[list[LogRow]]] | None = None
+    # `log_batches(payloads)`: with `payloads=False`, rows whose `payload` may be left empty
+    # (for a writer that shows none).
+    log_batches: Callable[[bool], AsyncIterator[list[LogRow]]] | None = None
+    # Called once the document is written: frees what its streams hold (their spool).
+    close: Callable[[], None] | None = None
 
     def notes_batched(self, kind: str | None) -> AsyncIterator[list[NoteRow]]:
         """The notes of `kind` (None: every kind), in batches."""
@@ -267,10 +272,10 @@ class Document:
             return self.note_batches(kind)
         return _singly(self.notes(kind))
 
-    def log_batched(self) -> AsyncIterator[list[LogRow]]:
-        """The log, in batches."""
+    def log_batched(self, payloads: bool = True) -> AsyncIterator[list[LogRow]]:
+        """The log, in batches; `payloads=False`: a row's payload may be left empty."""
         if self.log_batches is not None:
-            return self.log_batches()
+            return self.log_batches(payloads)
         return _singly(self.log())
 
 

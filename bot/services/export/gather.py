@@ -12,16 +12,11 @@ applied, so a writer only lays it out.
 - **Redaction**: loaded once (`bot.services.redaction.load`) and applied to every text.
 - **Trust**: whole closed rounds, from the log, as the partnership's *k* allows now (`trust`);
   the header's `withheld` counts the aggregates withheld.
-- **Reflections**: prompts delivered in the period, each with how many current answers (not
-  replaced or withdrawn) it had by the end of the period and who sees them; the answers
-  themselves only for the internal audience, and only as their visibility allows: named ones
-  with author and organisation; anonymous ones without author, organisation or time, and only
-  once they were released by the end of the period (when answers from at least *k*
-  organisations first existed, people in their own capacity counting together as one: the
-  moment they began to be shown on Discord; like an agreement, a release stays); private ones
-  never.
+- **Reflections**: prompts delivered in the period, with their answers as their visibility
+  allows (`reflections`).
 
-The notes and the log are streams (`streams`), read from the database when a writer reads them.
+The notes and the log are streams (`streams`): the log is read from the database once, when a
+writer first reads one of them.
 """
 
 from __future__ import annotations
@@ -36,7 +31,6 @@ from bot.errors import UserFacingError
 from bot.services.export import records
 from bot.services.export import trust as trust_rows
 from bot.services.export.document import (
-    AnswerRow,
     Attendee,
     Audience,
     Document,
@@ -45,18 +39,16 @@ from bot.services.export.document import (
     MembershipSpell,
     OrganisationRow,
     Person,
-    ReflectionRow,
     TrustRoundRow,
 )
 from bot.services.export.goal_rows import goal_section
 from bot.services.export.history import REGISTER_EVENTS, History, overlaps, replay
 from bot.services.export.lens import Lens
-from bot.services.export.links import logged_links
 from bot.services.export.pseudonyms import Pseudonyms
+from bot.services.export.reflections import reflection_rows
 from bot.services.export.streams import Streams, Window
 from bot.services.meetings.events import ATTENDED, ENDED, STARTED
-from bot.services.redaction import Redactions, load
-from bot.services.reflection.visibility import Visibility, as_visibility
+from bot.services.redaction import load
 from bot.services.timeutil import as_utc, end_of_day, zone
 from bot.services.trust.events import CLOSED as TRUST_CLOSED
 from bot.services.trust.events import OPENED as TRUST_OPENED
@@ -72,7 +64,6 @@ from db.models import (
     PartnerOrganisation,
     Partnership,
     PromptAnswer,
-    PromptPost,
 )
 
 
@@ -117,7 +108,7 @@ async def gather(
         if meeting is None:
             meetings = await _meetings(session, p, window, lens)
             trust, withheld, rounds = await _trust(session, p, window, k)
-            reflections = await _reflections(session, p, window, lens, history, redactions)
+            reflections = await reflection_rows(session, p, window, lens, history, redactions)
         else:
             meetings = await _meetings(session, p, window, lens, only=meeting)
             trust, withheld, rounds = [], 0, {}
@@ -173,6 +164,7 @@ async def gather(
         log=streams.log,
         note_batches=streams.note_batches,
         log_batches=streams.log_batches,
+        close=streams.spool.close,
         # The stored records travel only in a whole, internal, named export: what a period, a
         # meeting, an external audience or pseudonyms leave out could not be imported back.
         records=(
@@ -409,106 +401,3 @@ async def _trust(
         rows.append(row)
         withheld += held
     return rows, withheld, rounds
-
-
-async def _reflections(
-    session: AsyncSession,
-    p: Partnership,
-    window: Window,
-    lens: Lens,
-    history: History,
-    redactions: Redactions,
-) -> list[ReflectionRow]:
-    query = select(PromptPost).where(
-        PromptPost.guild_id == p.guild_id,
-        PromptPost.partnership_id == p.id,
-        col(PromptPost.message_id).is_not(None),
-        col(PromptPost.posted_at).is_not(None),
-        col(PromptPost.posted_at) <= window.end,
-    )
-    if window.start is not None:
-        query = query.where(col(PromptPost.posted_at) >= window.start)
-    posts = (await session.exec(query.order_by(col(PromptPost.posted_at)))).all()
-    if not posts:
-        return []
-    answers: dict[int, list[PromptAnswer]] = defaultdict(list)
-    for answer in (
-        await session.exec(
-            select(PromptAnswer)
-            .where(
-                col(PromptAnswer.post_id).in_([post.id for post in posts]),
-                col(PromptAnswer.replaced_at).is_(None),
-                col(PromptAnswer.withdrawn_at).is_(None),
-            )
-            .order_by(col(PromptAnswer.created_at), col(PromptAnswer.id))
-        )
-    ).all():
-        if as_utc(answer.created_at) <= window.end:
-            answers[answer.post_id].append(answer)
-    posted = await logged_links(session, p, kinds=["prompt.posted"], key="post_id")
-    rows = []
-    for post in posts:
-        assert post.id is not None and post.posted_at is not None
-        given = answers.get(post.id, [])
-        own_prompt = post.library_prompt_id is None
-        visibility = as_visibility(post.visibility)
-        released = post.released_at is not None and as_utc(post.released_at) <= window.end
-        withheld = visibility is Visibility.anonymous and not released
-        rows.append(
-            ReflectionRow(
-                post_id=post.id,
-                theme=post.theme,
-                prompt=lens.text(post.text) if own_prompt else post.text,
-                posted_at=post.posted_at,
-                answer_count=len(given),
-                answers=_answers(given, visibility, lens, history, redactions)
-                if lens.internal and not withheld
-                else [],
-                link=lens.link(posted.get(post.id)),
-                visibility=visibility.value,
-                answers_withheld=withheld,
-            )
-        )
-    return rows
-
-
-def _answers(
-    given: list[PromptAnswer],
-    visibility: Visibility,
-    lens: Lens,
-    history: History,
-    redactions: Redactions,
-) -> list[AnswerRow]:
-    """The answers an internal export shows, as their visibility allows: named ones in the
-    order given, with author and organisation; anonymous ones in the order of their words,
-    with neither (nor a time); private ones never."""
-    if visibility is Visibility.private:
-        return []
-    if visibility is Visibility.named:
-        return [_answer(a, lens, history, redactions) for a in given]
-    rows = [
-        AnswerRow(
-            author=None,
-            organisation=None,
-            text=lens.text(redactions.answer_text(a.id, a.created_at) or a.text),
-            at=None,
-        )
-        for a in given
-    ]
-    return sorted(rows, key=lambda row: row.text.casefold())
-
-
-def _answer(
-    answer: PromptAnswer, lens: Lens, history: History, redactions: Redactions
-) -> AnswerRow:
-    marker = redactions.answer_text(answer.id, answer.created_at)
-    spell = history.spell_at(answer.user_id, answer.created_at)
-    organisation = None
-    if spell is not None and spell.speaks_for is not None:
-        organisation = lens.organisation(spell.speaks_for, spell.organisation)
-    return AnswerRow(
-        author=lens.person(answer.user_id, answer.display_name),
-        organisation=organisation,
-        text=lens.text(marker or answer.text),
-        at=answer.created_at,
-    )

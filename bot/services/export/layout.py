@@ -101,6 +101,10 @@ class TrustLine:
     figures: list[str]  # one per TRUST_COLUMNS, when shown
 
 
+# How many days `Layout` remembers (a few years of a log; a little memory).
+DAYS_KEPT = 4096
+
+
 class Layout:
     def __init__(self, header: Header) -> None:
         self.header = header
@@ -109,10 +113,13 @@ class Layout:
         self._span_start = datetime.max.replace(tzinfo=UTC)
         self._span_end = datetime.min.replace(tzinfo=UTC)
         self._span_offset, self._span_name = timedelta(0), ""
+        self._internal = header.audience == Audience.internal  # asked for each row: once
+        # Days already looked up (`_look_up_day`), by their start in UTC.
+        self._days: dict[datetime, tuple[datetime, datetime, timedelta, str]] = {}
 
     @property
     def internal(self) -> bool:
-        return self.header.audience == Audience.internal
+        return self._internal
 
     @property
     def minutes(self) -> bool:
@@ -124,8 +131,12 @@ class Layout:
         """Remember the zone's offset and name through the UTC day of `utc`, when they hold all
         through it: the same at each hour and at the day's last moment (a zone changes its
         offset months apart, so no change can come and go between two of these)."""
+        start = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+        known = self._days.get(start)
+        if known is not None:  # a day seen before (each stream of the log passes every day)
+            self._span_start, self._span_end, self._span_offset, self._span_name = known
+            return
         try:
-            start = utc.replace(hour=0, minute=0, second=0, microsecond=0)
             end = start + timedelta(days=1)
             moments = [start + timedelta(hours=h) for h in range(24)]
             moments.append(end - timedelta(microseconds=1))
@@ -141,6 +152,9 @@ class Layout:
             return
         self._span_start, self._span_end = start, end
         self._span_offset, self._span_name = offset, name
+        if len(self._days) >= DAYS_KEPT:
+            self._days.clear()
+        self._days[start] = (start, end, offset, name)
 
     def local(self, moment: datetime) -> datetime:
         return as_utc(moment).astimezone(self.tz)

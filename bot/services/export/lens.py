@@ -99,8 +99,13 @@ class Lens:
     _people_pattern: re.Pattern[str] | None = None
     _org_pattern: re.Pattern[str] | None = None
     _persons: dict[tuple[int, str | None], Person] = field(default_factory=dict)
+    _internal: bool = field(default=False, init=False, repr=False, compare=False)
+    _plain: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Asked for each row of a long log: answered once.
+        self._internal = self.audience == Audience.internal
+        self._plain = self._internal and self.pseudonyms is None
         self._org_by_key = {name_key(n): i for i, n in self.organisations.items()}
         named = [*self.aliases, *self.people.items()]
         self._people_by_key = {name_key(n): i for i, n in named if n}
@@ -113,7 +118,7 @@ class Lens:
 
     @property
     def internal(self) -> bool:
-        return self.audience == Audience.internal
+        return self._internal
 
     @property
     def pseudonymised(self) -> bool:
@@ -122,7 +127,7 @@ class Lens:
     @property
     def plain(self) -> bool:
         """Internal and not pseudonymised: everything as stored."""
-        return self.internal and not self.pseudonymised
+        return self._plain
 
     @property
     def drops_text(self) -> bool:
@@ -131,7 +136,7 @@ class Lens:
     # ---- people and organisations
 
     def person(self, user_id: int | None, name: str | None = None) -> Person | None:
-        if user_id is None or not self.internal:
+        if user_id is None or not self._internal:
             return None
         # One `Person` per person and name (a long log names the same few people).
         found = self._persons.get((user_id, name))
@@ -171,7 +176,7 @@ class Lens:
         """Free text as this export shows it."""
         if not value:
             return ""
-        if self.plain:
+        if self._plain:
             return value
         if self.drops_text:
             return ""
@@ -184,7 +189,7 @@ class Lens:
         return self.text(value) or (fallback if self.drops_text else "")
 
     def link(self, value: str | None) -> str | None:
-        return None if self.pseudonymised else value
+        return None if self.pseudonyms is not None else value
 
     def _person_free(self, value: str) -> str:
         text = _USER_MENTION.sub(A_MEMBER, value)

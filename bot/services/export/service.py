@@ -215,6 +215,9 @@ class ExportService:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
             raise
+        finally:
+            if document.close is not None:
+                document.close()
         return ExportFile(
             path=path,
             filename=file_name(p, request, meeting_id, now),

@@ -1,7 +1,7 @@
-"""The parts of an export that grow with the log: its notes and the log itself, each read as a
-stream straight from the database (a server-side cursor, 500 rows at a time), so memory does not
-grow with the log. Each call opens its own session, so a writer may read them in any order and
-more than once.
+"""The parts of an export that grow with the log: its notes and the log itself. The log is
+read from the database once per export, at the first stream read, into a spool on disk
+(`spool`), a batch of rows at a time, so memory does not grow with the log; every stream then
+reads the spool, so a writer may read them in any order and more than once.
 
 Notes are the `note.<kind>` entries (never `note.action_done` itself); an action's state is
 derived: done once a `note.action_done` entry names it by the end of the period, overdue when
@@ -10,14 +10,11 @@ its due date is before the period's last day (today, for a period that runs to n
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-
-from sqlalchemy import Select
-from sqlalchemy import select as select_rows
-from sqlmodel import col
 
 from bot.services.export import trust as trust_rows
 from bot.services.export.document import LogRow, NoteRow
@@ -25,27 +22,14 @@ from bot.services.export.goal_rows import GoalSection
 from bot.services.export.history import History
 from bot.services.export.lens import Lens
 from bot.services.export.sentences import Context, sentence
+from bot.services.export.spool import LOG, LogQuery, Raw, Spool, entry, moment
 from bot.services.notes import DONE, OPEN, OVERDUE, NoteKind
 from bot.services.notes.vocab import ACTION_DONE, EVENT_PREFIX
 from bot.services.redaction import Redactions
 from bot.services.trust.events import CLOSED as TRUST_CLOSED
 from db.engine import SessionFactory
-from db.models import Event, Partnership
+from db.models import Partnership
 
-YIELD_PER = 500
-# What an export reads of each log entry.
-ENTRY_COLUMNS = tuple(
-    col(c)
-    for c in (
-        Event.id,
-        Event.kind,
-        Event.actor_id,
-        Event.occurred_at,
-        Event.summary,
-        Event.payload,
-        Event.message_link,
-    )
-)
 # A log entry as read for an export: a row with the attributes of `Event` it needs.
 Entry = Any
 
@@ -80,63 +64,59 @@ class Streams:
     today: date = date.min
     # Trust rounds: round id → (opened at, pairwise), for closed rounds' log entries.
     rounds: dict[int, tuple[datetime, bool]] = field(default_factory=dict)
+    # The one read of the log that every stream reads from (`spool`).
+    spool: Spool = field(default_factory=Spool)
 
-    def _events(self) -> Select[Any]:
+    def __post_init__(self) -> None:
+        # Asked for each row: answered once.
+        self._redacting = self.redactions.any
+
+    async def _raw(self, name: str) -> AsyncIterator[list[Raw]]:
+        """The spool's batches of one file (`LOG` or a note kind), read from the database at
+        the first call."""
         p = self.partnership
-        query = select_rows(*ENTRY_COLUMNS).where(
-            col(Event.guild_id) == p.guild_id, col(Event.partnership_id) == p.id
+        assert p.id is not None
+        window = self.window
+        await self.spool.fill(
+            self.sessions,
+            LogQuery(p.guild_id, p.id, window.start, window.end),
+            keep=window.belongs if window.meeting_id is not None else None,
         )
-        if self.window.start is not None:
-            query = query.where(col(Event.occurred_at) >= self.window.start)
-        return query.where(col(Event.occurred_at) <= self.window.end).order_by(
-            col(Event.occurred_at), col(Event.id)
-        )
+        for batch in self.spool.batches(name):
+            yield batch
+            await asyncio.sleep(0)  # a batch at a time: others run between
 
-    async def _batches(self, query: Select[Any]) -> AsyncIterator[list[Entry]]:
-        async with self.sessions() as session:
-            # Plain rows, not ORM objects: building an object per entry would be most of an
-            # export's time. A row reads like an `Event` (`entry.kind`, `entry.payload` …).
-            result = await session.stream(query.execution_options(yield_per=YIELD_PER))
-            # A batch at a time: one hop to the database driver per batch, not per row.
-            if self.window.meeting_id is None:
-                async for batch in result.partitions():
-                    yield batch
-            else:
-                belongs = self.window.belongs
-                async for batch in result.partitions():
-                    yield [event for event in batch if belongs(event)]
-
-    async def _stream(self, query: Select[Any]) -> AsyncIterator[Entry]:
-        async for batch in self._batches(query):
-            for event in batch:
-                yield event
+    async def _notes_raw(self, kind: str | None) -> AsyncIterator[list[Raw]]:
+        if kind is not None:
+            async for batch in self._raw(EVENT_PREFIX + kind.removeprefix(EVENT_PREFIX)):
+                yield batch
+            return
+        async for batch in self._raw(LOG):
+            notes = [
+                raw for raw in batch if raw[1].startswith(EVENT_PREFIX) and raw[1] != ACTION_DONE
+            ]
+            if notes:
+                yield notes
 
     # ---- notes
-
-    def _notes_query(self, kind: str | None) -> Select[Any]:
-        query = self._events().where(col(Event.kind).startswith(EVENT_PREFIX))
-        query = query.where(col(Event.kind) != ACTION_DONE)
-        if kind is not None:
-            query = query.where(col(Event.kind) == EVENT_PREFIX + kind.removeprefix(EVENT_PREFIX))
-        return query
 
     async def notes(self, kind: str | None = None) -> AsyncIterator[NoteRow]:
         """The notes of one kind (note, decision, action, small_win, risk), or of every kind."""
         note_row = self.note_row
-        async for batch in self._batches(self._notes_query(kind)):
-            for event in batch:
-                yield note_row(event)
+        async for batch in self._notes_raw(kind):
+            for raw in batch:
+                yield note_row(entry(raw))
 
     async def note_batches(self, kind: str | None = None) -> AsyncIterator[list[NoteRow]]:
         """`notes`, a batch at a time."""
         note_row = self.note_row
-        async for batch in self._batches(self._notes_query(kind)):
-            yield [note_row(event) for event in batch]
+        async for batch in self._notes_raw(kind):
+            yield [note_row(entry(raw)) for raw in batch]
 
     def note_row(self, event: Entry) -> NoteRow:
         assert event.id is not None
         lens = self.lens
-        if self.redactions.any:
+        if self._redacting:
             _summary, payload = self.redactions.event(event)
         else:  # nothing removed: the payload as read (a fresh dict for each row read)
             payload = event.payload or {}
@@ -196,23 +176,52 @@ class Streams:
 
     async def log(self) -> AsyncIterator[LogRow]:
         log_row = self.log_row
-        async for batch in self._batches(self._events()):
-            for event in batch:
-                row = log_row(event)
+        async for batch in self._raw(LOG):
+            for raw in batch:
+                row = log_row(entry(raw))
                 if row is not None:
                     yield row
 
-    async def log_batches(self) -> AsyncIterator[list[LogRow]]:
-        """`log`, a batch at a time."""
+    async def log_batches(self, payloads: bool = True) -> AsyncIterator[list[LogRow]]:
+        """`log`, a batch at a time. `payloads=False`: for a writer that shows no payload,
+        rows whose `payload` is left empty, and no payload decoded that the row's summary
+        does not need."""
         log_row = self.log_row
-        async for batch in self._batches(self._events()):
-            rows = [log_row(event) for event in batch]
+        if payloads or not self._as_stored:
+            async for batch in self._raw(LOG):
+                rows = [log_row(entry(raw)) for raw in batch]
+                yield [row for row in rows if row is not None]
+            return
+        # Nothing redacted, no goal hidden, everything as stored: each entry as it is (but a
+        # trust round's closing, told as the threshold allows).
+        person, link_of = self.lens.person, self.lens.link
+        async for batch in self._raw(LOG):
+            rows = [
+                LogRow(
+                    id=raw[0],
+                    at=moment(raw[3]),
+                    kind=raw[1],
+                    actor=person(raw[2]),
+                    summary=raw[4],
+                    payload={},
+                    link=link_of(raw[6]) if raw[6] is not None else None,
+                )
+                if raw[1] != TRUST_CLOSED
+                else log_row(entry(raw))
+                for raw in batch
+            ]
             yield [row for row in rows if row is not None]
+
+    @property
+    def _as_stored(self) -> bool:
+        """Whether a log entry shows as stored (`log_row` then reads no payload but a trust
+        round's closing)."""
+        return not self._redacting and not self.goals.hidden and self.lens.plain
 
     def log_row(self, event: Entry) -> LogRow | None:
         assert event.id is not None
         lens = self.lens
-        if self.redactions.any:
+        if self._redacting:
             summary, payload = self.redactions.event(event)
         else:  # nothing removed: the entry as read (a fresh payload for each row read)
             summary, payload = event.summary, event.payload or {}

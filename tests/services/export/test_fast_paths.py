@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from enum import StrEnum
 
+from markupsafe import Markup, escape
+
+from bot.services.export import codebook
+from bot.services.export.document import Audience, LogRow, NoteRow, Person
 from bot.services.export.layout import Layout
-from bot.services.export.writers.csv_zip import _CELL_BY_TYPE, FORMULA_STARTS, cell, iso
+from bot.services.export.writers.csv_zip import _CELL_BY_TYPE, FORMULA_STARTS, Sheet, cell, iso
+from bot.services.export.writers.html_rows import escape_text
+from bot.services.export.writers.json_doc import dumps, plain, row_object
+from bot.services.export.writers.markdown import inert
 from bot.services.redaction import Redactions
-from tests.export_sample import sample
+from tests.export_sample import HTML_ATTACK, sample
 
 MOMENTS = [
     datetime(2026, 3, 29, 0, 59, 59),  # naive, as SQLite hands it back: UTC
@@ -76,3 +86,78 @@ def test_local_time_text_is_right_across_every_kind_of_zone_change() -> None:
     assert Layout(sample().header).when(datetime(9999, 12, 31, 23, 59, tzinfo=UTC)) == (
         "9999-12-31 23:59 GMT"
     )
+
+
+def test_json_rows_match_the_general_conversion() -> None:
+    """`row_object` looks only at the fields that may hold a time, a date or a person: the
+    result is what the general `plain` makes of the whole row."""
+    person = Person("Ada <b>", 900000000000000001)
+    at = datetime(2026, 3, 2, 9, 5, tzinfo=UTC)
+    notes = [
+        NoteRow(id=1, kind="note", text="t", at=at, author=None),
+        NoteRow(
+            id=2,
+            kind="action",
+            text="t",
+            at=MOMENTS[2],
+            author=person,
+            goal_id=3,
+            goal_title="g",
+            review_on=date(2026, 4, 1),
+            owner=person,
+            owner_organisation="Council",
+            due=date(2026, 5, 1),
+            phase="design",
+            state="done",
+            done_at=MOMENTS[0],
+            meeting_id=4,
+            link="https://discord.com/channels/1/2/3",
+        ),
+    ]
+    logs = [
+        LogRow(
+            id=5,
+            at=at,
+            kind="goal.agreed",
+            actor=person,
+            summary="s",
+            payload={"a": [1]},
+            link=None,
+        ),
+        LogRow(id=6, at=MOMENTS[0], kind="k", actor=None, summary="s", payload={}, link="x"),
+    ]
+    for row in [*notes, *logs]:
+        assert row_object(row) == plain(row)
+        assert dumps(row_object(row)) == dumps(plain(row))
+
+
+def test_html_text_escapes_as_markupsafe_does() -> None:
+    class Kind(StrEnum):
+        odd = "<&'\">"
+
+    values: list[object] = [None, 7, 1.5, Kind.odd, Markup("<b>kept</b>"), "", "plain"]
+    values += [HTML_ATTACK, "a & b < c > d ' e \" f", "&amp; already"]
+    for value in values:
+        assert escape_text(value) == str(escape(value)), value
+
+
+def test_markdown_text_with_nothing_to_escape_is_only_flattened() -> None:
+    assert inert("Entry 1: we  agree\nto meet") == "Entry 1: we agree to meet"
+    assert inert("see WWW.example.org") == "see WWW\\[\\.\\]example\\.org"
+    assert inert("a w. b") == "a w\\. b"
+
+
+def test_every_stream_column_makes_an_empty_cell_of_none() -> None:
+    """`Sheet.write_objects` writes None as an empty cell without asking the column's converter:
+    every converter it can plan, for every audience, would have made the same."""
+    for header in (
+        sample().header,
+        replace(sample().header, audience=Audience.external),
+        replace(sample().header, pseudonymised=True, keep_text=False),
+    ):
+        archive = zipfile.ZipFile(io.BytesIO(), "w")
+        for file in [*codebook.NOTE_FILES.values(), codebook.LOG]:
+            with Sheet(archive, file, header, {}) as sheet:
+                _read, converters = sheet._plan_objects()
+                assert converters
+                assert [convert(None) for convert in converters] == [""] * len(converters)

@@ -124,12 +124,16 @@ class Sheet:
     def write_objects(self, rows: Iterable[Any]) -> None:
         """Rows read straight from their fields (a stream's `NoteRow`s, `LogRow`s): a column is
         the row's field of the same name, or a person's name or id (`PERSON_COLUMNS`). The
-        same cells as `write` would make, without a mapping per row."""
+        same cells as `write` would make, without a mapping per row. Every column's converter
+        makes an empty cell of None, so None is not handed to it."""
         if self._objects is None:
             self._objects = self._plan_objects()
         read, converters = self._objects
         self._csv.writerows(
-            [convert(value) for convert, value in zip(converters, read(row), strict=True)]
+            [
+                "" if value is None else convert(value)
+                for convert, value in zip(converters, read(row), strict=True)
+            ]
             for row in rows
         )
 

@@ -1,14 +1,15 @@
 """The HTML report's rows that grow with the log (the notes and the log), made here as escaped
 text a batch at a time rather than by the template row by row: the same markup the template's
-loops would make (`templates/report.html.j2`), every value escaped with `markupsafe.escape`,
-as Jinja2's autoescape escapes it. The template writes each batch as it comes."""
+loops would make (`templates/report.html.j2`), every value escaped as `markupsafe.escape`
+escapes it (`escape_text`), as Jinja2's autoescape does. The template writes each batch as it
+comes."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from bot.services.export.document import Document, LogRow, NoteRow
 from bot.services.export.layout import Layout
@@ -28,6 +29,25 @@ LOG_HEAD = (
 )
 
 
+def escape_text(value: object) -> str:
+    """`markupsafe.escape(value)` as plain text: the same characters escaped the same way,
+    without a `Markup` made for each value (the batch is marked safe once, whole)."""
+    if type(value) is not str:
+        html = getattr(value, "__html__", None)
+        if html is not None:
+            return str(html())
+        value = str(value)
+    if "&" in value or "<" in value or ">" in value or "'" in value or '"' in value:
+        return (
+            value.replace("&", "&amp;")
+            .replace(">", "&gt;")
+            .replace("<", "&lt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+    return value
+
+
 def message_link(link: str | None) -> str | None:
     """A Discord message link, or None for anything else (so no other address is linked)."""
     return link if link is not None and _MESSAGE_LINK.fullmatch(link) else None
@@ -35,7 +55,7 @@ def message_link(link: str | None) -> str | None:
 
 def note_item(layout: Layout, note: NoteRow) -> str:
     """A note as a list item (the template's `note_item`)."""
-    e = escape
+    e = escape_text
     parts = [
         f'<li><span class="id">#{e(note.id)}</span> <time>{e(layout.when(note.at))}</time>: '
         f"{e(note.text)}"
@@ -60,7 +80,7 @@ def note_item(layout: Layout, note: NoteRow) -> str:
 
 def action_row(layout: Layout, note: NoteRow) -> str:
     """An action as a table row (the template's `action_row`)."""
-    e = escape
+    e = escape_text
     link = message_link(note.link)
     linked = f' (<a href="{e(link)}">message</a>)' if link else ""
     return (
@@ -72,7 +92,7 @@ def action_row(layout: Layout, note: NoteRow) -> str:
 
 
 def log_row(layout: Layout, row: LogRow) -> str:
-    e = escape
+    e = escape_text
     link = message_link(row.link)
     linked = f' (<a href="{e(link)}">message</a>)' if link else ""
     return (
@@ -110,7 +130,7 @@ def notes(
 async def log(document: Document, layout: Layout) -> AsyncIterator[Markup]:
     """The log's table, or a line saying it is empty."""
     first = True
-    async for batch in document.log_batched():
+    async for batch in document.log_batched(payloads=False):
         if not batch:
             continue
         head = LOG_HEAD if first else ""

@@ -21,6 +21,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import types
+import typing
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -105,22 +107,55 @@ def _person(person: Person) -> dict[str, Any]:
 # What a stream's row may hold that JSON does not, by exact type, and its JSON value (what
 # `_default` would give, without a call back from the encoder for each).
 _CONVERT: dict[type, Callable[[Any], Any]] = {datetime: _scalar, date: _scalar, Person: _person}
-# A row type's field names, and one getter reading them all.
-_ROW_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+# A row type's field names, one getter reading them all, and the fields (by position) whose
+# type admits a value `_CONVERT` changes.
+_Plan = tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[tuple[int, str], ...]]
+_ROW_FIELDS: dict[type, _Plan] = {}
+# Types whose values JSON holds as they are (no field of only these needs looking at).
+_AS_IS: frozenset[Any] = frozenset({str, int, float, bool, type(None), dict, list})
+
+
+def _as_is(hint: Any) -> bool:
+    """Whether every type a field's hint admits is held by JSON as it is."""
+    if hint in _AS_IS:
+        return True
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return all(_as_is(arg) for arg in typing.get_args(hint))
+    return origin in _AS_IS
+
+
+def _plan(
+    kind: type,
+) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[tuple[int, str], ...]]:
+    names = tuple(f.name for f in dataclasses.fields(kind))
+    try:
+        hints = typing.get_type_hints(kind)
+    except (NameError, TypeError):  # hints that do not resolve: look at every field
+        hints = {}
+    checked = tuple(
+        (i, name) for i, name in enumerate(names) if name not in hints or not _as_is(hints[name])
+    )
+    read = attrgetter(*names) if len(names) > 1 else (lambda row: (getattr(row, names[0]),))
+    return names, read, checked
 
 
 def row_object(row: Any) -> dict[str, Any]:
-    """A stream's row (a `NoteRow`, a `LogRow`) as the object JSON holds."""
+    """A stream's row (a `NoteRow`, a `LogRow`) as the object JSON holds. Only the fields whose
+    type admits a time, a date or a person are looked at (a value left as it is would come to
+    the encoder's `_default`, which makes the same JSON, only more slowly)."""
     plan = _ROW_FIELDS.get(type(row))
     if plan is None:
-        names = tuple(f.name for f in dataclasses.fields(row))
-        plan = _ROW_FIELDS[type(row)] = (names, attrgetter(*names))
-    names, read = plan
+        plan = _ROW_FIELDS[type(row)] = _plan(type(row))
+    names, read, checked = plan
+    values = read(row)
+    out = dict(zip(names, values, strict=True))
     convert = _CONVERT.get
-    out: dict[str, Any] = {}
-    for name, value in zip(names, read(row), strict=True):
+    for i, name in checked:
+        value = values[i]
         change = convert(type(value))
-        out[name] = value if change is None else change(value)
+        if change is not None:
+            out[name] = change(value)
     return out
 
 

@@ -12,6 +12,7 @@ is written line by line as the document's streams are read, so a long log never 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import BinaryIO
 
@@ -38,6 +39,8 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
     ("<", "\\<" + ZERO_WIDTH_SPACE),
     ("@", "@" + ZERO_WIDTH_SPACE),
 )
+# Any character a replacement above applies to.
+_ANY_SPECIAL = re.compile("[" + re.escape("".join(char for char, _ in _REPLACEMENTS)) + "]")
 # A link this writer makes itself: a Discord message, and nothing else.
 _MESSAGE_LINK = re.compile(r"https://discord\.com/channels/[0-9]{1,20}/[0-9]{1,20}/[0-9]{1,20}")
 
@@ -58,12 +61,18 @@ def inert(text: str | None) -> str:
     flat = " ".join(text.split())
     if "://" in flat:
         flat = _SCHEME.sub("[:]//", flat)
-    if "." in flat:
+    if "w." in flat or "W." in flat:  # what `www.` needs, in any case: a quicker test
         flat = _WWW.sub(r"\1[.]", flat)
+    if _ANY_SPECIAL.search(flat) is None:  # most text: nothing to escape
+        return flat
     for char, replacement in _REPLACEMENTS:
         if char in flat:
             flat = flat.replace(char, replacement)
     return flat
+
+
+# `inert` for the short values a long log repeats (people's names, goals, states, kinds).
+_inert_name = functools.lru_cache(maxsize=4096)(inert)
 
 
 def message_link(link: str | None) -> str | None:
@@ -191,9 +200,9 @@ def _action_cells(layout: Layout, note: NoteRow) -> list[str]:
     return [
         f"\\#{note.id}",
         f"{text} ({link})" if link else text,
-        inert(layout.owner(note)),
+        _inert_name(layout.owner(note)),
         layout.day(note.due),
-        inert(layout.state(note)),
+        _inert_name(layout.state(note)),
         layout.when(note.at),
     ]
 
@@ -201,14 +210,14 @@ def _action_cells(layout: Layout, note: NoteRow) -> list[str]:
 def _note_line(layout: Layout, note: NoteRow) -> str:
     parts = [f"\\#{note.id} {layout.when(note.at)}: {inert(note.text)}"]
     if layout.internal and note.author is not None:
-        parts.append(f"by {inert(note.author.name)}")
+        parts.append(f"by {_inert_name(note.author.name)}")
     goal = layout.goal_ref(note)
     if goal is not None:
-        parts.append(f"goal {inert(goal)}")
+        parts.append(f"goal {_inert_name(goal)}")
     if note.review_on is not None:
         parts.append(f"review on {note.review_on.isoformat()}")
     if note.phase is not None:
-        parts.append(f"co-production phase {inert(note.phase)}")
+        parts.append(f"co-production phase {_inert_name(note.phase)}")
     if note.meeting_id is not None and not layout.minutes:
         parts.append(f"in meeting \\#{note.meeting_id}")
     link = message_link(note.link)
@@ -414,7 +423,7 @@ async def _log(document: Document, layout: Layout, w: _Writer) -> None:
     any_row = False
     when = layout.when
     kinds: dict[str, str] = {}  # each kind escaped once
-    async for batch in document.log_batched():
+    async for batch in document.log_batched(payloads=False):
         lines = []
         for row in batch:
             kind = kinds.get(row.kind)

@@ -1,0 +1,170 @@
+"""The export's one read of the log (`spool`), on SQLite (the `sqlite3` path on a worker
+thread) and PostgreSQL (a server-side cursor): the same entries as the tables hold, scoped to the
+partnership and the period, read once however many times the writers read the streams."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+
+import pytest
+from sqlmodel import col, select
+
+from bot.services.export import spool as spool_module
+from bot.services.export.document import Audience
+from bot.services.export.gather import gather
+from bot.services.export.spool import LOG, LogQuery, Spool, entry, sqlite_moment
+from bot.services.export.writers import WRITERS
+from bot.services.trust.events import CLOSED as TRUST_CLOSED
+from db.engine import SessionFactory, transaction
+from db.models import Event, Partnership
+from tests.services.export.world import GUILD, NOW, World, build_world
+
+
+@pytest.fixture
+async def world(sessions: SessionFactory) -> World:
+    return await build_world(sessions)
+
+
+async def stored(w: World, start: datetime | None = None, end: datetime = NOW) -> list[tuple]:
+    """The partnership's entries as SQLAlchemy reads them, oldest first."""
+    query = select(Event).where(Event.partnership_id == w.partnership_id, Event.occurred_at <= end)
+    if start is not None:
+        query = query.where(Event.occurred_at >= start)
+    async with w.sessions() as session:
+        events = (await session.exec(query.order_by(col(Event.occurred_at), col(Event.id)))).all()
+    return [
+        (e.id, e.kind, e.actor_id, e.occurred_at, e.summary, e.payload, e.message_link)
+        for e in events
+    ]
+
+
+async def spooled(w: World, query: LogQuery, *, streamed: bool = False) -> list[tuple]:
+    spool = Spool()
+    if streamed:  # the PostgreSQL path, whatever the database
+        await spool._fill_streamed(w.sessions, query, None)
+    else:
+        await spool.fill(w.sessions, query)
+    try:
+        return [tuple(entry(raw)) for batch in spool.batches(LOG) for raw in batch]
+    finally:
+        spool.close()
+
+
+async def test_the_spool_holds_the_entries_as_the_database_does(world: World):
+    query = LogQuery(GUILD, world.partnership_id, None, NOW)
+    expected = await stored(world)
+    assert len(expected) > 40
+    # The quick path (sqlite3 on SQLite) and the streamed one read the same, to the type.
+    for streamed in (False, True):
+        got = await spooled(world, query, streamed=streamed)
+        assert got == expected
+        assert [type(v) for row in got for v in row] == [type(v) for row in expected for v in row]
+        assert all(row[3].tzinfo is UTC for row in got)
+
+
+async def test_the_spool_keeps_to_the_partnership_server_and_period(world: World):
+    async with transaction(world.sessions) as session:
+        other = Partnership(
+            guild_id=GUILD, name="Other", name_key="other", purpose="", timezone="UTC", created_by=1
+        )
+        session.add(other)
+        await session.flush()
+        assert other.id is not None
+        # Another partnership's entry, and one with this partnership's id in another server.
+        for guild, pid in ((GUILD, other.id), (GUILD + 1, world.partnership_id)):
+            session.add(
+                Event(
+                    guild_id=guild,
+                    partnership_id=pid,
+                    kind="note.note",
+                    occurred_at=NOW - timedelta(days=1),
+                    summary="not this partnership's",
+                    payload={"text": "elsewhere"},
+                )
+            )
+    everything = await stored(world)
+    start, end = everything[10][3], everything[-10][3]  # both ends kept: inclusive
+    for streamed in (False, True):
+        got = await spooled(
+            world, LogQuery(GUILD, world.partnership_id, start, end), streamed=streamed
+        )
+        assert got == [row for row in everything if start <= row[3] <= end]
+        assert got[0][3] == start and got[-1][3] == end
+        assert "not this partnership's" not in {row[4] for row in got}
+
+
+def test_a_moment_is_compared_as_sqlalchemy_stores_it():
+    assert sqlite_moment(datetime(2026, 3, 2, 9, 5, 7, 12, tzinfo=UTC)) == (
+        "2026-03-02 09:05:07.000012"
+    )
+    assert spool_module.moment("2026-03-02 09:05:07.000012") == datetime(
+        2026, 3, 2, 9, 5, 7, 12, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize("format", sorted(WRITERS))
+async def test_an_export_reads_the_log_once_and_lets_go_of_its_spool(
+    world: World, format: str, monkeypatch: pytest.MonkeyPatch
+):
+    fills: list[LogQuery] = []
+    real_fill = Spool.fill
+
+    async def counted(self: Spool, sessions: SessionFactory, query: LogQuery, keep=None):
+        if not self.filled:
+            fills.append(query)
+        await real_fill(self, sessions, query, keep)
+
+    monkeypatch.setattr(Spool, "fill", counted)
+    async with world.sessions() as session:
+        partnership = await session.get(Partnership, world.partnership_id)
+    assert partnership is not None
+    document = await gather(
+        world.sessions,
+        partnership,
+        audience=Audience.internal,
+        since=None,
+        until=None,
+        meeting_id=None,
+        now=NOW,
+        exported_by=None,
+        pseudonyms=None,
+        keep_text=False,
+    )
+    out = BytesIO()
+    await WRITERS[format](document, out)  # type: ignore[index]
+    assert out.getvalue()
+    # Five sections of notes and the log (and JSON's notes of every kind): one read.
+    assert len(fills) == 1
+    assert document.close is not None
+    spool = document.close.__self__  # type: ignore[attr-defined]
+    assert spool._files and not any(f.closed for f in spool._files.values())
+    document.close()
+    assert not spool._files
+
+
+@pytest.mark.parametrize("audience", list(Audience))
+async def test_the_log_without_payloads_is_the_same_log(world: World, audience: Audience):
+    async with world.sessions() as session:
+        partnership = await session.get(Partnership, world.partnership_id)
+    assert partnership is not None
+    document = await gather(
+        world.sessions,
+        partnership,
+        audience=audience,
+        since=None,
+        until=None,
+        meeting_id=None,
+        now=NOW,
+        exported_by=None,
+        pseudonyms=None,
+        keep_text=False,
+    )
+    assert document.log_batches is not None
+    full = [row async for batch in document.log_batches(True) for row in batch]
+    bare = [row async for batch in document.log_batches(False) for row in batch]
+    assert TRUST_CLOSED in {row.kind for row in full}
+    assert [(r.id, r.at, r.kind, r.actor, r.summary, r.link) for r in bare] == [
+        (r.id, r.at, r.kind, r.actor, r.summary, r.link) for r in full
+    ]
+    assert any(row.payload for row in full)
