@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col
 
 from bot.errors import UserFacingError
 from bot.services.access import Actor, stance_voice
@@ -24,12 +23,13 @@ from bot.services.timeutil import parse_date
 from db.engine import SessionFactory, transaction
 from db.models import Goal, GoalStance
 
-_INSERT_STANCE = insert(GoalStance).returning(col(GoalStance.id))
+# On the tables, not the mapped classes, so the ORM's bulk path (which copies the statement
+# on every call) is skipped; the goal object is brought up to date by hand.
+_STANCES = GoalStance.__table__  # type: ignore[attr-defined]
+_GOALS = Goal.__table__  # type: ignore[attr-defined]
+_INSERT_STANCE = insert(_STANCES).returning(_STANCES.c.id)
 _TOUCH = (
-    update(Goal)
-    .where(col(Goal.id) == bindparam("goal_id"))
-    .values(updated_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
+    update(_GOALS).where(_GOALS.c.id == bindparam("goal_id")).values(updated_at=bindparam("now"))
 )
 
 
