@@ -86,7 +86,15 @@ class StanceMethods:
             # for, its stances what the voice said last, and the new stance is then put in
             # its place without reading the web again.
             web = (
-                await goal_web.load_web(session, p, now=self.clock.now(), focus=goal.id, mark=False)
+                await goal_web.load_web(
+                    session,
+                    p,
+                    now=self.clock.now(),
+                    focus=goal.id,
+                    mark=False,
+                    # Someone speaking for no organisation adds a person's stance to the web.
+                    with_people=access.organisation_id is None,
+                )
             ).seen_by(lookup.drawn_for(access, goal))
             voice = await stance_voice(session, access, partners=web.partners)
             assert goal.id is not None

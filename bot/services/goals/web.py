@@ -73,7 +73,8 @@ class GoalWeb:
     partnership: Partnership
     goals: dict[int, Goal]
     partners: list[tuple[PartnerOrganisation, Organisation]]
-    people: list[Membership]  # active members in their own capacity
+    # Active members in their own capacity; read only when a card can show one (`load_web`).
+    people: list[Membership]
     stances: dict[int, list[StanceRow]]  # by goal: each voice's latest, in the order recorded
     links: list[GoalLink]
     org_names: dict[int, str]
