@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import and_, bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,8 +28,20 @@ from db.models import (
 )
 
 # Built once (building a statement costs more than running it); only the values change.
-_GOALS = select(Goal).where(col(Goal.partnership_id) == bindparam("partnership_id"))
-_LINKS = select(GoalLink).where(col(GoalLink.partnership_id) == bindparam("partnership_id"))
+# A web always reads both the goals and their links: one statement, each goal with the links
+# into it (none: a row with no link), in the goals' order.
+_GOALS_AND_LINKS = (
+    select(Goal, GoalLink)
+    .outerjoin(
+        GoalLink,
+        and_(
+            col(GoalLink.to_goal_id) == col(Goal.id),
+            col(GoalLink.partnership_id) == col(Goal.partnership_id),
+        ),
+    )
+    .where(col(Goal.partnership_id) == bindparam("partnership_id"))
+    .order_by(col(Goal.id))
+)
 _READINGS = (
     select(GoalPerception)
     .where(col(GoalPerception.goal_id).in_(bindparam("goal_ids", expanding=True)))
@@ -62,22 +74,22 @@ async def load_web(
     every goal (a card of another goal can't be drawn from it). `mark=False`: the caller sets
     the log mark itself (`as_of`: the entry it is about to write)."""
     assert p.id is not None
-    goals = {
-        g.id: g
-        for g in (await session.exec(_GOALS, params={"partnership_id": p.id})).all()
-        if g.id is not None
-    }
+    goals: dict[int, Goal] = {}
+    into: list[GoalLink] = []
+    for goal, link in (await session.exec(_GOALS_AND_LINKS, params={"partnership_id": p.id})).all():
+        if goal.id is not None:
+            goals[goal.id] = goal
+        if link is not None:
+            into.append(link)
     partners = await queries.partners(session, partnership_id=p.id)
     stances: dict[int, list[StanceRow]] = {}
     links: list[GoalLink] = []
     perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
     read: list[int] = []
     if goals:
-        links = [
-            link
-            for link in (await session.exec(_LINKS, params={"partnership_id": p.id})).all()
-            if link.from_goal_id in goals and link.to_goal_id in goals
-        ]
+        links = sorted(
+            (link for link in into if link.from_goal_id in goals), key=lambda link: link.id or 0
+        )
         read = list(goals)
         if focus is not None:
             near = {focus}
