@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, union_all
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,30 +66,36 @@ async def latest_stances(
     return found
 
 
+# The statement is built on the table's columns, not the mapped class's: an ORM-annotated
+# SELECT goes through the ORM's compile and result machinery on every call, even for plain
+# columns (about 0.14 ms of a command's CPU here).
+_TABLE = GoalStance.__table__  # type: ignore[attr-defined]
+
+
 def _latest_of(*, people: bool) -> Select[Any]:
     """The id of each voice's latest row: the voices (an organisation, or a person in their own
     capacity) are read from the index, then one index seek finds each one's latest row."""
-    voice = col(GoalStance.user_id) if people else col(GoalStance.organisation_id)
-    spoke_for = col(GoalStance.organisation_id)
+    c = _TABLE.c
+    voice = c.user_id if people else c.organisation_id
     voices = (
-        select(col(GoalStance.goal_id), voice)
+        sa_select(c.goal_id, voice)
         .where(
-            col(GoalStance.goal_id).in_(bindparam("goal_ids", expanding=True)),
-            spoke_for.is_(None) if people else spoke_for.is_not(None),
+            c.goal_id.in_(bindparam("goal_ids", expanding=True)),
+            c.organisation_id.is_(None) if people else c.organisation_id.is_not(None),
         )
         .distinct()
         .subquery("voices")
     )
-    row = aliased(GoalStance)
+    row = _TABLE.alias()
     same_voice = (
-        [col(row.organisation_id).is_(None), row.user_id == voices.c.user_id]
+        [row.c.organisation_id.is_(None), row.c.user_id == voices.c.user_id]
         if people
-        else [row.organisation_id == voices.c.organisation_id]
+        else [row.c.organisation_id == voices.c.organisation_id]
     )
     latest = (
-        select(row.id)
-        .where(row.goal_id == voices.c.goal_id, *same_voice)
-        .order_by(col(row.recorded_at).desc(), col(row.id).desc())
+        sa_select(row.c.id)
+        .where(row.c.goal_id == voices.c.goal_id, *same_voice)
+        .order_by(row.c.recorded_at.desc(), row.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -99,9 +104,9 @@ def _latest_of(*, people: bool) -> Select[Any]:
 
 # Built once: only the goal ids change from call to call.
 _LATEST: Any = (
-    sa_select(*(getattr(GoalStance, name) for name in _COLUMNS))
-    .where(col(GoalStance.id).in_(union_all(_latest_of(people=False), _latest_of(people=True))))
-    .order_by(col(GoalStance.recorded_at), col(GoalStance.id))
+    sa_select(*(_TABLE.c[name] for name in _COLUMNS))
+    .where(_TABLE.c.id.in_(union_all(_latest_of(people=False), _latest_of(people=True))))
+    .order_by(_TABLE.c.recorded_at, _TABLE.c.id)
 )
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col
 
 from bot.errors import UserFacingError
 from bot.services.access import Actor, stance_voice
@@ -24,12 +23,13 @@ from bot.services.timeutil import parse_date
 from db.engine import SessionFactory, transaction
 from db.models import Goal, GoalStance
 
-_INSERT_STANCE = insert(GoalStance).returning(col(GoalStance.id))
+# On the tables, not the mapped classes, so the ORM's bulk path (which copies the statement
+# on every call) is skipped; the goal object is brought up to date by hand.
+_STANCES = GoalStance.__table__  # type: ignore[attr-defined]
+_GOALS = Goal.__table__  # type: ignore[attr-defined]
+_INSERT_STANCE = insert(_STANCES).returning(_STANCES.c.id)
 _TOUCH = (
-    update(Goal)
-    .where(col(Goal.id) == bindparam("goal_id"))
-    .values(updated_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
+    update(_GOALS).where(_GOALS.c.id == bindparam("goal_id")).values(updated_at=bindparam("now"))
 )
 
 
@@ -86,7 +86,15 @@ class StanceMethods:
             # for, its stances what the voice said last, and the new stance is then put in
             # its place without reading the web again.
             web = (
-                await goal_web.load_web(session, p, now=self.clock.now(), focus=goal.id, mark=False)
+                await goal_web.load_web(
+                    session,
+                    p,
+                    now=self.clock.now(),
+                    focus=goal.id,
+                    mark=False,
+                    # Someone speaking for no organisation adds a person's stance to the web.
+                    with_people=access.organisation_id is None,
+                )
             ).seen_by(lookup.drawn_for(access, goal))
             voice = await stance_voice(session, access, partners=web.partners)
             assert goal.id is not None

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 
 from bot.services import redaction
 from bot.services.goals.agreement import tally
@@ -72,7 +73,8 @@ class GoalWeb:
     partnership: Partnership
     goals: dict[int, Goal]
     partners: list[tuple[PartnerOrganisation, Organisation]]
-    people: list[Membership]  # active members in their own capacity
+    # Active members in their own capacity; read only when a card can show one (`load_web`).
+    people: list[Membership]
     stances: dict[int, list[StanceRow]]  # by goal: each voice's latest, in the order recorded
     links: list[GoalLink]
     org_names: dict[int, str]
@@ -295,6 +297,19 @@ class GoalWeb:
         ids = sorted(linked)
         return WebLine(tuple(ids), tuple(i for i in ids if linked[i]))
 
+    @cached_property
+    def _matrix(self) -> list[tuple[int, str, str, bool, datetime]]:
+        """The partners as every card lists them, core first, then by name: (organisation
+        id, name, status, counts, joined). Read from the ORM rows once per web, not once per
+        card (a list draws twenty)."""
+        rows = []
+        for partner, org in self.partners:
+            assert org.id is not None
+            counts = partner.status == PartnerStatus.core
+            rows.append((org.id, org.name, partner.status, counts, partner.joined_at))
+        rows.sort(key=lambda row: (not row[3], name_key(row[1])))
+        return rows
+
     def card(self, goal: Goal) -> GoalCard:
         if takes_responses(goal):
             return self._response_card(goal)
@@ -322,23 +337,21 @@ class GoalWeb:
             return bool(stance and agreed_at and stance.recorded_at > agreed_at)
 
         organisations = []
-        for partner, org in self.partners:
-            assert org.id is not None
-            org_stance = latest_org.get(org.id)
+        for org_id, name, status, counts, joined_at in self._matrix:
+            org_stance = latest_org.get(org_id)
             organisations.append(
                 OrgLine(
-                    organisation_id=org.id,
-                    name=org.name,
-                    status=partner.status,
-                    latest=self._stance_view(org_stance, commented.get(org.id)),
-                    counts=partner.status == PartnerStatus.core,
+                    organisation_id=org_id,
+                    name=name,
+                    status=status,
+                    latest=self._stance_view(org_stance, commented.get(org_id)),
+                    counts=counts,
                     not_yet_asked=org_stance is None
                     and agreed_at is not None
-                    and partner.joined_at > agreed_at,
+                    and joined_at > agreed_at,
                     since_agreement=after_agreement(org_stance),
                 )
             )
-        organisations.sort(key=lambda o: (not o.counts, name_key(o.name)))
         people = []
         for member in self.people:
             person_stance = latest_person.get(member.user_id)
@@ -368,21 +381,19 @@ class GoalWeb:
     def _response_card(self, goal: Goal) -> GoalCard:
         """An organisation's or a person's goal: each other organisation's latest response."""
         latest = self._latest_responses(goal)
-        organisations = []
-        for partner, org in self.responders(goal):
-            assert org.id is not None
-            organisations.append(
-                OrgLine(
-                    organisation_id=org.id,
-                    name=org.name,
-                    status=partner.status,
-                    latest=self._stance_view(latest.get(org.id)),
-                    counts=partner.status == PartnerStatus.core,
-                    not_yet_asked=False,
-                    since_agreement=False,
-                )
+        organisations = [
+            OrgLine(
+                organisation_id=org_id,
+                name=name,
+                status=status,
+                latest=self._stance_view(latest.get(org_id)),
+                counts=counts,
+                not_yet_asked=False,
+                since_agreement=False,
             )
-        organisations.sort(key=lambda o: (not o.counts, name_key(o.name)))
+            for org_id, name, status, counts, _joined in self._matrix
+            if org_id != goal.owner_organisation_id
+        ]
         return self._finish(goal, organisations, [], fit=self.fit(goal))
 
     def _finish(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import and_, bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,11 +17,31 @@ from bot.services.goals.lookup import Viewer
 from bot.services.goals.web import GoalWeb
 from bot.services.vocab import OWN_CAPACITY
 from db import queries
-from db.models import Event, Goal, GoalLink, GoalPerception, Organisation, Partnership
+from db.models import (
+    Event,
+    Goal,
+    GoalLink,
+    GoalPerception,
+    Membership,
+    Organisation,
+    Partnership,
+)
 
 # Built once (building a statement costs more than running it); only the values change.
-_GOALS = select(Goal).where(col(Goal.partnership_id) == bindparam("partnership_id"))
-_LINKS = select(GoalLink).where(col(GoalLink.partnership_id) == bindparam("partnership_id"))
+# A web always reads both the goals and their links: one statement, each goal with the links
+# into it (none: a row with no link), in the goals' order.
+_GOALS_AND_LINKS = (
+    select(Goal, GoalLink)
+    .outerjoin(
+        GoalLink,
+        and_(
+            col(GoalLink.to_goal_id) == col(Goal.id),
+            col(GoalLink.partnership_id) == col(Goal.partnership_id),
+        ),
+    )
+    .where(col(Goal.partnership_id) == bindparam("partnership_id"))
+    .order_by(col(Goal.id))
+)
 _READINGS = (
     select(GoalPerception)
     .where(col(GoalPerception.goal_id).in_(bindparam("goal_ids", expanding=True)))
@@ -41,37 +61,35 @@ async def load_web(
     summary: bool = False,
     focus: int | None = None,
     mark: bool = True,
+    with_people: bool = False,
 ) -> GoalWeb:
     """Everything about a partnership's goals, in one go, as `viewer` sees them (None: every
     goal); `now` (the service's clock) decides which comments the retention period removed.
 
     `summary`: only what a list of goals shows (status, stances counted, responses, progress):
-    no organisations' readings, comments or log mark, so three statements fewer. `focus`: for
+    no organisations' readings, comments or log mark, so three statements fewer. The people in
+    their own capacity are read only when a card can show one (`_person_spoke`), or when
+    `with_people` asks: the caller is about to put a person's new stance in the web. `focus`: for
     that goal's card only: the stances and readings of it and of the goals linked to it, not of
     every goal (a card of another goal can't be drawn from it). `mark=False`: the caller sets
     the log mark itself (`as_of`: the entry it is about to write)."""
     assert p.id is not None
-    goals = {
-        g.id: g
-        for g in (await session.exec(_GOALS, params={"partnership_id": p.id})).all()
-        if g.id is not None
-    }
+    goals: dict[int, Goal] = {}
+    into: list[GoalLink] = []
+    for goal, link in (await session.exec(_GOALS_AND_LINKS, params={"partnership_id": p.id})).all():
+        if goal.id is not None:
+            goals[goal.id] = goal
+        if link is not None:
+            into.append(link)
     partners = await queries.partners(session, partnership_id=p.id)
-    people = [
-        member
-        for member, _org in await queries.active_members(session, partnership_id=p.id)
-        if member.capacity in OWN_CAPACITY
-    ]
     stances: dict[int, list[StanceRow]] = {}
     links: list[GoalLink] = []
     perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
     read: list[int] = []
     if goals:
-        links = [
-            link
-            for link in (await session.exec(_LINKS, params={"partnership_id": p.id})).all()
-            if link.from_goal_id in goals and link.to_goal_id in goals
-        ]
+        links = sorted(
+            (link for link in into if link.from_goal_id in goals), key=lambda link: link.id or 0
+        )
         read = list(goals)
         if focus is not None:
             near = {focus}
@@ -84,6 +102,13 @@ async def load_web(
             stances = await with_confirmed(session, stances)
             for reading in (await session.exec(_READINGS, params={"goal_ids": read})).all():
                 perceptions[reading.goal_id].append(reading)
+    people: list[Membership] = []
+    if with_people or p.count_individuals or _person_spoke(stances):
+        people = [
+            member
+            for member, _org in await queries.active_members(session, partnership_id=p.id)
+            if member.capacity in OWN_CAPACITY
+        ]
     owner_ids = {g.owner_organisation_id for g in goals.values() if g.owner_organisation_id}
     org_names = {org.id: org.name for _link, org in partners if org.id is not None}
     missing = owner_ids - set(org_names)
@@ -114,3 +139,10 @@ async def load_web(
         focus=frozenset(read) if focus is not None else None,
         summary=summary,
     )
+
+
+def _person_spoke(stances: dict[int, list[StanceRow]]) -> bool:
+    """Whether someone in their own capacity has a stance among these. Unless the partnership
+    counts individuals, a card shows a person only when they have one (`GoalWeb.card`), so the
+    members need not be read otherwise: most partnerships' cards show organisations alone."""
+    return any(row.organisation_id is None for rows in stances.values() for row in rows)
