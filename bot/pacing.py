@@ -14,8 +14,9 @@ burst for the database and the event loop. So scheduled work goes through a `Pac
   runs; `spend` waits until the bucket, refilled at `rate` requests a second, holds them. An
   action whose later requests wait on earlier ones spends for them as it makes them (a prompt:
   1 for its message before it runs, 1 for its thread once the message is posted), so requests
-  keep under the limit however long each took. 48 a second leaves room under the limit for what
-  commands do besides answering.
+  keep under the limit however long each took. 47 a second leaves room under the limit for what
+  commands do besides answering, and for a turn taken a little late (up to `CATCH_UP`) next to
+  one on time: any second then holds at most 48 scheduled requests.
 - **Spent in turn, by the clock.** Spenders wait their turn one at a time, and each turn is
   counted from when its waiter actually woke: when the event loop was held up (a busy machine),
   the waiters it delayed do not all go at once when it frees up, which would put more than the
@@ -32,7 +33,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 # Discord's global limit is 50 requests a second per bot; scheduled work keeps under it.
-SCHEDULED_RATE = 48.0
+SCHEDULED_RATE = 47.0
 # Scheduled runs under way at once: enough to keep the rate with Discord's round trips, and,
 # when an interaction holds new runs back (`INTERACTION_HOLD`), enough already claimed to keep
 # spending at the rate meanwhile (two requests each: 24 runs are a second's worth).
