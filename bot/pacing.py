@@ -14,8 +14,13 @@ burst for the database and the event loop. So scheduled work goes through a `Pac
   runs; `spend` waits until the bucket, refilled at `rate` requests a second, holds them. An
   action whose later requests wait on earlier ones spends for them as it makes them (a prompt:
   1 for its message before it runs, 1 for its thread once the message is posted), so requests
-  keep under the limit however long each took. 45 a second leaves room under the limit for what
-  commands do besides answering.
+  keep under the limit however long each took. 47 a second leaves room under the limit for what
+  commands do besides answering, and for a turn taken a little late (up to `CATCH_UP`) next to
+  one on time: any second then holds at most 48 scheduled requests.
+- **Spent in turn, by the clock.** Spenders wait their turn one at a time, and each turn is
+  counted from when its waiter actually woke: when the event loop was held up (a busy machine),
+  the waiters it delayed do not all go at once when it frees up, which would put more than the
+  limit into the next second. Only a late wake of up to `CATCH_UP` seconds is made up.
 
 `Pacer.unpaced()` does none of this (tests, and the engine when nothing else is given).
 """
@@ -28,9 +33,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 # Discord's global limit is 50 requests a second per bot; scheduled work keeps under it.
-SCHEDULED_RATE = 45.0
-# Scheduled runs under way at once: enough to keep the rate with Discord's round trips.
-SCHEDULED_CONCURRENCY = 8
+SCHEDULED_RATE = 47.0
+# Scheduled runs under way at once: enough to keep the rate with Discord's round trips, and,
+# when an interaction holds new runs back (`INTERACTION_HOLD`), enough already claimed to keep
+# spending at the rate meanwhile (two requests each: 24 runs are a second's worth).
+SCHEDULED_CONCURRENCY = 24
+# A waiter that woke this much after its turn still keeps the pace it was given (the event
+# loop's usual lateness); beyond it, the turns after it are counted from when it woke.
+CATCH_UP = 0.01
 # After an interaction arrives, how long new scheduled runs wait for it to be answered.
 INTERACTION_HOLD = 1.0
 # The longest a scheduled run waits for commands before going ahead anyway.
@@ -61,8 +71,10 @@ class Pacer:
         self.max_yield = max_yield
         self.monotonic = monotonic
         self._slots = asyncio.Semaphore(concurrency) if concurrency else None
-        # The moment the bucket next has a token (a "virtual scheduling time", GCRA style).
+        # The moment the bucket next has a token (a "virtual scheduling time", GCRA style), and
+        # the spenders' turns: one waits for it at a time.
         self._next_free = 0.0
+        self._turn = asyncio.Lock()
         self._interactions = 0
         self._quiet_after = 0.0
         self._quiet = asyncio.Event()
@@ -131,8 +143,14 @@ class Pacer:
         self.spent += requests
         if self.rate is None or requests <= 0:
             return
-        now = self.monotonic()
-        start = max(now, self._next_free)
-        self._next_free = start + requests / self.rate
-        if start > now:
-            await asyncio.sleep(start - now)
+        async with self._turn:
+            now = self.monotonic()
+            if self._next_free > now:
+                due = self._next_free
+                await asyncio.sleep(due - now)
+                # Woken late (a held-up event loop): the later turns start from the wake, so
+                # the requests it delayed do not crowd into the next second.
+                start = due + max(0.0, self.monotonic() - due - CATCH_UP)
+            else:
+                start = now
+            self._next_free = start + requests / self.rate

@@ -59,14 +59,21 @@ class ScheduleChanges:
         """SQL: the schedule's server is one this process holds."""
         return held_clause(col(Schedule.guild_id), self.shard_count, self.shard_ids)
 
-    async def _start_polling(self) -> None:
-        """Note the newest change already loaded, then look for newer ones on an interval."""
+    async def _start_polling(self, loaded: dict[int, datetime]) -> None:
+        """Note the newest change already loaded, then look for newer ones on an interval.
+
+        `loaded`: the version (`updated_at`) of each schedule the engine has just loaded, as
+        read. The first poll looks `CHANGE_OVERLAP` behind the newest change, so without them it
+        would sync again every schedule changed in those minutes (after a bulk change, all of
+        them, each with a read of its own); a row changed since the load has a newer version
+        and is still synced."""
         async with self.sessions() as session:
             newest = (
                 await session.exec(select(func.max(Schedule.updated_at)).where(self._held()))
             ).one()
         self._changes_seen = newest
-        self._versions = {}
+        horizon = None if newest is None else newest - CHANGE_OVERLAP
+        self._versions = {i: at for i, at in loaded.items() if horizon is None or at > horizon}
         if self.aps is not None:
             self.aps.add_job(
                 self._poll_job,

@@ -1,9 +1,9 @@
 """Reading every active schedule at once, for the engine's start and catch-up.
 
 One query reads what the engine needs of every active schedule of a live partnership (its id,
-server, recurrence and `handled_until`), as plain rows, not ORM objects: ten thousand schedules
-load in a fraction of a second. The guild filter of a sharded process belongs in that one query
-(`read_active`'s `where`).
+server, recurrence, `handled_until` and `updated_at`), as plain rows, not ORM objects: ten
+thousand schedules load in a fraction of a second. The guild filter of a sharded process belongs
+in that one query (`read_active`'s `where`).
 
 Schedules are mostly alike (daily at 09:30 in Europe/London), so `SpecCache` builds each distinct
 recurrence, its trigger and its next run time once, and shares them.
@@ -36,6 +36,8 @@ class ActiveSchedule:
     guild_id: int
     spec: RecurrenceSpec
     handled_until: datetime
+    # The row's version as read (for the engine's poll of changes: `ScheduleChanges`).
+    updated_at: datetime
 
 
 SpecKey = tuple[Any, ...]
@@ -132,7 +134,13 @@ async def read_active(
     `where`: a further condition on the same query (a sharded process's servers).
     """
     query = (
-        select(Schedule.id, Schedule.guild_id, Schedule.handled_until, *_KEY_COLUMNS)  # type: ignore[call-overload]
+        select(  # type: ignore[call-overload]
+            Schedule.id,
+            Schedule.guild_id,
+            Schedule.handled_until,
+            Schedule.updated_at,
+            *_KEY_COLUMNS,
+        )
         .join(Partnership, Partnership.id == Schedule.partnership_id)
         .where(Schedule.state == ScheduleState.active, Partnership.archived_at.is_(None))  # type: ignore[union-attr]
         .order_by(Schedule.id)
@@ -142,7 +150,7 @@ async def read_active(
     async with sessions() as session:
         rows = (await session.exec(query)).all()
     loaded: list[ActiveSchedule] = []
-    for schedule_id, guild_id, handled_until, *columns in rows:
+    for schedule_id, guild_id, handled_until, updated_at, *columns in rows:
         weekdays, holidays = columns[2], columns[6]
         key = (
             *columns[:2],
@@ -156,5 +164,5 @@ async def read_active(
         except (UserFacingError, ValueError) as exc:
             log.warning("Schedule %s cannot be read and will not run: %s", schedule_id, exc)
             continue
-        loaded.append(ActiveSchedule(schedule_id, guild_id, spec, handled_until))
+        loaded.append(ActiveSchedule(schedule_id, guild_id, spec, handled_until, updated_at))
     return loaded

@@ -184,14 +184,15 @@ class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.aps.start(paused=True)  # jobs are added without waking the scheduler each time
         self._synced_while_loading = set()
+        loaded: dict[int, datetime] = {}
         try:
-            count = await self._load_all(self.aps)
+            count = await self._load_all(self.aps, loaded)
         finally:
             self._synced_while_loading = None
         if self.aps is None:
             return  # shut down while loading
         self.aps.resume()
-        await self._start_polling()
+        await self._start_polling(loaded)
         logger.info(
             "Schedule engine started with %d schedules in %.2f s",
             count,
@@ -200,7 +201,9 @@ class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
         if catch_up:
             await self.catch_up()
 
-    async def _load_all(self, aps: AsyncIOScheduler) -> int:
+    async def _load_all(self, aps: AsyncIOScheduler, loaded: dict[int, datetime]) -> int:
+        """A job per active schedule; `loaded` gets each row's version as read, so the poll
+        of changes does not sync again what the load has just read."""
         rows = await read_active(self.sessions, self._specs, where=self._held())
         now = datetime.now(UTC)  # APScheduler's own clock, which decides when a job fires
         count = 0
@@ -212,6 +215,7 @@ class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
             skip = self._synced_while_loading
             if (skip is not None and row.schedule_id in skip) or not self.holds(row.guild_id):
                 continue  # synced meanwhile from a fresher read, or another process's server
+            loaded[row.schedule_id] = row.updated_at
             if self._add_job(aps, row.schedule_id, row.spec, now):
                 count += 1
         return count

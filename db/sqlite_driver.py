@@ -110,6 +110,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         assert isinstance(adapt, OneTripConnection)
         async with adapt._execute_mutex:
             begin, adapt.begin_with_next = adapt.begin_with_next, None
+            adapt.ended = False
             done, rows = await self._connection._execute(
                 _run, self._connection._conn, operation, parameters, many, begin
             )
@@ -138,26 +139,33 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """The connection: a transaction's BEGIN travels with its first statement, a transaction
     that ran nothing ends without a trip, and a rollback is queued without waiting for it."""
 
-    __slots__ = ("begin_with_next",)
+    __slots__ = ("begin_with_next", "ended")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         #: The BEGIN to run before the next statement (`db.engine`'s begin listener sets it).
         self.begin_with_next: str | None = None
+        #: Committed or rolled back, and no statement since: no transaction is open.
+        self.ended = False
 
     def commit(self) -> None:
         if self.begin_with_next is not None:
             self.begin_with_next = None  # nothing ran: nothing to commit
             return
         super().commit()
+        self.ended = True
 
     def rollback(self) -> None:
         """Queued on the connection's thread, not waited for: whatever uses the connection
         next queues behind it, in order, so a read that ends (the usual rollback: a pooled
-        connection is reset when returned) costs no hand-over. A failure is logged."""
+        connection is reset when returned) costs no hand-over. A failure is logged. Once the
+        transaction has ended (the pool resets a connection as it comes back, after a commit or
+        after the rollback that ended a read) nothing is open: no trip."""
         if self.begin_with_next is not None:
             self.begin_with_next = None  # nothing ran: nothing to roll back
+            return
+        if self.ended:
             return
         aio = self._connection
         if not aio._connection:
@@ -165,6 +173,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         # No future: aiosqlite's thread runs it and reports to nobody, so nothing touches the
         # event loop (which may be closing) from that thread.
         aio._tx.put_nowait((None, partial(_rollback, aio._conn)))
+        self.ended = True
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

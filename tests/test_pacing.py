@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,30 @@ async def test_the_bot_marks_every_interaction_for_the_pacer(
     bot.dispatch("interaction", object())
     assert bot.scheduler.pacer.busy
     assert bot.scheduler.pacer.rate == pacing.SCHEDULED_RATE < 50
+
+
+async def test_waiters_a_held_up_event_loop_delayed_do_not_go_all_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    clock = Monotonic()
+    stall = [0.5]  # the first sleep ends half a second late (a held-up loop, a busy machine)
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:  # every sleeper wakes at its time, or later
+        wake = clock.now + seconds + (stall.pop() if stall else 0.0)
+        await real_sleep(0)
+        clock.now = max(clock.now, wake)
+
+    monkeypatch.setattr(pacing.asyncio, "sleep", sleep)
+    pacer = Pacer(rate=10.0, monotonic=clock)
+    granted: list[float] = []
+
+    async def spend_one() -> None:
+        await pacer.spend(1)
+        granted.append(clock.now)
+
+    await asyncio.gather(*(spend_one() for _ in range(4)))
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(granted)]
+    # The second woke well after its turn; the two after it still keep a tenth of a second
+    # apart (bar the usual lateness made up), rather than going with it.
+    assert gaps[0] >= 0.1 and min(gaps[1:]) >= 0.09, gaps

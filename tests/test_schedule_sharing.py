@@ -290,6 +290,29 @@ async def test_a_late_commit_within_the_overlap_is_still_found(two):
     assert b.trigger(second.id) is not None
 
 
+async def test_the_first_poll_syncs_only_what_changed_after_the_engine_loaded(sessions):
+    clock = Clock(NOW)
+    a = Process(sessions, clock)
+    made = [
+        await make_partnership_schedule(sessions, GUILD_0, name, clock)
+        for name in ("Riverside", "Hilltop", "Old Mill")
+    ]
+    b = Process(sessions, clock)
+    await b.engine.start(catch_up=False)
+    try:
+        # All three were changed within the poll's overlap of the newest change: the load read
+        # them as they are, so the poll leaves them (it once read and synced each again).
+        assert await b.engine.poll_changes() == []
+        clock.moment += timedelta(seconds=20)
+        await a.schedules.pause(SCHEDULE_KIND, convener(GUILD_0), str(made[1]))
+        assert b.trigger(made[1]) is not None
+        assert await b.engine.poll_changes() == [made[1]]
+        assert b.trigger(made[1]) is None
+        assert b.trigger(made[0]) is not None and b.trigger(made[2]) is not None
+    finally:
+        await b.engine.shutdown()
+
+
 async def test_a_process_only_follows_changes_to_servers_it_holds(sessions):
     clock = Clock(NOW)
     a = Process(sessions, clock)

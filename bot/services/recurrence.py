@@ -49,6 +49,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -90,6 +91,9 @@ _APS_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _NOT_FEBRUARY = "1,3-12"
 # Largest daylight-saving jump we look back over, so a gap-shifted occurrence is never missed.
 _LOOKBACK = timedelta(hours=3)
+# Next fire times a trigger keeps (forgotten all at once when full), and "not kept".
+_AFTER_KEPT = 4096
+_UNKNOWN = object()
 # Where the "can this cron ever fire?" check starts: fixed, so the check is pure.
 _CRON_PROBE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
@@ -432,7 +436,7 @@ class RecurrenceTrigger(BaseTrigger):
     APScheduler 3.x scheduler (in-memory job store; it is not meant to be pickled).
     """
 
-    __slots__ = ("_anchor_monday", "_holidays", "_max_skips", "base", "timezone")
+    __slots__ = ("_after", "_anchor_monday", "_holidays", "_max_skips", "base", "timezone")
 
     def __init__(self, spec: RecurrenceSpec) -> None:
         self.base = _base_trigger(spec)
@@ -446,6 +450,8 @@ class RecurrenceTrigger(BaseTrigger):
         # At most 24 runs a day (the minute is fixed), two weeks to the next on-week, plus every
         # holiday day: far more than any real run of skips, but never forever.
         self._max_skips = 24 * 14 + 24 * len(self._holidays) + 100
+        # The next fire time after a previous one, once found (see `get_next_fire_time`).
+        self._after: dict[datetime, datetime | None] = {}
 
     def _accepts(self, candidate: datetime) -> bool:
         local = candidate.astimezone(self.timezone)  # same zone: the wall time is kept as is
@@ -500,7 +506,18 @@ class RecurrenceTrigger(BaseTrigger):
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
         if previous_fire_time is not None:
-            return self._next(previous_fire_time, now)
+            if now < previous_fire_time:
+                return self._next(previous_fire_time, now)
+            # From `now` at or after the previous fire time, the search starts just after the
+            # previous one, whatever `now` is: the answer is kept. A trigger serves every
+            # schedule of its recurrence, and APScheduler asks for each job as it runs (a
+            # thousand prompts due at 09:00 ask the same question a thousand times).
+            found = self._after.get(previous_fire_time, _UNKNOWN)
+            if found is _UNKNOWN:
+                if len(self._after) >= _AFTER_KEPT:
+                    self._after.clear()
+                found = self._after[previous_fire_time] = self._next(previous_fire_time, now)
+            return found  # type: ignore[return-value]
         # A time in a spring-forward gap fires at a wall time later than the one asked for, so
         # search from a little earlier; without this, asking from inside the gap's hour would
         # miss that day's occurrence.
@@ -532,12 +549,19 @@ def build_trigger(spec: RecurrenceSpec) -> BaseTrigger:
     return RecurrenceTrigger(spec)
 
 
+@lru_cache(maxsize=1024)
+def _shared_trigger(spec: RecurrenceSpec) -> RecurrenceTrigger:
+    """The spec's trigger for listing and counting occurrences, built once (each claim asks
+    for the latest due and the missed ones)."""
+    return RecurrenceTrigger(spec)
+
+
 # --------------------------------------------------------------------------- occurrences
 
 
 def _occurrences(spec: RecurrenceSpec, after: datetime) -> Iterator[datetime]:
     """Occurrences strictly after `after`, in order, as aware UTC datetimes."""
-    trigger = RecurrenceTrigger(spec)
+    trigger = _shared_trigger(spec)
     after = as_utc(after)
     previous: datetime | None = None
     fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))

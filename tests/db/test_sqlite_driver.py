@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from db import sqlite_driver
 from db.engine import create_engine, create_session_factory, transaction
 from db.migrate import upgrade
 from db.models import Organisation, Partnership, utcnow
@@ -127,3 +129,38 @@ async def test_a_read_is_one_trip_begin_and_rollback_included(
         session.add(Partnership(**_partnership(9)))  # type: ignore[arg-type]
     async with sessions() as session:
         assert (await session.exec(select(Partnership.name))).all() == ["P9"]
+
+
+async def test_a_committed_write_leaves_no_rollback_to_queue(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool resets a connection as it comes back (a rollback): after a commit, or after
+    the rollback that ended a read, nothing is open, so nothing more goes to aiosqlite's
+    thread; a read still ends with its one rollback, a failed write with its own."""
+    rolled_back: list[object] = []  # rollbacks queued (run later, on the thread)
+    original = sqlite_driver.partial
+
+    def queued(fn: Any, *args: Any) -> Any:
+        if fn is sqlite_driver._rollback:
+            rolled_back.append(args)
+        return original(fn, *args)
+
+    monkeypatch.setattr(sqlite_driver, "partial", queued)
+    sessions = create_session_factory(engine)
+    async with sessions() as session:
+        await session.exec(select(Partnership.id))  # the pooled connection opens and is tuned
+    rolled_back.clear()
+    async with sessions() as session:
+        await session.exec(select(Partnership.id))
+    assert len(rolled_back) == 1  # a read ends with one (not a second for the pool's reset)
+    async with transaction(sessions) as session:
+        session.add(Partnership(**_partnership(3)))  # type: ignore[arg-type]
+    assert len(rolled_back) == 1
+    async with sessions() as session:
+        assert (await session.exec(select(Partnership.name))).all() == ["P3"]
+    assert len(rolled_back) == 2  # a read after a write still ends its transaction
+    with pytest.raises(IntegrityError):
+        async with transaction(sessions) as session:
+            conn = await session.connection()
+            await conn.execute(insert(Partnership), [_partnership(3)])  # the same name again
+    assert len(rolled_back) == 3  # and a failed write is rolled back

@@ -572,3 +572,33 @@ def test_cron_every_minute_is_allowed():
     assert next_occurrences(spec, start, 3) == [
         datetime(2026, 6, 1, 8, m, tzinfo=UTC) for m in (1, 2, 3)
     ]
+
+
+@pytest.mark.parametrize(
+    "made",
+    [
+        spec("daily"),
+        spec("weekly", weekdays=(0, 3)),
+        spec("fortnightly", anchor=date(2026, 3, 2)),
+        spec("monthly", anchor=date(2026, 1, 30)),
+        spec("cron", cron="15 1-2 * * *"),
+    ],
+)
+def test_a_trigger_keeps_next_fire_times_and_answers_as_a_new_one(made: RecurrenceSpec) -> None:
+    kept = build_trigger(made)
+    start = utc(2026, 3, 20, 12)  # across the spring change and a February
+    previous = kept.get_next_fire_time(None, start)
+    for _ in range(40):
+        assert previous is not None
+        fresh = build_trigger(made)
+        later = previous + timedelta(days=3)
+        # Asked twice (the second answer is the kept one), from any `now` at or after it.
+        for now in (previous, later, previous):
+            assert kept.get_next_fire_time(previous, now) == fresh.get_next_fire_time(previous, now)
+        # From a `now` before the previous fire time the search starts at `now`: not kept.
+        earlier = previous - timedelta(days=2)
+        assert kept.get_next_fire_time(previous, earlier) == fresh.get_next_fire_time(
+            previous, earlier
+        )
+        assert kept.get_next_fire_time(previous, earlier) <= previous  # type: ignore[operator]
+        previous = kept.get_next_fire_time(previous, later)
