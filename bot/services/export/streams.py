@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.services.export import trust as trust_rows
-from bot.services.export.document import LogRow, NoteRow
+from bot.services.export.document import LogRow, NoteRow, filled
 from bot.services.export.goal_rows import GoalSection
 from bot.services.export.history import History
 from bot.services.export.lens import Lens
@@ -144,25 +144,28 @@ class Streams:
                 state = OPEN
         phase = get("phase")
         link = event.message_link
-        return NoteRow(
-            id=event.id,
-            kind=kind,
-            text=lens.text(str(get("text") or "")),
-            at=event.occurred_at,
-            author=lens.person(event.actor_id),
-            goal_id=goal_id,
-            goal_title=goal_title,
-            review_on=_day(get("review_on")),
-            owner=lens.person(owner_id, get("owner_name")) if owner_id is not None else None,
-            owner_organisation=(
-                self.speaks_for(owner_id, event.occurred_at) if owner_id is not None else None
-            ),
-            due=due,
-            phase=str(phase) if phase else None,
-            state=state,
-            done_at=done_at,
-            meeting_id=_int(get("meeting_id")),
-            link=lens.link(link) if link is not None else None,
+        return filled(
+            NoteRow,
+            {
+                "id": event.id,
+                "kind": kind,
+                "text": lens.text(str(get("text") or "")),
+                "at": event.occurred_at,
+                "author": lens.person(event.actor_id),
+                "goal_id": goal_id,
+                "goal_title": goal_title,
+                "review_on": _day(get("review_on")),
+                "owner": lens.person(owner_id, get("owner_name")) if owner_id is not None else None,
+                "owner_organisation": (
+                    self.speaks_for(owner_id, event.occurred_at) if owner_id is not None else None
+                ),
+                "due": due,
+                "phase": str(phase) if phase else None,
+                "state": state,
+                "done_at": done_at,
+                "meeting_id": _int(get("meeting_id")),
+                "link": lens.link(link) if link is not None else None,
+            },
         )
 
     def speaks_for(self, user_id: int | None, moment: datetime) -> str | None:
@@ -197,14 +200,17 @@ class Streams:
         person, link_of = self.lens.person, self.lens.link
         async for batch in self._raw(LOG):
             rows = [
-                LogRow(
-                    id=raw[0],
-                    at=moment(raw[3]),
-                    kind=raw[1],
-                    actor=person(raw[2]),
-                    summary=raw[4],
-                    payload={},
-                    link=link_of(raw[6]) if raw[6] is not None else None,
+                filled(
+                    LogRow,
+                    {
+                        "id": raw[0],
+                        "at": moment(raw[3]),
+                        "kind": raw[1],
+                        "actor": person(raw[2]),
+                        "summary": raw[4],
+                        "payload": {},
+                        "link": link_of(raw[6]) if raw[6] is not None else None,
+                    },
                 )
                 if raw[1] != TRUST_CLOSED
                 else log_row(entry(raw))
@@ -249,14 +255,17 @@ class Streams:
                 payload = {k: v for k, v in payload.items() if k not in ("goal_id", "goal_title")}
             payload = lens.payload(payload)
         link = event.message_link
-        return LogRow(
-            id=event.id,
-            at=event.occurred_at,
-            kind=event.kind,
-            actor=lens.person(event.actor_id),
-            summary=summary,
-            payload=payload,
-            link=lens.link(link) if link is not None else None,
+        return filled(
+            LogRow,
+            {
+                "id": event.id,
+                "at": event.occurred_at,
+                "kind": event.kind,
+                "actor": lens.person(event.actor_id),
+                "summary": summary,
+                "payload": payload,
+                "link": lens.link(link) if link is not None else None,
+            },
         )
 
     def _trust_closed(self, event: Entry, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
