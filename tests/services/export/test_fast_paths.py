@@ -226,3 +226,27 @@ def test_csv_files_are_deflated_at_the_quickest_level_and_read_back_the_same() -
     assert COMPRESS_LEVEL == 1
     assert deflated(COMPRESS_LEVEL) == info.compress_size
     assert deflated(6) != info.compress_size  # zlib's default level would differ
+
+
+def test_local_time_text_is_right_at_the_edges_of_days_zones_and_years() -> None:
+    """`when`'s minute table: local days before and after the UTC day, offsets of seconds (old
+    local mean time), years around 1000 and at the ends of the calendar, as strftime reads them."""
+    cases = {
+        "Europe/Amsterdam": [datetime(1900, 6, 1, h, 59, 31, tzinfo=UTC) for h in range(24)],
+        "America/Los_Angeles": [datetime(1000, 1, 1, h, 5, tzinfo=UTC) for h in range(12)],
+        "Pacific/Kiritimati": [datetime(2026, 5, 1, h, 59, 59, tzinfo=UTC) for h in range(24)]
+        + [datetime(9999, 12, 30, 23, 59, tzinfo=UTC)],
+        "Asia/Kathmandu": [datetime(2026, 5, 1, h, 14, 59, tzinfo=UTC) for h in range(24)],
+        "America/Adak": [datetime(1, 1, 2, h, 30, tzinfo=UTC) for h in range(24)],
+    }
+    for name, moments in cases.items():
+        layout = Layout(replace(sample().header, timezone=name))
+        for moment in moments:
+            local = layout.local(moment)
+            want = (
+                f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+                if local.year >= 1000
+                else f"{local.year}-{local.month:02d}-{local.day:02d} "
+                f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
+            )
+            assert layout.when(moment) == want, (name, moment)
