@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.services.export import trust as trust_rows
-from bot.services.export.document import LogRow, NoteRow, filled
+from bot.services.export.document import LogBrief, LogRow, NoteRow, brief, filled
 from bot.services.export.goal_rows import GoalSection
 from bot.services.export.history import History
 from bot.services.export.lens import Lens
@@ -217,6 +217,35 @@ class Streams:
                 for raw in batch
             ]
             yield [row for row in rows if row is not None]
+
+    async def log_briefs(self) -> AsyncIterator[list[LogBrief]]:
+        """The log as `LogBrief`s (what `log_batches(payloads=False)` gives, without a row
+        object when the entry shows as stored), a batch at a time."""
+        if not self._as_stored:
+            async for rows in self.log_batches(payloads=False):
+                yield [brief(row) for row in rows]
+            return
+        log_row, link_of = self.log_row, self.lens.link
+        async for batch in self._raw(LOG):
+            briefs: list[LogBrief] = []
+            append = briefs.append
+            for raw in batch:
+                if raw[1] != TRUST_CLOSED:
+                    link = raw[6]
+                    append(
+                        (
+                            raw[0],
+                            moment(raw[3]),
+                            raw[1],
+                            raw[4],
+                            link_of(link) if link is not None else None,
+                        )
+                    )
+                else:  # told as the threshold allows
+                    row = log_row(entry(raw))
+                    if row is not None:
+                        append(brief(row))
+            yield briefs
 
     @property
     def _as_stored(self) -> bool:
