@@ -23,6 +23,7 @@ from bot.services.export.history import History
 from bot.services.export.lens import Lens
 from bot.services.export.sentences import Context, sentence
 from bot.services.export.spool import LOG, LogQuery, Raw, Spool, entry, moment
+from bot.services.export.spool import payload as decoded
 from bot.services.notes import DONE, OPEN, OVERDUE, NoteKind
 from bot.services.notes.vocab import ACTION_DONE, EVENT_PREFIX
 from bot.services.redaction import Redactions
@@ -109,19 +110,42 @@ class Streams:
 
     async def note_batches(self, kind: str | None = None) -> AsyncIterator[list[NoteRow]]:
         """`notes`, a batch at a time."""
-        note_row = self.note_row
+        if self._redacting:
+            note_row = self.note_row
+            async for batch in self._notes_raw(kind):
+                yield [note_row(entry(raw)) for raw in batch]
+            return
+        # Nothing removed: each note made straight from its spooled row, its payload as read.
+        note = self._note
         async for batch in self._notes_raw(kind):
-            yield [note_row(entry(raw)) for raw in batch]
+            yield [
+                note(raw[0], raw[1], raw[2], moment(raw[3]), decoded(raw[5]) or {}, raw[6])
+                for raw in batch
+            ]
 
     def note_row(self, event: Entry) -> NoteRow:
         assert event.id is not None
-        lens = self.lens
         if self._redacting:
             _summary, payload = self.redactions.event(event)
         else:  # nothing removed: the payload as read (a fresh dict for each row read)
             payload = event.payload or {}
+        return self._note(
+            event.id, event.kind, event.actor_id, event.occurred_at, payload, event.message_link
+        )
+
+    def _note(
+        self,
+        number: int,
+        event_kind: str,
+        actor_id: int | None,
+        at: datetime,
+        payload: dict[str, Any],
+        link: str | None,
+    ) -> NoteRow:
+        """A note as this export shows it, from its entry (`payload`: redaction applied)."""
+        lens = self.lens
         get = payload.get
-        kind = event.kind.removeprefix(EVENT_PREFIX)
+        kind = event_kind.removeprefix(EVENT_PREFIX)
         goal_id = _int(get("goal_id"))
         goal_title = None
         if goal_id is not None:
@@ -135,7 +159,7 @@ class Streams:
         due = _day(get("due"))
         state = done_at = None
         if kind == NoteKind.action:
-            done_at = self.done.get(event.id)
+            done_at = self.done.get(number)
             if done_at is not None:
                 state = DONE
             elif due is not None and due < self.today:
@@ -143,21 +167,20 @@ class Streams:
             else:
                 state = OPEN
         phase = get("phase")
-        link = event.message_link
         return filled(
             NoteRow,
             {
-                "id": event.id,
+                "id": number,
                 "kind": kind,
                 "text": lens.text(str(get("text") or "")),
-                "at": event.occurred_at,
-                "author": lens.person(event.actor_id),
+                "at": at,
+                "author": lens.person(actor_id),
                 "goal_id": goal_id,
                 "goal_title": goal_title,
                 "review_on": _day(get("review_on")),
                 "owner": lens.person(owner_id, get("owner_name")) if owner_id is not None else None,
                 "owner_organisation": (
-                    self.speaks_for(owner_id, event.occurred_at) if owner_id is not None else None
+                    self.speaks_for(owner_id, at) if owner_id is not None else None
                 ),
                 "due": due,
                 "phase": str(phase) if phase else None,

@@ -173,3 +173,10 @@ async def test_the_log_without_payloads_is_the_same_log(world: World, audience: 
     briefs = [entry async for batch in document.log_briefs() for entry in batch]
     assert briefs == [brief(row) for row in full]
     assert len(briefs) == len(full) and all(type(b) is tuple for b in briefs)
+    # The notes in batches (made straight from the spool's rows when nothing is redacted) are
+    # the notes one at a time (each from its decoded entry).
+    assert document.note_batches is not None
+    batched = [note async for batch in document.note_batches(None) for note in batch]
+    single = [note async for note in document.notes(None)]
+    assert batched == single and len(single) > 5
+    assert {note.kind for note in single} >= {"decision", "action", "risk"}
