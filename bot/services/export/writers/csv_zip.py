@@ -140,10 +140,14 @@ class Sheet:
         if self._objects is None:
             self._objects = self._plan_objects()
         read, converters = self._objects
+        # A column converted by `any_cell` is converted here the same way (by the value's exact
+        # type, else `cell`) without a call to it for each cell.
+        columns = [None if convert is any_cell else convert for convert in converters]
+        by_type = _CELL_BY_TYPE.get
         self._csv.writerows(
             [
-                "" if value is None else convert(value)
-                for convert, value in zip(converters, read(row), strict=True)
+                "" if value is None else (convert or by_type(type(value)) or cell)(value)
+                for convert, value in zip(columns, read(row), strict=True)
             ]
             for row in rows
         )
