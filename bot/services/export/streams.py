@@ -213,14 +213,15 @@ class Streams:
         rows whose `payload` is left empty, and no payload decoded that the row's summary
         does not need."""
         log_row = self.log_row
-        if payloads or not self._as_stored:
+        if not self._as_stored:
             async for batch in self._raw(LOG):
                 rows = [log_row(entry(raw)) for raw in batch]
                 yield [row for row in rows if row is not None]
             return
         # Nothing redacted, no goal hidden, everything as stored: each entry as it is (but a
-        # trust round's closing, told as the threshold allows).
+        # trust round's closing, told as the threshold allows), its payload as read (or none).
         person, link_of = self.lens.person, self.lens.link
+        stored = decoded if payloads else _no_payload
         async for batch in self._raw(LOG):
             rows = [
                 filled(
@@ -231,7 +232,7 @@ class Streams:
                         "kind": raw[1],
                         "actor": person(raw[2]),
                         "summary": raw[4],
-                        "payload": {},
+                        "payload": stored(raw[5]) or {},
                         "link": link_of(raw[6]) if raw[6] is not None else None,
                     },
                 )
@@ -327,6 +328,10 @@ class Streams:
             payload, closed_at=event.occurred_at, opened_at=opened_at, pairwise=pairwise, k=self.k
         )
         return trust_rows.closed_summary(row, self.k), trust_rows.closed_payload(row, self.k)
+
+
+def _no_payload(_stored: Any) -> dict[str, Any]:
+    return {}
 
 
 def _int(value: Any) -> int | None:

@@ -180,3 +180,6 @@ async def test_the_log_without_payloads_is_the_same_log(world: World, audience: 
     single = [note async for note in document.notes(None)]
     assert batched == single and len(single) > 5
     assert {note.kind for note in single} >= {"decision", "action", "risk"}
+    # The log in batches (straight from the spool's rows when shown as stored) is the log one
+    # entry at a time (each through `log_row`), payloads included.
+    assert full == [row async for row in document.log()]
