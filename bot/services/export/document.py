@@ -20,8 +20,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
+_Row = TypeVar("_Row")
 # 2: reflections carry their visibility; an anonymous answer's record has no author.
 SCHEMA_VERSION = 2
 
@@ -171,6 +172,15 @@ class NoteRow:
     link: str | None = None
 
 
+def filled(cls: type[_Row], values: dict[str, Any]) -> _Row:
+    """A frozen dataclass's instance made from `values`, every one of its fields in order: the
+    instance its `__init__` makes, about a third of the time (that sets one field at a time
+    through `object.__setattr__`). For the rows a long log makes one per entry."""
+    row = object.__new__(cls)
+    object.__setattr__(row, "__dict__", values)
+    return row
+
+
 @dataclass(frozen=True)
 class Attendee:
     person: Person | None
@@ -240,6 +250,15 @@ class LogRow:
     link: str | None
 
 
+# A log entry for a writer that shows neither its payload nor who acted (Markdown, HTML): its
+# number, time, kind, summary and link, as its `LogRow` has them.
+LogBrief = tuple[int, datetime, str, str, str | None]
+
+
+def brief(row: LogRow) -> LogBrief:
+    return (row.id, row.at, row.kind, row.summary, row.link)
+
+
 @dataclass
 class Document:
     header: Header
@@ -263,6 +282,8 @@ class Document:
     # `log_batches(payloads)`: with `payloads=False`, rows whose `payload` may be left empty
     # (for a writer that shows none).
     log_batches: Callable[[bool], AsyncIterator[list[LogRow]]] | None = None
+    # The log as `LogBrief`s, a batch at a time; None: made from `log_batched`.
+    log_briefs: Callable[[], AsyncIterator[list[LogBrief]]] | None = None
     # Called once the document is written: frees what its streams hold (their spool).
     close: Callable[[], None] | None = None
 
@@ -277,6 +298,17 @@ class Document:
         if self.log_batches is not None:
             return self.log_batches(payloads)
         return _singly(self.log())
+
+    def log_briefed(self) -> AsyncIterator[list[LogBrief]]:
+        """The log as `LogBrief`s, in batches."""
+        if self.log_briefs is not None:
+            return self.log_briefs()
+        return _briefs(self.log_batched(payloads=False))
+
+
+async def _briefs(batches: AsyncIterator[list[LogRow]]) -> AsyncIterator[list[LogBrief]]:
+    async for rows in batches:
+        yield [brief(row) for row in rows]
 
 
 async def _singly(rows: AsyncIterator[Any]) -> AsyncIterator[list[Any]]:

@@ -164,6 +164,7 @@ async def gather(
         log=streams.log,
         note_batches=streams.note_batches,
         log_batches=streams.log_batches,
+        log_briefs=streams.log_briefs,
         close=streams.spool.close,
         # The stored records travel only in a whole, internal, named export: what a period, a
         # meeting, an external audience or pseudonyms leave out could not be imported back.

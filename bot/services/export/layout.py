@@ -103,6 +103,13 @@ class TrustLine:
 
 # How many days `Layout` remembers (a few years of a log; a little memory).
 DAYS_KEPT = 4096
+MINUTES_A_DAY = 24 * 60
+# Each minute of a day as `HH:MM`, by its number from midnight.
+_HH_MM = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(MINUTES_A_DAY))
+# A day `when` knows (`Layout._look_up_day`): its start and end in UTC, the zone's offset and
+# name through it, and when the offset is whole minutes, the texts of the local days the day
+# touches (the one before, its own, the one after) and the offset in minutes plus a day.
+_Day = tuple[datetime, datetime, timedelta, str, tuple[str, str, str] | None, int]
 
 
 class Layout:
@@ -113,9 +120,11 @@ class Layout:
         self._span_start = datetime.max.replace(tzinfo=UTC)
         self._span_end = datetime.min.replace(tzinfo=UTC)
         self._span_offset, self._span_name = timedelta(0), ""
+        self._span_days: tuple[str, str, str] | None = None
+        self._span_shift = 0
         self._internal = header.audience == Audience.internal  # asked for each row: once
         # Days already looked up (`_look_up_day`), by their start in UTC.
-        self._days: dict[datetime, tuple[datetime, datetime, timedelta, str]] = {}
+        self._days: dict[datetime, _Day] = {}
 
     @property
     def internal(self) -> bool:
@@ -133,9 +142,20 @@ class Layout:
         offset months apart, so no change can come and go between two of these)."""
         start = utc.replace(hour=0, minute=0, second=0, microsecond=0)
         known = self._days.get(start)
-        if known is not None:  # a day seen before (each stream of the log passes every day)
-            self._span_start, self._span_end, self._span_offset, self._span_name = known
-            return
+        if known is None:
+            known = self._day(start)
+            if known is None:
+                return
+            if len(self._days) >= DAYS_KEPT:
+                self._days.clear()
+            self._days[start] = known
+        # A day seen before, or now (each stream of the log passes every day).
+        self._span_start, self._span_end, self._span_offset, self._span_name = known[:4]
+        self._span_days, self._span_shift = known[4], known[5]
+
+    def _day(self, start: datetime) -> _Day | None:
+        """The UTC day from `start` as `when` keeps it, or None when its offset or name change
+        through it (or it cannot be shifted)."""
         try:
             end = start + timedelta(days=1)
             moments = [start + timedelta(hours=h) for h in range(24)]
@@ -144,17 +164,22 @@ class Layout:
                 (m.astimezone(self.tz).utcoffset(), m.astimezone(self.tz).tzname()) for m in moments
             }
         except OverflowError:
-            return
+            return None
         if len(seen) != 1:
-            return
+            return None
         ((offset, name),) = seen
         if offset is None or name is None or not _shifts(start, end, offset):
-            return
-        self._span_start, self._span_end = start, end
-        self._span_offset, self._span_name = offset, name
-        if len(self._days) >= DAYS_KEPT:
-            self._days.clear()
-        self._days[start] = (start, end, offset, name)
+            return None
+        days: tuple[str, str, str] | None = None
+        minutes, rest = divmod(offset, timedelta(minutes=1))
+        try:
+            local = [(start + timedelta(days=d)).date() for d in (-1, 0, 1)]
+        except OverflowError:
+            local = []
+        # Whole minutes (every zone today), and years written with four digits.
+        if not rest and local and all(day.year >= 1000 for day in local):
+            days = (f"{local[0]} ", f"{local[1]} ", f"{local[2]} ")
+        return start, end, offset, name, days, minutes + MINUTES_A_DAY
 
     def local(self, moment: datetime) -> datetime:
         return as_utc(moment).astimezone(self.tz)
@@ -169,6 +194,10 @@ class Layout:
         if utc.tzinfo is not UTC:  # naive UTC (as SQLite hands it back), or another zone
             utc = utc.replace(tzinfo=UTC) if utc.tzinfo is None else utc.astimezone(UTC)
         if self._span_start <= utc < self._span_end:
+            days = self._span_days
+            if days is not None:  # the local day and minute, from the UTC minute of the day
+                day, minute = divmod(utc.hour * 60 + utc.minute + self._span_shift, MINUTES_A_DAY)
+                return f"{days[day]}{_HH_MM[minute]} {self._span_name}"
             local = utc + self._span_offset  # the local time, still marked UTC: cut off below
             if local.year >= 1000:
                 return f"{local.isoformat(' ', 'minutes')[:16]} {self._span_name}"

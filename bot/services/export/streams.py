@@ -17,12 +17,13 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.services.export import trust as trust_rows
-from bot.services.export.document import LogRow, NoteRow
+from bot.services.export.document import LogBrief, LogRow, NoteRow, brief, filled
 from bot.services.export.goal_rows import GoalSection
 from bot.services.export.history import History
 from bot.services.export.lens import Lens
 from bot.services.export.sentences import Context, sentence
 from bot.services.export.spool import LOG, LogQuery, Raw, Spool, entry, moment
+from bot.services.export.spool import payload as decoded
 from bot.services.notes import DONE, OPEN, OVERDUE, NoteKind
 from bot.services.notes.vocab import ACTION_DONE, EVENT_PREFIX
 from bot.services.redaction import Redactions
@@ -109,19 +110,42 @@ class Streams:
 
     async def note_batches(self, kind: str | None = None) -> AsyncIterator[list[NoteRow]]:
         """`notes`, a batch at a time."""
-        note_row = self.note_row
+        if self._redacting:
+            note_row = self.note_row
+            async for batch in self._notes_raw(kind):
+                yield [note_row(entry(raw)) for raw in batch]
+            return
+        # Nothing removed: each note made straight from its spooled row, its payload as read.
+        note = self._note
         async for batch in self._notes_raw(kind):
-            yield [note_row(entry(raw)) for raw in batch]
+            yield [
+                note(raw[0], raw[1], raw[2], moment(raw[3]), decoded(raw[5]) or {}, raw[6])
+                for raw in batch
+            ]
 
     def note_row(self, event: Entry) -> NoteRow:
         assert event.id is not None
-        lens = self.lens
         if self._redacting:
             _summary, payload = self.redactions.event(event)
         else:  # nothing removed: the payload as read (a fresh dict for each row read)
             payload = event.payload or {}
+        return self._note(
+            event.id, event.kind, event.actor_id, event.occurred_at, payload, event.message_link
+        )
+
+    def _note(
+        self,
+        number: int,
+        event_kind: str,
+        actor_id: int | None,
+        at: datetime,
+        payload: dict[str, Any],
+        link: str | None,
+    ) -> NoteRow:
+        """A note as this export shows it, from its entry (`payload`: redaction applied)."""
+        lens = self.lens
         get = payload.get
-        kind = event.kind.removeprefix(EVENT_PREFIX)
+        kind = event_kind.removeprefix(EVENT_PREFIX)
         goal_id = _int(get("goal_id"))
         goal_title = None
         if goal_id is not None:
@@ -135,7 +159,7 @@ class Streams:
         due = _day(get("due"))
         state = done_at = None
         if kind == NoteKind.action:
-            done_at = self.done.get(event.id)
+            done_at = self.done.get(number)
             if done_at is not None:
                 state = DONE
             elif due is not None and due < self.today:
@@ -143,26 +167,28 @@ class Streams:
             else:
                 state = OPEN
         phase = get("phase")
-        link = event.message_link
-        return NoteRow(
-            id=event.id,
-            kind=kind,
-            text=lens.text(str(get("text") or "")),
-            at=event.occurred_at,
-            author=lens.person(event.actor_id),
-            goal_id=goal_id,
-            goal_title=goal_title,
-            review_on=_day(get("review_on")),
-            owner=lens.person(owner_id, get("owner_name")) if owner_id is not None else None,
-            owner_organisation=(
-                self.speaks_for(owner_id, event.occurred_at) if owner_id is not None else None
-            ),
-            due=due,
-            phase=str(phase) if phase else None,
-            state=state,
-            done_at=done_at,
-            meeting_id=_int(get("meeting_id")),
-            link=lens.link(link) if link is not None else None,
+        return filled(
+            NoteRow,
+            {
+                "id": number,
+                "kind": kind,
+                "text": lens.text(str(get("text") or "")),
+                "at": at,
+                "author": lens.person(actor_id),
+                "goal_id": goal_id,
+                "goal_title": goal_title,
+                "review_on": _day(get("review_on")),
+                "owner": lens.person(owner_id, get("owner_name")) if owner_id is not None else None,
+                "owner_organisation": (
+                    self.speaks_for(owner_id, at) if owner_id is not None else None
+                ),
+                "due": due,
+                "phase": str(phase) if phase else None,
+                "state": state,
+                "done_at": done_at,
+                "meeting_id": _int(get("meeting_id")),
+                "link": lens.link(link) if link is not None else None,
+            },
         )
 
     def speaks_for(self, user_id: int | None, moment: datetime) -> str | None:
@@ -187,30 +213,63 @@ class Streams:
         rows whose `payload` is left empty, and no payload decoded that the row's summary
         does not need."""
         log_row = self.log_row
-        if payloads or not self._as_stored:
+        if not self._as_stored:
             async for batch in self._raw(LOG):
                 rows = [log_row(entry(raw)) for raw in batch]
                 yield [row for row in rows if row is not None]
             return
         # Nothing redacted, no goal hidden, everything as stored: each entry as it is (but a
-        # trust round's closing, told as the threshold allows).
+        # trust round's closing, told as the threshold allows), its payload as read (or none).
         person, link_of = self.lens.person, self.lens.link
+        stored = decoded if payloads else _no_payload
         async for batch in self._raw(LOG):
             rows = [
-                LogRow(
-                    id=raw[0],
-                    at=moment(raw[3]),
-                    kind=raw[1],
-                    actor=person(raw[2]),
-                    summary=raw[4],
-                    payload={},
-                    link=link_of(raw[6]) if raw[6] is not None else None,
+                filled(
+                    LogRow,
+                    {
+                        "id": raw[0],
+                        "at": moment(raw[3]),
+                        "kind": raw[1],
+                        "actor": person(raw[2]),
+                        "summary": raw[4],
+                        "payload": stored(raw[5]) or {},
+                        "link": link_of(raw[6]) if raw[6] is not None else None,
+                    },
                 )
                 if raw[1] != TRUST_CLOSED
                 else log_row(entry(raw))
                 for raw in batch
             ]
             yield [row for row in rows if row is not None]
+
+    async def log_briefs(self) -> AsyncIterator[list[LogBrief]]:
+        """The log as `LogBrief`s (what `log_batches(payloads=False)` gives, without a row
+        object when the entry shows as stored), a batch at a time."""
+        if not self._as_stored:
+            async for rows in self.log_batches(payloads=False):
+                yield [brief(row) for row in rows]
+            return
+        log_row, link_of = self.log_row, self.lens.link
+        async for batch in self._raw(LOG):
+            briefs: list[LogBrief] = []
+            append = briefs.append
+            for raw in batch:
+                if raw[1] != TRUST_CLOSED:
+                    link = raw[6]
+                    append(
+                        (
+                            raw[0],
+                            moment(raw[3]),
+                            raw[1],
+                            raw[4],
+                            link_of(link) if link is not None else None,
+                        )
+                    )
+                else:  # told as the threshold allows
+                    row = log_row(entry(raw))
+                    if row is not None:
+                        append(brief(row))
+            yield briefs
 
     @property
     def _as_stored(self) -> bool:
@@ -249,14 +308,17 @@ class Streams:
                 payload = {k: v for k, v in payload.items() if k not in ("goal_id", "goal_title")}
             payload = lens.payload(payload)
         link = event.message_link
-        return LogRow(
-            id=event.id,
-            at=event.occurred_at,
-            kind=event.kind,
-            actor=lens.person(event.actor_id),
-            summary=summary,
-            payload=payload,
-            link=lens.link(link) if link is not None else None,
+        return filled(
+            LogRow,
+            {
+                "id": event.id,
+                "at": event.occurred_at,
+                "kind": event.kind,
+                "actor": lens.person(event.actor_id),
+                "summary": summary,
+                "payload": payload,
+                "link": lens.link(link) if link is not None else None,
+            },
         )
 
     def _trust_closed(self, event: Entry, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -266,6 +328,10 @@ class Streams:
             payload, closed_at=event.occurred_at, opened_at=opened_at, pairwise=pairwise, k=self.k
         )
         return trust_rows.closed_summary(row, self.k), trust_rows.closed_payload(row, self.k)
+
+
+def _no_payload(_stored: Any) -> dict[str, Any]:
+    return {}
 
 
 def _int(value: Any) -> int | None:

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
-from dataclasses import replace
+import zlib
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 
+import pytest
 from markupsafe import Markup, escape
 
-from bot.services.export import codebook
-from bot.services.export.document import Audience, LogRow, NoteRow, Person
+from bot.services.export import codebook, spool
+from bot.services.export.document import Audience, LogRow, NoteRow, Person, filled
 from bot.services.export.layout import Layout
-from bot.services.export.writers.csv_zip import _CELL_BY_TYPE, FORMULA_STARTS, Sheet, cell, iso
+from bot.services.export.writers.csv_zip import (
+    _CELL_BY_TYPE,
+    COMPRESS_LEVEL,
+    FORMULA_STARTS,
+    Sheet,
+    cell,
+    iso,
+)
 from bot.services.export.writers.html_rows import escape_text
 from bot.services.export.writers.json_doc import dumps, plain, row_object
 from bot.services.export.writers.markdown import inert
@@ -161,3 +171,82 @@ def test_every_stream_column_makes_an_empty_cell_of_none() -> None:
                 _read, converters = sheet._plan_objects()
                 assert converters
                 assert [convert(None) for convert in converters] == [""] * len(converters)
+
+
+def test_rows_filled_at_once_are_the_rows_init_makes() -> None:
+    """`filled` gives the object the dataclass's own `__init__` gives (equal, same fields in the
+    same order, still frozen)."""
+    at = datetime(2026, 3, 2, 9, 5, tzinfo=UTC)
+    note = NoteRow(
+        id=7, kind="action", text="t", at=at, author=Person("Ada", 1), due=date(2026, 4, 1)
+    )
+    values = {f.name: getattr(note, f.name) for f in fields(NoteRow)}
+    made = filled(NoteRow, dict(values))
+    assert made == note and repr(made) == repr(note) and vars(made) == vars(note)
+    assert list(vars(made)) == [f.name for f in fields(NoteRow)]
+    log = LogRow(id=1, at=at, kind="note.note", actor=None, summary="s", payload={}, link=None)
+    assert filled(LogRow, {f.name: getattr(log, f.name) for f in fields(LogRow)}) == log
+    try:
+        made.text = "changed"  # type: ignore[misc]
+    except FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("a filled row is not frozen")
+
+
+def test_payloads_decode_as_json_loads_does() -> None:
+    for text in ('{"a": 1, "b": [null, "é"]}', ' {"a": 1}', '{"a": 1} ', "null", "[1, 2]", '"x"'):
+        assert spool.payload(text) == json.loads(text), text
+    for text in ("", '{"a": 1} x', "\ufeff{}", "{"):
+        with pytest.raises(json.JSONDecodeError):
+            spool.payload(text)
+    decoded = {"a": 1}
+    assert spool.payload(decoded) is decoded  # PostgreSQL's driver decoded it already
+
+
+def test_csv_files_are_deflated_at_the_quickest_level_and_read_back_the_same() -> None:
+    header = sample().header
+    rows = [
+        LogRow(i, datetime(2026, 3, 2, tzinfo=UTC), "note.note", None, f"s {i}", {"n": i}, None)
+        for i in range(2000)
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        with Sheet(archive, codebook.LOG, header, {}) as sheet:
+            sheet.write_objects(rows)
+    with zipfile.ZipFile(buffer) as archive:
+        (info,) = archive.infolist()
+        data = archive.read(info)
+    assert info.compress_type == zipfile.ZIP_DEFLATED and data.count(b"\n") == 2001
+
+    def deflated(level: int) -> int:
+        deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+        return len(deflate.compress(data) + deflate.flush())
+
+    assert COMPRESS_LEVEL == 1
+    assert deflated(COMPRESS_LEVEL) == info.compress_size
+    assert deflated(6) != info.compress_size  # zlib's default level would differ
+
+
+def test_local_time_text_is_right_at_the_edges_of_days_zones_and_years() -> None:
+    """`when`'s minute table: local days before and after the UTC day, offsets of seconds (old
+    local mean time), years around 1000 and at the ends of the calendar, as strftime reads them."""
+    cases = {
+        "Europe/Amsterdam": [datetime(1900, 6, 1, h, 59, 31, tzinfo=UTC) for h in range(24)],
+        "America/Los_Angeles": [datetime(1000, 1, 1, h, 5, tzinfo=UTC) for h in range(12)],
+        "Pacific/Kiritimati": [datetime(2026, 5, 1, h, 59, 59, tzinfo=UTC) for h in range(24)]
+        + [datetime(9999, 12, 30, 23, 59, tzinfo=UTC)],
+        "Asia/Kathmandu": [datetime(2026, 5, 1, h, 14, 59, tzinfo=UTC) for h in range(24)],
+        "America/Adak": [datetime(1, 1, 2, h, 30, tzinfo=UTC) for h in range(24)],
+    }
+    for name, moments in cases.items():
+        layout = Layout(replace(sample().header, timezone=name))
+        for moment in moments:
+            local = layout.local(moment)
+            want = (
+                f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+                if local.year >= 1000
+                else f"{local.year}-{local.month:02d}-{local.day:02d} "
+                f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
+            )
+            assert layout.when(moment) == want, (name, moment)

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.services.export import spool as spool_module
-from bot.services.export.document import Audience
+from bot.services.export.document import Audience, brief
 from bot.services.export.gather import gather
 from bot.services.export.spool import LOG, LogQuery, Spool, entry, sqlite_moment
 from bot.services.export.writers import WRITERS
@@ -168,3 +168,18 @@ async def test_the_log_without_payloads_is_the_same_log(world: World, audience: 
         (r.id, r.at, r.kind, r.actor, r.summary, r.link) for r in full
     ]
     assert any(row.payload for row in full)
+    # And as briefs (Markdown's and HTML's log): the same entries, from the spool's rows.
+    assert document.log_briefs is not None
+    briefs = [entry async for batch in document.log_briefs() for entry in batch]
+    assert briefs == [brief(row) for row in full]
+    assert len(briefs) == len(full) and all(type(b) is tuple for b in briefs)
+    # The notes in batches (made straight from the spool's rows when nothing is redacted) are
+    # the notes one at a time (each from its decoded entry).
+    assert document.note_batches is not None
+    batched = [note async for batch in document.note_batches(None) for note in batch]
+    single = [note async for note in document.notes(None)]
+    assert batched == single and len(single) > 5
+    assert {note.kind for note in single} >= {"decision", "action", "risk"}
+    # The log in batches (straight from the spool's rows when shown as stored) is the log one
+    # entry at a time (each through `log_row`), payloads included.
+    assert full == [row async for row in document.log()]

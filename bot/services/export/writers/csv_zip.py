@@ -8,12 +8,17 @@ ISO 8601 in UTC, dates ISO. Text that a spreadsheet would run as a formula is ne
 numbers are written as numbers. Which columns appear follows the header (see the codebook's
 column types): no person columns for the external audience, no Discord ids, message links or
 stored payloads when pseudonymised, and no free text unless the export keeps text.
+
+Each file is deflated at level 1 (`COMPRESS_LEVEL`), zlib's quickest: the files inside the zip
+are the same bytes whatever the level; only the zip is a little larger (deflating the log's 40
+MB at zlib's default level took about 0.7 s of a 100k-entry export, at level 1 about 0.15 s).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import sys
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -52,6 +57,8 @@ from bot.services.export.writers.csv_cells import (  # noqa: F401  (re-exported)
 from bot.services.goals.vocab import DIMENSIONS
 from bot.services.trust.vocab import ITEM_KEYS, OWN_ITEM
 
+COMPRESS_LEVEL = 1  # zlib's quickest; the files inside are the same at any level
+
 
 class Sheet:
     """One CSV file being written into the zip, with the columns this export shows."""
@@ -78,6 +85,10 @@ class Sheet:
         ]
         info = zipfile.ZipInfo(file.name, date_time=_zip_time(header.generated_at))
         info.compress_type = zipfile.ZIP_DEFLATED
+        if sys.version_info >= (3, 13):
+            info.compress_level = COMPRESS_LEVEL
+        else:  # the same attribute, private before 3.13
+            info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]
         info.external_attr = 0o644 << 16
         self._text = io.TextIOWrapper(archive.open(info, "w"), encoding="utf-8", newline="")
         self._csv = csv.writer(self._text)
@@ -129,10 +140,14 @@ class Sheet:
         if self._objects is None:
             self._objects = self._plan_objects()
         read, converters = self._objects
+        # A column converted by `any_cell` is converted here the same way (by the value's exact
+        # type, else `cell`) without a call to it for each cell.
+        columns = [None if convert is any_cell else convert for convert in converters]
+        by_type = _CELL_BY_TYPE.get
         self._csv.writerows(
             [
-                "" if value is None else convert(value)
-                for convert, value in zip(converters, read(row), strict=True)
+                "" if value is None else (convert or by_type(type(value)) or cell)(value)
+                for convert, value in zip(columns, read(row), strict=True)
             ]
             for row in rows
         )

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 from markupsafe import Markup
 
-from bot.services.export.document import Document, LogRow, NoteRow
+from bot.services.export.document import Document, LogBrief, NoteRow
 from bot.services.export.layout import Layout
 from bot.services.notes.vocab import NoteKind
 
@@ -91,13 +91,14 @@ def action_row(layout: Layout, note: NoteRow) -> str:
     )
 
 
-def log_row(layout: Layout, row: LogRow) -> str:
+def log_row(layout: Layout, row: LogBrief) -> str:
     e = escape_text
-    link = message_link(row.link)
-    linked = f' (<a href="{e(link)}">message</a>)' if link else ""
+    number, at, kind, summary, link = row
+    shown = message_link(link)
+    linked = f' (<a href="{e(shown)}">message</a>)' if shown else ""
     return (
-        f"<tr><td>#{e(row.id)}</td><td>{e(layout.when(row.at))}</td><td>{e(row.kind)}</td>"
-        f"<td>{e(row.summary)}{linked}</td></tr>"
+        f"<tr><td>#{e(number)}</td><td>{e(layout.when(at))}</td><td>{e(kind)}</td>"
+        f"<td>{e(summary)}{linked}</td></tr>"
     )
 
 
@@ -130,7 +131,7 @@ def notes(
 async def log(document: Document, layout: Layout) -> AsyncIterator[Markup]:
     """The log's table, or a line saying it is empty."""
     first = True
-    async for batch in document.log_batched(payloads=False):
+    async for batch in document.log_briefed():
         if not batch:
             continue
         head = LOG_HEAD if first else ""

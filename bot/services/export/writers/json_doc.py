@@ -100,13 +100,18 @@ def dumps(value: Any) -> bytes:
     return text.encode("utf-8", errors="backslashreplace")
 
 
+def _moment(value: datetime) -> str:
+    """`_scalar` for a datetime, the common case (aware UTC) first."""
+    return value.isoformat() if value.tzinfo is UTC else _scalar(value)
+
+
 def _person(person: Person) -> dict[str, Any]:
     return {"name": person.name, "user_id": person.user_id}
 
 
 # What a stream's row may hold that JSON does not, by exact type, and its JSON value (what
 # `_default` would give, without a call back from the encoder for each).
-_CONVERT: dict[type, Callable[[Any], Any]] = {datetime: _scalar, date: _scalar, Person: _person}
+_CONVERT: dict[type, Callable[[Any], Any]] = {datetime: _moment, date: _scalar, Person: _person}
 # A row type's field names, one getter reading them all, and the fields (by position) whose
 # type admits a value `_CONVERT` changes.
 _Plan = tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[tuple[int, str], ...]]
@@ -148,11 +153,12 @@ def row_object(row: Any) -> dict[str, Any]:
     if plan is None:
         plan = _ROW_FIELDS[type(row)] = _plan(type(row))
     names, read, checked = plan
-    values = read(row)
-    out = dict(zip(names, values, strict=True))
+    out = dict(row.__dict__)  # a dataclass's fields, by name: copied in one step
+    if len(out) != len(names):  # something else in it (never a stream's row): field by field
+        out = dict(zip(names, read(row), strict=True))
     convert = _CONVERT.get
-    for i, name in checked:
-        value = values[i]
+    for _i, name in checked:
+        value = out[name]
         change = convert(type(value))
         if change is not None:
             out[name] = change(value)

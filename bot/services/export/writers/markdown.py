@@ -423,15 +423,15 @@ async def _log(document: Document, layout: Layout, w: _Writer) -> None:
     any_row = False
     when = layout.when
     kinds: dict[str, str] = {}  # each kind escaped once
-    async for batch in document.log_batched(payloads=False):
+    async for batch in document.log_briefed():
         lines = []
-        for row in batch:
-            kind = kinds.get(row.kind)
+        for number, at, kind_name, summary, link in batch:
+            kind = kinds.get(kind_name)
             if kind is None:
-                kind = kinds[row.kind] = inert(row.kind)
-            link = message_link(row.link) if row.link is not None else None
-            tail = f" · {link}" if link else ""
-            lines.append(f"- \\#{row.id} {when(row.at)} · {kind} · {inert(row.summary)}{tail}")
+                kind = kinds[kind_name] = inert(kind_name)
+            shown = message_link(link) if link is not None else None
+            tail = f" · {shown}" if shown else ""
+            lines.append(f"- \\#{number} {when(at)} · {kind} · {inert(summary)}{tail}")
         any_row = any_row or bool(lines)
         w.lines(lines)
     if not any_row:
