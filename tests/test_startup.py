@@ -69,3 +69,5 @@ async def test_the_bot_catches_up_once_connected_and_only_once(
     await asyncio.sleep(0)
     assert scheduler.calls == ["start(catch_up=False)", "catch_up"]
     assert repaired == [[]]  # then every channel of its servers (none here) is repaired, once
+    # The timers started with the catch-up: stop them before the loop closes under their seed.
+    await bot.timers.shutdown()
