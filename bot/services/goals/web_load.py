@@ -26,6 +26,7 @@ from db.models import (
     Organisation,
     Partnership,
 )
+from db.sqlite_driver import read_ahead
 
 # Built once (building a statement costs more than running it); only the values change.
 # A web always reads both the goals and their links: one statement, each goal with the links
@@ -74,6 +75,11 @@ async def load_web(
     every goal (a card of another goal can't be drawn from it). `mark=False`: the caller sets
     the log mark itself (`as_of`: the entry it is about to write)."""
     assert p.id is not None
+    # One trip to SQLite's thread for both (`read_ahead`): neither depends on the other.
+    await read_ahead(
+        session,
+        [(_GOALS_AND_LINKS, {"partnership_id": p.id}), queries.partners_read(partnership_id=p.id)],
+    )
     goals: dict[int, Goal] = {}
     into: list[GoalLink] = []
     for goal, link in (await session.exec(_GOALS_AND_LINKS, params={"partnership_id": p.id})).all():
