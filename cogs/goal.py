@@ -2,8 +2,8 @@
 
 A proposal is posted in the partnership's channel with its agreement matrix and four persistent
 stance buttons; the message is redrawn in place after every change (`_goal_messages`). Replies
-to the person acting are ephemeral. Embeds and reply text live in `_goal_embeds`; buttons, the
-comment form and option helpers in `_goal_components`.
+to the person acting are ephemeral. Embeds live in `_goal_embeds`, reply text in
+`_goal_replies`; buttons, the comment form and option helpers in `_goal_components`.
 """
 
 from __future__ import annotations
@@ -55,24 +55,22 @@ from cogs._goal_components import (
     dimension_choices,
     goal_autocomplete,
 )
-from cogs._goal_embeds import (
+from cogs._goal_embeds import goal_embed, list_embed, review_embed
+from cogs._goal_forms import form_sent
+from cogs._goal_messages import GoalMessages
+from cogs._goal_nudges import NudgeDelivery, nudge_reply
+from cogs._goal_replies import (
     change_reply,
-    goal_embed,
     goal_words,
     kept_to,
     link_reply,
-    list_embed,
     perception_reply,
     response_reply,
-    review_embed,
     shared,
     stance_reply,
     unlink_reply,
     visibility_reply,
 )
-from cogs._goal_forms import form_sent
-from cogs._goal_messages import GoalMessages
-from cogs._goal_nudges import NudgeDelivery, nudge_reply
 
 GOAL_OPTION = "The goal: choose from the list, or type its number or exact title"
 PARTNERSHIP_OPTION = "Which partnership (implied in its channel)"
