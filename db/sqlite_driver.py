@@ -258,8 +258,8 @@ async def read_ahead(session: AsyncSession, reads: Sequence[tuple[Any, dict[str,
         return
     noted: list[tuple[str, Any]] = []
     for statement, parameters in reads:
-        known = _SQL.get(statement)
-        if known is not None:
+        known = _SQL.get(statement, False)
+        if known:
             sql, names, own = known
             values = {**own, **parameters}
             noted.append((sql, tuple(values[name] for name in names)))
@@ -270,14 +270,15 @@ async def read_ahead(session: AsyncSession, reads: Sequence[tuple[Any, dict[str,
         finally:
             adapt.recording = None
         noted += seen
-        _learn(statement, parameters, connection.dialect, seen)
+        if known is False:  # not tried yet (compiling again each time would cost more)
+            _learn(statement, parameters, connection.dialect, seen)
     await adapt.read(noted)
 
 
 #: A statement → its SQL, its parameters' names in their order and the values it holds itself,
 #: once these are known to give what SQLAlchemy runs: the next `read_ahead` of it skips
-#: SQLAlchemy's execution (about 0.1 ms each).
-_SQL: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+#: SQLAlchemy's execution (about 0.1 ms each). None: it can't be noted so, it is run to be.
+_SQL: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]] | None] = {}
 
 
 def _learn(
@@ -285,15 +286,18 @@ def _learn(
 ) -> None:
     """Keeps the statement's SQL when compiling it gives what SQLAlchemy ran and its values
     pass as they are (no conversion, no list expanded); otherwise it is noted by running it."""
+    if len(_SQL) >= 100:  # for statements built once: a statement built per call is not kept
+        return
     compiled = statement.compile(dialect=dialect)
     names = tuple(compiled.positiontup or ())
+    _SQL[statement] = None
     if any(compiled._bind_processors.get(name) for name in names) or any(
         compiled.binds[name].expanding for name in names
     ):
         return
     own = {n: compiled.binds[n].effective_value for n in names if n not in parameters}
     values = {**own, **parameters}
-    if seen == [(compiled.string, tuple(values[n] for n in names))] and len(_SQL) < 100:
+    if seen == [(compiled.string, tuple(values[n] for n in names))]:
         _SQL[statement] = (compiled.string, names, own)
 
 
