@@ -36,7 +36,8 @@ from bot.services.goals import (
 )
 from cogs._base import Form, Guarded, open_form, thinking
 from cogs._context import actor_of, bot_of, ref_of
-from cogs._goal_embeds import any_pending, stance_reply
+from cogs._goal_embeds import any_pending
+from cogs._goal_replies import stance_reply
 
 MODAL_TITLE_LIMIT = 45
 

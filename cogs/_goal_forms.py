@@ -13,8 +13,8 @@ from cogs._base import guarded, submitted_form, thinking
 from cogs._context import actor_of
 from cogs._goal_announcements import announce
 from cogs._goal_components import COMMENT_INPUT, FORM_PATTERN, RESPONSE_FORM_PATTERN
-from cogs._goal_embeds import response_reply, stance_reply
 from cogs._goal_messages import GoalMessages
+from cogs._goal_replies import response_reply, stance_reply
 
 if TYPE_CHECKING:
     from bot.app import PartnerBot

@@ -139,6 +139,11 @@ _ACTIVE_MEMBERS = (
 )
 
 
+def active_members_read(*, partnership_id: int) -> tuple[Any, dict[str, Any]]:
+    """The statement and values `active_members` runs (for `db.sqlite_driver.read_ahead`)."""
+    return _ACTIVE_MEMBERS, {"partnership_id": partnership_id}
+
+
 async def active_members(
     session: AsyncSession, *, partnership_id: int
 ) -> list[tuple[Membership, Organisation | None]]:
@@ -223,11 +228,19 @@ def _partners(*, include_former: bool) -> Any:
 _PARTNERS = {former: _partners(include_former=former) for former in (False, True)}
 
 
+def partners_read(
+    *, partnership_id: int, include_former: bool = False
+) -> tuple[Any, dict[str, Any]]:
+    """The statement and values `partners` runs (for `db.sqlite_driver.read_ahead`)."""
+    return _PARTNERS[include_former], {"partnership_id": partnership_id}
+
+
 async def partners(
     session: AsyncSession, *, partnership_id: int, include_former: bool = False
 ) -> list[Partner]:
     """The partnership's partner organisations (current ones unless `include_former`), by name."""
-    rows = await session.exec(_PARTNERS[include_former], params={"partnership_id": partnership_id})
+    statement, params = partners_read(partnership_id=partnership_id, include_former=include_former)
+    rows = await session.exec(statement, params=params)
     return list(rows.all())
 
 

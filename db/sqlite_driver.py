@@ -10,6 +10,9 @@ back the rows with the cursor's description, row count and last row id.
 `db.engine.create_engine` uses it for every `sqlite+aiosqlite` URL (the dialect is registered
 as `sqlite+partnerbot_aiosqlite`); nothing else changes: the same aiosqlite connection, the same
 transactions, the same errors.
+
+`read_ahead` sends several SELECTs of a transaction in one trip: each one's rows wait on the
+connection until SQLAlchemy runs that very statement, which then makes no trip of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 DRIVER = "partnerbot_aiosqlite"
 log = logging.getLogger(__name__)
@@ -71,6 +75,20 @@ def _run(
         cursor.close()
 
 
+def _run_ahead(
+    conn: sqlite3.Connection, reads: list[tuple[str, Any]], begin: str | None
+) -> list[tuple[_Done, list[Any] | None]]:
+    """On aiosqlite's thread: the transaction's BEGIN if pending, then each read, in order."""
+    done = []
+    for index, (operation, parameters) in enumerate(reads):
+        done.append(_run(conn, operation, parameters, False, begin if index == 0 else None))
+    return done
+
+
+def _key(operation: str, parameters: Any) -> tuple[str, Any]:
+    return operation, tuple(parameters) if parameters is not None else None
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A client-side cursor whose statement makes one trip to the thread."""
 
@@ -108,6 +126,19 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
         adapt = self._adapt_connection
         assert isinstance(adapt, OneTripConnection)
+        if adapt.recording is not None and not many:
+            # `read_ahead` noting the statement: nothing runs, the result has no rows.
+            adapt.recording.append((operation, parameters))
+            self._cursor = None  # type: ignore[assignment]
+            self._rows = collections.deque()
+            return
+        if adapt.ahead:
+            ready = None if many else adapt.ahead.pop(_key(operation, parameters), None)
+            if ready is not None:
+                self._cursor, rows = ready  # type: ignore[assignment]
+                self._rows = collections.deque(rows) if rows is not None else collections.deque()
+                return
+            adapt.ahead.clear()  # another statement (maybe a write): what was read ahead is stale
         async with adapt._execute_mutex:
             begin, adapt.begin_with_next = adapt.begin_with_next, None
             adapt.ended = False
@@ -139,7 +170,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """The connection: a transaction's BEGIN travels with its first statement, a transaction
     that ran nothing ends without a trip, and a rollback is queued without waiting for it."""
 
-    __slots__ = ("begin_with_next", "ended")
+    __slots__ = ("ahead", "begin_with_next", "ended", "recording")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
@@ -148,8 +179,22 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self.begin_with_next: str | None = None
         #: Committed or rolled back, and no statement since: no transaction is open.
         self.ended = False
+        #: While `read_ahead` notes its statements: (SQL, parameters) of each, not run.
+        self.recording: list[tuple[str, Any]] | None = None
+        #: What `read_ahead` read, by (SQL, parameters), until the transaction ends or another
+        #: statement runs.
+        self.ahead: dict[tuple[str, Any], tuple[_Done, list[Any] | None]] = {}
+
+    async def read(self, reads: list[tuple[str, Any]]) -> None:
+        """Runs `reads` in one trip; each waits in `ahead` for its statement."""
+        async with self._execute_mutex:
+            begin, self.begin_with_next = self.begin_with_next, None
+            self.ended = False
+            done = await self._connection._execute(_run_ahead, self._connection._conn, reads, begin)
+        self.ahead = {_key(*read): result for read, result in zip(reads, done, strict=True)}
 
     def commit(self) -> None:
+        self.ahead.clear()
         if self.begin_with_next is not None:
             self.begin_with_next = None  # nothing ran: nothing to commit
             return
@@ -162,6 +207,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         connection is reset when returned) costs no hand-over. A failure is logged. Once the
         transaction has ended (the pool resets a connection as it comes back, after a commit or
         after the rollback that ended a read) nothing is open: no trip."""
+        self.ahead.clear()
         if self.begin_with_next is not None:
             self.begin_with_next = None  # nothing ran: nothing to roll back
             return
@@ -198,6 +244,61 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
     @classmethod
     def import_dbapi(cls) -> OneTripDBAPI:  # type: ignore[override]
         return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
+
+
+async def read_ahead(session: AsyncSession, reads: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+    """On this driver: runs these SELECTs (statement, parameters) of the session's transaction
+    in one trip to the thread; when the session then runs each one (the same statement with the
+    same values, before any other statement), its rows are there without a trip. Elsewhere
+    (PostgreSQL), nothing: each runs when it is asked. Only for reads: a statement noted here
+    does not run until the trip. The statements are built once (module constants)."""
+    connection = await session.connection()
+    adapt = (await connection.get_raw_connection()).dbapi_connection
+    if not isinstance(adapt, OneTripConnection) or len(reads) < 2:
+        return
+    noted: list[tuple[str, Any]] = []
+    for statement, parameters in reads:
+        known = _SQL.get(statement, False)
+        if known:
+            sql, names, own = known
+            values = {**own, **parameters}
+            noted.append((sql, tuple(values[name] for name in names)))
+            continue
+        adapt.recording = seen = []
+        try:
+            (await connection.execute(statement, parameters)).close()
+        finally:
+            adapt.recording = None
+        noted += seen
+        if known is False:  # not tried yet (compiling again each time would cost more)
+            _learn(statement, parameters, connection.dialect, seen)
+    await adapt.read(noted)
+
+
+#: A statement → its SQL, its parameters' names in their order and the values it holds itself,
+#: once these are known to give what SQLAlchemy runs: the next `read_ahead` of it skips
+#: SQLAlchemy's execution (about 0.1 ms each). None: it can't be noted so, it is run to be.
+_SQL: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]] | None] = {}
+
+
+def _learn(
+    statement: Any, parameters: dict[str, Any], dialect: Any, seen: list[tuple[str, Any]]
+) -> None:
+    """Keeps the statement's SQL when compiling it gives what SQLAlchemy ran and its values
+    pass as they are (no conversion, no list expanded); otherwise it is noted by running it."""
+    if len(_SQL) >= 100:  # for statements built once: a statement built per call is not kept
+        return
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    _SQL[statement] = None
+    if any(compiled._bind_processors.get(name) for name in names) or any(
+        compiled.binds[name].expanding for name in names
+    ):
+        return
+    own = {n: compiled.binds[n].effective_value for n in names if n not in parameters}
+    values = {**own, **parameters}
+    if seen == [(compiled.string, tuple(values[n] for n in names))]:
+        _SQL[statement] = (compiled.string, names, own)
 
 
 registry.register(f"sqlite.{DRIVER}", __name__, "OneTripDialect")

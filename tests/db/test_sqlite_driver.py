@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import insert, text, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
@@ -18,7 +18,7 @@ from db import sqlite_driver
 from db.engine import create_engine, create_session_factory, transaction
 from db.migrate import upgrade
 from db.models import Organisation, Partnership, utcnow
-from db.sqlite_driver import DRIVER
+from db.sqlite_driver import DRIVER, read_ahead
 
 
 @pytest.fixture
@@ -164,3 +164,40 @@ async def test_a_committed_write_leaves_no_rollback_to_queue(
             conn = await session.connection()
             await conn.execute(insert(Partnership), [_partnership(3)])  # the same name again
     assert len(rolled_back) == 3  # and a failed write is rolled back
+
+
+async def test_reads_ahead_go_in_one_trip_and_give_what_each_read_gives(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    """`read_ahead`: its statements run together in one trip (BEGIN included), each then gives
+    the rows it gives alone, without a trip; another statement first (a write) makes them read
+    again, and so does the transaction's end."""
+    sessions = create_session_factory(engine)
+    async with transaction(sessions) as session:
+        conn = await session.connection()
+        await conn.execute(insert(Partnership), [_partnership(n) for n in range(3)])
+    names = select(Partnership.name).order_by(Partnership.name)
+    by_id = select(Partnership.id).where(Partnership.name == bindparam("name"))
+    reads = [(names, {}), (by_id, {"name": "P1"})]
+    async with sessions() as session:
+        await session.exec(select(Partnership.id))  # the pooled connection opens and is tuned
+    for _ in range(2):  # the second time, the statements' SQL is known without running them
+        trips.clear()
+        async with sessions() as session:
+            await read_ahead(session, reads)
+            assert trips == ["_run_ahead"]
+            assert (await session.exec(by_id, params={"name": "P1"})).all() == [2]
+            assert (await session.exec(names)).all() == ["P0", "P1", "P2"]
+            assert trips == ["_run_ahead"]
+    trips.clear()
+    async with transaction(sessions) as session:
+        await read_ahead(session, reads)
+        session.add(Partnership(**_partnership(3)))  # type: ignore[arg-type]
+        await session.flush()  # a write: what was read ahead is read again
+        assert (await session.exec(names)).all() == ["P0", "P1", "P2", "P3"]
+        assert trips.count("_run_ahead") == 1 and trips.count("_run") == 2
+    async with sessions() as session:
+        await read_ahead(session, reads)
+    async with sessions() as session:  # the same connection, a new transaction: read again
+        assert (await session.exec(by_id, params={"name": "P3"})).all() == [4]
+        assert (await session.exec(by_id, params={"name": "P1"})).all() == [2]

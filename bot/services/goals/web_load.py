@@ -12,7 +12,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import redaction
-from bot.services.goals.latest import StanceRow, latest_stances, with_confirmed
+from bot.services.goals.latest import (
+    StanceRow,
+    latest_stances,
+    partnership_latest,
+    partnership_latest_read,
+    with_confirmed,
+)
 from bot.services.goals.lookup import Viewer
 from bot.services.goals.web import GoalWeb
 from bot.services.vocab import OWN_CAPACITY
@@ -26,6 +32,7 @@ from db.models import (
     Organisation,
     Partnership,
 )
+from db.sqlite_driver import read_ahead
 
 # Built once (building a statement costs more than running it); only the values change.
 # A web always reads both the goals and their links: one statement, each goal with the links
@@ -74,6 +81,19 @@ async def load_web(
     every goal (a card of another goal can't be drawn from it). `mark=False`: the caller sets
     the log mark itself (`as_of`: the entry it is about to write)."""
     assert p.id is not None
+    everyone = with_people or p.count_individuals
+    # One trip to SQLite's thread (`read_ahead`) for what needs nothing read before it: the
+    # goals with their links, the partners, the latest stances of every goal (unless `focus`)
+    # and the people when a card will show them whatever the stances.
+    await read_ahead(
+        session,
+        [
+            (_GOALS_AND_LINKS, {"partnership_id": p.id}),
+            queries.partners_read(partnership_id=p.id),
+            *([partnership_latest_read(p.id)] if focus is None else []),
+            *([queries.active_members_read(partnership_id=p.id)] if everyone else []),
+        ],
+    )
     goals: dict[int, Goal] = {}
     into: list[GoalLink] = []
     for goal, link in (await session.exec(_GOALS_AND_LINKS, params={"partnership_id": p.id})).all():
@@ -97,13 +117,17 @@ async def load_web(
                 if focus in (link.from_goal_id, link.to_goal_id):
                     near |= {link.from_goal_id, link.to_goal_id}
             read = sorted(near & set(goals))
-        stances = await latest_stances(session, read)
+        stances = (
+            await partnership_latest(session, p.id)
+            if focus is None
+            else await latest_stances(session, read)
+        )
         if not summary:
             stances = await with_confirmed(session, stances)
             for reading in (await session.exec(_READINGS, params={"goal_ids": read})).all():
                 perceptions[reading.goal_id].append(reading)
     people: list[Membership] = []
-    if with_people or p.count_individuals or _person_spoke(stances):
+    if everyone or _person_spoke(stances):
         people = [
             member
             for member, _org in await queries.active_members(session, partnership_id=p.id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import col, select
@@ -53,6 +54,11 @@ _CURRENT = (
     )
     .order_by(col(PartnershipRelationship.added_at), col(PartnershipRelationship.id))
 )
+
+
+def current_read(partnership_id: int) -> tuple[Any, dict[str, Any]]:
+    """The statement and values `current_rows` runs (for `db.sqlite_driver.read_ahead`)."""
+    return _CURRENT, {"partnership_id": partnership_id}
 
 
 async def current_rows(session: AsyncSession, partnership_id: int) -> list[PartnershipRelationship]:

@@ -17,7 +17,7 @@ from bot.services.access import (
     resolve,
     visible_partnerships,
 )
-from bot.services.guide.checklist import setup_checklist
+from bot.services.guide.checklist import present_read, setup_checklist
 from bot.services.register import coproduction, events, lookup, rules
 from bot.services.register.base import RegisterBase
 from bot.services.register.views import CreateDraft, PartnershipInfo, partner_view
@@ -34,8 +34,10 @@ from bot.services.vocab import (
     Sector,
     label,
 )
+from db import queries
 from db.engine import retrying_conflicts, transaction
 from db.models import Membership, Organisation, PartnerOrganisation, Partnership, name_key
+from db.sqlite_driver import read_ahead
 
 
 class PartnershipCommands(RegisterBase):
@@ -157,6 +159,18 @@ class PartnershipCommands(RegisterBase):
         for anyone in it."""
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
+            pid = access.partnership.id
+            assert pid is not None
+            # One trip to SQLite's thread for the four reads below (`read_ahead`).
+            await read_ahead(
+                session,
+                [
+                    queries.partners_read(partnership_id=pid),
+                    queries.active_members_read(partnership_id=pid),
+                    *present_read(access.partnership),
+                    coproduction.current_read(pid),
+                ],
+            )
             partners = await lookup.partners(session, access.partnership)
             members = await lookup.members(session, access.partnership)
             return PartnershipInfo(
