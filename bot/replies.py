@@ -7,6 +7,7 @@ view and form alike (see `cogs/_base.py`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 
@@ -26,8 +27,10 @@ EMBED_FIELD_LIMIT = 1024
 EMBED_TITLE_LIMIT = 256
 
 
+@functools.lru_cache(maxsize=4096)
 def escape(text: str) -> str:
-    """User text shown inside our own Markdown: no formatting, no mentions."""
+    """User text shown inside our own Markdown: no formatting, no mentions. Kept for the
+    texts seen lately (a list escapes the same twenty titles on every call)."""
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 

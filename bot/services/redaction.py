@@ -135,17 +135,20 @@ _REDACTIONS: Any = sa_select(_TABLE.c.event_id, _TABLE.c.stance_id, _TABLE.c.ans
 )
 
 
+def removals_read(partnership: Partnership) -> tuple[Any, dict[str, Any]]:
+    """The statement and values of the removals `load` reads first (for
+    `db.sqlite_driver.read_ahead`)."""
+    return _REDACTIONS, {"guild_id": partnership.guild_id, "partnership_id": partnership.id}
+
+
 async def load(
     session: AsyncSession, partnership: Partnership, now: datetime, *, answers: bool = True
 ) -> Redactions:
     """The partnership's removals as of `now`. `answers=False` leaves out the reflection
     answers taken back (withdrawn or replaced), for a reader that shows no answers (a goal's
     card)."""
-    rows = (
-        await session.exec(
-            _REDACTIONS, params={"guild_id": partnership.guild_id, "partnership_id": partnership.id}
-        )
-    ).all()
+    statement, params = removals_read(partnership)
+    rows = (await session.exec(statement, params=params)).all()
     taken_back: list[tuple[int | None, datetime | None]] = []
     if answers:
         taken_back = list(

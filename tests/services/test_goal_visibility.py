@@ -106,8 +106,15 @@ async def test_a_goal_you_may_not_see_gets_the_answer_of_a_missing_goal(world: W
         hidden = await refusal(world.goals.show(actor, GoalTarget(SECRET, HUBS)))
         missing = await refusal(world.goals.show(actor, GoalTarget("No such goal", HUBS)))
         assert hidden.replace(SECRET, "T") == missing.replace("No such goal", "T")
-        # Nor can they act on it, or take a stance on it.
-        await refusal(world.goals.take_stance(actor, GoalTarget(str(card.id), HUBS), "agree"))
+        # Nor can they take a stance on it: the answer a missing goal gets.
+        for ref in (HUBS, PartnershipRef()):
+            hidden = await refusal(
+                world.goals.take_stance(actor, GoalTarget(str(card.id), ref), "agree")
+            )
+            missing = await refusal(
+                world.goals.take_stance(actor, GoalTarget(str(missing_number), ref), "agree")
+            )
+            assert hidden.replace(str(card.id), "N") == missing.replace(str(missing_number), "N")
 
 
 async def test_only_an_organisations_goal_can_be_kept_to_an_organisation(world: World):

@@ -202,6 +202,19 @@ async def test_non_members_learn_nothing_and_archived_partnerships_refuse(world:
 # --------------------------------------------------------------------------- stances and agreement
 
 
+async def test_a_stance_on_a_title_that_reads_as_a_number_finds_the_goal_of_that_title(
+    world: Setup,
+):
+    await world.goals.propose(council, HERE, title="Shared data")
+    card = await world.goals.propose(council, HERE, title="2030")
+    assert card.id != 2030
+    result = await world.goals.take_stance(foodbank, GoalTarget("2030", HERE), "agree")
+    assert result.card.goal.id == card.id
+    assert matrix(result.card)["Food Bank"] == "agree"
+    with pytest.raises(UserFacingError, match="can't find a goal “2031”"):
+        await world.goals.take_stance(foodbank, GoalTarget("2031", HERE), "agree")
+
+
 async def test_consensus_is_met_by_the_last_core_organisation(world: Setup):
     card = await world.goals.propose(council, HERE, title="Shared data")
     first = await world.goals.take_stance(

@@ -41,15 +41,25 @@ def tally(
     counted: list[StanceView | None] = [o.latest for o in organisations if o.counts]
     core = len(counted)
     counted += [m.latest for m in people if m.counts]
-    supportive = sum(
-        1 for s in counted if s is not None and s.stance in SUPPORTIVE and not s.pending
-    )
-    pending = sum(1 for s in counted if s is not None and s.stance in SUPPORTIVE and s.pending)
-    objecting = sum(1 for s in counted if s is not None and s.stance == Stance.object)
+    # One pass each (a list tallies twenty cards): the counted voices, then the organisations.
+    supportive = pending = objecting = 0
+    for s in counted:
+        if s is None:
+            continue
+        if s.stance in SUPPORTIVE:
+            if s.pending:
+                pending += 1
+            else:
+                supportive += 1
+        if s.stance == Stance.object:
+            objecting += 1
     breakdown = dict.fromkeys(STANCE_VALUES, 0)
+    with_stance = 0
     for line in organisations:
-        if line.latest is not None and line.latest.stance in breakdown:
-            breakdown[line.latest.stance] += 1
+        if line.latest is not None:
+            with_stance += 1
+            if line.latest.stance in breakdown:
+                breakdown[line.latest.stance] += 1
     voices = len(counted)
     if p.agreement_rule == "majority":
         met = core > 0 and supportive * 2 > voices
@@ -64,7 +74,7 @@ def tally(
         supportive=supportive,
         objecting=objecting,
         organisations=len(organisations),
-        organisations_with_stance=sum(1 for o in organisations if o.latest is not None),
+        organisations_with_stance=with_stance,
         breakdown=breakdown,
         met=met,
         pending=pending,

@@ -183,16 +183,21 @@ async def locate(
     else:
         access = await resolve(session, actor, ref)
         goal = await find_in(session, access.partnership, text, viewer_of(access))
-    if lock and (await session.connection()).dialect.name != "sqlite":
-        # Serialise changes to one goal (PostgreSQL), reading it afresh in the same statement;
-        # SQLite writers are serialised already.
+    if lock:
+        await _hold(session, goal)
+    return access, goal
+
+
+async def _hold(session: AsyncSession, goal: Goal) -> None:
+    """Serialise changes to one goal (PostgreSQL), reading it afresh in the same statement;
+    SQLite writers are serialised already."""
+    if (await session.connection()).dialect.name != "sqlite":
         await session.exec(
             select(Goal)
             .where(Goal.id == goal.id)
             .with_for_update()
             .execution_options(populate_existing=True)
         )
-    return access, goal
 
 
 async def locate_to_change(
@@ -202,6 +207,42 @@ async def locate_to_change(
     access, goal = await locate(session, actor, target, lock=True)
     access.check_writable(GOALS)
     return access, goal
+
+
+def named_number(target: GoalTarget) -> int | None:
+    """The goal number a target gives in a partnership it names (None: a title, or no
+    partnership named). Such a goal is sought among the partnership's goals once they are
+    read (`found_among`), so a change that reads them anyway does not read the goal alone
+    first; `locate` serves every other target."""
+    if not (target.partnership.name and target.partnership.name.strip()):
+        return None
+    return record_number(" ".join((target.goal or "").split()))
+
+
+async def lock_number(session: AsyncSession, p: Partnership, number: int) -> None:
+    """Hold goal `number` of this partnership for the transaction, before its records are read
+    (PostgreSQL; SQLite writers are serialised already): `locate(lock=True)` for a target
+    sought with `found_among`."""
+    if (await session.connection()).dialect.name != "sqlite":
+        await session.exec(
+            select(Goal.id).where(Goal.id == number, Goal.partnership_id == p.id).with_for_update()
+        )
+
+
+async def found_among(
+    session: AsyncSession, access: Access, goals: dict[int, Goal], target: GoalTarget, number: int
+) -> Goal:
+    """The goal of `named_number(target)`, among the partnership's goals just read, if the
+    person may see it; else as `find_in` finds it (a title that reads as a number), held as
+    `locate(lock=True)` holds it. Refused once the partnership is archived, as
+    `locate_to_change` refuses it."""
+    goal = goals.get(number)
+    if goal is None or not may_see(viewer_of(access), goal):
+        text = " ".join((target.goal or "").split())
+        goal = await find_in(session, access.partnership, text, viewer_of(access))
+        await _hold(session, goal)
+    access.check_writable(GOALS)
+    return goal
 
 
 async def pair(

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserFacingError
-from bot.services.access import Actor, stance_voice
+from bot.services.access import Access, Actor, resolve, stance_voice
 from bot.services.clock import Clock
 from bot.services.goals import agreement, events, lookup, referral, responses
 from bot.services.goals import web as goal_web
@@ -78,24 +79,8 @@ class StanceMethods:
                 "confirmation: leave it out when you confirm."
             )
         async with transaction(self.sessions) as session:
-            access, goal = await lookup.locate_to_change(session, actor, target)
-            lookup.ensure_open(goal)
-            responses.refuse_stance(goal)
+            access, goal, web = await self._goal_and_web(session, actor, target)
             p = access.partnership
-            # The web is read once, before the stance: its partners say whom the person speaks
-            # for, its stances what the voice said last, and the new stance is then put in
-            # its place without reading the web again.
-            web = (
-                await goal_web.load_web(
-                    session,
-                    p,
-                    now=self.clock.now(),
-                    focus=goal.id,
-                    mark=False,
-                    # Someone speaking for no organisation adds a person's stance to the web.
-                    with_people=access.organisation_id is None,
-                )
-            ).seen_by(lookup.drawn_for(access, goal))
             voice = await stance_voice(session, access, partners=web.partners)
             assert goal.id is not None
             now = self.clock.now()
@@ -177,6 +162,47 @@ class StanceMethods:
                 referral=state,
                 refer_by=day,
             )
+
+    async def _goal_and_web(
+        self, session: AsyncSession, actor: Actor, target: GoalTarget
+    ) -> tuple[Access, Goal, goal_web.GoalWeb]:
+        """The goal a stance is taken on, checked as `lookup.locate_to_change` checks it and
+        open to stances, and its web as the card is drawn after the change.
+
+        The web is read once, before the stance: its partners say whom the person speaks
+        for, its stances what the voice said last, and the new stance is then put in its
+        place without reading the web again. A goal given by number in a partnership named
+        is found among the web's goals (`lookup.found_among`), not read alone first."""
+        number = lookup.named_number(target)
+        if number is None:
+            access, goal = await lookup.locate_to_change(session, actor, target)
+        else:
+            access = await resolve(session, actor, target.partnership)
+            await lookup.lock_number(session, access.partnership, number)
+
+        async def load(focus: int | None) -> goal_web.GoalWeb:
+            return await goal_web.load_web(
+                session,
+                access.partnership,
+                now=self.clock.now(),
+                focus=focus,
+                mark=False,
+                # Someone speaking for no organisation adds a person's stance to the web.
+                with_people=access.organisation_id is None,
+            )
+
+        if number is None:
+            lookup.ensure_open(goal)
+            responses.refuse_stance(goal)
+            web = await load(goal.id)
+        else:
+            web = await load(number)
+            goal = await lookup.found_among(session, access, web.goals, target, number)
+            lookup.ensure_open(goal)
+            responses.refuse_stance(goal)
+            if goal.id != number:  # a title that reads as a number
+                web = await load(goal.id)
+        return access, goal, web.seen_by(lookup.drawn_for(access, goal))
 
     async def confirm(self, actor: Actor, goal_id: int) -> StanceResult:
         """The Confirm button: confirm the organisation's stance given subject to referral."""

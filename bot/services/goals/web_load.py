@@ -92,6 +92,7 @@ async def load_web(
             queries.partners_read(partnership_id=p.id),
             *([partnership_latest_read(p.id)] if focus is None else []),
             *([queries.active_members_read(partnership_id=p.id)] if everyone else []),
+            *([] if summary else [redaction.removals_read(p)]),
         ],
     )
     goals: dict[int, Goal] = {}
@@ -102,6 +103,9 @@ async def load_web(
         if link is not None:
             into.append(link)
     partners = await queries.partners(session, partnership_id=p.id)
+    redactions = redaction.Redactions()
+    if not summary:  # read with the goals, so before anything read after them
+        redactions = await redaction.load(session, p, now or datetime.now(UTC), answers=False)
     stances: dict[int, list[StanceRow]] = {}
     links: list[GoalLink] = []
     perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
@@ -143,11 +147,8 @@ async def load_web(
             assert org.id is not None
             org_names[org.id] = org.name
     as_of: int | None = 0
-    redactions = redaction.Redactions()
     if mark and not summary:
         as_of = (await session.exec(_LOG_MARK, params={"partnership_id": p.id})).one()
-    if not summary:
-        redactions = await redaction.load(session, p, now or datetime.now(UTC), answers=False)
     return GoalWeb(
         p,
         goals,
