@@ -128,6 +128,8 @@ async def test_two_processes_post_each_occurrence_once(
     try:
         for process in processes:  # one after the other: the first migrates the database
             await process.start()
+        for process in processes:  # schedules made before an engine starts are loaded, not synced
+            await process.wait_for_log("Schedule engine started")
         channels: dict[int, JSON] = {}  # schedule number -> channel
         for where, name in ((riverside, "Riverside Health"), (riverside, "Riverside Youth"),
                             (hilltop, "Hilltop Housing")):  # fmt: skip
