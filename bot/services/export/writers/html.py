@@ -10,7 +10,8 @@ The template is rendered with `generate_async`, reading the document's note and 
 batch at a time (their rows made by `html_rows`) and writing each chunk as it comes, so memory
 does not grow with the log. The charts,
 drawn from the small parts of the document, are drawn first, in a worker thread (matplotlib
-blocks).
+blocks). `charts` (matplotlib and networkx, most of a second to import) is imported by the first
+report drawn, not with this module: the command line's other formats never load it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import BinaryIO
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from bot.services.export import charts
 from bot.services.export.document import Document
 from bot.services.export.layout import (
     HEADINGS,
@@ -63,6 +63,8 @@ def environment() -> Environment:
 
 
 async def write(document: Document, out: BinaryIO) -> None:
+    from bot.services.export import charts  # here, not at import: see the module's docstring
+
     layout = Layout(document.header)
     drawn = await asyncio.to_thread(charts.draw, document, layout)
     meeting = None
