@@ -7,7 +7,7 @@ check permissions: deciding what a missing row means, and who may see it, is the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -338,8 +338,16 @@ async def closed_actions(
     )
     if until is not None:
         query = query.where(Event.occurred_at <= until)
+    return closed_from((await session.exec(query.order_by(col(Event.occurred_at)))).all())
+
+
+def closed_from(
+    closes: Iterable[tuple[Mapping[str, Any] | None, datetime]],
+) -> dict[int, datetime]:
+    """`closed_actions` from the close entries' payloads and times, oldest first (for a reader
+    that has read them with other entries)."""
     closed: dict[int, datetime] = {}
-    for payload, at in (await session.exec(query.order_by(col(Event.occurred_at)))).all():
+    for payload, at in closes:
         action = (payload or {}).get("action_id")
         if action is not None:
             closed.setdefault(int(action), at)

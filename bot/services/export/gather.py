@@ -99,25 +99,24 @@ async def gather(
             start = as_utc(meeting.occurred_at)
             end = await _meeting_end(session, p, meeting) or now
         window = Window(start, end, meeting_id)
-        history = replay(await _events(session, p, REGISTER_EVENTS, until=end))
+        small = _Small(await _events(session, p, SMALL_KINDS, until=None))
+        history = replay(small.of(REGISTER_EVENTS, until=end))
         lens = await _lens(session, p, audience, pseudonyms, keep_text, history)
         # A meeting's minutes show no goals, but name them only as this audience may.
         goals = await goal_section(
             session, p, end=end, lens=lens, history=history, redactions=redactions
         )
         if meeting is None:
-            meetings = await _meetings(session, p, window, lens)
-            trust, withheld, rounds = await _trust(session, p, window, k)
+            meetings = _meetings(small, window, lens)
+            trust, withheld, rounds = _trust(small, window, k)
             reflections = await reflection_rows(session, p, window, lens, history, redactions)
         else:
-            meetings = await _meetings(session, p, window, lens, only=meeting)
+            meetings = _meetings(small, window, lens, only=meeting)
             trust, withheld, rounds = [], 0, {}
             reflections = []
-        done = await queries.closed_actions(
-            session,
-            guild_id=p.guild_id,
-            partnership_id=p.id,
-            until=end if meeting is None else now,
+        done = queries.closed_from(
+            (e.payload, e.occurred_at)
+            for e in small.of([queries.ACTION_CLOSED], until=end if meeting is None else now)
         )
     today = now.astimezone(tz).date()
     streams = Streams(
@@ -190,7 +189,7 @@ async def _events(
     p: Partnership,
     kinds: list[str] | tuple[str, ...],
     *,
-    until: datetime,
+    until: datetime | None,
     since: datetime | None = None,
 ) -> list[Event]:
     """Small kinds of the log (the register, meetings, trust rounds), oldest first."""
@@ -198,12 +197,52 @@ async def _events(
         Event.guild_id == p.guild_id,
         Event.partnership_id == p.id,
         col(Event.kind).in_(list(kinds)),
-        Event.occurred_at <= until,
     )
+    if until is not None:
+        query = query.where(Event.occurred_at <= until)
     if since is not None:
         query = query.where(Event.occurred_at >= since)
     query = query.order_by(col(Event.occurred_at), col(Event.id))
     return list((await session.exec(query)).all())
+
+
+# The log's small kinds an export reads beside its streams (the register, meetings, trust
+# rounds, actions' closes), in one query: the log being mostly notes, a query per kind would
+# each walk the partnership's whole log again.
+SMALL_KINDS = (
+    *REGISTER_EVENTS,
+    STARTED,
+    ATTENDED,
+    ENDED,
+    TRUST_OPENED,
+    TRUST_CLOSED,
+    queries.ACTION_CLOSED,
+)
+_NO_END = datetime.max.replace(tzinfo=UTC)
+
+
+class _Small:
+    """The entries of `SMALL_KINDS`, oldest first, picked as `_events` would have read them."""
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+
+    def of(
+        self,
+        kinds: list[str] | tuple[str, ...],
+        *,
+        until: datetime,
+        since: datetime | None = None,
+    ) -> list[Event]:
+        wanted = set(kinds)
+        assert wanted <= set(SMALL_KINDS)
+        return [
+            e
+            for e in self.events
+            if e.kind in wanted
+            and e.occurred_at <= until
+            and (since is None or e.occurred_at >= since)
+        ]
 
 
 async def _meeting(session: AsyncSession, p: Partnership, meeting_id: int) -> Event:
@@ -329,22 +368,16 @@ def _spells(history: History, lens: Lens, window: Window) -> list[MembershipSpel
     ]
 
 
-async def _meetings(
-    session: AsyncSession, p: Partnership, window: Window, lens: Lens, only: Event | None = None
+def _meetings(
+    small: _Small, window: Window, lens: Lens, only: Event | None = None
 ) -> list[MeetingRow]:
     if only is not None:
         starts = [only]
     else:
-        starts = await _events(session, p, [STARTED], since=window.start, until=window.end)
+        starts = small.of([STARTED], since=window.start, until=window.end)
     if not starts:
         return []
-    later = await _events(
-        session,
-        p,
-        [ATTENDED, ENDED],
-        since=starts[0].occurred_at,
-        until=datetime.max.replace(tzinfo=UTC),
-    )
+    later = small.of([ATTENDED, ENDED], since=starts[0].occurred_at, until=_NO_END)
     attended: dict[int, list[Attendee]] = defaultdict(list)
     ended: dict[int, datetime] = {}
     for event in later:
@@ -379,19 +412,19 @@ async def _meetings(
     return rows
 
 
-async def _trust(
-    session: AsyncSession, p: Partnership, window: Window, k: int
+def _trust(
+    small: _Small, window: Window, k: int
 ) -> tuple[list[TrustRoundRow], int, dict[int, tuple[datetime, bool]]]:
     """The rounds closed in the period, how many aggregates they withhold, and when each round
     of the partnership opened (and whether pairwise), for the log's closing entries."""
-    opened = await _events(session, p, [TRUST_OPENED], until=window.end)
+    opened = small.of([TRUST_OPENED], until=window.end)
     rounds = {
         int(e.payload["round_id"]): (e.occurred_at, bool(e.payload.get("pairwise")))
         for e in opened
         if isinstance(e.payload.get("round_id"), int)
     }
     rows, withheld = [], 0
-    for event in await _events(session, p, [TRUST_CLOSED], since=window.start, until=window.end):
+    for event in small.of([TRUST_CLOSED], since=window.start, until=window.end):
         round_id = event.payload.get("round_id")
         opened_at, pairwise = (
             rounds.get(round_id, (None, False)) if isinstance(round_id, int) else (None, False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -342,3 +344,17 @@ async def test_the_log_is_written_as_it_is_read():
     assert written_while_reading[0] > 0
     assert written_while_reading[-1] >= written_while_reading[0] + 3 * html.CHUNK
     assert len(text) - written_while_reading[-1] < 2 * html.CHUNK
+
+
+def test_the_charts_libraries_load_only_for_a_report():
+    """The export service (and so the command line's Markdown, CSV and JSON exports) loads
+    without matplotlib; the report's writer loads it when it draws."""
+    code = (
+        "import sys\n"
+        "import bot.services.export.service\n"
+        "print('matplotlib' in sys.modules)\n"
+        "from bot.services.export import charts\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot.services.export import spool as spool_module
 from bot.services.export.document import Audience, brief
-from bot.services.export.gather import gather
+from bot.services.export.gather import SMALL_KINDS, gather
 from bot.services.export.spool import LOG, LogQuery, Spool, entry, sqlite_moment
 from bot.services.export.writers import WRITERS
 from bot.services.trust.events import CLOSED as TRUST_CLOSED
@@ -183,3 +184,42 @@ async def test_the_log_without_payloads_is_the_same_log(world: World, audience: 
     # The log in batches (straight from the spool's rows when shown as stored) is the log one
     # entry at a time (each through `log_row`), payloads included.
     assert full == [row async for row in document.log()]
+
+
+async def test_the_sections_beside_the_streams_read_the_log_in_one_query(world: World):
+    """The register, meetings, trust rounds and actions' closes come from one query of the log
+    (each of its own would walk the partnership's whole log again), the streams from the
+    spool, later."""
+    statements: list[tuple[str, set[object]]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append((statement, set(parameters or ())))
+
+    engine = world.sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        async with world.sessions() as session:
+            partnership = await session.get(Partnership, world.partnership_id)
+        assert partnership is not None
+        statements.clear()
+        document = await gather(
+            world.sessions,
+            partnership,
+            audience=Audience.internal,
+            since=None,
+            until=None,
+            meeting_id=None,
+            now=NOW,
+            exported_by=None,
+            pseudonyms=None,
+            keep_text=False,
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert document.close is not None
+    document.close()
+    small = set(SMALL_KINDS)
+    reads = [kinds & small for text, kinds in statements if "FROM event" in text and kinds & small]
+    assert reads == [small]
+    # What it found: the world's meetings, closed rounds and organisations are all there.
+    assert document.meetings and document.trust and document.organisations

@@ -10,7 +10,9 @@ The template is rendered with `generate_async`, reading the document's note and 
 batch at a time (their rows made by `html_rows`) and writing each chunk as it comes, so memory
 does not grow with the log. The charts,
 drawn from the small parts of the document, are drawn first, in a worker thread (matplotlib
-blocks).
+blocks). `charts` (matplotlib, most of a second to import) is imported there by the first
+report drawn, not with this module: the command line's other formats never load it, and the
+event loop never waits for the import.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from __future__ import annotations
 import asyncio
 import functools
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from bot.services.export import charts
 from bot.services.export.document import Document
 from bot.services.export.layout import (
     HEADINGS,
@@ -35,6 +36,9 @@ from bot.services.export.layout import (
 from bot.services.export.writers import html_rows
 from bot.services.export.writers.html_rows import message_link
 from bot.services.notes.vocab import NoteKind
+
+if TYPE_CHECKING:
+    from bot.services.export.charts import Chart
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE = "report.html.j2"
@@ -62,9 +66,16 @@ def environment() -> Environment:
     )
 
 
+def _draw(document: Document, layout: Layout) -> list[Chart]:
+    """The report's charts (on a worker thread), `charts` imported here: see the docstring."""
+    from bot.services.export import charts
+
+    return charts.draw(document, layout)
+
+
 async def write(document: Document, out: BinaryIO) -> None:
     layout = Layout(document.header)
-    drawn = await asyncio.to_thread(charts.draw, document, layout)
+    drawn = await asyncio.to_thread(_draw, document, layout)
     meeting = None
     if layout.minutes:
         meeting = next((m for m in document.meetings if m.id == document.header.meeting_id), None)
