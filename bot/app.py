@@ -196,6 +196,7 @@ class PartnerBot(commands.Bot):
         # Only `partnerbot run` starts background work; `sync` and tests log in without it.
         self.start_background = start_background
         self._catch_up: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @classmethod
     def for_settings(cls, *, settings: Settings, **kwargs: Any) -> PartnerBot:
@@ -246,6 +247,11 @@ class PartnerBot(commands.Bot):
             log.info("Using gateway %s", url)
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if self.is_closed():
+            # discord.py's READY waits for its guilds (about 2 s) on a task that closing does
+            # not cancel: an event coming after the client has closed has no loop to run on.
+            log.debug("Closed: %s not dispatched", event_name)
+            return
         if event_name == "interaction":
             # Any interaction, a button or a form as much as a command: scheduled posting
             # holds back a moment so it is answered first.
@@ -253,6 +259,7 @@ class PartnerBot(commands.Bot):
         super().dispatch(event_name, *args, **kwargs)
 
     async def close(self) -> None:
+        self._stopping = True  # a READY that comes now starts no background work
         await self._drain()
         await self.channels.close()
         await self.timers.shutdown()
@@ -285,7 +292,7 @@ class PartnerBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d servers", self.user, len(self.guilds))
-        if self.start_background and self._catch_up is None:
+        if self.start_background and self._catch_up is None and not self._stopping:
             # Once per process (READY comes again after a reconnect), in the background: start
             # the schedule engine, catch up on schedules, then bring every partnership channel
             # to the register's state. Login never waits for any of it.

@@ -71,3 +71,27 @@ async def test_the_bot_catches_up_once_connected_and_only_once(
     assert repaired == [[]]  # then every channel of its servers (none here) is repaired, once
     # The timers started with the catch-up: stop them before the loop closes under their seed.
     await bot.timers.shutdown()
+
+
+async def test_a_ready_after_closing_starts_nothing_and_raises_nothing(
+    sessions: SessionFactory, tmp_path: Path
+):
+    """discord.py dispatches READY from a task that closing does not cancel (it waits about
+    2 s for the guilds): a bot stopped sooner must neither start its background work nor
+    schedule the event on a loop it no longer has."""
+    settings = Settings(
+        discord_token="test-token",  # type: ignore[arg-type]
+        data_dir=tmp_path,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    scheduler = RecordingScheduler(sessions)
+    bot = PartnerBot(
+        settings=settings, sessions=sessions, scheduler=scheduler, start_background=True
+    )
+    await bot.setup_hook()
+    await bot.close()
+    assert bot.is_closed()
+    bot.dispatch("ready")  # would raise: discord.py's client has no loop once closed
+    await bot.on_ready()  # READY caught while draining: nothing starts
+    await asyncio.sleep(0)
+    assert scheduler.calls == ["shutdown"]
