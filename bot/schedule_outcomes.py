@@ -186,21 +186,9 @@ class ScheduleOutcomes:
         """
         now = now or self.clock.now()
         outcome = Outcome()
-        async with self.sessions() as session:
-            pending = list(
-                (
-                    await session.exec(
-                        select(Occurrence)
-                        .join(Schedule, col(Schedule.id) == col(Occurrence.schedule_id))
-                        .where(
-                            col(Occurrence.state).in_(
-                                [OccurrenceState.claimed, OccurrenceState.retrying]
-                            ),
-                            self._held(),
-                        )
-                    )
-                ).all()
-            )
+        pending = await self._occurrences(
+            col(Occurrence.state).in_([OccurrenceState.claimed, OccurrenceState.retrying])
+        )
         for occurrence in pending:
             if now - occurrence.due_at > self.window:
                 await self._finish(
@@ -225,23 +213,23 @@ class ScheduleOutcomes:
         """Run every retrying occurrence whose next attempt has come."""
         now = now or self.clock.now()
         outcome = Outcome()
-        async with self.sessions() as session:
-            due = list(
-                (
-                    await session.exec(
-                        select(Occurrence)
-                        .join(Schedule, col(Schedule.id) == col(Occurrence.schedule_id))
-                        .where(
-                            Occurrence.state == OccurrenceState.retrying,
-                            col(Occurrence.next_attempt_at) <= now,
-                            self._held(),
-                        )
-                    )
-                ).all()
-            )
+        due = await self._occurrences(
+            Occurrence.state == OccurrenceState.retrying,
+            col(Occurrence.next_attempt_at) <= now,
+        )
         for occurrence in due:
             await self._attempt(occurrence, outcome, now)
         return outcome
+
+    async def _occurrences(self, *conditions: Any) -> list[Occurrence]:
+        """The occurrences meeting `conditions` among this process's servers' schedules."""
+        async with self.sessions() as session:
+            query = (
+                select(Occurrence)
+                .join(Schedule, col(Schedule.id) == col(Occurrence.schedule_id))
+                .where(*conditions, self._held())
+            )
+            return list((await session.exec(query)).all())
 
     async def _retry_one(self, occurrence_id: int) -> None:
         async with self.pacer.slot():
