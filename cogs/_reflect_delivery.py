@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import aiohttp
 import discord
 
-from bot.discord_failures import TRANSIENT, describe, is_transient
+from bot.discord_failures import TRANSIENT, describe, post_in_channel
 from bot.replies import NO_MENTIONS, escape
-from bot.scheduling import Done, Due, TargetGone, TransientError
+from bot.scheduling import Done, Due
 from bot.services.reflection import PostDraft, ReflectionService
 from cogs._reflect_views import ANSWER_PREFIX, answer_view, prompt_embed, thread_name
 
@@ -124,28 +124,15 @@ class PromptDelivery:
 
     async def _send(self, draft: PostDraft, *, nonce: str) -> int:
         """Post the prompt's message; its id."""
-        if draft.channel_id is None:
-            raise TargetGone("The partnership has no channel to post in.")
-        channel = self.bot.get_partial_messageable(
-            draft.channel_id, guild_id=draft.guild_id, type=discord.ChannelType.text
+        message = await post_in_channel(
+            self.bot,
+            draft.channel_id,
+            draft.guild_id,
+            embed=prompt_embed(draft),
+            view=answer_view(draft.post_id),
+            allowed_mentions=NO_MENTIONS,
+            nonce=nonce,  # discord.py sends enforce_nonce with it
         )
-        try:
-            message = await channel.send(
-                embed=prompt_embed(draft),
-                view=answer_view(draft.post_id),
-                allowed_mentions=NO_MENTIONS,
-                nonce=nonce,  # discord.py sends enforce_nonce with it
-            )
-        except discord.NotFound as exc:
-            raise TargetGone("The partnership's channel no longer exists.") from exc
-        except discord.Forbidden as exc:
-            raise TargetGone("I'm not allowed to post in the partnership's channel.") from exc
-        except TRANSIENT as exc:
-            raise TransientError(describe(exc)) from exc
-        except discord.HTTPException as exc:
-            if is_transient(exc):  # a 429 discord.py gave up waiting out: try again later
-                raise TransientError(describe(exc)) from exc
-            raise
         return message.id
 
     async def _find_posted(self, channel_id: int, post_id: int) -> int | None:

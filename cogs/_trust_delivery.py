@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.discord_failures import TRANSIENT, describe
+from bot.discord_failures import TRANSIENT, describe, post_in_channel
 from bot.pacing import Spend, spend_nothing
 from bot.replies import NO_MENTIONS, escape
-from bot.scheduling import Due, TargetGone, TransientError
+from bot.scheduling import Due, TransientError
 from bot.services.text import message_link
 from bot.services.trust import Reminder, RoundResults, RoundView, TrustService
 from bot.timers import Fire, TimerSkipped
@@ -72,23 +72,14 @@ class TrustDelivery:
 
         Raises `TargetGone` when the channel is gone or closed to the bot, and `TransientError`
         for a passing failure."""
-        if view.channel_id is None:
-            raise TargetGone("The partnership has no channel to post in.")
-        channel = self.bot.get_partial_messageable(
-            view.channel_id, guild_id=view.guild_id, type=discord.ChannelType.text
+        message = await post_in_channel(
+            self.bot,
+            view.channel_id,
+            view.guild_id,
+            content=invitation(view),
+            allowed_mentions=NO_MENTIONS,
+            nonce=nonce or f"pb-trust-open-{view.round_id}",
         )
-        try:
-            message = await channel.send(
-                invitation(view),
-                allowed_mentions=NO_MENTIONS,
-                nonce=nonce or f"pb-trust-open-{view.round_id}",
-            )
-        except discord.NotFound as exc:
-            raise TargetGone("The partnership's channel no longer exists.") from exc
-        except discord.Forbidden as exc:
-            raise TargetGone("I'm not allowed to post in the partnership's channel.") from exc
-        except TRANSIENT as exc:
-            raise TransientError(describe(exc)) from exc
         return message.id
 
     def link(self, view: RoundView, message_id: int) -> str | None:

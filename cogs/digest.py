@@ -16,9 +16,9 @@ import discord
 from discord.ext import commands
 
 from bot.app import PartnerBot
-from bot.discord_failures import TRANSIENT, describe
+from bot.discord_failures import post_in_channel
 from bot.replies import NO_MENTIONS, escape
-from bot.scheduling import Due, TargetGone, TransientError
+from bot.scheduling import Due
 from bot.services.digest import SCHEDULE_KIND, DigestService
 from bot.services.schedules import ScheduleService
 from cogs._digest_text import digest_embed
@@ -39,21 +39,14 @@ class DigestCog(commands.Cog, name="Digest"):
         digest = await self.digest.digest(due.partnership_id, due.due_at)
         if digest is None:
             return {"posted": False}  # turned off (or archived) since the schedule was made
-        if digest.channel_id is None:
-            raise TargetGone("The partnership has no channel to post in.")
-        channel = self.bot.get_partial_messageable(
-            digest.channel_id, guild_id=digest.guild_id, type=discord.ChannelType.text
+        message = await post_in_channel(
+            self.bot,
+            digest.channel_id,
+            digest.guild_id,
+            embed=digest_embed(digest),
+            allowed_mentions=NO_MENTIONS,
+            nonce=due.nonce,
         )
-        try:
-            message = await channel.send(
-                embed=digest_embed(digest), allowed_mentions=NO_MENTIONS, nonce=due.nonce
-            )
-        except discord.NotFound as exc:
-            raise TargetGone("The partnership's channel no longer exists.") from exc
-        except discord.Forbidden as exc:
-            raise TargetGone("I'm not allowed to post in the partnership's channel.") from exc
-        except TRANSIENT as exc:
-            raise TransientError(describe(exc)) from exc
         return {"posted": True, "channel_id": digest.channel_id, "message_id": message.id}
 
     async def on_gone(self, due: Due, reason: str) -> None:
