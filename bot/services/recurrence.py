@@ -57,6 +57,14 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.errors import UserFacingError
+from bot.services.cron import (
+    APS_DAYS,
+    CRON_EXAMPLE,
+    CRON_FIELDS,
+    cron_error,
+    expand_field,
+    parse_cron,
+)
 from bot.services.timeutil import as_utc, zone
 
 log = logging.getLogger(__name__)
@@ -86,7 +94,6 @@ class Cadence(StrEnum):
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # APScheduler's names, indexed like date.weekday(): 0 = Monday.
-_APS_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Days that have no 29th / 30th in some months: February only (the 31st is "last" everywhere).
 _NOT_FEBRUARY = "1,3-12"
 # Largest daylight-saving jump we look back over, so a gap-shifted occurrence is never missed.
@@ -113,131 +120,6 @@ def parse_time(text: str) -> time:
             return time(hour, minute)
     raise UserFacingError(
         f"“{text}” isn't a time I can read. Use the 24-hour clock, HH:MM, such as 09:30 or 17:00."
-    )
-
-
-# --------------------------------------------------------------------------- cron parsing
-
-
-@dataclass(frozen=True)
-class _CronField:
-    label: str
-    low: int
-    high: int
-    names: dict[str, int]
-
-
-_MONTH_NAMES = {
-    name: i + 1
-    for i, name in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-    )
-}
-# Cron's numbering: 0 (and 7) = Sunday.
-_CRON_DAY_NAMES = {
-    name: i for i, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
-}
-_CRON_FIELDS = (
-    _CronField("minute", 0, 59, {}),
-    _CronField("hour", 0, 23, {}),
-    _CronField("day of month", 1, 31, {}),
-    _CronField("month", 1, 12, _MONTH_NAMES),
-    _CronField("day of week", 0, 7, _CRON_DAY_NAMES),
-)
-_CRON_EXAMPLE = "`30 9 * * 1` means 09:30 every Monday"
-
-
-def _cron_error(detail: str) -> UserFacingError:
-    return UserFacingError(
-        f"That cron expression doesn't work: {detail} For example, {_CRON_EXAMPLE}."
-    )
-
-
-def _cron_value(text: str, spec: _CronField) -> int:
-    lowered = text.lower()
-    if lowered in spec.names:
-        return spec.names[lowered]
-    if not (text.isascii() and text.isdigit()):  # "²" and "٣" are digits to str.isdigit
-        raise _cron_error(f"“{text}” isn't a number I understand in the {spec.label} field.")
-    value = int(text)
-    if not spec.low <= value <= spec.high:
-        extra = " (0 and 7 are both Sunday)" if spec.label == "day of week" else ""
-        raise _cron_error(
-            f"{value} is out of range for the {spec.label}; use {spec.low}–{spec.high}{extra}."
-        )
-    return value
-
-
-def _expand_cron_field(text: str, spec: _CronField) -> frozenset[int]:
-    """One crontab field → the set of values it matches, in cron's own numbering."""
-    values: set[int] = set()
-    for item in text.split(","):
-        base, slash, step_text = item.partition("/")
-        step = 1
-        if slash:
-            if not (step_text.isascii() and step_text.isdigit()) or int(step_text) == 0:
-                raise _cron_error(f"the step in “{item}” should be a whole number above 0.")
-            step = int(step_text)
-        if base == "*":
-            first, last = spec.low, spec.high
-        elif "-" in base:
-            first_text, _, last_text = base.partition("-")
-            first, last = _cron_value(first_text, spec), _cron_value(last_text, spec)
-            if first > last:
-                raise _cron_error(f"the range “{base}” should go from low to high.")
-        elif base:
-            first = _cron_value(base, spec)
-            # `5/15` means from 5 to the end, every 15 (as in cronie).
-            last = spec.high if slash else first
-        else:
-            raise _cron_error(f"the {spec.label} field has an empty item.")
-        values.update(range(first, last + 1, step))
-    if spec.label == "day of week" and 7 in values:
-        values.discard(7)
-        values.add(0)
-    return frozenset(values)
-
-
-def _aps_list(values: frozenset[int], spec: _CronField) -> str:
-    if values == set(range(spec.low, spec.high + 1)):
-        return "*"
-    return ",".join(str(v) for v in sorted(values))
-
-
-def _aps_days(cron_days: frozenset[int]) -> str:
-    """Cron day numbers (0 = Sunday) → APScheduler day names in its order (Monday first)."""
-    weekdays = sorted((d - 1) % 7 for d in cron_days)  # 0 = Monday, as date.weekday()
-    if len(weekdays) == 7:
-        return "*"
-    return ",".join(_APS_DAYS[d] for d in weekdays)
-
-
-@dataclass(frozen=True)
-class _Cron:
-    minute: str
-    hour: str
-    day: str
-    month: str
-    day_of_week: str
-    either_day: bool  # both day fields restricted: cron fires when either matches
-
-
-def _parse_cron(expr: str) -> _Cron:
-    fields = expr.split()
-    if len(fields) != 5:
-        raise _cron_error(
-            "it needs five fields (minute, hour, day of month, month, day of week) and has "
-            f"{len(fields)}."
-        )
-    sets = [_expand_cron_field(text, spec) for text, spec in zip(fields, _CRON_FIELDS, strict=True)]
-    return _Cron(
-        minute=_aps_list(sets[0], _CRON_FIELDS[0]),
-        hour=_aps_list(sets[1], _CRON_FIELDS[1]),
-        day=_aps_list(sets[2], _CRON_FIELDS[2]),
-        month=_aps_list(sets[3], _CRON_FIELDS[3]),
-        day_of_week=_aps_days(sets[4]),
-        # Vixie cron: a field starting with `*` leaves the other day field in charge.
-        either_day=not fields[2].startswith("*") and not fields[4].startswith("*"),
     )
 
 
@@ -353,11 +235,11 @@ class RecurrenceSpec:
                 )
         if cadence is Cadence.cron:
             if not isinstance(self.cron, str) or not self.cron.strip():
-                raise UserFacingError(f"A cron schedule needs its expression: {_CRON_EXAMPLE}.")
+                raise UserFacingError(f"A cron schedule needs its expression: {CRON_EXAMPLE}.")
             # Parse now so a bad expression is refused when the schedule is made; and refuse
             # one that can never fire, so no trigger ever searches forever.
             if _base_trigger(self).get_next_fire_time(None, _CRON_PROBE_FROM) is None:
-                raise _cron_error("it never happens (no month has that day).")
+                raise cron_error("it never happens (no month has that day).")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -395,7 +277,7 @@ def _base_trigger(spec: RecurrenceSpec) -> BaseTrigger:
     if cadence is Cadence.daily:
         return CronTrigger(**at, timezone=tz)
     if cadence in (Cadence.weekdays, Cadence.weekly, Cadence.fortnightly):
-        days = ",".join(_APS_DAYS[d] for d in spec.days)
+        days = ",".join(APS_DAYS[d] for d in spec.days)
         return CronTrigger(day_of_week=days, **at, timezone=tz)
     if cadence is Cadence.monthly:
         day = spec.day
@@ -412,7 +294,7 @@ def _base_trigger(spec: RecurrenceSpec) -> BaseTrigger:
             ]
         )
     assert spec.cron is not None
-    cron = _parse_cron(spec.cron)
+    cron = parse_cron(spec.cron)
     common = {"minute": cron.minute, "hour": cron.hour, "month": cron.month, "second": 0}
     if cron.either_day:
         return OrTrigger(
@@ -605,9 +487,7 @@ def occurrences_between(
 def _cron_runs_per_day(expr: str) -> int:
     """How many times a cron expression fires on a day it matches, clocks not changing."""
     minutes, hours = expr.split()[:2]
-    return len(_expand_cron_field(minutes, _CRON_FIELDS[0])) * len(
-        _expand_cron_field(hours, _CRON_FIELDS[1])
-    )
+    return len(expand_field(minutes, CRON_FIELDS[0])) * len(expand_field(hours, CRON_FIELDS[1]))
 
 
 def count_between(spec: RecurrenceSpec, start: datetime, end: datetime) -> int:
