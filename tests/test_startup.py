@@ -44,9 +44,11 @@ class RecordingScheduler(ScheduleEngine):
         self.calls.append("shutdown")
 
 
-async def test_the_bot_catches_up_once_connected_and_only_once(
+async def background_bot(
     sessions: SessionFactory, tmp_path: Path
-):
+) -> tuple[PartnerBot, RecordingScheduler]:
+    """A bot as `partnerbot run` makes it (background work on), set up, with its engine's calls
+    recorded."""
     settings = Settings(
         discord_token="test-token",  # type: ignore[arg-type]
         data_dir=tmp_path,
@@ -57,6 +59,13 @@ async def test_the_bot_catches_up_once_connected_and_only_once(
         settings=settings, sessions=sessions, scheduler=scheduler, start_background=True
     )
     await bot.setup_hook()
+    return bot, scheduler
+
+
+async def test_the_bot_catches_up_once_connected_and_only_once(
+    sessions: SessionFactory, tmp_path: Path
+):
+    bot, scheduler = await background_bot(sessions, tmp_path)
     assert scheduler.calls == []  # login is never held up by loading schedules
     repaired: list[list[int]] = []
 
@@ -79,16 +88,7 @@ async def test_a_ready_after_closing_starts_nothing_and_raises_nothing(
     """discord.py dispatches READY from a task that closing does not cancel (it waits about
     2 s for the guilds): a bot stopped sooner must neither start its background work nor
     schedule the event on a loop it no longer has."""
-    settings = Settings(
-        discord_token="test-token",  # type: ignore[arg-type]
-        data_dir=tmp_path,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    scheduler = RecordingScheduler(sessions)
-    bot = PartnerBot(
-        settings=settings, sessions=sessions, scheduler=scheduler, start_background=True
-    )
-    await bot.setup_hook()
+    bot, scheduler = await background_bot(sessions, tmp_path)
     await bot.close()
     assert bot.is_closed()
     bot.dispatch("ready")  # would raise: discord.py's client has no loop once closed
