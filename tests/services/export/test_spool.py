@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot.services.export import spool as spool_module
-from bot.services.export.document import Audience, brief
+from bot.services.export.document import Audience, Document, brief
 from bot.services.export.gather import SMALL_KINDS, gather
 from bot.services.export.spool import LOG, LogQuery, Spool, entry, sqlite_moment
 from bot.services.export.writers import WRITERS
@@ -25,6 +25,29 @@ from tests.services.export.world import GUILD, NOW, World, build_world
 @pytest.fixture
 async def world(sessions: SessionFactory) -> World:
     return await build_world(sessions)
+
+
+async def partnership_of(world: World) -> Partnership:
+    async with world.sessions() as session:
+        partnership = await session.get(Partnership, world.partnership_id)
+    assert partnership is not None
+    return partnership
+
+
+async def gathered(world: World, partnership: Partnership, audience: Audience) -> Document:
+    """The whole log's document for `audience`, as the export gathers it."""
+    return await gather(
+        world.sessions,
+        partnership,
+        audience=audience,
+        since=None,
+        until=None,
+        meeting_id=None,
+        now=NOW,
+        exported_by=None,
+        pseudonyms=None,
+        keep_text=False,
+    )
 
 
 async def stored(w: World, start: datetime | None = None, end: datetime = NOW) -> list[tuple]:
@@ -117,21 +140,8 @@ async def test_an_export_reads_the_log_once_and_lets_go_of_its_spool(
         await real_fill(self, sessions, query, keep)
 
     monkeypatch.setattr(Spool, "fill", counted)
-    async with world.sessions() as session:
-        partnership = await session.get(Partnership, world.partnership_id)
-    assert partnership is not None
-    document = await gather(
-        world.sessions,
-        partnership,
-        audience=Audience.internal,
-        since=None,
-        until=None,
-        meeting_id=None,
-        now=NOW,
-        exported_by=None,
-        pseudonyms=None,
-        keep_text=False,
-    )
+    partnership = await partnership_of(world)
+    document = await gathered(world, partnership, Audience.internal)
     out = BytesIO()
     await WRITERS[format](document, out)  # type: ignore[index]
     assert out.getvalue()
@@ -146,21 +156,8 @@ async def test_an_export_reads_the_log_once_and_lets_go_of_its_spool(
 
 @pytest.mark.parametrize("audience", list(Audience))
 async def test_the_log_without_payloads_is_the_same_log(world: World, audience: Audience):
-    async with world.sessions() as session:
-        partnership = await session.get(Partnership, world.partnership_id)
-    assert partnership is not None
-    document = await gather(
-        world.sessions,
-        partnership,
-        audience=audience,
-        since=None,
-        until=None,
-        meeting_id=None,
-        now=NOW,
-        exported_by=None,
-        pseudonyms=None,
-        keep_text=False,
-    )
+    partnership = await partnership_of(world)
+    document = await gathered(world, partnership, audience)
     assert document.log_batches is not None
     full = [row async for batch in document.log_batches(True) for row in batch]
     bare = [row async for batch in document.log_batches(False) for row in batch]
@@ -198,22 +195,9 @@ async def test_the_sections_beside_the_streams_read_the_log_in_one_query(world: 
     engine = world.sessions.kw["bind"].sync_engine
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        async with world.sessions() as session:
-            partnership = await session.get(Partnership, world.partnership_id)
-        assert partnership is not None
+        partnership = await partnership_of(world)
         statements.clear()
-        document = await gather(
-            world.sessions,
-            partnership,
-            audience=Audience.internal,
-            since=None,
-            until=None,
-            meeting_id=None,
-            now=NOW,
-            exported_by=None,
-            pseudonyms=None,
-            keep_text=False,
-        )
+        document = await gathered(world, partnership, Audience.internal)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert document.close is not None
