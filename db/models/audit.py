@@ -2,9 +2,10 @@
 
 - `Redaction`: a person's free text removed at their request (or by a convener). The log row is
   never changed (it is append-only); every view, reply and export joins this table when it
-  reads, through `bot.services.redaction`. One row per log entry; `stance_id` and `answer_id`
-  name the stance or reflection answer the entry recorded, when there is one, so the tables those
-  features read are redacted too.
+  reads, through `bot.services.redaction`. One row per log entry; `stance_id`, `answer_id` and
+  `perception_id` name the stance, reflection answer or organisation's reading (its origin
+  detail) the entry recorded, when there is one, so the tables those features read are redacted
+  too.
 - `ExportRecord`: who exported what, when, in which format and for which audience. Kept out of
   the log on purpose: exporting changes nothing in the partnership.
 """
@@ -29,6 +30,9 @@ class Redaction(SQLModel, table=True):
     event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
     stance_id: int | None = Field(default=None, foreign_key="goal_stance.id", ondelete="CASCADE")
     answer_id: int | None = Field(default=None, foreign_key="prompt_answer.id", ondelete="CASCADE")
+    perception_id: int | None = Field(
+        default=None, foreign_key="goal_perception.id", ondelete="CASCADE"
+    )
     redacted_by: int = Field(sa_type=BigInteger)
     # "author" (the author asked) or "convener" (a convener removed it).
     reason: str = Field(default="author", sa_type=String(20))
