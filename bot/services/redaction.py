@@ -2,12 +2,13 @@
 reply and export when it reads (issue 11 §4).
 
 The partnership log is append-only, so removing a person's words never edits it: a `Redaction`
-row names the log entry (and the stance or reflection answer it recorded), and readers replace
-the text through `Redactions`. A partnership's retention setting removes free text older than
-its number of months the same way, at read time, so it needs no sweep and no second path.
+row names the log entry (and the stance, reflection answer or reading it recorded), and readers
+replace the text through `Redactions`. A partnership's retention setting removes free text older
+than its number of months the same way, at read time, so it needs no sweep and no second path.
 
 Free text is what a person wrote: a note's text (and the closing entry that repeats an action's
-text), a stance comment, a reflection answer. Summaries are sentences that quote that text; the
+text), a stance comment, a reflection answer, the origin detail of an organisation's own reading
+of a goal (`/goal perceive`). Summaries are sentences that quote that text; the
 quoted text is replaced inside them.
 
 A reflection answer its author withdrew (`/reflect withdraw`) or replaced (answering again)
@@ -33,7 +34,7 @@ WITHDRAWN = "withdrawn by its author"
 REPLACED = "replaced by its author's later answer"
 ANSWERED = "prompt.answered"
 # Payload keys that hold a person's own words.
-TEXT_KEYS = ("text", "comment", "answer")
+TEXT_KEYS = ("text", "comment", "answer", "origin_detail")
 # Roughly a month, for the retention setting (months of 30.44 days; the exact day is not
 # promised, the month is).
 MONTH = timedelta(days=30.44)
@@ -54,6 +55,8 @@ class Redactions:
     events: frozenset[int] = field(default_factory=frozenset)
     stances: frozenset[int] = field(default_factory=frozenset)
     answers: frozenset[int] = field(default_factory=frozenset)
+    # Organisations' readings of goals (`GoalPerception`) whose origin detail was removed.
+    perceptions: frozenset[int] = field(default_factory=frozenset)
     cutoff: datetime | None = None
     # Reflection answers taken back by their author: withdrawn, or replaced by a later one.
     withdrawn: frozenset[int] = field(default_factory=frozenset)
@@ -93,6 +96,14 @@ class Redactions:
             return REMOVED
         return EXPIRED if self._expired(recorded_at) else None
 
+    def perception_detail(
+        self, perception_id: int | None, recorded_at: datetime | None
+    ) -> str | None:
+        """The marker replacing a reading's origin detail, or None when it is kept."""
+        if perception_id is not None and perception_id in self.perceptions:
+            return REMOVED
+        return EXPIRED if self._expired(recorded_at) else None
+
     def answer_text(self, answer_id: int | None, created_at: datetime | None) -> str | None:
         if answer_id is not None and answer_id in self.answers:
             return REMOVED
@@ -126,10 +137,12 @@ class Redactions:
         return summary, payload
 
 
-# The three ids a reader needs, on the table's columns: no ORM objects, and no ORM compile
+# The four ids a reader needs, on the table's columns: no ORM objects, and no ORM compile
 # and result machinery on each of the many reads of a card.
 _TABLE = Redaction.__table__  # type: ignore[attr-defined]
-_REDACTIONS: Any = sa_select(_TABLE.c.event_id, _TABLE.c.stance_id, _TABLE.c.answer_id).where(
+_REDACTIONS: Any = sa_select(
+    _TABLE.c.event_id, _TABLE.c.stance_id, _TABLE.c.answer_id, _TABLE.c.perception_id
+).where(
     _TABLE.c.guild_id == bindparam("guild_id"),
     _TABLE.c.partnership_id == bindparam("partnership_id"),
 )
@@ -168,6 +181,7 @@ async def load(
         events=frozenset(r.event_id for r in rows),
         stances=frozenset(r.stance_id for r in rows if r.stance_id is not None),
         answers=frozenset(r.answer_id for r in rows if r.answer_id is not None),
+        perceptions=frozenset(r.perception_id for r in rows if r.perception_id is not None),
         cutoff=retention_cutoff(partnership, now),
         withdrawn=frozenset(i for i, w in taken_back if i is not None and w is not None),
         replaced=frozenset(i for i, w in taken_back if i is not None and w is None),

@@ -52,6 +52,7 @@ TEXT_KEYS = frozenset(
         "text",
         "comment",
         "answer",
+        "origin_detail",
         "note",
         "description",
         "title",
@@ -63,8 +64,9 @@ TEXT_KEYS = frozenset(
         "error",
     }
 )
-# Payload keys only the internal audience reads: stance comments and reflection answers.
-INTERNAL_ONLY_KEYS = frozenset({"comment", "answer"})
+# Payload keys only the internal audience reads: stance comments, reflection answers and the
+# origin details of organisations' readings.
+INTERNAL_ONLY_KEYS = frozenset({"comment", "answer", "origin_detail"})
 # Organisation names in payloads, and the key of the id beside each.
 ORG_NAME_KEYS = {"organisation": "organisation_id", "owner_organisation": "owner_organisation_id"}
 ORG_ID_KEYS = frozenset(ORG_NAME_KEYS.values())

@@ -338,6 +338,9 @@ def _record(name: str, row: dict[str, Any], redactions: Redactions) -> dict[str,
     elif name == "goal_stance" and row["comment"]:
         marker = redactions.stance_comment(row["id"], row["recorded_at"])
         row["comment"] = marker or row["comment"]
+    elif name == "goal_perception" and row["origin_detail"]:
+        marker = redactions.perception_detail(row["id"], row["recorded_at"])
+        row["origin_detail"] = marker or row["origin_detail"]
     elif name == "prompt_answer":
         if row["text"]:
             row["text"] = redactions.answer_text(row["id"], row["created_at"]) or row["text"]

@@ -164,7 +164,8 @@ AUDIENCE_MEANINGS: dict[str, str] = {
     Audience.internal: "for the partnership: everything the exporting member may see",
     Audience.external: (
         "for boards, funders and residents: organisations only, no person named anywhere, no "
-        "reflection answers, stance comments, sensitive goal labels or individual-level goals"
+        "reflection answers, stance comments, readings' origin details, sensitive goal labels or "
+        "individual-level goals"
     ),
 }
 DIMENSION_QUESTIONS: dict[str, str] = {

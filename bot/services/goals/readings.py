@@ -11,6 +11,9 @@ The spread is shown as counts ("3 organisations see it as from an external stake
 from the members"), never with the organisations' names beside them: the conversation is about
 how differently the goal is read, not about which partner reads it which way. The log records
 who recorded what, as it does for every change.
+
+An origin detail is a person's own words: one removed (`/log redact`) or older than the
+retention period reads as its marker (`bot.services.redaction`), as a stance comment does.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from bot.services.goals.vocab import PERCEIVED, Content, Origin, Relevance
+from bot.services.redaction import Redactions
 from bot.services.vocab import label
 from db.models import GoalPerception
 
@@ -97,9 +101,14 @@ def _organisations(n: int) -> str:
     return f"{n} organisation" + ("" if n == 1 else "s")
 
 
-def spread(rows: Iterable[GoalPerception], organisations: set[int]) -> Readings:
+def spread(
+    rows: Iterable[GoalPerception],
+    organisations: set[int],
+    redactions: Redactions | None = None,
+) -> Readings:
     """The spread of the latest reading of each dimension by each of `organisations` (the
-    current partners), from rows in the order recorded."""
+    current partners), from rows in the order recorded; origin details removed by
+    `redactions` read as their marker."""
     latest: dict[str, dict[int, GoalPerception]] = {name: {} for name in PERCEIVED}
     for row in rows:
         if row.organisation_id not in organisations:
@@ -119,8 +128,9 @@ def spread(rows: Iterable[GoalPerception], organisations: set[int]) -> Readings:
             Reading(name, value, n)
             for value, n in sorted(counts.items(), key=lambda c: (-c[1], order.get(c[0], 99)))
         )
+    removed = redactions or Redactions()
     details = tuple(
-        row.origin_detail
+        removed.perception_detail(row.id, row.recorded_at) or row.origin_detail
         for _org, row in sorted(latest["origin"].items(), key=lambda item: item[1].recorded_at)
         if row.origin_detail
     )

@@ -440,6 +440,7 @@ class GoalWeb:
             else spread(
                 self.perceptions.get(goal.id, []),
                 {o.organisation_id for o in organisations},
+                self.redactions,
             ),
         )
 
