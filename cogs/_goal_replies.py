@@ -144,6 +144,11 @@ def perception_reply(result: PerceptionResult) -> str:
         "**How the organisations read it** (counts, not names):",
         *readings_lines(result.card),
     ]
+    if result.origin_detail:
+        lines[0] += (
+            " Your origin detail is shown with the goal and appears in the partnership's "
+            "internal exports; `/log redact` removes it."
+        )
     return clip("\n".join(lines), MESSAGE_LIMIT)
 
 

@@ -3,8 +3,10 @@
 - A note: its post in the partnership's channel (the entry's message link) is edited to show the
   marker under the same first line; if it was logged during a meeting whose summary is posted,
   the summary's line for it is found among the channel's latest messages and edited too.
-- A stance comment: the goal's posted card is redrawn from the goal web, which reads the comment
-  as removed (through the `partnership_changed` event the goal cog already redraws cards on).
+- A stance comment, or the origin detail of an organisation's reading: the goal's posted card is
+  redrawn from the goal web, which reads the comment or detail as removed (through the
+  `partnership_changed` event the goal cog already redraws cards on). The reply to
+  `/goal perceive` was seen by its author only, so there is nothing else to edit.
 - A reflection answer: the copy shared in the prompt's thread is found among the thread's latest
   messages (the bot keeps no id of it) and edited to show the marker.
 
@@ -21,6 +23,7 @@ import discord
 
 from bot.replies import EMBED_DESCRIPTION_LIMIT, NO_MENTIONS, escape
 from bot.services.notes import Redacted
+from bot.services.notes.redaction import PERCEIVED
 from bot.services.text import clip
 from cogs._log_text import removed_post
 from cogs._meeting_text import ITEM_LIMIT, SUMMARY_HEAD, item_head
@@ -41,7 +44,8 @@ async def unpost(bot: PartnerBot, removed: Redacted) -> str:
         return await _note(bot, removed) + await _summary(bot, removed)
     if removed.goal_id is not None:
         await bot.partnership_changed(removed.partnership_id)
-        return f" Goal #{removed.goal_id}'s posted card is redrawn without the comment."
+        words = "origin detail" if removed.kind == PERCEIVED else "comment"
+        return f" Goal #{removed.goal_id}'s posted card is redrawn without the {words}."
     if removed.post_id is not None:
         return await _answer(bot, removed)
     return ""

@@ -115,9 +115,9 @@ def settings_notes(changes: dict[str, tuple[object, object]]) -> str:
     if "retention_months" in changes:
         months = changes["retention_months"][1]
         notes.append(
-            f"Free text (notes, stance comments, reflection answers) older than {months} "
-            "months now reads as removed in every view, reply and export. Nothing is deleted: "
-            "setting 0 shows it again."
+            "Free text (notes, stance comments, reflection answers, readings' origin details) "
+            f"older than {months} months now reads as removed in every view, reply and export. "
+            "Nothing is deleted: setting 0 shows it again."
             if months
             else "Free text is kept and shown however old it is."
         )

@@ -168,7 +168,9 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
 
     @app_commands.command(
         name="redact",
-        description="Its author or a convener: remove the text of a note, comment or reflection.",
+        description=(
+            "Its author or a convener: remove the text of a note, comment, reflection or reading."
+        ),
     )
     @app_commands.describe(
         entry="The entry: choose from the list, or type the number /log show gives",

@@ -128,6 +128,30 @@ async def test_a_removed_stance_comment_leaves_the_goal_card_and_goal_show(world
     assert SECRET not in shown.reply.text and REMOVED in shown.reply.text.replace("\\", "")
 
 
+async def test_a_removed_origin_detail_leaves_the_goal_card_and_goal_show(world: World):
+    h = await hubs(world)
+    await propose(world, h)
+    [goal_id] = await goal_ids(world)
+    options = {"goal": str(goal_id), "origin": "external"}
+    read = await world.run(
+        h.council, "goal perceive", channel_id=h.channel, origin_detail=SECRET, **options
+    )
+    assert "internal exports" in read.reply.content and "/log redact" in read.reply.content
+    plain = await world.run(h.foodbank, "goal perceive", channel_id=h.channel, **options)
+    assert "/log redact" not in plain.reply.content  # no words of theirs to remove
+    assert SECRET in embed_text(goal_message(world, h, goal_id))
+    [reading, _plain] = await entries(world, "goal.perceived")
+    result = await world.run(h.council, "log redact", channel_id=h.channel, entry=str(reading.id))
+    assert "(an origin detail)" in result.reply.content
+    assert f"Goal #{goal_id}'s posted card is redrawn without the origin detail" in (
+        result.reply.content
+    )
+    card = embed_text(goal_message(world, h, goal_id))
+    assert SECRET not in card and REMOVED in card
+    shown = await world.run(h.council, "goal show", channel_id=h.channel, goal=str(goal_id))
+    assert SECRET not in shown.reply.text and REMOVED in shown.reply.text.replace("\\", "")
+
+
 async def test_a_removed_reflection_is_edited_in_the_prompts_thread(world: World):
     h = await hubs(world)
     await world.run(world.convener, "reflect now", channel_id=h.channel)

@@ -168,7 +168,9 @@ async def test_the_author_or_a_convener_removes_a_note_and_nobody_else(world: Wo
         (others, convener.user_id, "convener"),
         (by_manager_target, manager.user_id, "convener"),
     ]
-    assert all(r.stance_id is None and r.answer_id is None for r in rows)
+    assert all(
+        r.stance_id is None and r.answer_id is None and r.perception_id is None for r in rows
+    )
     assert (
         rows[0].redacted_at == world.clock.at and rows[0].partnership_id == removed.partnership_id
     )
@@ -183,6 +185,7 @@ async def test_the_author_or_a_convener_removes_a_note_and_nobody_else(world: Wo
         "reason": "author",
         "stance_id": None,
         "answer_id": None,
+        "perception_id": None,
     }
     assert all(SECRET not in e.summary and "words" not in e.summary for e in logged)
     # The entry itself is never changed: the log is append-only.

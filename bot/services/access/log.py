@@ -47,8 +47,8 @@ def check_meeting_ending(access: Access, started_by: int | None) -> None:
 
 
 def check_redaction(access: Access, author_id: int | None) -> None:
-    """A person's text (a note, a stance comment, a reflection answer) is removed by its
-    author (the entry's actor, still a member) or a convener."""
+    """A person's text (a note, a stance comment, a reflection answer, a reading's origin
+    detail) is removed by its author (the entry's actor, still a member) or a convener."""
     own = (
         author_id is not None
         and access.membership is not None

@@ -1,15 +1,17 @@
 """Removing a person's words from the log's views: `/log redact entry` (issue 11 §4).
 
 The partnership log is append-only, so a redaction never changes an entry: it inserts one
-`Redaction` row naming the entry (and the stance or reflection answer the entry recorded), and
-every reader replaces the text with a marker when it reads (`bot.services.redaction`). The
-redaction itself is a new log entry, `log.redacted`, naming the entry and who removed it, and
-never the text.
+`Redaction` row naming the entry (and the stance, reflection answer or reading the entry
+recorded), and every reader replaces the text with a marker when it reads
+(`bot.services.redaction`). The redaction itself is a new log entry, `log.redacted`, naming the
+entry and who removed it, and never the text.
 
 What can be removed: a note of any kind (its closing entry, for an action, follows it), a
-stance's comment, a reflection answer. Who: the person who wrote it, or a convener
-(`bot.services.access.check_redaction`). An archived partnership still accepts a redaction: a
-person's request to remove their words outlives the partnership's work.
+stance's comment, a reflection answer, the origin detail of an organisation's own reading of a
+goal (`/goal perceive`; the reading itself stays, as a stance does without its comment). Who:
+the person who wrote it, or a convener (`bot.services.access.check_redaction`). An archived
+partnership still accepts a redaction: a person's request to remove their words outlives the
+partnership's work.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from bot.services.text import choice_name, name_of, record_number
 from db.engine import SessionFactory, transaction
 from db.models import (
     Event,
+    GoalPerception,
     GoalStance,
     Membership,
     Partnership,
@@ -50,7 +53,10 @@ from db.models import (
 NOTE_KINDS = frozenset(event_kind(k) for k in NoteKind)
 STANCE = "goal.stance"
 ANSWER = "prompt.answered"
-REDACTABLE = (*sorted(NOTE_KINDS), STANCE, ANSWER)
+PERCEIVED = "goal.perceived"
+REDACTABLE = (*sorted(NOTE_KINDS), STANCE, ANSWER, PERCEIVED)
+# The payload key holding the person's words, by kind (a note's is "text").
+_TEXT_KEY = {STANCE: "comment", ANSWER: "answer", PERCEIVED: "origin_detail"}
 REDACTED = "log.redacted"
 # Entries looked through for the autocomplete (newest first); older ones are typed by number.
 CHOICES_SCANNED = 300
@@ -70,7 +76,7 @@ class Redacted:
 
     event_id: int
     kind: str
-    what: str  # "a decision", "a stance comment", "a reflection answer"
+    what: str  # "a decision", "a stance comment", "a reflection answer", "an origin detail"
     reason: str  # "author" or "convener"
     partnership_id: int
     partnership: str
@@ -85,7 +91,7 @@ class Redacted:
     note: NoteDraft | None = None
     author: str = ""
     meeting_id: int | None = None
-    # A stance: its goal, whose posted card shows the comment.
+    # A stance or a reading: its goal, whose posted card shows the comment or the detail.
     goal_id: int | None = None
     # A reflection answer: the prompt's thread where it was shared.
     thread_id: int | None = None
@@ -94,16 +100,10 @@ class Redacted:
 
 def person_text(event: Event) -> str | None:
     """The words of a person's that this entry holds and a redaction can remove, if any."""
-    payload = event.payload or {}
-    if event.kind in NOTE_KINDS:
-        key = "text"
-    elif event.kind == STANCE:
-        key = "comment"
-    elif event.kind == ANSWER:
-        key = "answer"
-    else:
+    key = "text" if event.kind in NOTE_KINDS else _TEXT_KEY.get(event.kind)
+    if key is None:
         return None
-    value = payload.get(key)
+    value = (event.payload or {}).get(key)
     return value if isinstance(value, str) and value else None
 
 
@@ -111,7 +111,11 @@ def entry_words(kind: str) -> str:
     """What an entry is, in a few words: "a decision", "a stance comment"."""
     if kind in NOTE_KINDS:
         return ARTICLE[NoteKind(kind.removeprefix("note."))]
-    return {STANCE: "a stance comment", ANSWER: "a reflection answer"}.get(kind, "an entry")
+    return {
+        STANCE: "a stance comment",
+        ANSWER: "a reflection answer",
+        PERCEIVED: "an origin detail",
+    }.get(kind, "an entry")
 
 
 def not_redactable(event: Event) -> UserFacingError:
@@ -124,6 +128,10 @@ def not_redactable(event: Event) -> UserFacingError:
         )
     if event.kind == STANCE:
         return UserFacingError(f"Entry #{number} is a stance without a comment: no text to remove.")
+    if event.kind == PERCEIVED:
+        return UserFacingError(
+            f"Entry #{number} is a reading without an origin detail: no text to remove."
+        )
     if event.kind == ANSWER:
         return UserFacingError(
             f"Entry #{number} records an anonymous or private reflection answer, whose words "
@@ -131,7 +139,8 @@ def not_redactable(event: Event) -> UserFacingError:
         )
     return UserFacingError(
         f"Entry #{number} holds no one's own words to remove. Notes, decisions, actions, small "
-        "wins, risks, stance comments and reflection answers can be removed."
+        "wins, risks, stance comments, reflection answers and readings' origin details can be "
+        "removed."
     )
 
 
@@ -171,6 +180,9 @@ class Redacting:
             p = access.partnership
             stance_id = await _stance_of(session, event) if event.kind == STANCE else None
             answer_id = await _answer_of(session, p, event) if event.kind == ANSWER else None
+            perception_id = (
+                await _perception_of(session, event) if event.kind == PERCEIVED else None
+            )
             reason = "author" if actor.user_id == event.actor_id else "convener"
             now = self.clock.now()
             session.add(
@@ -180,6 +192,7 @@ class Redacting:
                     event_id=number,
                     stance_id=stance_id,
                     answer_id=answer_id,
+                    perception_id=perception_id,
                     redacted_by=actor.user_id,
                     reason=reason,
                     redacted_at=now,
@@ -200,6 +213,7 @@ class Redacting:
                     "reason": reason,
                     "stance_id": stance_id,
                     "answer_id": answer_id,
+                    "perception_id": perception_id,
                 },
                 at=now,
             )
@@ -288,6 +302,17 @@ async def _stance_of(session: AsyncSession, event: Event) -> int | None:
     return None
 
 
+async def _perception_of(session: AsyncSession, event: Event) -> int | None:
+    """The `GoalPerception` a `goal.perceived` entry recorded (named in its payload), if it is
+    a reading of the entry's goal."""
+    payload = event.payload or {}
+    named = payload.get("perception_id")
+    if named is None:
+        return None
+    row = await session.get(GoalPerception, int(named))
+    return row.id if row is not None and row.goal_id == payload.get("goal_id") else None
+
+
 async def _answer_of(session: AsyncSession, p: Partnership, event: Event) -> int | None:
     """The `PromptAnswer` a `prompt.answered` entry recorded, if it is this partnership's."""
     named = (event.payload or {}).get("answer_id")
@@ -324,7 +349,7 @@ async def _result(
             author=author,
             meeting_id=_int(payload.get("meeting_id")),
         )
-    if event.kind == STANCE:
+    if event.kind in (STANCE, PERCEIVED):
         return replace(base, goal_id=_int(payload.get("goal_id")))
     post_id = payload.get("post_id")
     return replace(base, thread_id=await _thread_of(session, post_id), post_id=_int(post_id))
