@@ -301,7 +301,7 @@ def _names_goal(name: str, row: Any, goals: set[int]) -> bool:
     """Whether the row is one of these goals, or belongs to or names one."""
     if name == "goal":
         return row["id"] in goals
-    if name == "goal_stance":
+    if name in ("goal_stance", "goal_perception"):
         return row["goal_id"] in goals
     if name == "goal_link":
         return row["from_goal_id"] in goals or row["to_goal_id"] in goals

@@ -1,7 +1,7 @@
 """Goals the whole partnership does not see never leave the bot: no export format, for no
 audience, whoever exports (a convener, the goal's own organisation, the operator), carries an
-organisation's own goal or a goal kept to the conveners, a link to one, or a log entry naming
-one; and the JSON export without them still imports."""
+organisation's own goal or a goal kept to the conveners, a link to one, a reading of one, or a
+log entry naming one; and the JSON export without them still imports."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tests.services.export.world import COUNCIL, GUILD, HUBS, NAME, ada, build_w
 
 SECRET = "Quietly keep the Riverside depot"
 CONVENING = "Settle the quiet funding dispute"
+DETAIL = "The depot lease ends in June"
 NEW_GUILD = 3000
 
 
@@ -43,6 +44,9 @@ async def test_no_export_carries_a_goal_the_partnership_does_not_see(
         eve, HUBS, title=SECRET, organisation=COUNCIL, visibility="organisation"
     )
     await world.goals.update(eve, GoalTarget(str(secret.id), HUBS), progress=30, note=SECRET)
+    await world.goals.perceive(
+        eve, GoalTarget(str(secret.id), HUBS), origin="external", origin_detail=DETAIL
+    )
     world.clock.step(minutes=1)
     convening = await world.goals.propose(ada, HUBS, title=CONVENING, visibility="conveners")
     shared_id = world.goal_ids["shared"]
@@ -60,7 +64,7 @@ async def test_no_export_carries_a_goal_the_partnership_does_not_see(
     for fmt, audience, done in exports:
         text = text_of(done.path)
         assert "Fewer families in crisis" in text or fmt == Format.csv, (fmt, audience)
-        for title in (SECRET, CONVENING):
+        for title in (SECRET, CONVENING, DETAIL):
             assert title not in text, (fmt, audience, title)
         for goal_id in (secret.id, convening.id):
             assert not re.search(rf"goal \\?#{goal_id}\b", text), (fmt, audience, goal_id)
