@@ -232,8 +232,7 @@ def _queries(guild_id: int, partnership_id: int) -> Iterable[tuple[str, Select[A
     # An individual-level goal its owner has not shared stays out, with all that hangs off it.
     shared = visible_clause(PUBLIC)
     goal_ids = select(goal.c.id).where(goal.c.partnership_id == partnership_id, shared)
-    answer, reading = table_of("prompt_answer"), table_of("goal_perception")
-    goal_ids = select(goal.c.id).where(goal.c.partnership_id == partnership_id)
+    reading = table_of("goal_perception")
     delivered = post.c.message_id.is_not(None)
     post_ids = select(post.c.id).where(
         post.c.guild_id == guild_id, post.c.partnership_id == partnership_id, delivered
