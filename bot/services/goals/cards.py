@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.services.access import PartnershipRef, Voice
 from bot.services.goals.readings import Readings
+from bot.services.goals.rows import AnyGoal
 from bot.services.goals.vocab import CLOSED, RELATION_WORDS, Response
-from db.models import Goal, Partnership
+from db.models import Partnership
 
 if TYPE_CHECKING:
     from bot.services.goals.announce import Announcement
@@ -136,7 +137,7 @@ class LinkView:
 class GoalCard:
     """Everything shown about one goal: the goal, its matrix, tally, progress and links."""
 
-    goal: Goal
+    goal: AnyGoal  # a `GoalRow` in a list's cards (`load_summary`)
     partnership: Partnership
     owner_organisation: str | None
     organisations: list[OrgLine]
