@@ -136,9 +136,10 @@ async def test_a_list_reads_the_people_only_once_one_of_them_has_a_stance(
     assert len(after) == LIST_SELECTS + 1, "\n\n".join(after)
 
 
-def test_a_lists_rows_carry_every_column_of_a_goal_and_a_link() -> None:
+def test_a_lists_rows_are_columns_of_a_goal_and_a_link() -> None:
     for row, model in ((GoalRow, Goal), (LinkRow, GoalLink)):
-        assert {f.name for f in fields(row)} == set(model.__table__.columns.keys())  # type: ignore[attr-defined, union-attr]
+        columns = set(model.__table__.columns.keys())  # type: ignore[attr-defined, union-attr]
+        assert {f.name for f in fields(row)} <= columns
 
 
 async def test_a_list_reads_its_goals_as_plain_rows_with_the_same_values(

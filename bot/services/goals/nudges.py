@@ -41,7 +41,6 @@ from bot.services.clock import Clock, SystemClock
 from bot.services.goals import events, lookup
 from bot.services.goals import web as goal_web
 from bot.services.goals.cards import GoalCard, GoalTarget
-from bot.services.goals.rows import AnyGoal
 from bot.services.goals.vocab import CLOSED, GoalVisibility, Level, goal_name
 from bot.services.text import name_of
 from bot.services.timeutil import as_utc, zone
@@ -373,7 +372,7 @@ def _and(parts: list[str]) -> str:
     return f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
-def _sentence(goal: AnyGoal, found: Awaited, actor: Actor | None) -> str:
+def _sentence(goal: Goal, found: Awaited, actor: Actor | None) -> str:
     """The log's sentence: who was reminded, by organisation; people are only counted."""
     parts = _parts(found)
     who = _and(parts)

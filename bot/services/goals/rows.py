@@ -1,19 +1,20 @@
-"""A goal and a goal link as a list of goals reads them: their columns as plain rows, not ORM
-objects.
+"""A goal and a goal link as a list of goals reads them: the columns its cards need, as plain
+rows, not ORM objects.
 
 `/goal list` draws a card for every goal of a partnership; loading twenty `Goal` objects (the
 ORM's identity map, state and per-column processing) and reading their attributes through the
-ORM's descriptors cost more than the rest of the list. `load_web(summary=True)` reads the goals
-and their links with a core SELECT into `GoalRow` and `LinkRow` instead: the same columns under
-the same names, read-only (a summary web changes nothing). `AnyGoal` is what the code shared by
-both webs (cards, who sees what) accepts.
+ORM's descriptors cost more than the rest of the list. `load_summary` reads the goals and their
+links with a core SELECT into `GoalRow` and `LinkRow` instead: only the columns a list's cards,
+the roll-up of progress and who-sees-what read (`lookup.may_see`), under the same names,
+read-only (a list changes nothing). `AnyGoal` is what the code shared by both webs accepts; a
+card of a list is a `GoalCard[GoalRow]` (mypy tells a field it lacks).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, bindparam
 from sqlalchemy import select as sa_select
@@ -23,51 +24,38 @@ from db.models import Goal, GoalLink
 
 @dataclass(frozen=True, slots=True)
 class GoalRow:
-    """`Goal`'s columns, read without the ORM."""
+    """The columns of a `Goal` that a list's cards read, without the ORM."""
 
     id: int | None
     partnership_id: int
     title: str
-    title_key: str
-    description: str
     level: str
-    origin: str
-    authenticity: str
-    relevance: str
-    content: str
-    overtness: str
-    phase: str | None
     owner_organisation_id: int | None
     owner_user_id: int | None
     shared_at: datetime | None
     visibility: str
     status: str
     progress: int | None
-    review_on: date | None
-    respond_by: date | None
     proposed_by: int
-    proposed_at: datetime
     agreed_at: datetime | None
-    agreed_rule: str | None
-    updated_at: datetime
     channel_id: int | None
     message_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class LinkRow:
-    """`GoalLink`'s columns, read without the ORM."""
+    """The columns of a `GoalLink` that a goal web reads, without the ORM."""
 
     id: int | None
-    partnership_id: int
     from_goal_id: int
     to_goal_id: int
     relation: str
-    created_by: int
-    created_at: datetime
 
 
 AnyGoal = Goal | GoalRow
+#: The goals and links of a web: ORM objects (`load_web`), or plain rows (`load_summary`).
+G = TypeVar("G", Goal, GoalRow)
+L = TypeVar("L", GoalLink, LinkRow)
 
 _GOAL_COLUMNS = tuple(f.name for f in fields(GoalRow))
 _LINK_COLUMNS = tuple(f.name for f in fields(LinkRow))

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import Generic
 
 from bot.services import redaction
 from bot.services.goals.agreement import tally
@@ -41,7 +41,7 @@ from bot.services.goals.latest import StanceRow
 from bot.services.goals.lookup import PUBLIC, Viewer, may_see
 from bot.services.goals.readings import Readings, spread
 from bot.services.goals.review import referral_overdue, review_reasons
-from bot.services.goals.rows import AnyGoal, GoalRow, LinkRow
+from bot.services.goals.rows import AnyGoal, G, L
 from bot.services.goals.vocab import (
     ACYCLIC,
     CLOSED,
@@ -54,8 +54,6 @@ from bot.services.goals.vocab import (
 )
 from bot.services.vocab import PartnerStatus
 from db.models import (
-    Goal,
-    GoalLink,
     GoalPerception,
     Membership,
     Organisation,
@@ -66,9 +64,6 @@ from db.models import (
 
 RESPONSES = frozenset(r.value for r in Response)
 GONE = frozenset({GoalStatus.dropped, GoalStatus.superseded})
-#: The goals and links of a web: ORM objects (`load_web`), or plain rows (`load_summary`).
-G = TypeVar("G", Goal, GoalRow)
-L = TypeVar("L", GoalLink, LinkRow)
 
 
 @dataclass
@@ -110,7 +105,7 @@ class GoalWeb(Generic[G, L]):
             g for g in sorted(self.goals.values(), key=lambda g: g.id or 0) if self.sees(g.id or 0)
         ]
 
-    def public_cards(self, goal_ids: Iterable[int]) -> list[GoalCard]:
+    def public_cards(self, goal_ids: Iterable[int]) -> list[GoalCard[G]]:
         """Cards of the goals among these that the whole partnership sees, as the channel shows
         them: what a posted message may be redrawn with."""
         public = self.seen_by(PUBLIC)
@@ -205,11 +200,11 @@ class GoalWeb(Generic[G, L]):
 
     # ---- cards
 
-    def cards(self, goal_ids: Iterable[int]) -> list[GoalCard]:
+    def cards(self, goal_ids: Iterable[int]) -> list[GoalCard[G]]:
         """Cards of these goals, each once, in the order given."""
         return [self.card(self.goals[goal_id]) for goal_id in dict.fromkeys(goal_ids)]
 
-    def posted_cards(self) -> list[GoalCard]:
+    def posted_cards(self) -> list[GoalCard[G]]:
         """Cards of the open goals that have a posted message to keep up to date."""
         return [
             self.card(goal)
@@ -315,7 +310,7 @@ class GoalWeb(Generic[G, L]):
         rows.sort(key=lambda row: (not row[3], name_key(row[1])))
         return rows
 
-    def card(self, goal: AnyGoal) -> GoalCard:
+    def card(self, goal: G) -> GoalCard[G]:
         if takes_responses(goal):
             return self._response_card(goal)
         assert goal.id is not None
@@ -383,7 +378,7 @@ class GoalWeb(Generic[G, L]):
             else None,
         )
 
-    def _response_card(self, goal: AnyGoal) -> GoalCard:
+    def _response_card(self, goal: G) -> GoalCard[G]:
         """An organisation's or a person's goal: each other organisation's latest response."""
         latest = self._latest_responses(goal)
         organisations = [
@@ -403,13 +398,13 @@ class GoalWeb(Generic[G, L]):
 
     def _finish(
         self,
-        goal: AnyGoal,
+        goal: G,
         organisations: list[OrgLine],
         people: list[PersonLine],
         *,
         fit: Fit | None = None,
         web: WebLine | None = None,
-    ) -> GoalCard:
+    ) -> GoalCard[G]:
         assert goal.id is not None
         p = self.partnership
         progress, rolled_up = self.progress(goal.id)

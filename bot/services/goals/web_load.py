@@ -1,14 +1,14 @@
 """Loading a partnership's goal web (`GoalWeb`) in one go: its goals, partners, people, each
 voice's latest stance, links, the organisations' readings, the log mark and the removals;
 re-exported as `bot.services.goals.web.load_web` (and `load_summary`, a list's web: its goals
-and links as plain rows, `bot.services.goals.rows`)."""
+and links as plain rows, with only what a list's cards read: `bot.services.goals.rows`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func
 from sqlmodel import col, select
@@ -23,7 +23,7 @@ from bot.services.goals.latest import (
     with_confirmed,
 )
 from bot.services.goals.lookup import Viewer
-from bot.services.goals.rows import GOAL_ROWS_AND_LINKS, GoalRow, LinkRow, goal_and_link
+from bot.services.goals.rows import GOAL_ROWS_AND_LINKS, G, GoalRow, L, LinkRow, goal_and_link
 from bot.services.goals.web import GoalWeb
 from bot.services.vocab import OWN_CAPACITY
 from db import queries
@@ -58,9 +58,6 @@ _READINGS = (
     .where(col(GoalPerception.goal_id).in_(bindparam("goal_ids", expanding=True)))
     .order_by(col(GoalPerception.recorded_at), col(GoalPerception.id))
 )
-G = TypeVar("G", Goal, GoalRow)
-L = TypeVar("L", GoalLink, LinkRow)
-
 _LOG_MARK = select(func.max(Event.id)).where(
     col(Event.partnership_id) == bindparam("partnership_id")
 )
