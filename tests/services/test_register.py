@@ -423,3 +423,29 @@ async def test_info_reads_the_same_views_as_the_register_does_for_a_change(servi
     assert info.members == members and [m.user_id for m in members] == [2, 8, 3]
     assert all(isinstance(m.is_convener, bool) for m in info.members)
     assert info.relationships == held and len(held) == 2
+
+
+async def test_info_runs_five_statements_each_once(service, sessions):
+    # The partnership with the person's membership, then partners, members, relationships and
+    # what the setup checklist looks for: on SQLite in one trip (`read_ahead`), none of them run
+    # through SQLAlchemy a second time to be noted (no list of values that expands as it runs).
+    from sqlalchemy import event
+
+    await make(service)
+    await service.add_partner(creator, named(), "Food Bank", "voluntary")
+    engine = sessions.kw["bind"].sync_engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):  # the second once `read_ahead` knows the statements
+            seen.clear()
+            info = await service.info(creator, named())
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [p.name for p in info.partners] == ["Food Bank"]
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 5, "\n\n".join(selects)
