@@ -56,11 +56,10 @@ from bot.services.vocab import PartnerStatus
 from db.models import (
     GoalPerception,
     Membership,
-    Organisation,
-    PartnerOrganisation,
     Partnership,
     name_key,
 )
+from db.queries import PartnerRow
 
 RESPONSES = frozenset(r.value for r in Response)
 GONE = frozenset({GoalStatus.dropped, GoalStatus.superseded})
@@ -72,7 +71,7 @@ class GoalWeb(Generic[G, L]):
 
     partnership: Partnership
     goals: dict[int, G]
-    partners: list[tuple[PartnerOrganisation, Organisation]]
+    partners: list[PartnerRow]  # the current partner organisations, by name
     # Active members in their own capacity; read only when a card can show one (`load_web`).
     people: list[Membership]
     stances: dict[int, list[StanceRow]]  # by goal: each voice's latest, in the order recorded
@@ -259,20 +258,19 @@ class GoalWeb(Generic[G, L]):
         assert self.focus is None or goal_id in self.focus, "read for another goal's card"
         return self.stances.get(goal_id, [])
 
-    def responders(self, goal: AnyGoal) -> list[tuple[PartnerOrganisation, Organisation]]:
+    def responders(self, goal: AnyGoal) -> list[PartnerRow]:
         """The active partner organisations that respond to this goal: all but its owner."""
-        return [(link, org) for link, org in self.partners if org.id != goal.owner_organisation_id]
+        return [p for p in self.partners if p.organisation_id != goal.owner_organisation_id]
 
     def fit(self, goal: AnyGoal) -> Fit:
         latest = self._latest_responses(goal)
         counts = {r.value: 0 for r in Response}
         waiting = []
         responders = self.responders(goal)
-        for _link, org in responders:
-            assert org.id is not None
-            row = latest.get(org.id)
+        for partner in responders:
+            row = latest.get(partner.organisation_id)
             if row is None:
-                waiting.append(org.name)
+                waiting.append(partner.name)
             else:
                 counts[row.stance] += 1
         return Fit(counts, tuple(sorted(waiting, key=name_key)), len(responders))
@@ -300,13 +298,14 @@ class GoalWeb(Generic[G, L]):
     @cached_property
     def _matrix(self) -> list[tuple[int, str, str, bool, datetime]]:
         """The partners as every card lists them, core first, then by name: (organisation
-        id, name, status, counts, joined). Read from the ORM rows once per web, not once per
-        card (a list draws twenty)."""
+        id, name, status, counts, joined). Made once per web, not once per card (a list draws
+        twenty)."""
         rows = []
-        for partner, org in self.partners:
-            assert org.id is not None
+        for partner in self.partners:
             counts = partner.status == PartnerStatus.core
-            rows.append((org.id, org.name, partner.status, counts, partner.joined_at))
+            rows.append(
+                (partner.organisation_id, partner.name, partner.status, counts, partner.joined_at)
+            )
         rows.sort(key=lambda row: (not row[3], name_key(row[1])))
         return rows
 

@@ -144,7 +144,7 @@ async def _load(
         session,
         [
             (goals_read, {"partnership_id": pid}),
-            queries.partners_read(partnership_id=pid),
+            queries.partner_rows_read(partnership_id=pid),
             *([partnership_latest_read(pid)] if focus is None else []),
             *([queries.active_members_read(partnership_id=pid)] if everyone else []),
             *([] if summary else [redaction.removals_read(p)]),
@@ -158,7 +158,7 @@ async def _load(
             goals[goal.id] = goal
         if link is not None:
             into.append(link)
-    partners = await queries.partners(session, partnership_id=pid)
+    partners = await queries.partner_rows(session, partnership_id=pid)
     redactions = redaction.Redactions()
     if not summary:  # read with the goals, so before anything read after them
         redactions = await redaction.load(session, p, now or datetime.now(UTC), answers=False)
@@ -194,7 +194,7 @@ async def _load(
             if member.capacity in OWN_CAPACITY
         ]
     owner_ids = {g.owner_organisation_id for g in goals.values() if g.owner_organisation_id}
-    org_names = {org.id: org.name for _link, org in partners if org.id is not None}
+    org_names = {partner.organisation_id: partner.name for partner in partners}
     missing = owner_ids - set(org_names)
     if missing:
         for org in (
