@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -242,6 +243,38 @@ async def partners(
     statement, params = partners_read(partnership_id=partnership_id, include_former=include_former)
     rows = await session.exec(statement, params=params)
     return list(rows.all())
+
+
+class PartnerRow(NamedTuple):
+    """A current partner organisation as a goal web reads it: plain values, no ORM objects."""
+
+    organisation_id: int
+    name: str
+    status: str
+    joined_at: datetime
+
+
+_PO = PartnerOrganisation.__table__  # type: ignore[attr-defined]
+_ORG = Organisation.__table__  # type: ignore[attr-defined]
+# `partners`' current partners, by name, on the tables' columns (a core SELECT: no ORM objects,
+# and nothing pending is flushed first). Built once.
+_PARTNER_ROWS: Any = (
+    sa_select(_ORG.c.id, _ORG.c.name, _PO.c.status, _PO.c.joined_at)
+    .join(_ORG, _ORG.c.id == _PO.c.organisation_id)
+    .where(_PO.c.partnership_id == bindparam("partnership_id"), _PO.c.left_at.is_(None))
+    .order_by(_ORG.c.name_key)
+)
+
+
+def partner_rows_read(*, partnership_id: int) -> tuple[Any, dict[str, Any]]:
+    """The statement and values `partner_rows` runs (for `db.sqlite_driver.read_ahead`)."""
+    return _PARTNER_ROWS, {"partnership_id": partnership_id}
+
+
+async def partner_rows(session: AsyncSession, *, partnership_id: int) -> list[PartnerRow]:
+    """The partnership's current partner organisations, by name, as `PartnerRow`s."""
+    statement, params = partner_rows_read(partnership_id=partnership_id)
+    return [PartnerRow(*row) for row in await session.exec(statement, params=params)]
 
 
 async def active_partner_named(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import timedelta
 
 import pytest
@@ -13,9 +14,10 @@ from sqlalchemy import event, insert
 from bot.services.access import Actor, PartnershipRef
 from bot.services.goals import GoalService, GoalTarget
 from bot.services.goals.latest import latest_stances
+from bot.services.goals.rows import GoalRow, LinkRow
 from bot.services.register import RegisterService
 from db.engine import SessionFactory
-from db.models import GoalStance, utcnow
+from db.models import Goal, GoalLink, GoalStance, utcnow
 
 GUILD = 1000
 convener = Actor(GUILD, 2, "Ada", manage_channels=True)
@@ -132,6 +134,36 @@ async def test_a_list_reads_the_people_only_once_one_of_them_has_a_stance(
     shown = [(p.display_name, p.latest.stance if p.latest else None) for p in cards[0].people]
     assert shown == [("Fay", "object")]
     assert len(after) == LIST_SELECTS + 1, "\n\n".join(after)
+
+
+def test_a_lists_rows_are_columns_of_a_goal_and_a_link() -> None:
+    for row, model in ((GoalRow, Goal), (LinkRow, GoalLink)):
+        columns = set(model.__table__.columns.keys())  # type: ignore[attr-defined, union-attr]
+        assert {f.name for f in fields(row)} <= columns
+
+
+async def test_a_list_reads_its_goals_as_plain_rows_with_the_same_values(
+    goals: GoalService,
+) -> None:
+    whole = await goals.propose(convener, HERE, title="Joined-up early help")
+    part = await goals.propose(convener, HERE, title="Shared referrals")
+    await goals.link(convener, GoalTarget(str(part.id)), str(whole.id), "part_of")
+    await goals.update(convener, GoalTarget(str(part.id)), progress=40)
+    await goals.take_stance(reps[0], GoalTarget(str(whole.id)), "agree")
+    _p, summary = await goals.list_goals(reps[0], HERE, summary=True)
+    _p, full = await goals.list_goals(reps[0], HERE)
+    assert all(isinstance(card.goal, GoalRow) for card in summary)
+    assert all(isinstance(card.goal, Goal) for card in full)
+    for short, long in zip(summary, full, strict=True):
+        for name in (f.name for f in fields(GoalRow)):
+            assert getattr(short.goal, name) == getattr(long.goal, name), name
+        assert (short.progress, short.rolled_up, short.parts, short.tally) == (
+            long.progress,
+            long.rolled_up,
+            long.parts,
+            long.tally,
+        )
+    assert (summary[0].progress, summary[0].rolled_up, summary[0].parts) == (40, True, 1)
 
 
 async def test_only_each_voices_latest_stance_is_read(

@@ -114,14 +114,17 @@ async def test_individual_goal_is_private_until_its_owner_shares_it(world: Setup
         assert str(hidden.value) == str(missing.value)
         with pytest.raises(UserFacingError, match=r"can.t find (a|that) goal"):
             await world.goals.show(other, GoalTarget("Be heard", HERE))
-        _p, cards = await world.goals.list_goals(other, HERE)
-        assert mine.id not in {c.id for c in cards}
+        for summary in (False, True):  # /goal list reads plain rows (`load_summary`)
+            _p, cards = await world.goals.list_goals(other, HERE, summary=summary)
+            assert mine.id not in {c.id for c in cards}
         assert await world.goals.autocomplete(other, HERE, "heard") == []
         with pytest.raises(UserFacingError, match=r"can.t find (a|that) goal"):
             await world.goals.respond(other, GoalTarget(str(mine.id)), "compatible")
         with pytest.raises(UserFacingError, match=r"can.t find (a|that) goal"):
             await world.goals.share(other, GoalTarget(str(mine.id)))
     assert [v for _n, v in await world.goals.autocomplete(citizen, HERE, "heard")] == [str(mine.id)]
+    _p, own = await world.goals.list_goals(citizen, HERE, summary=True)
+    assert [c.shared for c in own if c.id == mine.id] == [False]  # "only you see it"
     await world.goals.update(citizen, goal(mine), progress=10)
     assert await entries(world.sessions, "goal.proposed") == []
     assert await entries(world.sessions, "goal.updated") == []
@@ -134,8 +137,11 @@ async def test_individual_goal_is_private_until_its_owner_shares_it(world: Setup
     [event] = await entries(world.sessions, "goal.shared")
     assert event.payload["goal_id"] == mine.id and event.payload["level"] == "individual"
     assert (await world.goals.show(convener, GoalTarget(str(mine.id)))).id == mine.id
-    _p, cards = await world.goals.list_goals(council, HERE)
-    assert mine.id in {c.id for c in cards}
+    for summary in (False, True):
+        _p, cards = await world.goals.list_goals(council, HERE, summary=summary)
+        assert mine.id in {c.id for c in cards}
+    _p, own = await world.goals.list_goals(citizen, HERE, summary=True)
+    assert [c.shared for c in own if c.id == mine.id] == [True]
     with pytest.raises(UserFacingError, match="shared with the partnership already"):
         await world.goals.share(citizen, goal(mine))
     with pytest.raises(UserFacingError, match="your own goal"):

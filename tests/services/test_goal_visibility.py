@@ -62,6 +62,9 @@ async def refusal(call) -> str:
 
 async def listed(world: World, actor: Actor) -> list[str]:
     _p, cards = await world.goals.list_goals(actor, HUBS)
+    # `/goal list` reads its goals as plain rows (`load_summary`): the same goals are hidden.
+    _p, summary = await world.goals.list_goals(actor, HUBS, summary=True)
+    assert [c.id for c in summary] == [c.id for c in cards]
     return [c.goal.title for c in cards]
 
 

@@ -391,3 +391,61 @@ async def test_a_convener_may_still_step_down_themselves(service):
     await service.add_member(creator, named(), user_id=3, display_name="Cy", convener=True)
     _, view = await service.update_member(creator, named(), user_id=creator.user_id, convener=False)
     assert not view.is_convener
+
+
+async def test_info_reads_the_same_views_as_the_register_does_for_a_change(service, sessions):
+    # `/partnership info` reads its partners, members and relationships as plain rows
+    # (`lookup.current_views`); they are the views the ORM reads give.
+    from bot.services.register import coproduction, lookup
+
+    await make(service)
+    await service.add_partner(creator, named(), "Riverside Council", "public")
+    await service.add_partner(creator, named(), "Food Bank", "voluntary", status="associate")
+    await service.add_partner(creator, named(), "Gone Ltd", "private")
+    await service.remove_partner(creator, named(), "Gone Ltd")
+    await service.add_member(
+        creator, named(), user_id=rep.user_id, display_name="Cy", organisation="Food Bank"
+    )
+    await service.add_member(creator, named(), user_id=7, display_name="Fay", capacity="citizen")
+    await service.add_member(creator, named(), user_id=8, display_name="Gil", convener=True)
+    await service.remove_member(creator, named(), user_id=7)
+    await service.add_relationship(creator, named(), "complementary")
+    info = await service.info(rep, named())
+    async with sessions() as session:
+        p = (await session.exec(select(Partnership))).one()
+        partners = await lookup.partners(session, p)
+        members = await lookup.members(session, p)
+        held = await coproduction.held(session, p)
+    assert info.partners == partners and [v.name for v in partners] == [
+        "Food Bank",
+        "Riverside Council",
+    ]
+    assert info.members == members and [m.user_id for m in members] == [2, 8, 3]
+    assert all(isinstance(m.is_convener, bool) for m in info.members)
+    assert info.relationships == held and len(held) == 2
+
+
+async def test_info_runs_five_statements_each_once(service, sessions):
+    # The partnership with the person's membership, then partners, members, relationships and
+    # what the setup checklist looks for: on SQLite in one trip (`read_ahead`), none of them run
+    # through SQLAlchemy a second time to be noted (no list of values that expands as it runs).
+    from sqlalchemy import event
+
+    await make(service)
+    await service.add_partner(creator, named(), "Food Bank", "voluntary")
+    engine = sessions.kw["bind"].sync_engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):  # the second once `read_ahead` knows the statements
+            seen.clear()
+            info = await service.info(creator, named())
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [p.name for p in info.partners] == ["Food Bank"]
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 5, "\n\n".join(selects)

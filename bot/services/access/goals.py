@@ -12,7 +12,7 @@ from bot.errors import Forbidden
 from bot.services.access.gate import Access
 from bot.services.vocab import OWN_CAPACITY, Capacity, Mandate, PartnerStatus
 from db import queries
-from db.models import Goal, Organisation, PartnerOrganisation
+from db.models import Goal, Organisation
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ async def stance_voice(
     session: AsyncSession,
     access: Access,
     *,
-    partners: Sequence[tuple[PartnerOrganisation, Organisation]] | None = None,
+    partners: Sequence[queries.PartnerRow] | None = None,
 ) -> Voice:
     """Whom this person's stance speaks for here, or why they may not take one: only an
     organisation's representative or substitute sets its stance; people in their own capacity
@@ -130,18 +130,20 @@ async def stance_voice(
             "A convener can add you with `/member add`."
         )
     if access.organisation_id is not None:
+        partner: tuple[str, int | None, str] | None  # its status, id and name
         if partners is None:
-            partner = await queries.active_partner_of(
+            found = await queries.active_partner_of(
                 session,
                 partnership_id=access.partnership_id,
                 organisation_id=access.organisation_id,
             )
+            partner = None if found is None else (found[0].status, found[1].id, found[1].name)
         else:
             partner = next(
                 (
-                    (link, org)
-                    for link, org in partners
-                    if link.organisation_id == access.organisation_id and link.left_at is None
+                    (p.status, p.organisation_id, p.name)
+                    for p in partners  # current partners only
+                    if p.organisation_id == access.organisation_id
                 ),
                 None,
             )
@@ -150,8 +152,8 @@ async def stance_voice(
                 f"The organisation you represent is no longer a partner in {p.name}, "
                 "so its stance can't be recorded."
             )
-        link, org = partner
-        return Voice(org.id, org.name, member.capacity, counted=link.status == PartnerStatus.core)
+        status, org_id, org_name = partner
+        return Voice(org_id, org_name, member.capacity, counted=status == PartnerStatus.core)
     if member.capacity in OWN_CAPACITY:
         return Voice(None, None, member.capacity, counted=p.count_individuals)
     if member.capacity == Capacity.facilitator:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from bot.services.access import PartnershipRef, Voice
 from bot.services.goals.readings import Readings
+from bot.services.goals.rows import G
 from bot.services.goals.vocab import CLOSED, RELATION_WORDS, Response
-from db.models import Goal, Partnership
+from db.models import Partnership
 
 if TYPE_CHECKING:
     from bot.services.goals.announce import Announcement
@@ -133,10 +134,10 @@ class LinkView:
 
 
 @dataclass(frozen=True)
-class GoalCard:
+class GoalCard(Generic[G]):
     """Everything shown about one goal: the goal, its matrix, tally, progress and links."""
 
-    goal: Goal
+    goal: G  # a `GoalRow` in a list's cards (`load_summary`); `GoalCard` alone: either
     partnership: Partnership
     owner_organisation: str | None
     organisations: list[OrgLine]

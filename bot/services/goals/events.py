@@ -23,6 +23,7 @@ from bot.services.access import Actor
 from bot.services.goals.cards import GoalCard, Voice
 from bot.services.goals.lookup import shared
 from bot.services.goals.readings import READING_WORDS
+from bot.services.goals.rows import AnyGoal
 from bot.services.goals.vocab import (
     PERCEIVED,
     RELATION_WORDS,
@@ -74,7 +75,7 @@ async def write(
     )
 
 
-def goal_message(partnership: Partnership, goal: Goal) -> str | None:
+def goal_message(partnership: Partnership, goal: AnyGoal) -> str | None:
     """The goal's posted message, for the log (exports link back to it)."""
     return message_link(partnership.guild_id, goal.channel_id, goal.message_id)
 

@@ -39,6 +39,7 @@ from bot.services.access import (
     visible_partnerships,
 )
 from bot.services.goals.cards import GoalTarget
+from bot.services.goals.rows import AnyGoal
 from bot.services.goals.vocab import CLOSED, GoalVisibility, Level, goal_name
 from bot.services.text import choice_name, record_number
 from bot.services.vocab import label
@@ -77,12 +78,12 @@ def drawn_for(access: Access, goal: Goal) -> Viewer:
     return PUBLIC if goal.visibility == GoalVisibility.partnership else viewer_of(access)
 
 
-def shared(goal: Goal) -> bool:
+def shared(goal: AnyGoal) -> bool:
     """Every goal but an individual-level one its owner has not shared yet."""
     return goal.level != Level.individual or goal.shared_at is not None
 
 
-def may_see(viewer: Viewer, goal: Goal) -> bool:
+def may_see(viewer: Viewer, goal: AnyGoal) -> bool:
     """Whether `viewer` sees `goal` (the module's docstring); `visible_clause` in SQL."""
     if not shared(goal):
         return viewer.user_id is not None and viewer.user_id == goal.owner_user_id

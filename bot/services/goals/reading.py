@@ -3,6 +3,8 @@ autocomplete; each as the person reading may see it (`lookup.viewer_of`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.errors import UserFacingError
 from bot.services.access import Actor, PartnershipRef, resolve
 from bot.services.clock import Clock
@@ -43,17 +45,18 @@ class GoalReading:
         summary: bool = False,
     ) -> tuple[Partnership, list[GoalCard]]:
         """A partnership's goals, oldest first, optionally only one status or level.
-        `summary`: cards with only what a list shows (`load_web`'s summary)."""
+        `summary`: cards with only what a list shows (`load_summary`)."""
         status_value = choice(status, GoalStatus, what="status")
         level_value = choice(level, Level, what="level")
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
-            web = await goal_web.load_web(
-                session,
-                access.partnership,
-                now=self.clock.now(),
-                viewer=lookup.viewer_of(access),
-                summary=summary,
+            viewer = lookup.viewer_of(access)
+            web: goal_web.GoalWeb[Any, Any] = (
+                await goal_web.load_summary(session, access.partnership, viewer=viewer)
+                if summary
+                else await goal_web.load_web(
+                    session, access.partnership, now=self.clock.now(), viewer=viewer
+                )
             )
             cards = [
                 web.card(g)

@@ -7,11 +7,14 @@ overtness. Stored values are the enum values; the words users see come from `des
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot.errors import UserFacingError
 from bot.services.text import choice
 from bot.services.vocab import Phase, label
-from db.models import Goal
+
+if TYPE_CHECKING:
+    from bot.services.goals.rows import AnyGoal
 
 
 class Level(StrEnum):
@@ -199,12 +202,12 @@ def describe_value(value: object) -> str:
     return DIMENSION_HELP.get(text, label(text))
 
 
-def goal_name(goal: Goal) -> str:
+def goal_name(goal: AnyGoal) -> str:
     """How a sentence names a goal: `goal #12 “Shared data”`."""
     return f"goal #{goal.id} “{goal.title}”"
 
 
-def takes_responses(goal: Goal) -> bool:
+def takes_responses(goal: AnyGoal) -> bool:
     """An organisation's or a person's goal: the other organisations respond, nobody agrees."""
     return goal.level in RESPONDED_LEVELS
 

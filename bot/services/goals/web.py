@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
+from typing import Generic
 
 from bot.services import redaction
 from bot.services.goals.agreement import tally
@@ -40,6 +41,7 @@ from bot.services.goals.latest import StanceRow
 from bot.services.goals.lookup import PUBLIC, Viewer, may_see
 from bot.services.goals.readings import Readings, spread
 from bot.services.goals.review import referral_overdue, review_reasons
+from bot.services.goals.rows import AnyGoal, G, L
 from bot.services.goals.vocab import (
     ACYCLIC,
     CLOSED,
@@ -52,31 +54,28 @@ from bot.services.goals.vocab import (
 )
 from bot.services.vocab import PartnerStatus
 from db.models import (
-    Goal,
-    GoalLink,
     GoalPerception,
     Membership,
-    Organisation,
-    PartnerOrganisation,
     Partnership,
     name_key,
 )
+from db.queries import PartnerRow
 
 RESPONSES = frozenset(r.value for r in Response)
 GONE = frozenset({GoalStatus.dropped, GoalStatus.superseded})
 
 
 @dataclass
-class GoalWeb:
+class GoalWeb(Generic[G, L]):
     """A partnership's goals, partners, people, stances and links, loaded once per call."""
 
     partnership: Partnership
-    goals: dict[int, Goal]
-    partners: list[tuple[PartnerOrganisation, Organisation]]
+    goals: dict[int, G]
+    partners: list[PartnerRow]  # the current partner organisations, by name
     # Active members in their own capacity; read only when a card can show one (`load_web`).
     people: list[Membership]
     stances: dict[int, list[StanceRow]]  # by goal: each voice's latest, in the order recorded
-    links: list[GoalLink]
+    links: list[L]
     org_names: dict[int, str]
     as_of: int  # the partnership log's latest event when loaded
     # Comments removed at their author's request or by retention: shown as removed.
@@ -86,12 +85,12 @@ class GoalWeb:
     # Loaded for one goal's card (`load_web(focus=…)`): the goals whose stances and readings
     # were read (it and the goals linked to it); None: every goal's.
     focus: frozenset[int] | None = None
-    # Loaded for a list (`load_web(summary=True)`): cards without links, web line or readings.
+    # Loaded for a list (`load_summary`): cards without links, web line or readings.
     summary: bool = False
 
     # ---- who sees what
 
-    def seen_by(self, viewer: Viewer | None) -> GoalWeb:
+    def seen_by(self, viewer: Viewer | None) -> GoalWeb[G, L]:
         """The same web, as `viewer` sees it (no new load)."""
         return replace(self, viewer=viewer)
 
@@ -99,13 +98,13 @@ class GoalWeb:
         goal = self.goals.get(goal_id)
         return goal is not None and (self.viewer is None or may_see(self.viewer, goal))
 
-    def visible_goals(self) -> list[Goal]:
+    def visible_goals(self) -> list[G]:
         """The goals this web's viewer sees, oldest first."""
         return [
             g for g in sorted(self.goals.values(), key=lambda g: g.id or 0) if self.sees(g.id or 0)
         ]
 
-    def public_cards(self, goal_ids: Iterable[int]) -> list[GoalCard]:
+    def public_cards(self, goal_ids: Iterable[int]) -> list[GoalCard[G]]:
         """Cards of the goals among these that the whole partnership sees, as the channel shows
         them: what a posted message may be redrawn with."""
         public = self.seen_by(PUBLIC)
@@ -184,7 +183,7 @@ class GoalWeb:
                     stack.append(nxt)
         return False
 
-    def find_link(self, a: int, b: int, relation: str) -> GoalLink | None:
+    def find_link(self, a: int, b: int, relation: str) -> L | None:
         """The link `a → b` of this relation (either way round for tension), if recorded."""
         for link in self.links:
             if link.relation != relation:
@@ -200,11 +199,11 @@ class GoalWeb:
 
     # ---- cards
 
-    def cards(self, goal_ids: Iterable[int]) -> list[GoalCard]:
+    def cards(self, goal_ids: Iterable[int]) -> list[GoalCard[G]]:
         """Cards of these goals, each once, in the order given."""
         return [self.card(self.goals[goal_id]) for goal_id in dict.fromkeys(goal_ids)]
 
-    def posted_cards(self) -> list[GoalCard]:
+    def posted_cards(self) -> list[GoalCard[G]]:
         """Cards of the open goals that have a posted message to keep up to date."""
         return [
             self.card(goal)
@@ -246,7 +245,7 @@ class GoalWeb:
             mandate=stance.mandate,
         )
 
-    def _latest_responses(self, goal: Goal) -> dict[int, StanceRow]:
+    def _latest_responses(self, goal: AnyGoal) -> dict[int, StanceRow]:
         """The latest response of each organisation on an organisation's or person's goal."""
         assert goal.id is not None
         latest: dict[int, StanceRow] = {}
@@ -259,25 +258,24 @@ class GoalWeb:
         assert self.focus is None or goal_id in self.focus, "read for another goal's card"
         return self.stances.get(goal_id, [])
 
-    def responders(self, goal: Goal) -> list[tuple[PartnerOrganisation, Organisation]]:
+    def responders(self, goal: AnyGoal) -> list[PartnerRow]:
         """The active partner organisations that respond to this goal: all but its owner."""
-        return [(link, org) for link, org in self.partners if org.id != goal.owner_organisation_id]
+        return [p for p in self.partners if p.organisation_id != goal.owner_organisation_id]
 
-    def fit(self, goal: Goal) -> Fit:
+    def fit(self, goal: AnyGoal) -> Fit:
         latest = self._latest_responses(goal)
         counts = {r.value: 0 for r in Response}
         waiting = []
         responders = self.responders(goal)
-        for _link, org in responders:
-            assert org.id is not None
-            row = latest.get(org.id)
+        for partner in responders:
+            row = latest.get(partner.organisation_id)
             if row is None:
-                waiting.append(org.name)
+                waiting.append(partner.name)
             else:
                 counts[row.stance] += 1
         return Fit(counts, tuple(sorted(waiting, key=name_key)), len(responders))
 
-    def web_line(self, goal: Goal) -> WebLine:
+    def web_line(self, goal: AnyGoal) -> WebLine:
         """The organisation-level goals around a collaboration goal, and those in tension."""
         assert goal.id is not None
         linked: dict[int, bool] = {}
@@ -300,17 +298,18 @@ class GoalWeb:
     @cached_property
     def _matrix(self) -> list[tuple[int, str, str, bool, datetime]]:
         """The partners as every card lists them, core first, then by name: (organisation
-        id, name, status, counts, joined). Read from the ORM rows once per web, not once per
-        card (a list draws twenty)."""
+        id, name, status, counts, joined). Made once per web, not once per card (a list draws
+        twenty)."""
         rows = []
-        for partner, org in self.partners:
-            assert org.id is not None
+        for partner in self.partners:
             counts = partner.status == PartnerStatus.core
-            rows.append((org.id, org.name, partner.status, counts, partner.joined_at))
+            rows.append(
+                (partner.organisation_id, partner.name, partner.status, counts, partner.joined_at)
+            )
         rows.sort(key=lambda row: (not row[3], name_key(row[1])))
         return rows
 
-    def card(self, goal: Goal) -> GoalCard:
+    def card(self, goal: G) -> GoalCard[G]:
         if takes_responses(goal):
             return self._response_card(goal)
         assert goal.id is not None
@@ -378,7 +377,7 @@ class GoalWeb:
             else None,
         )
 
-    def _response_card(self, goal: Goal) -> GoalCard:
+    def _response_card(self, goal: G) -> GoalCard[G]:
         """An organisation's or a person's goal: each other organisation's latest response."""
         latest = self._latest_responses(goal)
         organisations = [
@@ -398,13 +397,13 @@ class GoalWeb:
 
     def _finish(
         self,
-        goal: Goal,
+        goal: G,
         organisations: list[OrgLine],
         people: list[PersonLine],
         *,
         fit: Fit | None = None,
         web: WebLine | None = None,
-    ) -> GoalCard:
+    ) -> GoalCard[G]:
         assert goal.id is not None
         p = self.partnership
         progress, rolled_up = self.progress(goal.id)
@@ -446,6 +445,6 @@ class GoalWeb:
 
 
 # The loader builds a `GoalWeb`, so it lives beside it and is imported after it.
-from bot.services.goals.web_load import load_web  # noqa: E402
+from bot.services.goals.web_load import load_summary, load_web  # noqa: E402
 
-__all__ = ["GONE", "RESPONSES", "GoalWeb", "load_web"]
+__all__ = ["GONE", "RESPONSES", "GoalWeb", "load_summary", "load_web"]

@@ -1,11 +1,14 @@
 """Loading a partnership's goal web (`GoalWeb`) in one go: its goals, partners, people, each
 voice's latest stance, links, the organisations' readings, the log mark and the removals;
-re-exported as `bot.services.goals.web.load_web`."""
+re-exported as `bot.services.goals.web.load_web` (and `load_summary`, a list's web: its goals
+and links as plain rows, with only what a list's cards read: `bot.services.goals.rows`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func
 from sqlmodel import col, select
@@ -20,6 +23,7 @@ from bot.services.goals.latest import (
     with_confirmed,
 )
 from bot.services.goals.lookup import Viewer
+from bot.services.goals.rows import GOAL_ROWS_AND_LINKS, G, GoalRow, L, LinkRow, goal_and_link
 from bot.services.goals.web import GoalWeb
 from bot.services.vocab import OWN_CAPACITY
 from db import queries
@@ -65,49 +69,101 @@ async def load_web(
     *,
     now: datetime | None = None,
     viewer: Viewer | None = None,
-    summary: bool = False,
     focus: int | None = None,
     mark: bool = True,
     with_people: bool = False,
-) -> GoalWeb:
+) -> GoalWeb[Goal, GoalLink]:
     """Everything about a partnership's goals, in one go, as `viewer` sees them (None: every
     goal); `now` (the service's clock) decides which comments the retention period removed.
 
-    `summary`: only what a list of goals shows (status, stances counted, responses, progress):
-    no organisations' readings, comments or log mark, so three statements fewer. The people in
-    their own capacity are read only when a card can show one (`_person_spoke`), or when
-    `with_people` asks: the caller is about to put a person's new stance in the web. `focus`: for
-    that goal's card only: the stances and readings of it and of the goals linked to it, not of
-    every goal (a card of another goal can't be drawn from it). `mark=False`: the caller sets
-    the log mark itself (`as_of`: the entry it is about to write)."""
+    The people in their own capacity are read only when a card can show one (`_person_spoke`),
+    or when `with_people` asks: the caller is about to put a person's new stance in the web.
+    `focus`: for that goal's card only: the stances and readings of it and of the goals linked
+    to it, not of every goal (a card of another goal can't be drawn from it). `mark=False`: the
+    caller sets the log mark itself (`as_of`: the entry it is about to write)."""
+    return await _load(
+        session,
+        p,
+        _GOALS_AND_LINKS,
+        _orm_pair,
+        now=now,
+        viewer=viewer,
+        summary=False,
+        focus=focus,
+        mark=mark,
+        with_people=with_people,
+    )
+
+
+async def load_summary(
+    session: AsyncSession, p: Partnership, *, viewer: Viewer | None = None
+) -> GoalWeb[GoalRow, LinkRow]:
+    """Only what a list of goals shows (status, stances counted, responses, progress): the
+    goals and links as plain rows (`bot.services.goals.rows`), no organisations' readings,
+    comments or log mark (three statements fewer than `load_web`)."""
+    return await _load(
+        session,
+        p,
+        GOAL_ROWS_AND_LINKS,
+        goal_and_link,
+        now=None,
+        viewer=viewer,
+        summary=True,
+        focus=None,
+        mark=False,
+        with_people=False,
+    )
+
+
+def _orm_pair(row: Any) -> tuple[Goal, GoalLink | None]:
+    return row[0], row[1]
+
+
+async def _load(
+    session: AsyncSession,
+    p: Partnership,
+    goals_read: Any,
+    pair: Callable[[Any], tuple[G, L | None]],
+    *,
+    now: datetime | None,
+    viewer: Viewer | None,
+    summary: bool,
+    focus: int | None,
+    mark: bool,
+    with_people: bool,
+) -> GoalWeb[G, L]:
+    """`load_web` and `load_summary`: `goals_read` reads the goals with the links into each,
+    `pair` makes each of its rows (goal, link or None)."""
     assert p.id is not None
-    everyone = with_people or p.count_individuals
+    pid: int = p.id
+    everyone: bool = with_people or p.count_individuals
     # One trip to SQLite's thread (`read_ahead`) for what needs nothing read before it: the
     # goals with their links, the partners, the latest stances of every goal (unless `focus`)
     # and the people when a card will show them whatever the stances.
     await read_ahead(
         session,
         [
-            (_GOALS_AND_LINKS, {"partnership_id": p.id}),
-            queries.partners_read(partnership_id=p.id),
-            *([partnership_latest_read(p.id)] if focus is None else []),
-            *([queries.active_members_read(partnership_id=p.id)] if everyone else []),
+            (goals_read, {"partnership_id": pid}),
+            queries.partner_rows_read(partnership_id=pid),
+            *([partnership_latest_read(pid)] if focus is None else []),
+            *([queries.active_members_read(partnership_id=pid)] if everyone else []),
             *([] if summary else [redaction.removals_read(p)]),
         ],
     )
-    goals: dict[int, Goal] = {}
-    into: list[GoalLink] = []
-    for goal, link in (await session.exec(_GOALS_AND_LINKS, params={"partnership_id": p.id})).all():
+    goals: dict[int, G] = {}
+    into: list[L] = []
+    for row in (await session.exec(goals_read, params={"partnership_id": pid})).all():
+        goal, link = pair(row)
         if goal.id is not None:
             goals[goal.id] = goal
         if link is not None:
             into.append(link)
-    partners = await queries.partners(session, partnership_id=p.id)
+    partners = await queries.partner_rows(session, partnership_id=pid)
     redactions = redaction.Redactions()
     if not summary:  # read with the goals, so before anything read after them
         redactions = await redaction.load(session, p, now or datetime.now(UTC), answers=False)
     stances: dict[int, list[StanceRow]] = {}
-    links: list[GoalLink] = []
+    links: list[L] = []
     perceptions: dict[int, list[GoalPerception]] = defaultdict(list)
     read: list[int] = []
     if goals:
@@ -122,7 +178,7 @@ async def load_web(
                     near |= {link.from_goal_id, link.to_goal_id}
             read = sorted(near & set(goals))
         stances = (
-            await partnership_latest(session, p.id)
+            await partnership_latest(session, pid)
             if focus is None
             else await latest_stances(session, read)
         )
@@ -134,11 +190,11 @@ async def load_web(
     if everyone or _person_spoke(stances):
         people = [
             member
-            for member, _org in await queries.active_members(session, partnership_id=p.id)
+            for member, _org in await queries.active_members(session, partnership_id=pid)
             if member.capacity in OWN_CAPACITY
         ]
     owner_ids = {g.owner_organisation_id for g in goals.values() if g.owner_organisation_id}
-    org_names = {org.id: org.name for _link, org in partners if org.id is not None}
+    org_names = {partner.organisation_id: partner.name for partner in partners}
     missing = owner_ids - set(org_names)
     if missing:
         for org in (
@@ -148,7 +204,7 @@ async def load_web(
             org_names[org.id] = org.name
     as_of: int | None = 0
     if mark and not summary:
-        as_of = (await session.exec(_LOG_MARK, params={"partnership_id": p.id})).one()
+        as_of = (await session.exec(_LOG_MARK, params={"partnership_id": pid})).one()
     return GoalWeb(
         p,
         goals,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Exists, bindparam
+from sqlalchemy import Exists, bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -122,7 +122,9 @@ def _live_schedule(kind: str) -> Exists:
         .where(
             col(Schedule.partnership_id) == bindparam("partnership_id"),
             Schedule.kind == kind,
-            col(Schedule.state).in_([str(s) for s in LIVE_STATES]),
+            # Equalities, not IN: a list's values expand as the statement runs, so
+            # `read_ahead` would have to run it through SQLAlchemy twice (`_PRESENT`).
+            or_(*(col(Schedule.state) == str(s) for s in LIVE_STATES)),
         )
         .exists()
     )

@@ -6,11 +6,16 @@ decided here (that is `bot.services.access`).
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFound
 from bot.services.register.views import (
+    HeldRelationship,
     MemberView,
     PartnerView,
     member_view,
@@ -18,7 +23,13 @@ from bot.services.register.views import (
     sorted_members,
 )
 from db import queries
-from db.models import Membership, Organisation, PartnerOrganisation, Partnership
+from db.models import (
+    Membership,
+    Organisation,
+    PartnerOrganisation,
+    Partnership,
+    PartnershipRelationship,
+)
 
 
 def _id(partnership: Partnership) -> int:
@@ -109,3 +120,70 @@ async def organisation_named(
 ) -> Organisation | None:
     """An organisation registered in the server, by name in any case."""
     return await queries.organisation_named(session, guild_id=guild_id, name=name)
+
+
+# ---- the current partners, members and relationships as views, read as plain rows
+
+# For reads (`/partnership info`): core SELECTs on the tables' columns, straight into the views,
+# without ORM objects (nothing pending is flushed first: a change reads through the ORM above).
+# Built once; only the partnership changes.
+_PO = PartnerOrganisation.__table__  # type: ignore[attr-defined]
+_ORG = Organisation.__table__  # type: ignore[attr-defined]
+_MEMBER = Membership.__table__  # type: ignore[attr-defined]
+_HELD = PartnershipRelationship.__table__  # type: ignore[attr-defined]
+_PARTNER_VIEWS: Any = (  # PartnerView's fields, in order
+    sa_select(
+        _PO.c.partnership_id,
+        _ORG.c.id,
+        _ORG.c.name,
+        _ORG.c.sector,
+        _PO.c.status,
+        _PO.c.joined_at,
+        _PO.c.left_at,
+        _PO.c.self_status,
+        _PO.c.self_commitment,
+        _PO.c.self_recorded_at,
+    )
+    .join(_ORG, _ORG.c.id == _PO.c.organisation_id)
+    .where(_PO.c.partnership_id == bindparam("partnership_id"), _PO.c.left_at.is_(None))
+    .order_by(_ORG.c.name_key)
+)
+_MEMBER_VIEWS: Any = (  # MemberView's fields, in order
+    sa_select(
+        _MEMBER.c.user_id,
+        _MEMBER.c.display_name,
+        _MEMBER.c.organisation_id,
+        _ORG.c.name,
+        _MEMBER.c.capacity,
+        _MEMBER.c.mandate,
+        _MEMBER.c.is_convener,
+    )
+    .outerjoin(_ORG, _ORG.c.id == _MEMBER.c.organisation_id)
+    .where(_MEMBER.c.partnership_id == bindparam("partnership_id"), _MEMBER.c.left_at.is_(None))
+    .order_by(_MEMBER.c.id)
+)
+_HELD_VIEWS: Any = (  # HeldRelationship's fields, in order
+    sa_select(_HELD.c.relationship, _HELD.c.added_at, _HELD.c.added_by)
+    .where(_HELD.c.partnership_id == bindparam("partnership_id"), _HELD.c.removed_at.is_(None))
+    .order_by(_HELD.c.added_at, _HELD.c.id)
+)
+
+
+def current_views_read(partnership_id: int) -> list[tuple[Any, dict[str, Any]]]:
+    """The statements `current_views` runs, with their values (`db.sqlite_driver.read_ahead`)."""
+    values = {"partnership_id": partnership_id}
+    return [(_PARTNER_VIEWS, values), (_MEMBER_VIEWS, values), (_HELD_VIEWS, values)]
+
+
+async def current_views(
+    session: AsyncSession, partnership: Partnership
+) -> tuple[list[PartnerView], list[MemberView], list[HeldRelationship]]:
+    """The current partners by name (`partners`), members conveners first (`members`) and the
+    relationships held, oldest first (`coproduction.held`): the same views, for a read."""
+    values = {"partnership_id": _id(partnership)}
+    partners = [PartnerView(*row) for row in await session.exec(_PARTNER_VIEWS, params=values)]
+    members = sorted_members(
+        MemberView(*row) for row in await session.exec(_MEMBER_VIEWS, params=values)
+    )
+    held = [HeldRelationship(*row) for row in await session.exec(_HELD_VIEWS, params=values)]
+    return partners, members, held

@@ -34,7 +34,6 @@ from bot.services.vocab import (
     Sector,
     label,
 )
-from db import queries
 from db.engine import retrying_conflicts, transaction
 from db.models import Membership, Organisation, PartnerOrganisation, Partnership, name_key
 from db.sqlite_driver import read_ahead
@@ -164,21 +163,15 @@ class PartnershipCommands(RegisterBase):
             # One trip to SQLite's thread for the four reads below (`read_ahead`).
             await read_ahead(
                 session,
-                [
-                    queries.partners_read(partnership_id=pid),
-                    queries.active_members_read(partnership_id=pid),
-                    *present_read(access.partnership),
-                    coproduction.current_read(pid),
-                ],
+                [*lookup.current_views_read(pid), *present_read(access.partnership)],
             )
-            partners = await lookup.partners(session, access.partnership)
-            members = await lookup.members(session, access.partnership)
+            partners, members, held = await lookup.current_views(session, access.partnership)
             return PartnershipInfo(
                 access.partnership,
                 partners,
                 members,
                 await setup_checklist(session, access.partnership, known=(partners, members)),
-                await coproduction.held(session, access.partnership),
+                held,
             )
 
     async def list_visible(self, actor: Actor) -> list[Partnership]:
