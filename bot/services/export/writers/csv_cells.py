@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
 
+from bot.services.export import jsontext
 from bot.services.export.document import Person
 
 # What a spreadsheet may take as the start of a formula (OWASP's list for CSV injection).
@@ -53,14 +53,9 @@ _CELL_BY_TYPE: dict[type, Callable[[Any], str]] = {
 }
 
 
-# Records (a log entry's payload) as JSON text: one encoder for every cell (what
-# `json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)` makes anew each call).
-_RECORD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
-
-
 def cell(value: object) -> str:
     """One cell: text neutralised, numbers as numbers, booleans as true/false, times and dates
-    in ISO, records as JSON text."""
+    in ISO, records as JSON text (keys sorted, compact, `jsontext.dumps`)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -74,7 +69,7 @@ def cell(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return neutralise(_RECORD_JSON.encode(value))
+        return neutralise(jsontext.dumps(value, default=str))
     return neutralise(str(value))
 
 

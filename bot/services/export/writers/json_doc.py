@@ -29,6 +29,9 @@ from enum import Enum
 from operator import attrgetter
 from typing import Any, BinaryIO
 
+import orjson
+
+from bot.services.export import jsontext
 from bot.services.export.document import SCHEMA_VERSION, Document, Person
 
 FORMAT = "partnerbot-export"
@@ -85,14 +88,26 @@ def _default(value: Any) -> Any:
     return converted
 
 
-_OPTIONS: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "allow_nan": False}
-# One encoder for every value (`json.dumps` with options makes a new one per call).
+_OPTIONS: dict[str, Any] = {
+    "sort_keys": True,
+    "ensure_ascii": False,
+    "allow_nan": False,
+    "separators": jsontext.SEPARATORS,
+}
+# The standard library's encoder, for what orjson refuses (`dumps`): one for every value
+# (`json.dumps` with options builds a new one per call).
 _ENCODER = json.JSONEncoder(default=_default, **_OPTIONS)
 
 
 def dumps(value: Any) -> bytes:
-    """One value on one line, keys sorted, text exact. A lone surrogate (which UTF-8 cannot
-    hold) is written as its JSON escape."""
+    """One value on one line, keys sorted, text exact, a number that is not finite as null.
+    orjson writes it, calling `_default` for times, dates and dataclasses as the standard
+    library would; what orjson refuses (an integer beyond 64 bits, a lone surrogate, a key that
+    is not text) is written by the standard library, a lone surrogate as its JSON escape."""
+    try:
+        return orjson.dumps(value, default=_default, option=jsontext.GENERAL)
+    except orjson.JSONEncodeError:
+        pass
     try:
         text = _ENCODER.encode(value)
     except ValueError:  # a number that is not finite, somewhere: the slow, careful way
