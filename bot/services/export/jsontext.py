@@ -49,20 +49,21 @@ def loads(text: str) -> Any:
     return value
 
 
+# Values that hold no float, by exact type.
+_FLOATLESS = frozenset({str, int, bool, type(None)})
+
+
 def _holds_float(value: Any) -> bool:
     kind = type(value)
     if kind is dict:
-        values = value.values()
+        values: Any = value.values()
     elif kind is list or kind is tuple:
         values = value
     else:
         return kind is float
-    kinds = set(map(type, values))
-    if float in kinds:
-        return True
-    if dict in kinds or list in kinds or tuple in kinds:
-        return any(map(_holds_float, values))
-    return False
+    if _FLOATLESS.issuperset(map(type, values)):  # the common case: a flat payload
+        return False
+    return any(map(_holds_float, values))
 
 
 SORTED = orjson.OPT_SORT_KEYS
