@@ -11,12 +11,14 @@ library gives, and through the standard library where it would not.
   for datetimes, dates and dataclasses too, so they convert as with the standard library).
   What orjson refuses (an integer beyond 64 bits, a lone surrogate, a key that is not text)
   or would write otherwise (a number that is not finite) is written by the standard library.
+- `iso_utc(moment)`, `iso_utc_seconds(moment)`: a time in UTC as `isoformat` writes it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from json.scanner import make_scanner
 from typing import Any
 
@@ -64,6 +66,22 @@ def _holds_float(value: Any) -> bool:
     if _FLOATLESS.issuperset(map(type, values)):  # the common case: a flat payload
         return False
     return any(map(_holds_float, values))
+
+
+_ISO = orjson.OPT_NAIVE_UTC
+_ISO_SECONDS = _ISO | orjson.OPT_OMIT_MICROSECONDS
+
+
+def iso_utc(moment: datetime) -> str:
+    """`moment.isoformat()` for a time in UTC itself (`tzinfo is UTC`) or naive (taken as UTC,
+    `+00:00` added), by orjson: the same text (microseconds only when there are some), several
+    times quicker."""
+    return orjson.dumps(moment, option=_ISO)[1:-1].decode()
+
+
+def iso_utc_seconds(moment: datetime) -> str:
+    """`moment.isoformat(timespec="seconds")`, as `iso_utc` (microseconds dropped)."""
+    return orjson.dumps(moment, option=_ISO_SECONDS)[1:-1].decode()
 
 
 SORTED = orjson.OPT_SORT_KEYS

@@ -45,6 +45,7 @@ from typing import Any, cast
 from sqlalchemy import Column, Select, String, Table, and_, not_, or_, select, type_coerce, union
 from sqlmodel import SQLModel
 
+from bot.services.export.jsontext import iso_utc
 from bot.services.export.spool import moment, payload
 from bot.services.goals.lookup import PUBLIC, visible_clause
 from bot.services.redaction import Redactions
@@ -161,16 +162,11 @@ def references(name: str) -> dict[str, str]:
     return found
 
 
-def as_utc(value: datetime) -> datetime:
-    if value.tzinfo is UTC:
-        return value
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def plain(value: Any) -> Any:
     """A stored value as JSON holds it: datetimes ISO 8601 in UTC, dates ISO."""
     if isinstance(value, datetime):
-        return as_utc(value).isoformat()
+        zone = value.tzinfo
+        return iso_utc(value if zone is UTC or zone is None else value.astimezone(UTC))
     if isinstance(value, date):
         return value.isoformat()
     return value

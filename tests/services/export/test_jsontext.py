@@ -114,3 +114,24 @@ def test_the_documents_dumps_writes_what_the_standard_library_writes(value: Any)
     except ValueError:
         want = json.dumps(json_doc.plain(value), **options)
     assert json_doc.dumps(value) == want.encode("utf-8", errors="backslashreplace")
+
+
+def test_a_time_in_utc_is_written_as_isoformat_writes_it() -> None:
+    import random
+
+    rng = random.Random(14)
+    moments = [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ]
+    for _ in range(2000):
+        moments.append(
+            datetime(1, 1, 1, tzinfo=UTC)
+            + timedelta(seconds=rng.randrange(315537897599), microseconds=rng.randrange(2) * 7)
+        )
+    for moment in moments:
+        for value in (moment, moment.replace(tzinfo=None)):  # naive: taken as UTC
+            aware = value.replace(tzinfo=UTC)
+            assert jsontext.iso_utc(value) == aware.isoformat()
+            assert jsontext.iso_utc_seconds(value) == aware.isoformat(timespec="seconds")

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.services.export import jsontext
 from bot.services.export.document import Person
+from bot.services.export.jsontext import iso_utc_seconds
 
 # What a spreadsheet may take as the start of a formula (OWASP's list for CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -26,11 +27,10 @@ def neutralise(text: str) -> str:
 
 def iso(moment: datetime) -> str:
     """A moment in ISO 8601 with its offset, in UTC (a naive time is taken as UTC)."""
-    if moment.tzinfo is None:  # naive UTC (as SQLite hands it back): only the offset to add
-        return moment.isoformat(timespec="seconds") + "+00:00"
-    if moment.tzinfo is UTC:
-        return moment.isoformat(timespec="seconds")
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    zone = moment.tzinfo
+    if zone is UTC or zone is None:  # a naive time (as SQLite hands it back) is UTC
+        return iso_utc_seconds(moment)
+    return iso_utc_seconds(moment.astimezone(UTC))
 
 
 def _blank(_value: object) -> str:

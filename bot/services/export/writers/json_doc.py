@@ -59,10 +59,10 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
-        if value.tzinfo is UTC:  # as the database hands times back
-            return value.isoformat()
-        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return aware.isoformat()
+        zone = value.tzinfo
+        if zone is UTC or zone is None:  # as the database hands times back (naive: UTC)
+            return jsontext.iso_utc(value)
+        return jsontext.iso_utc(value.astimezone(UTC))
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -117,7 +117,7 @@ def dumps(value: Any) -> bytes:
 
 def _moment(value: datetime) -> str:
     """`_scalar` for a datetime, the common case (aware UTC) first."""
-    return value.isoformat() if value.tzinfo is UTC else _scalar(value)
+    return jsontext.iso_utc(value) if value.tzinfo is UTC else _scalar(value)
 
 
 def _person(person: Person) -> dict[str, Any]:
