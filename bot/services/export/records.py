@@ -213,6 +213,19 @@ async def _records(
             result = await conn.stream(query.execution_options(yield_per=BATCH))
             columns = tuple(result.keys())
             event = name == "event"
+            if event and not redactions.any:
+                # Nothing removed: each entry as stored, straight to its record.
+                at, stored = columns.index("occurred_at"), columns.index("payload")
+                async for batch in result.partitions(BATCH):
+                    for values in batch:
+                        row = dict(zip(columns, values, strict=True))
+                        row["occurred_at"] = iso_utc(moment(values[at]))
+                        decoded = payload(values[stored])
+                        row["payload"] = {} if decoded is None else decoded
+                        if kept_back and _names_goal(name, row, kept_back):
+                            continue
+                        yield name, row
+                continue
             async for batch in result.partitions(BATCH):
                 for values in batch:
                     row = dict(zip(columns, values, strict=True))
@@ -340,12 +353,7 @@ class _Entry:
 def _record(name: str, row: dict[str, Any], redactions: Redactions) -> dict[str, Any]:
     """The row as JSON holds it, with removed and expired text replaced by its marker, as
     every reader sees it."""
-    if name == "event":
-        if not redactions.any:  # nothing removed: the entry as stored (its one time column)
-            row["occurred_at"] = plain(row["occurred_at"])
-            if row["payload"] is None:
-                row["payload"] = {}
-            return row
+    if name == "event":  # (with nothing removed, `_records` makes the record itself)
         entry = _Entry(row["id"], row["kind"], row["occurred_at"], row["summary"], row["payload"])
         # `Redactions.event` reads only these five fields; building a table row for each of
         # a long log would cost more than reading it.
