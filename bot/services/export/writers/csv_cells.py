@@ -41,6 +41,11 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
+def _record(value: dict[str, Any] | list[Any]) -> str:
+    """A record (a log entry's payload) as JSON text: keys sorted, compact (`jsontext.dumps`)."""
+    return neutralise(jsontext.dumps(value, default=str))
+
+
 # The common cell types, by exact type (a subclass takes the general path in `cell`).
 _CELL_BY_TYPE: dict[type, Callable[[Any], str]] = {
     type(None): _blank,
@@ -50,6 +55,8 @@ _CELL_BY_TYPE: dict[type, Callable[[Any], str]] = {
     float: repr,
     datetime: iso,
     date: date.isoformat,
+    dict: _record,
+    list: _record,
 }
 
 
@@ -69,7 +76,7 @@ def cell(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return neutralise(jsontext.dumps(value, default=str))
+        return _record(value)
     return neutralise(str(value))
 
 

@@ -9,7 +9,8 @@
 
 The top-level keys come in that fixed order (what a reader checks first comes first), and
 `records` holds its tables parents first, the order `partnerbot import` loads them in; inside
-every other object the keys are sorted, so the same document is the same bytes. Each item is
+every other object the keys are sorted and written compactly (`{"a":1}`, by orjson:
+`bot.services.export.jsontext`), so the same document is the same bytes. Each item is
 on a line of its own. Text is kept exactly as given (UTF-8; JSON escapes only quotes,
 backslashes and control characters): the document is already what the audience may see, and a
 redacted text is its marker. Datetimes are ISO 8601 in UTC, dates ISO dates. `records` is null
