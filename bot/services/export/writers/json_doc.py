@@ -257,14 +257,16 @@ async def _stream(
     out: BinaryIO, key: str, batches: AsyncIterator[list[Any]], json_values: bool
 ) -> None:
     out.write(b",\n" + dumps(key) + b": [")
-    first = True
+    write = out.write
+    separator = b"\n"
     async for batch in batches:
-        if not batch:
-            continue
-        out.write(b"\n" if first else b",\n")
-        out.write(b",\n".join([row_bytes(row, json_values) for row in batch]))
-        first = False
-    out.write(b"]" if first else b"\n]")
+        # Row by row: each text orjson makes holds a few kilobytes whatever its length, so a
+        # batch's texts are not kept together.
+        for row in batch:
+            write(separator)
+            write(row_bytes(row, json_values))
+            separator = b",\n"
+    write(b"]" if separator == b"\n" else b"\n]")
 
 
 async def _records(out: BinaryIO, records: AsyncIterator[tuple[str, dict[str, Any]]]) -> None:
