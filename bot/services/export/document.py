@@ -286,6 +286,10 @@ class Document:
     log_briefs: Callable[[], AsyncIterator[list[LogBrief]]] | None = None
     # Called once the document is written: frees what its streams hold (their spool).
     close: Callable[[], None] | None = None
+    # Whether the streams' rows hold in their dict and list fields (a log entry's payload) only
+    # what JSON holds: text, numbers, booleans, null, lists and objects (as decoded from the
+    # database, then redacted or cleaned). A JSON writer may then write them as they are.
+    json_values: bool = False
 
     def notes_batched(self, kind: str | None) -> AsyncIterator[list[NoteRow]]:
         """The notes of `kind` (None: every kind), in batches."""

@@ -165,6 +165,7 @@ async def gather(
         log_batches=streams.log_batches,
         log_briefs=streams.log_briefs,
         close=streams.spool.close,
+        json_values=True,  # payloads as decoded from the database (`streams`)
         # The stored records travel only in a whole, internal, named export: what a period, a
         # meeting, an external audience or pseudonyms leave out could not be imported back.
         records=(

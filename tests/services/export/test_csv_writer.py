@@ -217,7 +217,7 @@ async def test_records_as_written() -> None:
     log = read(archive, "log.csv")
     assert [row["kind"] for row in log] == ["partnership.created", "note.decision"]
     assert log[1]["link"] == "https://discord.com/channels/1/2/3"
-    assert log[1]["payload"].startswith('{"text": "We agree')
+    assert log[1]["payload"].startswith('{"text":"We agree')
 
 
 async def test_trust_rounds_whole_rounds_and_withheld_ones_empty() -> None:

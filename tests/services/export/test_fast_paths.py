@@ -25,7 +25,7 @@ from bot.services.export.writers.csv_zip import (
     iso,
 )
 from bot.services.export.writers.html_rows import escape_text
-from bot.services.export.writers.json_doc import dumps, plain, row_object
+from bot.services.export.writers.json_doc import dumps, plain, row_bytes, row_object
 from bot.services.export.writers.markdown import inert
 from bot.services.redaction import Redactions
 from tests.export_sample import HTML_ATTACK, sample
@@ -139,6 +139,9 @@ def test_json_rows_match_the_general_conversion() -> None:
     for row in [*notes, *logs]:
         assert row_object(row) == plain(row)
         assert dumps(row_object(row)) == dumps(plain(row))
+        # Written by orjson from the row's own fields, or (another zone's time) the general way.
+        assert row_bytes(row, json_values=True) == dumps(plain(row))
+        assert row_bytes(row, json_values=False) == dumps(plain(row))
 
 
 def test_html_text_escapes_as_markupsafe_does() -> None:

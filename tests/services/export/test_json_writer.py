@@ -113,7 +113,7 @@ async def test_the_same_document_is_the_same_bytes_with_sorted_keys():
         assert list(item) == sorted(item)
     # One item per line.
     lines = first.decode().splitlines()
-    assert sum(line.startswith('{"at": ') for line in lines) >= 2
+    assert sum(line.startswith('{"at":') for line in lines) >= 2
 
 
 async def test_the_external_audience_is_written_as_given_and_not_importable():

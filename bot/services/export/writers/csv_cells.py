@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
 
+from bot.services.export import jsontext
 from bot.services.export.document import Person
+from bot.services.export.jsontext import iso_utc_seconds
 
 # What a spreadsheet may take as the start of a formula (OWASP's list for CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -26,11 +27,10 @@ def neutralise(text: str) -> str:
 
 def iso(moment: datetime) -> str:
     """A moment in ISO 8601 with its offset, in UTC (a naive time is taken as UTC)."""
-    if moment.tzinfo is None:  # naive UTC (as SQLite hands it back): only the offset to add
-        return moment.isoformat(timespec="seconds") + "+00:00"
-    if moment.tzinfo is UTC:
-        return moment.isoformat(timespec="seconds")
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    zone = moment.tzinfo
+    if zone is UTC or zone is None:  # a naive time (as SQLite hands it back) is UTC
+        return iso_utc_seconds(moment)
+    return iso_utc_seconds(moment.astimezone(UTC))
 
 
 def _blank(_value: object) -> str:
@@ -39,6 +39,11 @@ def _blank(_value: object) -> str:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+def _record(value: dict[str, Any] | list[Any]) -> str:
+    """A record (a log entry's payload) as JSON text: keys sorted, compact (`jsontext.dumps`)."""
+    return neutralise(jsontext.dumps(value, default=str))
 
 
 # The common cell types, by exact type (a subclass takes the general path in `cell`).
@@ -50,17 +55,14 @@ _CELL_BY_TYPE: dict[type, Callable[[Any], str]] = {
     float: repr,
     datetime: iso,
     date: date.isoformat,
+    dict: _record,
+    list: _record,
 }
-
-
-# Records (a log entry's payload) as JSON text: one encoder for every cell (what
-# `json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)` makes anew each call).
-_RECORD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
 
 
 def cell(value: object) -> str:
     """One cell: text neutralised, numbers as numbers, booleans as true/false, times and dates
-    in ISO, records as JSON text."""
+    in ISO, records as JSON text (keys sorted, compact, `jsontext.dumps`)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -74,7 +76,7 @@ def cell(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return neutralise(_RECORD_JSON.encode(value))
+        return _record(value)
     return neutralise(str(value))
 
 

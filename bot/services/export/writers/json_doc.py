@@ -9,7 +9,8 @@
 
 The top-level keys come in that fixed order (what a reader checks first comes first), and
 `records` holds its tables parents first, the order `partnerbot import` loads them in; inside
-every other object the keys are sorted, so the same document is the same bytes. Each item is
+every other object the keys are sorted and written compactly (`{"a":1}`, by orjson:
+`bot.services.export.jsontext`), so the same document is the same bytes. Each item is
 on a line of its own. Text is kept exactly as given (UTF-8; JSON escapes only quotes,
 backslashes and control characters): the document is already what the audience may see, and a
 redacted text is its marker. Datetimes are ISO 8601 in UTC, dates ISO dates. `records` is null
@@ -29,6 +30,9 @@ from enum import Enum
 from operator import attrgetter
 from typing import Any, BinaryIO
 
+import orjson
+
+from bot.services.export import jsontext
 from bot.services.export.document import SCHEMA_VERSION, Document, Person
 
 FORMAT = "partnerbot-export"
@@ -56,10 +60,10 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
-        if value.tzinfo is UTC:  # as the database hands times back
-            return value.isoformat()
-        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return aware.isoformat()
+        zone = value.tzinfo
+        if zone is UTC or zone is None:  # as the database hands times back (naive: UTC)
+            return jsontext.iso_utc(value)
+        return jsontext.iso_utc(value.astimezone(UTC))
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -85,14 +89,26 @@ def _default(value: Any) -> Any:
     return converted
 
 
-_OPTIONS: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "allow_nan": False}
-# One encoder for every value (`json.dumps` with options makes a new one per call).
+_OPTIONS: dict[str, Any] = {
+    "sort_keys": True,
+    "ensure_ascii": False,
+    "allow_nan": False,
+    "separators": jsontext.SEPARATORS,
+}
+# The standard library's encoder, for what orjson refuses (`dumps`): one for every value
+# (`json.dumps` with options builds a new one per call).
 _ENCODER = json.JSONEncoder(default=_default, **_OPTIONS)
 
 
 def dumps(value: Any) -> bytes:
-    """One value on one line, keys sorted, text exact. A lone surrogate (which UTF-8 cannot
-    hold) is written as its JSON escape."""
+    """One value on one line, keys sorted, text exact, a number that is not finite as null.
+    orjson writes it, calling `_default` for times, dates and dataclasses as the standard
+    library would; what orjson refuses (an integer beyond 64 bits, a lone surrogate, a key that
+    is not text) is written by the standard library, a lone surrogate as its JSON escape."""
+    try:
+        return orjson.dumps(value, default=_default, option=jsontext.GENERAL)
+    except orjson.JSONEncodeError:
+        pass
     try:
         text = _ENCODER.encode(value)
     except ValueError:  # a number that is not finite, somewhere: the slow, careful way
@@ -102,7 +118,7 @@ def dumps(value: Any) -> bytes:
 
 def _moment(value: datetime) -> str:
     """`_scalar` for a datetime, the common case (aware UTC) first."""
-    return value.isoformat() if value.tzinfo is UTC else _scalar(value)
+    return jsontext.iso_utc(value) if value.tzinfo is UTC else _scalar(value)
 
 
 def _person(person: Person) -> dict[str, Any]:
@@ -165,6 +181,41 @@ def row_object(row: Any) -> dict[str, Any]:
     return out
 
 
+# A stream's row written by orjson as it is (`row_bytes`): keys sorted, a naive time as UTC, a
+# date as ISO, a `Person` as its fields (in their order, which is sorted, as `_person` has them).
+_ROW_OPTIONS = jsontext.SORTED | orjson.OPT_NAIVE_UTC
+_PERSON_SORTED = [f.name for f in dataclasses.fields(Person)] == ["name", "user_id"]
+_NATIVE: frozenset[Any] = frozenset({type(None), date, Person})
+
+
+def row_bytes(row: Any, json_values: bool) -> bytes:
+    """`dumps(row_object(row))`. When the row's dict and list fields hold only JSON values
+    (`json_values`, `Document.json_values`) and each field that may hold a time, a date or a
+    person holds None, a date, a `Person` or a time that is naive or in UTC itself, orjson
+    writes the row's fields as they are, which makes the same text without a Python step per
+    field."""
+    if json_values and _PERSON_SORTED:
+        plan = _ROW_FIELDS.get(type(row))
+        if plan is None:
+            plan = _ROW_FIELDS[type(row)] = _plan(type(row))
+        values = row.__dict__
+        if len(values) == len(plan[0]):
+            for _i, name in plan[2]:
+                value = values[name]
+                kind = type(value)
+                if kind is datetime:
+                    if value.tzinfo is not UTC and value.tzinfo is not None:
+                        break
+                elif kind not in _NATIVE:
+                    break
+            else:
+                try:
+                    return orjson.dumps(values, default=_default, option=_ROW_OPTIONS)
+                except orjson.JSONEncodeError:
+                    pass
+    return dumps(row_object(row))
+
+
 async def write(document: Document, out: BinaryIO) -> None:
     records = document.records
     out.write(b'{"format": ' + dumps(FORMAT))
@@ -181,8 +232,9 @@ async def write(document: Document, out: BinaryIO) -> None:
         ("reflections", document.reflections),
     ):
         _array(out, key, rows)
-    await _stream(out, "notes", document.notes_batched(None))
-    await _stream(out, "log", document.log_batched())
+    json_values = document.json_values
+    await _stream(out, "notes", document.notes_batched(None), json_values)
+    await _stream(out, "log", document.log_batched(), json_values)
     out.write(b',\n"records": ')
     if records is None:
         out.write(b"null")
@@ -201,16 +253,20 @@ def _array(out: BinaryIO, key: str, rows: Iterable[Any]) -> None:
     out.write(b"]" if first else b"\n]")
 
 
-async def _stream(out: BinaryIO, key: str, batches: AsyncIterator[list[Any]]) -> None:
+async def _stream(
+    out: BinaryIO, key: str, batches: AsyncIterator[list[Any]], json_values: bool
+) -> None:
     out.write(b",\n" + dumps(key) + b": [")
-    first = True
+    write = out.write
+    separator = b"\n"
     async for batch in batches:
-        if not batch:
-            continue
-        out.write(b"\n" if first else b",\n")
-        out.write(b",\n".join([dumps(row_object(row)) for row in batch]))
-        first = False
-    out.write(b"]" if first else b"\n]")
+        # Row by row: each text orjson makes holds a few kilobytes whatever its length, so a
+        # batch's texts are not kept together.
+        for row in batch:
+            write(separator)
+            write(row_bytes(row, json_values))
+            separator = b",\n"
+    write(b"]" if separator == b"\n" else b"\n]")
 
 
 async def _records(out: BinaryIO, records: AsyncIterator[tuple[str, dict[str, Any]]]) -> None:
