@@ -253,6 +253,11 @@ class LogRow:
 # A log entry for a writer that shows neither its payload nor who acted (Markdown, HTML): its
 # number, time, kind, summary and link, as its `LogRow` has them.
 LogBrief = tuple[int, datetime, str, str, str | None]
+# A log entry that shows as stored, as read from the spool (`streams.log_stored`): id, kind,
+# actor (as this export shows them), time, summary, payload, link (as this export shows it).
+# The time and the payload are as read: SQLite's stored text, or the driver's datetime and
+# decoded value (`spool.Raw`).
+StoredEntry = tuple[int, str, Person | None, Any, str, Any, str | None]
 
 
 def brief(row: LogRow) -> LogBrief:
@@ -284,6 +289,9 @@ class Document:
     log_batches: Callable[[bool], AsyncIterator[list[LogRow]]] | None = None
     # The log as `LogBrief`s, a batch at a time; None: made from `log_batched`.
     log_briefs: Callable[[], AsyncIterator[list[LogBrief]]] | None = None
+    # The log, a batch at a time, an entry that shows as stored as a `StoredEntry`, any
+    # other as its `LogRow`; None: made from `log_batched`.
+    log_stored: Callable[[], AsyncIterator[list[StoredEntry | LogRow]]] | None = None
     # Called once the document is written: frees what its streams hold (their spool).
     close: Callable[[], None] | None = None
     # Whether the streams' rows hold in their dict and list fields (a log entry's payload) only
@@ -308,6 +316,12 @@ class Document:
         if self.log_briefs is not None:
             return self.log_briefs()
         return _briefs(self.log_batched(payloads=False))
+
+    def log_as_stored(self) -> AsyncIterator[list[StoredEntry | LogRow]]:
+        """The log, in batches, an entry that shows as stored as a `StoredEntry`."""
+        if self.log_stored is not None:
+            return self.log_stored()
+        return self.log_batched()  # type: ignore[return-value]  # (a list is invariant)
 
 
 async def _briefs(batches: AsyncIterator[list[LogRow]]) -> AsyncIterator[list[LogBrief]]:

@@ -164,6 +164,7 @@ async def gather(
         note_batches=streams.note_batches,
         log_batches=streams.log_batches,
         log_briefs=streams.log_briefs,
+        log_stored=streams.log_stored,
         close=streams.spool.close,
         json_values=True,  # payloads as decoded from the database (`streams`)
         # The stored records travel only in a whole, internal, named export: what a period, a

@@ -17,7 +17,14 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.services.export import trust as trust_rows
-from bot.services.export.document import LogBrief, LogRow, NoteRow, brief, filled
+from bot.services.export.document import (
+    LogBrief,
+    LogRow,
+    NoteRow,
+    StoredEntry,
+    brief,
+    filled,
+)
 from bot.services.export.goal_rows import GoalSection
 from bot.services.export.history import History
 from bot.services.export.lens import Lens
@@ -270,6 +277,39 @@ class Streams:
                     if row is not None:
                         append(brief(row))
             yield briefs
+
+    async def log_stored(self) -> AsyncIterator[list[StoredEntry | LogRow]]:
+        """The log, a batch at a time, each entry that shows as stored as a `StoredEntry` (its
+        time and payload as read, its actor and link as this export shows them), any other
+        (every entry, unless the log shows as stored; a trust round's closing) as its
+        `LogRow`."""
+        if not self._as_stored:
+            async for rows in self.log_batches():
+                yield list(rows)
+            return
+        person, link_of, log_row = self.lens.person, self.lens.link, self.log_row
+        async for batch in self._raw(LOG):
+            items: list[StoredEntry | LogRow] = []
+            append = items.append
+            for raw in batch:
+                if raw[1] != TRUST_CLOSED:
+                    link = raw[6]
+                    append(
+                        (
+                            raw[0],
+                            raw[1],
+                            person(raw[2]),
+                            raw[3],
+                            raw[4],
+                            raw[5],
+                            link_of(link) if link is not None else None,
+                        )
+                    )
+                else:  # told as the threshold allows
+                    row = log_row(entry(raw))
+                    if row is not None:
+                        append(row)
+            yield items
 
     @property
     def _as_stored(self) -> bool:

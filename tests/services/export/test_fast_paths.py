@@ -253,3 +253,64 @@ def test_local_time_text_is_right_at_the_edges_of_days_zones_and_years() -> None
                 f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
             )
             assert layout.when(moment) == want, (name, moment)
+
+
+def test_log_cells_made_from_stored_entries_are_those_of_their_rows() -> None:
+    """`Sheet.write_stored`: a `StoredEntry`'s cells (its time and payload as read, from
+    SQLite's text or the driver's values) are the cells its `LogRow` makes, a `LogRow` among
+    them kept in its place, for every header that shows the log as stored."""
+    times = [
+        "2026-03-29 00:59:59.000000",
+        "2026-03-29 01:00:01.123456",
+        "2026-03-29 01:00:01",  # not SQLAlchemy's text: read as before
+        *MOMENTS,
+    ]
+    payloads = ['{"b": 1, "a": "=x"}', "{}", "null", "[1, 2.5]", '{"n": 1e400}', {"z": [1]}, None]
+    people = [None, Person("Ada", 1), Person("=Eve", 2)]
+    texts = ["a summary", "=SUM(A1)", "-1", ""]
+    links = [None, "https://discord.com/channels/1/2/3", "@link"]
+    stored = [
+        (
+            n,
+            f"note.{n % 3}" if n % 5 else "+kind",
+            people[n % 3],
+            times[n % len(times)],
+            texts[n % 4],
+            payloads[n % len(payloads)],
+            links[n % 3],
+        )
+        for n in range(60)
+    ]
+    rows = [
+        LogRow(
+            id=s[0],
+            at=spool.moment(s[3]),
+            kind=s[1],
+            actor=s[2],
+            summary=s[4],
+            payload=spool.payload(s[5]) or {},
+            link=s[6],
+        )
+        for s in stored
+    ]
+    mixed = [
+        row if n % 7 == 0 else entry
+        for n, (entry, row) in enumerate(zip(stored, rows, strict=True))
+    ]
+    for header in (
+        sample().header,
+        replace(sample().header, keep_text=not sample().header.keep_text),
+    ):
+        made = []
+        for write in ("objects", "stored", "mixed"):
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                with Sheet(archive, codebook.LOG, header, {}) as sheet:
+                    if write == "objects":
+                        sheet.write_objects(rows)
+                    else:
+                        sheet.write_stored(list(stored) if write == "stored" else mixed)
+            with zipfile.ZipFile(buffer) as archive:
+                made.append(archive.read("log.csv"))
+        assert made[0].count(b"\n") == 61
+        assert made[1] == made[0] and made[2] == made[0]

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
 
 from bot.services.export import jsontext
-from bot.services.export.document import Person
+from bot.services.export.document import Person, StoredEntry
 from bot.services.export.jsontext import iso_utc_seconds
+from bot.services.export.spool import moment, payload
 
 # What a spreadsheet may take as the start of a formula (OWASP's list for CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -111,3 +113,64 @@ def row_reader(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
         get = attrgetter(fields[0])
         return lambda row: (get(row),)
     return attrgetter(*fields)
+
+
+# SQLite's stored text of a time (`spool.sqlite_moment`): naive UTC, with microseconds.
+_STORED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}")
+
+
+def stored_time(value: Any) -> str:
+    """`iso(moment(value))` of a raw entry's time (`spool.moment`): SQLite's stored text is
+    rewritten as that would write it (`YYYY-MM-DDTHH:MM:SS+00:00`) without reading it."""
+    if type(value) is str and _STORED_TIME.fullmatch(value):
+        return f"{value[:10]}T{value[11:19]}+00:00"
+    return iso(moment(value))
+
+
+def stored_payload(value: Any) -> str:
+    """The cell of a raw entry's payload as the log shows it (decoded, `{}` when empty)."""
+    decoded = payload(value) or {}
+    return _record(decoded) if type(decoded) is dict else any_cell(decoded)
+
+
+def _text(value: Any) -> str:
+    return neutralise(value) if type(value) is str else any_cell(value)
+
+
+# The log's columns, in its file's order, as read from a `StoredEntry` (`stored_log_cells`).
+STORED_LOG = ("id", "at", "kind", "actor", "actor_user_id", "summary", "payload", "link")
+
+
+def stored_log_cells(
+    plan: list[tuple[str, bool, frozenset[str] | None]],
+) -> Callable[[StoredEntry], list[str]] | None:
+    """For the log's file, shown with `plan` (a `Sheet`'s: each column's name, whether it is
+    left empty, its vocabulary): the cells of a `StoredEntry`, the same as those of the entry's
+    `LogRow`. None when a column is one this does not know, or a vocabulary's."""
+    if any(name not in STORED_LOG or known is not None for name, _blank, known in plan):
+        return None
+    # Each shown column: its place in `STORED_LOG`, or None when left empty.
+    picks = [None if empty else STORED_LOG.index(name) for name, empty, _known in plan]
+    every = picks == list(range(len(STORED_LOG)))
+    people: dict[Person | None, tuple[str, str]] = {None: ("", "")}
+
+    def cells(stored: StoredEntry) -> list[str]:
+        number, kind, actor, at, summary, value, link = stored
+        person = people.get(actor)
+        if person is None:
+            person = people[actor] = (person_name(actor), person_id(actor))
+        row = [
+            repr(number) if type(number) is int else any_cell(number),
+            stored_time(at),
+            _text(kind),
+            person[0],
+            person[1],
+            _text(summary),
+            stored_payload(value),
+            "" if link is None else _text(link),
+        ]
+        if every:
+            return row
+        return ["" if pick is None else row[pick] for pick in picks]
+
+    return cells

@@ -34,6 +34,7 @@ from bot.services.export.document import (
     GoalRow,
     Header,
     LinkRow,
+    LogRow,
     MeetingRow,
     MembershipSpell,
     OrganisationRow,
@@ -41,6 +42,7 @@ from bot.services.export.document import (
     ReadingCount,
     ReflectionRow,
     StanceCell,
+    StoredEntry,
     TrustRoundRow,
 )
 from bot.services.export.writers.csv_cells import (  # noqa: F401  (re-exported)
@@ -53,6 +55,7 @@ from bot.services.export.writers.csv_cells import (  # noqa: F401  (re-exported)
     iso,
     neutralise,
     row_reader,
+    stored_log_cells,
 )
 from bot.services.goals.vocab import DIMENSIONS
 from bot.services.trust.vocab import ITEM_KEYS, OWN_ITEM
@@ -96,6 +99,7 @@ class Sheet:
         self._checked = False
         self._objects: tuple[Callable[[Any], tuple[Any, ...]], list[Callable[[Any], str]]] | None
         self._objects = None
+        self._stored: Callable[[StoredEntry], list[str]] | None = None
 
     def __enter__(self) -> Sheet:
         return self
@@ -151,6 +155,24 @@ class Sheet:
             ]
             for row in rows
         )
+
+    def write_stored(self, items: list[StoredEntry | LogRow]) -> None:
+        """The log's rows (`Document.log_as_stored`): a `StoredEntry`'s cells made straight
+        from it (`stored_log_cells`), the same as its `LogRow`'s would be; a `LogRow` as by
+        `write_objects`."""
+        if self._stored is None:
+            self._stored = stored_log_cells(self._plan)
+            if self._stored is None:
+                raise ValueError(f"{self.file.name}: not the log's columns")
+        stored = self._stored
+        if all(type(item) is tuple for item in items):
+            self._csv.writerows(map(stored, items))  # type: ignore[arg-type]
+            return
+        for item in items:  # a row told otherwise among them: each in its place
+            if type(item) is tuple:
+                self._csv.writerow(stored(item))  # type: ignore[arg-type]
+            else:
+                self.write_objects([item])
 
     def _plan_objects(
         self,
@@ -405,7 +427,7 @@ async def write(document: Document, out: BinaryIO) -> None:
                 (answer_row(r.post_id, a) for r in document.reflections for a in r.answers),
             )
         with sheet(codebook.LOG) as log:
-            async for entries in document.log_batched():
-                log.write_objects(entries)
+            async for entries in document.log_as_stored():
+                log.write_stored(entries)
         files = [*written, codebook.CODEBOOK]
         fill(codebook.CODEBOOK, codebook.rows(header, files, unlisted))
