@@ -381,7 +381,11 @@ async def load_schedule(
     row = (await session.exec(query, params={"schedule_id": schedule_id})).first()
     if row is None:
         return None
-    schedule, partnership = row
+    return as_loaded(*row)
+
+
+def as_loaded(schedule: Schedule, partnership: Partnership) -> tuple[Schedule, Partnership]:
+    """A schedule as the engine sees it: active but archived reads as paused."""
     if partnership.is_archived and schedule.state == ScheduleState.active:
         return schedule.model_copy(update={"state": ScheduleState.paused}), partnership
     return schedule, partnership
