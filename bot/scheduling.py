@@ -17,7 +17,8 @@ One rule for every kind of action (a reflective prompt now, check-in rounds late
 - **Two transactions a run.** The claim's transaction also lets the action prepare its work
   (`prepare`: a prompt chooses and records its post), and the one that records the outcome
   takes the action's own writes with it (`Done`: the post's message, thread and log entry).
-  Running the action and recording what happened are in `bot.schedule_outcomes`.
+  Running the action and recording what happened are in `bot.schedule_outcomes`; in a burst
+  the outcomes of runs finishing together share one transaction (`bot.schedule_records`).
 - **Catch up once.** After downtime, the latest missed occurrence younger than the grace period
   runs once, marked late; older ones are recorded as missed. Never a flood, never silence.
 - **Retry with backoff** when the action fails for a passing reason (`TransientError`: Discord
@@ -63,6 +64,7 @@ from bot.schedule_changes import DEFAULT_POLL_SECONDS, ScheduleChanges
 from bot.schedule_claims import LATE_AFTER, Claim, ScheduleClaims
 from bot.schedule_loading import SpecCache, read_active
 from bot.schedule_outcomes import ScheduleOutcomes
+from bot.schedule_records import DoneRecords
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import (
     RecurrenceSpec,
@@ -134,6 +136,8 @@ class ScheduleEngine(ScheduleClaims, ScheduleOutcomes, ScheduleChanges):
         self._synced_while_loading: set[int] | None = None
         # Claims made a few at a time for the jobs waiting for a slot (`bot.schedule_claims`).
         self._init_claims()
+        # Outcomes of posts finishing together, recorded in one transaction.
+        self._done_records = DoneRecords(sessions)
 
     # ------------------------------------------------------------------ wiring
 
