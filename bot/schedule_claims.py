@@ -8,7 +8,8 @@ the insert. The action's `prepare` runs in the same transaction.
 **Claimed a few ahead.** When many occurrences fall due together (a thousand prompts at 9:00),
 each one's job waits for a pacer slot (`bot.pacing`). The first to get one claims, in one
 transaction, its own schedule and those of up to `CLAIM_AHEAD - 1` jobs still waiting, in the
-order they wait: one read of the schedules, one update of their `handled_until`, one insert of
+order they wait (1, 2, 4… at a burst's start, so its first post waits for one claim only): one
+read of the schedules, one update of their `handled_until`, one insert of
 their occurrences, then each action's `prepare`. The waiting jobs find their claim made when
 their slot comes (a second or so later at Discord's rate) and run it. Each occurrence is still
 claimed by exactly one insert in one process; if the batch loses a race on one of them (the
@@ -100,11 +101,14 @@ class ScheduleClaims:
     _waiting: dict[int, None]
     _claimed_ahead: dict[int, Claim]
     _claiming: asyncio.Lock
+    _claim_ramp: int
 
     def _init_claims(self) -> None:
         self._waiting = {}
         self._claimed_ahead = {}
         self._claiming = asyncio.Lock()
+        # The next batch's size: doubled from 1 while jobs keep waiting, up to `CLAIM_AHEAD`.
+        self._claim_ramp = 1
 
     async def _claim_in_turn(self, schedule_id: int) -> tuple[Claim, datetime]:
         """This schedule's claim, with when it was made: made ahead by an earlier job, or now
@@ -115,11 +119,15 @@ class ScheduleClaims:
                 ahead = self._claimed_ahead.pop(schedule_id, None)
                 if ahead is None:
                     batch = [schedule_id]
+                    limit = self._claim_ramp
                     for waiting in self._waiting:
-                        if len(batch) == CLAIM_AHEAD:
+                        if len(batch) == limit:
                             break
                         if waiting != schedule_id and waiting not in self._claimed_ahead:
                             batch.append(waiting)
+                    # A burst's first post waits for one claim, not for a whole batch.
+                    full = len(batch) == limit
+                    self._claim_ramp = min(CLAIM_AHEAD, 2 * limit) if full else 1
                     now = self.clock.now()
                     claims = await self._claim_each(batch, now)
                     for other in batch[1:]:
