@@ -51,6 +51,7 @@ async def test_a_burst_is_claimed_a_few_at_a_time_and_each_runs_once_in_two_proc
         [occurrence] = await occurrences(sessions, schedule_id)
         assert occurrence.state == "done" and not occurrence.late
     batches = batches_one + batches_two
+    assert len(batches_one[0]) == 1  # the burst's first post waits for one claim only
     assert max(len(batch) for batch in batches) > 1  # claimed ahead, not one by one
     assert max(len(batch) for batch in batches) <= CLAIM_AHEAD
     assert not one._claimed_ahead and not two._claimed_ahead  # each claim made was run
