@@ -4,13 +4,14 @@ recovery at start, and pausing a schedule whose target is gone."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +25,7 @@ from bot.schedule_actions import (
     TransientError,
     plural,
 )
+from bot.schedule_records import UPDATE_OCCURRENCE, DoneRecords, Record
 from bot.services import log as partnership_log
 from db.engine import transaction
 from db.models import Occurrence, OccurrenceState, Partnership, Schedule, ScheduleState
@@ -37,8 +39,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("bot.scheduling")
 
-Record = Callable[[AsyncSession], Awaitable[None]]
-
 
 class ScheduleOutcomes:
     """Part of `ScheduleEngine`: attempts, their outcomes, retries and recovery."""
@@ -50,6 +50,8 @@ class ScheduleOutcomes:
     actions: dict[str, ActionHandler]
     aps: AsyncIOScheduler | None
     pacer: Pacer
+    _done_records: DoneRecords
+    _in_flight: set[asyncio.Task[Any]]
 
     if TYPE_CHECKING:  # the engine's own
 
@@ -143,13 +145,13 @@ class ScheduleOutcomes:
         else:
             values = result
         try:
-            await self._finish(
-                occurrence.id,
-                OccurrenceState.done,
+            await self._done_records.done(
+                occurrence.id,  # type: ignore[arg-type]
                 result=values,
                 attempts=due.attempt,
                 now=now,
                 record=record,
+                gather=len(self._in_flight) > 1,  # others under way: record it with theirs
             )
         except SQLAlchemyError as exc:
             if record is None:
@@ -289,7 +291,7 @@ class ScheduleOutcomes:
         async with transaction(self.sessions) as session:
             if record is not None:
                 await record(session)
-            await session.execute(_UPDATE_OCCURRENCE, {"occurrence_id": occurrence_id, **values})
+            await session.execute(UPDATE_OCCURRENCE, {"occurrence_id": occurrence_id, **values})
 
     async def _mark_retry(
         self, occurrence_id: int, attempts: int, at: datetime, error: str
@@ -360,8 +362,6 @@ _LOAD = (
 _LOAD_LOCKED = _LOAD.with_for_update(of=Schedule)  # type: ignore[arg-type]
 _OCCURRENCES = Occurrence.__table__  # type: ignore[attr-defined]
 _INSERT_OCCURRENCE = insert(_OCCURRENCES).returning(_OCCURRENCES.c.id)
-# The columns to set come with the parameters.
-_UPDATE_OCCURRENCE = update(_OCCURRENCES).where(_OCCURRENCES.c.id == bindparam("occurrence_id"))
 
 
 async def insert_occurrence(session: AsyncSession, occurrence: Occurrence) -> int:
@@ -381,7 +381,11 @@ async def load_schedule(
     row = (await session.exec(query, params={"schedule_id": schedule_id})).first()
     if row is None:
         return None
-    schedule, partnership = row
+    return as_loaded(*row)
+
+
+def as_loaded(schedule: Schedule, partnership: Partnership) -> tuple[Schedule, Partnership]:
+    """A schedule as the engine sees it: active but archived reads as paused."""
     if partnership.is_archived and schedule.state == ScheduleState.active:
         return schedule.model_copy(update={"state": ScheduleState.paused}), partnership
     return schedule, partnership

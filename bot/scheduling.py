@@ -12,11 +12,13 @@ One rule for every kind of action (a reflective prompt now, check-in rounds late
   `handled_until` past it. A second process, a restart or a retried job that reaches the same
   occurrence finds it handled, or fails the insert, and does nothing. The action gets the
   occurrence id to use as a nonce, so re-running a claimed occurrence whose outcome was never
-  recorded (a crash between claim and post) cannot post twice.
+  recorded (a crash between claim and post) cannot post twice. In a burst the jobs waiting
+  their turn are claimed a few at a time, in one transaction (`bot.schedule_claims`).
 - **Two transactions a run.** The claim's transaction also lets the action prepare its work
   (`prepare`: a prompt chooses and records its post), and the one that records the outcome
   takes the action's own writes with it (`Done`: the post's message, thread and log entry).
-  Running the action and recording what happened are in `bot.schedule_outcomes`.
+  Running the action and recording what happened are in `bot.schedule_outcomes`; in a burst
+  the outcomes of runs finishing together share one transaction (`bot.schedule_records`).
 - **Catch up once.** After downtime, the latest missed occurrence younger than the grace period
   runs once, marked late; older ones are recorded as missed. Never a flood, never silence.
 - **Retry with backoff** when the action fails for a passing reason (`TransientError`: Discord
@@ -44,9 +46,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import bindparam, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.exc import IntegrityError
 
 from bot.pacing import Pacer
 from bot.schedule_actions import (
@@ -59,23 +59,20 @@ from bot.schedule_actions import (
     Outcome,
     TargetGone,
     TransientError,
-    plural,
 )
 from bot.schedule_changes import DEFAULT_POLL_SECONDS, ScheduleChanges
+from bot.schedule_claims import LATE_AFTER, Claim, ScheduleClaims
 from bot.schedule_loading import SpecCache, read_active
-from bot.schedule_outcomes import ScheduleOutcomes, insert_occurrence, load_schedule
-from bot.services import log as partnership_log
+from bot.schedule_outcomes import ScheduleOutcomes
+from bot.schedule_records import DoneRecords
 from bot.services.clock import Clock, SystemClock
 from bot.services.recurrence import (
     RecurrenceSpec,
-    count_between,
-    latest_due,
-    latest_occurrences,
 )
 from bot.services.schedules.spec import spec_of
 from bot.shards import guild_filter
-from db.engine import SessionFactory, transaction
-from db.models import Occurrence, OccurrenceState, Partnership, Schedule, ScheduleState
+from db.engine import SessionFactory
+from db.models import ScheduleState
 
 __all__ = [
     "ActionGone",
@@ -91,10 +88,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# An occurrence run more than this after its time is marked late.
-LATE_AFTER = timedelta(minutes=2)
-# Missed occurrences recorded one by one after downtime; the rest are counted in the log.
-MISSED_ROWS = 50
 DEFAULT_RETRY_DELAYS = (30.0, 120.0, 600.0, 1800.0)
 # How long a stop waits for a run already under way to record its outcome.
 SHUTDOWN_WAIT_SECONDS = 10.0
@@ -102,16 +95,7 @@ SHUTDOWN_WAIT_SECONDS = 10.0
 LOAD_BATCH = 500
 
 
-# Built once, as the hot path's statements are (`bot.schedule_outcomes`).
-_SCHEDULES = Schedule.__table__  # type: ignore[attr-defined]
-_ADVANCE = (
-    update(_SCHEDULES)
-    .where(_SCHEDULES.c.id == bindparam("schedule_id"))
-    .values(handled_until=bindparam("cutoff"))
-)
-
-
-class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
+class ScheduleEngine(ScheduleClaims, ScheduleOutcomes, ScheduleChanges):
     def __init__(
         self,
         sessions: SessionFactory,
@@ -150,6 +134,10 @@ class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
         self._specs = SpecCache()
         # Schedules synced while `start` was loading: their rows as read are already stale.
         self._synced_while_loading: set[int] | None = None
+        # Claims made a few at a time for the jobs waiting for a slot (`bot.schedule_claims`).
+        self._init_claims()
+        # Outcomes of posts finishing together, recorded in one transaction.
+        self._done_records = DoneRecords(sessions)
 
     # ------------------------------------------------------------------ wiring
 
@@ -267,10 +255,22 @@ class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
         await self._paced_run(schedule_id)
 
     async def _paced_run(self, schedule_id: int) -> None:
-        async with self.pacer.slot():
-            if self.aps is None and self.started_at is not None:
-                return  # stopped while waiting for a slot
-            await self._tracked(self.run_schedule(schedule_id))
+        self._waiting[schedule_id] = None
+        try:
+            async with self.pacer.slot():
+                if self.aps is None and self.started_at is not None:
+                    return  # stopped while waiting for a slot
+                await self._tracked(self._run_in_turn(schedule_id))
+        finally:
+            self._waiting.pop(schedule_id, None)
+
+    async def _run_in_turn(self, schedule_id: int) -> None:
+        """A paced run: its claim made a few at a time with the jobs waiting behind it."""
+        try:
+            claim, now = await self._claim_in_turn(schedule_id)
+        except IntegrityError:
+            return  # another process or job claimed it first
+        await self._run_claimed(claim, now)
 
     async def _tracked(self, work: Awaitable[Any]) -> None:
         task = asyncio.current_task()
@@ -311,128 +311,24 @@ class ScheduleEngine(ScheduleOutcomes, ScheduleChanges):
     async def run_schedule(self, schedule_id: int, now: datetime | None = None) -> Outcome:
         """Handle everything due for one schedule up to `now`: run, catch up once, or record."""
         now = now or self.clock.now()
-        outcome = Outcome()
         try:
-            claimed = await self._claim(schedule_id, now, outcome)
+            claim = (await self._claim_many([schedule_id], now))[schedule_id]
         except IntegrityError:
-            outcome.skipped_claimed += 1  # another process or job claimed it first
-            return outcome
-        if claimed is not None:
-            occurrence, schedule, partnership, prepared = claimed
+            return Outcome(skipped_claimed=1)  # another process or job claimed it first
+        return await self._run_claimed(claim, now)
+
+    async def _run_claimed(self, claim: Claim, now: datetime) -> Outcome:
+        outcome = Outcome(missed=claim.missed)
+        occurrence, schedule, partnership = claim.occurrence, claim.schedule, claim.partnership
+        if occurrence is not None and schedule is not None and partnership is not None:
             logger.debug(
                 "Claimed occurrence %s of schedule %s in server %s, due %s",
                 occurrence.id,
-                schedule_id,
+                schedule.id,
                 schedule.guild_id,
                 occurrence.due_at.isoformat(),
             )
             await self._attempt(
-                occurrence, outcome, now, loaded=(schedule, partnership), prepared=prepared
+                occurrence, outcome, now, loaded=(schedule, partnership), prepared=claim.prepared
             )
         return outcome
-
-    def _missed(
-        self, spec: RecurrenceSpec, since: datetime, latest: datetime, *, include_latest: bool
-    ) -> tuple[int, list[datetime]]:
-        """How many occurrences in (since, latest] were missed, and the newest few of them.
-
-        Counted, not listed: after long downtime an every-minute schedule has missed more
-        occurrences than are worth listing, and all of them are still counted in the log.
-        """
-        end = latest if include_latest else latest - timedelta(microseconds=1)
-        if end <= since:
-            return 0, []
-        return count_between(spec, since, end), latest_occurrences(spec, since, end, MISSED_ROWS)
-
-    async def _claim(
-        self, schedule_id: int, now: datetime, outcome: Outcome
-    ) -> tuple[Occurrence, Schedule, Partnership, Any] | None:
-        """One transaction: read the schedule (its row locked), move `handled_until`, record
-        the missed, claim the latest and let its action prepare it (`ActionHandler.prepare`).
-
-        Returns the claimed occurrence to run, with its schedule, partnership and what the
-        action prepared; None when there is nothing to run here.
-        """
-        async with transaction(self.sessions) as session:
-            loaded = await load_schedule(session, schedule_id, lock=True)
-            if loaded is None or loaded[0].state != ScheduleState.active:
-                return None
-            schedule, partnership = loaded
-            if not self.holds(schedule.guild_id):
-                return None  # another process's server
-            handler = self.actions.get(schedule.kind)
-            if handler is None:
-                logger.warning(
-                    "No action registered for schedule %s (%s)", schedule_id, schedule.kind
-                )
-                return None
-            spec = spec_of(schedule, partnership.timezone)
-            since = schedule.handled_until
-            latest = latest_due(spec, now, since)
-            if latest is None:
-                return None  # nothing due, or another process got here first
-            run_latest = now - latest <= self.window
-            cutoff = latest if run_latest else now
-            count, rows = self._missed(spec, since, latest, include_latest=not run_latest)
-            await session.execute(_ADVANCE, {"schedule_id": schedule_id, "cutoff": cutoff})
-            for due in rows:
-                session.add(
-                    Occurrence(
-                        schedule_id=schedule_id,
-                        partnership_id=partnership.id,  # type: ignore[arg-type]
-                        due_at=due,
-                        state=OccurrenceState.missed,
-                        claimed_at=now,
-                        finished_at=now,
-                    )
-                )
-            if count:
-                await partnership_log.record(
-                    session,
-                    partnership,
-                    "schedule.missed",
-                    f"{count} scheduled {plural(count, 'occurrence')} passed while the bot "
-                    "was offline and were not sent.",
-                    actor_id=None,
-                    payload={"schedule_id": schedule_id, "count": count, "kind": schedule.kind},
-                    at=now,
-                )
-            outcome.missed = count
-            if not run_latest:
-                return None
-            occurrence = Occurrence(
-                schedule_id=schedule_id,
-                partnership_id=partnership.id,  # type: ignore[arg-type]
-                due_at=latest,
-                state=OccurrenceState.claimed,
-                # Late: well after its time, or due while the bot was not running (an
-                # every-minute occurrence caught up at start is seconds old, yet missed).
-                late=now - latest > LATE_AFTER
-                or (self.started_at is not None and latest < self.started_at),
-                claimed_at=now,
-            )
-            occurrence.id = await insert_occurrence(session, occurrence)
-            prepared = await self._prepare(session, handler, occurrence, schedule, partnership)
-            return occurrence, schedule, partnership, prepared
-
-    async def _prepare(
-        self,
-        session: AsyncSession,
-        handler: ActionHandler,
-        occurrence: Occurrence,
-        schedule: Schedule,
-        partnership: Partnership,
-    ) -> Any:
-        """The action's own preparation, in the claim's transaction. If it fails for anything
-        but the database, the claim stands and the action prepares again when it runs (and
-        fails there, recorded like any failure)."""
-        if handler.prepare is None:
-            return None
-        due = Due.of(occurrence, schedule, partnership, attempt=1)
-        try:
-            return await handler.prepare(session, due, partnership)
-        except SQLAlchemyError:
-            raise
-        except Exception:
-            logger.warning("Could not prepare occurrence %s", occurrence.id, exc_info=True)
-            return None

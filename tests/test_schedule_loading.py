@@ -89,13 +89,13 @@ async def test_catch_up_looks_only_at_schedules_with_an_occurrence_due(sessions:
     channel = Channel()
     engine, _ = engine_for(sessions, Clock(MONDAY_1000), channel)
     looked_at: list[int] = []
-    run_schedule = engine.run_schedule
+    claim_many = engine._claim_many
 
-    async def recording(schedule_id: int, now: Any = None) -> Any:
-        looked_at.append(schedule_id)
-        return await run_schedule(schedule_id, now)
+    async def recording(schedule_ids: list[int], now: Any) -> Any:
+        looked_at.extend(schedule_ids)
+        return await claim_many(schedule_ids, now)
 
-    engine.run_schedule = recording  # type: ignore[method-assign]
+    engine._claim_many = recording  # type: ignore[method-assign]
     await engine.start(catch_up=True)
     try:
         assert looked_at == [due]
