@@ -14,12 +14,11 @@ from typing import BinaryIO
 from sqlmodel import col, select
 
 from bot.services.export.document import Audience, Document
-from bot.services.export.gather import gather
 from bot.services.export.writers import csv_zip, html, json_doc, markdown
 from bot.services.redaction import EXPIRED, REMOVED
 from db.models import Event, Partnership
 from tests.services.export.test_gather import export, set_partnership, world
-from tests.services.export.world import HUBS, NOW, World, bea, strings
+from tests.services.export.world import HUBS, World, bea, gathered, strings
 
 __all__ = ["world"]  # the fixture, shared with test_gather
 
@@ -31,18 +30,7 @@ async def document(w: World, audience: Audience = Audience.internal) -> Document
     async with w.sessions() as session:
         partnership = await session.get(Partnership, w.partnership_id)
     assert partnership is not None
-    return await gather(
-        w.sessions,
-        partnership,
-        audience=audience,
-        since=None,
-        until=None,
-        meeting_id=None,
-        now=NOW,
-        exported_by=None,
-        pseudonyms=None,
-        keep_text=False,
-    )
+    return await gathered(w, partnership, audience)
 
 
 async def written(w: World, writer: Writer) -> str:

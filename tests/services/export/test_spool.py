@@ -13,14 +13,14 @@ from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot.services.export import spool as spool_module
-from bot.services.export.document import Audience, Document, brief
-from bot.services.export.gather import SMALL_KINDS, gather
+from bot.services.export.document import Audience, brief
+from bot.services.export.gather import SMALL_KINDS
 from bot.services.export.spool import LOG, LogQuery, Spool, entry, sqlite_moment
 from bot.services.export.writers import WRITERS
 from bot.services.trust.events import CLOSED as TRUST_CLOSED
 from db.engine import SessionFactory, transaction
 from db.models import Event, Partnership
-from tests.services.export.world import GUILD, NOW, World, build_world
+from tests.services.export.world import GUILD, NOW, World, build_world, gathered
 
 
 @pytest.fixture
@@ -33,22 +33,6 @@ async def partnership_of(world: World) -> Partnership:
         partnership = await session.get(Partnership, world.partnership_id)
     assert partnership is not None
     return partnership
-
-
-async def gathered(world: World, partnership: Partnership, audience: Audience) -> Document:
-    """The whole log's document for `audience`, as the export gathers it."""
-    return await gather(
-        world.sessions,
-        partnership,
-        audience=audience,
-        since=None,
-        until=None,
-        meeting_id=None,
-        now=NOW,
-        exported_by=None,
-        pseudonyms=None,
-        keep_text=False,
-    )
 
 
 async def stored(w: World, start: datetime | None = None, end: datetime = NOW) -> list[tuple]:

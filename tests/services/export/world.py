@@ -31,7 +31,8 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from bot.services.access import Actor, PartnershipRef
-from bot.services.export.document import Document, LogRow, NoteRow
+from bot.services.export.document import Audience, Document, LogRow, NoteRow
+from bot.services.export.gather import gather
 from bot.services.goals import GoalService, GoalTarget
 from bot.services.meetings import MeetingService
 from bot.services.notes import NoteService
@@ -329,6 +330,24 @@ class Read:
     document: Document
     notes: list[NoteRow]
     log: list[LogRow]
+
+
+async def gathered(
+    world: World, partnership: Partnership, audience: Audience = Audience.internal
+) -> Document:
+    """The whole log's document for `audience`, as the export gathers it."""
+    return await gather(
+        world.sessions,
+        partnership,
+        audience=audience,
+        since=None,
+        until=None,
+        meeting_id=None,
+        now=NOW,
+        exported_by=None,
+        pseudonyms=None,
+        keep_text=False,
+    )
 
 
 async def read(document: Document) -> Read:
