@@ -35,7 +35,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.schedule_actions import ActionHandler, Due, plural
 from bot.schedule_outcomes import as_loaded
 from bot.services import log as partnership_log
-from bot.services.recurrence import RecurrenceSpec, count_between, latest_due, latest_occurrences
+from bot.services.occurrences import count_between, latest_due, latest_occurrences
+from bot.services.recurrence import RecurrenceSpec
 from bot.services.schedules.spec import spec_of
 from db.engine import transaction
 from db.models import Occurrence, OccurrenceState, Partnership, Schedule, ScheduleState

@@ -22,7 +22,8 @@ from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import ColumnElement, select
 
 from bot.errors import UserFacingError
-from bot.services.recurrence import RecurrenceSpec, build_trigger, latest_due
+from bot.services.occurrences import latest_due
+from bot.services.recurrence import RecurrenceSpec, build_trigger
 from bot.services.timeutil import as_utc
 from db.engine import SessionFactory
 from db.models import Partnership, Schedule, ScheduleState

@@ -9,17 +9,13 @@ import pytest
 from apscheduler.triggers.base import BaseTrigger
 
 from bot.errors import UserFacingError
-from bot.services.recurrence import (
-    Cadence,
-    RecurrenceSpec,
-    build_trigger,
-    describe,
+from bot.services.occurrences import (
     is_occurrence,
     latest_due,
     next_occurrences,
     occurrences_between,
-    parse_time,
 )
+from bot.services.recurrence import Cadence, RecurrenceSpec, build_trigger, describe, parse_time
 
 LONDON = "Europe/London"
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)

@@ -10,12 +10,8 @@ import pytest
 from sqlmodel import select
 
 from bot.errors import UserFacingError
-from bot.services.recurrence import (
-    RecurrenceSpec,
-    count_between,
-    latest_occurrences,
-    occurrences_between,
-)
+from bot.services.occurrences import count_between, latest_occurrences, occurrences_between
+from bot.services.recurrence import RecurrenceSpec
 from db.models import Event, Occurrence
 from tests.test_scheduling import Channel, Clock, engine_for, make_schedule
 

@@ -29,7 +29,8 @@ from bot.errors import UserFacingError
 from bot.services import log
 from bot.services.access import Actor, PartnershipRef, Where, convened_partnerships, resolve
 from bot.services.clock import Clock, SystemClock
-from bot.services.recurrence import describe, latest_due, next_occurrences, occurrences_between
+from bot.services.occurrences import latest_due, next_occurrences, occurrences_between
+from bot.services.recurrence import describe
 from bot.services.schedules.kind import ScheduleKind, ScheduleListener
 from bot.services.schedules.lookup import live_schedules, schedule_for
 from bot.services.schedules.spec import (

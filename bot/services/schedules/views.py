@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.errors import UserFacingError
-from bot.services.recurrence import next_occurrences
+from bot.services.occurrences import next_occurrences
 from bot.services.schedules.spec import describe_schedule, spec_of
 from bot.services.timeutil import as_utc
 from db.models import Occurrence, Partnership, Schedule, ScheduleState
