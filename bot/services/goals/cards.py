@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic
 
 from bot.services.access import PartnershipRef, Voice
+from bot.services.frozen import quick_init
 from bot.services.goals.readings import Readings
 from bot.services.goals.rows import G
 from bot.services.goals.vocab import CLOSED, RELATION_WORDS, Response
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from bot.services.goals.announce import Announcement
 
 
+@quick_init
 @dataclass(frozen=True)
 class StanceView:
     stance: str
@@ -43,6 +45,7 @@ class StanceView:
         return self.mandate == "agree_in_principle" and self.referral == "none"
 
 
+@quick_init
 @dataclass(frozen=True)
 class OrgLine:
     """One active partner organisation in a goal's agreement matrix."""
@@ -56,6 +59,7 @@ class OrgLine:
     since_agreement: bool  # its latest stance came after the goal was agreed
 
 
+@quick_init
 @dataclass(frozen=True)
 class PersonLine:
     """A person in their own capacity (individual or citizen)."""
@@ -68,6 +72,7 @@ class PersonLine:
     since_agreement: bool
 
 
+@quick_init
 @dataclass(frozen=True)
 class Tally:
     rule: str
@@ -90,6 +95,7 @@ class Tally:
         return self.voices
 
 
+@quick_init
 @dataclass(frozen=True)
 class Fit:
     """How an organisation's or a person's goal sits with the other organisations: the latest
@@ -108,6 +114,7 @@ class Fit:
         return self.counts.get(Response.in_tension, 0)
 
 
+@quick_init
 @dataclass(frozen=True)
 class WebLine:
     """The web around a collaboration goal: the organisation-level goals linked to it (either
@@ -119,6 +126,7 @@ class WebLine:
     tension: tuple[int, ...]
 
 
+@quick_init
 @dataclass(frozen=True)
 class LinkView:
     relation: str
@@ -133,6 +141,7 @@ class LinkView:
         return forward if self.outgoing else backward
 
 
+@quick_init
 @dataclass(frozen=True)
 class GoalCard(Generic[G]):
     """Everything shown about one goal: the goal, its matrix, tally, progress and links."""
