@@ -21,10 +21,12 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.frozen import quick_init
 from db.models import Goal, GoalStance
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class StanceRow:
     """A stance row as cards read it: `GoalStance`'s columns, without an ORM object's cost
     (a goal web reads dozens on every command)."""

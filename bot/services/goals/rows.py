@@ -19,10 +19,12 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, bindparam
 from sqlalchemy import select as sa_select
 
+from bot.services.frozen import quick_init
 from db.models import Goal, GoalLink
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class GoalRow:
     """The columns of a `Goal` that a list's cards read, without the ORM."""
 
@@ -42,7 +44,8 @@ class GoalRow:
     message_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class LinkRow:
     """The columns of a `GoalLink` that a goal web reads, without the ORM."""
 
