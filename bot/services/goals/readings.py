@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from bot.services.frozen import quick_init
 from bot.services.goals.vocab import PERCEIVED, Content, Origin, Relevance
 from bot.services.redaction import Redactions
 from bot.services.vocab import label
@@ -60,6 +61,7 @@ class Reading:
         return READING_WORDS.get(self.dimension, {}).get(self.value, label(self.value))
 
 
+@quick_init
 @dataclass(frozen=True)
 class Readings:
     """The spread of organisations' readings of one goal."""
