@@ -133,7 +133,13 @@ async def choose_many(session: AsyncSession, asks: Sequence[Ask]) -> list[Chosen
         else:
             themes.append(_next_theme(last.get(pid)))
     keys = set(zip((pid for pid, _ in asks), themes, strict=True))
-    own = await _own(session, keys)
+    # A relationship's prompts are all from the library: no own prompts to read for them.
+    own_keys = {
+        (pid, theme)
+        for (pid, _), rot, theme in zip(asks, rotating, themes, strict=True)
+        if not (rot and pid in unasked)
+    }
+    own = await _own(session, own_keys) if own_keys else {}
     used = await _times_used(session, keys)
     chosen: list[ChosenPrompt] = []
     for (pid, _), rot, theme in zip(asks, rotating, themes, strict=True):
