@@ -14,8 +14,8 @@ from bot.prompts import RELATIONSHIPS, THEMES
 from bot.services.access import Actor, PartnershipRef
 from bot.services.reflection import ReflectionService, ScheduledPost, rotation
 from bot.services.register import RegisterService
-from db.engine import SessionFactory
-from db.models import Partnership, PromptPost
+from db.engine import SessionFactory, transaction
+from db.models import Occurrence, OccurrenceState, Partnership, PromptPost, Schedule
 
 GUILD = 1000
 convener = Actor(GUILD, 2, "Bea", manage_channels=True)
@@ -104,31 +104,73 @@ async def test_prompts_chosen_together_are_those_chosen_one_at_a_time(sessions):
     assert len({c.theme for c in together}) > 2
 
 
+async def claimed_occurrences(
+    sessions: SessionFactory, partnerships: list[Partnership]
+) -> list[int]:
+    """An occurrence claimed for each partnership of `asks_for`, of a schedule of its own."""
+    ids = []
+    async with transaction(sessions) as session:
+        for partnership, _ in asks_for(partnerships):
+            schedule = Schedule(
+                guild_id=GUILD,
+                partnership_id=partnership.id,
+                kind="prompt",
+                created_by=convener.user_id,
+                handled_until=DUE,
+                cadence="weekly",
+                local_time="09:30",
+                weekdays=[0],
+            )
+            session.add(schedule)
+            await session.flush()
+            occurrence = Occurrence(
+                schedule_id=schedule.id,  # type: ignore[arg-type]
+                partnership_id=partnership.id,  # type: ignore[arg-type]
+                due_at=DUE,
+                state=OccurrenceState.claimed,
+                claimed_at=DUE,
+            )
+            session.add(occurrence)
+            await session.flush()
+            ids.append((schedule.id, occurrence.id))
+    return ids
+
+
 async def test_posts_recorded_together_are_the_rows_recorded_one_at_a_time(sessions):
-    clock = Clock()
-    partnerships = await varied_partnerships(sessions, clock)
+    partnerships = await varied_partnerships(sessions, Clock())
+    claimed = await claimed_occurrences(sessions, partnerships)
     service = ReflectionService(sessions, clock=Fixed())
-    scheduled = [
-        ScheduledPost(
-            partnership,
-            occurrence_id=None,  # type: ignore[arg-type]
-            schedule_id=None,  # type: ignore[arg-type]
-            theme=theme,
-            late=i % 3 == 0,
-            due_at=DUE,
-            visibility="anonymous" if i % 4 == 0 else None,
-        )
-        for i, (partnership, theme) in enumerate(asks_for(partnerships))
-    ]
-    rows = []
-    for batches in ([scheduled], [[one] for one in scheduled]):
-        async with sessions() as session:
-            before = set((await session.exec(select(PromptPost.id))).all())
-            drafts = [d for batch in batches for d in await service.prepare_claimed(session, batch)]
-            posts = (await session.exec(select(PromptPost).order_by(PromptPost.id))).all()
-            new = [post for post in posts if post.id not in before]
-            assert [post.id for post in new] == [draft.post_id for draft in drafts]
-            rows.append([as_row(post) for post in new])
-            await session.rollback()
-    assert rows[0] == rows[1]
-    assert len(rows[0]) == len(scheduled)
+    for with_occurrences in (True, False):  # a post of /reflect now has no occurrence
+        scheduled = [
+            ScheduledPost(
+                partnership,
+                occurrence_id=occurrence_id if with_occurrences else None,  # type: ignore[arg-type]
+                schedule_id=schedule_id if with_occurrences else None,  # type: ignore[arg-type]
+                theme=theme,
+                late=i % 3 == 0,
+                due_at=DUE,
+                visibility="anonymous" if i % 4 == 0 else None,
+            )
+            for i, ((partnership, theme), (schedule_id, occurrence_id)) in enumerate(
+                zip(asks_for(partnerships), claimed, strict=True)
+            )
+        ]
+        rows = []
+        for batches in ([scheduled], [[one] for one in scheduled]):
+            async with sessions() as session:
+                before = set((await session.exec(select(PromptPost.id))).all())
+                drafts = [
+                    d for batch in batches for d in await service.prepare_claimed(session, batch)
+                ]
+                posts = (await session.exec(select(PromptPost).order_by(PromptPost.id))).all()
+                by_id = {post.id: post for post in posts if post.id not in before}
+                # Each draft is its own post's, the posts in the order asked.
+                assert [d.post_id for d in drafts] == sorted(by_id)
+                for draft, ask in zip(drafts, scheduled, strict=True):
+                    post = by_id[draft.post_id]
+                    assert (post.occurrence_id, draft.occurrence_id) == (ask.occurrence_id,) * 2
+                    assert (post.text, post.partnership_id) == (draft.text, ask.partnership.id)
+                rows.append([as_row(by_id[d.post_id]) for d in drafts])
+                await session.rollback()
+        assert rows[0] == rows[1]
+        assert len(rows[0]) == len(scheduled)

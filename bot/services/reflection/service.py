@@ -52,7 +52,10 @@ from db.models import Event, Partnership, PromptPost, ReflectionPrompt
 # Statements of every scheduled post, built once (building one costs more than running it).
 # An UPDATE's columns to set come with its parameters.
 _POSTS = PromptPost.__table__  # type: ignore[attr-defined]
-_INSERT_POSTS = insert(_POSTS).returning(_POSTS.c.id, sort_by_parameter_order=True)
+# A claim batch's posts in one INSERT, each row's id matched to its post by its occurrence
+# (unique): asked to return the rows in order, SQLAlchemy inserts them one at a time on SQLite.
+_INSERT_POSTS = insert(_POSTS).returning(_POSTS.c.id, _POSTS.c.occurrence_id)
+_INSERT_POSTS_IN_ORDER = insert(_POSTS).returning(_POSTS.c.id, sort_by_parameter_order=True)
 _RECORD_POSTED = update(_POSTS).where(
     _POSTS.c.id == bindparam("post_id"), _POSTS.c.message_id.is_(None)
 )
@@ -223,11 +226,17 @@ class ReflectionService(Answering):
             )
             for ask, prompt in zip(asks, chosen, strict=True)
         ]
-        inserted = await session.execute(
-            _INSERT_POSTS, [post.model_dump(exclude={"id"}) for post in posts]
-        )
-        for post, post_id in zip(posts, inserted.scalars().all(), strict=True):
-            post.id = int(post_id)
+        values = [post.model_dump(exclude={"id"}) for post in posts]
+        occurrences = {post.occurrence_id for post in posts}
+        if None in occurrences or len(occurrences) < len(posts):
+            inserted = await session.execute(_INSERT_POSTS_IN_ORDER, values)
+            for post, post_id in zip(posts, inserted.scalars().all(), strict=True):
+                post.id = int(post_id)
+        else:
+            inserted = await session.execute(_INSERT_POSTS, values)
+            ids = {occurrence: post_id for post_id, occurrence in inserted.tuples().all()}
+            for post in posts:
+                post.id = int(ids[post.occurrence_id])
         return [draft_of(post, ask.partnership) for post, ask in zip(posts, asks, strict=True)]
 
     def _new_post(
