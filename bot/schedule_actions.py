@@ -2,14 +2,16 @@
 
 An action is registered per kind by the cog that knows how to post. The engine calls its
 `prepare` (if any) inside the transaction that claims the occurrence, so a prompt is chosen and
-recorded in the same round trip as the claim, then `run` with the occurrence (`Due`). `run`
-returns its result, or `Done`: its result and the writes to make in the transaction that records
-the outcome, so a post is recorded with its outcome in one transaction.
+recorded in the same round trip as the claim (once for all the occurrences of that kind claimed
+together, so it can choose their prompts with one query per step), then `run` with the
+occurrence (`Due`). `run` returns its result, or `Done`: its result and the writes to make in
+the transaction that records the outcome, so a post is recorded with its outcome in one
+transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,8 +85,11 @@ class Done:
 
 ActionRun = Callable[[Due], Awaitable[dict[str, Any] | Done]]
 ActionGone = Callable[[Due, str], Awaitable[None]]
-# Called in the claim's transaction with the claimed occurrence and its partnership.
-ActionPrepare = Callable[[AsyncSession, Due, Partnership], Awaitable[Any]]
+# Called in the claim's transaction with the occurrences claimed together (one or several) and
+# their partnerships; returns what each one's run is given (`Due.prepared`), in their order.
+ActionPrepare = Callable[
+    [AsyncSession, Sequence[tuple[Due, Partnership]]], Awaitable[Sequence[Any]]
+]
 
 
 @dataclass

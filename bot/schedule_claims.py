@@ -9,10 +9,11 @@ the insert. The action's `prepare` runs in the same transaction.
 each one's job waits for a pacer slot (`bot.pacing`). The first to get one claims, in one
 transaction, its own schedule and those of up to `CLAIM_AHEAD - 1` jobs still waiting, in the
 order they wait (1, 2, 4… at a burst's start, so its first post waits for one claim only): one
-read of the schedules, one update of their `handled_until`, one insert of
-their occurrences, then each action's `prepare`. The waiting jobs find their claim made when
-their slot comes (within a second at Discord's rate) and run it. Each occurrence is still
-claimed by exactly one insert in one process; if the batch loses a race on one of them (the
+read of the schedules, one update of their `handled_until`, one insert of their occurrences,
+then each action's `prepare`, once for its occurrences in the batch (the prompt action chooses
+all their prompts with one query per step). The waiting jobs find their claim made when their
+slot comes (within a second at Discord's rate) and run it. Each occurrence is still claimed by
+exactly one insert in one process; if the batch loses a race on one of them (the
 insert fails), each schedule is claimed again on its own. An occurrence claimed ahead whose job
 never ran (the bot stopped meanwhile) is left `claimed` and run again at the next start
 (`recover`), like one interrupted between claim and post.
@@ -194,12 +195,12 @@ class ScheduleClaims:
             if to_run:
                 values = [claim.occurrence.model_dump(exclude={"id"}) for claim, _ in to_run]  # type: ignore[union-attr]
                 ids = (await session.execute(_INSERT_OCCURRENCES, values)).scalars().all()
+                by_handler: dict[int, tuple[ActionHandler, list[Claim]]] = {}
                 for (claim, handler), occurrence_id in zip(to_run, ids, strict=True):
-                    assert claim.occurrence and claim.schedule and claim.partnership
-                    claim.occurrence.id = occurrence_id
-                    claim.prepared = await self._prepare(
-                        session, handler, claim.occurrence, claim.schedule, claim.partnership
-                    )
+                    claim.occurrence.id = occurrence_id  # type: ignore[union-attr]
+                    by_handler.setdefault(id(handler), (handler, []))[1].append(claim)
+                for handler, batch in by_handler.values():
+                    await self._prepare(session, handler, batch)
         return claims
 
     def _claimable(self, schedule: Schedule) -> ActionHandler | None:
@@ -275,23 +276,26 @@ class ScheduleClaims:
         return count_between(spec, since, end), latest_occurrences(spec, since, end, MISSED_ROWS)
 
     async def _prepare(
-        self,
-        session: AsyncSession,
-        handler: ActionHandler,
-        occurrence: Occurrence,
-        schedule: Schedule,
-        partnership: Partnership,
-    ) -> Any:
-        """The action's own preparation, in the claim's transaction. If it fails for anything
-        but the database, the claim stands and the action prepares again when it runs (and
-        fails there, recorded like any failure)."""
+        self, session: AsyncSession, handler: ActionHandler, claims: list[Claim]
+    ) -> None:
+        """The action's own preparation of its occurrences claimed together, in the claim's
+        transaction, in one call. If it fails for anything but the database, the claims stand
+        and the action prepares each again when it runs (and fails there, recorded like any
+        failure)."""
         if handler.prepare is None:
-            return None
-        due = Due.of(occurrence, schedule, partnership, attempt=1)
+            return
+        claimed = []
+        for claim in claims:
+            assert claim.occurrence and claim.schedule and claim.partnership
+            due = Due.of(claim.occurrence, claim.schedule, claim.partnership, attempt=1)
+            claimed.append((due, claim.partnership))
         try:
-            return await handler.prepare(session, due, partnership)
+            prepared = await handler.prepare(session, claimed)
         except SQLAlchemyError:
             raise
         except Exception:
-            logger.warning("Could not prepare occurrence %s", occurrence.id, exc_info=True)
-            return None
+            ids = ", ".join(str(claim.occurrence.id) for claim in claims)  # type: ignore[union-attr]
+            logger.warning("Could not prepare occurrences %s", ids, exc_info=True)
+            return
+        for claim, made in zip(claims, prepared, strict=True):
+            claim.prepared = made

@@ -18,10 +18,12 @@ import discord
 from bot.discord_failures import TRANSIENT, describe, post_in_channel
 from bot.replies import NO_MENTIONS, escape
 from bot.scheduling import Done, Due
-from bot.services.reflection import PostDraft, ReflectionService
+from bot.services.reflection import PostDraft, ReflectionService, ScheduledPost
 from cogs._reflect_views import ANSWER_PREFIX, answer_view, prompt_embed, thread_name
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from bot.app import PartnerBot
@@ -46,19 +48,26 @@ class PromptDelivery:
         self.bot = bot
         self.service = service
 
-    async def prepare(self, session: AsyncSession, due: Due, partnership: Partnership) -> PostDraft:
-        """With the claim, in its transaction: choose the prompt and record the post."""
-        theme, visibility = _options(due)
-        return await self.service.prepare_claimed(
-            session,
-            partnership,
-            occurrence_id=due.occurrence_id,
-            schedule_id=due.schedule_id,
-            theme=theme,
-            late=due.late,
-            due_at=due.due_at,
-            visibility=visibility,
-        )
+    async def prepare(
+        self, session: AsyncSession, claimed: Sequence[tuple[Due, Partnership]]
+    ) -> list[PostDraft]:
+        """With the claim, in its transaction: choose the prompts and record the posts (one
+        query per step for all the occurrences claimed together)."""
+        asks = []
+        for due, partnership in claimed:
+            theme, visibility = _options(due)
+            asks.append(
+                ScheduledPost(
+                    partnership,
+                    occurrence_id=due.occurrence_id,
+                    schedule_id=due.schedule_id,
+                    theme=theme,
+                    late=due.late,
+                    due_at=due.due_at,
+                    visibility=visibility,
+                )
+            )
+        return await self.service.prepare_claimed(session, asks)
 
     async def run(self, due: Due) -> dict[str, Any] | Done:
         """The scheduled action: one prompt for one occurrence, posted once.

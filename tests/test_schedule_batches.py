@@ -81,3 +81,35 @@ async def test_outcomes_recorded_together_fail_only_the_run_whose_writes_failed(
     states = {i: [o.state for o in await occurrences(sessions, i)] for i in ids}
     assert states == {i: ["failed" if i == ids[2] else "done"] for i in ids}
     assert sorted(set(written)) == sorted(i for i in ids if i != ids[2])
+
+
+async def test_occurrences_claimed_together_are_prepared_in_one_call(sessions):
+    ids = [
+        await make_schedule(sessions, MONDAY_0930_BST - timedelta(days=1, seconds=i))
+        for i in range(CLAIM_AHEAD + 3)
+    ]
+    clock, channel = Clock(MONDAY_0930_BST), Channel()
+    calls: list[list[int]] = []
+    given: dict[int, Any] = {}
+
+    async def prepare(session: AsyncSession, claimed: Any) -> list[str]:
+        calls.append([due.schedule_id for due, _ in claimed])
+        if len(calls) == 2:
+            raise ValueError("could not prepare")  # the claims stand, unprepared
+        return [f"prepared {due.occurrence_id} of {p.id}" for due, p in claimed]
+
+    async def run(due: Due) -> dict[str, Any]:
+        given[due.schedule_id] = due.prepared
+        return await channel.post(due)
+
+    engine = paced_engine(sessions, clock, run)
+    engine.register("prompt", run, prepare=prepare)
+    batches = counting_claims(engine)
+    await asyncio.gather(*(engine._paced_run(i) for i in ids))
+    assert sorted(due.schedule_id for due in channel.posts) == ids  # each once, prepared or not
+    assert sorted(map(sorted, calls)) == sorted(map(sorted, batches))  # one call per claim
+    assert max(len(call) for call in calls) > 1
+    for due in channel.posts:
+        failed = due.schedule_id in calls[1]
+        expected = None if failed else f"prepared {due.occurrence_id} of {due.partnership_id}"
+        assert given[due.schedule_id] == expected

@@ -23,89 +23,153 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import BindParameter, bindparam
+from sqlalchemy import select as select_columns
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.prompts import THEMES, LibraryPrompt, prompts_for, relationship_prompts
 from bot.services.reflection.views import ChosenPrompt
 from bot.services.reflection.visibility import as_visibility, default_for
-from db.models import PartnershipRelationship, PromptPost, ReflectionPrompt
+from db.models import Partnership, PartnershipRelationship, PromptPost, ReflectionPrompt
+
+# What a prompt is chosen for: a partnership, and a theme (None: the rotation's).
+Ask = tuple[int, str | None]
 
 # Built once: every scheduled post asks these, and building a statement costs more CPU than
-# SQLite running it.
-_PARTNERSHIP: BindParameter[int] = bindparam("partnership_id")
-_THEME: BindParameter[str] = bindparam("theme")
-_OWN = (
-    select(ReflectionPrompt)
-    .where(
-        col(ReflectionPrompt.partnership_id) == _PARTNERSHIP, col(ReflectionPrompt.theme) == _THEME
-    )
-    .order_by(col(ReflectionPrompt.id))
-)
-_HELD = select(PartnershipRelationship.relationship, PartnershipRelationship.added_at).where(
-    col(PartnershipRelationship.partnership_id) == _PARTNERSHIP,
+# SQLite running it. Each reads several partnerships at once (`choose_many`).
+_PARTNERSHIPS: BindParameter[list[int]] = bindparam("partnership_ids", expanding=True)
+_THEMES: BindParameter[list[str]] = bindparam("themes", expanding=True)
+_HELD = select(
+    PartnershipRelationship.partnership_id,
+    PartnershipRelationship.relationship,
+    PartnershipRelationship.added_at,
+).where(
+    col(PartnershipRelationship.partnership_id).in_(_PARTNERSHIPS),
     col(PartnershipRelationship.removed_at).is_(None),
 )
-_LAST_ROTATED = (
+_LAST_ASKED = (
+    select(PromptPost.partnership_id, PromptPost.library_prompt_id, func.max(PromptPost.posted_at))
+    .where(
+        col(PromptPost.partnership_id).in_(_PARTNERSHIPS),
+        col(PromptPost.message_id).is_not(None),
+        col(PromptPost.library_prompt_id).in_(bindparam("prompt_ids", expanding=True)),
+    )
+    .group_by(col(PromptPost.partnership_id), col(PromptPost.library_prompt_id))
+)
+# Each partnership's last rotated theme: one index lookup each, as `LIMIT 1` on its own.
+_LAST_THEME = (
     select(PromptPost.theme)
     .where(
-        col(PromptPost.partnership_id) == _PARTNERSHIP,
+        col(PromptPost.partnership_id) == col(Partnership.id),
         col(PromptPost.message_id).is_not(None),
         col(PromptPost.rotation).is_(True),
     )
     .order_by(col(PromptPost.posted_at).desc(), col(PromptPost.id).desc())
     .limit(1)
+    .correlate(Partnership)
+    .scalar_subquery()
+)
+_LAST_ROTATED = select(Partnership.id, _LAST_THEME).where(col(Partnership.id).in_(_PARTNERSHIPS))
+_OWN = (
+    select(ReflectionPrompt)
+    .where(
+        col(ReflectionPrompt.partnership_id).in_(_PARTNERSHIPS),
+        col(ReflectionPrompt.theme).in_(_THEMES),
+    )
+    .order_by(col(ReflectionPrompt.id))
 )
 _TIMES_USED = (
-    select(PromptPost.library_prompt_id, PromptPost.custom_prompt_id, func.count())
+    select_columns(
+        col(PromptPost.partnership_id),
+        col(PromptPost.theme),
+        col(PromptPost.library_prompt_id),
+        col(PromptPost.custom_prompt_id),
+        func.count(),
+    )
     .where(
-        col(PromptPost.partnership_id) == _PARTNERSHIP,
-        col(PromptPost.theme) == _THEME,
+        col(PromptPost.partnership_id).in_(_PARTNERSHIPS),
+        col(PromptPost.theme).in_(_THEMES),
         col(PromptPost.message_id).is_not(None),
     )
-    .group_by(col(PromptPost.library_prompt_id), col(PromptPost.custom_prompt_id))
+    .group_by(
+        col(PromptPost.partnership_id),
+        col(PromptPost.theme),
+        col(PromptPost.library_prompt_id),
+        col(PromptPost.custom_prompt_id),
+    )
 )
 
 
 async def choose(session: AsyncSession, partnership_id: int, theme: str | None) -> ChosenPrompt:
     """The next prompt for the partnership: of `theme`, or of the next theme in rotation."""
-    rotation = theme is None or theme not in THEMES
-    held = await _held(session, partnership_id)
-    if rotation:
-        unasked = await _relationship_unasked(session, partnership_id, held)
-        if unasked:
-            return await _least_used(session, partnership_id, unasked, rotation=False)
-        theme = await _next_theme(session, partnership_id)
-    assert theme is not None
-    own = (
-        await session.exec(_OWN, params={"partnership_id": partnership_id, "theme": theme})
-    ).all()
-    candidates = [
-        _library(p, rotation=rotation)
-        for p in prompts_for(theme)
-        if p.relationship is None or p.relationship in held
-    ] + [
-        ChosenPrompt(
-            p.theme,
-            p.text,
-            "",
-            custom_id=p.id,
-            rotation=rotation,
-            visibility=as_visibility(p.visibility),
-        )
-        for p in own
-    ]
-    used = await _times_used(session, partnership_id, theme)
+    return (await choose_many(session, [(partnership_id, theme)]))[0]
+
+
+async def choose_many(session: AsyncSession, asks: Sequence[Ask]) -> list[ChosenPrompt]:
+    """`choose` for each ask, with one query per step for all of them (a burst's claim chooses
+    a dozen prompts at once). The same choices as one at a time, in any order: only delivered
+    posts count, and none is delivered while they are chosen."""
+    if not asks:
+        return []
+    rotating = [theme is None or theme not in THEMES for _, theme in asks]
+    held = await _held(session, {pid for pid, _ in asks})
+    unasked = await _relationship_unasked(
+        session, {pid: held[pid] for (pid, _), rot in zip(asks, rotating, strict=True) if rot}
+    )
+    last = await _last_rotated(
+        session, {pid for (pid, _), rot in zip(asks, rotating, strict=True) if rot} - set(unasked)
+    )
+    themes: list[str] = []
+    for (pid, theme), rot in zip(asks, rotating, strict=True):
+        if not rot:
+            assert theme is not None
+            themes.append(theme)
+        elif pid in unasked:
+            themes.append(unasked[pid][0].theme)
+        else:
+            themes.append(_next_theme(last.get(pid)))
+    keys = set(zip((pid for pid, _ in asks), themes, strict=True))
+    # A relationship's prompts are all from the library: no own prompts to read for them.
+    own_keys = {
+        (pid, theme)
+        for (pid, _), rot, theme in zip(asks, rotating, themes, strict=True)
+        if not (rot and pid in unasked)
+    }
+    own = await _own(session, own_keys) if own_keys else {}
+    used = await _times_used(session, keys)
+    chosen: list[ChosenPrompt] = []
+    for (pid, _), rot, theme in zip(asks, rotating, themes, strict=True):
+        candidates: list[ChosenPrompt]
+        if rot and pid in unasked:
+            # A relationship not yet asked about: its prompt, in place of the theme in rotation.
+            candidates = [_library(p, rotation=False) for p in unasked[pid]]
+        else:
+            candidates = [
+                _library(p, rotation=rot)
+                for p in prompts_for(theme)
+                if p.relationship is None or p.relationship in held[pid]
+            ] + [
+                ChosenPrompt(
+                    p.theme,
+                    p.text,
+                    "",
+                    custom_id=p.id,
+                    rotation=rot,
+                    visibility=as_visibility(p.visibility),
+                )
+                for p in own.get((pid, theme), ())
+            ]
+        chosen.append(_least_used(candidates, used.get((pid, theme), Counter())))
+    return chosen
+
+
+def _least_used(candidates: list[ChosenPrompt], used: Counter[str]) -> ChosenPrompt:
+    """The candidate asked least often, the first on a tie."""
     return min(candidates, key=lambda c: used[c.ref])
-
-
-async def _held(session: AsyncSession, partnership_id: int) -> dict[str, datetime]:
-    """The relationships the partnership holds now, with when each was added."""
-    rows = await session.exec(_HELD, params={"partnership_id": partnership_id})
-    return dict(rows.all())
 
 
 def _library(p: LibraryPrompt, *, rotation: bool) -> ChosenPrompt:
@@ -119,57 +183,91 @@ def _library(p: LibraryPrompt, *, rotation: bool) -> ChosenPrompt:
     )
 
 
-async def _least_used(
-    session: AsyncSession,
-    partnership_id: int,
-    prompts: tuple[LibraryPrompt, ...],
-    *,
-    rotation: bool,
-) -> ChosenPrompt:
-    """The prompt of `prompts` (all of one theme) asked least often, the first on a tie."""
-    used = await _times_used(session, partnership_id, prompts[0].theme)
-    return min((_library(p, rotation=rotation) for p in prompts), key=lambda c: used[c.ref])
+async def _held(session: AsyncSession, partnership_ids: set[int]) -> dict[int, dict[str, datetime]]:
+    """The relationships each partnership holds now, with when each was added."""
+    held: dict[int, dict[str, datetime]] = {pid: {} for pid in partnership_ids}
+    rows = await session.exec(_HELD, params={"partnership_ids": sorted(partnership_ids)})  # type: ignore[call-overload]
+    for pid, relationship, added_at in rows.all():
+        held[pid][relationship] = added_at
+    return held
 
 
 async def _relationship_unasked(
-    session: AsyncSession, partnership_id: int, held: dict[str, datetime]
-) -> tuple[LibraryPrompt, ...]:
-    """The prompts of the earliest added relationship the partnership holds whose prompts were
-    not delivered since it was added; none when every held one has been asked about."""
-    for relationship, added_at in sorted(held.items(), key=lambda item: item[1]):
-        prompts = relationship_prompts(relationship)
-        if not prompts:
-            continue
-        asked = (
-            await session.exec(
-                select(func.count())
-                .select_from(PromptPost)
-                .where(
-                    PromptPost.partnership_id == partnership_id,
-                    col(PromptPost.message_id).is_not(None),
-                    col(PromptPost.posted_at) >= added_at,
-                    col(PromptPost.library_prompt_id).in_([p.id for p in prompts]),
-                )
-            )
-        ).one()
-        if not asked:
-            return prompts
-    return ()
+    session: AsyncSession, held: dict[int, dict[str, datetime]]
+) -> dict[int, tuple[LibraryPrompt, ...]]:
+    """For each partnership, the prompts of the earliest added relationship it holds whose
+    prompts were not delivered since it was added; none listed when every held one has been
+    asked about."""
+    asking = {
+        pid: [
+            (prompts, added_at)
+            for relationship, added_at in sorted(relationships.items(), key=lambda item: item[1])
+            if (prompts := relationship_prompts(relationship))
+        ]
+        for pid, relationships in held.items()
+    }
+    asking = {pid: pending for pid, pending in asking.items() if pending}
+    if not asking:
+        return {}
+    prompt_ids = sorted({p.id for pending in asking.values() for ps, _ in pending for p in ps})
+    rows = await session.exec(
+        _LAST_ASKED,  # type: ignore[call-overload]
+        params={"partnership_ids": sorted(asking), "prompt_ids": prompt_ids},
+    )
+    last_asked = {(pid, prompt_id): at for pid, prompt_id, at in rows.all()}
+    unasked: dict[int, tuple[LibraryPrompt, ...]] = {}
+    for pid, pending in asking.items():
+        for prompts, added_at in pending:
+            times = (last_asked.get((pid, p.id)) for p in prompts)
+            if not any(at is not None and at >= added_at for at in times):
+                unasked[pid] = prompts
+                break
+    return unasked
 
 
-async def _next_theme(session: AsyncSession, partnership_id: int) -> str:
-    """The theme after the one of the partnership's last rotated post (the first if none)."""
-    last = (await session.exec(_LAST_ROTATED, params={"partnership_id": partnership_id})).first()
+async def _last_rotated(session: AsyncSession, partnership_ids: set[int]) -> dict[int, str | None]:
+    """The theme of each partnership's last rotated post (None if none)."""
+    if not partnership_ids:
+        return {}
+    rows = await session.exec(_LAST_ROTATED, params={"partnership_ids": sorted(partnership_ids)})  # type: ignore[call-overload]
+    return {pid: theme for pid, theme in rows.all() if pid is not None}
+
+
+def _next_theme(last: str | None) -> str:
+    """The theme after `last`, the theme of the last rotated post (the first if none)."""
     keys = list(THEMES)
     return keys[(keys.index(last) + 1) % len(keys)] if last in keys else keys[0]
 
 
-async def _times_used(session: AsyncSession, partnership_id: int, theme: str) -> Counter[str]:
-    """How often each prompt of the theme was delivered to the partnership, by its ref."""
-    rows = (
-        await session.exec(_TIMES_USED, params={"partnership_id": partnership_id, "theme": theme})
-    ).all()
-    used: Counter[str] = Counter()
-    for library_id, custom_id, n in rows:
-        used[library_id or f"own-{custom_id}"] += n
+async def _own(
+    session: AsyncSession, keys: Iterable[tuple[int, str]]
+) -> dict[tuple[int, str], list[ReflectionPrompt]]:
+    """Each partnership's own prompts of a theme, in the order they were added."""
+    wanted = set(keys)
+    params = {
+        "partnership_ids": sorted({pid for pid, _ in wanted}),
+        "themes": sorted({theme for _, theme in wanted}),
+    }
+    own: dict[tuple[int, str], list[ReflectionPrompt]] = {}
+    for prompt in (await session.exec(_OWN, params=params)).all():  # type: ignore[call-overload]
+        key = (prompt.partnership_id, prompt.theme)
+        if key in wanted:
+            own.setdefault(key, []).append(prompt)
+    return own
+
+
+async def _times_used(
+    session: AsyncSession, keys: Iterable[tuple[int, str]]
+) -> dict[tuple[int, str], Counter[str]]:
+    """How often each prompt of a theme was delivered to a partnership, by its ref."""
+    wanted = set(keys)
+    params = {
+        "partnership_ids": sorted({pid for pid, _ in wanted}),
+        "themes": sorted({theme for _, theme in wanted}),
+    }
+    used: dict[tuple[int, str], Counter[str]] = {}
+    rows = await session.execute(_TIMES_USED, params)
+    for pid, theme, library_id, custom_id, n in rows.all():
+        if (pid, theme) in wanted:
+            used.setdefault((pid, theme), Counter())[library_id or f"own-{custom_id}"] += n
     return used

@@ -17,6 +17,7 @@ Decisions:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -34,7 +35,13 @@ from bot.services.clock import Clock, SystemClock
 from bot.services.reflection import rotation
 from bot.services.reflection.answers import Answering
 from bot.services.reflection.parsing import clean_prompt, parse_theme, prompt_key, theme_label
-from bot.services.reflection.views import ChosenPrompt, GoneNotice, PostDraft, draft_of
+from bot.services.reflection.views import (
+    ChosenPrompt,
+    GoneNotice,
+    PostDraft,
+    ScheduledPost,
+    draft_of,
+)
 from bot.services.reflection.visibility import Visibility, parse_visibility, short_words
 from bot.services.text import message_link, name_of
 from bot.services.timeutil import as_utc, zone
@@ -45,7 +52,10 @@ from db.models import Event, Partnership, PromptPost, ReflectionPrompt
 # Statements of every scheduled post, built once (building one costs more than running it).
 # An UPDATE's columns to set come with its parameters.
 _POSTS = PromptPost.__table__  # type: ignore[attr-defined]
-_INSERT_POST = insert(_POSTS).returning(_POSTS.c.id)
+# A claim batch's posts in one INSERT, each row's id matched to its post by its occurrence
+# (unique): asked to return the rows in order, SQLAlchemy inserts them one at a time on SQLite.
+_INSERT_POSTS = insert(_POSTS).returning(_POSTS.c.id, _POSTS.c.occurrence_id)
+_INSERT_POSTS_IN_ORDER = insert(_POSTS).returning(_POSTS.c.id, sort_by_parameter_order=True)
 _RECORD_POSTED = update(_POSTS).where(
     _POSTS.c.id == bindparam("post_id"), _POSTS.c.message_id.is_(None)
 )
@@ -183,47 +193,51 @@ class ReflectionService(Answering):
                     ).first()
                     if existing is not None:
                         return draft_of(existing, partnership, resumed=True)
-                    return await self.prepare_claimed(
-                        session,
-                        partnership,
-                        occurrence_id=occurrence_id,
-                        schedule_id=schedule_id,
-                        theme=theme,
-                        late=late,
-                        due_at=due_at,
-                        visibility=visibility,
+                    ask = ScheduledPost(
+                        partnership, occurrence_id, schedule_id, theme, late, due_at, visibility
                     )
+                    return (await self.prepare_claimed(session, [ask]))[0]
             except IntegrityError:
                 continue  # another attempt made it first: read that one
         raise RuntimeError(f"Could not prepare the post for occurrence {occurrence_id}")
 
     async def prepare_claimed(
-        self,
-        session: AsyncSession,
-        partnership: Partnership,
-        *,
-        occurrence_id: int,
-        schedule_id: int,
-        theme: str | None,
-        late: bool,
-        due_at: datetime,
-        visibility: str | None = None,
-    ) -> PostDraft:
-        """The new post for an occurrence claimed in the caller's transaction (so it has none
-        yet): the schedule engine calls this with the claim, in one round of statements."""
-        chosen = await rotation.choose(session, partnership.id, theme)  # type: ignore[arg-type]
-        post = self._new_post(
-            partnership,
-            chosen,
-            parse_visibility(visibility),
-            schedule_id=schedule_id,
-            occurrence_id=occurrence_id,
-            late=late,
-            due_at=due_at,
+        self, session: AsyncSession, asks: Sequence[ScheduledPost]
+    ) -> list[PostDraft]:
+        """The new posts for occurrences claimed in the caller's transaction (so they have
+        none yet): the schedule engine calls this with a claim of one or several, choosing
+        their prompts together (`rotation.choose_many`) and inserting them in one statement.
+        A schedule's `visibility` overrides each prompt's default."""
+        if not asks:
+            return []
+        chosen = await rotation.choose_many(
+            session,
+            [(ask.partnership.id, ask.theme) for ask in asks],  # type: ignore[misc]
         )
-        inserted = await session.execute(_INSERT_POST, post.model_dump(exclude={"id"}))
-        post.id = int(inserted.scalar_one())
-        return draft_of(post, partnership)
+        posts = [
+            self._new_post(
+                ask.partnership,
+                prompt,
+                parse_visibility(ask.visibility),
+                schedule_id=ask.schedule_id,
+                occurrence_id=ask.occurrence_id,
+                late=ask.late,
+                due_at=ask.due_at,
+            )
+            for ask, prompt in zip(asks, chosen, strict=True)
+        ]
+        values = [post.model_dump(exclude={"id"}) for post in posts]
+        occurrences = {post.occurrence_id for post in posts}
+        if None in occurrences or len(occurrences) < len(posts):
+            inserted = await session.execute(_INSERT_POSTS_IN_ORDER, values)
+            for post, post_id in zip(posts, inserted.scalars().all(), strict=True):
+                post.id = int(post_id)
+        else:
+            inserted = await session.execute(_INSERT_POSTS, values)
+            ids = {occurrence: post_id for post_id, occurrence in inserted.tuples().all()}
+            for post in posts:
+                post.id = int(ids[post.occurrence_id])
+        return [draft_of(post, ask.partnership) for post, ask in zip(posts, asks, strict=True)]
 
     def _new_post(
         self,

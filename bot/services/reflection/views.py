@@ -1,4 +1,5 @@
-"""What the reflection service hands to cogs: the prompt chosen, a post to deliver, an answer
+"""What the reflection service hands to cogs: the prompt chosen, a post to deliver (and what a
+scheduled one is made for), an answer
 (with what to show or edit on Discord), a withdrawal, a person's own answers, and the notice for
 conveners when a schedule's channel is gone."""
 
@@ -28,6 +29,21 @@ class ChosenPrompt:
     def ref(self) -> str:
         """`goals-01` for the library, `own-7` for the partnership's own prompt 7."""
         return self.library_id or f"own-{self.custom_id}"
+
+
+@dataclass(frozen=True)
+class ScheduledPost:
+    """What a scheduled post is made for: an occurrence claimed, of a schedule of a
+    partnership, with the schedule's theme (None: rotation) and visibility (None: the
+    prompt's own)."""
+
+    partnership: Partnership
+    occurrence_id: int
+    schedule_id: int
+    theme: str | None
+    late: bool
+    due_at: datetime
+    visibility: str | None = None
 
 
 @dataclass(frozen=True)
