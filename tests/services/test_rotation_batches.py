@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import select
@@ -16,22 +16,12 @@ from bot.services.reflection import ReflectionService, ScheduledPost, rotation
 from bot.services.register import RegisterService
 from db.engine import SessionFactory, transaction
 from db.models import Occurrence, OccurrenceState, Partnership, PromptPost, Schedule
+from tests.services.test_coproduction_prompts import Clock
 
 GUILD = 1000
 convener = Actor(GUILD, 2, "Bea", manage_channels=True)
 _message_ids = itertools.count(900_000)
 DUE = datetime(2027, 3, 16, 9, tzinfo=UTC)
-
-
-class Clock:
-    """Each reading a minute after the last: posts and changes are ordered by time."""
-
-    def __init__(self) -> None:
-        self.moment = datetime(2027, 3, 15, 12, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.moment += timedelta(minutes=1)
-        return self.moment
 
 
 class Fixed:
