@@ -48,13 +48,15 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 WRITE_OPTION = "partnerbot_write"
+#: How a read transaction begins: deferred, so it never waits behind a writer.
+READ_BEGIN = "BEGIN"
 
 
 def _sqlite_on_begin(conn: Any) -> None:
     # Writers take the lock at BEGIN, so concurrent writers queue on busy_timeout instead of
     # failing with "database is locked" when a read transaction upgrades to a write. Readers
     # begin deferred, so they never wait behind a writer (WAL lets them read meanwhile).
-    begin = "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN"
+    begin = "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else READ_BEGIN
     dbapi = conn.connection.dbapi_connection
     if hasattr(dbapi, "begin_with_next"):
         dbapi.begin_with_next = begin  # `db.sqlite_driver`: sent with the first statement

@@ -35,6 +35,8 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.engine import READ_BEGIN, WRITE_OPTION
+
 DRIVER = "partnerbot_aiosqlite"
 log = logging.getLogger(__name__)
 
@@ -76,12 +78,15 @@ def _run(
 
 
 def _run_ahead(
-    conn: sqlite3.Connection, reads: list[tuple[str, Any]], begin: str | None
+    conn: sqlite3.Connection, reads: list[tuple[str, Any]], begin: str | None, end: bool
 ) -> list[tuple[_Done, list[Any] | None]]:
-    """On aiosqlite's thread: the transaction's BEGIN if pending, then each read, in order."""
+    """On aiosqlite's thread: the transaction's BEGIN if pending, then each read, in order,
+    then (`end`) the transaction's end."""
     done = []
     for index, (operation, parameters) in enumerate(reads):
         done.append(_run(conn, operation, parameters, False, begin if index == 0 else None))
+    if end:
+        _rollback(conn)
     return done
 
 
@@ -185,13 +190,20 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         #: statement runs.
         self.ahead: dict[tuple[str, Any], tuple[_Done, list[Any] | None]] = {}
 
-    async def read(self, reads: list[tuple[str, Any]]) -> None:
-        """Runs `reads` in one trip; each waits in `ahead` for its statement."""
+    async def read(self, reads: list[tuple[str, Any]], *, end: bool = False) -> None:
+        """Runs `reads` in one trip; each waits in `ahead` for its statement. `end`: a read
+        transaction's last reads: the same trip ends it, so its end (the pool's reset) makes
+        no trip of its own; a statement after them begins a new one."""
         async with self._execute_mutex:
             begin, self.begin_with_next = self.begin_with_next, None
             self.ended = False
-            done = await self._connection._execute(_run_ahead, self._connection._conn, reads, begin)
+            done = await self._connection._execute(
+                _run_ahead, self._connection._conn, reads, begin, end
+            )
         self.ahead = {_key(*read): result for read, result in zip(reads, done, strict=True)}
+        if end:
+            self.ended = True
+            self.begin_with_next = READ_BEGIN
 
     def commit(self) -> None:
         self.ahead.clear()
@@ -246,16 +258,25 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
         return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
 
 
-async def read_ahead(session: AsyncSession, reads: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+async def read_ahead(
+    session: AsyncSession, reads: Sequence[tuple[Any, dict[str, Any]]], *, last: bool = False
+) -> None:
     """On this driver: runs these SELECTs (statement, parameters) of the session's transaction
     in one trip to the thread; when the session then runs each one (the same statement with the
     same values, before any other statement), its rows are there without a trip. Elsewhere
     (PostgreSQL), nothing: each runs when it is asked. Only for reads: a statement noted here
-    does not run until the trip. The statements are built once (module constants)."""
+    does not run until the trip. The statements are built once (module constants).
+
+    `last`: the session means to read nothing more (a read session, not a write
+    `transaction`): the trip also ends its transaction, so the session's end makes no trip of
+    its own, and nothing waits on the thread once the command has what it needs. Anything it
+    does read afterwards (an uncommon case) still works, in a transaction of its own."""
     connection = await session.connection()
     adapt = (await connection.get_raw_connection()).dbapi_connection
     if not isinstance(adapt, OneTripConnection) or len(reads) < 2:
         return
+    options = connection.sync_connection.get_execution_options() if last else EMPTY_DICT
+    end = last and not options.get(WRITE_OPTION, False)
     noted: list[tuple[str, Any]] = []
     for statement, parameters in reads:
         known = _SQL.get(statement, False)
@@ -272,7 +293,7 @@ async def read_ahead(session: AsyncSession, reads: Sequence[tuple[Any, dict[str,
         noted += seen
         if known is False:  # not tried yet (compiling again each time would cost more)
             _learn(statement, parameters, connection.dialect, seen)
-    await adapt.read(noted)
+    await adapt.read(noted, end=end)
 
 
 #: A statement → its SQL, its parameters' names in their order and the values it holds itself,

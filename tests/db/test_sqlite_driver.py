@@ -201,3 +201,52 @@ async def test_reads_ahead_go_in_one_trip_and_give_what_each_read_gives(
     async with sessions() as session:  # the same connection, a new transaction: read again
         assert (await session.exec(by_id, params={"name": "P3"})).all() == [4]
         assert (await session.exec(by_id, params={"name": "P1"})).all() == [2]
+
+
+async def test_last_reads_end_a_read_in_their_own_trip(
+    engine: AsyncEngine, trips: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`read_ahead(last=True)` in a read session: one trip runs the reads and ends the
+    transaction, so the session's end queues no rollback; a read after it still works, in a
+    transaction of its own that sees what was committed meanwhile. In a write transaction
+    `last` changes nothing: the write still commits."""
+    rolled_back: list[object] = []
+    original = sqlite_driver.partial
+
+    def queued(fn: Any, *args: Any) -> Any:
+        if fn is sqlite_driver._rollback:
+            rolled_back.append(args)
+        return original(fn, *args)
+
+    monkeypatch.setattr(sqlite_driver, "partial", queued)
+    sessions = create_session_factory(engine)
+    async with transaction(sessions) as session:
+        for n in range(2):
+            session.add(Partnership(**_partnership(n)))  # type: ignore[arg-type]
+    names = select(Partnership.name).order_by(Partnership.name)
+    by_id = select(Partnership.id).where(Partnership.name == bindparam("name"))
+    reads = [(names, {}), (by_id, {"name": "P1"})]
+    trips.clear()
+    rolled_back.clear()  # the pooled connection was opened and tuned
+    async with sessions() as session:
+        await read_ahead(session, reads, last=True)
+        raw = (await (await session.connection()).get_raw_connection()).dbapi_connection
+        assert not raw._connection._conn.in_transaction  # ended on the thread, in that trip
+        assert (await session.exec(names)).all() == ["P0", "P1"]
+        assert (await session.exec(by_id, params={"name": "P1"})).all() == [2]
+    assert trips == ["_run_ahead"] and rolled_back == []
+    async with sessions() as session:
+        await read_ahead(session, reads, last=True)
+        async with transaction(sessions) as writer:  # committed after the reads ended
+            writer.add(Partnership(**_partnership(2)))  # type: ignore[arg-type]
+        assert (await session.exec(names)).all() == ["P0", "P1"]  # as read ahead
+        assert (await session.exec(by_id, params={"name": "P2"})).all() == [3]  # read anew
+        assert raw._connection._conn.in_transaction  # that read began a transaction
+    assert len(rolled_back) == 1  # which the session's end rolls back
+    async with transaction(sessions) as session:
+        await read_ahead(session, reads, last=True)
+        raw = (await (await session.connection()).get_raw_connection()).dbapi_connection
+        assert raw._connection._conn.in_transaction  # a write's transaction is not ended
+        session.add(Partnership(**_partnership(3)))  # type: ignore[arg-type]
+    async with sessions() as session:
+        assert (await session.exec(names)).all() == ["P0", "P1", "P2", "P3"]

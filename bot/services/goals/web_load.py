@@ -139,7 +139,9 @@ async def _load(
     everyone: bool = with_people or p.count_individuals
     # One trip to SQLite's thread (`read_ahead`) for what needs nothing read before it: the
     # goals with their links, the partners, the latest stances of every goal (unless `focus`)
-    # and the people when a card will show them whatever the stances.
+    # and the people when a card will show them whatever the stances. A list's trip also ends
+    # its read (`last`); the people (when someone spoke in their own capacity) or an owner no
+    # longer a partner, read only when needed, then come from a read of their own.
     await read_ahead(
         session,
         [
@@ -149,6 +151,7 @@ async def _load(
             *([queries.active_members_read(partnership_id=pid)] if everyone else []),
             *([] if summary else [redaction.removals_read(p)]),
         ],
+        last=summary,
     )
     goals: dict[int, G] = {}
     into: list[L] = []

@@ -164,6 +164,7 @@ class PartnershipCommands(RegisterBase):
             await read_ahead(
                 session,
                 [*lookup.current_views_read(pid), *present_read(access.partnership)],
+                last=True,
             )
             partners, members, held = await lookup.current_views(session, access.partnership)
             return PartnershipInfo(
