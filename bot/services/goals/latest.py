@@ -60,7 +60,13 @@ async def latest_stances(
     ids = list(goal_ids)
     if not ids:
         return {}
-    return _found(await session.exec(_LATEST, params={"goal_ids": ids}))
+    statement, params = latest_stances_read(ids)
+    return _found(await session.exec(statement, params=params))
+
+
+def latest_stances_read(goal_ids: list[int]) -> tuple[Any, dict[str, Any]]:
+    """The statement and values `latest_stances` runs (for `db.sqlite_driver.read_ahead`)."""
+    return _LATEST, {"goal_ids": goal_ids}
 
 
 def partnership_latest_read(partnership_id: int) -> tuple[Any, dict[str, Any]]:

@@ -18,6 +18,7 @@ from bot.services import redaction
 from bot.services.goals.latest import (
     StanceRow,
     latest_stances,
+    latest_stances_read,
     partnership_latest,
     partnership_latest_read,
     with_confirmed,
@@ -180,6 +181,14 @@ async def _load(
                 if focus in (link.from_goal_id, link.to_goal_id):
                     near |= {link.from_goal_id, link.to_goal_id}
             read = sorted(near & set(goals))
+        # One trip for both reads that need the goals' ids: one goal's stances, the readings.
+        await read_ahead(
+            session,
+            [
+                *([latest_stances_read(read)] if focus is not None else []),
+                *([] if summary else [(_READINGS, {"goal_ids": read})]),
+            ],
+        )
         stances = (
             await partnership_latest(session, pid)
             if focus is None
