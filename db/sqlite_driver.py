@@ -57,14 +57,22 @@ class _Done:
 
 
 def _run(
-    conn: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: str | None
+    conn: sqlite3.Connection,
+    operation: str,
+    parameters: Any,
+    many: bool,
+    begin: str | None,
+    behind: Sequence[tuple[str, Any]] = (),
 ) -> tuple[_Done, list[Any] | None]:
-    """On aiosqlite's thread: the transaction's BEGIN when it is the first statement, then the
-    whole statement, its rows read and its cursor closed."""
+    """On aiosqlite's thread: the transaction's BEGIN when it is the first statement, the
+    writes left for this trip (`write_behind`), then the whole statement, its rows read and its
+    cursor closed."""
     cursor = conn.cursor()
     try:
         if begin is not None:
             cursor.execute(begin)
+        for write, values in behind:
+            cursor.execute(write, values)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -78,16 +86,44 @@ def _run(
 
 
 def _run_ahead(
-    conn: sqlite3.Connection, reads: list[tuple[str, Any]], begin: str | None, end: bool
+    conn: sqlite3.Connection,
+    reads: list[tuple[str, Any]],
+    begin: str | None,
+    behind: list[tuple[str, Any]],
+    end: bool,
 ) -> list[tuple[_Done, list[Any] | None]]:
-    """On aiosqlite's thread: the transaction's BEGIN if pending, then each read, in order,
-    then (`end`) the transaction's end."""
+    """On aiosqlite's thread: the transaction's BEGIN and the writes left behind if pending,
+    then each read, in order, then (`end`) the transaction's end."""
     done = []
     for index, (operation, parameters) in enumerate(reads):
-        done.append(_run(conn, operation, parameters, False, begin if index == 0 else None))
+        first = index == 0
+        done.append(
+            _run(
+                conn,
+                operation,
+                parameters,
+                False,
+                begin if first else None,
+                behind if first else (),
+            )
+        )
     if end:
         _rollback(conn)
     return done
+
+
+def _commit(conn: sqlite3.Connection, begin: str | None, behind: list[tuple[str, Any]]) -> None:
+    """On aiosqlite's thread: the writes left behind (and the BEGIN before them, if they are
+    the transaction's only statements), then COMMIT."""
+    cursor = conn.cursor()
+    try:
+        if begin is not None:
+            cursor.execute(begin)
+        for write, values in behind:
+            cursor.execute(write, values)
+    finally:
+        cursor.close()
+    conn.commit()
 
 
 def _key(operation: str, parameters: Any) -> tuple[str, Any]:
@@ -146,9 +182,10 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             adapt.ahead.clear()  # another statement (maybe a write): what was read ahead is stale
         async with adapt._execute_mutex:
             begin, adapt.begin_with_next = adapt.begin_with_next, None
+            behind, adapt.behind = adapt.behind, []
             adapt.ended = False
             done, rows = await self._connection._execute(
-                _run, self._connection._conn, operation, parameters, many, begin
+                _run, self._connection._conn, operation, parameters, many, begin, behind
             )
         self._cursor = done  # type: ignore[assignment]
         self._rows = collections.deque(rows) if rows is not None else collections.deque()
@@ -175,7 +212,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """The connection: a transaction's BEGIN travels with its first statement, a transaction
     that ran nothing ends without a trip, and a rollback is queued without waiting for it."""
 
-    __slots__ = ("ahead", "begin_with_next", "ended", "recording")
+    __slots__ = ("ahead", "begin_with_next", "behind", "ended", "recording")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
@@ -189,6 +226,8 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         #: What `read_ahead` read, by (SQL, parameters), until the transaction ends or another
         #: statement runs.
         self.ahead: dict[tuple[str, Any], tuple[_Done, list[Any] | None]] = {}
+        #: Writes whose results nobody reads (`write_behind`), run first by the next trip.
+        self.behind: list[tuple[str, Any]] = []
 
     async def read(self, reads: list[tuple[str, Any]], *, end: bool = False) -> None:
         """Runs `reads` in one trip; each waits in `ahead` for its statement. `end`: a read
@@ -196,9 +235,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         no trip of its own; a statement after them begins a new one."""
         async with self._execute_mutex:
             begin, self.begin_with_next = self.begin_with_next, None
+            behind, self.behind = self.behind, []
             self.ended = False
             done = await self._connection._execute(
-                _run_ahead, self._connection._conn, reads, begin, end
+                _run_ahead, self._connection._conn, reads, begin, behind, end
             )
         self.ahead = {_key(*read): result for read, result in zip(reads, done, strict=True)}
         if end:
@@ -207,6 +247,17 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         self.ahead.clear()
+        if self.behind:  # the writes left behind go with the COMMIT, in its trip
+            begin, self.begin_with_next = self.begin_with_next, None
+            behind, self.behind = self.behind, []
+            self.ended = False  # a failure leaves the transaction for the rollback to end
+            aio = self._connection
+            try:
+                await_(aio._execute(_commit, aio._conn, begin, behind))
+            except Exception as error:
+                self._handle_exception(error)
+            self.ended = True
+            return
         if self.begin_with_next is not None:
             self.begin_with_next = None  # nothing ran: nothing to commit
             return
@@ -218,8 +269,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         next queues behind it, in order, so a read that ends (the usual rollback: a pooled
         connection is reset when returned) costs no hand-over. A failure is logged. Once the
         transaction has ended (the pool resets a connection as it comes back, after a commit or
-        after the rollback that ended a read) nothing is open: no trip."""
+        after the rollback that ended a read) nothing is open: no trip. Writes left behind are
+        dropped: they were never run."""
         self.ahead.clear()
+        self.behind.clear()
         if self.begin_with_next is not None:
             self.begin_with_next = None  # nothing ran: nothing to roll back
             return
@@ -279,21 +332,44 @@ async def read_ahead(
     end = last and not options.get(WRITE_OPTION, False)
     noted: list[tuple[str, Any]] = []
     for statement, parameters in reads:
-        known = _SQL.get(statement, False)
-        if known:
-            sql, names, own = known
-            values = {**own, **parameters}
-            noted.append((sql, tuple(values[name] for name in names)))
-            continue
-        adapt.recording = seen = []
-        try:
-            (await connection.execute(statement, parameters)).close()
-        finally:
-            adapt.recording = None
-        noted += seen
-        if known is False:  # not tried yet (compiling again each time would cost more)
-            _learn(statement, parameters, connection.dialect, seen)
+        noted += await _noted(connection, adapt, statement, parameters)
     await adapt.read(noted, end=end)
+
+
+async def write_behind(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> None:
+    """On this driver: a write of the session's transaction whose result nobody reads (no
+    RETURNING, its row count unused) waits for the transaction's next trip, its next statement
+    or its COMMIT, and runs first in it, rather than making a trip of its own. Elsewhere
+    (PostgreSQL) it runs now. An error it raises comes from that next statement or the
+    COMMIT, and fails the transaction all the same."""
+    connection = await session.connection()
+    adapt = (await connection.get_raw_connection()).dbapi_connection
+    if not isinstance(adapt, OneTripConnection):
+        await connection.execute(statement, parameters)
+        return
+    noted = await _noted(connection, adapt, statement, parameters)
+    adapt.ahead.clear()  # what was read ahead may be what this changes
+    adapt.behind += noted
+
+
+async def _noted(
+    connection: Any, adapt: OneTripConnection, statement: Any, parameters: dict[str, Any]
+) -> list[tuple[str, Any]]:
+    """The SQL and values the statement runs as, without running it."""
+    known = _SQL.get(statement, False)
+    if isinstance(known, tuple):
+        sql, names, own = known
+        values = {**own, **parameters}
+        return [(sql, tuple(values[name] for name in names))]
+    seen: list[tuple[str, Any]] = []
+    adapt.recording = seen
+    try:
+        (await connection.execute(statement, parameters)).close()
+    finally:
+        adapt.recording = None
+    if known is False:  # not tried yet (compiling again each time would cost more)
+        _learn(statement, parameters, connection.dialect, seen)
+    return seen
 
 
 #: A statement → its SQL, its parameters' names in their order and the values it holds itself,

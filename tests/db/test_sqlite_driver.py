@@ -18,7 +18,7 @@ from db import sqlite_driver
 from db.engine import create_engine, create_session_factory, transaction
 from db.migrate import upgrade
 from db.models import Organisation, Partnership, utcnow
-from db.sqlite_driver import DRIVER, read_ahead
+from db.sqlite_driver import DRIVER, read_ahead, write_behind
 
 
 @pytest.fixture
@@ -250,3 +250,46 @@ async def test_last_reads_end_a_read_in_their_own_trip(
         session.add(Partnership(**_partnership(3)))  # type: ignore[arg-type]
     async with sessions() as session:
         assert (await session.exec(names)).all() == ["P0", "P1", "P2", "P3"]
+
+
+async def test_writes_left_behind_go_with_the_next_trip(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    """`write_behind`: the write makes no trip of its own; it runs first in the transaction's
+    next trip (a statement, which then sees it, or the COMMIT), is dropped with a rollback, and
+    a write that fails makes the transaction fail, with nothing of it kept."""
+    sessions = create_session_factory(engine)
+    async with transaction(sessions) as session:
+        for n in range(2):
+            session.add(Partnership(**_partnership(n)))  # type: ignore[arg-type]
+    rename = (
+        update(Partnership)
+        .where(Partnership.name == bindparam("old"))
+        .values(purpose=bindparam("purpose"))
+    )
+    purposes = select(Partnership.purpose).order_by(Partnership.name)
+    trips.clear()
+    async with transaction(sessions) as session:
+        await write_behind(session, rename, {"old": "P0", "purpose": "first"})
+        assert trips == []
+        assert (await session.exec(purposes)).all() == ["first", ""]  # ran just before
+        assert trips == ["_run"]
+        await write_behind(session, rename, {"old": "P1", "purpose": "second"})
+    assert trips == ["_run", "_commit"]  # the second with the COMMIT
+    async with sessions() as session:
+        assert (await session.exec(purposes)).all() == ["first", "second"]
+    trips.clear()
+    async with transaction(sessions) as session:  # the write is its only statement
+        await write_behind(session, rename, {"old": "P1", "purpose": "alone"})
+    assert trips == ["_commit"]
+    with pytest.raises(RuntimeError):
+        async with transaction(sessions) as session:
+            await write_behind(session, rename, {"old": "P0", "purpose": "dropped"})
+            raise RuntimeError("changed my mind")
+    clash = update(Partnership).where(Partnership.name == "P1").values(name_key=bindparam("key"))
+    with pytest.raises(IntegrityError):
+        async with transaction(sessions) as session:
+            await write_behind(session, rename, {"old": "P0", "purpose": "lost"})
+            await write_behind(session, clash, {"key": "p0"})  # fails at the COMMIT's trip
+    async with sessions() as session:
+        assert (await session.exec(purposes)).all() == ["first", "alone"]

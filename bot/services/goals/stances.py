@@ -23,6 +23,7 @@ from bot.services.text import choice, clean_long_text
 from bot.services.timeutil import parse_date
 from db.engine import SessionFactory, transaction
 from db.models import Goal, GoalStance
+from db.sqlite_driver import write_behind
 
 # On the tables, not the mapped classes, so the ORM's bulk path (which copies the statement
 # on every call) is skipped; the goal object is brought up to date by hand.
@@ -145,7 +146,8 @@ class StanceMethods:
                 session.add(goal)
                 await session.flush()
             else:
-                await session.exec(_TOUCH, params={"goal_id": goal.id, "now": now})
+                # Nothing reads its result: it goes with the COMMIT, not in a trip of its own.
+                await write_behind(session, _TOUCH, {"goal_id": goal.id, "now": now})
                 set_committed_value(goal, "updated_at", now)
             if agreed_now:
                 card = web.card(goal)
