@@ -82,6 +82,35 @@ async def partnership_with_membership(
 ) -> tuple[Partnership, Membership | None] | None:
     """The partnership by id, by name (`partnership_named`) or by channel
     (`partnership_in_channels`), with `user_id`'s current membership of it, in one statement."""
+    read = partnership_with_membership_read(
+        guild_id=guild_id,
+        user_id=user_id,
+        name=name,
+        channel_ids=channel_ids,
+        partnership_id=partnership_id,
+    )
+    return await partnership_with_membership_by(session, read) if read is not None else None
+
+
+async def partnership_with_membership_by(
+    session: AsyncSession, read: tuple[Any, dict[str, Any]]
+) -> tuple[Partnership, Membership | None] | None:
+    """`partnership_with_membership`, from its read (`partnership_with_membership_read`)."""
+    statement, params = read
+    row = (await session.exec(statement, params=params)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def partnership_with_membership_read(
+    *,
+    guild_id: int,
+    user_id: int,
+    name: str | None = None,
+    channel_ids: Sequence[int] = (),
+    partnership_id: int | None = None,
+) -> tuple[Any, dict[str, Any]] | None:
+    """The statement and values `partnership_with_membership` runs (for
+    `db.sqlite_driver.read_ahead`), or None when it would run none."""
     key: Any
     if partnership_id is not None:
         statement, key = _BY_ID, partnership_id
@@ -91,10 +120,7 @@ async def partnership_with_membership(
         statement, key = _BY_CHANNEL, list(channel_ids)
     else:
         return None
-    row = (
-        await session.exec(statement, params={"guild_id": guild_id, "user_id": user_id, "key": key})
-    ).first()
-    return (row[0], row[1]) if row is not None else None
+    return statement, {"guild_id": guild_id, "user_id": user_id, "key": key}
 
 
 async def partnership_in_channels(

@@ -333,6 +333,8 @@ async def read_ahead(
     noted: list[tuple[str, Any]] = []
     for statement, parameters in reads:
         noted += await _noted(connection, adapt, statement, parameters)
+    if adapt.ahead and all(_key(*read) in adapt.ahead for read in noted):
+        return  # all read ahead already (`resolve`'s `ahead`): no trip
     await adapt.read(noted, end=end)
 
 

@@ -2,6 +2,7 @@
 (`find`, `authorize`, `resolve`, `Access`); each feature's rules of who may do what sit in a
 module of their own (`members`, `goals`, `trust`, `log`), built on the gate. Import from here."""
 
+from bot.services.access.ahead import AheadPlans
 from bot.services.access.commands import (
     CONVENER_COMMANDS,
     SHARED_WITH_CONVENERS,
@@ -70,6 +71,7 @@ __all__ = [
     "SHARED_WITH_CONVENERS",
     "Access",
     "Actor",
+    "AheadPlans",
     "Answerer",
     "PartnershipRef",
     "Voice",

@@ -13,6 +13,7 @@ membership, convener or "speaks for" itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from bot.services.vocab import SPEAKS_FOR_ORGANISATION, Capacity
 from db import queries
 from db.engine import WRITE_OPTION
 from db.models import Membership, Partnership, name_key
+from db.sqlite_driver import read_ahead
 
 
 @dataclass(frozen=True)
@@ -243,22 +245,35 @@ async def resolve(
     writable: bool = False,
     changing: str = "it",
     shared_lock: bool = False,
+    ahead: Sequence[tuple[Any, dict[str, Any]]] = (),
+    last: bool = False,
 ) -> Access:
     """Find the partnership a command means (`find`) and check the actor may use it
-    (`authorize`)."""
+    (`authorize`).
+
+    `ahead`: reads the command expects to make next (what it read after the gate the last
+    time it named this partnership so, `AheadPlans`), sent to SQLite's thread with the gate's
+    own read (`db.sqlite_driver.read_ahead`, `last` as there). What they read is used only if
+    the command then runs those very statements with those very values, after the gate has let
+    it in: a guess that no longer holds (the partnership renamed, a setting changed) costs a
+    trip, never a wrong answer."""
     named = ref.name if ref.name and ref.name.strip() else None
     membership: Membership | Unread | None = UNREAD
     if await _locks_rows(session):
         # The partnership is locked first; the membership is read once the lock is held.
         partnership = await find(session, actor.guild_id, ref)
     else:
-        found = await queries.partnership_with_membership(
-            session,
+        gate = queries.partnership_with_membership_read(
             guild_id=actor.guild_id,
             user_id=actor.user_id,
             name=named,
             channel_ids=() if named else ref.where.channel_ids,
         )
+        found = None
+        if gate is not None:
+            if ahead:
+                await read_ahead(session, [gate, *ahead], last=last)
+            found = await queries.partnership_with_membership_by(session, gate)
         partnership, membership = found if found is not None else (None, UNREAD)
     if partnership is None:
         if named:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.errors import UserFacingError
-from bot.services.access import Actor, PartnershipRef, resolve
+from bot.services.access import Actor, AheadPlans, PartnershipRef, resolve
 from bot.services.clock import Clock
 from bot.services.goals import lookup
 from bot.services.goals import web as goal_web
@@ -16,6 +16,9 @@ from bot.services.text import choice
 from bot.services.timeutil import zone
 from db.engine import SessionFactory
 from db.models import Partnership
+
+#: What `/goal list` read after the gate, per partnership as named (this process's own).
+_LIST_PLANS = AheadPlans()
 
 
 class GoalReading:
@@ -49,8 +52,13 @@ class GoalReading:
         status_value = choice(status, GoalStatus, what="status")
         level_value = choice(level, Level, what="level")
         async with self.sessions() as session:
-            access = await resolve(session, actor, ref)
+            # A list sends the reads it made last time with the gate's (`AheadPlans`): one
+            # trip to SQLite's thread, its transaction's end included, when they still hold.
+            ahead = _LIST_PLANS.get(actor, ref) if summary else []
+            access = await resolve(session, actor, ref, ahead=ahead, last=True)
             viewer = lookup.viewer_of(access)
+            if summary:
+                _LIST_PLANS.remember(actor, ref, goal_web.summary_reads(access.partnership))
             web: goal_web.GoalWeb[Any, Any] = (
                 await goal_web.load_summary(session, access.partnership, viewer=viewer)
                 if summary

@@ -445,6 +445,6 @@ class GoalWeb(Generic[G, L]):
 
 
 # The loader builds a `GoalWeb`, so it lives beside it and is imported after it.
-from bot.services.goals.web_load import load_summary, load_web  # noqa: E402
+from bot.services.goals.web_load import load_summary, load_web, summary_reads  # noqa: E402
 
-__all__ = ["GONE", "RESPONSES", "GoalWeb", "load_summary", "load_web"]
+__all__ = ["GONE", "RESPONSES", "GoalWeb", "load_summary", "load_web", "summary_reads"]

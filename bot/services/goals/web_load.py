@@ -116,6 +116,31 @@ async def load_summary(
     )
 
 
+def summary_reads(p: Partnership) -> list[tuple[Any, dict[str, Any]]]:
+    """The reads `load_summary` sends to SQLite's thread first, with their values (a list
+    remembers them, `resolve(ahead=…)`)."""
+    return _first_reads(
+        p, GOAL_ROWS_AND_LINKS, focus=None, summary=True, everyone=p.count_individuals
+    )
+
+
+def _first_reads(
+    p: Partnership, goals_read: Any, *, focus: int | None, summary: bool, everyone: bool
+) -> list[tuple[Any, dict[str, Any]]]:
+    """What a web reads that needs nothing read before it: the goals with their links, the
+    partners, the latest stances of every goal (unless `focus`), the people when a card will
+    show them whatever the stances (`everyone`), and a full web's removals."""
+    assert p.id is not None
+    pid: int = p.id
+    return [
+        (goals_read, {"partnership_id": pid}),
+        queries.partner_rows_read(partnership_id=pid),
+        *([partnership_latest_read(pid)] if focus is None else []),
+        *([queries.active_members_read(partnership_id=pid)] if everyone else []),
+        *([] if summary else [redaction.removals_read(p)]),
+    ]
+
+
 def _orm_pair(row: Any) -> tuple[Goal, GoalLink | None]:
     return row[0], row[1]
 
@@ -138,20 +163,13 @@ async def _load(
     assert p.id is not None
     pid: int = p.id
     everyone: bool = with_people or p.count_individuals
-    # One trip to SQLite's thread (`read_ahead`) for what needs nothing read before it: the
-    # goals with their links, the partners, the latest stances of every goal (unless `focus`)
-    # and the people when a card will show them whatever the stances. A list's trip also ends
-    # its read (`last`); the people (when someone spoke in their own capacity) or an owner no
-    # longer a partner, read only when needed, then come from a read of their own.
+    # One trip to SQLite's thread (`read_ahead`) for what needs nothing read before it. A
+    # list's trip also ends its read (`last`); the people (when someone spoke in their own
+    # capacity) or an owner no longer a partner, read only when needed, then come from a read
+    # of their own.
     await read_ahead(
         session,
-        [
-            (goals_read, {"partnership_id": pid}),
-            queries.partner_rows_read(partnership_id=pid),
-            *([partnership_latest_read(pid)] if focus is None else []),
-            *([queries.active_members_read(partnership_id=pid)] if everyone else []),
-            *([] if summary else [redaction.removals_read(p)]),
-        ],
+        _first_reads(p, goals_read, focus=focus, summary=summary, everyone=everyone),
         last=summary,
     )
     goals: dict[int, G] = {}

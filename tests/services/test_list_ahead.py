@@ -1,0 +1,120 @@
+"""`/goal list` sends the reads it made last time with the gate's (`AheadPlans`): one trip to
+SQLite's thread once it knows the partnership, and never anything but what it would have shown
+without the guess, whoever asks and whatever changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import text
+
+from bot.errors import UserFacingError
+from bot.services.access import Actor, PartnershipRef
+from bot.services.goals import GoalService
+from bot.services.register import RegisterService
+from db.engine import SessionFactory, transaction
+
+GUILD = 3000
+convener = Actor(GUILD, 2, "Ada", manage_guild=True)
+rep = Actor(GUILD, 10, "Rep")
+outsider = Actor(GUILD, 99, "Olu")
+HERE = PartnershipRef(name="Family Hubs")
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The functions sent to aiosqlite's thread (SQLite only), by name."""
+    sent: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return sent
+
+
+async def _partnership(
+    register: RegisterService, name: str, goals: GoalService, *titles: str
+) -> None:
+    ref = PartnershipRef(name=name)
+    draft = await register.prepare_create(convener, name, "Joined-up early help")
+    await register.create(convener, draft, abs(hash(name)) % 10_000)
+    await register.add_partner(convener, ref, "Riverside Council", "public", status="core")
+    await register.add_member(
+        convener, ref, user_id=rep.user_id, display_name="Rep", organisation="Riverside Council"
+    )
+    for title in titles:
+        await goals.propose(rep, ref, title=title)
+
+
+def _titles(listed: tuple[Any, list[Any]]) -> list[str]:
+    return [card.goal.title for card in listed[1]]
+
+
+@pytest.fixture
+async def world(sessions: SessionFactory) -> tuple[RegisterService, GoalService]:
+    register = RegisterService(sessions, default_timezone="Europe/London", admin_role_name="x")
+    goals = GoalService(sessions)
+    await _partnership(register, "Family Hubs", goals, "Early help", "One front door")
+    return register, goals
+
+
+def _is_sqlite(sessions: SessionFactory) -> bool:
+    return sessions.kw["bind"].dialect.name == "sqlite"
+
+
+async def test_a_list_once_known_is_one_trip_and_the_same_list(
+    world: tuple[RegisterService, GoalService], sessions: SessionFactory, trips: list[str]
+) -> None:
+    _register, goals = world
+    first = await goals.list_goals(rep, HERE, summary=True)
+    trips.clear()
+    again = await goals.list_goals(rep, HERE, summary=True)
+    assert again[1] == first[1] and _titles(again) == ["Early help", "One front door"]
+    if _is_sqlite(sessions):
+        assert trips == ["_run_ahead"]  # the gate, the goals, partners, stances and the end
+
+
+async def test_a_guess_that_no_longer_holds_shows_what_is_there_now(
+    world: tuple[RegisterService, GoalService], sessions: SessionFactory, trips: list[str]
+) -> None:
+    register, goals = world
+    await goals.list_goals(rep, HERE, summary=True)  # the plan: Family Hubs's reads
+    # A setting that changes what a list reads (people in their own capacity counted).
+    await register.configure(convener, HERE, count_individuals=True)
+    trips.clear()
+    assert _titles(await goals.list_goals(rep, HERE, summary=True)) == [
+        "Early help",
+        "One front door",
+    ]
+    if _is_sqlite(sessions):
+        assert trips == ["_run_ahead", "_run_ahead"]  # the guess, then the reads it lacked
+    # Another partnership under the name the plan was made for.
+    async with transaction(sessions) as session:
+        await session.exec(  # type: ignore[call-overload]
+            text("UPDATE partnership SET name = 'Old Hubs', name_key = 'old hubs'")
+        )
+    await _partnership(register, "Family Hubs", goals, "A new start")
+    assert _titles(await goals.list_goals(rep, HERE, summary=True)) == ["A new start"]
+    old = PartnershipRef(name="Old Hubs")
+    assert _titles(await goals.list_goals(rep, old, summary=True)) == [
+        "Early help",
+        "One front door",
+    ]
+
+
+async def test_someone_outside_learns_nothing_however_often_members_list(
+    world: tuple[RegisterService, GoalService],
+) -> None:
+    _register, goals = world
+    missing = PartnershipRef(name="No Such Hubs")
+    with pytest.raises(UserFacingError) as unknown:
+        await goals.list_goals(outsider, missing, summary=True)
+    await goals.list_goals(rep, HERE, summary=True)  # a plan for Family Hubs
+    with pytest.raises(UserFacingError) as refused:
+        await goals.list_goals(outsider, HERE, summary=True)
+    assert str(refused.value) == str(unknown.value).replace("No Such Hubs", "Family Hubs")
