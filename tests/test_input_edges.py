@@ -19,8 +19,9 @@ from bot.services.goals import GoalService, GoalTarget
 from bot.services.reflection import parse_post_ref
 from bot.services.register import RegisterService
 from bot.services.schedules import parse_schedule_ref
-from bot.services.text import clean_text, record_number
+from bot.services.text import choice, clean_text, record_number
 from bot.services.timeutil import end_of_day, zone
+from bot.services.vocab import AgreementRule, Sector
 from db.engine import create_engine
 from db.models import name_key
 from tests.test_scheduling import MONDAY_0930_BST, Channel, Clock, engine_for, make_schedule
@@ -154,3 +155,15 @@ def test_schedule_and_prompt_numbers_must_be_plain_numbers_of_a_record(typed: st
     with pytest.raises(UserFacingError, match="isn't a prompt number"):
         parse_post_ref(typed)
     assert record_number("#12") == 12 and record_number(" 2147483647 ") == 2_147_483_647
+
+
+@pytest.mark.parametrize(
+    ("enum", "what", "said"),
+    [
+        (AgreementRule, "agreement rule", "isn't an agreement rule I know"),
+        (Sector, "sector", "isn't a sector I know"),
+    ],
+)
+def test_an_unknown_choice_is_named_in_plain_english(enum, what, said):  # type: ignore[no-untyped-def]
+    with pytest.raises(UserFacingError, match=said):
+        choice("unanimous", enum, what=what)

@@ -57,8 +57,9 @@ def choice(value: str | None, enum: type[StrEnum], *, what: str) -> str | None:
         return str(enum(value.strip().lower()))
     except ValueError:
         options = ", ".join(label(v.value) for v in enum)
+        article = "an" if what[:1].lower() in "aeiou" else "a"
         raise UserFacingError(
-            f"“{value}” isn't a {what} I know. Choose one of: {options}."
+            f"“{value}” isn't {article} {what} I know. Choose one of: {options}."
         ) from None
 
 
