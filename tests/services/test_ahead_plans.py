@@ -1,6 +1,7 @@
-"""`/goal list` sends the reads it made last time with the gate's (`AheadPlans`): one trip to
-SQLite's thread once it knows the partnership, and never anything but what it would have shown
-without the guess, whoever asks and whatever changed."""
+"""`/goal list`, `/partnership info` and a stance on a goal given by number send the reads they
+made last time with the gate's (`AheadPlans`): one trip to SQLite's thread fewer once they know
+the partnership, and never anything but what they would have shown without the guess, whoever
+asks and whatever changed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import text
 
 from bot.errors import UserFacingError
 from bot.services.access import Actor, PartnershipRef
-from bot.services.goals import GoalService
+from bot.services.goals import GoalService, GoalTarget
 from bot.services.register import RegisterService
 from db.engine import SessionFactory, transaction
 
@@ -118,3 +119,44 @@ async def test_someone_outside_learns_nothing_however_often_members_list(
     with pytest.raises(UserFacingError) as refused:
         await goals.list_goals(outsider, HERE, summary=True)
     assert str(refused.value) == str(unknown.value).replace("No Such Hubs", "Family Hubs")
+
+
+async def test_info_once_known_is_one_trip_and_the_same_info(
+    world: tuple[RegisterService, GoalService], sessions: SessionFactory, trips: list[str]
+) -> None:
+    register, _goals = world
+    first = await register.info(rep, HERE)
+    trips.clear()
+    again = await register.info(rep, HERE)
+    assert (again.partners, again.members, again.checklist) == (
+        first.partners,
+        first.members,
+        first.checklist,
+    )
+    if _is_sqlite(sessions):
+        assert trips == ["_run_ahead"]
+    with pytest.raises(UserFacingError):
+        await register.info(outsider, HERE)
+
+
+async def test_a_stance_by_number_once_known_makes_one_trip_fewer(
+    world: tuple[RegisterService, GoalService], sessions: SessionFactory, trips: list[str]
+) -> None:
+    register, goals = world
+    _p, cards = await goals.list_goals(rep, HERE, summary=True)
+    target = GoalTarget(str(cards[0].goal.id), HERE)
+    await register.add_partner(convener, HERE, "Food Bank", "voluntary", status="core")
+    trips.clear()
+    await goals.take_stance(rep, target, "reservations")  # no plan yet
+    first = list(trips)
+    trips.clear()
+    result = await goals.take_stance(rep, target, "agree")
+    assert result.previous == "reservations" and not result.agreed_now
+    if _is_sqlite(sessions):
+        assert trips[0] == "_run_ahead" and len(trips) == len(first) - 1
+    # A setting that changes what the web reads: the stance is taken all the same.
+    await register.configure(convener, HERE, count_individuals=True)
+    result = await goals.take_stance(rep, target, "reservations")
+    assert result.previous == "agree"
+    with pytest.raises(UserFacingError):
+        await goals.take_stance(outsider, target, "agree")

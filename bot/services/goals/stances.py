@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserFacingError
-from bot.services.access import Access, Actor, resolve, stance_voice
+from bot.services.access import Access, Actor, AheadPlans, resolve, stance_voice
 from bot.services.clock import Clock
 from bot.services.goals import agreement, events, lookup, referral, responses
 from bot.services.goals import web as goal_web
@@ -33,6 +33,11 @@ _INSERT_STANCE = insert(_STANCES).returning(_STANCES.c.id)
 _TOUCH = (
     update(_GOALS).where(_GOALS.c.id == bindparam("goal_id")).values(updated_at=bindparam("now"))
 )
+
+
+#: What a stance on a goal given by number read first, per partnership as named (this
+#: process's own).
+_STANCE_PLANS = AheadPlans()
 
 
 class StanceMethods:
@@ -179,7 +184,17 @@ class StanceMethods:
         if number is None:
             access, goal = await lookup.locate_to_change(session, actor, target)
         else:
-            access = await resolve(session, actor, target.partnership)
+            # The web's first reads as the last stance in this partnership made them
+            # (`AheadPlans`) go with the gate's read, in one trip, when they still hold.
+            ahead = _STANCE_PLANS.get(actor, target.partnership)
+            access = await resolve(session, actor, target.partnership, ahead=ahead)
+            _STANCE_PLANS.remember(
+                actor,
+                target.partnership,
+                goal_web.web_reads(
+                    access.partnership, focus=number, with_people=access.organisation_id is None
+                ),
+            )
             await lookup.lock_number(session, access.partnership, number)
 
         async def load(focus: int | None) -> goal_web.GoalWeb:

@@ -445,6 +445,19 @@ class GoalWeb(Generic[G, L]):
 
 
 # The loader builds a `GoalWeb`, so it lives beside it and is imported after it.
-from bot.services.goals.web_load import load_summary, load_web, summary_reads  # noqa: E402
+from bot.services.goals.web_load import (  # noqa: E402
+    load_summary,
+    load_web,
+    summary_reads,
+    web_reads,
+)
 
-__all__ = ["GONE", "RESPONSES", "GoalWeb", "load_summary", "load_web", "summary_reads"]
+__all__ = [
+    "GONE",
+    "RESPONSES",
+    "GoalWeb",
+    "load_summary",
+    "load_web",
+    "summary_reads",
+    "web_reads",
+]

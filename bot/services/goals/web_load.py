@@ -124,6 +124,20 @@ def summary_reads(p: Partnership) -> list[tuple[Any, dict[str, Any]]]:
     )
 
 
+def web_reads(
+    p: Partnership, *, focus: int | None, with_people: bool
+) -> list[tuple[Any, dict[str, Any]]]:
+    """The reads `load_web` sends to SQLite's thread first, with their values (an endorse
+    remembers them, `resolve(ahead=…)`)."""
+    return _first_reads(
+        p,
+        _GOALS_AND_LINKS,
+        focus=focus,
+        summary=False,
+        everyone=with_people or p.count_individuals,
+    )
+
+
 def _first_reads(
     p: Partnership, goals_read: Any, *, focus: int | None, summary: bool, everyone: bool
 ) -> list[tuple[Any, dict[str, Any]]]:

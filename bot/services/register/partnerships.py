@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import UserFacingError
 from bot.services.access import (
     Actor,
+    AheadPlans,
     PartnershipRef,
     may_create_partnerships,
     resolve,
@@ -37,6 +38,9 @@ from bot.services.vocab import (
 from db.engine import retrying_conflicts, transaction
 from db.models import Membership, Organisation, PartnerOrganisation, Partnership, name_key
 from db.sqlite_driver import read_ahead
+
+#: What `/partnership info` read after the gate, per partnership as named (this process's own).
+_INFO_PLANS = AheadPlans()
 
 
 class PartnershipCommands(RegisterBase):
@@ -157,15 +161,16 @@ class PartnershipCommands(RegisterBase):
         """A partnership with its current partners and members and what its setup still lacks,
         for anyone in it."""
         async with self.sessions() as session:
-            access = await resolve(session, actor, ref)
+            # One trip to SQLite's thread for the gate and the four reads below, when the
+            # reads made last time for this partnership (`AheadPlans`) still hold.
+            access = await resolve(
+                session, actor, ref, ahead=_INFO_PLANS.get(actor, ref), last=True
+            )
             pid = access.partnership.id
             assert pid is not None
-            # One trip to SQLite's thread for the four reads below (`read_ahead`).
-            await read_ahead(
-                session,
-                [*lookup.current_views_read(pid), *present_read(access.partnership)],
-                last=True,
-            )
+            reads = [*lookup.current_views_read(pid), *present_read(access.partnership)]
+            _INFO_PLANS.remember(actor, ref, reads)
+            await read_ahead(session, reads, last=True)
             partners, members, held = await lookup.current_views(session, access.partnership)
             return PartnershipInfo(
                 access.partnership,
