@@ -19,6 +19,7 @@ TEXT_ROOM = 120  # of a title, a prompt or an action's text, in one line
 
 HEADINGS = {
     TodoKind.stance: "Goals waiting for your stance",
+    TodoKind.response: "Goals waiting for your organisation's response",
     TodoKind.prompt: f"Reflective prompts to answer (last {PROMPT_DAYS} days)",
     TodoKind.trust: "Trust check-in to answer",
     TodoKind.action: "Your actions",
@@ -37,6 +38,8 @@ def command(item: TodoItem, *, name_partnership: bool) -> str:
     """The command that settles an item, as a person would type it."""
     if item.kind == TodoKind.stance:
         return f"`/goal endorse goal:{item.number}`"
+    if item.kind == TodoKind.response:
+        return f"`/goal respond goal:{item.number}`"
     if item.kind == TodoKind.prompt:
         return f"`/reflect respond prompt:{item.number}`"
     if item.kind == TodoKind.trust:
@@ -48,7 +51,7 @@ def command(item: TodoItem, *, name_partnership: bool) -> str:
 def item_line(item: TodoItem, *, several: bool) -> str:
     """One item on one line: what, when, where to find it, the command."""
     parts: list[str] = []
-    if item.kind == TodoKind.stance:
+    if item.kind in (TodoKind.stance, TodoKind.response):
         whose = f"for **{escape(item.organisation)}**" if item.organisation else "your own"
         parts += [f"#{item.number} {_quoted(item.title)}", whose]
         if item.due:

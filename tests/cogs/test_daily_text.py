@@ -50,6 +50,7 @@ def test_a_long_todo_fits_and_counts_what_it_leaves_out():
     within_limits(embed)
     assert [f.name for f in embed.fields] == [
         "Goals waiting for your stance (60)",
+        "Goals waiting for your organisation's response (60)",
         "Reflective prompts to answer (last 14 days) (60)",
         "Trust check-in to answer (60)",
         "Your actions (60)",
@@ -64,6 +65,8 @@ def test_each_line_names_the_command_that_settles_it():
     assert (
         "for **Food \\*Bank\\***" in lines[TodoKind.stance] and "by 2026-03-20" in lines["stance"]
     )
+    assert "`/goal respond goal:4`" in lines[TodoKind.response]
+    assert "for **Food \\*Bank\\***" in lines[TodoKind.response]
     assert "`/reflect respond prompt:4`" in lines[TodoKind.prompt]
     assert "`/trust checkin`" in lines[TodoKind.trust]
     assert "`/log done action:4`" in lines[TodoKind.action]

@@ -72,6 +72,38 @@ async def test_a_goal_waits_for_each_counted_voice_until_it_takes_a_stance(world
     assert (await world.todo.todo(dev, HUBS)).of(TodoKind.stance) == []
 
 
+async def test_an_organisations_goal_waits_for_each_other_organisations_response(world: World):
+    own = await world.propose("Food Bank's own aim", organisation="Food Bank")
+    for person in (cy, dev):
+        assert numbers(await world.todo.todo(person, HUBS), TodoKind.response) == [own.id]
+    [item] = (await world.todo.todo(dev, HUBS)).of(TodoKind.response)
+    assert item.organisation == "Council" and item.title == "Food Bank's own aim"
+    # The owner never responds to its own goal; people speaking for no organisation, and
+    # observers, give no response; none of it is a stance.
+    for person in (bea, eli, fay, obi, ada):
+        assert (await world.todo.todo(person, HUBS)).of(TodoKind.response) == []
+    assert own.id not in numbers(await world.todo.todo(cy, HUBS), TodoKind.stance)
+
+    # Forum's response settles it for Forum; the Council still owes one.
+    await world.goals.respond(cy, GoalTarget(str(own.id), HUBS), "compatible")
+    assert (await world.todo.todo(cy, HUBS)).of(TodoKind.response) == []
+    assert numbers(await world.todo.todo(dev, HUBS), TodoKind.response) == [own.id]
+
+    # Once closed, nothing waits any more.
+    await world.goals.update(ada, GoalTarget(str(own.id), HUBS), status="dropped")
+    assert (await world.todo.todo(dev, HUBS)).of(TodoKind.response) == []
+
+
+async def test_a_persons_goal_waits_for_responses_only_once_shared(world: World):
+    await world.register.configure(ada, HUBS, count_individuals=True)
+    mine = await world.goals.propose(fay, HUBS, title="Fay's own aim", level="individual")
+    assert (await world.todo.todo(dev, HUBS)).of(TodoKind.response) == []  # not shared yet
+    await world.goals.share(fay, GoalTarget(str(mine.id), HUBS))
+    for person in (bea, cy, dev):
+        assert numbers(await world.todo.todo(person, HUBS), TodoKind.response) == [mine.id]
+    assert (await world.todo.todo(fay, HUBS)).of(TodoKind.response) == []  # her own
+
+
 async def test_a_closed_goal_waits_for_nobody(world: World):
     card = await world.propose()
     await world.goals.update(ada, GoalTarget(str(card.id), HUBS), status="dropped")

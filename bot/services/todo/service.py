@@ -1,6 +1,6 @@
 """`TodoService`: what awaits one person, in one partnership or in all of theirs.
 
-Four kinds of things wait for someone, each read from the feature that owns it:
+Five kinds of things wait for someone, each read from the feature that owns it:
 
 - **stances**: goals of the whole collaboration that are not yet agreed (and not closed) and
   have no stance from the voice this person speaks for: their organisation, through them as its
@@ -8,6 +8,10 @@ Four kinds of things wait for someone, each read from the feature that owns it:
   toward agreement is asked (`access.stance_voice`, the goals' own rule): a core organisation,
   or a person in their own capacity when the partnership counts individuals. Observers and
   facilitators take no stance.
+- **responses**: an organisation's or a person's own goal (which is not put to agreement) that
+  is not closed, that this person sees, and that still waits for a response from the
+  organisation they speak for: one of the other active partner organisations (`Fit.waiting`,
+  as the goal's card counts them), never the goal's owner (`access.response_voice`).
 - **prompts**: reflective prompts posted in the last `PROMPT_DAYS` days that they have not
   answered.
 - **trust**: the open check-in round, if they are among those it asked (fixed when it opened)
@@ -30,10 +34,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Forbidden
 from bot.services import log, redaction
-from bot.services.access import Access, Actor, PartnershipRef, authorize, resolve, stance_voice
+from bot.services.access import (
+    Access,
+    Actor,
+    PartnershipRef,
+    Voice,
+    authorize,
+    resolve,
+    stance_voice,
+)
 from bot.services.clock import Clock, SystemClock
 from bot.services.goals.lookup import viewer_of
 from bot.services.goals.nudges import awaits_agreement
+from bot.services.goals.rows import AnyGoal
+from bot.services.goals.vocab import CLOSED, takes_responses
 from bot.services.goals.web import load_web
 from bot.services.notes.vocab import NoteKind, event_kind
 from bot.services.text import message_link
@@ -41,7 +55,7 @@ from bot.services.timeutil import as_utc, zone
 from bot.services.todo.views import TodoItem, TodoKind, TodoList
 from db import queries
 from db.engine import SessionFactory
-from db.models import Membership, Partnership, PromptAnswer, PromptPost, TrustRespondent
+from db.models import Goal, Membership, Partnership, PromptAnswer, PromptPost, TrustRespondent
 
 PROMPT_DAYS = 14  # prompts posted this many days ago or later still wait for an answer
 
@@ -89,7 +103,7 @@ class TodoService:
 
     async def _items(self, session: AsyncSession, access: Access, now: datetime) -> list[TodoItem]:
         return [
-            *await _stances(session, access, now),
+            *await _goals(session, access, now),
             *await _prompts(session, access, now),
             *await _trust(session, access, now),
             *await _actions(session, access, now),
@@ -116,42 +130,61 @@ def _today(p: Partnership, now: datetime) -> date:
     return as_utc(now).astimezone(zone(p.timezone)).date()
 
 
-async def _stances(session: AsyncSession, access: Access, now: datetime) -> list[TodoItem]:
-    """Goals awaiting agreement that have no stance yet from the voice this person speaks for."""
+async def _goals(session: AsyncSession, access: Access, now: datetime) -> list[TodoItem]:
+    """Goals awaiting agreement that have no stance yet from the voice this person speaks for,
+    then organisations' and people's goals awaiting its response."""
     try:
         voice = await stance_voice(session, access)
     except Forbidden:
-        return []  # observers and facilitators take no stance
-    if not voice.counted:
-        return []  # shown, not counted: nothing waits on it
+        return []  # observers and facilitators take no stance and give no response
+    responding = voice.organisation_id is not None
+    if not voice.counted and not responding:
+        return []  # shown, not counted, and no organisation to respond for: nothing waits
     p = access.partnership
     web = await load_web(session, p, now=now, viewer=viewer_of(access))
-    found = []
+    stances: list[TodoItem] = []
+    responses: list[TodoItem] = []
     for goal in web.visible_goals():
-        if not awaits_agreement(goal):
-            continue
-        card = web.card(goal)
-        if voice.organisation_id is not None:
-            lines = [
-                o.latest for o in card.organisations if o.organisation_id == voice.organisation_id
-            ]
-        else:
-            lines = [m.latest for m in card.people if m.user_id == access.actor.user_id]
-        if not lines or lines[0] is not None:
-            continue
-        found.append(
-            TodoItem(
-                kind=TodoKind.stance,
-                partnership_id=access.partnership_id,
-                partnership=p.name,
-                number=card.id,
-                title=goal.title,
-                link=message_link(p.guild_id, goal.channel_id, goal.message_id),
-                organisation=voice.organisation,
-                due=goal.respond_by,
-            )
-        )
-    return found
+        if voice.counted and awaits_agreement(goal):
+            card = web.card(goal)
+            if voice.organisation_id is not None:
+                lines = [
+                    o.latest
+                    for o in card.organisations
+                    if o.organisation_id == voice.organisation_id
+                ]
+            else:
+                lines = [m.latest for m in card.people if m.user_id == access.actor.user_id]
+            if lines and lines[0] is None:
+                stances.append(_goal_item(TodoKind.stance, access, goal, card.id, voice))
+        elif responding and awaits_response(goal, access.actor.user_id):
+            card = web.card(goal)
+            if card.fit is not None and voice.organisation in card.fit.waiting:
+                responses.append(_goal_item(TodoKind.response, access, goal, card.id, voice))
+    return [*stances, *responses]
+
+
+def awaits_response(goal: AnyGoal, user_id: int) -> bool:
+    """An organisation's or a person's goal still open, not this person's own."""
+    return (
+        takes_responses(goal)
+        and goal.status not in CLOSED
+        and (goal.owner_user_id is None or goal.owner_user_id != user_id)
+    )
+
+
+def _goal_item(kind: str, access: Access, goal: Goal, number: int, voice: Voice) -> TodoItem:
+    p = access.partnership
+    return TodoItem(
+        kind=kind,
+        partnership_id=access.partnership_id,
+        partnership=p.name,
+        number=number,
+        title=goal.title,
+        link=message_link(p.guild_id, goal.channel_id, goal.message_id),
+        organisation=voice.organisation,
+        due=goal.respond_by,
+    )
 
 
 async def _prompts(session: AsyncSession, access: Access, now: datetime) -> list[TodoItem]:

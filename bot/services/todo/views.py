@@ -11,6 +11,7 @@ class TodoKind(StrEnum):
     """The kinds of things that wait for a person, in the order they are shown."""
 
     stance = "stance"  # a goal awaits the stance of their organisation (or their own)
+    response = "response"  # an organisation's or a person's goal awaits their organisation's
     prompt = "prompt"  # a reflective prompt of the last days they have not answered
     trust = "trust"  # the open check-in round they may answer and have not
     action = "action"  # an action they own, open or overdue
@@ -26,8 +27,8 @@ class TodoItem:
     number: int  # the goal's, the prompt's, the round's or the action's number
     title: str  # a goal's title, a prompt's question, an action's text (user text; may be "")
     link: str | None = None  # the goal's card, the prompt's post, the action's note
-    organisation: str | None = None  # a stance: the organisation it is for (None: their own)
-    due: date | None = None  # a stance's respond-by date, an action's due date
+    organisation: str | None = None  # a stance or response: the organisation it is for
+    due: date | None = None  # a goal's respond-by date, an action's due date
     closes_at: datetime | None = None  # when a check-in round closes
     posted_at: datetime | None = None  # when a prompt was posted
     overdue: bool = False  # an action past its due date
