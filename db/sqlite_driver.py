@@ -12,7 +12,9 @@ as `sqlite+partnerbot_aiosqlite`); nothing else changes: the same aiosqlite conn
 transactions, the same errors.
 
 `read_ahead` sends several SELECTs of a transaction in one trip: each one's rows wait on the
-connection until SQLAlchemy runs that very statement, which then makes no trip of its own.
+connection until SQLAlchemy runs that very statement, which then makes no trip of its own; a
+read's last ones can end its transaction in the same trip. `write_behind` leaves a write whose
+result nobody reads for the transaction's next trip (its next statement, or its COMMIT).
 """
 
 from __future__ import annotations
@@ -210,7 +212,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """The connection: a transaction's BEGIN travels with its first statement, a transaction
-    that ran nothing ends without a trip, and a rollback is queued without waiting for it."""
+    that ran nothing ends without a trip, a rollback is queued without waiting for it, and a
+    write nobody reads (`write_behind`) travels with the next statement or the COMMIT."""
 
     __slots__ = ("ahead", "begin_with_next", "behind", "ended", "recording")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
