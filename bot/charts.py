@@ -91,10 +91,18 @@ def trust_trend_png(
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     if not rounds:
         axes.text(0, 3, "No closed rounds yet", ha="center", va="center", color="#555555")
-    figure.tight_layout()
+    tight_layout(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def tight_layout(figure: Figure) -> None:
+    """`figure.tight_layout()`, then no layout engine left on the figure: matplotlib leaves a
+    placeholder engine, for which `savefig` draws the whole figure once more (to no effect)
+    before drawing it for the file."""
+    figure.tight_layout()
+    figure.set_layout_engine(None)
 
 
 def _value(r: TrendRound, key: str) -> float:

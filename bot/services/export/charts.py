@@ -44,7 +44,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from bot.charts import PALETTE, TrendRound, trust_trend_png
+from bot.charts import PALETTE, TrendRound, tight_layout, trust_trend_png
 from bot.services.export.document import Document, GoalRow, LinkRow, OrganisationRow
 from bot.services.export.layout import Layout
 from bot.services.goals.vocab import GoalStatus, Level
@@ -175,7 +175,7 @@ def goal_status(goals: Sequence[GoalRow]) -> Chart:
     axes.set_title(title)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    figure.tight_layout()
+    tight_layout(figure)
     alt = "Bar chart of goals by status: " + ", ".join(
         f"{counts[s]} {Layout.value(s)}" for s in statuses
     )
@@ -264,7 +264,7 @@ def goal_web(goals: Sequence[GoalRow], links: Sequence[LinkRow]) -> Chart:
     axes.set_ylim(-0.4, rows - 0.6)
     axes.set_axis_off()
     axes.set_title(title)
-    figure.tight_layout()
+    tight_layout(figure)
     per_level = Counter(g.level for g in goals)
     relations = Counter(Layout.relation(link.relation) for link in shown_links)
     alt = (
@@ -315,7 +315,7 @@ def membership_timeline(organisations: Sequence[OrganisationRow], layout: Layout
     )
     axes.set_title(title)
     axes.grid(axis="x", alpha=0.3)
-    figure.tight_layout()
+    tight_layout(figure)
     left = sum(o.left_at is not None for o in rows)
     alt = (
         f"Timeline of {_count(len(rows), 'organisation')}, one bar each from joining to "
