@@ -40,9 +40,10 @@ matplotlib.use("Agg")
 
 import matplotlib.dates as mdates
 import networkx as nx
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator
 
 from bot.charts import PALETTE, TrendRound, tight_layout, trust_trend_png
 from bot.services.export.document import Document, GoalRow, LinkRow, OrganisationRow
@@ -306,6 +307,7 @@ def membership_timeline(organisations: Sequence[OrganisationRow], layout: Layout
     locator = mdates.AutoDateLocator(tz=layout.tz)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=layout.tz))
+    _fix_ticks(axes.xaxis)
     statuses = sorted({o.status for o in rows}, key=lambda s: (s not in STATUS_COLOURS, s))
     handles = [Patch(color=STATUS_COLOURS.get(s, OTHER_COLOUR), label=s) for s in statuses]
     if any(o.left_at is not None for o in rows):
@@ -324,6 +326,19 @@ def membership_timeline(organisations: Sequence[OrganisationRow], layout: Layout
         + ". The dates are in the table of organisations."
     )
     return Chart("membership", title, alt, svg=_svg(figure, "membership", alt))
+
+
+def _fix_ticks(axis: Axis) -> None:
+    """The axis's ticks and their labels (and offset text) worked out once, its limits being
+    final, and kept: matplotlib asks the locator and formatter again at every layout and
+    drawing pass (a score of times for one chart, each several date conversions)."""
+    locations = axis.get_major_locator()()
+    formatter = axis.get_major_formatter()
+    labels = formatter.format_ticks(list(locations))
+    fixed = FixedFormatter(labels)
+    fixed.set_offset_string(formatter.get_offset())
+    axis.set_major_locator(FixedLocator(locations))
+    axis.set_major_formatter(fixed)
 
 
 def _timeline_end(layout: Layout) -> datetime:
