@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -55,6 +56,9 @@ def trust_trend_png(
 ) -> bytes:
     """The trend of each item in `labels` (key → legend text) over `rounds`, oldest first."""
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI)
+    # Drawn on an Agg canvas of its own, whose renderer the layout and the PNG share: the
+    # text measured for the layout is not measured again for the picture.
+    FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     positions = list(range(len(rounds)))
     for n, (key, text) in enumerate(labels.items()):
