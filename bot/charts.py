@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -55,6 +56,9 @@ def trust_trend_png(
 ) -> bytes:
     """The trend of each item in `labels` (key → legend text) over `rounds`, oldest first."""
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI)
+    # Drawn on an Agg canvas of its own, whose renderer the layout and the PNG share: the
+    # text measured for the layout is not measured again for the picture.
+    FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     positions = list(range(len(rounds)))
     for n, (key, text) in enumerate(labels.items()):
@@ -91,10 +95,18 @@ def trust_trend_png(
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     if not rounds:
         axes.text(0, 3, "No closed rounds yet", ha="center", va="center", color="#555555")
-    figure.tight_layout()
+    tight_layout(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def tight_layout(figure: Figure) -> None:
+    """`figure.tight_layout()`, then no layout engine left on the figure: matplotlib leaves a
+    placeholder engine, for which `savefig` draws the whole figure once more (to no effect)
+    before drawing it for the file."""
+    figure.tight_layout()
+    figure.set_layout_engine(None)
 
 
 def _value(r: TrendRound, key: str) -> float:

@@ -40,11 +40,12 @@ matplotlib.use("Agg")
 
 import matplotlib.dates as mdates
 import networkx as nx
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator
 
-from bot.charts import PALETTE, TrendRound, trust_trend_png
+from bot.charts import PALETTE, TrendRound, tight_layout, trust_trend_png
 from bot.services.export.document import Document, GoalRow, LinkRow, OrganisationRow
 from bot.services.export.layout import Layout
 from bot.services.goals.vocab import GoalStatus, Level
@@ -175,7 +176,7 @@ def goal_status(goals: Sequence[GoalRow]) -> Chart:
     axes.set_title(title)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    figure.tight_layout()
+    tight_layout(figure)
     alt = "Bar chart of goals by status: " + ", ".join(
         f"{counts[s]} {Layout.value(s)}" for s in statuses
     )
@@ -264,7 +265,7 @@ def goal_web(goals: Sequence[GoalRow], links: Sequence[LinkRow]) -> Chart:
     axes.set_ylim(-0.4, rows - 0.6)
     axes.set_axis_off()
     axes.set_title(title)
-    figure.tight_layout()
+    tight_layout(figure)
     per_level = Counter(g.level for g in goals)
     relations = Counter(Layout.relation(link.relation) for link in shown_links)
     alt = (
@@ -306,6 +307,7 @@ def membership_timeline(organisations: Sequence[OrganisationRow], layout: Layout
     locator = mdates.AutoDateLocator(tz=layout.tz)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=layout.tz))
+    _fix_ticks(axes.xaxis)
     statuses = sorted({o.status for o in rows}, key=lambda s: (s not in STATUS_COLOURS, s))
     handles = [Patch(color=STATUS_COLOURS.get(s, OTHER_COLOUR), label=s) for s in statuses]
     if any(o.left_at is not None for o in rows):
@@ -315,7 +317,7 @@ def membership_timeline(organisations: Sequence[OrganisationRow], layout: Layout
     )
     axes.set_title(title)
     axes.grid(axis="x", alpha=0.3)
-    figure.tight_layout()
+    tight_layout(figure)
     left = sum(o.left_at is not None for o in rows)
     alt = (
         f"Timeline of {_count(len(rows), 'organisation')}, one bar each from joining to "
@@ -324,6 +326,19 @@ def membership_timeline(organisations: Sequence[OrganisationRow], layout: Layout
         + ". The dates are in the table of organisations."
     )
     return Chart("membership", title, alt, svg=_svg(figure, "membership", alt))
+
+
+def _fix_ticks(axis: Axis) -> None:
+    """The axis's ticks and their labels (and offset text) worked out once, its limits being
+    final, and kept: matplotlib asks the locator and formatter again at every layout and
+    drawing pass (a score of times for one chart, each several date conversions)."""
+    locations = axis.get_major_locator()()
+    formatter = axis.get_major_formatter()
+    labels = formatter.format_ticks(list(locations))
+    fixed = FixedFormatter(labels)
+    fixed.set_offset_string(formatter.get_offset())
+    axis.set_major_locator(FixedLocator(locations))
+    axis.set_major_formatter(fixed)
 
 
 def _timeline_end(layout: Layout) -> datetime:

@@ -148,7 +148,8 @@ def test_html_text_escapes_as_markupsafe_does() -> None:
     class Kind(StrEnum):
         odd = "<&'\">"
 
-    values: list[object] = [None, 7, 1.5, Kind.odd, Markup("<b>kept</b>"), "", "plain"]
+    values: list[object] = [None, 7, -3, 10**30, True, 1.5, Kind.odd, Markup("<b>kept</b>")]
+    values += ["", "plain"]
     values += [HTML_ATTACK, "a & b < c > d ' e \" f", "&amp; already"]
     for value in values:
         assert escape_text(value) == str(escape(value)), value

@@ -33,6 +33,8 @@ def escape_text(value: object) -> str:
     """`markupsafe.escape(value)` as plain text: the same characters escaped the same way,
     without a `Markup` made for each value (the batch is marked safe once, whole)."""
     if type(value) is not str:
+        if type(value) is int:  # a number (an entry's, a meeting's): digits, maybe a sign
+            return str(value)
         html = getattr(value, "__html__", None)
         if html is not None:
             return str(html())

@@ -253,25 +253,32 @@ def _array(out: BinaryIO, key: str, rows: Iterable[Any]) -> None:
     out.write(b"]" if first else b"\n]")
 
 
+CHUNK = 64 * 1024  # bytes of a stream gathered before each write
+
+
 async def _stream(
     out: BinaryIO, key: str, batches: AsyncIterator[list[Any]], json_values: bool
 ) -> None:
     out.write(b",\n" + dumps(key) + b": [")
-    write = out.write
+    # Rows gathered in one buffer and written a chunk at a time: each text orjson makes holds a
+    # few kilobytes whatever its length, so it is copied into the buffer and let go at once.
+    buffer = bytearray()
     separator = b"\n"
     async for batch in batches:
-        # Row by row: each text orjson makes holds a few kilobytes whatever its length, so a
-        # batch's texts are not kept together.
         for row in batch:
-            write(separator)
-            write(row_bytes(row, json_values))
+            buffer += separator
+            buffer += row_bytes(row, json_values)
             separator = b",\n"
-    write(b"]" if separator == b"\n" else b"\n]")
+        if len(buffer) >= CHUNK:
+            out.write(buffer)
+            buffer = bytearray()  # (the writer may keep what it was given)
+    buffer += b"]" if separator == b"\n" else b"\n]"
+    out.write(buffer)
 
 
 async def _records(out: BinaryIO, records: AsyncIterator[tuple[str, dict[str, Any]]]) -> None:
     """`{"table": [row, ...], ...}` from (table, row) pairs that come table by table."""
-    out.write(b"{")
+    buffer = bytearray(b"{")
     done: set[str] = set()
     current: str | None = None
     async for table, row in records:
@@ -279,11 +286,15 @@ async def _records(out: BinaryIO, records: AsyncIterator[tuple[str, dict[str, An
             if table in done:
                 raise ValueError(f"The records of {table} must come together.")
             if current is not None:
-                out.write(b"\n],")
-            out.write(b"\n" + dumps(table) + b": [\n")
+                buffer += b"\n],"
+            buffer += b"\n" + dumps(table) + b": [\n"
             done.add(table)
             current = table
         else:
-            out.write(b",\n")
-        out.write(dumps(row))
-    out.write(b"\n]}" if current is not None else b"}")
+            buffer += b",\n"
+        buffer += dumps(row)
+        if len(buffer) >= CHUNK:
+            out.write(buffer)
+            buffer = bytearray()  # (the writer may keep what it was given)
+    buffer += b"\n]}" if current is not None else b"}"
+    out.write(buffer)
