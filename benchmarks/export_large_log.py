@@ -7,7 +7,8 @@ partnership (three organisations) and that many log entries (notes of every kind
 exports it in every format (markdown, html, csv, json) from the command line's path
 (`export_as_operator`). The floor is the partnership's log read with the standard library's
 `sqlite3` and written with `csv.writer`. For each format, export and floor alternate, three
-times each; the medians are compared. Targets (issue 14): at most 3× the floor and at most 2 s.
+times each; the medians are compared. As `partnerbot export` does, the process's heap is
+settled first (`bot.heap.settle`). Targets (issue 14): at most 3× the floor and at most 2 s.
 The note gives the peak of Python memory (tracemalloc) of one more export in that format, which
 should stay flat as the log grows (issue 11 §5).
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from benchmarks.common import Row
+from bot import heap
 from bot.services.access import Actor, PartnershipRef
 from bot.services.export.document import Format
 from bot.services.export.service import ExportRequest, ExportService
@@ -134,6 +136,7 @@ async def measure(folder: Path, service: ExportService, events: int, format: For
     request = ExportRequest(format=format)
     timings: list[float] = []
     floors: list[float] = []
+    heap.settle()  # as `partnerbot export` does before it exports
     for _ in range(ROUNDS):
         began = time.perf_counter()
         made = await service.export_as_operator(GUILD, HUB, request)

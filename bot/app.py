@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
+from bot import heap
 from bot.channels import ChannelSync
 from bot.config import Settings
 from bot.pacing import Pacer
@@ -303,6 +304,7 @@ class PartnerBot(commands.Bot):
     async def _after_ready(self) -> None:
         self.timers.start()  # polls on its own, so a long catch-up never delays a reminder
         await self.scheduler.start(catch_up=False)
+        heap.settle()  # what the process keeps (commands, schedules' jobs) is built
         await self.scheduler.catch_up()
         await self.channels.repair_all([guild.id for guild in self.guilds])
 

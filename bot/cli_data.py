@@ -13,6 +13,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from bot import heap
 from bot.cli_database import upgrade_database
 from bot.config import Settings
 
@@ -217,6 +218,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_engine(url)
     try:
         service = ExportService(create_session_factory(engine), clock=SystemClock())
+        heap.settle()  # everything but the export itself is built
         result = await service.export_as_operator(args.guild, args.partnership, request)
     except UserFacingError as exc:
         print(f"partnerbot: {exc.message}", file=sys.stderr)

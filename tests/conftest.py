@@ -8,6 +8,7 @@ its own database beside the one named (so parallel runs never collide) and drops
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import uuid
@@ -32,6 +33,15 @@ def off_loop(fn: Callable[..., T], *args: Any) -> T:
     """Run blocking set-up (Alembic runs its own event loop) in a thread of its own."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(fn, *args).result()
+
+
+@pytest.fixture(autouse=True)
+def _heap_unfrozen() -> Iterator[None]:
+    """A test that settles the heap (`bot.heap.settle`, as the bot and the command line do)
+    leaves it as it found it: the rest of the run collects as usual."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -6,6 +6,9 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from bot import heap
 from bot.app import PartnerBot
 from bot.config import Settings
 from bot.scheduling import ScheduleEngine
@@ -63,7 +66,7 @@ async def background_bot(
 
 
 async def test_the_bot_catches_up_once_connected_and_only_once(
-    sessions: SessionFactory, tmp_path: Path
+    sessions: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     bot, scheduler = await background_bot(sessions, tmp_path)
     assert scheduler.calls == []  # login is never held up by loading schedules
@@ -73,10 +76,18 @@ async def test_the_bot_catches_up_once_connected_and_only_once(
         repaired.append(guild_ids)
 
     bot.channels.repair_all = repair_all  # type: ignore[method-assign]
+    settled = heap.settle
+
+    def settle() -> None:
+        scheduler.calls.append("settle")
+        settled()
+
+    monkeypatch.setattr(heap, "settle", settle)
     await bot.on_ready()
     await bot.on_ready()  # READY again after a reconnect
     await asyncio.sleep(0)
-    assert scheduler.calls == ["start(catch_up=False)", "catch_up"]
+    # The heap is settled once the schedules' jobs are built, before the catch-up.
+    assert scheduler.calls == ["start(catch_up=False)", "settle", "catch_up"]
     assert repaired == [[]]  # then every channel of its servers (none here) is repaired, once
     # The timers started with the catch-up: stop them before the loop closes under their seed.
     await bot.timers.shutdown()

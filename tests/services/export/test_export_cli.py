@@ -8,6 +8,7 @@ The real writers are tested on their own; here every format is the stand-in `tin
 from __future__ import annotations
 
 import asyncio
+import gc
 import shutil
 import sqlite3
 import sys
@@ -20,6 +21,7 @@ from typing import BinaryIO
 import pytest
 from sqlmodel import select
 
+from bot import heap
 from bot.__main__ import main
 from bot.services.export import writers
 from bot.services.export.document import Document, Format
@@ -91,6 +93,23 @@ def test_export_to_a_file(database: Path, tmp_path: Path, capsys: pytest.Capture
     assert audit(database) == [("cli", None, "markdown", "internal", None, "2026-03-31", 0)]
     assert sorted(p.name for p in target.parent.iterdir()) == ["minutes.md"]
     assert list((tmp_path / "tmp").iterdir()) == []  # the temporary file was moved
+
+
+def test_the_heap_is_settled_before_the_export(
+    database: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+):
+    """Everything but the export itself is built: the cyclic collector stops walking it."""
+    frozen: list[int] = []
+    settle = heap.settle
+
+    def settled() -> None:
+        settle()
+        frozen.append(gc.get_freeze_count())
+
+    monkeypatch.setattr(heap, "settle", settled)
+    assert main([*BASE, "--format", "json"]) == 0
+    assert len(frozen) == 1 and frozen[0] > 0
+    assert capsysbinary.readouterr().out.startswith(f"partnership: {NAME}".encode())
 
 
 def test_export_to_standard_output(database: Path, capsysbinary: pytest.CaptureFixture[bytes]):
