@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import io
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bot.charts import DPI, HEIGHT_INCHES, MARKERS, PALETTE, WIDTH_INCHES
+from bot.charts import DPI, HEIGHT_INCHES, MARKERS, PALETTE, WIDTH_INCHES, tight_layout
 from bot.services.health.views import Participation
 from bot.services.text import clip
 
@@ -34,6 +35,9 @@ def chart_text(text: str, limit: int = LABEL_MAX) -> str:
 
 def participation_png(participation: Participation, *, title: str) -> bytes:
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI)
+    # An Agg canvas of its own: the layout and the PNG share its renderer, so the text measured
+    # for the layout is not measured again for the picture (as `bot.charts.trust_trend_png`).
+    FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     months = participation.months
     positions = list(range(len(months)))
@@ -84,7 +88,7 @@ def participation_png(participation: Participation, *, title: str) -> bytes:
             color="#555555",
         )
         axes.set_ylim(FLOOR, 1)
-    figure.tight_layout()
+    tight_layout(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
