@@ -303,8 +303,11 @@ class PartnerBot(commands.Bot):
 
     async def _after_ready(self) -> None:
         self.timers.start()  # polls on its own, so a long catch-up never delays a reminder
+        # What the process keeps, settled before the schedules' jobs pile on (the collections
+        # during their load then walk only them), then with them.
+        heap.settle()
         await self.scheduler.start(catch_up=False)
-        heap.settle()  # what the process keeps (commands, schedules' jobs) is built
+        heap.settle()
         await self.scheduler.catch_up()
         await self.channels.repair_all([guild.id for guild in self.guilds])
 
