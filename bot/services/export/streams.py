@@ -21,6 +21,7 @@ from bot.services.export.document import (
     LogBrief,
     LogRow,
     NoteRow,
+    Person,
     StoredEntry,
     brief,
     filled,
@@ -109,7 +110,8 @@ class Streams:
     # ---- notes
 
     async def notes(self, kind: str | None = None) -> AsyncIterator[NoteRow]:
-        """The notes of one kind (note, decision, action, small_win, risk), or of every kind."""
+        """The notes of one kind (note, decision, action, small_win, risk), or of every kind:
+        each from its decoded entry (`note_row`), whatever the export shows."""
         note_row = self.note_row
         async for batch in self._notes_raw(kind):
             for raw in batch:
@@ -122,8 +124,14 @@ class Streams:
             async for batch in self._notes_raw(kind):
                 yield [note_row(entry(raw)) for raw in batch]
             return
-        # Nothing removed: each note made straight from its spooled row, its payload as read.
-        note = self._note
+        # Nothing removed: each note made straight from its spooled row, its payload as read
+        # (and, when everything shows as stored, its text, author and link as they are).
+        if self._as_stored:
+            stored_note = self._stored_note
+            async for batch in self._notes_raw(kind):
+                yield [stored_note(raw) for raw in batch]
+            return
+        note = self._shown_note
         async for batch in self._notes_raw(kind):
             yield [
                 note(raw[0], raw[1], raw[2], moment(raw[3]), decoded(raw[5]) or {}, raw[6])
@@ -136,11 +144,11 @@ class Streams:
             _summary, payload = self.redactions.event(event)
         else:  # nothing removed: the payload as read (a fresh dict for each row read)
             payload = event.payload or {}
-        return self._note(
+        return self._shown_note(
             event.id, event.kind, event.actor_id, event.occurred_at, payload, event.message_link
         )
 
-    def _note(
+    def _shown_note(
         self,
         number: int,
         event_kind: str,
@@ -149,21 +157,58 @@ class Streams:
         payload: dict[str, Any],
         link: str | None,
     ) -> NoteRow:
-        """A note as this export shows it, from its entry (`payload`: redaction applied)."""
+        """A note, its text, author and link shown through the lens."""
         lens = self.lens
+        return self._note(
+            number,
+            event_kind,
+            at,
+            payload,
+            lens.text(str(payload.get("text") or "")),
+            lens.person(actor_id),
+            lens.link(link) if link is not None else None,
+        )
+
+    def _stored_note(self, raw: Raw) -> NoteRow:
+        """A spooled note when everything shows as stored (`_as_stored`): its text, author and
+        link as they are (what the plain lens gives)."""
+        payload = decoded(raw[5]) or {}
+        text = payload.get("text")
+        return self._note(
+            raw[0],
+            raw[1],
+            moment(raw[3]),
+            payload,
+            str(text) if text else "",
+            self.lens.person(raw[2]),
+            raw[6],
+        )
+
+    def _note(
+        self,
+        number: int,
+        event_kind: str,
+        at: datetime,
+        payload: dict[str, Any],
+        text: str,
+        author: Person | None,
+        link: str | None,
+    ) -> NoteRow:
+        """A note as this export shows it, from its entry (`payload`: redaction applied) and
+        its text, author and link as this export shows them: which goal it names (if this
+        audience may see it), its owner, and an action's state."""
         get = payload.get
         kind = event_kind.removeprefix(EVENT_PREFIX)
-        goal_id = _int(get("goal_id"))
+        goal_id = get("goal_id")
         goal_title = None
         if goal_id is not None:
-            if not self.goals.shown(goal_id):
-                goal_id = None
-            else:
-                goal_title = self.goals.titles.get(goal_id) or lens.title(
-                    get("goal_title"), f"Goal {goal_id}"
-                )
-        owner_id = _int(get("owner_id"))
-        due = _day(get("due"))
+            goal_id, goal_title = self._goal(goal_id, get("goal_title"))
+        owner_id = get("owner_id")
+        owner = organisation = None
+        if owner_id is not None:
+            owner, organisation = self._owner(owner_id, get("owner_name"), at)
+        due = get("due")
+        due = _day(due) if due else None
         state = done_at = None
         if kind == NoteKind.action:
             done_at = self.done.get(number)
@@ -173,30 +218,44 @@ class Streams:
                 state = OVERDUE
             else:
                 state = OPEN
-        phase = get("phase")
+        review_on, phase, meeting_id = get("review_on"), get("phase"), get("meeting_id")
         return filled(
             NoteRow,
             {
                 "id": number,
                 "kind": kind,
-                "text": lens.text(str(get("text") or "")),
+                "text": text,
                 "at": at,
-                "author": lens.person(actor_id),
+                "author": author,
                 "goal_id": goal_id,
                 "goal_title": goal_title,
-                "review_on": _day(get("review_on")),
-                "owner": lens.person(owner_id, get("owner_name")) if owner_id is not None else None,
-                "owner_organisation": (
-                    self.speaks_for(owner_id, at) if owner_id is not None else None
-                ),
+                "review_on": _day(review_on) if review_on else None,
+                "owner": owner,
+                "owner_organisation": organisation,
                 "due": due,
                 "phase": str(phase) if phase else None,
                 "state": state,
                 "done_at": done_at,
-                "meeting_id": _int(get("meeting_id")),
-                "link": lens.link(link) if link is not None else None,
+                "meeting_id": _int(meeting_id) if meeting_id is not None else None,
+                "link": link,
             },
         )
+
+    def _goal(self, value: Any, stored_title: Any) -> tuple[int | None, str | None]:
+        """The goal a note names, and its title, as this audience may see them (none: a
+        hidden goal)."""
+        goal_id = _int(value)
+        if goal_id is None or not self.goals.shown(goal_id):
+            return None, None
+        title = self.goals.titles.get(goal_id) or self.lens.title(stored_title, f"Goal {goal_id}")
+        return goal_id, title
+
+    def _owner(self, value: Any, name: Any, at: datetime) -> tuple[Person | None, str | None]:
+        """An action's owner as this export shows them, and the organisation they spoke for."""
+        owner_id = _int(value)
+        if owner_id is None:
+            return None, None
+        return self.lens.person(owner_id, name), self.speaks_for(owner_id, at)
 
     def speaks_for(self, user_id: int | None, moment: datetime) -> str | None:
         """The organisation a person spoke for at `moment`, as this export names it."""
