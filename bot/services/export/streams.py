@@ -11,10 +11,10 @@ its due date is before the period's last day (today, for a period that runs to n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.services.export import trust as trust_rows
 from bot.services.export.document import (
@@ -41,6 +41,8 @@ from db.models import Partnership
 
 # A log entry as read for an export: a row with the attributes of `Event` it needs.
 Entry = Any
+# What a stream of the log gives for each entry (`Streams._stored_log`).
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True)
@@ -278,35 +280,32 @@ class Streams:
         """`log`, a batch at a time. `payloads=False`: for a writer that shows no payload,
         rows whose `payload` is left empty, and no payload decoded that the row's summary
         does not need."""
-        log_row = self.log_row
         if not self._as_stored:
+            log_row = self.log_row
             async for batch in self._raw(LOG):
                 rows = [log_row(entry(raw)) for raw in batch]
                 yield [row for row in rows if row is not None]
             return
-        # Nothing redacted, no goal hidden, everything as stored: each entry as it is (but a
-        # trust round's closing, told as the threshold allows), its payload as read (or none).
-        person, link_of = self.lens.person, self.lens.link
+        # Each entry as it is, its payload as read (or none).
+        person = self.lens.person
         stored = decoded if payloads else _no_payload
-        async for batch in self._raw(LOG):
-            rows = [
-                filled(
-                    LogRow,
-                    {
-                        "id": raw[0],
-                        "at": moment(raw[3]),
-                        "kind": raw[1],
-                        "actor": person(raw[2]),
-                        "summary": raw[4],
-                        "payload": stored(raw[5]) or {},
-                        "link": link_of(raw[6]) if raw[6] is not None else None,
-                    },
-                )
-                if raw[1] != TRUST_CLOSED
-                else log_row(entry(raw))
-                for raw in batch
-            ]
-            yield [row for row in rows if row is not None]
+
+        def row(raw: Raw) -> LogRow:
+            return filled(
+                LogRow,
+                {
+                    "id": raw[0],
+                    "at": moment(raw[3]),
+                    "kind": raw[1],
+                    "actor": person(raw[2]),
+                    "summary": raw[4],
+                    "payload": stored(raw[5]) or {},
+                    "link": raw[6],
+                },
+            )
+
+        async for made in self._stored_log(row, _same):
+            yield made
 
     async def log_briefs(self) -> AsyncIterator[list[LogBrief]]:
         """The log as `LogBrief`s (what `log_batches(payloads=False)` gives, without a row
@@ -315,59 +314,42 @@ class Streams:
             async for rows in self.log_batches(payloads=False):
                 yield [brief(row) for row in rows]
             return
-        log_row, link_of = self.log_row, self.lens.link
-        async for batch in self._raw(LOG):
-            briefs: list[LogBrief] = []
-            append = briefs.append
-            for raw in batch:
-                if raw[1] != TRUST_CLOSED:
-                    link = raw[6]
-                    append(
-                        (
-                            raw[0],
-                            moment(raw[3]),
-                            raw[1],
-                            raw[4],
-                            link_of(link) if link is not None else None,
-                        )
-                    )
-                else:  # told as the threshold allows
-                    row = log_row(entry(raw))
-                    if row is not None:
-                        append(brief(row))
+        async for briefs in self._stored_log(_brief, brief):
             yield briefs
 
     async def log_stored(self) -> AsyncIterator[list[StoredEntry | LogRow]]:
         """The log, a batch at a time, each entry that shows as stored as a `StoredEntry` (its
-        time and payload as read, its actor and link as this export shows them), any other
-        (every entry, unless the log shows as stored; a trust round's closing) as its
-        `LogRow`."""
+        time and payload as read, its actor as this export shows them), any other (every
+        entry, unless the log shows as stored; a trust round's closing) as its `LogRow`."""
         if not self._as_stored:
             async for rows in self.log_batches():
                 yield list(rows)
             return
-        person, link_of, log_row = self.lens.person, self.lens.link, self.log_row
+        person = self.lens.person
+
+        def stored(raw: Raw) -> StoredEntry | LogRow:
+            return (raw[0], raw[1], person(raw[2]), raw[3], raw[4], raw[5], raw[6])
+
+        async for items in self._stored_log(stored, _same):
+            yield items
+
+    async def _stored_log(
+        self, make: Callable[[Raw], _Item], told: Callable[[LogRow], _Item]
+    ) -> AsyncIterator[list[_Item]]:
+        """The log when it shows as stored (`_as_stored`: nothing redacted, no goal hidden, the
+        plain lens, so a link is as stored), a batch at a time: each entry as `make` gives it
+        from its spooled row, but a trust round's closing, told as the threshold allows, as
+        `told` gives it from its `LogRow`."""
+        log_row = self.log_row
         async for batch in self._raw(LOG):
-            items: list[StoredEntry | LogRow] = []
-            append = items.append
-            for raw in batch:
-                if raw[1] != TRUST_CLOSED:
-                    link = raw[6]
-                    append(
-                        (
-                            raw[0],
-                            raw[1],
-                            person(raw[2]),
-                            raw[3],
-                            raw[4],
-                            raw[5],
-                            link_of(link) if link is not None else None,
-                        )
-                    )
-                else:  # told as the threshold allows
-                    row = log_row(entry(raw))
-                    if row is not None:
-                        append(row)
+            items = [make(raw) for raw in batch if raw[1] != TRUST_CLOSED]
+            if len(items) < len(batch):  # a round's closing among them: each in its place
+                items = []
+                for raw in batch:
+                    if raw[1] != TRUST_CLOSED:
+                        items.append(make(raw))
+                    elif (row := log_row(entry(raw))) is not None:
+                        items.append(told(row))
             yield items
 
     @property
@@ -431,6 +413,15 @@ class Streams:
 
 def _no_payload(_stored: Any) -> dict[str, Any]:
     return {}
+
+
+def _brief(raw: Raw) -> LogBrief:
+    """A spooled entry that shows as stored, as its `LogBrief`."""
+    return (raw[0], moment(raw[3]), raw[1], raw[4], raw[6])
+
+
+def _same(row: LogRow) -> LogRow:
+    return row
 
 
 def _int(value: Any) -> int | None:
