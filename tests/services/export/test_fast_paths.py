@@ -370,3 +370,26 @@ def test_note_cells_are_those_write_objects_makes() -> None:
             assert made[0].count(b"\n") == 61
             assert made[1] == made[0], (file.name, header)
             assert noted[1] == noted[0] and (file.name, "kind") in noted[0]
+
+
+def test_a_day_the_zone_changes_in_is_looked_up_once() -> None:
+    """`when` on a day whose offset changes (a clock change) takes the general path for each
+    moment, and looks the day up once however many moments fall in it."""
+    layout = Layout(replace(sample().header, timezone="Europe/London"))
+    looked_up: list[datetime] = []
+    day = layout._day
+
+    def counted(start: datetime) -> object:
+        looked_up.append(start)
+        return day(start)
+
+    layout._day = counted  # type: ignore[method-assign]
+    clock_change = datetime(2026, 3, 29, tzinfo=UTC)
+    moments = [clock_change - timedelta(hours=2) + timedelta(minutes=7 * n) for n in range(600)]
+    for _ in range(2):  # as two streams of the log pass the same days
+        for moment in moments:
+            local = layout.local(moment)
+            assert layout.when(moment) == f"{local:%Y-%m-%d %H:%M} {local.tzname()}", moment
+    days = sorted({m.replace(hour=0, minute=0) for m in moments})
+    assert len(days) == 4 and looked_up == days  # each day once, in order
+    assert layout._days[clock_change] is None
