@@ -243,40 +243,61 @@ def note_cells(
     `unlisted(column, value)`. None when a column is one this does not know."""
     if any(name not in NOTE_CELLS for name, _blank, _known in plan):
         return None
+    vocabularies = {name: known for name, _empty, known in plan if known is not None}
+    if not vocabularies.keys() <= {"kind", "state", "phase"}:
+        return None
+    kinds, states, phases = (vocabularies.get(name) for name in ("kind", "state", "phase"))
     blank = len(NOTE_CELLS)
     places = [blank if empty else NOTE_CELLS.index(name) for name, empty, _known in plan]
     pick = itemgetter(*places) if len(places) > 1 else lambda row: (row[places[0]],)
     read = attrgetter(*NOTE_FIELDS)
-    # Each vocabulary column: its field's place in `NOTE_FIELDS`, its name, its values.
-    vocabularies = [(NOTE_FIELDS.index(name), name, known) for name, _empty, known in plan if known]
     people: dict[Person | None, tuple[str, str]] = {None: ("", "")}
 
-    def person(someone: Person | None) -> tuple[str, str]:
-        found = people.get(someone)
-        if found is None:
-            found = people[someone] = (person_name(someone), person_id(someone))
+    def person(someone: Person) -> tuple[str, str]:
+        found = people[someone] = (person_name(someone), person_id(someone))
         return found
 
+    def listed(name: str, value: Any, known: frozenset[str] | None) -> None:
+        if known is not None and value is not None and value != "" and value not in known:
+            unlisted(name, value)
+
     def cells(note: NoteRow) -> Sequence[str]:
-        values = read(note)
-        for place, name, known in vocabularies:
-            value = values[place]
-            if value is not None and value != "" and value not in known:
-                unlisted(name, value)
-        (number, kind, text, at, author, goal, title, review_on) = values[:8]
-        (owner, organisation, due, phase, state, done_at, meeting, link) = values[8:]
-        author_cells = people.get(author) or person(author)
-        owner_cells = people.get(owner) or person(owner)
+        (
+            number,
+            kind,
+            text,
+            at,
+            author,
+            goal,
+            title,
+            review_on,
+            owner,
+            organisation,
+            due,
+            phase,
+            state,
+            done_at,
+            meeting,
+            link,
+        ) = read(note)
+        if kinds is None or kind not in kinds:
+            listed("kind", kind, kinds)
+        if state is not None and (states is None or state not in states):
+            listed("state", state, states)
+        if phase is not None and (phases is None or phase not in phases):
+            listed("phase", phase, phases)
+        by = people.get(author) or person(author)
+        owns = people.get(owner) or person(owner)
         row = (
-            _number(number),
-            _text(kind),
-            _text(text),
-            _moment(at),
-            *author_cells,
+            repr(number) if type(number) is int else any_cell(number),
+            neutralise(kind) if type(kind) is str else any_cell(kind),
+            neutralise(text) if type(text) is str else any_cell(text),
+            iso(at) if type(at) is datetime else any_cell(at),
+            *by,
             "" if goal is None else _number(goal),
             "" if title is None else _text(title),
             "" if review_on is None else _day(review_on),
-            *owner_cells,
+            *owns,
             "" if organisation is None else _text(organisation),
             "" if due is None else _day(due),
             "" if phase is None else _text(phase),
