@@ -41,6 +41,8 @@ from db.models import Partnership
 
 # A log entry as read for an export: a row with the attributes of `Event` it needs.
 Entry = Any
+# An action's kind, as plain text: compared with each note's (quicker than the enum member).
+_ACTION = NoteKind.action.value
 # What a stream of the log gives for each entry (`Streams._stored_log`).
 _Item = TypeVar("_Item")
 
@@ -212,7 +214,7 @@ class Streams:
         due = get("due")
         due = _day(due) if due else None
         state = done_at = None
-        if kind == NoteKind.action:
+        if kind == _ACTION:
             done_at = self.done.get(number)
             if done_at is not None:
                 state = DONE
