@@ -123,8 +123,8 @@ class Layout:
         self._span_days: tuple[str, str, str] | None = None
         self._span_shift = 0
         self._internal = header.audience == Audience.internal  # asked for each row: once
-        # Days already looked up (`_look_up_day`), by their start in UTC.
-        self._days: dict[datetime, _Day] = {}
+        # Days already looked up (`_look_up_day`), by their start in UTC (None: not kept).
+        self._days: dict[datetime, _Day | None] = {}
 
     @property
     def internal(self) -> bool:
@@ -139,16 +139,19 @@ class Layout:
     def _look_up_day(self, utc: datetime) -> None:
         """Remember the zone's offset and name through the UTC day of `utc`, when they hold all
         through it: the same at each hour and at the day's last moment (a zone changes its
-        offset months apart, so no change can come and go between two of these)."""
+        offset months apart, so no change can come and go between two of these). A day they
+        change in is looked up once too, and its moments take the general path."""
         start = utc.replace(hour=0, minute=0, second=0, microsecond=0)
-        known = self._days.get(start)
-        if known is None:
+        days = self._days
+        if start in days:
+            known = days[start]
+        else:
             known = self._day(start)
-            if known is None:
-                return
-            if len(self._days) >= DAYS_KEPT:
-                self._days.clear()
-            self._days[start] = known
+            if len(days) >= DAYS_KEPT:
+                days.clear()
+            days[start] = known
+        if known is None:  # a day the zone changes in: each moment by the general path
+            return
         # A day seen before, or now (each stream of the log passes every day).
         self._span_start, self._span_end, self._span_offset, self._span_name = known[:4]
         self._span_days, self._span_shift = known[4], known[5]

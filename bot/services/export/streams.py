@@ -11,16 +11,17 @@ its due date is before the period's last day (today, for a period that runs to n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.services.export import trust as trust_rows
 from bot.services.export.document import (
     LogBrief,
     LogRow,
     NoteRow,
+    Person,
     StoredEntry,
     brief,
     filled,
@@ -40,6 +41,10 @@ from db.models import Partnership
 
 # A log entry as read for an export: a row with the attributes of `Event` it needs.
 Entry = Any
+# An action's kind, as plain text: compared with each note's (quicker than the enum member).
+_ACTION = NoteKind.action.value
+# What a stream of the log gives for each entry (`Streams._stored_log`).
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,8 @@ class Streams:
     # ---- notes
 
     async def notes(self, kind: str | None = None) -> AsyncIterator[NoteRow]:
-        """The notes of one kind (note, decision, action, small_win, risk), or of every kind."""
+        """The notes of one kind (note, decision, action, small_win, risk), or of every kind:
+        each from its decoded entry (`note_row`), whatever the export shows."""
         note_row = self.note_row
         async for batch in self._notes_raw(kind):
             for raw in batch:
@@ -122,8 +128,14 @@ class Streams:
             async for batch in self._notes_raw(kind):
                 yield [note_row(entry(raw)) for raw in batch]
             return
-        # Nothing removed: each note made straight from its spooled row, its payload as read.
-        note = self._note
+        # Nothing removed: each note made straight from its spooled row, its payload as read
+        # (and, when everything shows as stored, its text, author and link as they are).
+        if self._as_stored:
+            stored_note = self._stored_note
+            async for batch in self._notes_raw(kind):
+                yield [stored_note(raw) for raw in batch]
+            return
+        note = self._shown_note
         async for batch in self._notes_raw(kind):
             yield [
                 note(raw[0], raw[1], raw[2], moment(raw[3]), decoded(raw[5]) or {}, raw[6])
@@ -136,11 +148,11 @@ class Streams:
             _summary, payload = self.redactions.event(event)
         else:  # nothing removed: the payload as read (a fresh dict for each row read)
             payload = event.payload or {}
-        return self._note(
+        return self._shown_note(
             event.id, event.kind, event.actor_id, event.occurred_at, payload, event.message_link
         )
 
-    def _note(
+    def _shown_note(
         self,
         number: int,
         event_kind: str,
@@ -149,23 +161,60 @@ class Streams:
         payload: dict[str, Any],
         link: str | None,
     ) -> NoteRow:
-        """A note as this export shows it, from its entry (`payload`: redaction applied)."""
+        """A note, its text, author and link shown through the lens."""
         lens = self.lens
+        return self._note(
+            number,
+            event_kind,
+            at,
+            payload,
+            lens.text(str(payload.get("text") or "")),
+            lens.person(actor_id),
+            lens.link(link) if link is not None else None,
+        )
+
+    def _stored_note(self, raw: Raw) -> NoteRow:
+        """A spooled note when everything shows as stored (`_as_stored`): its text, author and
+        link as they are (what the plain lens gives)."""
+        payload = decoded(raw[5]) or {}
+        text = payload.get("text")
+        return self._note(
+            raw[0],
+            raw[1],
+            moment(raw[3]),
+            payload,
+            str(text) if text else "",
+            self.lens.person(raw[2]),
+            raw[6],
+        )
+
+    def _note(
+        self,
+        number: int,
+        event_kind: str,
+        at: datetime,
+        payload: dict[str, Any],
+        text: str,
+        author: Person | None,
+        link: str | None,
+    ) -> NoteRow:
+        """A note as this export shows it, from its entry (`payload`: redaction applied) and
+        its text, author and link as this export shows them: which goal it names (if this
+        audience may see it), its owner, and an action's state."""
         get = payload.get
         kind = event_kind.removeprefix(EVENT_PREFIX)
-        goal_id = _int(get("goal_id"))
+        goal_id = get("goal_id")
         goal_title = None
         if goal_id is not None:
-            if not self.goals.shown(goal_id):
-                goal_id = None
-            else:
-                goal_title = self.goals.titles.get(goal_id) or lens.title(
-                    get("goal_title"), f"Goal {goal_id}"
-                )
-        owner_id = _int(get("owner_id"))
-        due = _day(get("due"))
+            goal_id, goal_title = self._goal(goal_id, get("goal_title"))
+        owner_id = get("owner_id")
+        owner = organisation = None
+        if owner_id is not None:
+            owner, organisation = self._owner(owner_id, get("owner_name"), at)
+        due = get("due")
+        due = _day(due) if due else None
         state = done_at = None
-        if kind == NoteKind.action:
+        if kind == _ACTION:
             done_at = self.done.get(number)
             if done_at is not None:
                 state = DONE
@@ -173,30 +222,44 @@ class Streams:
                 state = OVERDUE
             else:
                 state = OPEN
-        phase = get("phase")
+        review_on, phase, meeting_id = get("review_on"), get("phase"), get("meeting_id")
         return filled(
             NoteRow,
             {
                 "id": number,
                 "kind": kind,
-                "text": lens.text(str(get("text") or "")),
+                "text": text,
                 "at": at,
-                "author": lens.person(actor_id),
+                "author": author,
                 "goal_id": goal_id,
                 "goal_title": goal_title,
-                "review_on": _day(get("review_on")),
-                "owner": lens.person(owner_id, get("owner_name")) if owner_id is not None else None,
-                "owner_organisation": (
-                    self.speaks_for(owner_id, at) if owner_id is not None else None
-                ),
+                "review_on": _day(review_on) if review_on else None,
+                "owner": owner,
+                "owner_organisation": organisation,
                 "due": due,
                 "phase": str(phase) if phase else None,
                 "state": state,
                 "done_at": done_at,
-                "meeting_id": _int(get("meeting_id")),
-                "link": lens.link(link) if link is not None else None,
+                "meeting_id": _int(meeting_id) if meeting_id is not None else None,
+                "link": link,
             },
         )
+
+    def _goal(self, value: Any, stored_title: Any) -> tuple[int | None, str | None]:
+        """The goal a note names, and its title, as this audience may see them (none: a
+        hidden goal)."""
+        goal_id = _int(value)
+        if goal_id is None or not self.goals.shown(goal_id):
+            return None, None
+        title = self.goals.titles.get(goal_id) or self.lens.title(stored_title, f"Goal {goal_id}")
+        return goal_id, title
+
+    def _owner(self, value: Any, name: Any, at: datetime) -> tuple[Person | None, str | None]:
+        """An action's owner as this export shows them, and the organisation they spoke for."""
+        owner_id = _int(value)
+        if owner_id is None:
+            return None, None
+        return self.lens.person(owner_id, name), self.speaks_for(owner_id, at)
 
     def speaks_for(self, user_id: int | None, moment: datetime) -> str | None:
         """The organisation a person spoke for at `moment`, as this export names it."""
@@ -219,35 +282,32 @@ class Streams:
         """`log`, a batch at a time. `payloads=False`: for a writer that shows no payload,
         rows whose `payload` is left empty, and no payload decoded that the row's summary
         does not need."""
-        log_row = self.log_row
         if not self._as_stored:
+            log_row = self.log_row
             async for batch in self._raw(LOG):
                 rows = [log_row(entry(raw)) for raw in batch]
                 yield [row for row in rows if row is not None]
             return
-        # Nothing redacted, no goal hidden, everything as stored: each entry as it is (but a
-        # trust round's closing, told as the threshold allows), its payload as read (or none).
-        person, link_of = self.lens.person, self.lens.link
+        # Each entry as it is, its payload as read (or none).
+        person = self.lens.person
         stored = decoded if payloads else _no_payload
-        async for batch in self._raw(LOG):
-            rows = [
-                filled(
-                    LogRow,
-                    {
-                        "id": raw[0],
-                        "at": moment(raw[3]),
-                        "kind": raw[1],
-                        "actor": person(raw[2]),
-                        "summary": raw[4],
-                        "payload": stored(raw[5]) or {},
-                        "link": link_of(raw[6]) if raw[6] is not None else None,
-                    },
-                )
-                if raw[1] != TRUST_CLOSED
-                else log_row(entry(raw))
-                for raw in batch
-            ]
-            yield [row for row in rows if row is not None]
+
+        def row(raw: Raw) -> LogRow:
+            return filled(
+                LogRow,
+                {
+                    "id": raw[0],
+                    "at": moment(raw[3]),
+                    "kind": raw[1],
+                    "actor": person(raw[2]),
+                    "summary": raw[4],
+                    "payload": stored(raw[5]) or {},
+                    "link": raw[6],
+                },
+            )
+
+        async for made in self._stored_log(row, _same):
+            yield made
 
     async def log_briefs(self) -> AsyncIterator[list[LogBrief]]:
         """The log as `LogBrief`s (what `log_batches(payloads=False)` gives, without a row
@@ -256,59 +316,42 @@ class Streams:
             async for rows in self.log_batches(payloads=False):
                 yield [brief(row) for row in rows]
             return
-        log_row, link_of = self.log_row, self.lens.link
-        async for batch in self._raw(LOG):
-            briefs: list[LogBrief] = []
-            append = briefs.append
-            for raw in batch:
-                if raw[1] != TRUST_CLOSED:
-                    link = raw[6]
-                    append(
-                        (
-                            raw[0],
-                            moment(raw[3]),
-                            raw[1],
-                            raw[4],
-                            link_of(link) if link is not None else None,
-                        )
-                    )
-                else:  # told as the threshold allows
-                    row = log_row(entry(raw))
-                    if row is not None:
-                        append(brief(row))
+        async for briefs in self._stored_log(_brief, brief):
             yield briefs
 
     async def log_stored(self) -> AsyncIterator[list[StoredEntry | LogRow]]:
         """The log, a batch at a time, each entry that shows as stored as a `StoredEntry` (its
-        time and payload as read, its actor and link as this export shows them), any other
-        (every entry, unless the log shows as stored; a trust round's closing) as its
-        `LogRow`."""
+        time and payload as read, its actor as this export shows them), any other (every
+        entry, unless the log shows as stored; a trust round's closing) as its `LogRow`."""
         if not self._as_stored:
             async for rows in self.log_batches():
                 yield list(rows)
             return
-        person, link_of, log_row = self.lens.person, self.lens.link, self.log_row
+        person = self.lens.person
+
+        def stored(raw: Raw) -> StoredEntry | LogRow:
+            return (raw[0], raw[1], person(raw[2]), raw[3], raw[4], raw[5], raw[6])
+
+        async for items in self._stored_log(stored, _same):
+            yield items
+
+    async def _stored_log(
+        self, make: Callable[[Raw], _Item], told: Callable[[LogRow], _Item]
+    ) -> AsyncIterator[list[_Item]]:
+        """The log when it shows as stored (`_as_stored`: nothing redacted, no goal hidden, the
+        plain lens, so a link is as stored), a batch at a time: each entry as `make` gives it
+        from its spooled row, but a trust round's closing, told as the threshold allows, as
+        `told` gives it from its `LogRow`."""
+        log_row = self.log_row
         async for batch in self._raw(LOG):
-            items: list[StoredEntry | LogRow] = []
-            append = items.append
-            for raw in batch:
-                if raw[1] != TRUST_CLOSED:
-                    link = raw[6]
-                    append(
-                        (
-                            raw[0],
-                            raw[1],
-                            person(raw[2]),
-                            raw[3],
-                            raw[4],
-                            raw[5],
-                            link_of(link) if link is not None else None,
-                        )
-                    )
-                else:  # told as the threshold allows
-                    row = log_row(entry(raw))
-                    if row is not None:
-                        append(row)
+            items = [make(raw) for raw in batch if raw[1] != TRUST_CLOSED]
+            if len(items) < len(batch):  # a round's closing among them: each in its place
+                items = []
+                for raw in batch:
+                    if raw[1] != TRUST_CLOSED:
+                        items.append(make(raw))
+                    elif (row := log_row(entry(raw))) is not None:
+                        items.append(told(row))
             yield items
 
     @property
@@ -372,6 +415,15 @@ class Streams:
 
 def _no_payload(_stored: Any) -> dict[str, Any]:
     return {}
+
+
+def _brief(raw: Raw) -> LogBrief:
+    """A spooled entry that shows as stored, as its `LogBrief`."""
+    return (raw[0], moment(raw[3]), raw[1], raw[4], raw[6])
+
+
+def _same(row: LogRow) -> LogRow:
+    return row
 
 
 def _int(value: Any) -> int | None:

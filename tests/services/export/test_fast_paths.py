@@ -315,3 +315,81 @@ def test_log_cells_made_from_stored_entries_are_those_of_their_rows() -> None:
                 made.append(archive.read("log.csv"))
         assert made[0].count(b"\n") == 61
         assert made[1] == made[0] and made[2] == made[0]
+
+
+def test_note_cells_are_those_write_objects_makes() -> None:
+    """`Sheet.write_notes`: each note file's cells, made straight from its notes, are the cells
+    `write_objects` makes, and the values a vocabulary does not list are noted alike, for every
+    audience and whether text is kept."""
+    people = [None, Person("Ada", 1), Person("=Eve", 2)]
+    texts = ["a note", "=SUM(A1)", "-1", "", "@here"]
+    at = datetime(2026, 3, 2, 9, 5, 7, 123, tzinfo=UTC)
+    notes = [
+        NoteRow(
+            id=n,
+            kind=["action", "decision", "+odd", "small_win", ""][n % 5],
+            text=texts[n % 5],
+            at=MOMENTS[n % len(MOMENTS)] if n % 3 else at,
+            author=people[n % 3],
+            goal_id=[None, 4, 7][n % 3],
+            goal_title=[None, "=Goal", "Goal 7", ""][n % 4],
+            review_on=None if n % 2 else date(2026, 5, n % 28 + 1),
+            owner=people[(n + 1) % 3],
+            owner_organisation=[None, "Food Bank", "-Council"][n % 3],
+            due=None if n % 4 else date(2026, 4, 1),
+            phase=[None, "design", "+made up", "delivery"][n % 4],
+            state=[None, "open", "overdue", "done", "=lost"][n % 5],
+            done_at=None if n % 5 else at + timedelta(days=n),
+            meeting_id=None if n % 3 else n * 11,
+            link=[None, "https://discord.com/channels/1/2/3", "=link"][n % 3],
+        )
+        for n in range(60)
+    ]
+    for header in (
+        sample().header,
+        replace(sample().header, keep_text=not sample().header.keep_text),
+        replace(sample().header, audience=Audience.external),
+        replace(sample().header, pseudonymised=True, keep_text=False),
+        replace(sample().header, pseudonymised=True, keep_text=True),
+    ):
+        for file in codebook.NOTE_FILES.values():
+            made, noted = [], []
+            for write in ("objects", "notes"):
+                unlisted: dict[tuple[str, str], set[str]] = {}
+                buffer = io.BytesIO()
+                with zipfile.ZipFile(buffer, "w") as archive:
+                    with Sheet(archive, file, header, unlisted) as sheet:
+                        if write == "objects":
+                            sheet.write_objects(notes)
+                        else:
+                            sheet.write_notes(notes[:25])
+                            sheet.write_notes(notes[25:])
+                with zipfile.ZipFile(buffer) as archive:
+                    made.append(archive.read(file.name))
+                noted.append(unlisted)
+            assert made[0].count(b"\n") == 61
+            assert made[1] == made[0], (file.name, header)
+            assert noted[1] == noted[0] and (file.name, "kind") in noted[0]
+
+
+def test_a_day_the_zone_changes_in_is_looked_up_once() -> None:
+    """`when` on a day whose offset changes (a clock change) takes the general path for each
+    moment, and looks the day up once however many moments fall in it."""
+    layout = Layout(replace(sample().header, timezone="Europe/London"))
+    looked_up: list[datetime] = []
+    day = layout._day
+
+    def counted(start: datetime) -> object:
+        looked_up.append(start)
+        return day(start)
+
+    layout._day = counted  # type: ignore[method-assign]
+    clock_change = datetime(2026, 3, 29, tzinfo=UTC)
+    moments = [clock_change - timedelta(hours=2) + timedelta(minutes=7 * n) for n in range(600)]
+    for _ in range(2):  # as two streams of the log pass the same days
+        for moment in moments:
+            local = layout.local(moment)
+            assert layout.when(moment) == f"{local:%Y-%m-%d %H:%M} {local.tzname()}", moment
+    days = sorted({m.replace(hour=0, minute=0) for m in moments})
+    assert len(days) == 4 and looked_up == days  # each day once, in order
+    assert layout._days[clock_change] is None

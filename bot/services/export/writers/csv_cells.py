@@ -1,16 +1,17 @@
 """The cells of the CSV export: how one value is written, and how a column of a stream's rows
-(the notes, the log) is read and written without building a mapping per row."""
+(the notes, the log) is read and written without building a mapping per row, or (`note_cells`,
+`stored_log_cells`) without a step per cell."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from bot.services.export import jsontext
-from bot.services.export.document import Person, StoredEntry
+from bot.services.export.document import NoteRow, Person, StoredEntry
 from bot.services.export.jsontext import iso_utc_seconds
 from bot.services.export.spool import moment, payload
 
@@ -172,5 +173,140 @@ def stored_log_cells(
         if every:
             return row
         return ["" if pick is None else row[pick] for pick in picks]
+
+    return cells
+
+
+# A note's fields, in `NoteRow`'s order: the columns of every note file are among them (or
+# a person's name or id, `PERSON_COLUMNS`).
+NOTE_FIELDS = (
+    "id",
+    "kind",
+    "text",
+    "at",
+    "author",
+    "goal_id",
+    "goal_title",
+    "review_on",
+    "owner",
+    "owner_organisation",
+    "due",
+    "phase",
+    "state",
+    "done_at",
+    "meeting_id",
+    "link",
+)
+# The cells `note_cells` makes of a note, in this order: a cell per field, a person's as
+# their name and their id; then an empty cell (for a column left empty).
+NOTE_CELLS = (
+    "id",
+    "kind",
+    "text",
+    "at",
+    "author",
+    "author_user_id",
+    "goal_id",
+    "goal_title",
+    "review_on",
+    "owner",
+    "owner_user_id",
+    "owner_organisation",
+    "due",
+    "phase",
+    "state",
+    "done_at",
+    "meeting_id",
+    "link",
+)
+
+
+def _number(value: Any) -> str:
+    return repr(value) if type(value) is int else any_cell(value)
+
+
+def _moment(value: Any) -> str:
+    return iso(value) if type(value) is datetime else any_cell(value)
+
+
+def _day(value: Any) -> str:
+    return value.isoformat() if type(value) is date else any_cell(value)
+
+
+def note_cells(
+    plan: list[tuple[str, bool, frozenset[str] | None]],
+    unlisted: Callable[[str, Any], None],
+) -> Callable[[NoteRow], Sequence[str]] | None:
+    """For a note file, shown with `plan` (a `Sheet`'s: each column's name, whether it is left
+    empty, its vocabulary): the cells of a `NoteRow`, the same as `Sheet.write_objects` makes
+    of it, each vocabulary column's value that its vocabulary does not list handed to
+    `unlisted(column, value)`. None when a column is one this does not know."""
+    if any(name not in NOTE_CELLS for name, _blank, _known in plan):
+        return None
+    vocabularies = {name: known for name, _empty, known in plan if known is not None}
+    if not vocabularies.keys() <= {"kind", "state", "phase"}:
+        return None
+    kinds, states, phases = (vocabularies.get(name) for name in ("kind", "state", "phase"))
+    blank = len(NOTE_CELLS)
+    places = [blank if empty else NOTE_CELLS.index(name) for name, empty, _known in plan]
+    pick = itemgetter(*places) if len(places) > 1 else lambda row: (row[places[0]],)
+    read = attrgetter(*NOTE_FIELDS)
+    people: dict[Person | None, tuple[str, str]] = {None: ("", "")}
+
+    def person(someone: Person) -> tuple[str, str]:
+        found = people[someone] = (person_name(someone), person_id(someone))
+        return found
+
+    def listed(name: str, value: Any, known: frozenset[str] | None) -> None:
+        if known is not None and value is not None and value != "" and value not in known:
+            unlisted(name, value)
+
+    def cells(note: NoteRow) -> Sequence[str]:
+        (
+            number,
+            kind,
+            text,
+            at,
+            author,
+            goal,
+            title,
+            review_on,
+            owner,
+            organisation,
+            due,
+            phase,
+            state,
+            done_at,
+            meeting,
+            link,
+        ) = read(note)
+        if kinds is None or kind not in kinds:
+            listed("kind", kind, kinds)
+        if state is not None and (states is None or state not in states):
+            listed("state", state, states)
+        if phase is not None and (phases is None or phase not in phases):
+            listed("phase", phase, phases)
+        by = people.get(author) or person(author)
+        owns = people.get(owner) or person(owner)
+        row = (
+            repr(number) if type(number) is int else any_cell(number),
+            neutralise(kind) if type(kind) is str else any_cell(kind),
+            neutralise(text) if type(text) is str else any_cell(text),
+            iso(at) if type(at) is datetime else any_cell(at),
+            *by,
+            "" if goal is None else _number(goal),
+            "" if title is None else _text(title),
+            "" if review_on is None else _day(review_on),
+            *owns,
+            "" if organisation is None else _text(organisation),
+            "" if due is None else _day(due),
+            "" if phase is None else _text(phase),
+            "" if state is None else _text(state),
+            "" if done_at is None else _moment(done_at),
+            "" if meeting is None else _number(meeting),
+            "" if link is None else _text(link),
+            "",
+        )
+        return pick(row)  # type: ignore[no-any-return]
 
     return cells

@@ -20,7 +20,7 @@ import csv
 import io
 import sys
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, BinaryIO
@@ -37,6 +37,7 @@ from bot.services.export.document import (
     LogRow,
     MeetingRow,
     MembershipSpell,
+    NoteRow,
     OrganisationRow,
     Person,
     ReadingCount,
@@ -54,6 +55,7 @@ from bot.services.export.writers.csv_cells import (  # noqa: F401  (re-exported)
     cell,
     iso,
     neutralise,
+    note_cells,
     row_reader,
     stored_log_cells,
 )
@@ -100,6 +102,7 @@ class Sheet:
         self._objects: tuple[Callable[[Any], tuple[Any, ...]], list[Callable[[Any], str]]] | None
         self._objects = None
         self._stored: Callable[[StoredEntry], list[str]] | None = None
+        self._notes: Callable[[NoteRow], Sequence[str]] | None = None
 
     def __enter__(self) -> Sheet:
         return self
@@ -131,7 +134,7 @@ class Sheet:
                 append("")
                 continue
             if known is not None and value is not None and value != "" and value not in known:
-                self.unlisted.setdefault((self.file.name, name), set()).add(str(value))
+                self._unlisted(name, value)
             fast = by_type(type(value))
             append(fast(value) if fast is not None else cell(value))
         self._csv.writerow(cells)
@@ -155,6 +158,19 @@ class Sheet:
             ]
             for row in rows
         )
+
+    def write_notes(self, notes: list[NoteRow]) -> None:
+        """Notes (`Document.notes_batched`): each one's cells made straight from it
+        (`note_cells`), the same as `write_objects` would make."""
+        if self._notes is None:
+            self._notes = note_cells(self._plan, self._unlisted)
+            if self._notes is None:
+                raise ValueError(f"{self.file.name}: not a note file's columns")
+        self._csv.writerows(map(self._notes, notes))
+
+    def _unlisted(self, name: str, value: Any) -> None:
+        """A value of column `name` that its vocabulary does not list (for the codebook)."""
+        self.unlisted.setdefault((self.file.name, name), set()).add(str(value))
 
     def write_stored(self, items: list[StoredEntry | LogRow]) -> None:
         """The log's rows (`Document.log_as_stored`): a `StoredEntry`'s cells made straight
@@ -193,11 +209,11 @@ class Sheet:
         self, name: str, known: frozenset[str], convert: Callable[[Any], str]
     ) -> Callable[[Any], str]:
         """`convert`, noting each value its vocabulary does not list (for the codebook)."""
-        unlisted, key = self.unlisted, (self.file.name, name)
+        unlisted = self._unlisted
 
         def listed(value: Any) -> str:
             if value is not None and value != "" and value not in known:
-                unlisted.setdefault(key, set()).add(str(value))
+                unlisted(name, value)
             return convert(value)
 
         return listed
@@ -413,7 +429,7 @@ async def write(document: Document, out: BinaryIO) -> None:
         for kind, file in codebook.NOTE_FILES.items():
             with sheet(file) as notes:
                 async for batch in document.notes_batched(kind):
-                    notes.write_objects(batch)
+                    notes.write_notes(batch)
         fill(codebook.MEETINGS, map(meeting_row, document.meetings))
         fill(
             codebook.ATTENDANCE,
