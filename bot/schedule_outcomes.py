@@ -291,7 +291,7 @@ class ScheduleOutcomes:
         async with transaction(self.sessions) as session:
             if record is not None:
                 await record(session)
-            await session.execute(UPDATE_OCCURRENCE, {"occurrence_id": occurrence_id, **values})
+            await session.exec(UPDATE_OCCURRENCE, params={"occurrence_id": occurrence_id, **values})
 
     async def _mark_retry(
         self, occurrence_id: int, attempts: int, at: datetime, error: str
@@ -367,7 +367,7 @@ _INSERT_OCCURRENCE = insert(_OCCURRENCES).returning(_OCCURRENCES.c.id)
 async def insert_occurrence(session: AsyncSession, occurrence: Occurrence) -> int:
     """Insert an occurrence row (Core, no unit of work) and return its id; the object itself
     stays out of the session."""
-    result = await session.execute(_INSERT_OCCURRENCE, occurrence.model_dump(exclude={"id"}))
+    result = await session.exec(_INSERT_OCCURRENCE, params=occurrence.model_dump(exclude={"id"}))
     return int(result.scalar_one())
 
 

@@ -110,4 +110,4 @@ class DoneRecords:
             for pending in batch:
                 if pending.record is not None:
                     await pending.record(session)
-            await session.execute(UPDATE_OCCURRENCE, [pending.values for pending in batch])
+            await session.exec(UPDATE_OCCURRENCE, params=[pending.values for pending in batch])
