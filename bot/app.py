@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import pkgutil
 from collections.abc import Iterator
@@ -305,8 +306,18 @@ class PartnerBot(commands.Bot):
     async def _after_ready(self) -> None:
         self.timers.start()  # polls on its own, so a long catch-up never delays a reminder
         await self.scheduler.start(catch_up=False)
+        keep_out_of_full_collections()
         await self.scheduler.catch_up()
         await self.channels.repair_all([guild.id for guild in self.guilds])
+
+
+def keep_out_of_full_collections() -> None:
+    """What start made lives as long as the process (the schedules' jobs and triggers, the
+    commands, the caches): collected once, then frozen out of the collector's full passes,
+    which otherwise scan all of it again every few hundred posts of a burst (a tenth of a
+    second each with 10,000 schedules). Garbage made later is collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 class ShardedPartnerBot(PartnerBot, commands.AutoShardedBot):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import PartnerBot
+import pytest
+
+import bot.app as bot_app
+from bot.app import PartnerBot, keep_out_of_full_collections
 from bot.config import Settings
 from bot.scheduling import ScheduleEngine
 from db.engine import SessionFactory
@@ -63,9 +67,12 @@ async def background_bot(
 
 
 async def test_the_bot_catches_up_once_connected_and_only_once(
-    sessions: SessionFactory, tmp_path: Path
+    sessions: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     bot, scheduler = await background_bot(sessions, tmp_path)
+    monkeypatch.setattr(
+        bot_app, "keep_out_of_full_collections", lambda: scheduler.calls.append("freeze")
+    )
     assert scheduler.calls == []  # login is never held up by loading schedules
     repaired: list[list[int]] = []
 
@@ -76,7 +83,8 @@ async def test_the_bot_catches_up_once_connected_and_only_once(
     await bot.on_ready()
     await bot.on_ready()  # READY again after a reconnect
     await asyncio.sleep(0)
-    assert scheduler.calls == ["start(catch_up=False)", "catch_up"]
+    # What start loaded is frozen out of full collections before the catch-up's burst.
+    assert scheduler.calls == ["start(catch_up=False)", "freeze", "catch_up"]
     assert repaired == [[]]  # then every channel of its servers (none here) is repaired, once
     # The timers started with the catch-up: stop them before the loop closes under their seed.
     await bot.timers.shutdown()
@@ -95,3 +103,16 @@ async def test_a_ready_after_closing_starts_nothing_and_raises_nothing(
     await bot.on_ready()  # READY caught while draining: nothing starts
     await asyncio.sleep(0)
     assert scheduler.calls == ["shutdown"]
+
+
+def test_what_start_made_is_kept_out_of_full_collections():
+    made_at_start = [[n] for n in range(100)]
+    try:
+        keep_out_of_full_collections()
+        assert gc.get_freeze_count() >= len(made_at_start)
+        # Frozen: in no generation, so no collection looks at it again.
+        assert not any(o is made_at_start for o in gc.get_objects())
+        made_later = [[n] for n in range(100)]
+        assert any(o is made_later for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
