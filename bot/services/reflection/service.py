@@ -46,7 +46,7 @@ from bot.services.reflection.visibility import Visibility, parse_visibility, sho
 from bot.services.text import message_link, name_of
 from bot.services.timeutil import as_utc, zone
 from db import queries
-from db.engine import SessionFactory, transaction
+from db.engine import SessionFactory, insert_at_end, transaction
 from db.models import Event, Partnership, PromptPost, ReflectionPrompt
 
 # Statements of every scheduled post, built once (building one costs more than running it).
@@ -281,7 +281,7 @@ class ReflectionService(Answering):
         message_id: int,
         thread_id: int | None,
     ) -> None:
-        """`mark_posted` and `mark_thread` at once, in the caller's transaction (the schedule
+        """`mark_posted` and `mark_thread` at once, in the caller's `transaction` (the schedule
         engine's, recording the occurrence's outcome), without reading the post: its draft
         says what the log needs. Once: a post already recorded keeps its message."""
         now = self.clock.now()
@@ -302,7 +302,8 @@ class ReflectionService(Answering):
                 )
             return
         posted = replace(draft, channel_id=channel_id, message_id=message_id, thread_id=thread_id)
-        await session.exec(_INSERT_EVENT, params=_posted_event(posted, now))
+        # Written as the transaction ends, with the other posts' entries recorded in it.
+        insert_at_end(session, _INSERT_EVENT, _posted_event(posted, now))
 
     async def mark_thread(self, post_id: int, thread_id: int) -> None:
         """Record the post's discussion thread, unless one is recorded: one UPDATE, no read."""
