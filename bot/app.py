@@ -19,6 +19,7 @@ import cogs
 from bot import heap
 from bot.channels import ChannelSync
 from bot.config import Settings
+from bot.discord_buckets import sweep_buckets_now_and_then
 from bot.pacing import Pacer
 from bot.replies import error_reply
 from bot.scheduling import ScheduleEngine
@@ -163,6 +164,7 @@ class PartnerBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             **self._shard_options(settings),
         )
+        sweep_buckets_now_and_then(self.http)  # a burst to many channels: not quadratic
         self.settings = settings
         self.sessions = sessions
         # Cogs register their scheduled actions on the scheduler in their `setup`.

@@ -54,6 +54,22 @@ async def spend_nothing(_requests: int) -> None:
     """A `Spend` that never waits (a command's own requests, and tests)."""
 
 
+class Slot:
+    """A run's place among the few under way at once."""
+
+    __slots__ = ("_slots",)
+
+    def __init__(self, slots: asyncio.Semaphore | None) -> None:
+        self._slots = slots
+
+    def release(self) -> None:
+        """Give the place to the next run before this one ends: what is left of it takes no
+        turn (a scheduled post waiting for its outcome to be written with others'). Once."""
+        if self._slots is not None:
+            self._slots.release()
+            self._slots = None
+
+
 class Pacer:
     def __init__(
         self,
@@ -129,14 +145,19 @@ class Pacer:
     # ------------------------------------------------------------------ scheduled work
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """One scheduled run: waits for a free slot, then for commands under way."""
+    async def slot(self) -> AsyncIterator[Slot]:
+        """One scheduled run: waits for a free slot, then for commands under way. The run may
+        give the slot back before it ends (`Slot.release`)."""
         if self._slots is None:
-            yield
+            yield Slot(None)
             return
-        async with self._slots:
+        await self._slots.acquire()
+        held = Slot(self._slots)
+        try:
             await self._yield_to_interactions()
-            yield
+            yield held
+        finally:
+            held.release()
 
     async def spend(self, requests: int) -> None:
         """Wait until `requests` requests fit under the rate, and count them."""

@@ -74,9 +74,10 @@ _LOAD_MANY = (
     .order_by(col(Schedule.id))  # two processes lock overlapping batches in the same order
     .with_for_update(of=Schedule)  # type: ignore[arg-type]
 )
-_INSERT_OCCURRENCES = insert(_OCCURRENCES).returning(
-    _OCCURRENCES.c.id, sort_by_parameter_order=True
-)
+# A batch's occurrences in one INSERT, each id matched to its claim by its schedule (one
+# occurrence per schedule in a batch): asked to return the rows in order, SQLAlchemy would insert
+# them one at a time on SQLite.
+_INSERT_OCCURRENCES = insert(_OCCURRENCES).returning(_OCCURRENCES.c.id, _OCCURRENCES.c.schedule_id)
 
 
 @dataclass
@@ -191,13 +192,14 @@ class ScheduleClaims:
                     claim.occurrence = self._new_occurrence(schedule, latest, now)
                     to_run.append((claim, handler))
             if advance:
-                await session.execute(_ADVANCE, advance)
+                await session.exec(_ADVANCE, params=advance)
             if to_run:
                 values = [claim.occurrence.model_dump(exclude={"id"}) for claim, _ in to_run]  # type: ignore[union-attr]
-                ids = (await session.execute(_INSERT_OCCURRENCES, values)).scalars().all()
+                inserted = await session.exec(_INSERT_OCCURRENCES, params=values)
+                ids = {schedule_id: occurrence_id for occurrence_id, schedule_id in inserted}
                 by_handler: dict[int, tuple[ActionHandler, list[Claim]]] = {}
-                for (claim, handler), occurrence_id in zip(to_run, ids, strict=True):
-                    claim.occurrence.id = occurrence_id  # type: ignore[union-attr]
+                for claim, handler in to_run:
+                    claim.occurrence.id = ids[claim.occurrence.schedule_id]  # type: ignore[union-attr]
                     by_handler.setdefault(id(handler), (handler, []))[1].append(claim)
                 for handler, batch in by_handler.values():
                     await self._prepare(session, handler, batch)

@@ -33,7 +33,7 @@ from db.models import Occurrence, OccurrenceState, Partnership, Schedule, Schedu
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.pacing import Pacer
+    from bot.pacing import Pacer, Slot
     from bot.services.clock import Clock
     from db.engine import SessionFactory
 
@@ -69,11 +69,14 @@ class ScheduleOutcomes:
         *,
         loaded: tuple[Schedule, Partnership] | None = None,
         prepared: Any = None,
+        slot: Slot | None = None,
     ) -> None:
         """Run the action for a claimed (or retrying) occurrence and record what happened.
 
         `loaded`: the schedule and partnership as just read by the caller, if it has them;
-        `prepared`: what the action's `prepare` made with the claim.
+        `prepared`: what the action's `prepare` made with the claim; `slot`: the run's pacer
+        slot, given back once the action is done and its outcome waits to be written (with
+        those of other runs finishing about then, `DoneRecords`).
         """
         loaded = loaded or await self._load(occurrence.schedule_id)
         if loaded is None:
@@ -144,6 +147,8 @@ class ScheduleOutcomes:
             values, record = result.result, result.record
         else:
             values = result
+        if slot is not None:
+            slot.release()
         try:
             await self._done_records.done(
                 occurrence.id,  # type: ignore[arg-type]
@@ -291,7 +296,7 @@ class ScheduleOutcomes:
         async with transaction(self.sessions) as session:
             if record is not None:
                 await record(session)
-            await session.execute(UPDATE_OCCURRENCE, {"occurrence_id": occurrence_id, **values})
+            await session.exec(UPDATE_OCCURRENCE, params={"occurrence_id": occurrence_id, **values})
 
     async def _mark_retry(
         self, occurrence_id: int, attempts: int, at: datetime, error: str
@@ -367,7 +372,7 @@ _INSERT_OCCURRENCE = insert(_OCCURRENCES).returning(_OCCURRENCES.c.id)
 async def insert_occurrence(session: AsyncSession, occurrence: Occurrence) -> int:
     """Insert an occurrence row (Core, no unit of work) and return its id; the object itself
     stays out of the session."""
-    result = await session.execute(_INSERT_OCCURRENCE, occurrence.model_dump(exclude={"id"}))
+    result = await session.exec(_INSERT_OCCURRENCE, params=occurrence.model_dump(exclude={"id"}))
     return int(result.scalar_one())
 
 

@@ -48,7 +48,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import IntegrityError
 
-from bot.pacing import Pacer
+from bot.pacing import Pacer, Slot
 from bot.schedule_actions import (
     ActionGone,
     ActionHandler,
@@ -257,20 +257,21 @@ class ScheduleEngine(ScheduleClaims, ScheduleOutcomes, ScheduleChanges):
     async def _paced_run(self, schedule_id: int) -> None:
         self._waiting[schedule_id] = None
         try:
-            async with self.pacer.slot():
+            async with self.pacer.slot() as slot:
                 if self.aps is None and self.started_at is not None:
                     return  # stopped while waiting for a slot
-                await self._tracked(self._run_in_turn(schedule_id))
+                await self._tracked(self._run_in_turn(schedule_id, slot))
         finally:
             self._waiting.pop(schedule_id, None)
 
-    async def _run_in_turn(self, schedule_id: int) -> None:
-        """A paced run: its claim made a few at a time with the jobs waiting behind it."""
+    async def _run_in_turn(self, schedule_id: int, slot: Slot) -> None:
+        """A paced run: its claim made a few at a time with the jobs waiting behind it; its
+        slot given back once it waits only for its outcome to be written."""
         try:
             claim, now = await self._claim_in_turn(schedule_id)
         except IntegrityError:
             return  # another process or job claimed it first
-        await self._run_claimed(claim, now)
+        await self._run_claimed(claim, now, slot)
 
     async def _tracked(self, work: Awaitable[Any]) -> None:
         task = asyncio.current_task()
@@ -317,7 +318,7 @@ class ScheduleEngine(ScheduleClaims, ScheduleOutcomes, ScheduleChanges):
             return Outcome(skipped_claimed=1)  # another process or job claimed it first
         return await self._run_claimed(claim, now)
 
-    async def _run_claimed(self, claim: Claim, now: datetime) -> Outcome:
+    async def _run_claimed(self, claim: Claim, now: datetime, slot: Slot | None = None) -> Outcome:
         outcome = Outcome(missed=claim.missed)
         occurrence, schedule, partnership = claim.occurrence, claim.schedule, claim.partnership
         if occurrence is not None and schedule is not None and partnership is not None:
@@ -329,6 +330,11 @@ class ScheduleEngine(ScheduleClaims, ScheduleOutcomes, ScheduleChanges):
                 occurrence.due_at.isoformat(),
             )
             await self._attempt(
-                occurrence, outcome, now, loaded=(schedule, partnership), prepared=claim.prepared
+                occurrence,
+                outcome,
+                now,
+                loaded=(schedule, partnership),
+                prepared=claim.prepared,
+                slot=slot,
             )
         return outcome

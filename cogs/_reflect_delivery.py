@@ -53,20 +53,7 @@ class PromptDelivery:
     ) -> list[PostDraft]:
         """With the claim, in its transaction: choose the prompts and record the posts (one
         query per step for all the occurrences claimed together)."""
-        asks = []
-        for due, partnership in claimed:
-            theme, visibility = _options(due)
-            asks.append(
-                ScheduledPost(
-                    partnership,
-                    occurrence_id=due.occurrence_id,
-                    schedule_id=due.schedule_id,
-                    theme=theme,
-                    late=due.late,
-                    due_at=due.due_at,
-                    visibility=visibility,
-                )
-            )
+        asks = [(_scheduled(due), partnership) for due, partnership in claimed]
         return await self.service.prepare_claimed(session, asks)
 
     async def run(self, due: Due) -> dict[str, Any] | Done:
@@ -76,16 +63,7 @@ class PromptDelivery:
         occurrence's outcome (`Done`); a retried or recovered one goes through `deliver`."""
         draft = due.prepared
         if not isinstance(draft, PostDraft):
-            theme, visibility = _options(due)
-            draft = await self.service.prepare_scheduled(
-                occurrence_id=due.occurrence_id,
-                schedule_id=due.schedule_id,
-                partnership_id=due.partnership_id,
-                theme=theme,
-                late=due.late,
-                due_at=due.due_at,
-                visibility=visibility,
-            )
+            draft = await self.service.prepare_scheduled(_scheduled(due))
         # The engine paced the message (`SCHEDULED_REQUESTS`); the thread is paced when it is
         # made, so the requests keep under Discord's limit however long the message took.
         pace = self.bot.scheduler.pacer.spend
@@ -220,13 +198,19 @@ class PromptDelivery:
                 log.warning("Could not tell convener %s about schedule %s: %s", user_id, due, exc)
 
 
-def _options(due: Due) -> tuple[str | None, str | None]:
-    """The schedule's fixed theme and answers' visibility, if it sets them."""
+def _scheduled(due: Due) -> ScheduledPost:
+    """What the occurrence's post is made for, with the schedule's fixed theme and answers'
+    visibility if it sets them: the same whether prepared with the claim or on a retry."""
     theme = due.options.get("theme")
     visibility = due.options.get("visibility")
-    return (
-        theme if isinstance(theme, str) else None,
-        visibility if isinstance(visibility, str) else None,
+    return ScheduledPost(
+        partnership_id=due.partnership_id,
+        occurrence_id=due.occurrence_id,
+        schedule_id=due.schedule_id,
+        theme=theme if isinstance(theme, str) else None,
+        late=due.late,
+        due_at=due.due_at,
+        visibility=visibility if isinstance(visibility, str) else None,
     )
 
 

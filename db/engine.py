@@ -155,6 +155,24 @@ async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     async with _sqlite_write_turn(factory), factory() as session, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
+        await _insert_queued(session)
+
+
+_QUEUED = "partnerbot_queued_inserts"
+
+
+def insert_at_end(session: AsyncSession, statement: Any, values: dict[str, Any]) -> None:
+    """Queue a row for `statement` (an INSERT returning nothing) in a `transaction`: it is
+    written as the transaction ends, with the rows queued for the same statement in one
+    statement. A burst's outcomes recorded together (each post's log entry) then make one
+    trip to the database, not one each."""
+    session.info.setdefault(_QUEUED, {}).setdefault(statement, []).append(values)
+
+
+async def _insert_queued(session: AsyncSession) -> None:
+    queued = session.info.pop(_QUEUED, None)
+    for statement, rows in (queued or {}).items():
+        await session.exec(statement, params=rows)
 
 
 T = TypeVar("T")

@@ -22,6 +22,8 @@ def test_settle_freezes_what_is_kept_and_still_collects_what_comes_after() -> No
     heap.settle()
     assert gone_before() is None  # garbage at the time is collected, not frozen
     assert gc.get_freeze_count() > 0
+    # Frozen: in no generation, so no collection walks it again.
+    assert not any(o is kept for o in gc.get_objects())
     later = Node()
     gone_later = weakref.ref(later)
     del later

@@ -81,6 +81,33 @@ async def test_no_more_runs_at_once_than_the_slots():
     assert most == 2
 
 
+async def test_a_slot_given_back_early_lets_the_next_run_in_once():
+    pacer = Pacer(rate=None, concurrency=1, max_yield=0)
+    started: list[int] = []
+    finish = asyncio.Event()
+
+    async def run(i: int) -> None:
+        async with pacer.slot() as slot:
+            started.append(i)
+            slot.release()
+            slot.release()  # once: a second release frees no other place
+            await finish.wait()
+
+    tasks = [asyncio.create_task(run(i)) for i in range(3)]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert started == [0, 1, 2]  # each let the next in while it still waits
+    finish.set()
+    await asyncio.gather(*tasks)
+    async with pacer.slot():  # the slot is whole again: one run at a time
+        blocked = asyncio.create_task(run(3))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert started == [0, 1, 2]
+    await blocked
+    assert started == [0, 1, 2, 3]
+
+
 async def test_a_slot_waits_while_a_command_is_handled():
     pacer = Pacer(rate=None, concurrency=4, hold=0, max_yield=60)
     pacer.interaction_started()

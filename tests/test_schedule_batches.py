@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -113,3 +114,28 @@ async def test_occurrences_claimed_together_are_prepared_in_one_call(sessions):
         failed = due.schedule_id in calls[1]
         expected = None if failed else f"prepared {due.occurrence_id} of {due.partnership_id}"
         assert given[due.schedule_id] == expected
+
+
+async def test_a_batch_inserts_its_occurrences_in_one_statement_each_id_its_own(sessions):
+    ids = [
+        await make_schedule(sessions, MONDAY_0930_BST - timedelta(days=1, seconds=i))
+        for i in range(CLAIM_AHEAD)
+    ]
+    engine = paced_engine(sessions, Clock(MONDAY_0930_BST), Channel().post)
+    bind = sessions.kw["bind"].sync_engine
+    inserts: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OCCURRENCE"):
+            inserts.append(statement)
+
+    event.listen(bind, "before_cursor_execute", seen)
+    try:
+        claims = await engine._claim_many(list(reversed(ids)), MONDAY_0930_BST)
+    finally:
+        event.remove(bind, "before_cursor_execute", seen)
+    assert len(inserts) == 1  # one statement for the batch, not one per occurrence
+    for schedule_id in ids:
+        [row] = await occurrences(sessions, schedule_id)
+        claimed = claims[schedule_id].occurrence
+        assert claimed is not None and claimed.id == row.id and claimed.due_at == row.due_at

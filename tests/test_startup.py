@@ -87,7 +87,7 @@ async def test_the_bot_catches_up_once_connected_and_only_once(
     await bot.on_ready()  # READY again after a reconnect
     await asyncio.sleep(0)
     # The heap is settled before the schedules' jobs are built and once they are, before the
-    # catch-up.
+    # catch-up's burst.
     assert scheduler.calls == ["settle", "start(catch_up=False)", "settle", "catch_up"]
     assert repaired == [[]]  # then every channel of its servers (none here) is repaired, once
     # The timers started with the catch-up: stop them before the loop closes under their seed.

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import event, insert, text
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
-from db.engine import SessionFactory, create_engine, transaction
+from db.engine import SessionFactory, create_engine, insert_at_end, transaction
 from db.migrate import head_revisions, upgrade
 from db.models import Membership, Partnership, metadata
 
@@ -76,6 +78,47 @@ async def test_times_come_back_aware_utc_and_snowflakes_fit(sessions: SessionFac
     assert loaded is not None and loaded.guild_id == snowflake
     assert loaded.created_at.tzinfo is not None
     assert loaded.created_at.utcoffset() == UTC.utcoffset(datetime.now(UTC))
+
+
+def _partnership(n: int) -> dict[str, Any]:
+    row = Partnership(
+        guild_id=1,
+        name=f"Queued {n}",
+        name_key=f"queued {n}",
+        purpose="p",
+        timezone="UTC",
+        created_by=1,
+    )
+    return row.model_dump(exclude={"id"})
+
+
+async def test_rows_queued_in_a_transaction_are_written_together_as_it_ends(
+    sessions: SessionFactory,
+):
+    insert_rows = insert(Partnership.__table__)  # type: ignore[attr-defined]
+    bind = sessions.kw["bind"].sync_engine
+    writes: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO PARTNERSHIP"):
+            writes.append(statement)
+
+    event.listen(bind, "before_cursor_execute", seen)
+    try:
+        async with transaction(sessions) as s:
+            for n in range(3):
+                insert_at_end(s, insert_rows, _partnership(n))
+            assert writes == []  # not yet: as the transaction ends
+        with pytest.raises(RuntimeError):
+            async with transaction(sessions) as s:
+                insert_at_end(s, insert_rows, _partnership(9))
+                raise RuntimeError("the transaction fails: what it queued is not written")
+    finally:
+        event.remove(bind, "before_cursor_execute", seen)
+    assert len(writes) == 1  # the three rows in one statement
+    async with sessions() as s:
+        names = (await s.exec(select(Partnership.name).order_by(Partnership.id))).all()
+    assert names == ["Queued 0", "Queued 1", "Queued 2"]
 
 
 async def test_foreign_keys_are_enforced(sessions: SessionFactory):

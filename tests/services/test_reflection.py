@@ -13,7 +13,12 @@ from bot.errors import Forbidden, NotFound, UserFacingError
 from bot.prompts import THEMES, prompts_for
 from bot.scheduling import Due, ScheduleEngine, TransientError
 from bot.services.access import Actor, PartnershipRef, Where
-from bot.services.reflection import PROMPT_SCHEDULES, SCHEDULE_KIND, ReflectionService
+from bot.services.reflection import (
+    PROMPT_SCHEDULES,
+    SCHEDULE_KIND,
+    ReflectionService,
+    ScheduledPost,
+)
 from bot.services.register import RegisterService
 from bot.services.schedules import (
     ScheduleService,
@@ -478,15 +483,15 @@ async def test_scheduled_posts_are_one_per_occurrence_and_logged_once(
         late=True,
         due_at=occurrence.due_at,
     )
-    draft = await service.prepare_scheduled(**fields)
-    again = await service.prepare_scheduled(**fields)
+    draft = await service.prepare_scheduled(ScheduledPost(**fields))
+    again = await service.prepare_scheduled(ScheduledPost(**fields))
     assert again.post_id == draft.post_id and again.prompt_ref == "power-01"
     assert draft.channel_id == CHANNEL and draft.late and draft.message_id is None
     posted = await service.mark_posted(draft.post_id, channel_id=CHANNEL, message_id=77)
     twice = await service.mark_posted(draft.post_id, channel_id=CHANNEL, message_id=78)
     assert posted.message_id == twice.message_id == 77
     await service.mark_thread(draft.post_id, 77)
-    retried = await service.prepare_scheduled(**fields)
+    retried = await service.prepare_scheduled(ScheduledPost(**fields))
     assert (retried.message_id, retried.thread_id) == (77, 77)
     [event] = [e for e in await rows(sessions, Event) if e.kind == "prompt.posted"]
     assert event.actor_id is None and event.payload["late"] is True

@@ -21,6 +21,7 @@ from bot.services.reflection import (
     PROMPT_SCHEDULES,
     SCHEDULE_KIND,
     ReflectionService,
+    ScheduledPost,
     Visibility,
 )
 from bot.services.reflection.late_shows import SHOW_TIMER
@@ -194,13 +195,15 @@ async def test_own_prompts_and_schedules_carry_a_visibility(service, sessions, c
         )
         session.add(occurrence)
     draft = await service.prepare_scheduled(
-        occurrence_id=occurrence.id or 0,
-        schedule_id=view.id,
-        partnership_id=partnership.id or 0,
-        theme="goals",
-        late=False,
-        due_at=clock.now(),
-        visibility="anonymous",
+        ScheduledPost(
+            occurrence_id=occurrence.id or 0,
+            schedule_id=view.id,
+            partnership_id=partnership.id or 0,
+            theme="goals",
+            late=False,
+            due_at=clock.now(),
+            visibility="anonymous",
+        )
     )
     assert draft.prompt_ref.startswith("goals-") and draft.visibility is Visibility.anonymous
 

@@ -132,14 +132,17 @@ async def test_posts_recorded_together_are_the_rows_recorded_one_at_a_time(sessi
     service = ReflectionService(sessions, clock=Fixed())
     for with_occurrences in (True, False):  # a post of /reflect now has no occurrence
         scheduled = [
-            ScheduledPost(
+            (
+                ScheduledPost(
+                    partnership.id,  # type: ignore[arg-type]
+                    occurrence_id=occurrence_id if with_occurrences else None,  # type: ignore[arg-type]
+                    schedule_id=schedule_id if with_occurrences else None,  # type: ignore[arg-type]
+                    theme=theme,
+                    late=i % 3 == 0,
+                    due_at=DUE,
+                    visibility="anonymous" if i % 4 == 0 else None,
+                ),
                 partnership,
-                occurrence_id=occurrence_id if with_occurrences else None,  # type: ignore[arg-type]
-                schedule_id=schedule_id if with_occurrences else None,  # type: ignore[arg-type]
-                theme=theme,
-                late=i % 3 == 0,
-                due_at=DUE,
-                visibility="anonymous" if i % 4 == 0 else None,
             )
             for i, ((partnership, theme), (schedule_id, occurrence_id)) in enumerate(
                 zip(asks_for(partnerships), claimed, strict=True)
@@ -156,10 +159,10 @@ async def test_posts_recorded_together_are_the_rows_recorded_one_at_a_time(sessi
                 by_id = {post.id: post for post in posts if post.id not in before}
                 # Each draft is its own post's, the posts in the order asked.
                 assert [d.post_id for d in drafts] == sorted(by_id)
-                for draft, ask in zip(drafts, scheduled, strict=True):
+                for draft, (ask, _) in zip(drafts, scheduled, strict=True):
                     post = by_id[draft.post_id]
                     assert (post.occurrence_id, draft.occurrence_id) == (ask.occurrence_id,) * 2
-                    assert (post.text, post.partnership_id) == (draft.text, ask.partnership.id)
+                    assert (post.text, post.partnership_id) == (draft.text, ask.partnership_id)
                 rows.append([as_row(by_id[d.post_id]) for d in drafts])
                 await session.rollback()
         assert rows[0] == rows[1]

@@ -266,7 +266,7 @@ async def _times_used(
         "themes": sorted({theme for _, theme in wanted}),
     }
     used: dict[tuple[int, str], Counter[str]] = {}
-    rows = await session.execute(_TIMES_USED, params)
+    rows = await session.exec(_TIMES_USED, params=params)  # type: ignore[call-overload]
     for pid, theme, library_id, custom_id, n in rows.all():
         if (pid, theme) in wanted:
             used.setdefault((pid, theme), Counter())[library_id or f"own-{custom_id}"] += n

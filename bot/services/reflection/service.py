@@ -46,7 +46,7 @@ from bot.services.reflection.visibility import Visibility, parse_visibility, sho
 from bot.services.text import message_link, name_of
 from bot.services.timeutil import as_utc, zone
 from db import queries
-from db.engine import SessionFactory, transaction
+from db.engine import SessionFactory, insert_at_end, transaction
 from db.models import Event, Partnership, PromptPost, ReflectionPrompt
 
 # Statements of every scheduled post, built once (building one costs more than running it).
@@ -167,56 +167,45 @@ class ReflectionService(Answering):
             await session.flush()
             return draft_of(post, partnership, actor_name=name_of(actor.display_name))
 
-    async def prepare_scheduled(
-        self,
-        *,
-        occurrence_id: int,
-        schedule_id: int,
-        partnership_id: int,
-        theme: str | None,
-        late: bool,
-        due_at: datetime,
-        visibility: str | None = None,
-    ) -> PostDraft:
-        """The post for one occurrence: the one already made for it, or a new one. A
-        schedule's `visibility` (None: each prompt's own) overrides the prompt's default."""
+    async def prepare_scheduled(self, ask: ScheduledPost) -> PostDraft:
+        """The post for one occurrence (a retried or recovered one): the one already made for
+        it, or a new one. A schedule's `visibility` (None: each prompt's own) overrides the
+        prompt's default."""
         for _ in range(2):
             try:
                 async with transaction(self.sessions) as session:
-                    partnership = await session.get(Partnership, partnership_id)
+                    partnership = await session.get(Partnership, ask.partnership_id)
                     if partnership is None:
                         raise NotFound("The partnership no longer exists.")
                     existing = (
                         await session.exec(
-                            select(PromptPost).where(PromptPost.occurrence_id == occurrence_id)
+                            select(PromptPost).where(PromptPost.occurrence_id == ask.occurrence_id)
                         )
                     ).first()
                     if existing is not None:
                         return draft_of(existing, partnership, resumed=True)
-                    ask = ScheduledPost(
-                        partnership, occurrence_id, schedule_id, theme, late, due_at, visibility
-                    )
-                    return (await self.prepare_claimed(session, [ask]))[0]
+                    return (await self.prepare_claimed(session, [(ask, partnership)]))[0]
             except IntegrityError:
                 continue  # another attempt made it first: read that one
-        raise RuntimeError(f"Could not prepare the post for occurrence {occurrence_id}")
+        raise RuntimeError(f"Could not prepare the post for occurrence {ask.occurrence_id}")
 
     async def prepare_claimed(
-        self, session: AsyncSession, asks: Sequence[ScheduledPost]
+        self, session: AsyncSession, asks: Sequence[tuple[ScheduledPost, Partnership]]
     ) -> list[PostDraft]:
         """The new posts for occurrences claimed in the caller's transaction (so they have
-        none yet): the schedule engine calls this with a claim of one or several, choosing
-        their prompts together (`rotation.choose_many`) and inserting them in one statement.
-        A schedule's `visibility` overrides each prompt's default."""
+        none yet), each with its partnership as read there: the schedule engine calls this with
+        a claim of one or several, choosing their prompts together (`rotation.choose_many`) and
+        inserting them in one statement. A schedule's `visibility` overrides each prompt's
+        default."""
         if not asks:
             return []
         chosen = await rotation.choose_many(
             session,
-            [(ask.partnership.id, ask.theme) for ask in asks],  # type: ignore[misc]
+            [(partnership.id, ask.theme) for ask, partnership in asks],  # type: ignore[misc]
         )
         posts = [
             self._new_post(
-                ask.partnership,
+                partnership,
                 prompt,
                 parse_visibility(ask.visibility),
                 schedule_id=ask.schedule_id,
@@ -224,20 +213,22 @@ class ReflectionService(Answering):
                 late=ask.late,
                 due_at=ask.due_at,
             )
-            for ask, prompt in zip(asks, chosen, strict=True)
+            for (ask, partnership), prompt in zip(asks, chosen, strict=True)
         ]
         values = [post.model_dump(exclude={"id"}) for post in posts]
         occurrences = {post.occurrence_id for post in posts}
         if None in occurrences or len(occurrences) < len(posts):
-            inserted = await session.execute(_INSERT_POSTS_IN_ORDER, values)
+            inserted = await session.exec(_INSERT_POSTS_IN_ORDER, params=values)
             for post, post_id in zip(posts, inserted.scalars().all(), strict=True):
                 post.id = int(post_id)
         else:
-            inserted = await session.execute(_INSERT_POSTS, values)
-            ids = {occurrence: post_id for post_id, occurrence in inserted.tuples().all()}
+            inserted = await session.exec(_INSERT_POSTS, params=values)
+            ids = {occurrence: post_id for post_id, occurrence in inserted}
             for post in posts:
                 post.id = int(ids[post.occurrence_id])
-        return [draft_of(post, ask.partnership) for post, ask in zip(posts, asks, strict=True)]
+        return [
+            draft_of(post, partnership) for post, (_, partnership) in zip(posts, asks, strict=True)
+        ]
 
     def _new_post(
         self,
@@ -278,7 +269,7 @@ class ReflectionService(Answering):
             post.posted_at = now
             session.add(post)
             draft = draft_of(post, partnership, actor_name=actor_name)
-            session.add(_posted_event(draft, now))
+            await session.exec(_INSERT_EVENT, params=_posted_event(draft, now))
             return draft
 
     async def record_posted(
@@ -290,13 +281,13 @@ class ReflectionService(Answering):
         message_id: int,
         thread_id: int | None,
     ) -> None:
-        """`mark_posted` and `mark_thread` at once, in the caller's transaction (the schedule
+        """`mark_posted` and `mark_thread` at once, in the caller's `transaction` (the schedule
         engine's, recording the occurrence's outcome), without reading the post: its draft
         says what the log needs. Once: a post already recorded keeps its message."""
         now = self.clock.now()
-        recorded = await session.execute(
+        recorded = await session.exec(
             _RECORD_POSTED,
-            {
+            params={
                 "post_id": draft.post_id,
                 "channel_id": channel_id,
                 "message_id": message_id,
@@ -304,19 +295,20 @@ class ReflectionService(Answering):
                 "thread_id": thread_id,
             },
         )
-        if recorded.rowcount != 1:  # type: ignore[attr-defined]
+        if recorded.rowcount != 1:
             if thread_id is not None:
-                await session.execute(
-                    _RECORD_THREAD, {"post_id": draft.post_id, "thread_id": thread_id}
+                await session.exec(
+                    _RECORD_THREAD, params={"post_id": draft.post_id, "thread_id": thread_id}
                 )
             return
         posted = replace(draft, channel_id=channel_id, message_id=message_id, thread_id=thread_id)
-        await session.execute(_INSERT_EVENT, _posted_event(posted, now).model_dump(exclude={"id"}))
+        # Written as the transaction ends, with the other posts' entries recorded in it.
+        insert_at_end(session, _INSERT_EVENT, _posted_event(posted, now))
 
     async def mark_thread(self, post_id: int, thread_id: int) -> None:
         """Record the post's discussion thread, unless one is recorded: one UPDATE, no read."""
         async with transaction(self.sessions) as session:
-            await session.execute(_RECORD_THREAD, {"post_id": post_id, "thread_id": thread_id})
+            await session.exec(_RECORD_THREAD, params={"post_id": post_id, "thread_id": thread_id})
 
     async def discard(self, post_id: int) -> None:
         """Forget a chosen prompt that could not be delivered (never one that was)."""
@@ -335,17 +327,18 @@ class ReflectionService(Answering):
             return GoneNotice(partnership.name, schedule_id, ids)
 
 
-def _posted_event(draft: PostDraft, at: datetime) -> Event:
-    """The log entry of a delivered post (`draft`, with its channel and message)."""
+def _posted_event(draft: PostDraft, at: datetime) -> dict[str, Any]:
+    """The log entry of a delivered post (`draft`, with its channel and message): the values
+    of its row (no `Event` built: this runs once per post, in every burst)."""
     assert draft.channel_id is not None and draft.message_id is not None
-    return Event(
-        guild_id=draft.guild_id,
-        partnership_id=draft.partnership_id,
-        kind="prompt.posted",
-        actor_id=draft.posted_by,
-        occurred_at=at,
-        summary=_posted_summary(draft),
-        payload={
+    return {
+        "guild_id": draft.guild_id,
+        "partnership_id": draft.partnership_id,
+        "kind": "prompt.posted",
+        "actor_id": draft.posted_by,
+        "occurred_at": at,
+        "summary": _posted_summary(draft),
+        "payload": {
             "post_id": draft.post_id,
             "prompt": draft.prompt_ref,
             "theme": draft.theme,
@@ -358,8 +351,8 @@ def _posted_event(draft: PostDraft, at: datetime) -> Event:
             "channel_id": draft.channel_id,
             "message_id": draft.message_id,
         },
-        message_link=message_link(draft.guild_id, draft.channel_id, draft.message_id),
-    )
+        "message_link": message_link(draft.guild_id, draft.channel_id, draft.message_id),
+    }
 
 
 def _posted_summary(draft: PostDraft) -> str:

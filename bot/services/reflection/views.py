@@ -37,7 +37,7 @@ class ScheduledPost:
     partnership, with the schedule's theme (None: rotation) and visibility (None: the
     prompt's own)."""
 
-    partnership: Partnership
+    partnership_id: int
     occurrence_id: int
     schedule_id: int
     theme: str | None

@@ -27,7 +27,12 @@ from bot.services.export.writers import json_doc
 from bot.services.goals import GoalService, GoalTarget
 from bot.services.meetings import MeetingService
 from bot.services.notes import NoteService
-from bot.services.reflection import PROMPT_SCHEDULES, SCHEDULE_KIND, ReflectionService
+from bot.services.reflection import (
+    PROMPT_SCHEDULES,
+    SCHEDULE_KIND,
+    ReflectionService,
+    ScheduledPost,
+)
 from bot.services.register import RegisterService
 from bot.services.schedules import ScheduleService
 from bot.services.trust import CheckinAnswers, TrustService
@@ -235,12 +240,14 @@ async def _reflection(w: World) -> None:
         await session.flush()
         occurrence_id = occurrence.id or 0
     draft = await w.reflection.prepare_scheduled(
-        occurrence_id=occurrence_id,
-        schedule_id=view.id,
-        partnership_id=w.partnership.id or 0,
-        theme="power",
-        late=False,
-        due_at=w.clock.at,
+        ScheduledPost(
+            occurrence_id=occurrence_id,
+            schedule_id=view.id,
+            partnership_id=w.partnership.id or 0,
+            theme="power",
+            late=False,
+            due_at=w.clock.at,
+        )
     )
     assert draft.prompt_ref.startswith("own-"), draft.prompt_ref
     posted = await w.reflection.mark_posted(draft.post_id, channel_id=CHANNEL, message_id=6000)
