@@ -71,10 +71,7 @@ def _run(
     cursor closed."""
     cursor = conn.cursor()
     try:
-        if begin is not None:
-            cursor.execute(begin)
-        for write, values in behind:
-            cursor.execute(write, values)
+        _prologue(cursor, begin, behind)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -119,13 +116,19 @@ def _commit(conn: sqlite3.Connection, begin: str | None, behind: list[tuple[str,
     the transaction's only statements), then COMMIT."""
     cursor = conn.cursor()
     try:
-        if begin is not None:
-            cursor.execute(begin)
-        for write, values in behind:
-            cursor.execute(write, values)
+        _prologue(cursor, begin, behind)
     finally:
         cursor.close()
     conn.commit()
+
+
+def _prologue(cursor: sqlite3.Cursor, begin: str | None, behind: Sequence[tuple[str, Any]]) -> None:
+    """What a trip runs before its own work: the transaction's BEGIN if pending, then the
+    writes left for it (`write_behind`)."""
+    if begin is not None:
+        cursor.execute(begin)
+    for write, values in behind:
+        cursor.execute(write, values)
 
 
 def _key(operation: str, parameters: Any) -> tuple[str, Any]:

@@ -6,7 +6,6 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +13,7 @@ from bot.pacing import Pacer
 from bot.schedule_claims import CLAIM_AHEAD
 from bot.scheduling import Done, Due, ScheduleEngine
 from db.engine import SessionFactory
+from tests.statements import statements_run
 from tests.test_scheduling import MONDAY_0930_BST, Channel, Clock, make_schedule, occurrences
 
 
@@ -122,18 +122,8 @@ async def test_a_batch_inserts_its_occurrences_in_one_statement_each_id_its_own(
         for i in range(CLAIM_AHEAD)
     ]
     engine = paced_engine(sessions, Clock(MONDAY_0930_BST), Channel().post)
-    bind = sessions.kw["bind"].sync_engine
-    inserts: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO OCCURRENCE"):
-            inserts.append(statement)
-
-    event.listen(bind, "before_cursor_execute", seen)
-    try:
+    with statements_run(sessions, starting="INSERT INTO OCCURRENCE") as inserts:
         claims = await engine._claim_many(list(reversed(ids)), MONDAY_0930_BST)
-    finally:
-        event.remove(bind, "before_cursor_execute", seen)
     assert len(inserts) == 1  # one statement for the batch, not one per occurrence
     for schedule_id in ids:
         [row] = await occurrences(sessions, schedule_id)

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from db.engine import SessionFactory, create_engine, insert_at_end, transaction
 from db.migrate import head_revisions, upgrade
 from db.models import Membership, Partnership, metadata
+from tests.statements import statements_run
 
 
 async def test_sqlite_connections_are_tuned(tmp_path: Path):
@@ -96,15 +97,7 @@ async def test_rows_queued_in_a_transaction_are_written_together_as_it_ends(
     sessions: SessionFactory,
 ):
     insert_rows = insert(Partnership.__table__)  # type: ignore[attr-defined]
-    bind = sessions.kw["bind"].sync_engine
-    writes: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO PARTNERSHIP"):
-            writes.append(statement)
-
-    event.listen(bind, "before_cursor_execute", seen)
-    try:
+    with statements_run(sessions, starting="INSERT INTO PARTNERSHIP") as writes:
         async with transaction(sessions) as s:
             for n in range(3):
                 insert_at_end(s, insert_rows, _partnership(n))
@@ -113,8 +106,6 @@ async def test_rows_queued_in_a_transaction_are_written_together_as_it_ends(
             async with transaction(sessions) as s:
                 insert_at_end(s, insert_rows, _partnership(9))
                 raise RuntimeError("the transaction fails: what it queued is not written")
-    finally:
-        event.remove(bind, "before_cursor_execute", seen)
     assert len(writes) == 1  # the three rows in one statement
     async with sessions() as s:
         names = (await s.exec(select(Partnership.name).order_by(Partnership.id))).all()

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -19,6 +18,7 @@ from db.engine import create_engine, create_session_factory, transaction
 from db.migrate import upgrade
 from db.models import Organisation, Partnership, utcnow
 from db.sqlite_driver import DRIVER, read_ahead, write_behind
+from tests.statements import count_trips
 
 
 @pytest.fixture
@@ -35,15 +35,22 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The functions sent to aiosqlite's thread, by name."""
-    sent: list[str] = []
-    original = aiosqlite.Connection._execute
+    return count_trips(monkeypatch)
 
-    async def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        sent.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
 
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return sent
+@pytest.fixture
+def rolled_back(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The rollbacks queued on aiosqlite's thread without a trip (run later, on the thread)."""
+    queued: list[object] = []
+    original = sqlite_driver.partial
+
+    def noted(fn: Any, *args: Any) -> Any:
+        if fn is sqlite_driver._rollback:
+            queued.append(args)
+        return original(fn, *args)
+
+    monkeypatch.setattr(sqlite_driver, "partial", noted)
+    return queued
 
 
 def _partnership(n: int) -> dict[str, object]:
@@ -132,20 +139,11 @@ async def test_a_read_is_one_trip_begin_and_rollback_included(
 
 
 async def test_a_committed_write_leaves_no_rollback_to_queue(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, rolled_back: list[object]
 ) -> None:
     """The pool resets a connection as it comes back (a rollback): after a commit, or after
     the rollback that ended a read, nothing is open, so nothing more goes to aiosqlite's
     thread; a read still ends with its one rollback, a failed write with its own."""
-    rolled_back: list[object] = []  # rollbacks queued (run later, on the thread)
-    original = sqlite_driver.partial
-
-    def queued(fn: Any, *args: Any) -> Any:
-        if fn is sqlite_driver._rollback:
-            rolled_back.append(args)
-        return original(fn, *args)
-
-    monkeypatch.setattr(sqlite_driver, "partial", queued)
     sessions = create_session_factory(engine)
     async with sessions() as session:
         await session.exec(select(Partnership.id))  # the pooled connection opens and is tuned
@@ -204,21 +202,12 @@ async def test_reads_ahead_go_in_one_trip_and_give_what_each_read_gives(
 
 
 async def test_last_reads_end_a_read_in_their_own_trip(
-    engine: AsyncEngine, trips: list[str], monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, trips: list[str], rolled_back: list[object]
 ) -> None:
     """`read_ahead(last=True)` in a read session: one trip runs the reads and ends the
     transaction, so the session's end queues no rollback; a read after it still works, in a
     transaction of its own that sees what was committed meanwhile. In a write transaction
     `last` changes nothing: the write still commits."""
-    rolled_back: list[object] = []
-    original = sqlite_driver.partial
-
-    def queued(fn: Any, *args: Any) -> Any:
-        if fn is sqlite_driver._rollback:
-            rolled_back.append(args)
-        return original(fn, *args)
-
-    monkeypatch.setattr(sqlite_driver, "partial", queued)
     sessions = create_session_factory(engine)
     async with transaction(sessions) as session:
         for n in range(2):

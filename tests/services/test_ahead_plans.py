@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
 import pytest
 from sqlalchemy import text
 
@@ -16,6 +15,7 @@ from bot.services.access import Actor, PartnershipRef
 from bot.services.goals import GoalService, GoalTarget
 from bot.services.register import RegisterService
 from db.engine import SessionFactory, transaction
+from tests.statements import count_trips
 
 GUILD = 3000
 convener = Actor(GUILD, 2, "Ada", manage_guild=True)
@@ -26,16 +26,8 @@ HERE = PartnershipRef(name="Family Hubs")
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The functions sent to aiosqlite's thread (SQLite only), by name."""
-    sent: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        sent.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return sent
+    """The functions sent to aiosqlite's thread, by name."""
+    return count_trips(monkeypatch)
 
 
 async def _partnership(

@@ -199,25 +199,10 @@ NOTE_FIELDS = (
 )
 # The cells `note_cells` makes of a note, in this order: a cell per field, a person's as
 # their name and their id; then an empty cell (for a column left empty).
-NOTE_CELLS = (
-    "id",
-    "kind",
-    "text",
-    "at",
-    "author",
-    "author_user_id",
-    "goal_id",
-    "goal_title",
-    "review_on",
-    "owner",
-    "owner_user_id",
-    "owner_organisation",
-    "due",
-    "phase",
-    "state",
-    "done_at",
-    "meeting_id",
-    "link",
+NOTE_CELLS = tuple(
+    cell
+    for name in NOTE_FIELDS
+    for cell in ((name, f"{name}_user_id") if f"{name}_user_id" in PERSON_COLUMNS else (name,))
 )
 
 

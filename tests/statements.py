@@ -1,0 +1,46 @@
+"""What a test's database work sends: the SQL statements run through an engine, and the trips
+made to aiosqlite's thread (SQLite)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import event
+
+from db.engine import SessionFactory
+
+
+@contextmanager
+def statements_run(sessions: SessionFactory, *, starting: str = "") -> Iterator[list[str]]:
+    """The SQL statements run through the sessions' engine meanwhile, those starting with
+    `starting` (any case) only when given."""
+    bind = sessions.kw["bind"].sync_engine
+    seen: list[str] = []
+    prefix = starting.upper()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith(prefix):
+            seen.append(statement)
+
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
+
+
+def count_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The functions sent to aiosqlite's thread from now on, by name (SQLite only)."""
+    sent: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return sent
