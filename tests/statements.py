@@ -15,14 +15,19 @@ from db.engine import SessionFactory
 
 
 @contextmanager
-def statements_run(sessions: SessionFactory, *, starting: str = "") -> Iterator[list[str]]:
+def statements_run(
+    sessions: SessionFactory, *, starting: str = "", noted: bool = True
+) -> Iterator[list[str]]:
     """The SQL statements run through the sessions' engine meanwhile, those starting with
-    `starting` (any case) only when given."""
+    `starting` (any case) only when given. `noted=False`: not those `read_ahead` only notes
+    (SQLite: they run in its trip, and are counted when the session takes their rows)."""
     bind = sessions.kw["bind"].sync_engine
     seen: list[str] = []
     prefix = starting.upper()
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not noted and getattr(conn.connection.dbapi_connection, "recording", None) is not None:
+            return
         if statement.lstrip().upper().startswith(prefix):
             seen.append(statement)
 

@@ -3,13 +3,12 @@ a goal's card reads, stay small however long a goal's history grows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import fields
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from bot.services.access import Actor, PartnershipRef
 from bot.services.goals import GoalService, GoalTarget
@@ -18,6 +17,7 @@ from bot.services.goals.rows import GoalRow, LinkRow
 from bot.services.register import RegisterService
 from db.engine import SessionFactory
 from db.models import Goal, GoalLink, GoalStance, utcnow
+from tests.statements import statements_run
 
 GUILD = 1000
 convener = Actor(GUILD, 2, "Ada", manage_channels=True)
@@ -41,22 +41,10 @@ NAMED_SELECTS = {"sqlite": 7, "postgresql": 10}
 LIST_SELECTS = 4
 
 
-@contextmanager
-def counting(sessions: SessionFactory) -> Iterator[list[str]]:
-    """The SQL statements run through the sessions' engine meanwhile."""
-    engine = sessions.kw["bind"].sync_engine
-    seen: list[str] = []
-
-    def record(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        # A statement `read_ahead` only notes runs in its trip, counted when its rows are taken.
-        if getattr(conn.connection.dbapi_connection, "recording", None) is None:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def counting(sessions: SessionFactory) -> AbstractContextManager[list[str]]:
+    """The SQL statements run through the sessions' engine meanwhile (a statement
+    `read_ahead` only notes runs in its trip, counted when its rows are taken)."""
+    return statements_run(sessions, noted=False)
 
 
 @pytest.fixture

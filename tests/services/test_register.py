@@ -12,6 +12,7 @@ from bot.services.access import Actor, PartnershipRef, Where
 from bot.services.register import RegisterService
 from db.engine import SessionFactory
 from db.models import Event, Membership, Partnership
+from tests.statements import statements_run
 
 GUILD = 1000
 OTHER_GUILD = 2000
@@ -429,23 +430,13 @@ async def test_info_runs_five_statements_each_once(service, sessions):
     # The partnership with the person's membership, then partners, members, relationships and
     # what the setup checklist looks for: on SQLite in one trip (`read_ahead`), none of them run
     # through SQLAlchemy a second time to be noted (no list of values that expands as it runs).
-    from sqlalchemy import event
 
     await make(service)
     await service.add_partner(creator, named(), "Food Bank", "voluntary")
-    engine = sessions.kw["bind"].sync_engine
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_run(sessions) as seen:
         for _ in range(2):  # the second once `read_ahead` knows the statements
             seen.clear()
             info = await service.info(creator, named())
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert [p.name for p in info.partners] == ["Food Bank"]
     selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 5, "\n\n".join(selects)
