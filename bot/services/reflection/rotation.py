@@ -239,15 +239,21 @@ def _next_theme(last: str | None) -> str:
     return keys[(keys.index(last) + 1) % len(keys)] if last in keys else keys[0]
 
 
+def _keyed(wanted: set[tuple[int, str]]) -> dict[str, list[int] | list[str]]:
+    """The values of a read by (partnership, theme): the partnerships and the themes named
+    (the rows are then kept only for the pairs wanted)."""
+    return {
+        "partnership_ids": sorted({pid for pid, _ in wanted}),
+        "themes": sorted({theme for _, theme in wanted}),
+    }
+
+
 async def _own(
     session: AsyncSession, keys: Iterable[tuple[int, str]]
 ) -> dict[tuple[int, str], list[ReflectionPrompt]]:
     """Each partnership's own prompts of a theme, in the order they were added."""
     wanted = set(keys)
-    params = {
-        "partnership_ids": sorted({pid for pid, _ in wanted}),
-        "themes": sorted({theme for _, theme in wanted}),
-    }
+    params = _keyed(wanted)
     own: dict[tuple[int, str], list[ReflectionPrompt]] = {}
     for prompt in (await session.exec(_OWN, params=params)).all():  # type: ignore[call-overload]
         key = (prompt.partnership_id, prompt.theme)
@@ -261,10 +267,7 @@ async def _times_used(
 ) -> dict[tuple[int, str], Counter[str]]:
     """How often each prompt of a theme was delivered to a partnership, by its ref."""
     wanted = set(keys)
-    params = {
-        "partnership_ids": sorted({pid for pid, _ in wanted}),
-        "themes": sorted({theme for _, theme in wanted}),
-    }
+    params = _keyed(wanted)
     used: dict[tuple[int, str], Counter[str]] = {}
     rows = await session.exec(_TIMES_USED, params=params)  # type: ignore[call-overload]
     for pid, theme, library_id, custom_id, n in rows.all():
