@@ -155,6 +155,9 @@ class Event(SQLModel, table=True):
         Index("ix_event_partnership_time", "partnership_id", "occurred_at", "id"),
         # A partnership's latest entry (the mark on goal cards) without reading its whole log.
         Index("ix_event_partnership_id", "partnership_id", "id"),
+        # One kind of a partnership's log in time order, without walking its notes (the small
+        # kinds an export reads beside its streams: `export.gather._events`).
+        Index("ix_event_partnership_kind_time", "partnership_id", "kind", "occurred_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
