@@ -112,8 +112,11 @@ class GoalCog(GoalVoices, commands.GroupCog, name="Goals", group_name="goal"):
         status="Only goals with this status",
         level="Only goals at this level",
         partnership=PARTNERSHIP_OPTION,
+        phase="Only goals concerning this co-production phase",
     )
-    @app_commands.choices(status=dimension_choices(GoalStatus), level=dimension_choices(Level))
+    @app_commands.choices(
+        status=dimension_choices(GoalStatus), level=dimension_choices(Level), phase=PHASE_CHOICES
+    )
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def list_(
         self,
@@ -121,15 +124,17 @@ class GoalCog(GoalVoices, commands.GroupCog, name="Goals", group_name="goal"):
         status: app_commands.Choice[str] | None = None,
         level: app_commands.Choice[str] | None = None,
         partnership: str | None = None,
+        phase: app_commands.Choice[str] | None = None,
     ) -> None:
         p, cards = await self.goals.list_goals(
             actor_of(interaction),
             ref_of(interaction, partnership),
             status=status.value if status else None,
             level=level.value if level else None,
+            phase=phase.value if phase else None,
             summary=True,
         )
-        filters = [f"{label(c.value)}" for c in (status, level) if c is not None]
+        filters = [f"{label(c.value)}" for c in (status, level, phase) if c is not None]
         which = f" ({', '.join(filters)})" if filters else ""
         if not cards:
             hint = "" if filters else " Propose one with `/goal propose`."

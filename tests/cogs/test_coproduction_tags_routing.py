@@ -59,3 +59,19 @@ async def test_a_goal_names_its_phase_when_proposed_and_classified(world: World)
     ]
     shown = await world.run(h.foodbank, "goal show", channel_id=h.channel, goal=str(goal_id))
     assert "Co-production phase" not in fields(shown.reply)["Kind of goal"]
+
+
+async def test_goal_list_filters_by_phase(world: World):
+    h = await hubs(world)
+    await propose(world, h, phase="design")
+    await propose(world, h, title="Shared waiting list")
+    design, plain = await goal_ids(world)
+    listed = await world.run(h.foodbank, "goal list", channel_id=h.channel, phase="design")
+    text = listed.reply.text.replace("\\", "")
+    assert listed.reply.embeds[0]["title"].endswith("(design)")
+    assert f"#{design}" in text and f"#{plain}" not in text
+    every = (await world.run(h.foodbank, "goal list", channel_id=h.channel)).reply.text
+    assert f"#{design}" in every and f"#{plain}" in every
+    empty = await world.run(h.foodbank, "goal list", channel_id=h.channel, phase="delivery")
+    assert "has no goals (delivery) yet" in empty.reply.content
+    assert "Propose one" not in empty.reply.content

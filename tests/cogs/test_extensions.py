@@ -56,7 +56,7 @@ EXPECTED = {
     "goal show": ["goal", "partnership"],
     "goal respond": ["goal", "response", "comment", "partnership"],
     "goal share": ["goal", "partnership"],
-    "goal list": ["status", "level", "partnership"],
+    "goal list": ["status", "level", "partnership", "phase"],
     "goal update": ["goal", "status", "progress", "review_on", "note", "partnership"],
     "goal link": ["goal", "other", "relation", "partnership"],
     "goal review": ["days", "partnership"],

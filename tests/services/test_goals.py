@@ -575,6 +575,18 @@ async def test_list_filters_and_autocomplete(world: Setup):
     # Outside any partnership channel: goals of every partnership the person belongs to.
     anywhere = await world.goals.autocomplete(forum, PartnershipRef(), "shared")
     assert anywhere == [(f"#{a.id} Shared data · Family Hubs", str(a.id))]
+    # By the co-production phase a goal concerns, in the full reading and the list's own.
+    c = await world.goals.propose(council, HERE, title="Co-design the hub", phase="design")
+    for summary in (False, True):
+        _p, design = await world.goals.list_goals(forum, HERE, phase="Design", summary=summary)
+        assert [card.id for card in design] == [c.id]
+        _p, none = await world.goals.list_goals(forum, HERE, phase="delivery", summary=summary)
+        assert none == []
+    with pytest.raises(UserFacingError, match="co-production phase"):
+        await world.goals.list_goals(forum, HERE, phase="someday")
+    await world.goals.update(convener, goal(c), status="dropped")
+    _p, both = await world.goals.list_goals(forum, HERE, status="dropped", phase="design")
+    assert [card.id for card in both] == [c.id]
 
 
 async def test_review_lists_what_needs_attention(world: Setup):

@@ -14,6 +14,7 @@ from bot.services.goals.cards import GoalCard, GoalTarget, ReviewItem
 from bot.services.goals.vocab import STALE_DAYS, GoalStatus, Level
 from bot.services.text import choice
 from bot.services.timeutil import zone
+from bot.services.vocab import Phase
 from db.engine import SessionFactory
 from db.models import Partnership
 
@@ -45,12 +46,14 @@ class GoalReading:
         *,
         status: str | None = None,
         level: str | None = None,
+        phase: str | None = None,
         summary: bool = False,
     ) -> tuple[Partnership, list[GoalCard]]:
-        """A partnership's goals, oldest first, optionally only one status or level.
-        `summary`: cards with only what a list shows (`load_summary`)."""
+        """A partnership's goals, oldest first, optionally only one status, level or
+        co-production phase. `summary`: cards with only what a list shows (`load_summary`)."""
         status_value = choice(status, GoalStatus, what="status")
         level_value = choice(level, Level, what="level")
+        phase_value = choice(phase, Phase, what="co-production phase")
         async with self.sessions() as session:
             # A list sends the reads it made last time with the gate's (`AheadPlans`): one
             # trip to SQLite's thread, its transaction's end included, when they still hold.
@@ -71,6 +74,7 @@ class GoalReading:
                 for g in web.visible_goals()
                 if (status_value is None or g.status == status_value)
                 and (level_value is None or g.level == level_value)
+                and (phase_value is None or g.phase == phase_value)
             ]
             return access.partnership, cards
 

@@ -37,6 +37,7 @@ class GoalRow:
     shared_at: datetime | None
     visibility: str
     status: str
+    phase: str | None
     progress: int | None
     proposed_by: int
     agreed_at: datetime | None
