@@ -17,6 +17,7 @@ import pytest
 
 from bot.services.export import codebook
 from bot.services.export import vocabularies as v
+from bot.services.export.codebook_format import NOT_IN_VOCABULARY
 from bot.services.export.document import SCHEMA_VERSION, Audience, Document, Format, LogRow
 from bot.services.export.writers import SUFFIX, WRITERS
 from bot.services.export.writers.csv_zip import cell, neutralise, write
@@ -478,9 +479,7 @@ async def test_codebook_gives_concepts_and_sources() -> None:
     assert "Sancino & Jacklin-Jarvis (2016)" in enabler["source"]
     assert "Vangen & Huxham (2003)" in one("actions.csv", "state", "overdue")["source"]
     # A value the vocabulary doesn't know is still described, as such.
-    assert one("goal_stances.csv", "stance", "endorse")["description"] == (
-        codebook.NOT_IN_VOCABULARY
-    )
+    assert one("goal_stances.csv", "stance", "endorse")["description"] == (NOT_IN_VOCABULARY)
     # The codebook describes itself.
     assert one("codebook.csv", "type", "free_text")["description"]
 

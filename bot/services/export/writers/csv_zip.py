@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, BinaryIO
 
-from bot.services.export import codebook
-from bot.services.export.codebook import ColumnType, File
+from bot.services.export import codebook, codebook_format
+from bot.services.export.codebook_format import File
 from bot.services.export.document import (
     AnswerRow,
     Attendee,
@@ -46,6 +46,7 @@ from bot.services.export.document import (
     StoredEntry,
     TrustRoundRow,
 )
+from bot.services.export.vocabularies import ColumnType
 from bot.services.export.writers.csv_cells import (  # noqa: F401  (re-exported)
     _CELL_BY_TYPE,
     FORMULA_STARTS,
@@ -446,4 +447,4 @@ async def write(document: Document, out: BinaryIO) -> None:
             async for entries in document.log_as_stored():
                 log.write_stored(entries)
         files = [*written, codebook.CODEBOOK]
-        fill(codebook.CODEBOOK, codebook.rows(header, files, unlisted))
+        fill(codebook.CODEBOOK, codebook_format.rows(header, files, unlisted))
