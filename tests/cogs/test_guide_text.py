@@ -8,9 +8,19 @@ import itertools
 import discord
 import pytest
 
-from bot.services.guide import TOPICS, Checklist, Gap, GuideContext, Missing, Role, Standing
+from bot.services.guide import (
+    TOPICS,
+    Checklist,
+    Gap,
+    GuideContext,
+    Missing,
+    Role,
+    Standing,
+    load_guide,
+)
 from bot.services.guide.topics import ROLE_KEYS
 from bot.services.register import MemberView
+from bot.services.vocab import capacity_label, status_label
 from cogs._guide_text import (
     EMBED_TOTAL_LIMIT,
     create_reply,
@@ -165,3 +175,11 @@ def test_the_greeting_says_the_role(capacity, organisation, mandate, convener, w
         7, "Bea", 3 if organisation else None, organisation, capacity, mandate, convener
     )
     assert f"You join as {words}." in member_greeting(view, "Family Hubs")
+
+
+def test_the_roles_topic_names_observers_as_everywhere_else():
+    """An observing organisation and an observer person read as the other replies call them
+    (`status_label`, `capacity_label`), so the two are not taken for one another."""
+    text = load_guide().topics["roles"].text
+    assert f"associates, {status_label('observer')}s" in text
+    assert f"*{capacity_label('observer')}*: follows" in text
