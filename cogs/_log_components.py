@@ -1,8 +1,9 @@
 """The log's Older/Newer buttons and the /log option helpers.
 
 The buttons are stateless `DynamicItem`s: the custom id carries the partnership, the page, the
-kind and the since date (`partnerbot:log:<older|newer>:<id>:<page>:<kind>:<yyyymmdd>`), so a page
-answered before a restart still turns. Each press asks the access gate again.
+kind, the since date and, when one is chosen, the co-production phase
+(`partnerbot:log:<older|newer>:<id>:<page>:<kind>:<yyyymmdd>[:<phase>]`), so a page answered
+before a restart still turns. Each press asks the access gate again.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import discord
 from discord import app_commands
 
 from bot.services.notes import LogPage, NoteKind
+from bot.services.vocab import Phase
 from cogs._base import Guarded, View
 from cogs._context import actor_of, bot_of, ref_of
 from cogs._log_text import page_embed
 
 _KINDS = "|".join(k.value for k in NoteKind)
+_PHASES = "|".join(p.value for p in Phase)
 PAGE_ID = "partnerbot:log:{direction}:{partnership_id}:{page}:{kind}:{since}"
 PAGE_TEMPLATE = (
     r"partnerbot:log:(?P<direction>older|newer):(?P<partnership_id>[0-9]{1,18}):"
     rf"(?P<page>[0-9]{{1,6}}):(?P<kind>{_KINDS}|-):(?P<since>[0-9]{{8}}|-)"
+    rf"(?::(?P<phase>{_PHASES}))?"
 )
 
 
@@ -38,6 +42,7 @@ class PageButton(Guarded, discord.ui.DynamicItem[discord.ui.Button[Any]], templa
         kind: str | None,
         since: date | None,
         *,
+        phase: str | None = None,
         disabled: bool = False,
     ) -> None:
         super().__init__(
@@ -51,13 +56,15 @@ class PageButton(Guarded, discord.ui.DynamicItem[discord.ui.Button[Any]], templa
                     page=page,
                     kind=kind or "-",
                     since=since.strftime("%Y%m%d") if since else "-",
-                ),
+                )
+                + (f":{phase}" if phase else ""),
             )
         )
         self.partnership_id = partnership_id
         self.page = page
         self.kind = kind
         self.since = since
+        self.phase = phase
 
     @classmethod
     async def from_custom_id(
@@ -74,6 +81,7 @@ class PageButton(Guarded, discord.ui.DynamicItem[discord.ui.Button[Any]], templa
             int(match["page"]),
             None if match["kind"] == "-" else match["kind"],
             None if since == "-" else date(int(since[:4]), int(since[4:6]), int(since[6:])),
+            phase=match["phase"],
         )
 
     async def pressed(self, interaction: discord.Interaction) -> None:
@@ -83,6 +91,7 @@ class PageButton(Guarded, discord.ui.DynamicItem[discord.ui.Button[Any]], templa
             page=self.page,
             kind=self.kind,
             since=self.since,
+            phase=self.phase,
         )
         await interaction.response.edit_message(embed=page_embed(page), view=page_view(page))
 
@@ -90,14 +99,21 @@ class PageButton(Guarded, discord.ui.DynamicItem[discord.ui.Button[Any]], templa
 def page_view(page: LogPage) -> View:
     view = View(timeout=None)
     pid = page.partnership_id
-    view.add_item(
-        PageButton(
-            "newer", pid, max(page.page - 1, 0), page.kind, page.since, disabled=not page.has_newer
+    for direction, number, disabled in (
+        ("newer", max(page.page - 1, 0), not page.has_newer),
+        ("older", page.page + 1, not page.has_older),
+    ):
+        view.add_item(
+            PageButton(
+                direction,
+                pid,
+                number,
+                page.kind,
+                page.since,
+                phase=page.phase,
+                disabled=disabled,
+            )
         )
-    )
-    view.add_item(
-        PageButton("older", pid, page.page + 1, page.kind, page.since, disabled=not page.has_older)
-    )
     return view
 
 

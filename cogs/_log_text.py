@@ -98,13 +98,18 @@ def page_line(line: LogLine) -> str:
 
 def page_embed(page: LogPage) -> discord.Embed:
     what = f"{kind_label(page.kind)}s" if page.kind else "log"
+    if page.phase:
+        what += f" ({page.phase} phase)"
     title = clip(f"{escape(page.partnership)}: {what}", EMBED_TITLE_LIMIT)
     if page.lines:
         body = "\n".join(page_line(line) for line in page.lines)
     elif page.page:
         body = "No older entries."
     else:
-        body = "Nothing in the log yet" + (" of that kind." if page.kind else ".")
+        if page.phase:
+            body = f"No small wins in the {page.phase} phase yet."
+        else:
+            body = "Nothing in the log yet" + (" of that kind." if page.kind else ".")
     embed = discord.Embed(title=title, description=clip(body, EMBED_DESCRIPTION_LIMIT))
     since = f" · since {page.since.isoformat()}" if page.since else ""
     embed.set_footer(text=f"Page {page.page + 1}{since} · newest first")

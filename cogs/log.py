@@ -143,8 +143,9 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
         since="Only entries from this date on, YYYY-MM-DD",
         kind="Only notes of one kind (action: open and overdue first, with owner and due date)",
         partnership=PARTNERSHIP_OPTION,
+        phase="Only small wins that concern this co-production phase",
     )
-    @app_commands.choices(kind=enum_choices(NoteKind))
+    @app_commands.choices(kind=enum_choices(NoteKind), phase=enum_choices(Phase, PHASE_HELP))
     @app_commands.autocomplete(partnership=partnership_autocomplete)
     async def show(
         self,
@@ -152,12 +153,14 @@ class LogCog(commands.GroupCog, name="Log", group_name="log"):
         since: app_commands.Range[str, 1, 10] | None = None,
         kind: app_commands.Choice[str] | None = None,
         partnership: str | None = None,
+        phase: app_commands.Choice[str] | None = None,
     ) -> None:
         page = await self.notes.page(
             actor_of(interaction),
             ref_of(interaction, partnership),
             since=since,
             kind=kind.value if kind else None,
+            phase=phase.value if phase else None,
         )
         await interaction.response.send_message(
             embed=page_embed(page),

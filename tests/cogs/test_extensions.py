@@ -91,7 +91,7 @@ EXPECTED = {
     "trust schedule": ["cadence", "time", "day", "cron", "window", "partnership"],
     "log note": ["text", "kind", "goal", "review_on", "owner", "due", "partnership"],
     "log done": ["action", "partnership"],
-    "log show": ["since", "kind", "partnership"],
+    "log show": ["since", "kind", "partnership", "phase"],
     "log redact": ["entry", "partnership"],
     "log exports": ["partnership"],
     "meeting start": ["title", "partnership"],

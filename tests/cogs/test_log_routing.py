@@ -153,3 +153,53 @@ async def test_non_members_learn_nothing_from_show(world: World):
     assert "not a member" in result.reply.content and "secret" not in result.reply.text
     named = await world.run(world.outsider, "log show", partnership="Family Hubs")
     assert "can't find" in named.reply.content
+
+
+async def test_show_filters_small_wins_by_phase_across_pages(world: World):
+    h = await hubs(world)
+    for i in range(11):
+        await world.run(
+            h.council,
+            "log note",
+            channel_id=h.channel,
+            text=f"design win {i}",
+            kind="small_win",
+            phase="design",
+        )
+    await world.run(
+        h.council,
+        "log note",
+        channel_id=h.channel,
+        text="delivery win",
+        kind="small_win",
+        phase="delivery",
+    )
+    shown = await world.run(h.forum, "log show", channel_id=h.channel, phase="design")
+    reply = shown.reply
+    assert reply.ephemeral and "small wins (design phase)" in reply.text
+    assert "design win 10" in reply.text and "delivery win" not in reply.text
+    assert "design win 0" not in reply.text  # on the next page
+    [newer, older] = reply.custom_ids
+    assert (
+        newer.endswith(":design")
+        and older.endswith(":design")
+        and all(len(c) <= 100 for c in reply.custom_ids)
+    )
+    message = payloads.message(
+        snowflake(),
+        h.channel,
+        world.discord.bot_user.user_payload(),
+        reply.data,
+        timestamp=now_iso(),
+        flags=64,
+        type=payloads.CHAT_INPUT_COMMAND_MESSAGE,
+    )
+    page2 = (await world.discord.click(h.forum, message, older, guild_id=world.guild)).reply
+    assert "design win 0" in page2.text and "Page 2" in page2.text
+    assert "delivery win" not in page2.text and "joined" not in page2.text
+    none = await world.run(h.forum, "log show", channel_id=h.channel, phase="assessment")
+    assert "No small wins in the assessment phase yet." in none.reply.text
+    refused = await world.run(
+        h.forum, "log show", channel_id=h.channel, kind="risk", phase="design"
+    )
+    assert refused.reply.ephemeral and "Only small wins name" in refused.reply.content

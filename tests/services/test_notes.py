@@ -227,3 +227,27 @@ async def test_notes_stay_append_only(world: World):
     with pytest.raises(DBAPIError):
         async with world.sessions() as session, session.begin():
             await session.exec(update(Event).values(summary="changed"))  # type: ignore[call-overload]
+
+
+async def test_show_filters_small_wins_by_phase(world: World):
+    await note(world, text="parents redesigned the form", kind="small_win", phase="design")
+    await note(world, text="a win with no phase", kind="small_win")
+    await note(world, text="the hub opened", kind="small_win", phase="delivery")
+    await note(world, text="a plain note")
+    design = await world.notes.page(bea, HERE, phase="Design")
+    assert (design.kind, design.phase) == ("small_win", "design")
+    assert [x.kind for x in design.lines] == ["note.small_win"]
+    assert "parents redesigned" in design.lines[0].summary
+    same = await world.notes.page(bea, HERE, kind="small_win", phase="design")
+    assert [x.id for x in same.lines] == [x.id for x in design.lines]
+    wins = await world.notes.page(bea, HERE, kind="small_win")
+    assert len(wins.lines) == 3 and wins.phase is None
+    assert (await world.notes.page(bea, HERE, phase="assessment")).lines == []
+    by_id = await world.notes.page_by_id(
+        bea, design.partnership_id, page=0, kind="small_win", since=None, phase="design"
+    )
+    assert [x.id for x in by_id.lines] == [x.id for x in design.lines]
+    with pytest.raises(UserFacingError, match="Only small wins name"):
+        await world.notes.page(bea, HERE, kind="decision", phase="design")
+    with pytest.raises(UserFacingError, match="co-production phase"):
+        await world.notes.page(bea, HERE, phase="someday")

@@ -280,13 +280,15 @@ class NoteService(Redacting, ExportAudit):
         page: int = 0,
         since: str | None = None,
         kind: str | None = None,
+        phase: str | None = None,
     ) -> LogPage:
-        """A page of the log, newest first: members and server managers only."""
-        kind_value = choice(kind, NoteKind, what="kind of note")
+        """A page of the log, newest first: members and server managers only. `phase`: only
+        the small wins that name that co-production phase."""
+        kind_value, phase_value = _kind_and_phase(kind, phase)
         since_day = parse_date(since, option="since") if since else None
         async with self.sessions() as session:
             access = await resolve(session, actor, ref)
-            return await self._page(session, access, page, kind_value, since_day)
+            return await self._page(session, access, page, kind_value, since_day, phase_value)
 
     async def page_by_id(
         self,
@@ -296,14 +298,15 @@ class NoteService(Redacting, ExportAudit):
         page: int,
         kind: str | None,
         since: date | None,
+        phase: str | None = None,
     ) -> LogPage:
         """The same page for a button, which names its partnership by id."""
-        kind_value = choice(kind, NoteKind, what="kind of note")
+        kind_value, phase_value = _kind_and_phase(kind, phase)
         async with self.sessions() as session:
             access = await authorize_by_id(session, actor, partnership_id)
             if access is None:
                 raise NotFound("I can't find that partnership among the ones you belong to.")
-            return await self._page(session, access, page, kind_value, since)
+            return await self._page(session, access, page, kind_value, since, phase_value)
 
     async def _page(
         self,
@@ -312,6 +315,7 @@ class NoteService(Redacting, ExportAudit):
         page: int,
         kind: str | None,
         since: date | None,
+        phase: str | None = None,
     ) -> LogPage:
         p = access.partnership
         page = max(0, page)
@@ -334,6 +338,8 @@ class NoteService(Redacting, ExportAudit):
             )
             if kind is not None:
                 query = query.where(Event.kind == event_kind(kind))
+            if phase is not None:
+                query = query.where(col(Event.payload)["phase"].as_string() == phase)
             if start is not None:
                 query = query.where(Event.occurred_at >= start)
             query = (
@@ -345,7 +351,7 @@ class NoteService(Redacting, ExportAudit):
             older = len(rows) > PAGE_SIZE
             chunk = [_line(e, removed) for e in rows[:PAGE_SIZE]]
         assert p.id is not None
-        return LogPage(p.id, p.name, chunk, page, older, kind, since)
+        return LogPage(p.id, p.name, chunk, page, older, kind, since, phase)
 
     async def _actions(
         self,
@@ -407,6 +413,21 @@ def _date(value: object) -> date | None:
         return date.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
+
+
+def _kind_and_phase(kind: str | None, phase: str | None) -> tuple[str | None, str | None]:
+    """A page's kind and phase, as typed: a phase is named only by small wins, so it implies
+    that kind, and refuses any other."""
+    kind_value = choice(kind, NoteKind, what="kind of note")
+    phase_value = choice(phase, Phase, what="co-production phase")
+    if phase_value is None:
+        return kind_value, None
+    if kind_value not in (None, NoteKind.small_win):
+        raise UserFacingError(
+            "Only small wins name the co-production phase they concern. Choose kind small win, "
+            "or leave out `kind`."
+        )
+    return NoteKind.small_win, phase_value
 
 
 def _day_start(day: date, p: Partnership) -> datetime:

@@ -67,6 +67,8 @@ class LogPage:
     has_older: bool
     kind: str | None
     since: date | None
+    # Only small wins that name this co-production phase (None: any entry).
+    phase: str | None = None
 
     @property
     def has_newer(self) -> bool:
