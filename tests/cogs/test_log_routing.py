@@ -3,6 +3,8 @@ mentioned alone, actions closed, the log paged with buttons and filtered, non-me
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import col, select
 
 from db.models import Event
@@ -114,6 +116,19 @@ async def test_done_by_the_owner_or_a_convener_and_refused_for_others(world: Wor
     assert "done" in listed.reply.text and f"<@{h.foodbank.id}>" in listed.reply.text
 
 
+def shown_message(world: World, h: Hubs, reply: Any) -> dict[str, Any]:
+    """The ephemeral message a `/log show` reply became, as Discord hands it to a button."""
+    return payloads.message(
+        snowflake(),
+        h.channel,
+        world.discord.bot_user.user_payload(),
+        reply.data,
+        timestamp=now_iso(),
+        flags=64,
+        type=payloads.CHAT_INPUT_COMMAND_MESSAGE,
+    )
+
+
 async def test_show_pages_with_buttons_and_filters_by_kind(world: World):
     h = await hubs(world)
     for i in range(12):
@@ -126,15 +141,7 @@ async def test_show_pages_with_buttons_and_filters_by_kind(world: World):
     [newer, older] = reply.custom_ids
     assert newer.startswith("partnerbot:log:newer:") and older.startswith("partnerbot:log:older:")
     assert all(len(c) <= 100 for c in reply.custom_ids)
-    message = payloads.message(
-        snowflake(),
-        h.channel,
-        world.discord.bot_user.user_payload(),
-        reply.data,
-        timestamp=now_iso(),
-        flags=64,
-        type=payloads.CHAT_INPUT_COMMAND_MESSAGE,
-    )
+    message = shown_message(world, h, reply)
     pressed = await world.discord.click(h.forum, message, older, guild_id=world.guild)
     page2 = pressed.reply
     assert pressed.replies[-1].type == 7
@@ -185,15 +192,7 @@ async def test_show_filters_small_wins_by_phase_across_pages(world: World):
         and older.endswith(":design")
         and all(len(c) <= 100 for c in reply.custom_ids)
     )
-    message = payloads.message(
-        snowflake(),
-        h.channel,
-        world.discord.bot_user.user_payload(),
-        reply.data,
-        timestamp=now_iso(),
-        flags=64,
-        type=payloads.CHAT_INPUT_COMMAND_MESSAGE,
-    )
+    message = shown_message(world, h, reply)
     page2 = (await world.discord.click(h.forum, message, older, guild_id=world.guild)).reply
     assert "design win 0" in page2.text and "Page 2" in page2.text
     assert "delivery win" not in page2.text and "joined" not in page2.text
