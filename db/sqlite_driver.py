@@ -186,9 +186,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
                 return
             adapt.ahead.clear()  # another statement (maybe a write): what was read ahead is stale
         async with adapt._execute_mutex:
-            begin, adapt.begin_with_next = adapt.begin_with_next, None
-            behind, adapt.behind = adapt.behind, []
-            adapt.ended = False
+            begin, behind = adapt.take_pending()
             done, rows = await self._connection._execute(
                 _run, self._connection._conn, operation, parameters, many, begin, behind
             )
@@ -235,14 +233,21 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         #: Writes whose results nobody reads (`write_behind`), run first by the next trip.
         self.behind: list[tuple[str, Any]] = []
 
+    def take_pending(self) -> tuple[str | None, list[tuple[str, Any]]]:
+        """What the next trip runs before its own work (`_prologue`), taken for it: the
+        transaction's BEGIN if pending and the writes left behind. The transaction is then
+        open (not `ended`)."""
+        begin, self.begin_with_next = self.begin_with_next, None
+        behind, self.behind = self.behind, []
+        self.ended = False
+        return begin, behind
+
     async def read(self, reads: list[tuple[str, Any]], *, end: bool = False) -> None:
         """Runs `reads` in one trip; each waits in `ahead` for its statement. `end`: a read
         transaction's last reads: the same trip ends it, so its end (the pool's reset) makes
         no trip of its own; a statement after them begins a new one."""
         async with self._execute_mutex:
-            begin, self.begin_with_next = self.begin_with_next, None
-            behind, self.behind = self.behind, []
-            self.ended = False
+            begin, behind = self.take_pending()
             done = await self._connection._execute(
                 _run_ahead, self._connection._conn, reads, begin, behind, end
             )
@@ -254,9 +259,8 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def commit(self) -> None:
         self.ahead.clear()
         if self.behind:  # the writes left behind go with the COMMIT, in its trip
-            begin, self.begin_with_next = self.begin_with_next, None
-            behind, self.behind = self.behind, []
-            self.ended = False  # a failure leaves the transaction for the rollback to end
+            # (a failure leaves the transaction open, for the rollback to end)
+            begin, behind = self.take_pending()
             aio = self._connection
             try:
                 await_(aio._execute(_commit, aio._conn, begin, behind))
