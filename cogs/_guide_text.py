@@ -23,7 +23,7 @@ from bot.services.guide import (
     load_guide,
 )
 from bot.services.register import MemberView
-from bot.services.vocab import OWN_CAPACITY, label
+from bot.services.vocab import OWN_CAPACITY, label, with_article
 
 EMBED_TOTAL_LIMIT = 6000
 FIRST_STEPS = 3
@@ -244,7 +244,7 @@ def member_greeting(view: MemberView, partnership: str) -> str:
         if view.mandate:
             role += f" (mandate: {label(view.mandate)})"
     elif view.capacity in OWN_CAPACITY:
-        role = f"a{'n' if capacity[:1] in 'aeiou' else ''} {capacity}, in your own capacity"
+        role = f"{with_article(capacity)}, in your own capacity"
     else:
         role = f"the {capacity}" if capacity == "facilitator" else f"an {capacity}"
     if view.is_convener:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.errors import UserFacingError
-from bot.services.vocab import label
+from bot.services.vocab import label, with_article
 from db.models import drop_format_characters, is_blank
 
 
@@ -57,9 +57,8 @@ def choice(value: str | None, enum: type[StrEnum], *, what: str) -> str | None:
         return str(enum(value.strip().lower()))
     except ValueError:
         options = ", ".join(label(v.value) for v in enum)
-        article = "an" if what[:1].lower() in "aeiou" else "a"
         raise UserFacingError(
-            f"“{value}” isn't {article} {what} I know. Choose one of: {options}."
+            f"“{value}” isn't {with_article(what)} I know. Choose one of: {options}."
         ) from None
 
 

@@ -178,5 +178,10 @@ def status_label(value: str) -> str:
 def status_phrase(value: str) -> str:
     """A partner status after "as" or "is now": "a core partner", "an observing organisation"."""
     words = status_label(value)
-    noun = words if value in STATUS_WORDS else f"{words} partner"
+    return with_article(words if value in STATUS_WORDS else f"{words} partner")
+
+
+def with_article(noun: str) -> str:
+    """`a` or `an` and the noun: "an organisation", "a collaboration" (by its first letter:
+    enough for our own labels)."""
     return f"{'an' if noun[:1].casefold() in 'aeiou' else 'a'} {noun}"

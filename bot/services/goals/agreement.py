@@ -24,6 +24,7 @@ from bot.services.access import Actor
 from bot.services.goals import events
 from bot.services.goals.cards import GoalCard, OrgLine, PersonLine, StanceView, Tally, Voice
 from bot.services.goals.vocab import SUPPORTIVE, GoalStatus, Stance, goal_name
+from bot.services.vocab import with_article
 from db.models import Goal, GoalStance, Partnership
 
 STANCE_VALUES = tuple(s.value for s in Stance)
@@ -118,11 +119,6 @@ async def mark_agreed(
     )
 
 
-def an(word: str) -> str:
-    """`an organisation`, `an individual`, `a collaboration`."""
-    return ("an " if word[:1] in "aeiou" else "a ") + word
-
-
 def check_status(goal: Goal, status: str, card: GoalCard) -> bool:
     """Whether a convener may give a goal this status; True when it agrees the goal.
 
@@ -137,9 +133,9 @@ def check_status(goal: Goal, status: str, card: GoalCard) -> bool:
         return False
     if card.takes_responses:
         raise UserFacingError(
-            f"{goal_name(goal).capitalize()} is {an(goal.level)}-level goal: it isn't agreed by "
-            "the partnership. The other organisations respond to it instead (compatible, in "
-            "tension, doesn't affect us, didn't know) with `/goal respond`."
+            f"{goal_name(goal).capitalize()} is {with_article(goal.level)}-level goal: it isn't "
+            "agreed by the partnership. The other organisations respond to it instead "
+            "(compatible, in tension, doesn't affect us, didn't know) with `/goal respond`."
         )
     tally = card.tally
     if not tally.met:

@@ -39,7 +39,7 @@ from bot.services.goals.vocab import (
     takes_responses,
 )
 from bot.services.text import choice, clean_long_text
-from bot.services.vocab import label
+from bot.services.vocab import label, with_article
 from db.engine import SessionFactory, transaction
 from db.models import Goal, GoalStance
 
@@ -48,7 +48,7 @@ def refuse_stance(goal: Goal) -> None:
     """Stances (and agreement) are for the collaboration's goals: a polite pointer otherwise."""
     if takes_responses(goal):
         raise UserFacingError(
-            f"{goal_name(goal).capitalize()} is {agreement.an(label(goal.level))}-level goal, so "
+            f"{goal_name(goal).capitalize()} is {with_article(label(goal.level))}-level goal, so "
             "it isn't put to the partnership for agreement. Say how it sits with your "
             "organisation's aims instead: `/goal respond` (compatible, in tension, doesn't "
             "affect us, didn't know), or the buttons on its card."
@@ -161,7 +161,7 @@ async def share(
         access, goal = await lookup.locate_to_change(session, actor, target)
         if goal.level != Level.individual:
             raise UserFacingError(
-                f"{goal_name(goal).capitalize()} is {agreement.an(label(goal.level))}-level "
+                f"{goal_name(goal).capitalize()} is {with_article(label(goal.level))}-level "
                 "goal: the partnership sees it already. Only a person's own goals are kept to "
                 "themselves until shared."
             )

@@ -120,11 +120,6 @@ async def channel_made(
 # ---- partner organisations
 
 
-def article(word: str) -> str:
-    """`a` or `an` before `word` (by its first letter: enough for our own labels)."""
-    return "an" if word[:1].casefold() in "aeiou" else "a"
-
-
 def partner_snapshot(view: PartnerView) -> dict[str, Any]:
     return {
         "organisation_id": view.organisation_id,
