@@ -89,6 +89,12 @@ def any_cell(value: object, _by_type: Any = _CELL_BY_TYPE.get) -> str:
     return fast(value) if fast is not None else cell(value)
 
 
+def not_listed(value: Any, known: frozenset[str]) -> bool:
+    """Whether a vocabulary column's value is one its vocabulary does not list (an empty cell
+    is not a value): the codebook names such values."""
+    return value is not None and value != "" and value not in known
+
+
 def person_name(person: Person | None) -> str:
     return "" if person is None else any_cell(person.name)
 
@@ -243,7 +249,7 @@ def note_cells(
         return found
 
     def listed(name: str, value: Any, known: frozenset[str] | None) -> None:
-        if known is not None and value is not None and value != "" and value not in known:
+        if known is not None and not_listed(value, known):
             unlisted(name, value)
 
     def cells(note: NoteRow) -> Sequence[str]:

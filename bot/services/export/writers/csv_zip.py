@@ -56,6 +56,7 @@ from bot.services.export.writers.csv_cells import (  # noqa: F401  (re-exported)
     cell,
     iso,
     neutralise,
+    not_listed,
     note_cells,
     row_reader,
     stored_log_cells,
@@ -134,7 +135,7 @@ class Sheet:
             if blank:
                 append("")
                 continue
-            if known is not None and value is not None and value != "" and value not in known:
+            if known is not None and not_listed(value, known):
                 self._unlisted(name, value)
             fast = by_type(type(value))
             append(fast(value) if fast is not None else cell(value))
@@ -213,7 +214,7 @@ class Sheet:
         unlisted = self._unlisted
 
         def listed(value: Any) -> str:
-            if value is not None and value != "" and value not in known:
+            if not_listed(value, known):
                 unlisted(name, value)
             return convert(value)
 
