@@ -6,6 +6,9 @@ applies that state after each committed change, and repairs a whole channel on r
 start. It reads the channel's overwrites and changes only what differs; an error for one person
 (they left the server) never stops the others; when Discord fails for a while (5xx, 429, a
 time-out) it tries again in the background, with backoff, from the state as it then is.
+The repair at start and those retries are background work, paced like scheduled posts
+(`bot.pacing`): each of their requests is counted against the rate; a command's own change is
+not (its requests are the command's).
 
 Overwrites are set by id through the REST API, so they work whether or not the channel or the
 member is in the bot's cache (the bot keeps no member cache: it asks for no privileged intent).
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +29,7 @@ from typing import Any, Literal
 import discord
 
 from bot.discord_failures import TRANSIENT, is_transient
-from bot.pacing import Pacer
+from bot.pacing import Pacer, Spend, spend_nothing
 from bot.services.register import ChannelState, RegisterService
 
 log = logging.getLogger(__name__)
@@ -203,15 +207,25 @@ class ChannelSync:
         return result
 
     async def repair_all(self, guild_ids: Sequence[int]) -> None:
-        """At start: every partnership channel of these servers, one after another, each read
-        counted against the rate scheduled work keeps under, and behind commands."""
-        for partnership_id in await self.register.partnerships_with_channels(guild_ids):
+        """At start: every partnership channel of these servers, one after another, behind
+        commands, each request (the channel's read, each overwrite changed) counted against
+        the rate scheduled work keeps under; a channel Discord fails to answer for is retried
+        later, as after a change."""
+        began = time.perf_counter()
+        partnership_ids = await self.register.partnerships_with_channels(guild_ids)
+        for partnership_id in partnership_ids:
             try:
                 async with self.pacer.slot():
-                    await self.pacer.spend(1)
-                    await self.apply(partnership_id)
+                    result = await self._apply_once(partnership_id, spend=self.pacer.spend)
+                if result.outcome is Applied.retrying:
+                    self._retry_later(partnership_id)
             except Exception:  # one broken channel must not stop the rest
                 log.exception("Could not repair the channel of partnership %s", partnership_id)
+        log.info(
+            "Checked %d partnership channels in %.1f s",
+            len(partnership_ids),
+            time.perf_counter() - began,
+        )
 
     async def close(self) -> None:
         """Stop retrying; what is left is repaired at the next start."""
@@ -223,11 +237,14 @@ class ChannelSync:
 
     # ---- one pass
 
-    async def _apply_once(self, partnership_id: int) -> SyncResult:
+    async def _apply_once(self, partnership_id: int, spend: Spend = spend_nothing) -> SyncResult:
+        """One pass: read the channel, change the overwrites that differ. `spend(n)` is awaited
+        before each request (background work is paced; a command's own change is not)."""
         state = await self.register.channel_state(partnership_id)
         if state is None or state.channel_id is None:
             return SyncResult(Applied.no_channel)
         try:
+            await spend(1)
             channel = await self.http.get_channel(state.channel_id)
         except discord.NotFound:
             return SyncResult(Applied.no_channel)
@@ -249,6 +266,7 @@ class ChannelSync:
         for user_id, overwrite in targets:
             if overwrite is not None and user_id in current and _same(current[user_id], overwrite):
                 continue
+            await spend(1)
             outcome = await self._set_one(state, user_id, overwrite)
             if outcome == "changed":
                 result.changed += 1
@@ -317,7 +335,7 @@ class ChannelSync:
             for delay in self.retry_delays:
                 await self._sleep(delay)
                 try:
-                    result = await self._apply_once(partnership_id)
+                    result = await self._apply_once(partnership_id, spend=self.pacer.spend)
                 except Exception:
                     log.exception("Channel sync of partnership %s failed", partnership_id)
                     continue

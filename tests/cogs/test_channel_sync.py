@@ -10,6 +10,7 @@ import discord
 from sqlmodel import select
 
 from bot import replies
+from bot.pacing import Pacer
 from db.models import Partnership
 from tests.cogs.conftest import World
 from tests.helpers import _Response, route_params
@@ -183,3 +184,32 @@ async def test_repair_makes_a_channel_for_a_partnership_without_one(world: World
     assert "made" not in again.content and "Nothing needed changing" in again.content
     log = (await world.run(world.convener, "log show", partnership="Family Hubs")).reply
     assert "a new channel, as it had none" in str(log.embeds)
+
+
+async def test_the_repair_at_start_paces_every_request_it_makes(world: World):
+    """The repair at start is background work: its channel reads and every overwrite it changes
+    are counted against the rate scheduled posts keep under (`bot.pacing`), and a channel
+    Discord fails to answer for is retried later, paced too."""
+    channel_id = await setup(world)
+    second = await world.run(world.convener, "partnership create", name="Food Club", purpose="p")
+    assert "Food Club" in second.reply.content
+    channel = world.discord.channels[channel_id]
+    # Two people's overwrites removed by hand while the bot was away.
+    gone = {str(world.reps[0].id), str(world.reps[2].id)}
+    channel["permission_overwrites"] = [
+        o for o in channel["permission_overwrites"] if o["id"] not in gone
+    ]
+    sync = world.bot.channels
+    sync.retry_delays = (0.01,)
+    sync.pacer = Pacer.unpaced()  # counts what it is asked to spend
+    world.discord.fail_next("GET", "/channels/{channel_id}", server_error())  # the first read
+    before = len(world.discord.calls)
+    await sync.repair_all([world.guild])
+    assert sync._retries  # the failed read, tried again in the background
+    await asyncio.gather(*sync._retries.values())
+    made = world.discord.calls[before:]
+    assert [c.method for c in made].count("PUT") == 2, made
+    assert len(made) == 5  # three reads (one failed, then retried) and two overwrites
+    assert sync.pacer.spent == len(made)
+    for rep in world.reps:
+        assert world.discord.can_view(channel_id, rep) and world.discord.can_send(channel_id, rep)
