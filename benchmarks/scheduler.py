@@ -23,9 +23,9 @@ burst; smoke, 200, 50 and 3. Cases, each next to its floor from the same run:
 - **CPU per post**: the bot process's CPU time over the burst / M; floor, the bare client's.
   Target ≤ 5 ms.
 
-The burst minute comes after the bot's check of every partnership channel at start (one paced
-read each, `ChannelSync.repair_all`), so that the burst's time and CPU are the posts' own; the
-CPU row's note says whether the check had ended (the bot's log says so) when the burst began.
+The bot checks every partnership channel at start (`ChannelSync.repair_all`, from the gateway's
+copy of each): the CPU row's note says whether that check had ended (the bot's log says so) when
+the burst began, so that the burst's CPU is the posts' own.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ from apscheduler.triggers.cron import CronTrigger
 
 from benchmarks._schedule_seed import SeedRow, seed, varied_rows
 from benchmarks.common import Row
-from bot.pacing import SCHEDULED_RATE
 from bot.scheduling import ScheduleEngine
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
@@ -202,9 +201,7 @@ async def _in_the_bot(n: int, m: int, k: int) -> list[Row]:
             url = f"sqlite+aiosqlite:///{data}/partnerbot.db"
             await upgrade(url)
             now = datetime.now(UTC)
-            # After the start's channel check (one paced read per burst channel), so that the
-            # burst's figures are the posts' own.
-            at = _burst_minute(lead=2 * ready_floor + 10 + n / 1000 + m / SCHEDULED_RATE)
+            at = _burst_minute(lead=2 * ready_floor + 10 + n / 1000)
             burst_rows = [
                 SeedRow(channel_id=cid, timezone="UTC", local_time=at.strftime("%H:%M"))
                 for cid in channels

@@ -195,7 +195,9 @@ class PartnerBot(commands.Bot):
             on_partnership_change=self.partnership_changed,
         )
         # Channel access follows the register: applied after each change, repaired at start.
-        self.channels = ChannelSync(self.http, self.services.register, pacer=self.scheduler.pacer)
+        self.channels = ChannelSync(
+            self.http, self.services.register, pacer=self.scheduler.pacer, cached=self.get_channel
+        )
         # Only `partnerbot run` starts background work; `sync` and tests log in without it.
         self.start_background = start_background
         self._catch_up: asyncio.Task[None] | None = None

@@ -8,7 +8,9 @@ start. It reads the channel's overwrites and changes only what differs; an error
 time-out) it tries again in the background, with backoff, from the state as it then is.
 The repair at start and those retries are background work, paced like scheduled posts
 (`bot.pacing`): each of their requests is counted against the rate; a command's own change is
-not (its requests are the command's).
+not (its requests are the command's). At start, a channel's overwrites are read from the
+gateway's copy (GUILD_CREATE, kept current by CHANNEL_UPDATE) when the bot has one, so a
+healthy channel costs no request at all; `/partnership repair` and the retries ask Discord.
 
 Overwrites are set by id through the REST API, so they work whether or not the channel or the
 member is in the bot's cache (the bot keeps no member cache: it asks for no privileged intent).
@@ -172,6 +174,19 @@ def wanted_overwrite(state: ChannelState) -> discord.PermissionOverwrite:
     return READ_ONLY if state.archived else MEMBER_ACCESS
 
 
+def cached_member_overwrites(channel: discord.abc.GuildChannel) -> dict[int, dict[str, Any]]:
+    """A cached channel's overwrites for members (not roles), by member id, as Discord's API
+    gives them (`allow` and `deny` as numbers)."""
+    current: dict[int, dict[str, Any]] = {}
+    for target, overwrite in channel.overwrites.items():
+        # A member missing from the cache (the bot keeps none) is an Object of type User.
+        if isinstance(target, discord.Role) or getattr(target, "type", None) is discord.Role:
+            continue
+        allow, deny = overwrite.pair()
+        current[target.id] = {"id": str(target.id), "allow": allow.value, "deny": deny.value}
+    return current
+
+
 def _same(overwrite: dict[str, Any], wanted: discord.PermissionOverwrite) -> bool:
     allow, deny = wanted.pair()
     return int(overwrite.get("allow", 0)) == allow.value and int(overwrite.get("deny", 0)) == (
@@ -190,9 +205,13 @@ class ChannelSync:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         sleep: Callable[[float], Any] = asyncio.sleep,
         pacer: Pacer | None = None,
+        cached: Callable[[int], Any] = lambda _channel_id: None,
     ) -> None:
         self.http = http
         self.register = register
+        # The gateway's copy of a channel (`Client.get_channel`), or None: what the repair at
+        # start reads instead of asking Discord for the channel again.
+        self.cached = cached
         # The repair at start is background work: paced like scheduled posts (`bot.pacing`).
         self.pacer = pacer or Pacer.unpaced()
         self.retry_delays = tuple(retry_delays)
@@ -216,7 +235,9 @@ class ChannelSync:
         for partnership_id in partnership_ids:
             try:
                 async with self.pacer.slot():
-                    result = await self._apply_once(partnership_id, spend=self.pacer.spend)
+                    result = await self._apply_once(
+                        partnership_id, spend=self.pacer.spend, from_cache=True
+                    )
                 if result.outcome is Applied.retrying:
                     self._retry_later(partnership_id)
             except Exception:  # one broken channel must not stop the rest
@@ -237,26 +258,34 @@ class ChannelSync:
 
     # ---- one pass
 
-    async def _apply_once(self, partnership_id: int, spend: Spend = spend_nothing) -> SyncResult:
+    async def _apply_once(
+        self, partnership_id: int, spend: Spend = spend_nothing, *, from_cache: bool = False
+    ) -> SyncResult:
         """One pass: read the channel, change the overwrites that differ. `spend(n)` is awaited
-        before each request (background work is paced; a command's own change is not)."""
+        before each request (background work is paced; a command's own change is not).
+        `from_cache`: read the channel's overwrites from the gateway's copy when the bot has
+        one (kept current by CHANNEL_UPDATE), else from Discord."""
         state = await self.register.channel_state(partnership_id)
         if state is None or state.channel_id is None:
             return SyncResult(Applied.no_channel)
-        try:
-            await spend(1)
-            channel = await self.http.get_channel(state.channel_id)
-        except discord.NotFound:
-            return SyncResult(Applied.no_channel)
-        except discord.Forbidden:
-            return SyncResult(Applied.forbidden)
-        except (discord.HTTPException, *TRANSIENT) as error:
-            if not is_transient(error):
-                raise
-            log.warning("Channel of %s not read, will retry: %s", state.name, error)
-            return SyncResult(Applied.retrying)
-        overwrites: list[dict[str, Any]] = channel.get("permission_overwrites") or []  # type: ignore[assignment]
-        current = {int(o["id"]): o for o in overwrites if int(o.get("type", 0)) == MEMBER_TYPE}
+        cached = self.cached(state.channel_id) if from_cache else None
+        if isinstance(cached, discord.abc.GuildChannel):
+            current = cached_member_overwrites(cached)
+        else:
+            try:
+                await spend(1)
+                channel = await self.http.get_channel(state.channel_id)
+            except discord.NotFound:
+                return SyncResult(Applied.no_channel)
+            except discord.Forbidden:
+                return SyncResult(Applied.forbidden)
+            except (discord.HTTPException, *TRANSIENT) as error:
+                if not is_transient(error):
+                    raise
+                log.warning("Channel of %s not read, will retry: %s", state.name, error)
+                return SyncResult(Applied.retrying)
+            overwrites: list[dict[str, Any]] = channel.get("permission_overwrites") or []  # type: ignore[assignment]
+            current = {int(o["id"]): o for o in overwrites if int(o.get("type", 0)) == MEMBER_TYPE}
         wanted = wanted_overwrite(state)
         result = SyncResult(Applied.done)
         targets: list[tuple[int, discord.PermissionOverwrite | None]] = [

@@ -10,6 +10,7 @@ import discord
 from sqlmodel import select
 
 from bot import replies
+from bot.channels import MEMBER_ACCESS, READ_ONLY, _same, cached_member_overwrites
 from bot.pacing import Pacer
 from db.models import Partnership
 from tests.cogs.conftest import World
@@ -187,9 +188,10 @@ async def test_repair_makes_a_channel_for_a_partnership_without_one(world: World
 
 
 async def test_the_repair_at_start_paces_every_request_it_makes(world: World):
-    """The repair at start is background work: its channel reads and every overwrite it changes
-    are counted against the rate scheduled posts keep under (`bot.pacing`), and a channel
-    Discord fails to answer for is retried later, paced too."""
+    """The repair at start is background work: its channel reads (of a channel the gateway has
+    not given the bot) and every overwrite it changes are counted against the rate scheduled
+    posts keep under (`bot.pacing`), and a channel Discord fails to answer for is retried later,
+    paced too."""
     channel_id = await setup(world)
     second = await world.run(world.convener, "partnership create", name="Food Club", purpose="p")
     assert "Food Club" in second.reply.content
@@ -202,6 +204,7 @@ async def test_the_repair_at_start_paces_every_request_it_makes(world: World):
     sync = world.bot.channels
     sync.retry_delays = (0.01,)
     sync.pacer = Pacer.unpaced()  # counts what it is asked to spend
+    sync.cached = lambda _channel_id: None  # no gateway copy of the channels: read from Discord
     world.discord.fail_next("GET", "/channels/{channel_id}", server_error())  # the first read
     before = len(world.discord.calls)
     await sync.repair_all([world.guild])
@@ -213,3 +216,19 @@ async def test_the_repair_at_start_paces_every_request_it_makes(world: World):
     assert sync.pacer.spent == len(made)
     for rep in world.reps:
         assert world.discord.can_view(channel_id, rep) and world.discord.can_send(channel_id, rep)
+
+
+async def test_the_gateway_copy_of_a_channel_gives_its_members_overwrites(world: World):
+    """What the repair at start reads instead of asking Discord: a cached channel's overwrites
+    for members, by id, whether or not the member is cached; roles' are left out."""
+    channel_id = await setup(world)
+    channel = world.bot.get_channel(channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    current = cached_member_overwrites(channel)
+    # Made with the channel: the bot's own and its creator's (the cache saw no later change).
+    assert set(current) == {world.discord.app_id, world.convener.id}
+    allow, deny = MEMBER_ACCESS.pair()
+    assert _same(current[world.convener.id], MEMBER_ACCESS)
+    assert current[world.convener.id]["allow"] == allow.value and deny.value == 0
+    assert world.guild not in current  # @everyone's overwrite is a role's (its id is the server's)
+    assert not _same(current[world.convener.id], READ_ONLY)

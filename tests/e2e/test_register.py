@@ -348,6 +348,29 @@ async def test_the_register_survives_a_restart(
     assert "Riverside Health" in info.text
 
 
+async def test_the_start_mends_a_channel_from_the_gateway_copy_without_reading_it_again(
+    fake: FakeDiscord, world: World, bot: BotProcess
+) -> None:
+    """Someone removed Alice's access by hand while the bot was down: the next start finds it
+    in the channel as GUILD_CREATE gave it, and gives the access back, asking Discord for no
+    channel (a deployment with a thousand partnerships saves a thousand paced reads)."""
+    channel = await create_partnership(fake, world)
+    await register_everyone(fake, world, channel)
+    await bot.stop()
+    found = fake.state.channel(int(channel["id"]))
+    del found.overwrites[member_id(world.alice)]
+    assert not fake.can_view(world.alice, channel)
+    since = fake.mark().requests
+
+    await bot.start()
+    await bot.wait_for_log("Checked 1 partnership channels")
+    assert fake.can_view(world.alice, channel)
+    made = fake.requests[since:]
+    mended = [r for r in made if r.method == "PUT" and r.route.startswith("/channels/")]
+    assert [r.params.get("overwrite_id") for r in mended] == [str(member_id(world.alice))]
+    assert not [r for r in made if r.method == "GET" and r.route == "/channels/{channel_id}"]
+
+
 # ----------------------------------------------------------------------------- hard cases
 # Each of these once failed: a slow Discord past the three seconds, a time zone misquoted, two
 # partnerships created at once, and a stop signal.
