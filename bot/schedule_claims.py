@@ -275,7 +275,10 @@ class ScheduleClaims:
         end = latest if include_latest else latest - timedelta(microseconds=1)
         if end <= since:
             return 0, []
-        return count_between(spec, since, end), latest_occurrences(spec, since, end, MISSED_ROWS)
+        count = count_between(spec, since, end)
+        if not count:  # the usual case: nothing between the last one handled and this one
+            return 0, []
+        return count, latest_occurrences(spec, since, end, MISSED_ROWS)
 
     async def _prepare(
         self, session: AsyncSession, handler: ActionHandler, claims: list[Claim]
