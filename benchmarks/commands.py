@@ -38,7 +38,7 @@ from tests.e2e.harness import REPO_ROOT, BotProcess
 NAME = "commands"
 #: discord.py's warnings that the bot's event loop was held up (a blocking call).
 STALL = re.compile(r"heartbeat blocked|Can't keep up")
-ROUNDS = {"smoke": 6, "full": 60}
+ROUNDS = {"smoke": 6, "full": 100}
 WARMUP = 3
 READ_TARGET, WRITE_TARGET, GROWTH_TARGET = 3.0, 5.0, 1.25
 #: Quiet logs (at DEBUG every SQL statement would be formatted and written, on the clock), and

@@ -6,7 +6,7 @@ For each size (full: 10k and 100k entries; smoke: 1k) it fills a fresh SQLite da
 partnership (three organisations) and that many log entries (notes of every kind, actions), then
 exports it in every format (markdown, html, csv, json) from the command line's path
 (`export_as_operator`). The floor is the partnership's log read with the standard library's
-`sqlite3` and written with `csv.writer`. For each format, export and floor alternate, three
+`sqlite3` and written with `csv.writer`. For each format, export and floor alternate, five
 times each; the medians are compared. As `partnerbot export` does, the process's heap is
 settled first (`bot.heap.settle`). Targets (issue 14): at most 3× the floor and at most 2 s.
 The note gives the peak of Python memory (tracemalloc) of one more export in that format, which
@@ -128,7 +128,7 @@ def raw_csv(db_path: Path, out: Path) -> None:
 
 
 FORMATS = (Format.markdown, Format.html, Format.csv, Format.json)
-ROUNDS = 3  # export and floor, alternately, this many times each
+ROUNDS = 5  # export and floor, alternately, this many times each
 
 
 async def measure(folder: Path, service: ExportService, events: int, format: Format) -> Row:
