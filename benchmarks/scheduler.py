@@ -66,7 +66,7 @@ COMMAND_DEADLINE = 3.0
 CPU_TARGET_MS = 5.0
 ENV = {"LOG_LEVEL": "INFO"}
 STARTED = re.compile(r"Schedule engine started with (\d+) schedules in ([\d.]+) s")
-CHECKED = re.compile(r"Checked (\d+) partnership channels in ([\d.]+) s")
+CHECKED = re.compile(r"Checked (\d+) partnership channels? in ([\d.]+) s")
 
 
 def _cpu_seconds(pid: int) -> float:

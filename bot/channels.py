@@ -32,6 +32,7 @@ import discord
 
 from bot.discord_failures import TRANSIENT, is_transient
 from bot.pacing import Pacer, Spend, spend_nothing
+from bot.schedule_actions import plural
 from bot.services.register import ChannelState, RegisterService
 
 log = logging.getLogger(__name__)
@@ -242,9 +243,11 @@ class ChannelSync:
                     self._retry_later(partnership_id)
             except Exception:  # one broken channel must not stop the rest
                 log.exception("Could not repair the channel of partnership %s", partnership_id)
+        checked = len(partnership_ids)
         log.info(
-            "Checked %d partnership channels in %.1f s",
-            len(partnership_ids),
+            "Checked %d partnership %s in %.1f s",
+            checked,
+            plural(checked, "channel"),
             time.perf_counter() - began,
         )
 

@@ -229,6 +229,9 @@ async def test_the_gateway_copy_of_a_channel_gives_its_members_overwrites(world:
     assert set(current) == {world.discord.app_id, world.convener.id}
     allow, deny = MEMBER_ACCESS.pair()
     assert _same(current[world.convener.id], MEMBER_ACCESS)
-    assert current[world.convener.id]["allow"] == allow.value and deny.value == 0
+    assert (current[world.convener.id]["allow"], current[world.convener.id]["deny"]) == (
+        allow.value,
+        deny.value,
+    )
     assert world.guild not in current  # @everyone's overwrite is a role's (its id is the server's)
     assert not _same(current[world.convener.id], READ_ONLY)

@@ -363,7 +363,7 @@ async def test_the_start_mends_a_channel_from_the_gateway_copy_without_reading_i
     since = fake.mark().requests
 
     await bot.start()
-    await bot.wait_for_log("Checked 1 partnership channels")
+    await bot.wait_for_log("Checked 1 partnership channel in")
     assert fake.can_view(world.alice, channel)
     made = fake.requests[since:]
     mended = [r for r in made if r.method == "PUT" and r.route.startswith("/channels/")]
