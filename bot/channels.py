@@ -219,9 +219,12 @@ class ChannelSync:
         self._sleep = sleep
         self._retries: dict[int, asyncio.Task[None]] = {}
 
-    async def apply(self, partnership_id: int) -> SyncResult:
-        """Bring the channel to the register's state now; retry later if Discord fails."""
-        result = await self._apply_once(partnership_id)
+    async def apply(
+        self, partnership_id: int, *, spend: Spend = spend_nothing, from_cache: bool = False
+    ) -> SyncResult:
+        """Bring the channel to the register's state now; retry later if Discord fails.
+        `spend` and `from_cache` as for one pass (`_apply_once`)."""
+        result = await self._apply_once(partnership_id, spend, from_cache=from_cache)
         if result.outcome is Applied.retrying:
             self._retry_later(partnership_id)
         return result
@@ -236,11 +239,7 @@ class ChannelSync:
         for partnership_id in partnership_ids:
             try:
                 async with self.pacer.slot():
-                    result = await self._apply_once(
-                        partnership_id, spend=self.pacer.spend, from_cache=True
-                    )
-                if result.outcome is Applied.retrying:
-                    self._retry_later(partnership_id)
+                    await self.apply(partnership_id, spend=self.pacer.spend, from_cache=True)
             except Exception:  # one broken channel must not stop the rest
                 log.exception("Could not repair the channel of partnership %s", partnership_id)
         checked = len(partnership_ids)
