@@ -176,15 +176,15 @@ def wanted_overwrite(state: ChannelState) -> discord.PermissionOverwrite:
 
 
 def cached_member_overwrites(channel: discord.abc.GuildChannel) -> dict[int, dict[str, Any]]:
-    """A cached channel's overwrites for members (not roles), by member id, as Discord's API
-    gives them (`allow` and `deny` as numbers)."""
+    """A cached channel's overwrites for members (not roles): by member id, its `allow` and
+    `deny` as numbers (what `_same` compares, as for an overwrite read from Discord)."""
     current: dict[int, dict[str, Any]] = {}
     for target, overwrite in channel.overwrites.items():
         # A member missing from the cache (the bot keeps none) is an Object of type User.
         if isinstance(target, discord.Role) or getattr(target, "type", None) is discord.Role:
             continue
         allow, deny = overwrite.pair()
-        current[target.id] = {"id": str(target.id), "allow": allow.value, "deny": deny.value}
+        current[target.id] = {"allow": allow.value, "deny": deny.value}
     return current
 
 
