@@ -10,8 +10,10 @@ anonymous temporary files: every entry to the log's file, each note also to its 
   never blocked, and no row goes through SQLAlchemy), the stored text of `occurred_at` and
   `payload` kept as it is: a row's payload is decoded only by what needs it (`entry`).
 - **PostgreSQL** (or an SQLite database that is not a file): a server-side cursor through
-  SQLAlchemy (`yield_per`), a batch at a time, each row as the same tuple (its time and payload
-  already decoded by the driver).
+  SQLAlchemy Core (`yield_per`), a batch at a time, each row as the same tuple of the same
+  text: the time written by the database as SQLite stores it (`to_char`, in UTC) and the
+  payload as its stored text (`payload::text`). Decoding each row's aware datetime and JSON
+  in the driver, then pickling and unpickling them, took about 2.5 s of a 100k-entry export.
 
 The rows are exactly those, in exactly the order, of the query the export made before: scoped
 to the partnership's server and partnership, `start <= occurred_at <= end`, by time then id.
@@ -29,7 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import String, Text, cast, func, select, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from bot.services.export.jsontext import loads
@@ -37,11 +40,13 @@ from db.engine import SessionFactory
 from db.models import Event
 
 BATCH = 500
+_EVENTS = Event.__table__  # type: ignore[attr-defined]
 LOG = ""  # the log's file (a note kind's file is keyed by its kind, `note.decision` …)
 NOTE_PREFIX = "note."
 ACTION_DONE = "note.action_done"  # a note kind that is not a note (`bot.services.notes.vocab`)
-# A raw entry: id, kind, actor id, occurred_at, summary, payload, message link. On SQLite the
-# time and the payload are the stored text; on PostgreSQL, the driver's datetime and dict.
+# A raw entry: id, kind, actor id, occurred_at, summary, payload, message link. The time and
+# the payload are SQLite's stored text, on PostgreSQL too (`stored_text`); on another
+# database, the driver's datetime and dict.
 Raw = tuple[int, str, int | None, Any, str, Any, str | None]
 
 _SQL = (
@@ -169,28 +174,51 @@ class Spool:
             conn.close()
 
     async def _fill_streamed(self, sessions: SessionFactory, query: LogQuery, keep: Any) -> None:
-        statement = select(
-            col(Event.id),
-            col(Event.kind),
-            col(Event.actor_id),
-            col(Event.occurred_at),
-            col(Event.summary),
-            col(Event.payload),
-            col(Event.message_link),
-        ).where(
-            col(Event.guild_id) == query.guild_id, col(Event.partnership_id) == query.partnership_id
-        )
-        if query.start is not None:
-            statement = statement.where(col(Event.occurred_at) >= query.start)
-        statement = statement.where(col(Event.occurred_at) <= query.end).order_by(
-            col(Event.occurred_at), col(Event.id)
-        )
         writer = _Writer(self._files)
         async with sessions() as session:
-            result = await session.stream(statement.execution_options(yield_per=BATCH))
+            connection = await session.connection()
+            time, stored = stored_text(
+                connection.dialect.name, _EVENTS.c.occurred_at, _EVENTS.c.payload
+            )
+            statement = select(
+                col(Event.id),
+                col(Event.kind),
+                col(Event.actor_id),
+                time,
+                col(Event.summary),
+                stored,
+                col(Event.message_link),
+            ).where(
+                col(Event.guild_id) == query.guild_id,
+                col(Event.partnership_id) == query.partnership_id,
+            )
+            if query.start is not None:
+                statement = statement.where(col(Event.occurred_at) >= query.start)
+            statement = statement.where(col(Event.occurred_at) <= query.end).order_by(
+                col(Event.occurred_at), col(Event.id)
+            )
+            result = await connection.stream(statement.execution_options(yield_per=BATCH))
             async for rows in result.partitions():
                 writer.add([tuple(row) for row in rows], keep)  # type: ignore[misc]
         writer.flush()
+
+
+def stored_text(
+    dialect: str, time: ColumnElement[Any], stored: ColumnElement[Any]
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """An entry's time and payload columns read as the text SQLite stores (`Raw`), so that no
+    row's datetime or JSON is decoded before something needs it (`moment`, `payload`).
+
+    On PostgreSQL: the time in UTC, written as SQLAlchemy writes it in SQLite, and the
+    payload's stored text (a `json` column keeps the text it was given). On SQLite: the stored
+    text itself. On another database: the columns as they are, decoded by the driver.
+    """
+    if dialect == "postgresql":
+        utc = func.timezone("UTC", time)
+        return func.to_char(utc, "YYYY-MM-DD HH24:MI:SS.US", type_=String), cast(stored, Text)
+    if dialect == "sqlite":
+        return type_coerce(time, String), type_coerce(stored, String)
+    return time, stored
 
 
 class _Writer:

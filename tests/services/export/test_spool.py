@@ -72,6 +72,25 @@ async def test_the_spool_holds_the_entries_as_the_database_does(world: World):
         assert all(row[3].tzinfo is UTC for row in got)
 
 
+async def test_the_streamed_read_keeps_time_and_payload_as_stored_text(world: World):
+    # On PostgreSQL as on SQLite, no row's datetime or JSON is decoded while the spool fills
+    # (`stored_text`): the time as SQLAlchemy stores it in SQLite, the payload's JSON text.
+    spool = Spool()
+    try:
+        await spool._fill_streamed(
+            world.sessions, LogQuery(GUILD, world.partnership_id, None, NOW), None
+        )
+        raws = [raw for batch in spool.batches(LOG) for raw in batch]
+    finally:
+        spool.close()
+    expected = await stored(world)
+    assert len(raws) == len(expected) > 40
+    for raw, row in zip(raws, expected, strict=True):
+        assert type(raw[3]) is str and type(raw[5]) is str, raw
+        assert raw[3] == sqlite_moment(row[3])
+        assert json.loads(raw[5]) == row[5]
+
+
 async def test_the_spool_keeps_to_the_partnership_server_and_period(world: World):
     async with transaction(world.sessions) as session:
         other = Partnership(
