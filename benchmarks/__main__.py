@@ -26,7 +26,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.common import Row
+from benchmarks.common import POSTGRES_ENV, Row
 
 #: In the order they run. A module missing from this checkout is skipped.
 MODULES = ("commands", "checkins", "export_large_log", "scheduler")
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.postgres:
-        os.environ["BENCH_POSTGRES_URL"] = args.postgres
+        os.environ[POSTGRES_ENV] = args.postgres
     started = datetime.now(UTC)
     rows, failures = asyncio.run(run_all(args.size, args.only))
     print("== All benchmarks\n" + table(rows))

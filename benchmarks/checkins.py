@@ -14,19 +14,15 @@ its own write transaction, through the same engine.
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Integer, MetaData, Table, func, insert, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert
 from sqlmodel import select
 
-from benchmarks.common import Row
+from benchmarks.common import Row, fresh_postgres, postgres_base
 from bot.services.access import Actor, PartnershipRef
 from bot.services.register import RegisterService
 from bot.services.trust import CheckinAnswers, TrustService
@@ -38,8 +34,6 @@ NAME = "checkins"
 COUNT = {"smoke": 50, "full": 500}
 GUILD = 77
 HUB = "Check-in Hub"
-#: Set by `python -m benchmarks --postgres URL`; else TEST_DATABASE_URL.
-POSTGRES_ENV = "BENCH_POSTGRES_URL"
 FLOOR = Table("bench_floor", MetaData(), Column("n", Integer))
 
 
@@ -132,27 +126,13 @@ async def measure(url: str, backend: str, count: int) -> Row:
         await engine.dispose()
 
 
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 async def run(size: str) -> list[Row]:
     count = COUNT[size]
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         rows.append(await measure(f"sqlite+aiosqlite:///{folder}/checkins.db", "SQLite", count))
-    base = os.environ.get(POSTGRES_ENV) or os.environ.get("TEST_DATABASE_URL")
+    base = postgres_base()
     if base:
-        name = f"pb_bench_{uuid.uuid4().hex[:8]}"
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
-        await _admin(base, f'CREATE DATABASE "{name}"')
-        try:
+        async with fresh_postgres(base) as url:
             rows.append(await measure(url, "PostgreSQL", count))
-        finally:
-            await _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return rows

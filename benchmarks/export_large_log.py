@@ -11,6 +11,11 @@ times each; the medians are compared. As `partnerbot export` does, the process's
 settled first (`bot.heap.settle`). Targets (issue 14): at most 3× the floor and at most 2 s.
 The note gives the peak of Python memory (tracemalloc) of one more export in that format, which
 should stay flat as the log grows (issue 11 §5).
+
+With a PostgreSQL server (`--postgres URL`, else TEST_DATABASE_URL), the same logs are filled
+into a fresh database beside it and exported again, in rows marked "PostgreSQL"; their floor
+is the log read with `asyncpg` (a server-side cursor, a batch at a time) and written with
+`csv.writer`.
 """
 
 from __future__ import annotations
@@ -22,12 +27,17 @@ import statistics
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
+import asyncpg
 from sqlalchemy import insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks.common import Row
+from benchmarks.common import Row, fresh_postgres, postgres_base
 from bot import heap
 from bot.services.access import Actor, PartnershipRef
 from bot.services.export.document import Format
@@ -51,7 +61,7 @@ class Clock:
         return self.at
 
 
-async def fill(url: str, events: int) -> tuple[ExportService, int]:
+async def fill(url: str, events: int) -> tuple[ExportService, AsyncEngine]:
     await upgrade(url)
     engine = create_engine(url)
     sessions = create_session_factory(engine)
@@ -104,7 +114,7 @@ async def fill(url: str, events: int) -> tuple[ExportService, int]:
         if batch:
             await conn.execute(insert(Event), batch)
     clock.at = start + step * (events + 2)
-    return ExportService(sessions, clock=clock), events
+    return ExportService(sessions, clock=clock), engine
 
 
 SIZES = {"smoke": (1_000,), "full": (10_000, 100_000)}
@@ -127,12 +137,43 @@ def raw_csv(db_path: Path, out: Path) -> None:
         )
 
 
+async def raw_csv_sqlite(db_path: Path, out: Path) -> None:
+    raw_csv(db_path, out)
+
+
+async def raw_csv_postgres(url: str, out: Path) -> None:
+    """The floor on PostgreSQL: the partnership's log, from asyncpg into csv.writer."""
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(plain)
+    try:
+        with out.open("w", newline="") as handle:
+            pid = await conn.fetchval("SELECT id FROM partnership WHERE name = $1", HUB)
+            writer = csv.writer(handle)
+            writer.writerow(("id", "occurred_at", "kind", "actor_id", "summary", "payload"))
+            async with conn.transaction():
+                cursor = await conn.cursor(
+                    "SELECT id, occurred_at, kind, actor_id, summary, payload FROM event "
+                    "WHERE partnership_id = $1 ORDER BY occurred_at, id",
+                    pid,
+                )
+                while batch := await cursor.fetch(BATCH):
+                    writer.writerows(batch)
+    finally:
+        await conn.close()
+
+
 FORMATS = (Format.markdown, Format.html, Format.csv, Format.json)
 ROUNDS = 5  # export and floor, alternately, this many times each
+BATCH = 500  # rows a fetch, in the PostgreSQL floor (as the export's own reads)
 
 
-async def measure(folder: Path, service: ExportService, events: int, format: Format) -> Row:
-    db_path = folder / "bench.db"
+async def measure(
+    service: ExportService,
+    events: int,
+    format: Format,
+    floor_run: Callable[[], Awaitable[None]],
+    where: str = "",
+) -> Row:
     request = ExportRequest(format=format)
     timings: list[float] = []
     floors: list[float] = []
@@ -143,7 +184,7 @@ async def measure(folder: Path, service: ExportService, events: int, format: For
         timings.append(time.perf_counter() - began)
         made.path.unlink()
         began = time.perf_counter()
-        raw_csv(db_path, folder / "floor.csv")
+        await floor_run()
         floors.append(time.perf_counter() - began)
     tracemalloc.start()
     made = await service.export_as_operator(GUILD, HUB, request)
@@ -154,7 +195,7 @@ async def measure(folder: Path, service: ExportService, events: int, format: For
     value, floor = statistics.median(timings), statistics.median(floors)
     return Row(
         benchmark=NAME,
-        case=f"{format.value}, {events:,} entries",
+        case=f"{format.value}, {events:,} entries{where}",
         value=value,
         floor=floor,
         unit="s",
@@ -168,8 +209,22 @@ async def run(size: str) -> list[Row]:
     rows = []
     for events in SIZES[size]:
         with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            service, _ = await fill(url, events)
+            db_path, out = Path(folder) / "bench.db", Path(folder) / "floor.csv"
+            service, engine = await fill(f"sqlite+aiosqlite:///{db_path}", events)
+            floor_run = partial(raw_csv_sqlite, db_path, out)
             for format in FORMATS:
-                rows.append(await measure(Path(folder), service, events, format))
+                rows.append(await measure(service, events, format, floor_run))
+            await engine.dispose()
+    base = postgres_base()
+    if base:
+        for events in SIZES[size]:
+            with tempfile.TemporaryDirectory() as folder:
+                async with fresh_postgres(base) as url:
+                    service, engine = await fill(url, events)
+                    floor_run = partial(raw_csv_postgres, url, Path(folder) / "floor.csv")
+                    for format in FORMATS:
+                        rows.append(
+                            await measure(service, events, format, floor_run, ", PostgreSQL")
+                        )
+                    await engine.dispose()
     return rows

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks import export_large_log
 from benchmarks.__main__ import main, table
-from benchmarks.common import Row
+from benchmarks.common import Row, postgres_base
 
 
 def test_a_row_without_floor_has_no_ratio_and_the_table_shows_both() -> None:
@@ -32,9 +32,12 @@ def test_the_smoke_size_runs_a_module_and_writes_json(
     document = json.loads(out.read_text())
     assert document["size"] == "smoke" and document["failed"] == []
     rows = document["rows"]
-    assert [r["case"] for r in rows] == [
-        f"{f}, 200 entries" for f in ("markdown", "html", "csv", "json")
-    ]  # every format, each next to its floor
+    formats = ("markdown", "html", "csv", "json")
+    # Every format, each next to its floor; again on PostgreSQL when a server is given.
+    expected = [f"{f}, 200 entries" for f in formats]
+    if postgres_base():
+        expected += [f"{f}, 200 entries, PostgreSQL" for f in formats]
+    assert [r["case"] for r in rows] == expected
     for row in rows:
         assert row["benchmark"] == "export_large_log"
         assert row["value"] > 0 and row["floor"] > 0
