@@ -4,14 +4,10 @@ PostgreSQL database a benchmark may measure on (`fresh_postgres`)."""
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from tests.e2e.harness import fresh_database
 
 #: Set by `python -m benchmarks --postgres URL`; else TEST_DATABASE_URL.
 POSTGRES_ENV = "BENCH_POSTGRES_URL"
@@ -44,22 +40,6 @@ def postgres_base() -> str | None:
     return os.environ.get(POSTGRES_ENV) or os.environ.get("TEST_DATABASE_URL") or None
 
 
-@asynccontextmanager
-async def fresh_postgres(base: str) -> AsyncIterator[str]:
+def fresh_postgres(base: str) -> AbstractAsyncContextManager[str]:
     """A new, empty database beside `base` on the same server (its URL), dropped afterwards."""
-    name = f"pb_bench_{uuid.uuid4().hex[:8]}"
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    await _admin(base, f'CREATE DATABASE "{name}"')
-    try:
-        yield url
-    finally:
-        await _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
+    return fresh_database(base, prefix="pb_bench")

@@ -143,12 +143,12 @@ async def _admin(server_url: str, statement: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(server_url: str) -> AsyncIterator[str]:
+async def fresh_database(server_url: str, prefix: str = "pb_e2e") -> AsyncIterator[str]:
     """A new, empty PostgreSQL database beside `server_url`'s (the bot migrates it at start),
-    dropped afterwards."""
+    dropped afterwards. The benchmarks use it too (`prefix="pb_bench"`)."""
     from sqlalchemy.engine import make_url
 
-    name = f"pb_e2e_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     await _admin(server_url, f'CREATE DATABASE "{name}"')
     try:
