@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.access import Actor, PartnershipRef
@@ -130,7 +131,21 @@ async def built(size: str, world: World) -> Path:
         print(f"   building the {size} database (kept in {CACHE})", flush=True)
         await _build(f"sqlite+aiosqlite:///{work}", spec, world)
         shutil.move(work, path)
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    await _measured_goals(f"sqlite+aiosqlite:///{path}", spec, world)
+    return path
+
+
+async def built_at(url: str, size: str, world: World) -> None:
+    """Build this size's database afresh at `url` (an empty PostgreSQL database, say; not
+    kept); fills in the world's goal ids."""
+    spec = SIZES[size]
+    print(f"   building the {size} database at {make_url(url).database}", flush=True)
+    await _build(url, spec, world)
+    await _measured_goals(url, spec, world)
+
+
+async def _measured_goals(url: str, spec: Size, world: World) -> None:
+    engine = create_engine(url)
     try:
         async with engine.connect() as conn:
             goals = (
@@ -144,7 +159,6 @@ async def built(size: str, world: World) -> Path:
         await engine.dispose()
     by_hub = dict(goals)
     world.few_goal, world.many_goal, world.many = by_hub[HUB], by_hub[BUSY_HUB], spec.many
-    return path
 
 
 async def reopen_round(path: Path) -> None:

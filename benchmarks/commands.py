@@ -1,9 +1,12 @@
 """Command round trips of the real bot on a large database, next to a bare bot's.
 
-    .venv/bin/python -m benchmarks --only commands [--size smoke|full]
+    .venv/bin/python -m benchmarks --only commands [--size smoke|full] [--postgres URL]
 
 The database (`benchmarks/bench_db.py`): full, 1,000 partnerships and 320,000 log events;
-smoke, 20 and 5,000. It is built once per size and kept under `data/benchmarks/`. The real bot
+smoke, 20 and 5,000. It is built once per size and kept under `data/benchmarks/`. With a
+PostgreSQL server (`--postgres URL`, else TEST_DATABASE_URL), every case runs again on the same
+database built afresh in a new PostgreSQL database beside it (rows marked "PostgreSQL"; the
+bare bot keeps no data, so its floor is the same). The real bot
 (`partnerbot run`, tests/e2e/harness.py) answers on one loopback Discord (tests/e2e/
 fake_discord.py), a bare discord.py bot answering "ok" (`benchmarks/bare_bot.py`) on another,
 both on 127.0.0.1. Each call to the bot is followed by one to the bare bot, so machine noise
@@ -31,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import bench_db
-from benchmarks.common import Row
+from benchmarks.common import Row, fresh_postgres, postgres_base
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.harness import REPO_ROOT, BotProcess
 
@@ -61,22 +64,38 @@ async def round_trip(fake: FakeDiscord, *call: Any, **options: Any) -> float:
 
 
 async def run(size: str) -> list[Row]:
+    rows = await _run(size, None)
+    base = postgres_base()
+    if base:
+        async with fresh_postgres(base) as url:
+            rows += await _run(size, url)
+    return rows
+
+
+async def _run(size: str, postgres: str | None) -> list[Row]:
+    """Every case on SQLite (a copy of the kept database), or on PostgreSQL (`postgres`: an
+    empty database, built now)."""
     rounds = ROUNDS[size]
+    where = ", PostgreSQL" if postgres else ""
     with tempfile.TemporaryDirectory(prefix="partnerbot-bench-") as folder:
         tmp = Path(folder)
         async with FakeDiscord() as fake, FakeDiscord() as bare_fake:
             world = bench_db.World.build(fake)
-            cached = await bench_db.built(size, world)
             data = tmp / "bot"
             data.mkdir()
-            shutil.copyfile(cached, data / "partnerbot.db")
-            await bench_db.reopen_round(data / "partnerbot.db")
+            if postgres:
+                await bench_db.built_at(postgres, size, world)
+            else:
+                cached = await bench_db.built(size, world)
+                shutil.copyfile(cached, data / "partnerbot.db")
+                await bench_db.reopen_round(data / "partnerbot.db")
             bot = BotProcess(
                 fake,
                 data_dir=data,
                 log_path=tmp / "partnerbot.log",
                 dev_guild_id=int(world.guild["id"]),
                 extra_env=QUIET,
+                database_url=postgres or "",
                 start_timeout=120,
             )
             bare_guild = bare_fake.add_guild("Bare")
@@ -94,13 +113,13 @@ async def run(size: str) -> list[Row]:
                 await bot.start()
                 await bare.start()
                 rows = await _measure(
-                    world, fake, bare_fake, (bare_user, bare_guild, bare_channel), rounds
+                    world, fake, bare_fake, (bare_user, bare_guild, bare_channel), rounds, where
                 )
                 stalls = [line for line in bot.log_text().splitlines() if STALL.search(line)]
                 rows.append(
                     Row(
                         benchmark=NAME,
-                        case="event loop stalls in the bot's log",
+                        case=f"event loop stalls in the bot's log{where}",
                         value=len(stalls),
                         floor=None,
                         unit="",
@@ -124,6 +143,7 @@ async def _measure(
     bare_fake: FakeDiscord,
     bare_where: tuple[Any, Any, Any],
     rounds: int,
+    where: str,
 ) -> list[Row]:
     hub, guild, channel = bench_db.HUB, world.guild, world.general
     stances = ("agree", "reservations")
@@ -187,7 +207,7 @@ async def _measure(
         rows.append(
             Row(
                 benchmark=NAME,
-                case=f"{case} p50",
+                case=f"{case} p50{where}",
                 value=value * 1000,
                 floor=floor * 1000,
                 unit="ms",
@@ -202,7 +222,7 @@ async def _measure(
     rows.append(
         Row(
             benchmark=NAME,
-            case=f"endorse, {world.many:,} vs 10 stances p50",
+            case=f"endorse, {world.many:,} vs 10 stances p50{where}",
             value=many * 1000,
             floor=few * 1000,
             unit="ms",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import URL, event, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +31,11 @@ DEFAULT_MAX_OVERFLOW = 20
 # A burst (a whole partnership answering a check-in at once) queues for a connection: a
 # longer wait than the default 30 s, so none is turned away.
 POSTGRES_POOL_TIMEOUT_S = 120.0
+# A PostgreSQL connection that sat in the pool longer than this is checked before use
+# (`_check_after_idle`); one used more recently is not. SQLAlchemy's `pool_pre_ping` checks every
+# time, which on asyncpg is three round trips (BEGIN, an empty query, ROLLBACK) before every
+# command's own: a third of those of `/goal list`.
+POSTGRES_CHECK_AFTER_IDLE_S = 5.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -87,8 +93,10 @@ def create_engine(
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
-        # A connection the server or a proxy dropped is noticed (and replaced) before use.
-        kwargs["pool_pre_ping"] = True
+        # A connection the server or a proxy dropped is noticed (and replaced) before use, when
+        # it has been idle (`_check_after_idle`). The pool hands out the connection used last,
+        # so under load the same few are reused and the rest stay idle (and get checked).
+        kwargs["pool_use_lifo"] = True
         kwargs["pool_size"] = pool_size
         kwargs["max_overflow"] = max_overflow
         kwargs["pool_timeout"] = POSTGRES_POOL_TIMEOUT_S
@@ -99,7 +107,33 @@ def create_engine(
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+    else:
+        pool = engine.sync_engine.pool
+        event.listen(pool, "checkin", _note_idle_since)
+        event.listen(pool, "checkout", _check_after_idle)
     return engine
+
+
+_IDLE_SINCE = "partnerbot_idle_since"
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _check_after_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Before a pooled connection idle for longer than `POSTGRES_CHECK_AFTER_IDLE_S` is used,
+    ping it; if the server or a proxy dropped it, the pool replaces it with a new one
+    (`DisconnectionError`), and the command goes on, unaware. A new connection, or one used
+    moments ago, goes straight to its command."""
+    since = record.info.get(_IDLE_SINCE)
+    if since is None or time.monotonic() - since < POSTGRES_CHECK_AFTER_IDLE_S:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as exc:
+        raise DisconnectionError("the pooled connection was dropped while idle") from exc
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
