@@ -177,14 +177,14 @@ class Spool:
         writer = _Writer(self._files)
         async with sessions() as session:
             connection = await session.connection()
-            time, stored = stored_text(
+            at, stored = stored_text(
                 connection.dialect.name, _EVENTS.c.occurred_at, _EVENTS.c.payload
             )
             statement = select(
                 col(Event.id),
                 col(Event.kind),
                 col(Event.actor_id),
-                time,
+                at,
                 col(Event.summary),
                 stored,
                 col(Event.message_link),
