@@ -122,19 +122,21 @@ TARGET_RATIO = 3.0
 TARGET_SECONDS = 2.0
 
 
+# The floor's columns and query (its placeholder filled in per driver: `?` or `$1`).
+FLOOR_COLUMNS = ("id", "occurred_at", "kind", "actor_id", "summary", "payload")
+FLOOR_SQL = (
+    f"SELECT {', '.join(FLOOR_COLUMNS)} FROM event "
+    "WHERE partnership_id = {} ORDER BY occurred_at, id"
+)
+
+
 def raw_csv(db_path: Path, out: Path) -> None:
     """The floor: the partnership's log, straight from sqlite3 into csv.writer."""
     with sqlite3.connect(db_path) as conn, out.open("w", newline="") as handle:
         (pid,) = conn.execute("SELECT id FROM partnership WHERE name = ?", (HUB,)).fetchone()
         writer = csv.writer(handle)
-        writer.writerow(("id", "occurred_at", "kind", "actor_id", "summary", "payload"))
-        writer.writerows(
-            conn.execute(
-                "SELECT id, occurred_at, kind, actor_id, summary, payload FROM event "
-                "WHERE partnership_id = ? ORDER BY occurred_at, id",
-                (pid,),
-            )
-        )
+        writer.writerow(FLOOR_COLUMNS)
+        writer.writerows(conn.execute(FLOOR_SQL.format("?"), (pid,)))
 
 
 async def raw_csv_sqlite(db_path: Path, out: Path) -> None:
@@ -149,13 +151,9 @@ async def raw_csv_postgres(url: str, out: Path) -> None:
         with out.open("w", newline="") as handle:
             pid = await conn.fetchval("SELECT id FROM partnership WHERE name = $1", HUB)
             writer = csv.writer(handle)
-            writer.writerow(("id", "occurred_at", "kind", "actor_id", "summary", "payload"))
+            writer.writerow(FLOOR_COLUMNS)
             async with conn.transaction():
-                cursor = await conn.cursor(
-                    "SELECT id, occurred_at, kind, actor_id, summary, payload FROM event "
-                    "WHERE partnership_id = $1 ORDER BY occurred_at, id",
-                    pid,
-                )
+                cursor = await conn.cursor(FLOOR_SQL.format("$1"), pid)
                 while batch := await cursor.fetch(BATCH):
                     writer.writerows(batch)
     finally:
