@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from db.models.base import utcnow
@@ -82,8 +82,20 @@ class GoalStance(SQLModel, table=True):
     __tablename__ = "goal_stance"
     __table_args__ = (
         Index("ix_goal_stance_goal_time", "goal_id", "recorded_at", "id"),
-        # Each voice's latest stance (`bot.services.goals.stances`).
-        Index("ix_goal_stance_voice", "goal_id", "organisation_id", "recorded_at"),
+        # Each voice's latest stance (`bot.services.goals.latest`): an organisation's voices
+        # and, for people in their own capacity (no organisation), each person's. The order
+        # the latest is picked in (time, then id) is the index's own, so the pick is one seek:
+        # SQLite's indexes end in the row id anyway, PostgreSQL's need it named.
+        Index("ix_goal_stance_voice", "goal_id", "organisation_id", "recorded_at", "id"),
+        Index(
+            "ix_goal_stance_person",
+            "goal_id",
+            "user_id",
+            "recorded_at",
+            "id",
+            sqlite_where=text("organisation_id IS NULL"),
+            postgresql_where=text("organisation_id IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
