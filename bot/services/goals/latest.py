@@ -3,9 +3,10 @@
 Stances are append-only (`GoalStance`): a goal's history grows with every change of mind, and
 only the latest row per voice counts (an organisation; or a person in their own capacity, whose
 rows carry no organisation). Reading the whole history to keep its last rows made every card
-slower as a goal aged; here the database picks them: the voices from the `ix_goal_stance_voice`
-index, then one index seek per voice for its latest row, so a goal with thousands of rows costs
-about what one with ten does.
+slower as a goal aged; here the database picks them: each goal's voices one seek at a time in
+the `ix_goal_stance_voice` index (organisations) or `ix_goal_stance_person` (people), then one
+seek per voice for its latest row, so a goal with thousands of rows costs what one with ten
+does.
 """
 
 from __future__ import annotations
@@ -65,12 +66,12 @@ async def latest_stances(
 
 
 def latest_stances_read(goal_ids: list[int]) -> tuple[Any, dict[str, Any]]:
-    """The statement and values `latest_stances` runs (for `db.sqlite_driver.read_ahead`)."""
+    """The statement and values `latest_stances` runs (for `db.ahead.read_ahead`)."""
     return _LATEST, {"goal_ids": goal_ids}
 
 
 def partnership_latest_read(partnership_id: int) -> tuple[Any, dict[str, Any]]:
-    """The statement and values `partnership_latest` runs (for `db.sqlite_driver.read_ahead`:
+    """The statement and values `partnership_latest` runs (for `db.ahead.read_ahead`:
     unlike `latest_stances`, it needs no goal ids, so it can go with the goals' own read)."""
     return _LATEST_OF_PARTNERSHIP, {"partnership_id": partnership_id}
 
@@ -95,28 +96,44 @@ def _found(rows: Any) -> dict[int, list[StanceRow]]:
 # SELECT goes through the ORM's compile and result machinery on every call, even for plain
 # columns (about 0.14 ms of a command's CPU here).
 _TABLE = GoalStance.__table__  # type: ignore[attr-defined]
+_GOALS = Goal.__table__  # type: ignore[attr-defined]
 
 
 def _latest_of(*, people: bool, goals: Any) -> Select[Any]:
     """The id of each voice's latest row: the voices (an organisation, or a person in their own
-    capacity) are read from the index, then one index seek finds each one's latest row.
-    `goals`: the goal ids (a parameter, or a partnership's goals)."""
+    capacity) of each goal are found in the index one after another, each by one seek to the
+    next (a loose index scan: a recursive CTE), then one index seek finds each one's latest
+    row. Neither walks the goal's history, so its length costs nothing. `goals`: which goals,
+    a condition on the goal table (by id, or a partnership's)."""
     c = _TABLE.c
-    voice = c.user_id if people else c.organisation_id
-    voices = (
-        sa_select(c.goal_id, voice)
-        .where(
-            c.goal_id.in_(goals),
-            c.organisation_id.is_(None) if people else c.organisation_id.is_not(None),
+    name = "person" if people else "organisation"
+    own = c.organisation_id.is_(None) if people else c.organisation_id.is_not(None)
+
+    def next_voice(goal_id: Any, after: Any = None) -> Any:
+        """The goal's first voice (after `after`, if given), in the index's order."""
+        voice = c.user_id if people else c.organisation_id
+        return (
+            sa_select(voice)
+            .where(c.goal_id == goal_id, own, *([voice > after] if after is not None else []))
+            .order_by(voice)
+            .limit(1)
+            .scalar_subquery()
         )
-        .distinct()
-        .subquery("voices")
+
+    first = sa_select(_GOALS.c.id.label("goal_id"), next_voice(_GOALS.c.id).label("voice")).where(
+        goals
+    )
+    voices = first.cte(f"{name}_voices", recursive=True)
+    voices = voices.union_all(
+        sa_select(
+            voices.c.goal_id, next_voice(voices.c.goal_id, voices.c.voice).label("voice")
+        ).where(voices.c.voice.is_not(None))
     )
     row = _TABLE.alias()
     same_voice = (
-        [row.c.organisation_id.is_(None), row.c.user_id == voices.c.user_id]
+        [row.c.organisation_id.is_(None), row.c.user_id == voices.c.voice]
         if people
-        else [row.c.organisation_id == voices.c.organisation_id]
+        else [row.c.organisation_id == voices.c.voice]
     )
     latest = (
         sa_select(row.c.id)
@@ -125,7 +142,7 @@ def _latest_of(*, people: bool, goals: Any) -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    return sa_select(latest).select_from(voices)
+    return sa_select(latest).select_from(voices).where(voices.c.voice.is_not(None))
 
 
 def _latest(goals: Any) -> Any:
@@ -143,11 +160,8 @@ def _latest(goals: Any) -> Any:
 
 
 # Built once: only the goal ids (the partnership) change from call to call.
-_LATEST: Any = _latest(bindparam("goal_ids", expanding=True))
-_GOALS = Goal.__table__  # type: ignore[attr-defined]
-_LATEST_OF_PARTNERSHIP: Any = _latest(
-    sa_select(_GOALS.c.id).where(_GOALS.c.partnership_id == bindparam("partnership_id"))
-)
+_LATEST: Any = _latest(_GOALS.c.id.in_(bindparam("goal_ids", expanding=True)))
+_LATEST_OF_PARTNERSHIP: Any = _latest(_GOALS.c.partnership_id == bindparam("partnership_id"))
 
 
 async def with_confirmed(
