@@ -71,12 +71,17 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 
 def _driver_of(url: str) -> str | URL:
-    """aiosqlite URLs run on `db.sqlite_driver`: one trip to aiosqlite's thread per statement."""
+    """aiosqlite URLs run on `db.sqlite_driver` (one trip to aiosqlite's thread per statement),
+    asyncpg URLs on `db.postgres_driver` (a command's guessed reads in one statement)."""
     parsed = make_url(url)
     if parsed.drivername == "sqlite+aiosqlite":
         import db.sqlite_driver  # registers the dialect
 
         return parsed.set(drivername=f"sqlite+{db.sqlite_driver.DRIVER}")
+    if parsed.drivername == "postgresql+asyncpg":
+        import db.postgres_driver  # registers the dialect
+
+        return parsed.set(drivername=f"postgresql+{db.postgres_driver.DRIVER}")
     return url
 
 

@@ -110,7 +110,7 @@ def partnership_with_membership_read(
     partnership_id: int | None = None,
 ) -> tuple[Any, dict[str, Any]] | None:
     """The statement and values `partnership_with_membership` runs (for
-    `db.sqlite_driver.read_ahead`), or None when it would run none."""
+    `db.ahead.read_ahead`), or None when it would run none."""
     key: Any
     if partnership_id is not None:
         statement, key = _BY_ID, partnership_id
@@ -167,7 +167,7 @@ _ACTIVE_MEMBERS = (
 
 
 def active_members_read(*, partnership_id: int) -> tuple[Any, dict[str, Any]]:
-    """The statement and values `active_members` runs (for `db.sqlite_driver.read_ahead`)."""
+    """The statement and values `active_members` runs (for `db.ahead.read_ahead`)."""
     return _ACTIVE_MEMBERS, {"partnership_id": partnership_id}
 
 
@@ -258,7 +258,7 @@ _PARTNERS = {former: _partners(include_former=former) for former in (False, True
 def partners_read(
     *, partnership_id: int, include_former: bool = False
 ) -> tuple[Any, dict[str, Any]]:
-    """The statement and values `partners` runs (for `db.sqlite_driver.read_ahead`)."""
+    """The statement and values `partners` runs (for `db.ahead.read_ahead`)."""
     return _PARTNERS[include_former], {"partnership_id": partnership_id}
 
 
@@ -293,7 +293,7 @@ _PARTNER_ROWS: Any = (
 
 
 def partner_rows_read(*, partnership_id: int) -> tuple[Any, dict[str, Any]]:
-    """The statement and values `partner_rows` runs (for `db.sqlite_driver.read_ahead`)."""
+    """The statement and values `partner_rows` runs (for `db.ahead.read_ahead`)."""
     return _PARTNER_ROWS, {"partnership_id": partnership_id}
 
 

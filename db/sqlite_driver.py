@@ -11,10 +11,11 @@ back the rows with the cursor's description, row count and last row id.
 as `sqlite+partnerbot_aiosqlite`); nothing else changes: the same aiosqlite connection, the same
 transactions, the same errors.
 
-`read_ahead` sends several SELECTs of a transaction in one trip: each one's rows wait on the
-connection until SQLAlchemy runs that very statement, which then makes no trip of its own; a
-read's last ones can end its transaction in the same trip. `write_behind` leaves a write whose
-result nobody reads for the transaction's next trip (its next statement, or its COMMIT).
+`db.ahead.read_ahead` sends several SELECTs of a transaction in one trip here: each one's rows
+wait on the connection until SQLAlchemy runs that very statement, which then makes no trip of
+its own; a read's last ones can end its transaction in the same trip. `write_behind` leaves a
+write whose result nobody reads for the transaction's next trip (its next statement, or its
+COMMIT).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.engine import READ_BEGIN, WRITE_OPTION
+from db.ahead import key, noted
+from db.engine import READ_BEGIN
 
 DRIVER = "partnerbot_aiosqlite"
 log = logging.getLogger(__name__)
@@ -131,10 +133,6 @@ def _prologue(cursor: sqlite3.Cursor, begin: str | None, behind: Sequence[tuple[
         cursor.execute(write, values)
 
 
-def _key(operation: str, parameters: Any) -> tuple[str, Any]:
-    return operation, tuple(parameters) if parameters is not None else None
-
-
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A client-side cursor whose statement makes one trip to the thread."""
 
@@ -179,7 +177,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             self._rows = collections.deque()
             return
         if adapt.ahead:
-            ready = None if many else adapt.ahead.pop(_key(operation, parameters), None)
+            ready = None if many else adapt.ahead.pop(key(operation, parameters), None)
             if ready is not None:
                 self._cursor, rows = ready  # type: ignore[assignment]
                 self._rows = collections.deque(rows) if rows is not None else collections.deque()
@@ -242,7 +240,9 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self.ended = False
         return begin, behind
 
-    async def read(self, reads: list[tuple[str, Any]], *, end: bool = False) -> None:
+    async def read(
+        self, connection: Any, reads: list[tuple[str, Any]], *, end: bool = False
+    ) -> None:
         """Runs `reads` in one trip; each waits in `ahead` for its statement. `end`: a read
         transaction's last reads: the same trip ends it, so its end (the pool's reset) makes
         no trip of its own; a statement after them begins a new one."""
@@ -251,7 +251,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
             done = await self._connection._execute(
                 _run_ahead, self._connection._conn, reads, begin, behind, end
             )
-        self.ahead = {_key(*read): result for read, result in zip(reads, done, strict=True)}
+        self.ahead = {key(*read): result for read, result in zip(reads, done, strict=True)}
         if end:
             self.ended = True
             self.begin_with_next = READ_BEGIN
@@ -321,33 +321,6 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
         return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
 
 
-async def read_ahead(
-    session: AsyncSession, reads: Sequence[tuple[Any, dict[str, Any]]], *, last: bool = False
-) -> None:
-    """On this driver: runs these SELECTs (statement, parameters) of the session's transaction
-    in one trip to the thread; when the session then runs each one (the same statement with the
-    same values, before any other statement), its rows are there without a trip. Elsewhere
-    (PostgreSQL), nothing: each runs when it is asked. Only for reads: a statement noted here
-    does not run until the trip. The statements are built once (module constants).
-
-    `last`: the session means to read nothing more (a read session, not a write
-    `transaction`): the trip also ends its transaction, so the session's end makes no trip of
-    its own, and nothing waits on the thread once the command has what it needs. Anything it
-    does read afterwards (an uncommon case) still works, in a transaction of its own."""
-    connection = await session.connection()
-    adapt = (await connection.get_raw_connection()).dbapi_connection
-    if not isinstance(adapt, OneTripConnection) or len(reads) < 2:
-        return
-    options = connection.sync_connection.get_execution_options() if last else EMPTY_DICT
-    end = last and not options.get(WRITE_OPTION, False)
-    noted: list[tuple[str, Any]] = []
-    for statement, parameters in reads:
-        noted += await _noted(connection, adapt, statement, parameters)
-    if adapt.ahead and all(_key(*read) in adapt.ahead for read in noted):
-        return  # all read ahead already (`resolve`'s `ahead`): no trip
-    await adapt.read(noted, end=end)
-
-
 async def write_behind(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> None:
     """On this driver: a write of the session's transaction whose result nobody reads (no
     RETURNING, its row count unused) waits for the transaction's next trip, its next statement
@@ -359,55 +332,9 @@ async def write_behind(session: AsyncSession, statement: Any, parameters: dict[s
     if not isinstance(adapt, OneTripConnection):
         await connection.execute(statement, parameters)
         return
-    noted = await _noted(connection, adapt, statement, parameters)
+    writes = await noted(connection, adapt, statement, parameters)
     adapt.ahead.clear()  # what was read ahead may be what this changes
-    adapt.behind += noted
-
-
-async def _noted(
-    connection: Any, adapt: OneTripConnection, statement: Any, parameters: dict[str, Any]
-) -> list[tuple[str, Any]]:
-    """The SQL and values the statement runs as, without running it."""
-    known = _SQL.get(statement, False)
-    if isinstance(known, tuple):
-        sql, names, own = known
-        values = {**own, **parameters}
-        return [(sql, tuple(values[name] for name in names))]
-    seen: list[tuple[str, Any]] = []
-    adapt.recording = seen
-    try:
-        (await connection.execute(statement, parameters)).close()
-    finally:
-        adapt.recording = None
-    if known is False:  # not tried yet (compiling again each time would cost more)
-        _learn(statement, parameters, connection.dialect, seen)
-    return seen
-
-
-#: A statement → its SQL, its parameters' names in their order and the values it holds itself,
-#: once these are known to give what SQLAlchemy runs: the next `read_ahead` of it skips
-#: SQLAlchemy's execution (about 0.1 ms each). None: it can't be noted so, it is run to be.
-_SQL: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]] | None] = {}
-
-
-def _learn(
-    statement: Any, parameters: dict[str, Any], dialect: Any, seen: list[tuple[str, Any]]
-) -> None:
-    """Keeps the statement's SQL when compiling it gives what SQLAlchemy ran and its values
-    pass as they are (no conversion, no list expanded); otherwise it is noted by running it."""
-    if len(_SQL) >= 100:  # for statements built once: a statement built per call is not kept
-        return
-    compiled = statement.compile(dialect=dialect)
-    names = tuple(compiled.positiontup or ())
-    _SQL[statement] = None
-    if any(compiled._bind_processors.get(name) for name in names) or any(
-        compiled.binds[name].expanding for name in names
-    ):
-        return
-    own = {n: compiled.binds[n].effective_value for n in names if n not in parameters}
-    values = {**own, **parameters}
-    if seen == [(compiled.string, tuple(values[n] for n in names))]:
-        _SQL[statement] = (compiled.string, names, own)
+    adapt.behind += writes
 
 
 registry.register(f"sqlite.{DRIVER}", __name__, "OneTripDialect")

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from db.engine import SessionFactory
+from db.postgres_driver import is_combined
 
 
 @contextmanager
@@ -19,14 +20,18 @@ def statements_run(
     sessions: SessionFactory, *, starting: str = "", noted: bool = True
 ) -> Iterator[list[str]]:
     """The SQL statements run through the sessions' engine meanwhile, those starting with
-    `starting` (any case) only when given. `noted=False`: not those `read_ahead` only notes
-    (SQLite: they run in its trip, and are counted when the session takes their rows)."""
+    `starting` (any case) only when given. `noted=False`: not those `read_ahead` only notes, nor
+    the one statement that runs them together on PostgreSQL (they run in its trip, and are
+    counted when the session takes their rows)."""
     bind = sessions.kw["bind"].sync_engine
     seen: list[str] = []
     prefix = starting.upper()
 
     def record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not noted and getattr(conn.connection.dbapi_connection, "recording", None) is not None:
+        if not noted and (
+            getattr(conn.connection.dbapi_connection, "recording", None) is not None
+            or is_combined(statement)
+        ):
             return
         if statement.lstrip().upper().startswith(prefix):
             seen.append(statement)

@@ -150,7 +150,7 @@ _REDACTIONS: Any = sa_select(
 
 def removals_read(partnership: Partnership) -> tuple[Any, dict[str, Any]]:
     """The statement and values of the removals `load` reads first (for
-    `db.sqlite_driver.read_ahead`)."""
+    `db.ahead.read_ahead`)."""
     return _REDACTIONS, {"guild_id": partnership.guild_id, "partnership_id": partnership.id}
 
 

@@ -23,9 +23,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import Forbidden, NotFound, UserFacingError
 from bot.services.vocab import SPEAKS_FOR_ORGANISATION, Capacity
 from db import queries
+from db.ahead import read_ahead
 from db.engine import WRITE_OPTION
 from db.models import Membership, Partnership, name_key
-from db.sqlite_driver import read_ahead
 
 
 @dataclass(frozen=True)
@@ -253,7 +253,7 @@ async def resolve(
 
     `ahead`: reads the command expects to make next (what it read after the gate the last
     time it named this partnership so, `AheadPlans`), sent to SQLite's thread with the gate's
-    own read (`db.sqlite_driver.read_ahead`, `last` as there). What they read is used only if
+    own read (`db.ahead.read_ahead`, `last` as there). What they read is used only if
     the command then runs those very statements with those very values, after the gate has let
     it in: a guess that no longer holds (the partnership renamed, a setting changed) costs a
     trip, never a wrong answer."""

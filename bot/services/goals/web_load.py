@@ -28,6 +28,7 @@ from bot.services.goals.rows import GOAL_ROWS_AND_LINKS, G, GoalRow, L, LinkRow,
 from bot.services.goals.web import GoalWeb
 from bot.services.vocab import OWN_CAPACITY
 from db import queries
+from db.ahead import read_ahead
 from db.models import (
     Event,
     Goal,
@@ -37,7 +38,6 @@ from db.models import (
     Organisation,
     Partnership,
 )
-from db.sqlite_driver import read_ahead
 
 # Built once (building a statement costs more than running it); only the values change.
 # A web always reads both the goals and their links: one statement, each goal with the links

@@ -66,7 +66,7 @@ class Checklist:
 
 def present_read(partnership: Partnership) -> list[tuple[Any, dict[str, Any]]]:
     """The statements `setup_checklist` runs when given what it `known`s, with their values
-    (for `db.sqlite_driver.read_ahead`): none for an archived partnership."""
+    (for `db.ahead.read_ahead`): none for an archived partnership."""
     return [] if partnership.is_archived else [(_PRESENT, {"partnership_id": partnership.id})]
 
 

@@ -57,7 +57,7 @@ _CURRENT = (
 
 
 def current_read(partnership_id: int) -> tuple[Any, dict[str, Any]]:
-    """The statement and values `current_rows` runs (for `db.sqlite_driver.read_ahead`)."""
+    """The statement and values `current_rows` runs (for `db.ahead.read_ahead`)."""
     return _CURRENT, {"partnership_id": partnership_id}
 
 

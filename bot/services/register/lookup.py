@@ -170,7 +170,7 @@ _HELD_VIEWS: Any = (  # HeldRelationship's fields, in order
 
 
 def current_views_read(partnership_id: int) -> list[tuple[Any, dict[str, Any]]]:
-    """The statements `current_views` runs, with their values (`db.sqlite_driver.read_ahead`)."""
+    """The statements `current_views` runs, with their values (`db.ahead.read_ahead`)."""
     values = {"partnership_id": partnership_id}
     return [(_PARTNER_VIEWS, values), (_MEMBER_VIEWS, values), (_HELD_VIEWS, values)]
 

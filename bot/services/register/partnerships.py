@@ -35,9 +35,9 @@ from bot.services.vocab import (
     Sector,
     label,
 )
+from db.ahead import read_ahead
 from db.engine import retrying_conflicts, transaction
 from db.models import Membership, Organisation, PartnerOrganisation, Partnership, name_key
-from db.sqlite_driver import read_ahead
 
 #: What `/partnership info` read after the gate, per partnership as named (this process's own).
 _INFO_PLANS = AheadPlans()

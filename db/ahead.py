@@ -1,0 +1,121 @@
+"""Several reads of a command sent to the database together (`read_ahead`).
+
+A command's reads are mostly known before it runs them: what it read the last time it was
+asked the same way (`bot.services.access.AheadPlans`), or what needs nothing read before it.
+`read_ahead` notes their SQL and values, without running them, and hands them to the
+connection's driver to run together:
+
+- SQLite (`db.sqlite_driver`): in one trip to aiosqlite's thread;
+- PostgreSQL (`db.postgres_driver`): as one statement, one round trip to the server.
+
+Each one's rows then wait on the connection until SQLAlchemy runs that very statement with
+those very values, which then makes no trip of its own. Any other statement run first (a write,
+or a read that was not guessed) drops what waits, so a wrong guess costs a trip, never a
+stale answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy.util import EMPTY_DICT
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.engine import WRITE_OPTION
+
+#: (SQL, parameters): a statement as the driver runs it.
+Noted = tuple[str, Any]
+
+
+def key(operation: str, parameters: Any) -> Noted:
+    """How a statement waiting on a connection is found again: its SQL and its values."""
+    return operation, tuple(parameters) if parameters is not None else None
+
+
+@runtime_checkable
+class AheadReads(Protocol):
+    """What a driver's connection has for `read_ahead`."""
+
+    #: While `read_ahead` notes its statements: (SQL, parameters) of each, not run.
+    recording: list[Noted] | None
+    #: What was read ahead, by `key`, until another statement runs or the transaction ends.
+    ahead: dict[Noted, Any]
+
+    async def read(self, connection: Any, reads: list[Noted], *, end: bool = False) -> None:
+        """Run `reads` together on `connection` (SQLAlchemy's); each then waits in `ahead` for
+        its statement. `end`: they are the last reads of a read transaction."""
+
+
+async def read_ahead(
+    session: AsyncSession, reads: Sequence[tuple[Any, dict[str, Any]]], *, last: bool = False
+) -> None:
+    """Runs these SELECTs (statement, parameters) of the session's transaction together (see
+    the module's docstring); when the session then runs each one (the same statement with the
+    same values, before any other statement), its rows are there without a trip. Only for
+    reads: a statement noted here does not run until then. The statements are built once
+    (module constants).
+
+    `last`: the session means to read nothing more (a read session, not a write
+    `transaction`): SQLite's trip also ends its transaction, and PostgreSQL runs the reads
+    outside one (a single statement is its own consistent snapshot), so the session's end makes
+    no trip of its own. Anything it does read afterwards (an uncommon case) still works, in a
+    transaction of its own."""
+    connection = await session.connection()
+    adapt = (await connection.get_raw_connection()).dbapi_connection
+    if not isinstance(adapt, AheadReads) or len(reads) < 2:
+        return
+    options = connection.sync_connection.get_execution_options() if last else EMPTY_DICT
+    end = last and not options.get(WRITE_OPTION, False)
+    pending: list[Noted] = []
+    for statement, parameters in reads:
+        pending += await noted(connection, adapt, statement, parameters)
+    if adapt.ahead and all(key(*read) in adapt.ahead for read in pending):
+        return  # all read ahead already (`resolve`'s `ahead`): no trip
+    await adapt.read(connection, pending, end=end)
+
+
+async def noted(
+    connection: Any, adapt: AheadReads, statement: Any, parameters: dict[str, Any]
+) -> list[Noted]:
+    """The SQL and values the statement runs as, without running it."""
+    known = _SQL.get((connection.dialect.name, statement), False)
+    if isinstance(known, tuple):
+        sql, names, own = known
+        values = {**own, **parameters}
+        return [(sql, tuple(values[name] for name in names))]
+    seen: list[Noted] = []
+    adapt.recording = seen
+    try:
+        (await connection.execute(statement, parameters)).close()
+    finally:
+        adapt.recording = None
+    if known is False:  # not tried yet (compiling again each time would cost more)
+        _learn(statement, parameters, connection.dialect, seen)
+    return seen
+
+
+#: A statement → its SQL, its parameters' names in their order and the values it holds itself,
+#: once these are known to give what SQLAlchemy runs: the next `read_ahead` of it skips
+#: SQLAlchemy's execution (about 0.1 ms each). None: it can't be noted so, it is run to be.
+#: By dialect: the same statement compiles to other SQL on each database.
+_SQL: dict[tuple[str, Any], tuple[str, tuple[str, ...], dict[str, Any]] | None] = {}
+
+
+def _learn(statement: Any, parameters: dict[str, Any], dialect: Any, seen: list[Noted]) -> None:
+    """Keeps the statement's SQL when compiling it gives what SQLAlchemy ran and its values
+    pass as they are (no conversion, no list expanded); otherwise it is noted by running it."""
+    if len(_SQL) >= 200:  # for statements built once: a statement built per call is not kept
+        return
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    which = (dialect.name, statement)
+    _SQL[which] = None
+    if any(compiled._bind_processors.get(name) for name in names) or any(
+        compiled.binds[name].expanding for name in names
+    ):
+        return
+    own = {n: compiled.binds[n].effective_value for n in names if n not in parameters}
+    values = {**own, **parameters}
+    if seen == [(compiled.string, tuple(values[n] for n in names))]:
+        _SQL[which] = (compiled.string, names, own)

@@ -1,0 +1,235 @@
+"""PostgreSQL through asyncpg, with a command's guessed reads sent as one statement.
+
+Each statement on PostgreSQL is a round trip to the server, and asyncpg sends a statement with
+parameters only once the one before has answered (it has no pipeline). An endorse made
+fourteen round trips, a `/goal list` six, most of them reads the command could have named
+before it began (`db.ahead.read_ahead`). Here those reads become one SELECT whose columns are
+arrays of their rows, each read's parameters numbered on after the previous read's:
+
+    SELECT ARRAY(SELECT _ahead FROM (<read 1>) AS _ahead),
+           ARRAY(SELECT _ahead FROM (<read 2>) AS _ahead), …
+
+PostgreSQL never merges a subquery that has an ORDER BY into the query around it, so each
+array holds its rows in the read's own order; each row comes back as a record, whose fields
+asyncpg decodes with the same codecs as columns (json included). Each read's rows then wait on
+the connection for SQLAlchemy to run it, with the column names and types it had when it last
+ran alone (`_DESCRIPTIONS`). So a read is combined only once it has run alone once in this
+process, and only when its columns are of built-in types (asyncpg decodes a record's fields
+by the type each carries, which it knows for those without asking the server), its SQL holds
+no quoted text (its parameters are renumbered in the SQL's text) and it reads, never locks.
+
+A read session's last reads (`read_ahead(…, last=True)`) run outside a transaction: the one
+statement is its own consistent snapshot, and the session's end then has nothing to roll back,
+so a `/goal list` is one round trip. Inside a write, they run in its transaction as any read.
+
+`db.engine.create_engine` uses this driver for every `postgresql+asyncpg` URL (registered as
+`postgresql+partnerbot_asyncpg`); everything else is SQLAlchemy's asyncpg dialect unchanged:
+the same connections, transactions, prepared statements, streams and errors.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+from typing import Any
+
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.postgresql.asyncpg import (
+    AsyncAdapt_asyncpg_connection,
+    AsyncAdapt_asyncpg_cursor,
+    AsyncAdapt_asyncpg_dbapi,
+    PGDialect_asyncpg,
+)
+from sqlalchemy.util.concurrency import await_
+
+from db.ahead import Noted, key
+
+DRIVER = "partnerbot_asyncpg"
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+#: A read may begin with WITH; one whose WITH writes is no read.
+_WRITES = re.compile(r"\b(INSERT INTO|UPDATE|DELETE FROM)\b")
+#: PostgreSQL's own types have object ids below this; a database's own types (an enum, a
+#: domain) above it, and asyncpg would have to ask the server how to decode them.
+_FIRST_USER_OID = 16384
+_ALIAS = "_ahead"
+_COMBINED_PREFIX = f"SELECT ARRAY(SELECT {_ALIAS} "
+
+#: SQL of a read → its cursor description when it last ran alone, for reads that may be
+#: combined (see the module's docstring). Bounded: reads built once are few; a read built per
+#: call (a list of ids of varying length) only fills it up to the bound.
+_DESCRIPTIONS: dict[str, list[tuple[Any, ...]]] = {}
+_DESCRIPTIONS_MAX = 1000
+#: The reads' SQL and parameter counts → the combined statement's SQL, or None when they
+#: can't be combined.
+_COMBINED: dict[tuple[tuple[str, int], ...], str | None] = {}
+_COMBINED_MAX = 500
+
+
+def is_combined(operation: str) -> bool:
+    """Whether this is a statement of reads combined here."""
+    return operation.startswith(_COMBINED_PREFIX)
+
+
+def _combinable(operation: str, description: Any) -> bool:
+    return (
+        bool(description)
+        and (operation.startswith("SELECT ") or operation.startswith("WITH "))
+        and not _WRITES.search(operation)
+        and not is_combined(operation)
+        and "'" not in operation
+        and " FOR UPDATE" not in operation
+        and " FOR SHARE" not in operation
+        and " FOR NO KEY UPDATE" not in operation
+        and " FOR KEY SHARE" not in operation
+        and all(column[1] < _FIRST_USER_OID for column in description)
+    )
+
+
+def _renumbered(sql: str, count: int, offset: int) -> str | None:
+    """The read's SQL with its parameters $1…$count numbered from `offset` + 1, or None if
+    its placeholders are not exactly those."""
+    numbers = {int(n) for n in _PLACEHOLDER.findall(sql)}
+    if numbers != set(range(1, count + 1)):
+        return None
+    if not offset:
+        return sql
+    return _PLACEHOLDER.sub(lambda m: f"${int(m.group(1)) + offset}", sql)
+
+
+def combined_sql(reads: list[tuple[str, int]]) -> str | None:
+    """One SELECT of the reads (SQL, number of parameters), or None if one can't be part of
+    it."""
+    shape = tuple(reads)
+    if shape in _COMBINED:
+        return _COMBINED[shape]
+    parts: list[str] = []
+    offset = 0
+    for sql, count in reads:
+        renumbered = _renumbered(sql, count, offset)
+        if renumbered is None:
+            parts = []
+            break
+        parts.append(f"ARRAY(SELECT {_ALIAS} FROM ({renumbered}) AS {_ALIAS})")
+        offset += count
+    combined = "SELECT " + ", ".join(parts) if parts else None
+    if len(_COMBINED) < _COMBINED_MAX:
+        _COMBINED[shape] = combined
+    return combined
+
+
+class CombinedReadsCursor(AsyncAdapt_asyncpg_cursor):
+    """asyncpg's cursor, which also notes a statement without running it (`read_ahead`'s
+    noting), serves a read from what was read ahead, and learns each combinable read's
+    description when it runs alone."""
+
+    __slots__ = ()
+
+    def execute(self, operation: Any, parameters: Any = None) -> None:
+        # Always through `await_`, even when nothing runs: SQLAlchemy's async layer expects
+        # each statement to pass through the event loop.
+        await_(self._execute_or_serve(operation, parameters))
+
+    async def _execute_or_serve(self, operation: Any, parameters: Any) -> None:
+        adapt = self._adapt_connection
+        assert isinstance(adapt, CombinedReadsConnection)
+        if adapt.recording is not None:
+            adapt.recording.append(key(operation, parameters or ()))
+            self._description = None
+            self._rows = collections.deque()
+            self._rowcount = -1
+            return
+        if adapt.ahead:
+            ready = adapt.ahead.pop(key(operation, parameters or ()), None)
+            if ready is not None:
+                description, rows = ready
+                self._description = description  # type: ignore[assignment]
+                self._rows = collections.deque(rows)
+                self._rowcount = len(rows)
+                return
+            adapt.ahead.clear()  # another statement (maybe a write): what was read is stale
+        await self._prepare_and_execute(operation, parameters)
+        if (
+            operation not in _DESCRIPTIONS
+            and len(_DESCRIPTIONS) < _DESCRIPTIONS_MAX
+            and _combinable(operation, self._description)
+        ):
+            _DESCRIPTIONS[operation] = list(self._description or ())
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        adapt = self._adapt_connection
+        assert isinstance(adapt, CombinedReadsConnection)
+        adapt.ahead.clear()
+        return super().executemany(operation, seq_of_parameters)
+
+
+class CombinedReadsConnection(AsyncAdapt_asyncpg_connection):
+    """asyncpg's connection, which runs `read_ahead`'s reads as one statement."""
+
+    __slots__ = ("ahead", "recording")
+    _cursor_cls = CombinedReadsCursor  # type: ignore[assignment]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recording: list[Noted] | None = None
+        self.ahead: dict[Noted, tuple[list[tuple[Any, ...]], list[Any]]] = {}
+
+    async def read(self, connection: Any, reads: list[Noted], *, end: bool = False) -> None:
+        descriptions = [_DESCRIPTIONS.get(sql) for sql, _values in reads]
+        known = [d for d in descriptions if d is not None]
+        if len(known) < len(reads):
+            return  # one has not run alone yet: each runs when asked, and is known next time
+        sql = combined_sql([(sql, len(values or ())) for sql, values in reads])
+        if sql is None:
+            return
+        values = tuple(value for _sql, read_values in reads for value in read_values or ())
+        outside = end and self._transaction is None and self.isolation_level != "autocommit"
+        if outside:
+            # No BEGIN: `_start_transaction` does nothing for this one statement.
+            saved, self.isolation_level = self.isolation_level, "autocommit"
+        try:
+            # Through SQLAlchemy, so an error is translated, and a dropped connection noticed,
+            # as for any statement.
+            arrays = (await connection.exec_driver_sql(sql, values)).one()
+        finally:
+            if outside:
+                self.isolation_level = saved
+        self.ahead = {
+            key(*read): (description, [tuple(row) for row in rows])
+            for read, description, rows in zip(reads, known, arrays, strict=True)
+        }
+
+    def rollback(self) -> None:
+        self.ahead.clear()
+        super().rollback()
+
+    def commit(self) -> None:
+        self.ahead.clear()
+        super().commit()
+
+
+class CombinedReadsDBAPI(AsyncAdapt_asyncpg_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> CombinedReadsConnection:
+        creator_fn = kw.pop("async_creator_fn", self.asyncpg.connect)
+        cache_size = kw.pop("prepared_statement_cache_size", 100)
+        name_func = kw.pop("prepared_statement_name_func", None)
+        return await_(  # type: ignore[no-any-return]
+            CombinedReadsConnection.create(
+                self,
+                creator_fn(*arg, **kw),
+                prepared_statement_cache_size=cache_size,
+                prepared_statement_name_func=name_func,
+            )
+        )
+
+
+class CombinedReadsDialect(PGDialect_asyncpg):
+    driver = DRIVER
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> CombinedReadsDBAPI:  # type: ignore[override]
+        return CombinedReadsDBAPI(__import__("asyncpg"))
+
+
+registry.register(f"postgresql.{DRIVER}", __name__, "CombinedReadsDialect")
