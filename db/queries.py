@@ -35,15 +35,31 @@ Partner = tuple[PartnerOrganisation, Organisation]
 
 
 async def partnership_named(
-    session: AsyncSession, *, guild_id: int, name: str
+    session: AsyncSession, *, guild_id: int, name: str, lock: Lock = None
 ) -> Partnership | None:
+    """The partnership by name; `lock` as in `_locked`."""
     return (
         await session.exec(
-            select(Partnership).where(
-                Partnership.guild_id == guild_id, Partnership.name_key == name_key(name)
+            _locked(
+                select(Partnership).where(
+                    Partnership.guild_id == guild_id, Partnership.name_key == name_key(name)
+                ),
+                lock,
             )
         )
     ).first()
+
+
+#: A row lock to take with a read: None, "update" (exclusive) or "share".
+Lock = str | None
+
+
+def _locked(statement: Any, lock: Lock) -> Any:
+    """`statement`, locking the rows it reads (PostgreSQL's FOR UPDATE or FOR SHARE) and
+    reading them afresh, past what the session holds, once the lock is held."""
+    if lock is None:
+        return statement
+    return statement.with_for_update(read=lock == "share").execution_options(populate_existing=True)
 
 
 def _partnership_with_membership(which: Any) -> Any:
@@ -124,15 +140,20 @@ def partnership_with_membership_read(
 
 
 async def partnership_in_channels(
-    session: AsyncSession, *, guild_id: int, channel_ids: Sequence[int]
+    session: AsyncSession, *, guild_id: int, channel_ids: Sequence[int], lock: Lock = None
 ) -> Partnership | None:
-    """The partnership whose channel is one of `channel_ids` (a channel, or a thread's parent)."""
+    """The partnership whose channel is one of `channel_ids` (a channel, or a thread's parent);
+    `lock` as in `_locked`."""
     if not channel_ids:
         return None
     return (
         await session.exec(
-            select(Partnership).where(
-                Partnership.guild_id == guild_id, col(Partnership.channel_id).in_(channel_ids)
+            _locked(
+                select(Partnership).where(
+                    Partnership.guild_id == guild_id,
+                    col(Partnership.channel_id).in_(channel_ids),
+                ),
+                lock,
             )
         )
     ).first()

@@ -136,12 +136,15 @@ NO_PARTNERSHIP_HERE = (
 )
 
 
-async def find(session: AsyncSession, guild_id: int, ref: PartnershipRef) -> Partnership | None:
-    """The partnership a command means, by name or by where it was used. No permission check."""
+async def find(
+    session: AsyncSession, guild_id: int, ref: PartnershipRef, *, lock: queries.Lock = None
+) -> Partnership | None:
+    """The partnership a command means, by name or by where it was used. No permission check.
+    `lock`: its row locked in the same statement (`queries.Lock`)."""
     if ref.name and ref.name.strip():
-        return await queries.partnership_named(session, guild_id=guild_id, name=ref.name)
+        return await queries.partnership_named(session, guild_id=guild_id, name=ref.name, lock=lock)
     return await queries.partnership_in_channels(
-        session, guild_id=guild_id, channel_ids=ref.where.channel_ids
+        session, guild_id=guild_id, channel_ids=ref.where.channel_ids, lock=lock
     )
 
 
@@ -164,6 +167,7 @@ async def authorize(
     named: str | None = None,
     shared_lock: bool = False,
     membership: Membership | Unread | None = UNREAD,
+    locked: bool = False,
 ) -> Access:
     """Check the actor may act on `partnership`, and say what they are there.
 
@@ -177,12 +181,13 @@ async def authorize(
       change only the actor's own rows.
     - `membership`: the actor's current membership, when it was read with the partnership
       (`resolve`, where no lock is taken between the two).
+    - `locked`: in a write, the partnership was read with its lock already (`resolve`).
     """
     if partnership.guild_id != actor.guild_id:
         raise not_found(named)
     assert partnership.id is not None
     if isinstance(membership, Unread):
-        if await in_write_transaction(session):
+        if not locked and await in_write_transaction(session):
             await lock(session, partnership, shared=shared_lock)
         membership = await queries.active_membership(
             session, partnership_id=partnership.id, user_id=actor.user_id
@@ -259,9 +264,13 @@ async def resolve(
     trip, never a wrong answer."""
     named = ref.name if ref.name and ref.name.strip() else None
     membership: Membership | Unread | None = UNREAD
-    if await _locks_rows(session):
-        # The partnership is locked first; the membership is read once the lock is held.
-        partnership = await find(session, actor.guild_id, ref)
+    locked = await _locks_rows(session)
+    if locked:
+        # The partnership is found and locked in one statement (it is read afresh once the
+        # lock is held); the membership is read after, under the lock.
+        partnership = await find(
+            session, actor.guild_id, ref, lock="share" if shared_lock else "update"
+        )
     else:
         gate = queries.partnership_with_membership_read(
             guild_id=actor.guild_id,
@@ -289,6 +298,7 @@ async def resolve(
         named=named,
         shared_lock=shared_lock,
         membership=membership,
+        locked=locked,
     )
 
 
