@@ -102,7 +102,7 @@ _GOALS = Goal.__table__  # type: ignore[attr-defined]
 #: LIMIT 1 written into the SQL, not sent as a value: PostgreSQL's plan of a prepared statement
 #: made for any limit assumes it may read many rows, costs more than the one made for a limit of
 #: one, and so is made again on every call (a custom plan) instead of once.
-_ONE = literal_column("1")
+_ONE: Any = literal_column("1")
 
 
 def _latest_of(*, people: bool, goals: Any) -> Select[Any]:
