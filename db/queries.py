@@ -162,18 +162,23 @@ async def partnership_in_channels(
 # ---- memberships
 
 
+_ACTIVE_MEMBERSHIP = select(Membership).where(
+    col(Membership.partnership_id) == bindparam("partnership_id"),
+    col(Membership.user_id) == bindparam("user_id"),
+    col(Membership.left_at).is_(None),
+)
+
+
 async def active_membership(
     session: AsyncSession, *, partnership_id: int, user_id: int
 ) -> Membership | None:
-    return (
-        await session.exec(
-            select(Membership).where(
-                Membership.partnership_id == partnership_id,
-                Membership.user_id == user_id,
-                col(Membership.left_at).is_(None),
-            )
-        )
-    ).first()
+    statement, params = active_membership_read(partnership_id=partnership_id, user_id=user_id)
+    return (await session.exec(statement, params=params)).first()
+
+
+def active_membership_read(*, partnership_id: int, user_id: int) -> tuple[Any, dict[str, Any]]:
+    """The statement and values `active_membership` runs (for `db.ahead.read_ahead`)."""
+    return _ACTIVE_MEMBERSHIP, {"partnership_id": partnership_id, "user_id": user_id}
 
 
 _ACTIVE_MEMBERS = (
@@ -372,15 +377,25 @@ async def organisation_names(session: AsyncSession, *, ids: Sequence[int]) -> di
 # ---- trust check-ins
 
 
+_OPEN_TRUST_ROUND = (
+    select(TrustRound)
+    .where(
+        col(TrustRound.partnership_id) == bindparam("partnership_id"),
+        col(TrustRound.closed_at).is_(None),
+    )
+    .order_by(col(TrustRound.id).desc())
+)
+
+
 async def open_trust_round(session: AsyncSession, *, partnership_id: int) -> TrustRound | None:
     """The partnership's check-in round that has not closed yet, if any."""
-    return (
-        await session.exec(
-            select(TrustRound)
-            .where(TrustRound.partnership_id == partnership_id, col(TrustRound.closed_at).is_(None))
-            .order_by(col(TrustRound.id).desc())
-        )
-    ).first()
+    statement, params = open_trust_round_read(partnership_id=partnership_id)
+    return (await session.exec(statement, params=params)).first()
+
+
+def open_trust_round_read(*, partnership_id: int) -> tuple[Any, dict[str, Any]]:
+    """The statement and values `open_trust_round` runs (for `db.ahead.read_ahead`)."""
+    return _OPEN_TRUST_ROUND, {"partnership_id": partnership_id}
 
 
 async def trust_rounds_have_answers(session: AsyncSession, *, partnership_id: int) -> bool:

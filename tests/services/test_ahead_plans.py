@@ -1,7 +1,7 @@
-"""`/goal list`, `/partnership info` and a stance on a goal given by number send the reads they
-made last time with the gate's (`AheadPlans`): one trip to SQLite's thread fewer once they know
-the partnership, and never anything but what they would have shown without the guess, whoever
-asks and whatever changed."""
+"""`/goal list`, `/partnership info`, a stance on a goal given by number and a check-in send the
+reads they made last time with the gate's (`AheadPlans`): one trip fewer once they know the
+partnership, and never anything but what they would have shown without the guess, whoever asks
+and whatever changed."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ import pytest
 from sqlalchemy import text
 
 from bot.errors import UserFacingError
-from bot.services.access import Actor, PartnershipRef
+from bot.services.access import Actor, AheadPlans, PartnershipRef
 from bot.services.goals import GoalService, GoalTarget
 from bot.services.register import RegisterService
+from bot.services.trust import TrustService, answering
+from bot.services.trust.answers import CheckinAnswers
 from db.engine import SessionFactory, transaction
-from tests.statements import count_trips
+from db.postgres_driver import is_combined
+from tests.statements import count_trips, statements_run
 
 GUILD = 3000
 convener = Actor(GUILD, 2, "Ada", manage_guild=True)
@@ -152,3 +155,41 @@ async def test_a_stance_by_number_once_known_makes_one_trip_fewer(
     assert result.previous == "agree"
     with pytest.raises(UserFacingError):
         await goals.take_stance(outsider, target, "agree")
+
+
+async def test_a_checkin_once_known_reads_the_open_round_with_the_gate(
+    world: tuple[RegisterService, GoalService],
+    sessions: SessionFactory,
+    trips: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trust = TrustService(sessions)
+    first_round = await trust.open_round(convener, HERE)
+    answers = CheckinAnswers(expectations=4, follow_through=3)
+    await trust.checkin(rep, HERE, answers)
+    monkeypatch.setattr(answering, "_CHECKIN_PLANS", AheadPlans())  # forgotten
+    trips.clear()
+    await trust.checkin(rep, HERE, answers)  # no plan: the same answer replaced
+    first = list(trips)
+    trips.clear()
+    with statements_run(sessions) as seen:
+        again = await trust.checkin(rep, HERE, answers)
+    assert (again.round_id, again.replaced) == (first_round.round_id, True)
+    if _is_sqlite(sessions):
+        # The gate's read and the open round's in one trip.
+        assert trips[0] == "_run_ahead" and len(trips) == len(first) - 1
+    else:
+        # Under the partnership's lock, the membership and the open round in one statement.
+        together = [s for s in seen if is_combined(s)]
+        assert len(together) == 1 and "FROM membership" in together[0], seen
+        assert "FROM trust_round" in together[0]
+    # A guess that no longer holds: the round closed and another opened.
+    await trust.close_round(convener, HERE)
+    second_round = await trust.open_round(convener, HERE)
+    answered = await trust.checkin(rep, HERE, answers)
+    assert (answered.round_id, answered.replaced) == (second_round.round_id, False)
+    with pytest.raises(UserFacingError) as refused:
+        await trust.checkin(outsider, HERE, answers)
+    with pytest.raises(UserFacingError) as unknown:
+        await trust.checkin(outsider, PartnershipRef(name="No Such Hubs"), answers)
+    assert str(refused.value) == str(unknown.value).replace("No Such Hubs", "Family Hubs")

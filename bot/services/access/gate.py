@@ -252,6 +252,7 @@ async def resolve(
     shared_lock: bool = False,
     ahead: Sequence[tuple[Any, dict[str, Any]]] = (),
     last: bool = False,
+    ahead_under_lock: bool = False,
 ) -> Access:
     """Find the partnership a command means (`find`) and check the actor may use it
     (`authorize`).
@@ -261,7 +262,9 @@ async def resolve(
     own read (`db.ahead.read_ahead`, `last` as there). What they read is used only if
     the command then runs those very statements with those very values, after the gate has let
     it in: a guess that no longer holds (the partnership renamed, a setting changed) costs a
-    trip, never a wrong answer."""
+    trip, never a wrong answer. A write that locks the partnership (PostgreSQL) sends them with
+    the membership's read, once the lock is held, when `ahead_under_lock` says they come next
+    there too (no other lock is taken before them)."""
     named = ref.name if ref.name and ref.name.strip() else None
     membership: Membership | Unread | None = UNREAD
     locked = await _locks_rows(session)
@@ -271,6 +274,11 @@ async def resolve(
         partnership = await find(
             session, actor.guild_id, ref, lock="share" if shared_lock else "update"
         )
+        if partnership is not None and partnership.id is not None and ahead_under_lock:
+            held = queries.active_membership_read(
+                partnership_id=partnership.id, user_id=actor.user_id
+            )
+            await read_ahead(session, [held, *ahead])
     else:
         gate = queries.partnership_with_membership_read(
             guild_id=actor.guild_id,

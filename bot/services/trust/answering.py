@@ -8,6 +8,7 @@ from sqlmodel import select
 from bot.errors import UserFacingError
 from bot.services.access import (
     Actor,
+    AheadPlans,
     PartnershipRef,
     check_may_answer,
     check_may_rate,
@@ -27,8 +28,12 @@ from bot.services.trust.views import (
     CheckinResult,
     RateResult,
 )
+from db import queries
 from db.engine import transaction
 from db.models import TrustAnswer, TrustRating, name_key
+
+#: What a check-in read after the gate, per partnership as named (this process's own).
+_CHECKIN_PLANS = AheadPlans()
 
 
 class AnswerCommands(TrustBase):
@@ -70,8 +75,20 @@ class AnswerCommands(TrustBase):
             # An answer changes only its author's rows: the partnership is locked shared, so
             # a whole partnership answering at once never waits out the lock timeout, and
             # the person's place in the round is held instead.
+            # The open round is read with the gate's read (SQLite) or the membership's, under
+            # the lock (PostgreSQL), as the last check-in here read it (`AheadPlans`).
             access = await resolve(
-                session, actor, ref, writable=True, changing=CHANGING, shared_lock=True
+                session,
+                actor,
+                ref,
+                writable=True,
+                changing=CHANGING,
+                shared_lock=True,
+                ahead=_CHECKIN_PLANS.get(actor, ref),
+                ahead_under_lock=True,
+            )
+            _CHECKIN_PLANS.remember(
+                actor, ref, [queries.open_trust_round_read(partnership_id=access.partnership_id)]
             )
             trust_round = await self._open_round_of(session, access)
             assert trust_round.id is not None
