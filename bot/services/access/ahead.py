@@ -1,6 +1,6 @@
 """What a command read after the gate, remembered per partnership as it was named, so that the
-next time the gate's read and those reads go to SQLite's thread in one trip
-(`resolve(ahead=…)`).
+next time the gate's read and those reads go to the database in one trip (`resolve(ahead=…)`:
+to SQLite's thread, or as one statement on PostgreSQL).
 
 A plan is only a guess: the reads it names are used if, and only if, the command runs those
 very statements with those very values once the gate has let it in. A partnership renamed, a

@@ -258,8 +258,8 @@ async def resolve(
     (`authorize`).
 
     `ahead`: reads the command expects to make next (what it read after the gate the last
-    time it named this partnership so, `AheadPlans`), sent to SQLite's thread with the gate's
-    own read (`db.ahead.read_ahead`, `last` as there). What they read is used only if
+    time it named this partnership so, `AheadPlans`), sent with the gate's own read, in one
+    trip (`db.ahead.read_ahead`, `last` as there). What they read is used only if
     the command then runs those very statements with those very values, after the gate has let
     it in: a guess that no longer holds (the partnership renamed, a setting changed) costs a
     trip, never a wrong answer. A write that locks the partnership (PostgreSQL) sends them with

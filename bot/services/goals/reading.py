@@ -56,7 +56,7 @@ class GoalReading:
         phase_value = choice(phase, Phase, what="co-production phase")
         async with self.sessions() as session:
             # A list sends the reads it made last time with the gate's (`AheadPlans`): one
-            # trip to SQLite's thread, its transaction's end included, when they still hold.
+            # trip, its transaction's end included (none on PostgreSQL), when they still hold.
             ahead = _LIST_PLANS.get(actor, ref) if summary else []
             access = await resolve(session, actor, ref, ahead=ahead, last=True)
             viewer = lookup.viewer_of(access)

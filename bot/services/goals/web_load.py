@@ -117,8 +117,8 @@ async def load_summary(
 
 
 def summary_reads(p: Partnership) -> list[tuple[Any, dict[str, Any]]]:
-    """The reads `load_summary` sends to SQLite's thread first, with their values (a list
-    remembers them, `resolve(ahead=…)`)."""
+    """The reads `load_summary` sends together first (`read_ahead`), with their values (a
+    list remembers them, `resolve(ahead=…)`)."""
     return _first_reads(
         p, GOAL_ROWS_AND_LINKS, focus=None, summary=True, everyone=p.count_individuals
     )
@@ -127,8 +127,8 @@ def summary_reads(p: Partnership) -> list[tuple[Any, dict[str, Any]]]:
 def web_reads(
     p: Partnership, *, focus: int | None, with_people: bool
 ) -> list[tuple[Any, dict[str, Any]]]:
-    """The reads `load_web` sends to SQLite's thread first, with their values (an endorse
-    remembers them, `resolve(ahead=…)`)."""
+    """The reads `load_web` sends together first (`read_ahead`), with their values (an
+    endorse remembers them, `resolve(ahead=…)`)."""
     return _first_reads(
         p,
         _GOALS_AND_LINKS,
@@ -177,10 +177,10 @@ async def _load(
     assert p.id is not None
     pid: int = p.id
     everyone: bool = with_people or p.count_individuals
-    # One trip to SQLite's thread (`read_ahead`) for what needs nothing read before it. A
-    # list's trip also ends its read (`last`); the people (when someone spoke in their own
-    # capacity) or an owner no longer a partner, read only when needed, then come from a read
-    # of their own.
+    # One trip (`read_ahead`: to SQLite's thread, or one statement on PostgreSQL) for what
+    # needs nothing read before it. A list's trip also ends its read (`last`); the people
+    # (when someone spoke in their own capacity) or an owner no longer a partner, read only
+    # when needed, then come from a read of their own.
     await read_ahead(
         session,
         _first_reads(p, goals_read, focus=focus, summary=summary, everyone=everyone),

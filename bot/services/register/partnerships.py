@@ -161,8 +161,8 @@ class PartnershipCommands(RegisterBase):
         """A partnership with its current partners and members and what its setup still lacks,
         for anyone in it."""
         async with self.sessions() as session:
-            # One trip to SQLite's thread for the gate and the four reads below, when the
-            # reads made last time for this partnership (`AheadPlans`) still hold.
+            # One trip (SQLite's thread, or PostgreSQL) for the gate and the four reads below,
+            # when the reads made last time for this partnership (`AheadPlans`) still hold.
             access = await resolve(
                 session, actor, ref, ahead=_INFO_PLANS.get(actor, ref), last=True
             )
