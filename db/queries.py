@@ -34,6 +34,18 @@ Partner = tuple[PartnerOrganisation, Organisation]
 # ---- partnerships
 
 
+#: A row lock to take with a read: None, "update" (exclusive) or "share".
+Lock = str | None
+
+
+def _locked(statement: Any, lock: Lock) -> Any:
+    """`statement`, locking the rows it reads (PostgreSQL's FOR UPDATE or FOR SHARE) and
+    reading them afresh, past what the session holds, once the lock is held."""
+    if lock is None:
+        return statement
+    return statement.with_for_update(read=lock == "share").execution_options(populate_existing=True)
+
+
 async def partnership_named(
     session: AsyncSession, *, guild_id: int, name: str, lock: Lock = None
 ) -> Partnership | None:
@@ -48,18 +60,6 @@ async def partnership_named(
             )
         )
     ).first()
-
-
-#: A row lock to take with a read: None, "update" (exclusive) or "share".
-Lock = str | None
-
-
-def _locked(statement: Any, lock: Lock) -> Any:
-    """`statement`, locking the rows it reads (PostgreSQL's FOR UPDATE or FOR SHARE) and
-    reading them afresh, past what the session holds, once the lock is held."""
-    if lock is None:
-        return statement
-    return statement.with_for_update(read=lock == "share").execution_options(populate_existing=True)
 
 
 def _partnership_with_membership(which: Any) -> Any:
