@@ -55,10 +55,11 @@ _FIRST_USER_OID = 16384
 _ALIAS = "_ahead"
 _COMBINED_PREFIX = f"SELECT ARRAY(SELECT {_ALIAS} "
 
-#: SQL of a read → its cursor description when it last ran alone, for reads that may be
-#: combined (see the module's docstring). Bounded: reads built once are few; a read built per
-#: call (a list of ids of varying length) only fills it up to the bound.
-_DESCRIPTIONS: dict[str, list[tuple[Any, ...]]] = {}
+#: SQL of a statement run alone → its cursor description, for reads that may be combined (see
+#: the module's docstring), or None for a statement that may not. Bounded: statements built
+#: once are few; one built per call (a list of ids of varying length) only fills it up to the
+#: bound.
+_DESCRIPTIONS: dict[str, list[tuple[Any, ...]] | None] = {}
 _DESCRIPTIONS_MAX = 1000
 #: The reads' SQL and parameter counts → the combined statement's SQL, or None when they
 #: can't be combined.
@@ -149,12 +150,11 @@ class CombinedReadsCursor(AsyncAdapt_asyncpg_cursor):
                 return
             adapt.ahead.clear()  # another statement (maybe a write): what was read is stale
         await self._prepare_and_execute(operation, parameters)
-        if (
-            operation not in _DESCRIPTIONS
-            and len(_DESCRIPTIONS) < _DESCRIPTIONS_MAX
-            and _combinable(operation, self._description)
-        ):
-            _DESCRIPTIONS[operation] = list(self._description or ())
+        if operation not in _DESCRIPTIONS and len(_DESCRIPTIONS) < _DESCRIPTIONS_MAX:
+            columns = self._description
+            _DESCRIPTIONS[operation] = (
+                list(columns or ()) if _combinable(operation, columns) else None
+            )
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         adapt = self._adapt_connection
@@ -175,10 +175,9 @@ class CombinedReadsConnection(AsyncAdapt_asyncpg_connection):
         self.ahead: dict[Noted, tuple[list[tuple[Any, ...]], list[Any]]] = {}
 
     async def read(self, connection: Any, reads: list[Noted], *, end: bool = False) -> None:
-        descriptions = [_DESCRIPTIONS.get(sql) for sql, _values in reads]
-        known = [d for d in descriptions if d is not None]
-        if len(known) < len(reads):
-            return  # one has not run alone yet: each runs when asked, and is known next time
+        known = [_DESCRIPTIONS.get(sql) for sql, _values in reads]
+        if None in known:
+            return  # one may not be combined, or has not run alone yet: each runs when asked
         sql = combined_sql([(sql, len(values or ())) for sql, values in reads])
         if sql is None:
             return
@@ -195,7 +194,7 @@ class CombinedReadsConnection(AsyncAdapt_asyncpg_connection):
             if outside:
                 self.isolation_level = saved
         self.ahead = {
-            key(*read): (description, [tuple(row) for row in rows])
+            key(*read): (description or [], [tuple(row) for row in rows])
             for read, description, rows in zip(reads, known, arrays, strict=True)
         }
 
