@@ -38,7 +38,7 @@ Partner = tuple[PartnerOrganisation, Organisation]
 Lock = str | None
 
 
-def _locked(statement: Any, lock: Lock) -> Any:
+def locked(statement: Any, lock: Lock) -> Any:
     """`statement`, locking the rows it reads (PostgreSQL's FOR UPDATE or FOR SHARE) and
     reading them afresh, past what the session holds, once the lock is held."""
     if lock is None:
@@ -49,10 +49,10 @@ def _locked(statement: Any, lock: Lock) -> Any:
 async def partnership_named(
     session: AsyncSession, *, guild_id: int, name: str, lock: Lock = None
 ) -> Partnership | None:
-    """The partnership by name; `lock` as in `_locked`."""
+    """The partnership by name; `lock` as in `locked`."""
     return (
         await session.exec(
-            _locked(
+            locked(
                 select(Partnership).where(
                     Partnership.guild_id == guild_id, Partnership.name_key == name_key(name)
                 ),
@@ -143,12 +143,12 @@ async def partnership_in_channels(
     session: AsyncSession, *, guild_id: int, channel_ids: Sequence[int], lock: Lock = None
 ) -> Partnership | None:
     """The partnership whose channel is one of `channel_ids` (a channel, or a thread's parent);
-    `lock` as in `_locked`."""
+    `lock` as in `locked`."""
     if not channel_ids:
         return None
     return (
         await session.exec(
-            _locked(
+            locked(
                 select(Partnership).where(
                     Partnership.guild_id == guild_id,
                     col(Partnership.channel_id).in_(channel_ids),

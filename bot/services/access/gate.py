@@ -234,10 +234,10 @@ async def lock(session: AsyncSession, partnership: Partnership, *, shared: bool 
         return  # its writers hold the database from BEGIN: what they read is current
     # One statement locks the row and reads it afresh into the same object.
     await session.exec(
-        select(Partnership)
-        .where(Partnership.id == partnership.id)
-        .with_for_update(read=shared)
-        .execution_options(populate_existing=True)
+        queries.locked(
+            select(Partnership).where(Partnership.id == partnership.id),
+            "share" if shared else "update",
+        )
     )
 
 
