@@ -17,7 +17,7 @@ stale answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, cast
 
 from sqlalchemy.util import EMPTY_DICT
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,10 +33,11 @@ def key(operation: str, parameters: Any) -> Noted:
     return operation, tuple(parameters) if parameters is not None else None
 
 
-@runtime_checkable
 class AheadReads(Protocol):
-    """What a driver's connection has for `read_ahead`."""
+    """What a driver's connection has for `read_ahead` (`reads_ahead` says it has it: a class
+    attribute, as a check of the protocol itself costs microseconds on every command)."""
 
+    reads_ahead: ClassVar[bool]
     #: While `read_ahead` notes its statements: (SQL, parameters) of each, not run.
     recording: list[Noted] | None
     #: What was read ahead, by `key`, until another statement runs or the transaction ends.
@@ -62,10 +63,12 @@ async def read_ahead(
     no trip of its own. Anything it does read afterwards (an uncommon case) still works, in a
     transaction of its own."""
     connection = await session.connection()
-    adapt = (await connection.get_raw_connection()).dbapi_connection
-    if not isinstance(adapt, AheadReads) or len(reads) < 2:
+    raw = (await connection.get_raw_connection()).dbapi_connection
+    if not getattr(raw, "reads_ahead", False) or len(reads) < 2:
         return
-    options = connection.sync_connection.get_execution_options() if last else EMPTY_DICT
+    adapt = cast(AheadReads, raw)
+    sync = connection.sync_connection
+    options = sync.get_execution_options() if last and sync is not None else EMPTY_DICT
     end = last and not options.get(WRITE_OPTION, False)
     pending: list[Noted] = []
     for statement, parameters in reads:

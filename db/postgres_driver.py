@@ -168,6 +168,7 @@ class CombinedReadsConnection(AsyncAdapt_asyncpg_connection):
 
     __slots__ = ("ahead", "recording")
     _cursor_cls = CombinedReadsCursor  # type: ignore[assignment]
+    reads_ahead = True  # `db.ahead.AheadReads`
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -216,6 +216,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     __slots__ = ("ahead", "begin_with_next", "behind", "ended", "recording")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
+    reads_ahead = True  # `db.ahead.AheadReads`
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
