@@ -46,20 +46,36 @@ def locked(statement: Any, lock: Lock) -> Any:
     return statement.with_for_update(read=lock == "share").execution_options(populate_existing=True)
 
 
+# The partnership by name or by channel, built once for each lock (building a statement costs
+# more than running it); only the values change.
+_NAMED = {
+    lock: locked(
+        select(Partnership).where(
+            col(Partnership.guild_id) == bindparam("guild_id"),
+            col(Partnership.name_key) == bindparam("key"),
+        ),
+        lock,
+    )
+    for lock in (None, "update", "share")
+}
+_IN_CHANNELS = {
+    lock: locked(
+        select(Partnership).where(
+            col(Partnership.guild_id) == bindparam("guild_id"),
+            col(Partnership.channel_id).in_(bindparam("key", expanding=True)),
+        ),
+        lock,
+    )
+    for lock in (None, "update", "share")
+}
+
+
 async def partnership_named(
     session: AsyncSession, *, guild_id: int, name: str, lock: Lock = None
 ) -> Partnership | None:
     """The partnership by name; `lock` as in `locked`."""
-    return (
-        await session.exec(
-            locked(
-                select(Partnership).where(
-                    Partnership.guild_id == guild_id, Partnership.name_key == name_key(name)
-                ),
-                lock,
-            )
-        )
-    ).first()
+    params = {"guild_id": guild_id, "key": name_key(name)}
+    return (await session.exec(_NAMED[lock], params=params)).first()
 
 
 def _partnership_with_membership(which: Any) -> Any:
@@ -146,17 +162,8 @@ async def partnership_in_channels(
     `lock` as in `locked`."""
     if not channel_ids:
         return None
-    return (
-        await session.exec(
-            locked(
-                select(Partnership).where(
-                    Partnership.guild_id == guild_id,
-                    col(Partnership.channel_id).in_(channel_ids),
-                ),
-                lock,
-            )
-        )
-    ).first()
+    params = {"guild_id": guild_id, "key": list(channel_ids)}
+    return (await session.exec(_IN_CHANNELS[lock], params=params)).first()
 
 
 # ---- memberships

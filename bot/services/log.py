@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.models import Event, Partnership
+from db.models import Event, Partnership, stored
 
 # On the table, not the mapped class: an ORM-enabled INSERT goes through the unit of work's
 # bulk path, which copies and re-keys the statement on every call (half the cost of a write's
@@ -49,7 +49,7 @@ async def record(
     # The entry is never changed afterwards (the table refuses it), so the returned object
     # needs no session.
     event_id = (await session.exec(_INSERT, params=values)).scalar_one()
-    return Event(id=event_id, **values)
+    return stored(Event, id=event_id, **values)
 
 
 async def events(

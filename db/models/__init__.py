@@ -1,7 +1,14 @@
 """All tables, one module per feature. Import from here: `from db.models import Partnership`."""
 
 from db.models.audit import ExportRecord, Redaction
-from db.models.base import drop_format_characters, is_blank, metadata, name_key, utcnow
+from db.models.base import (
+    drop_format_characters,
+    is_blank,
+    metadata,
+    name_key,
+    stored,
+    utcnow,
+)
 from db.models.goals import Goal, GoalLink, GoalNudgeClaim, GoalPerception, GoalStance
 from db.models.notes import ActionReminderClaim
 from db.models.reflection import PromptAnswer, PromptPost, ReflectionPrompt
@@ -57,5 +64,6 @@ __all__ = [
     "is_blank",
     "metadata",
     "name_key",
+    "stored",
     "utcnow",
 ]

@@ -11,8 +11,10 @@ from __future__ import annotations
 import functools
 import unicodedata
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData
+from sqlalchemy.orm.attributes import manager_of_class
 from sqlmodel import SQLModel
 
 NAMING_CONVENTION = {
@@ -24,6 +26,19 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
+
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def stored(model: type[M], **values: Any) -> M:
+    """A row just written (by an INSERT … RETURNING), as a read would give it back: made as
+    SQLAlchemy makes a loaded row, its values set at once, with no pending change and outside
+    any session. A table model's own constructor records each value as a change to flush,
+    about 40 µs a row; this takes about 3."""
+    row = manager_of_class(model).new_instance()
+    row.__dict__.update(values)
+    return row  # type: ignore[no-any-return]
 
 
 def utcnow() -> datetime:

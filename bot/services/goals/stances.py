@@ -22,7 +22,7 @@ from bot.services.goals.vocab import COMMENT_MAX, Referral, Stance
 from bot.services.text import choice, clean_long_text
 from bot.services.timeutil import parse_date
 from db.engine import SessionFactory, transaction
-from db.models import Goal, GoalStance
+from db.models import Goal, GoalStance, stored
 from db.sqlite_driver import write_behind
 
 # On the tables, not the mapped classes, so the ORM's bulk path (which copies the statement
@@ -122,7 +122,7 @@ class StanceMethods:
             # INSERT … RETURNING rather than the unit of work: stances are never changed
             # afterwards (the table refuses it), so the row needs no session.
             stance_id = (await session.exec(_INSERT_STANCE, params=values)).scalar_one()
-            row = GoalStance(id=stance_id, **values)
+            row = stored(GoalStance, id=stance_id, **values)
             entry = events.stance_taken(
                 actor,
                 p,

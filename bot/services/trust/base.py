@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +28,13 @@ logger = logging.getLogger(__name__)
 
 MAX_SUMMARY_ROUNDS = 24
 CHANGING = "its check-ins"
+
+
+# Built once: building a statement costs more than running it.
+_ANSWER_OF = select(TrustAnswer).where(
+    col(TrustAnswer.round_id) == bindparam("round_id"),
+    col(TrustAnswer.user_id) == bindparam("user_id"),
+)
 
 
 class TrustBase:
@@ -78,13 +86,8 @@ class TrustBase:
     async def _answer_of(
         self, session: AsyncSession, round_id: int, user_id: int
     ) -> TrustAnswer | None:
-        return (
-            await session.exec(
-                select(TrustAnswer).where(
-                    TrustAnswer.round_id == round_id, TrustAnswer.user_id == user_id
-                )
-            )
-        ).first()
+        params = {"round_id": round_id, "user_id": user_id}
+        return (await session.exec(_ANSWER_OF, params=params)).first()
 
     async def _waiting(
         self, session: AsyncSession, partnership_id: int, round_id: int

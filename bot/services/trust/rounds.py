@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -118,17 +118,21 @@ async def respondents(session: AsyncSession, round_id: int) -> list[TrustRespond
     )
 
 
+# Built once (building a statement costs more than running it), with and without the lock.
+_ONE_RESPONDENT = select(TrustRespondent).where(
+    col(TrustRespondent.round_id) == bindparam("round_id"),
+    col(TrustRespondent.user_id) == bindparam("user_id"),
+)
+_RESPONDENT = {False: _ONE_RESPONDENT, True: _ONE_RESPONDENT.with_for_update()}
+
+
 async def respondent(
     session: AsyncSession, round_id: int, user_id: int, *, lock: bool = False
 ) -> TrustRespondent | None:
     """This person's place in the round; `lock` holds it (PostgreSQL) for the transaction, so
     two answers of one person at once are taken one after the other."""
-    query = select(TrustRespondent).where(
-        TrustRespondent.round_id == round_id, TrustRespondent.user_id == user_id
-    )
-    if lock:
-        query = query.with_for_update()
-    return (await session.exec(query)).first()
+    params = {"round_id": round_id, "user_id": user_id}
+    return (await session.exec(_RESPONDENT[lock], params=params)).first()
 
 
 async def organisations(session: AsyncSession, round_id: int) -> dict[int, str]:
