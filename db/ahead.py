@@ -42,6 +42,9 @@ class AheadReads(Protocol):
     recording: list[Noted] | None
     #: What was read ahead, by `key`, until another statement runs or the transaction ends.
     ahead: dict[Noted, Any]
+    #: Writes left for the next statement or the COMMIT (`write_behind`), on a driver whose
+    #: connection has `writes_behind`.
+    behind: list[Noted]
 
     async def read(self, connection: Any, reads: list[Noted], *, end: bool = False) -> None:
         """Run `reads` together on `connection` (SQLAlchemy's); each then waits in `ahead` for
@@ -76,6 +79,25 @@ async def read_ahead(
     if adapt.ahead and all(key(*read) in adapt.ahead for read in pending):
         return  # all read ahead already (`resolve`'s `ahead`): no trip
     await adapt.read(connection, pending, end=end)
+
+
+async def write_behind(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> None:
+    """A write of the session's transaction whose result nobody reads (no RETURNING, its row
+    count unused): rather than making a round trip of its own, it waits for the transaction's
+    next statement or its COMMIT, and runs first. SQLite's driver runs it in that statement's
+    trip to aiosqlite's thread; PostgreSQL's, in that statement itself when that is an INSERT
+    of values, else alone just before (`db.postgres_driver`). On another driver it runs now.
+    An error it raises comes from that next statement or the COMMIT, and fails the
+    transaction all the same."""
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).dbapi_connection
+    if not getattr(raw, "writes_behind", False):
+        await connection.execute(statement, parameters)
+        return
+    adapt = cast(AheadReads, raw)
+    writes = await noted(connection, adapt, statement, parameters)
+    adapt.ahead.clear()  # what was read ahead may be what this changes
+    adapt.behind += writes
 
 
 async def noted(

@@ -22,6 +22,13 @@ A read session's last reads (`read_ahead(…, last=True)`) run outside a transac
 statement is its own consistent snapshot, and the session's end then has nothing to roll back,
 so a `/goal list` is one round trip. Inside a write, they run in its transaction as any read.
 
+A write whose result nobody reads (`db.ahead.write_behind`) waits for the transaction's next
+statement. When that is an INSERT of values into another table (it reads no table), the write
+goes with it in the same statement, as a data-modifying WITH: `WITH _behind_1 AS (UPDATE …)
+INSERT INTO …`. PostgreSQL runs both in one snapshot, so the INSERT can't see the write, and
+it reads nothing that could show it. Before any other statement, and before the COMMIT, the
+write runs alone first, as it would have; a rollback drops it.
+
 `db.engine.create_engine` uses this driver for every `postgresql+asyncpg` URL (registered as
 `postgresql+partnerbot_asyncpg`); everything else is SQLAlchemy's asyncpg dialect unchanged:
 the same connections, transactions, prepared statements, streams and errors.
@@ -65,6 +72,50 @@ _DESCRIPTIONS_MAX = 1000
 #: can't be combined.
 _COMBINED: dict[tuple[tuple[str, int], ...], str | None] = {}
 _COMBINED_MAX = 500
+
+
+#: A write that may go in a WITH (`write_behind`): a plain UPDATE, INSERT or DELETE, its table.
+_PLAIN_WRITE = re.compile(r"(?:UPDATE|INSERT INTO|DELETE FROM) (\w+) ")
+#: A statement a write may go with: an INSERT of values, no query in it, its table.
+_VALUES_INSERT = re.compile(r"INSERT INTO (\w+) \([\w, ]*\) VALUES \(")
+#: The writes' SQL and parameter counts, and the INSERT's → the statement of them all, or None
+#: when they can't go together.
+_WITH_WRITES: dict[tuple[tuple[tuple[str, int], ...], str, int], str | None] = {}
+_WITH_WRITES_MAX = 200
+
+
+def with_writes(writes: list[tuple[str, int]], insert: str, count: int) -> str | None:
+    """The INSERT (`count` parameters) with the writes (SQL, number of parameters) before it
+    in its WITH, parameters numbered on from write to write and then the INSERT's; None when
+    they may not go together (see the module's docstring)."""
+    shape = (tuple(writes), insert, count)
+    if shape in _WITH_WRITES:
+        return _WITH_WRITES[shape]
+    merged: str | None = None
+    target = _VALUES_INSERT.match(insert)
+    if target and "SELECT" not in insert and "'" not in insert:
+        parts: list[str] = []
+        offset = 0
+        for n, (sql, params) in enumerate(writes, start=1):
+            write = _PLAIN_WRITE.match(sql)
+            renumbered = _renumbered(sql, params, offset)
+            if (
+                write is None
+                or write.group(1) == target.group(1)
+                or renumbered is None
+                or "'" in sql
+                or "SELECT" in sql
+            ):
+                parts = []
+                break
+            parts.append(f"_behind_{n} AS ({renumbered})")
+            offset += params
+        last = _renumbered(insert, count, offset) if parts else None
+        if last is not None:
+            merged = f"WITH {', '.join(parts)} {last}"
+    if len(_WITH_WRITES) < _WITH_WRITES_MAX:
+        _WITH_WRITES[shape] = merged
+    return merged
 
 
 def is_combined(operation: str) -> bool:
@@ -149,6 +200,8 @@ class CombinedReadsCursor(AsyncAdapt_asyncpg_cursor):
                 self._rowcount = len(rows)
                 return
             adapt.ahead.clear()  # another statement (maybe a write): what was read is stale
+        if adapt.behind:
+            operation, parameters = await adapt.write_behind_with(operation, parameters)
         await self._prepare_and_execute(operation, parameters)
         if operation not in _DESCRIPTIONS and len(_DESCRIPTIONS) < _DESCRIPTIONS_MAX:
             columns = self._description
@@ -160,25 +213,53 @@ class CombinedReadsCursor(AsyncAdapt_asyncpg_cursor):
         adapt = self._adapt_connection
         assert isinstance(adapt, CombinedReadsConnection)
         adapt.ahead.clear()
+        if adapt.behind:
+            await_(adapt.run_behind())
         return super().executemany(operation, seq_of_parameters)
 
 
 class CombinedReadsConnection(AsyncAdapt_asyncpg_connection):
     """asyncpg's connection, which runs `read_ahead`'s reads as one statement."""
 
-    __slots__ = ("ahead", "recording")
+    __slots__ = ("ahead", "behind", "recording")
     _cursor_cls = CombinedReadsCursor  # type: ignore[assignment]
     reads_ahead = True  # `db.ahead.AheadReads`
+    writes_behind = True  # `db.ahead.write_behind`
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.recording: list[Noted] | None = None
         self.ahead: dict[Noted, tuple[list[tuple[Any, ...]], list[Any]]] = {}
+        #: Writes whose results nobody reads (`write_behind`), not run yet.
+        self.behind: list[Noted] = []
+
+    async def write_behind_with(self, operation: str, parameters: Any) -> tuple[str, Any]:
+        """The statement to run for `operation`: with the writes left behind in its WITH when
+        they may go together; else they run now, alone, and it is `operation` itself."""
+        writes, self.behind = self.behind, []
+        values = tuple(parameters or ())
+        merged = with_writes([(sql, len(v or ())) for sql, v in writes], operation, len(values))
+        if merged is None:
+            self.behind = writes
+            await self.run_behind()
+            return operation, parameters
+        return merged, tuple(v for _sql, write in writes for v in write or ()) + values
+
+    async def run_behind(self) -> None:
+        """The writes left behind, each alone, in order."""
+        writes, self.behind = self.behind, []
+        cursor = CombinedReadsCursor(self)
+        for sql, values in writes:
+            # As any statement: in the transaction (its BEGIN if not yet sent), an error
+            # translated.
+            await cursor._prepare_and_execute(sql, values)
 
     async def read(self, connection: Any, reads: list[Noted], *, end: bool = False) -> None:
         known = [_DESCRIPTIONS.get(sql) for sql, _values in reads]
         if None in known:
             return  # one may not be combined, or has not run alone yet: each runs when asked
+        if self.behind:
+            await self.run_behind()  # the reads must see them
         sql = combined_sql([(sql, len(values or ())) for sql, values in reads])
         if sql is None:
             return
@@ -201,10 +282,13 @@ class CombinedReadsConnection(AsyncAdapt_asyncpg_connection):
 
     def rollback(self) -> None:
         self.ahead.clear()
+        self.behind.clear()
         super().rollback()
 
     def commit(self) -> None:
         self.ahead.clear()
+        if self.behind:
+            await_(self.run_behind())
         super().commit()
 
 

@@ -36,9 +36,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.ahead import key, noted
+from db.ahead import key
 from db.engine import READ_BEGIN
 
 DRIVER = "partnerbot_aiosqlite"
@@ -217,6 +216,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ("ahead", "begin_with_next", "behind", "ended", "recording")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
     reads_ahead = True  # `db.ahead.AheadReads`
+    writes_behind = True  # `db.ahead.write_behind`
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
@@ -320,22 +320,6 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
     @classmethod
     def import_dbapi(cls) -> OneTripDBAPI:  # type: ignore[override]
         return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
-
-
-async def write_behind(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> None:
-    """On this driver: a write of the session's transaction whose result nobody reads (no
-    RETURNING, its row count unused) waits for the transaction's next trip, its next statement
-    or its COMMIT, and runs first in it, rather than making a trip of its own. Elsewhere
-    (PostgreSQL) it runs now. An error it raises comes from that next statement or the
-    COMMIT, and fails the transaction all the same."""
-    connection = await session.connection()
-    adapt = (await connection.get_raw_connection()).dbapi_connection
-    if not isinstance(adapt, OneTripConnection):
-        await connection.execute(statement, parameters)
-        return
-    writes = await noted(connection, adapt, statement, parameters)
-    adapt.ahead.clear()  # what was read ahead may be what this changes
-    adapt.behind += writes
 
 
 registry.register(f"sqlite.{DRIVER}", __name__, "OneTripDialect")

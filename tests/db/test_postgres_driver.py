@@ -14,12 +14,12 @@ from sqlalchemy.dialects.postgresql.asyncpg import (
     AsyncAdapt_asyncpg_connection,
     AsyncAdapt_asyncpg_cursor,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db import postgres_driver
-from db.ahead import read_ahead
+from db.ahead import read_ahead, write_behind
 from db.engine import create_session_factory, transaction
 from db.models import Event, Goal, Partnership
 
@@ -253,3 +253,136 @@ def test_parameters_are_numbered_on_from_read_to_read() -> None:
     )
     # A read whose placeholders are not exactly its parameters is not combined.
     assert postgres_driver.combined_sql([("SELECT $1, $3", 2), ("SELECT 1", 0)]) is None
+
+
+# ---- writes left behind (`write_behind`)
+
+TOUCH = (
+    update(GOALS)
+    .where(GOALS.c.partnership_id == bindparam("pid"))
+    .values(review_on=bindparam("day"))
+)
+PURPOSE = (
+    update(PARTNERSHIPS)
+    .where(PARTNERSHIPS.c.id == bindparam("pid"))
+    .values(purpose=bindparam("purpose"))
+)
+NOTE = insert(EVENTS).returning(EVENTS.c.id)
+REVIEW = select(GOALS.c.review_on).where(GOALS.c.partnership_id == bindparam("pid"))
+
+
+def note(world: dict[str, Any], summary: str) -> dict[str, Any]:
+    return {
+        "guild_id": world["guild_id"],
+        "partnership_id": world["pids"][0],
+        "kind": "note.note",
+        "occurred_at": datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
+        "summary": summary,
+        "payload": {},
+        "message_link": None,
+    }
+
+
+async def reviews(pg: AsyncEngine, world: dict[str, Any]) -> list[Any]:
+    async with create_session_factory(pg)() as session:
+        return list((await session.exec(REVIEW, params={"pid": world["pids"][0]})).scalars())
+
+
+async def test_a_write_left_behind_goes_in_the_next_inserts_statement(
+    pg: AsyncEngine, world: dict[str, Any], trips: list[str]
+) -> None:
+    sessions = create_session_factory(pg)
+    day = date(2027, 3, 1)
+    async with transaction(sessions) as session:
+        await write_behind(session, TOUCH, {"pid": world["pids"][0], "day": day})
+        await write_behind(session, PURPOSE, {"pid": world["pids"][0], "purpose": "Together"})
+        assert trips == []  # nothing sent yet
+        event_id = (await session.exec(NOTE, params=note(world, "with"))).scalar_one()
+    statements = [trip for trip in trips if trip != "BEGIN"]
+    assert len(statements) == 1, statements  # both writes went with the INSERT
+    assert statements[0].startswith("WITH _behind_1 AS (UPDATE goal SET")
+    assert "_behind_2 AS (UPDATE partnership SET" in statements[0]
+    assert "INSERT INTO event" in statements[0]
+    assert await reviews(pg, world) == [day]
+    async with sessions() as session:
+        purpose = select(PARTNERSHIPS.c.purpose).where(PARTNERSHIPS.c.id == bindparam("pid"))
+        assert (await session.exec(purpose, params={"pid": world["pids"][0]})).one()[0] == (
+            "Together"
+        )
+        summary = select(EVENTS.c.summary).where(EVENTS.c.id == bindparam("id"))
+        assert (await session.exec(summary, params={"id": event_id})).one()[0] == "with"
+
+
+async def test_a_write_left_behind_runs_alone_before_a_read_and_before_the_commit(
+    pg: AsyncEngine, world: dict[str, Any], trips: list[str]
+) -> None:
+    sessions = create_session_factory(pg)
+    pid = world["pids"][0]
+    async with transaction(sessions) as session:
+        await write_behind(session, TOUCH, {"pid": pid, "day": date(2027, 4, 1)})
+        # A read sees it: it ran just before, alone.
+        assert list((await session.exec(REVIEW, params={"pid": pid})).scalars()) == [
+            date(2027, 4, 1)
+        ]
+        await write_behind(session, TOUCH, {"pid": pid, "day": date(2027, 5, 1)})
+    statements = [trip for trip in trips if trip != "BEGIN"]
+    assert [s.split(" ")[0] for s in statements] == ["UPDATE", "SELECT", "UPDATE"]
+    assert trips.count("BEGIN") == 1  # all in the one transaction
+    assert await reviews(pg, world) == [date(2027, 5, 1)]  # the last one with the COMMIT
+    # An INSERT into the written table, or one that reads, takes no write with it.
+    assert (
+        postgres_driver.with_writes(
+            [("UPDATE goal SET x = $1", 1)], "INSERT INTO goal (x) VALUES ($1)", 1
+        )
+        is None
+    )
+    assert (
+        postgres_driver.with_writes(
+            [("UPDATE goal SET x = $1", 1)], "INSERT INTO event (x) SELECT goal.x FROM goal", 0
+        )
+        is None
+    )
+
+
+async def test_a_write_left_behind_is_dropped_with_a_rollback_and_fails_with_its_insert(
+    pg: AsyncEngine, world: dict[str, Any]
+) -> None:
+    sessions = create_session_factory(pg)
+    pid = world["pids"][0]
+    with pytest.raises(RuntimeError):
+        async with transaction(sessions) as session:
+            await write_behind(session, TOUCH, {"pid": pid, "day": date(2030, 1, 1)})
+            raise RuntimeError("changed my mind")
+    assert await reviews(pg, world) == [date(2027, 1, 31)]
+    # A write that fails fails the INSERT it went with, and nothing of either is kept.
+    clash = (
+        update(PARTNERSHIPS)
+        .where(PARTNERSHIPS.c.id == bindparam("pid"))
+        .values(name_key=bindparam("key"))
+    )
+    with pytest.raises(IntegrityError):
+        async with transaction(sessions) as session:
+            await write_behind(session, TOUCH, {"pid": pid, "day": date(2030, 1, 1)})
+            await write_behind(session, clash, {"pid": pid, "key": "alder's forum"})
+            await session.exec(NOTE, params=note(world, "lost"))
+    assert await reviews(pg, world) == [date(2027, 1, 31)]
+    # …and one left for the COMMIT fails the COMMIT.
+    with pytest.raises(IntegrityError):
+        async with transaction(sessions) as session:
+            await write_behind(session, clash, {"pid": pid, "key": "alder's forum"})
+    async with sessions() as session:  # the connection serves the next command
+        lost = select(EVENTS.c.id).where(EVENTS.c.summary == "lost")
+        assert (await session.exec(lost)).all() == []
+
+
+def test_writes_and_their_insert_are_numbered_on() -> None:
+    sql = postgres_driver.with_writes(
+        [("UPDATE a SET x = $1 WHERE a.id = $2", 2), ("DELETE FROM b WHERE b.id = $1", 1)],
+        "INSERT INTO c (x, y) VALUES ($1, $2) RETURNING c.id",
+        2,
+    )
+    assert sql == (
+        "WITH _behind_1 AS (UPDATE a SET x = $1 WHERE a.id = $2), "
+        "_behind_2 AS (DELETE FROM b WHERE b.id = $3) "
+        "INSERT INTO c (x, y) VALUES ($4, $5) RETURNING c.id"
+    )

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from db import sqlite_driver
-from db.ahead import read_ahead
+from db.ahead import read_ahead, write_behind
 from db.engine import create_engine, create_session_factory, transaction
 from db.migrate import upgrade
 from db.models import Organisation, Partnership, utcnow
-from db.sqlite_driver import DRIVER, write_behind
+from db.sqlite_driver import DRIVER
 from tests.statements import count_trips
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.asyncpg import (
+    AsyncAdapt_asyncpg_connection,
+    AsyncAdapt_asyncpg_cursor,
+)
 
 from bot.services.access import Actor, PartnershipRef
 from bot.services.goals import GoalService, GoalTarget
@@ -19,6 +23,7 @@ from bot.services.goals.rows import GoalRow, LinkRow
 from bot.services.register import RegisterService
 from db.engine import SessionFactory
 from db.models import Goal, GoalLink, GoalStance, utcnow
+from db.postgres_driver import is_combined
 from tests.statements import statements_run
 
 GUILD = 1000
@@ -39,6 +44,9 @@ MAX_SELECTS = {"sqlite": 8, "postgresql": 10}
 #: The same endorse by the goal's number in a partnership named: the goal is found among the web's
 #: goals, not read alone first (PostgreSQL: its lock reads no row into the session).
 NAMED_SELECTS = {"sqlite": 7, "postgresql": 9}
+#: Round trips of a second endorse in a partnership named, on PostgreSQL (14 before reads were
+#: combined, 10 before the goal's lock was dropped and its touch went with the stance).
+ENDORSE_TRIPS = 7
 #: A list: the partnership with the person's membership, the goals with their links, the
 #: partners and the latest stances (the people too once one of them has a stance).
 LIST_SELECTS = 4
@@ -233,3 +241,80 @@ def test_the_latest_stances_limits_are_written_into_their_sql() -> None:
     # database it then planned the read again on every call (0.7 ms of every card).
     sql = str(_LATEST_OF_PARTNERSHIP.compile(dialect=postgresql.dialect()))
     assert sql.count("LIMIT 1") == 6 and "LIMIT %(" not in sql
+
+
+async def test_a_stance_touches_its_goal_in_the_trip_of_its_insert(
+    goals: GoalService, sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The goal's `updated_at` is written with the stance's INSERT (`write_behind`): on
+    PostgreSQL in the INSERT's own statement (on SQLite in its trip: `tests/db`)."""
+    card = await goals.propose(convener, HERE, title="Shared referrals")
+
+    async def updated_at() -> datetime:
+        async with sessions() as session:
+            goal = await session.get(Goal, card.id)
+            assert goal is not None
+            return goal.updated_at
+
+    before = await updated_at()
+    sent: list[str] = []
+    execute = AsyncAdapt_asyncpg_cursor._prepare_and_execute
+
+    async def counted(self: Any, operation: str, parameters: Any) -> Any:
+        sent.append(operation)
+        return await execute(self, operation, parameters)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_cursor, "_prepare_and_execute", counted)
+    await goals.take_stance(reps[1], GoalTarget(str(card.id)), "reservations")
+    monkeypatch.undo()
+    if sessions.kw["bind"].dialect.name == "postgresql":
+        assert not [s for s in sent if s.startswith("UPDATE goal")], sent
+        inserts = [s for s in sent if "INSERT INTO goal_stance" in s]
+        assert len(inserts) == 1 and inserts[0].startswith("WITH _behind_1 AS (UPDATE goal")
+    assert await updated_at() > before
+
+
+async def test_a_named_endorse_on_postgresql_makes_few_round_trips(
+    goals: GoalService, sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL, a second endorse in a partnership named: BEGIN, the partnership found and
+    locked, the membership with the web's first reads (one statement, `ahead_under_lock`),
+    the web's other reads, the stance (the goal's touch in its statement), the log entry and
+    the COMMIT. No lock of the goal: every write to a goal holds its partnership's."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("counts PostgreSQL's round trips")
+    card = await goals.propose(convener, HERE, title="Shared referrals")
+    target = GoalTarget(str(card.id), HERE)
+    await goals.take_stance(reps[0], target, "agree")  # its reads are learned and planned
+    sent: list[str] = []
+    execute = AsyncAdapt_asyncpg_cursor._prepare_and_execute
+    begin = AsyncAdapt_asyncpg_connection._start_transaction
+    commit = AsyncAdapt_asyncpg_connection.commit
+
+    async def counted(self: Any, operation: str, parameters: Any) -> Any:
+        sent.append(operation)
+        return await execute(self, operation, parameters)
+
+    async def counted_begin(self: Any) -> None:
+        sent.append("BEGIN")
+        await begin(self)
+
+    def counted_commit(self: Any) -> None:
+        sent.append("COMMIT")
+        commit(self)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_cursor, "_prepare_and_execute", counted)
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", counted_begin)
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "commit", counted_commit)
+    result = await goals.take_stance(reps[0], target, "reservations")
+    monkeypatch.undo()
+    assert result.stance == "reservations"
+    shown = "\n\n".join(s[:120] for s in sent)
+    assert not [s for s in sent if "FROM goal" in s and "FOR UPDATE" in s], shown
+    # (BEGIN is noted as it goes, inside its first statement's trip.)
+    assert sent.count("BEGIN") == 1 and sent[-1] == "COMMIT", shown
+    statements = [s for s in sent if s != "BEGIN"]
+    assert "FOR UPDATE" in statements[0] and statements[0].startswith("SELECT partnership"), shown
+    assert is_combined(statements[1]) and "FROM membership" in statements[1], shown
+    assert statements[3].startswith("WITH _behind_1 AS (UPDATE goal"), shown
+    assert len(sent) == ENDORSE_TRIPS, shown

@@ -621,8 +621,9 @@ async def test_simultaneous_last_stances_agree_the_goal_once(world: Setup, monke
     both = asyncio.Event()
 
     async def slow_load_web(*args, **kwargs):
-        # Both transactions read the stances before either commits: without the goal lock each
-        # would miss the other's stance, and the goal would never be agreed.
+        # Both would read the stances before either commits: without the partnership's lock
+        # (PostgreSQL; SQLite's writers queue) each would miss the other's stance, and the
+        # goal would never be agreed.
         web = await load_web(*args, **kwargs)
         arrived.append(1)
         if len(arrived) >= 2:
@@ -640,3 +641,33 @@ async def test_simultaneous_last_stances_agree_the_goal_once(world: Setup, monke
     [agreed] = await events(world.sessions, "goal.agreed")
     assert agreed.message_link == f"https://discord.com/channels/{GUILD}/{CHANNEL}/4242"
     assert all(e.message_link for e in await events(world.sessions, "goal.stance"))
+
+
+async def test_a_posted_message_is_attached_only_once_a_stance_under_way_is_done(
+    world: Setup, monkeypatch
+):
+    """A stance locks only its partnership, not its goal: `attach_message`, the one write to
+    a goal that does not pass the gate, takes the partnership's lock too, and waits."""
+    card = await world.goals.propose(council, HERE, title="Shared data")
+    load_web = goal_web.load_web
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def paused_load_web(*args, **kwargs):
+        web = await load_web(*args, **kwargs)
+        inside.set()
+        await release.wait()
+        return web
+
+    monkeypatch.setattr(goal_web, "load_web", paused_load_web)
+    stance = asyncio.create_task(world.goals.take_stance(foodbank, goal(card), "agree"))
+    await asyncio.wait_for(inside.wait(), 10)
+    attach = asyncio.create_task(world.goals.attach_message(card.id, CHANNEL, 4242))
+    await asyncio.sleep(0.3)
+    assert not attach.done()  # waiting for the stance's transaction
+    release.set()
+    result = await stance
+    await attach
+    assert result.stance == "agree"
+    async with world.sessions() as session:
+        stored = await session.get(Goal, card.id)
+        assert stored is not None and stored.message_id == 4242

@@ -219,7 +219,8 @@ async def lock(session: AsyncSession, partnership: Partnership, *, shared: bool 
     """Serialise a partnership's writes: hold its row until the transaction ends, then read it
     afresh (it may have changed while we waited).
 
-    Every write on a partnership passes the gate, so every write takes this lock first, and one
+    Every write on a partnership passes the gate (or takes the lock itself, `lock_partnership`),
+    so every write takes this lock first, and one
     partnership's read-check-write rules (the last convener, a schedule's holidays, one
     membership per person) hold on PostgreSQL as on SQLite, where writers already queue. A
     write touching two rows of a partnership (two goals) locks the partnership before either,
@@ -230,12 +231,21 @@ async def lock(session: AsyncSession, partnership: Partnership, *, shared: bool 
     lock shared, so hundreds of them go side by side, while still waiting for, and holding
     off, a write that changes the partnership's state (closing the round).
     """
+    assert partnership.id is not None
+    await lock_partnership(session, partnership.id, shared=shared)
+
+
+async def lock_partnership(
+    session: AsyncSession, partnership_id: int, *, shared: bool = False
+) -> None:
+    """`lock` by the partnership's id: for a write reached through one of its records without
+    the gate (`GoalService.attach_message`)."""
     if (await session.connection()).dialect.name == "sqlite":
         return  # its writers hold the database from BEGIN: what they read is current
-    # One statement locks the row and reads it afresh into the same object.
+    # One statement locks the row and reads it afresh (into the session's object, if held).
     await session.exec(
         queries.locked(
-            select(Partnership).where(Partnership.id == partnership.id),
+            select(Partnership).where(Partnership.id == partnership_id),
             "share" if shared else "update",
         )
     )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, not_, or_, true
+from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -218,24 +218,6 @@ def named_number(target: GoalTarget) -> int | None:
     if not (target.partnership.name and target.partnership.name.strip()):
         return None
     return record_number(" ".join((target.goal or "").split()))
-
-
-_LOCK_NUMBER = (
-    select(Goal.id)
-    .where(
-        col(Goal.id) == bindparam("goal_id"),
-        col(Goal.partnership_id) == bindparam("partnership_id"),
-    )
-    .with_for_update()
-)
-
-
-async def lock_number(session: AsyncSession, p: Partnership, number: int) -> None:
-    """Hold goal `number` of this partnership for the transaction, before its records are read
-    (PostgreSQL; SQLite writers are serialised already): `locate(lock=True)` for a target
-    sought with `found_among`."""
-    if (await session.connection()).dialect.name != "sqlite":
-        await session.exec(_LOCK_NUMBER, params={"goal_id": number, "partnership_id": p.id})
 
 
 async def found_among(

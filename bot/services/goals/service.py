@@ -18,6 +18,7 @@ from bot.services.access import (
     check_goal_keeping,
     check_goal_labels,
     check_goal_wording,
+    lock_partnership,
     require_convener,
     resolve,
 )
@@ -167,10 +168,13 @@ class GoalService(StanceMethods, GoalResponses, GoalReading):
             return web.card(goal)
 
     async def attach_message(self, goal_id: int, channel_id: int, message_id: int) -> None:
-        """Remember the posted proposal, so it can be edited in place as stances arrive."""
+        """Remember the posted proposal, so it can be edited in place as stances arrive. Like
+        every write to a goal, it holds the goal's partnership's lock first (PostgreSQL), so a
+        stance under way, which locks only the partnership, never sees the goal change."""
         async with transaction(self.sessions) as session:
             goal = await session.get(Goal, goal_id)
             if goal is not None:
+                await lock_partnership(session, goal.partnership_id)
                 goal.channel_id = channel_id
                 goal.message_id = message_id
                 session.add(goal)

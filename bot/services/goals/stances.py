@@ -21,9 +21,9 @@ from bot.services.goals.latest import voice_latest, with_new_stance
 from bot.services.goals.vocab import COMMENT_MAX, Referral, Stance
 from bot.services.text import choice, clean_long_text
 from bot.services.timeutil import parse_date
+from db.ahead import write_behind
 from db.engine import SessionFactory, transaction
 from db.models import Goal, GoalStance, stored
-from db.sqlite_driver import write_behind
 
 # On the tables, not the mapped classes, so the ORM's bulk path (which copies the statement
 # on every call) is skipped; the goal object is brought up to date by hand.
@@ -119,6 +119,10 @@ class StanceMethods:
                 "referral": state,
                 "refer_by": day,
             }
+            # The goal is changed when a stance is taken. Nothing reads the result of that
+            # write: it goes with the stance's INSERT (`write_behind`), not in a trip of its own.
+            await write_behind(session, _TOUCH, {"goal_id": goal.id, "now": now})
+            set_committed_value(goal, "updated_at", now)
             # INSERT … RETURNING rather than the unit of work: stances are never changed
             # afterwards (the table refuses it), so the row needs no session.
             stance_id = (await session.exec(_INSERT_STANCE, params=values)).scalar_one()
@@ -147,14 +151,8 @@ class StanceMethods:
                 )
                 agreed_now = True
             if agreed_now:
-                goal.updated_at = now
                 session.add(goal)
                 await session.flush()
-            else:
-                # Nothing reads its result: it goes with the COMMIT, not in a trip of its own.
-                await write_behind(session, _TOUCH, {"goal_id": goal.id, "now": now})
-                set_committed_value(goal, "updated_at", now)
-            if agreed_now:
                 card = web.card(goal)
             return StanceResult(
                 card,
@@ -185,9 +183,14 @@ class StanceMethods:
             access, goal = await lookup.locate_to_change(session, actor, target)
         else:
             # The web's first reads as the last stance in this partnership made them
-            # (`AheadPlans`) go with the gate's read, in one trip, when they still hold.
+            # (`AheadPlans`) go with the gate's read, in one trip, when they still hold; on
+            # PostgreSQL, with the membership's, once the partnership's lock is held. The goal
+            # needs no lock of its own: every write to a goal holds its partnership's lock
+            # (the gate's, and `GoalService.attach_message`'s), so none can come between.
             ahead = _STANCE_PLANS.get(actor, target.partnership)
-            access = await resolve(session, actor, target.partnership, ahead=ahead)
+            access = await resolve(
+                session, actor, target.partnership, ahead=ahead, ahead_under_lock=True
+            )
             _STANCE_PLANS.remember(
                 actor,
                 target.partnership,
@@ -195,7 +198,6 @@ class StanceMethods:
                     access.partnership, focus=number, with_people=access.organisation_id is None
                 ),
             )
-            await lookup.lock_number(session, access.partnership, number)
 
         async def load(focus: int | None) -> goal_web.GoalWeb:
             return await goal_web.load_web(
