@@ -134,7 +134,7 @@ async def test_info_once_known_is_one_trip_and_the_same_info(
         await register.info(outsider, HERE)
 
 
-async def test_a_stance_by_number_once_known_makes_one_trip_fewer(
+async def test_a_stance_by_number_once_known_makes_two_trips_fewer(
     world: tuple[RegisterService, GoalService], sessions: SessionFactory, trips: list[str]
 ) -> None:
     register, goals = world
@@ -148,13 +148,34 @@ async def test_a_stance_by_number_once_known_makes_one_trip_fewer(
     result = await goals.take_stance(rep, target, "agree")
     assert result.previous == "reservations" and not result.agreed_now
     if _is_sqlite(sessions):
-        assert trips[0] == "_run_ahead" and len(trips) == len(first) - 1
+        # The gate's read, the web's first reads and those of the goals near this one: one trip.
+        assert trips[0] == "_run_ahead" and len(trips) == len(first) - 2, (first, trips)
     # A setting that changes what the web reads: the stance is taken all the same.
     await register.configure(convener, HERE, count_individuals=True)
     result = await goals.take_stance(rep, target, "reservations")
     assert result.previous == "agree"
     with pytest.raises(UserFacingError):
         await goals.take_stance(outsider, target, "agree")
+
+
+async def test_a_stance_planned_before_a_new_link_reads_the_linked_goal_too(
+    world: tuple[RegisterService, GoalService], sessions: SessionFactory
+) -> None:
+    """The plan holds the reads of the goals near the goal as they were (itself alone); once
+    it is linked to another, the web reads both, and the card shows the link."""
+    _register, goals = world
+    _p, cards = await goals.list_goals(rep, HERE, summary=True)
+    first, second = (card.goal for card in cards)
+    target = GoalTarget(str(first.id), HERE)
+    await goals.take_stance(rep, target, "reservations")  # planned: this goal alone
+    await goals.link(convener, GoalTarget(str(first.id), HERE), str(second.id), "contributes_to")
+    result = await goals.take_stance(rep, target, "agree")
+    assert result.previous == "reservations"
+    assert [(link.other_id, link.other_title) for link in result.card.links] == [
+        (second.id, second.title)
+    ]
+    again = await goals.take_stance(rep, target, "reservations")  # planned with the link
+    assert again.previous == "agree" and len(again.card.links) == 1
 
 
 async def test_a_checkin_once_known_reads_the_open_round_with_the_gate(

@@ -191,13 +191,6 @@ class StanceMethods:
             access = await resolve(
                 session, actor, target.partnership, ahead=ahead, ahead_under_lock=True
             )
-            _STANCE_PLANS.remember(
-                actor,
-                target.partnership,
-                goal_web.web_reads(
-                    access.partnership, focus=number, with_people=access.organisation_id is None
-                ),
-            )
 
         async def load(focus: int | None) -> goal_web.GoalWeb:
             return await goal_web.load_web(
@@ -216,6 +209,17 @@ class StanceMethods:
             web = await load(goal.id)
         else:
             web = await load(number)
+            # Its reads next time: the web's first ones and those of the goals near this one.
+            _STANCE_PLANS.remember(
+                actor,
+                target.partnership,
+                goal_web.web_reads(
+                    access.partnership,
+                    focus=number,
+                    with_people=access.organisation_id is None,
+                    near=sorted(web.focus or ()),
+                ),
+            )
             goal = await lookup.found_among(session, access, web.goals, target, number)
             lookup.ensure_open(goal)
             responses.refuse_stance(goal)

@@ -6,7 +6,7 @@ and links as plain rows, with only what a list's cards read: `bot.services.goals
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,17 +125,33 @@ def summary_reads(p: Partnership) -> list[tuple[Any, dict[str, Any]]]:
 
 
 def web_reads(
-    p: Partnership, *, focus: int | None, with_people: bool
+    p: Partnership, *, focus: int | None, with_people: bool, near: Sequence[int] = ()
 ) -> list[tuple[Any, dict[str, Any]]]:
     """The reads `load_web` sends together first (`read_ahead`), with their values (an
-    endorse remembers them, `resolve(ahead=…)`)."""
-    return _first_reads(
+    endorse remembers them, `resolve(ahead=…)`); with `near`, the goals a focused web read
+    last time (`GoalWeb.focus`), also the reads of those goals it sends next: their latest
+    stances and readings. Should the goal's links have changed since, those two are not the
+    reads `load_web` makes, and it makes its own (a trip more, never a stale answer)."""
+    first = _first_reads(
         p,
         _GOALS_AND_LINKS,
         focus=focus,
         summary=False,
         everyone=with_people or p.count_individuals,
     )
+    if focus is None or not near:
+        return first
+    read = sorted(near)
+    return [*first, *_near_reads(read, summary=False)]
+
+
+def _near_reads(read: list[int], *, summary: bool) -> list[tuple[Any, dict[str, Any]]]:
+    """A focused web's reads of the goals near its focus (`read`): their latest stances and,
+    unless a summary, their readings."""
+    return [
+        latest_stances_read(read),
+        *([] if summary else [(_READINGS, {"goal_ids": read})]),
+    ]
 
 
 def _first_reads(
@@ -216,10 +232,9 @@ async def _load(
         # One trip for both reads that need the goals' ids: one goal's stances, the readings.
         await read_ahead(
             session,
-            [
-                *([latest_stances_read(read)] if focus is not None else []),
-                *([] if summary else [(_READINGS, {"goal_ids": read})]),
-            ],
+            _near_reads(read, summary=summary)
+            if focus is not None
+            else ([] if summary else [(_READINGS, {"goal_ids": read})]),
         )
         stances = (
             await partnership_latest(session, pid)
