@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, func
+from sqlalchemy import String, and_, bindparam, cast, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +30,31 @@ from db.models import (
 )
 
 Partner = tuple[PartnerOrganisation, Organisation]
+
+
+# ---- ids
+
+# The sequence by a parameter cast to its type: no quoted text in the SQL, so the read can go
+# with others in one statement (`db.postgres_driver`).
+_NEXT_ID = sa_select(func.nextval(cast(bindparam("sequence", type_=String), REGCLASS)))
+
+
+def next_id_read(table: str) -> tuple[Any, dict[str, Any]]:
+    """PostgreSQL: the next id of `table` (from its serial's sequence, `<table>_id_seq`), as a
+    read that can go with others (`db.ahead.read_ahead`). A row whose id is known before its
+    INSERT needs nothing back from it, so the INSERT can wait for the transaction's next
+    statement (`db.ahead.write_behind`). An id taken and not used leaves a gap in the ids, as
+    a rolled-back INSERT does."""
+    return _NEXT_ID, {"sequence": f"{table}_id_seq"}
+
+
+async def next_id(session: AsyncSession, table: str) -> int | None:
+    """`next_id_read`'s id on PostgreSQL; None on SQLite, which has no sequences (its INSERT
+    returns the id, and its writes go to its thread in one trip anyway)."""
+    if (await session.connection()).dialect.name != "postgresql":
+        return None
+    statement, params = next_id_read(table)
+    return int((await session.exec(statement, params=params)).scalar_one())
 
 
 # ---- partnerships

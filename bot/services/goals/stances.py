@@ -21,6 +21,7 @@ from bot.services.goals.latest import voice_latest, with_new_stance
 from bot.services.goals.vocab import COMMENT_MAX, Referral, Stance
 from bot.services.text import choice, clean_long_text
 from bot.services.timeutil import parse_date
+from db import queries
 from db.ahead import write_behind
 from db.engine import SessionFactory, transaction
 from db.models import Goal, GoalStance, stored
@@ -30,6 +31,7 @@ from db.models import Goal, GoalStance, stored
 _STANCES = GoalStance.__table__  # type: ignore[attr-defined]
 _GOALS = Goal.__table__  # type: ignore[attr-defined]
 _INSERT_STANCE = insert(_STANCES).returning(_STANCES.c.id)
+_INSERT_STANCE_WITH_ID = insert(_STANCES)
 _TOUCH = (
     update(_GOALS).where(_GOALS.c.id == bindparam("goal_id")).values(updated_at=bindparam("now"))
 )
@@ -119,13 +121,20 @@ class StanceMethods:
                 "referral": state,
                 "refer_by": day,
             }
+            # PostgreSQL: the stance's id, read with the web's reads (`_goal_and_web`'s plan),
+            # so that its INSERT returns nothing. SQLite: None, the INSERT returns it.
+            stance_id = await queries.next_id(session, "goal_stance")
             # The goal is changed when a stance is taken. Nothing reads the result of that
-            # write: it goes with the stance's INSERT (`write_behind`), not in a trip of its own.
+            # write: it goes with the next statement (`write_behind`), not in a trip of its own.
             await write_behind(session, _TOUCH, {"goal_id": goal.id, "now": now})
             set_committed_value(goal, "updated_at", now)
-            # INSERT … RETURNING rather than the unit of work: stances are never changed
-            # afterwards (the table refuses it), so the row needs no session.
-            stance_id = (await session.exec(_INSERT_STANCE, params=values)).scalar_one()
+            # INSERT rather than the unit of work: stances are never changed afterwards (the
+            # table refuses it), so the row needs no session. With its id known, it goes with
+            # the log entry's statement, as the goal's touch does.
+            if stance_id is None:
+                stance_id = (await session.exec(_INSERT_STANCE, params=values)).scalar_one()
+            else:
+                await write_behind(session, _INSERT_STANCE_WITH_ID, {"id": stance_id, **values})
             row = stored(GoalStance, id=stance_id, **values)
             entry = events.stance_taken(
                 actor,
@@ -188,6 +197,8 @@ class StanceMethods:
             # needs no lock of its own: every write to a goal holds its partnership's lock
             # (the gate's, and `GoalService.attach_message`'s), so none can come between.
             ahead = _STANCE_PLANS.get(actor, target.partnership)
+            if (await session.connection()).dialect.name == "postgresql":
+                ahead = [*ahead, queries.next_id_read("goal_stance")]  # the stance's id
             access = await resolve(
                 session, actor, target.partnership, ahead=ahead, ahead_under_lock=True
             )
@@ -210,16 +221,13 @@ class StanceMethods:
         else:
             web = await load(number)
             # Its reads next time: the web's first ones and those of the goals near this one.
-            _STANCE_PLANS.remember(
-                actor,
-                target.partnership,
-                goal_web.web_reads(
-                    access.partnership,
-                    focus=number,
-                    with_people=access.organisation_id is None,
-                    near=sorted(web.focus or ()),
-                ),
+            planned = goal_web.web_reads(
+                access.partnership,
+                focus=number,
+                with_people=access.organisation_id is None,
+                near=sorted(web.focus or ()),
             )
+            _STANCE_PLANS.remember(actor, target.partnership, planned)
             goal = await lookup.found_among(session, access, web.goals, target, number)
             lookup.ensure_open(goal)
             responses.refuse_stance(goal)
