@@ -10,6 +10,10 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql.asyncpg import (
+    AsyncAdapt_asyncpg_connection,
+    AsyncAdapt_asyncpg_cursor,
+)
 
 from db.engine import SessionFactory
 from db.postgres_driver import is_combined
@@ -53,4 +57,32 @@ def count_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return await original(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return sent
+
+
+def count_postgres_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The round trips to PostgreSQL from now on: each statement (its SQL, as sent), each BEGIN
+    (noted as it goes, inside its first statement's trip) and each COMMIT."""
+    sent: list[str] = []
+    execute = AsyncAdapt_asyncpg_cursor._prepare_and_execute
+    begin = AsyncAdapt_asyncpg_connection._start_transaction
+    commit = AsyncAdapt_asyncpg_connection.commit
+
+    async def counted_execute(self: Any, operation: str, parameters: Any) -> Any:
+        sent.append(operation)
+        return await execute(self, operation, parameters)
+
+    async def counted_begin(self: Any) -> None:
+        if self.isolation_level != "autocommit":
+            sent.append("BEGIN")
+        await begin(self)
+
+    def counted_commit(self: Any) -> None:
+        if self._transaction is not None:
+            sent.append("COMMIT")
+        commit(self)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_cursor, "_prepare_and_execute", counted_execute)
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", counted_begin)
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "commit", counted_commit)
     return sent

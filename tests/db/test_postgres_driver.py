@@ -10,10 +10,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql.asyncpg import (
-    AsyncAdapt_asyncpg_connection,
-    AsyncAdapt_asyncpg_cursor,
-)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +18,7 @@ from db import postgres_driver
 from db.ahead import read_ahead, write_behind
 from db.engine import create_session_factory, transaction
 from db.models import Event, Goal, Partnership
+from tests.statements import count_postgres_trips
 
 PARTNERSHIPS = Partnership.__table__  # type: ignore[attr-defined]
 EVENTS = Event.__table__  # type: ignore[attr-defined]
@@ -103,24 +100,8 @@ async def world(pg: AsyncEngine) -> dict[str, Any]:
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The round trips to the server from now on: each statement (its SQL) and each BEGIN,
-    noted as it goes (inside its first statement's trip)."""
-    sent: list[str] = []
-    execute = AsyncAdapt_asyncpg_cursor._prepare_and_execute
-    begin = AsyncAdapt_asyncpg_connection._start_transaction
-
-    async def counted_execute(self: Any, operation: str, parameters: Any) -> Any:
-        sent.append(operation)
-        return await execute(self, operation, parameters)
-
-    async def counted_begin(self: Any) -> None:
-        if self.isolation_level != "autocommit":
-            sent.append("BEGIN")
-        await begin(self)
-
-    monkeypatch.setattr(AsyncAdapt_asyncpg_cursor, "_prepare_and_execute", counted_execute)
-    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", counted_begin)
-    return sent
+    """The round trips to the server from now on (`count_postgres_trips`)."""
+    return count_postgres_trips(monkeypatch)
 
 
 def reads(world: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:
@@ -200,7 +181,7 @@ async def test_a_write_in_between_makes_what_was_read_stale(
     # Read again after the write, in the write's transaction: the new name.
     assert names == ["Birch Forum", "Riverside “Hub”"]
     # (BEGIN is noted as it goes, inside its first statement's trip.)
-    statements = [trip for trip in trips if trip != "BEGIN"]
+    statements = [trip for trip in trips if trip not in ("BEGIN", "COMMIT")]
     assert trips.count("BEGIN") == 1 and postgres_driver.is_combined(statements[0])
     assert statements[1].startswith("UPDATE partnership")
     assert statements[2].startswith("SELECT partnership.id")  # not served from the read ahead
@@ -298,7 +279,7 @@ async def test_a_write_left_behind_goes_in_the_next_inserts_statement(
         await write_behind(session, PURPOSE, {"pid": world["pids"][0], "purpose": "Together"})
         assert trips == []  # nothing sent yet
         event_id = (await session.exec(NOTE, params=note(world, "with"))).scalar_one()
-    statements = [trip for trip in trips if trip != "BEGIN"]
+    statements = [trip for trip in trips if trip not in ("BEGIN", "COMMIT")]
     assert len(statements) == 1, statements  # both writes went with the INSERT
     assert statements[0].startswith("WITH _behind_1 AS (UPDATE goal SET")
     assert "_behind_2 AS (UPDATE partnership SET" in statements[0]
@@ -325,7 +306,7 @@ async def test_a_write_left_behind_runs_alone_before_a_read_and_before_the_commi
             date(2027, 4, 1)
         ]
         await write_behind(session, TOUCH, {"pid": pid, "day": date(2027, 5, 1)})
-    statements = [trip for trip in trips if trip != "BEGIN"]
+    statements = [trip for trip in trips if trip not in ("BEGIN", "COMMIT")]
     assert [s.split(" ")[0] for s in statements] == ["UPDATE", "SELECT", "UPDATE"]
     assert trips.count("BEGIN") == 1  # all in the one transaction
     assert await reviews(pg, world) == [date(2027, 5, 1)]  # the last one with the COMMIT

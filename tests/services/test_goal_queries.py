@@ -11,10 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql.asyncpg import (
-    AsyncAdapt_asyncpg_connection,
-    AsyncAdapt_asyncpg_cursor,
-)
 
 from bot.services.access import Actor, PartnershipRef
 from bot.services.goals import GoalService, GoalTarget
@@ -24,7 +20,7 @@ from bot.services.register import RegisterService
 from db.engine import SessionFactory
 from db.models import Goal, GoalLink, GoalStance, utcnow
 from db.postgres_driver import is_combined
-from tests.statements import statements_run
+from tests.statements import count_postgres_trips, statements_run
 
 GUILD = 1000
 convener = Actor(GUILD, 2, "Ada", manage_channels=True)
@@ -259,14 +255,7 @@ async def test_a_stance_touches_its_goal_in_the_trip_of_its_insert(
             return goal.updated_at
 
     before = await updated_at()
-    sent: list[str] = []
-    execute = AsyncAdapt_asyncpg_cursor._prepare_and_execute
-
-    async def counted(self: Any, operation: str, parameters: Any) -> Any:
-        sent.append(operation)
-        return await execute(self, operation, parameters)
-
-    monkeypatch.setattr(AsyncAdapt_asyncpg_cursor, "_prepare_and_execute", counted)
+    sent = count_postgres_trips(monkeypatch)
     await goals.take_stance(reps[1], GoalTarget(str(card.id)), "reservations")
     monkeypatch.undo()
     if sessions.kw["bind"].dialect.name == "postgresql":
@@ -288,26 +277,7 @@ async def test_a_named_endorse_on_postgresql_makes_few_round_trips(
     card = await goals.propose(convener, HERE, title="Shared referrals")
     target = GoalTarget(str(card.id), HERE)
     await goals.take_stance(reps[0], target, "agree")  # its reads are learned and planned
-    sent: list[str] = []
-    execute = AsyncAdapt_asyncpg_cursor._prepare_and_execute
-    begin = AsyncAdapt_asyncpg_connection._start_transaction
-    commit = AsyncAdapt_asyncpg_connection.commit
-
-    async def counted(self: Any, operation: str, parameters: Any) -> Any:
-        sent.append(operation)
-        return await execute(self, operation, parameters)
-
-    async def counted_begin(self: Any) -> None:
-        sent.append("BEGIN")
-        await begin(self)
-
-    def counted_commit(self: Any) -> None:
-        sent.append("COMMIT")
-        commit(self)
-
-    monkeypatch.setattr(AsyncAdapt_asyncpg_cursor, "_prepare_and_execute", counted)
-    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", counted_begin)
-    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "commit", counted_commit)
+    sent = count_postgres_trips(monkeypatch)
     result = await goals.take_stance(reps[0], target, "reservations")
     monkeypatch.undo()
     assert result.stance == "reservations"
