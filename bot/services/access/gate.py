@@ -220,12 +220,11 @@ async def lock(session: AsyncSession, partnership: Partnership, *, shared: bool 
     afresh (it may have changed while we waited).
 
     Every write on a partnership passes the gate (or takes the lock itself, `lock_partnership`),
-    so every write takes this lock first, and one
-    partnership's read-check-write rules (the last convener, a schedule's holidays, one
-    membership per person) hold on PostgreSQL as on SQLite, where writers already queue. A
-    write touching two rows of a partnership (two goals) locks the partnership before either,
-    so two such writes can't deadlock. SQLite has no row locks, and needs none: its writers
-    hold the whole database from BEGIN IMMEDIATE.
+    so every write takes this lock first, and one partnership's read-check-write rules (the
+    last convener, a schedule's holidays, one membership per person) hold on PostgreSQL as on
+    SQLite, where writers already queue. A write touching two rows of a partnership (two
+    goals) locks the partnership before either, so two such writes can't deadlock. SQLite has
+    no row locks, and needs none: its writers hold the whole database from BEGIN IMMEDIATE.
 
     `shared`: a write that changes only its author's own rows (a check-in answer) takes the
     lock shared, so hundreds of them go side by side, while still waiting for, and holding
