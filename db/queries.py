@@ -96,6 +96,18 @@ _IN_CHANNELS = {
 }
 
 
+_LOCKED_BY_ID = {
+    lock: locked(select(Partnership).where(col(Partnership.id) == bindparam("key")), lock)
+    for lock in ("update", "share")
+}
+
+
+async def lock_partnership_row(session: AsyncSession, *, partnership_id: int, lock: str) -> None:
+    """Lock the partnership's row (`lock`: "update" or "share") and read it afresh into the
+    session's object, if it holds one."""
+    await session.exec(_LOCKED_BY_ID[lock], params={"key": partnership_id})
+
+
 async def partnership_named(
     session: AsyncSession, *, guild_id: int, name: str, lock: Lock = None
 ) -> Partnership | None:

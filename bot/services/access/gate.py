@@ -242,11 +242,8 @@ async def lock_partnership(
     if (await session.connection()).dialect.name == "sqlite":
         return  # its writers hold the database from BEGIN: what they read is current
     # One statement locks the row and reads it afresh (into the session's object, if held).
-    await session.exec(
-        queries.locked(
-            select(Partnership).where(Partnership.id == partnership_id),
-            "share" if shared else "update",
-        )
+    await queries.lock_partnership_row(
+        session, partnership_id=partnership_id, lock="share" if shared else "update"
     )
 
 

@@ -225,7 +225,7 @@ class StanceMethods:
                 access.partnership,
                 focus=number,
                 with_people=access.organisation_id is None,
-                near=sorted(web.focus or ()),
+                near=tuple(web.focus or ()),
             )
             _STANCE_PLANS.remember(actor, target.partnership, planned)
             goal = await lookup.found_among(session, access, web.goals, target, number)

@@ -141,8 +141,7 @@ def web_reads(
     )
     if focus is None or not near:
         return first
-    read = sorted(near)
-    return [*first, *_near_reads(read, summary=False)]
+    return [*first, *_near_reads(sorted(near), summary=False)]
 
 
 def _near_reads(read: list[int], *, summary: bool) -> list[tuple[Any, dict[str, Any]]]:
