@@ -75,14 +75,17 @@ async def test_the_same_entries_in_the_same_order(world: World, bounded: bool) -
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's plan is the one checked
 async def test_each_kind_is_looked_up_in_its_index(world: World) -> None:
-    statement = events_query(world.partnership, SMALL_KINDS, until=NOW, since=None)
+    statement, values = events_query(world.partnership, SMALL_KINDS, until=NOW, since=None)
     compiled = statement.compile(dialect=sqlite.dialect())
     async with world.sessions() as session:
         connection = await session.connection()
         plan = (
             await connection.exec_driver_sql(
                 f"EXPLAIN QUERY PLAN {compiled}",
-                tuple(_sqlite(compiled.params[name]) for name in compiled.positiontup or ()),
+                tuple(
+                    _sqlite(values.get(name, compiled.params[name]))
+                    for name in compiled.positiontup or ()
+                ),
             )
         ).all()
     steps = [row[-1] for row in plan]
@@ -95,3 +98,54 @@ async def test_each_kind_is_looked_up_in_its_index(world: World) -> None:
 
 def _sqlite(value: object) -> object:
     return value.isoformat(" ") if isinstance(value, datetime) else value
+
+
+async def test_the_statement_is_built_once_and_each_partnership_reads_its_own(
+    world: World,
+) -> None:
+    """The statement is kept by kinds and bounds, its server and partnership bound each time it
+    runs: another partnership's read (in another server) finds only its own entries, and the
+    first's stays as it was."""
+    p = world.partnership
+    async with world.sessions() as session:
+        other = Partnership(
+            guild_id=p.guild_id + 1,
+            name=p.name,
+            name_key=p.name_key,
+            channel_id=p.channel_id + 1,
+            created_by=p.created_by,
+            timezone=p.timezone,
+            purpose="Another server's partnership of the same name",
+        )
+        session.add(other)
+        await session.flush()
+        assert other.id is not None
+        first = await session.exec(
+            select(Event)
+            .where(Event.partnership_id == p.id, col(Event.kind).in_(SMALL_KINDS))
+            .order_by(col(Event.id))
+            .limit(1)
+        )
+        copied = first.one()
+        session.add(
+            Event(
+                guild_id=other.guild_id,
+                partnership_id=other.id,
+                kind=copied.kind,
+                actor_id=copied.actor_id,
+                occurred_at=copied.occurred_at,
+                summary=copied.summary,
+                payload=dict(copied.payload),
+            )
+        )
+        await session.commit()
+        own = await _events(session, p, SMALL_KINDS, until=NOW)
+        theirs = await _events(session, other, SMALL_KINDS, until=NOW)
+    assert [event.id for event in own] == await _plain(world, SMALL_KINDS, NOW, None)
+    assert [(e.partnership_id, e.guild_id, e.kind) for e in theirs] == [
+        (other.id, other.guild_id, copied.kind)
+    ]
+    mine, mine_values = events_query(p, SMALL_KINDS, until=NOW)
+    same, their_values = events_query(other, SMALL_KINDS, until=NOW)
+    assert mine is same
+    assert mine_values != their_values
