@@ -74,16 +74,32 @@ def rows(
 ) -> Iterator[dict[str, str]]:
     """The codebook's rows for these files as written for this header; `unlisted` holds the
     values found in a vocabulary column that its vocabulary doesn't list, by (file, column)."""
-    unlisted = unlisted or {}
+    yield from about_rows(header)
+    yield from described(header, files, unlisted or {})
 
-    def row(
-        file: str, column: str = "", value: str = "", type: str = "", **rest: str
-    ) -> dict[str, str]:
-        blank = {"description": "", "concept": "", "source": ""}
-        return {"file": file, "column": column, "value": value, "type": type} | blank | rest
 
+def about_rows(header: Header) -> Iterator[dict[str, str]]:
+    """The codebook's first rows: what it says of the export as a whole (`about`)."""
     for sentence in about(header):
-        yield row("*", description=sentence)
+        yield _row("*", description=sentence)
+
+
+def _row(
+    file: str, column: str = "", value: str = "", type: str = "", **rest: str
+) -> dict[str, str]:
+    blank = {"description": "", "concept": "", "source": ""}
+    return {"file": file, "column": column, "value": value, "type": type} | blank | rest
+
+
+def described(
+    header: Header,
+    files: Iterable[File],
+    unlisted: Mapping[tuple[str, str], Iterable[str]],
+) -> Iterator[dict[str, str]]:
+    """The codebook's rows after what it says of the export as a whole (`about`): each file,
+    its columns as shown for this header and their values. They depend on the header only by
+    the columns it shows (`Column.shown`: its audience, whether pseudonymised)."""
+    row = _row
     for file in files:
         yield row(file.name, type="file", description=file.description)
         for column in file.columns_for(header):

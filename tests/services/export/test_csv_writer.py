@@ -11,15 +11,16 @@ import zipfile
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.export import codebook
+from bot.services.export import codebook, codebook_format
 from bot.services.export import vocabularies as v
 from bot.services.export.codebook_format import NOT_IN_VOCABULARY
 from bot.services.export.document import SCHEMA_VERSION, Audience, Document, Format, LogRow
-from bot.services.export.writers import SUFFIX, WRITERS
+from bot.services.export.writers import SUFFIX, WRITERS, csv_zip
 from bot.services.export.writers.csv_zip import cell, neutralise, write
 from bot.services.goals.vocab import DIMENSIONS, PERCEIVED, GoalStatus, Relation, Stance
 from bot.services.notes.service import DONE, OPEN, OVERDUE
@@ -407,6 +408,51 @@ async def test_codebook_covers_every_column_and_every_value_used(
     # Nothing described that the zip doesn't hold.
     held = {(n, c) for n in archive.namelist() for c in table(archive, n)[0]}
     assert columns == held
+
+
+@pytest.mark.parametrize("audience", list(Audience))
+@pytest.mark.parametrize("pseudonymised", [False, True])
+async def test_the_codebook_of_the_files_is_made_once_for_each_kind_of_export(
+    monkeypatch: pytest.MonkeyPatch, audience: Audience, pseudonymised: bool
+) -> None:
+    """The codebook's rows for the files are the same for every export that shows the same
+    columns of the same files and finds no value outside a vocabulary: made once, then written
+    as they were, byte for byte. An export that finds such a value has them made afresh."""
+
+    def document(*, unlisted: bool) -> Document:
+        made = sample(audience)
+        made.header = dataclasses.replace(
+            made.header, pseudonymised=pseudonymised, keep_text=not pseudonymised
+        )
+        if not unlisted:  # the sample's sections that hold values its vocabularies don't list
+            made.organisations, made.goals, made.links = [], [], []
+        return made
+
+    async def written(document: Document) -> bytes:
+        out = io.BytesIO()
+        await write(document, out)
+        return out.getvalue()
+
+    monkeypatch.setattr(csv_zip, "_DESCRIBED", {})
+    first = await written(document(unlisted=False))
+    assert len(csv_zip._DESCRIBED) == 1
+    made_afresh = codebook_format.described
+
+    def not_again(*args: Any) -> Any:
+        raise AssertionError("the files' codebook rows were made again")
+
+    monkeypatch.setattr(codebook_format, "described", not_again)
+    assert await written(document(unlisted=False)) == first
+    monkeypatch.setattr(codebook_format, "described", made_afresh)
+
+    archive = zipfile.ZipFile(io.BytesIO(await written(document(unlisted=True))))
+    unlisted = {
+        (row["file"], row["column"], row["value"])
+        for row in read(archive, "codebook.csv")
+        if row["description"] == NOT_IN_VOCABULARY
+    }
+    assert ("organisations.csv", "sector", "community") in unlisted
+    assert len(csv_zip._DESCRIBED) == 1
 
 
 async def test_codebook_lists_every_value_of_the_code_vocabularies() -> None:

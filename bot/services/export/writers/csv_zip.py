@@ -30,6 +30,7 @@ from bot.services.export.codebook_format import File
 from bot.services.export.document import (
     AnswerRow,
     Attendee,
+    Audience,
     Document,
     GoalRow,
     Header,
@@ -65,6 +66,11 @@ from bot.services.goals.vocab import DIMENSIONS
 from bot.services.trust.vocab import ITEM_KEYS, OWN_ITEM
 
 COMPRESS_LEVEL = 1  # zlib's quickest; the files inside are the same at any level
+#: The codebook's text of its files (`Sheet.write_described`) by the columns an export shows
+#: (audience, pseudonymised) and its files' names (kept with the files, which must be the same
+#: ones); a handful at most.
+_DESCRIBED: dict[tuple[Audience, bool, tuple[str, ...]], tuple[tuple[File, ...], str]] = {}
+_DESCRIBED_MAX = 32
 
 
 class Sheet:
@@ -169,6 +175,30 @@ class Sheet:
             if self._notes is None:
                 raise ValueError(f"{self.file.name}: not a note file's columns")
         self._csv.writerows(map(self._notes, notes))
+
+    def write_described(
+        self, header: Header, files: list[File], unlisted: dict[tuple[str, str], set[str]]
+    ) -> None:
+        """The codebook's rows for the files (`codebook_format.described`), as `write` writes
+        them. Their text is the same for every export that shows the same columns of the same
+        files and found no value outside a vocabulary, so it is made once for each such kind
+        of export (`_DESCRIBED`) and then written as it is: about 5 ms an export."""
+        shown = (header.audience, header.pseudonymised, tuple(file.name for file in files))
+        kept = _DESCRIBED.get(shown) if not unlisted else None
+        if kept is not None and all(a is b for a, b in zip(kept[0], files, strict=True)):
+            text = kept[1]
+        else:
+            made = io.StringIO(newline="")
+            writer, self._csv = self._csv, csv.writer(made)
+            try:
+                for values in codebook_format.described(header, files, unlisted):
+                    self.write(values)
+            finally:
+                self._csv = writer
+            text = made.getvalue()
+            if not unlisted and len(_DESCRIBED) < _DESCRIBED_MAX:
+                _DESCRIBED[shown] = (tuple(files), text)
+        self._text.write(text)
 
     def _unlisted(self, name: str, value: Any) -> None:
         """A value of column `name` that its vocabulary does not list (for the codebook)."""
@@ -448,4 +478,7 @@ async def write(document: Document, out: BinaryIO) -> None:
             async for entries in document.log_as_stored():
                 log.write_stored(entries)
         files = [*written, codebook.CODEBOOK]
-        fill(codebook.CODEBOOK, codebook_format.rows(header, files, unlisted))
+        with sheet(codebook.CODEBOOK) as book:
+            for values in codebook_format.about_rows(header):
+                book.write(values)
+            book.write_described(header, files, unlisted)
