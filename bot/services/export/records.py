@@ -46,7 +46,7 @@ from sqlalchemy import Column, Select, Table, and_, not_, or_, select, union
 from sqlmodel import SQLModel
 
 from bot.services.export.jsontext import iso_utc
-from bot.services.export.spool import moment, payload, stored_text
+from bot.services.export.spool import moment, payload, stored_iso, stored_text
 from bot.services.goals.lookup import PUBLIC, visible_clause
 from bot.services.redaction import Redactions
 from db.engine import SessionFactory
@@ -219,7 +219,7 @@ async def _records(
                 async for batch in result.partitions(BATCH):
                     for values in batch:
                         row = dict(zip(columns, values, strict=True))
-                        row["occurred_at"] = iso_utc(moment(values[at]))
+                        row["occurred_at"] = stored_iso(values[at])
                         decoded = payload(values[stored])
                         row["payload"] = {} if decoded is None else decoded
                         if kept_back and _names_goal(name, row, kept_back):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import re
 import sqlite3
 import tempfile
 import weakref
@@ -35,7 +36,7 @@ from sqlalchemy import String, Text, cast, func, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from bot.services.export.jsontext import loads
+from bot.services.export.jsontext import iso_utc, loads
 from db.engine import SessionFactory
 from db.models import Event
 
@@ -80,6 +81,21 @@ def moment(value: Any) -> datetime:
     if value.tzinfo is UTC:
         return value  # type: ignore[no-any-return]
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite's stored text of a time (`sqlite_moment`): naive UTC, with microseconds.
+STORED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}")
+
+
+def stored_iso(value: Any) -> str:
+    """`moment(value).isoformat()` of a raw entry's time: SQLite's stored text is rewritten
+    as that would write it (`YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`, the microseconds only when
+    there are some) without reading it."""
+    if type(value) is str and STORED_TIME.fullmatch(value):
+        if value.endswith(".000000"):
+            return f"{value[:10]}T{value[11:19]}+00:00"
+        return f"{value[:10]}T{value[11:26]}+00:00"
+    return iso_utc(moment(value))
 
 
 def payload(value: Any) -> Any:

@@ -6,15 +6,24 @@ import io
 import json
 import zipfile
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
+from typing import Any
 
 import pytest
 from markupsafe import Markup, escape
 
 from bot.services.export import codebook, spool
-from bot.services.export.document import Audience, LogRow, NoteRow, Person, filled
+from bot.services.export.document import (
+    Audience,
+    LogRow,
+    NoteRow,
+    Person,
+    StoredEntry,
+    filled,
+)
 from bot.services.export.layout import Layout
 from bot.services.export.writers.csv_zip import (
     _CELL_BY_TYPE,
@@ -25,7 +34,14 @@ from bot.services.export.writers.csv_zip import (
     iso,
 )
 from bot.services.export.writers.html_rows import escape_text
-from bot.services.export.writers.json_doc import dumps, plain, row_bytes, row_object
+from bot.services.export.writers.json_doc import (
+    _stream,
+    dumps,
+    plain,
+    row_bytes,
+    row_object,
+    stored_bytes,
+)
 from bot.services.export.writers.markdown import inert
 from bot.services.redaction import Redactions
 from tests.export_sample import HTML_ATTACK, sample
@@ -256,21 +272,33 @@ def test_local_time_text_is_right_at_the_edges_of_days_zones_and_years() -> None
             assert layout.when(moment) == want, (name, moment)
 
 
-def test_log_cells_made_from_stored_entries_are_those_of_their_rows() -> None:
-    """`Sheet.write_stored`: a `StoredEntry`'s cells (its time and payload as read, from
-    SQLite's text or the driver's values) are the cells its `LogRow` makes, a `LogRow` among
-    them kept in its place, for every header that shows the log as stored."""
+def stored_entries(*more: str) -> tuple[list[StoredEntry], list[LogRow]]:
+    """Log entries as spooled (their time and payload as read, from SQLite's text or the
+    driver's values; `more` payloads as stored text besides) and as their `LogRow`s."""
     times = [
         "2026-03-29 00:59:59.000000",
         "2026-03-29 01:00:01.123456",
+        "2026-03-29 01:00:01.000010",
         "2026-03-29 01:00:01",  # not SQLAlchemy's text: read as before
         *MOMENTS,
     ]
-    payloads = ['{"b": 1, "a": "=x"}', "{}", "null", "[1, 2.5]", '{"n": 1e400}', {"z": [1]}, None]
+    payloads = [
+        '{"b": 1, "a": "=x"}',
+        "{}",
+        "null",
+        "[1, 2.5]",
+        '{"n": 1e400}',
+        {"z": [1]},
+        None,
+        "[]",
+        '{"big": 123456789012345678901234567890}',
+        '{"é": "\\u00e9"}',
+        *more,
+    ]
     people = [None, Person("Ada", 1), Person("=Eve", 2)]
     texts = ["a summary", "=SUM(A1)", "-1", ""]
     links = [None, "https://discord.com/channels/1/2/3", "@link"]
-    stored = [
+    stored: list[StoredEntry] = [
         (
             n,
             f"note.{n % 3}" if n % 5 else "+kind",
@@ -280,7 +308,7 @@ def test_log_cells_made_from_stored_entries_are_those_of_their_rows() -> None:
             payloads[n % len(payloads)],
             links[n % 3],
         )
-        for n in range(60)
+        for n in range(80)
     ]
     rows = [
         LogRow(
@@ -294,6 +322,14 @@ def test_log_cells_made_from_stored_entries_are_those_of_their_rows() -> None:
         )
         for s in stored
     ]
+    return stored, rows
+
+
+def test_log_cells_made_from_stored_entries_are_those_of_their_rows() -> None:
+    """`Sheet.write_stored`: a `StoredEntry`'s cells (its time and payload as read, from
+    SQLite's text or the driver's values) are the cells its `LogRow` makes, a `LogRow` among
+    them kept in its place, for every header that shows the log as stored."""
+    stored, rows = stored_entries()
     mixed = [
         row if n % 7 == 0 else entry
         for n, (entry, row) in enumerate(zip(stored, rows, strict=True))
@@ -313,7 +349,7 @@ def test_log_cells_made_from_stored_entries_are_those_of_their_rows() -> None:
                         sheet.write_stored(list(stored) if write == "stored" else mixed)
             with zipfile.ZipFile(buffer) as archive:
                 made.append(archive.read("log.csv"))
-        assert made[0].count(b"\n") == 61
+        assert made[0].count(b"\n") == 81
         assert made[1] == made[0] and made[2] == made[0]
 
 
@@ -393,3 +429,40 @@ def test_a_day_the_zone_changes_in_is_looked_up_once() -> None:
     days = sorted({m.replace(hour=0, minute=0) for m in moments})
     assert len(days) == 4 and looked_up == days  # each day once, in order
     assert layout._days[clock_change] is None
+
+
+def test_stored_times_read_as_isoformat_writes_them() -> None:
+    """`spool.stored_iso` rewrites SQLite's stored text as `isoformat` writes the time it
+    stands for (microseconds only when there are some), and converts anything else."""
+    start = datetime(1, 1, 1, tzinfo=UTC)
+    for step in range(0, 10**7, 9973):
+        moment = start + timedelta(days=step / 3.7, microseconds=step % 3 * 1234)
+        text = spool.sqlite_moment(moment)
+        assert spool.stored_iso(text) == moment.isoformat(), text
+    for moment in MOMENTS:
+        assert spool.stored_iso(moment) == spool.moment(moment).isoformat()
+    assert spool.stored_iso("2026-03-29 01:00:01") == "2026-03-29T01:00:01+00:00"
+
+
+async def test_json_log_rows_from_stored_entries_are_those_of_their_rows() -> None:
+    """The JSON log written from stored entries (`stored_bytes`, the general path for what
+    orjson can't write so) is byte for byte the one written from their `LogRow`s, a `LogRow`
+    among them kept in its place."""
+    stored, rows = stored_entries('{"lone": "\\ud800"}')
+    mixed: list[Any] = [
+        row if n % 7 == 0 else entry
+        for n, (entry, row) in enumerate(zip(stored, rows, strict=True))
+    ]
+
+    async def batches(items: list[Any]) -> AsyncIterator[list[Any]]:
+        for start in range(0, len(items), 9):
+            yield items[start : start + 9]
+
+    made = []
+    for items in (rows, stored, mixed):
+        buffer = io.BytesIO()
+        await _stream(buffer, "log", batches(items), json_values=True)
+        made.append(buffer.getvalue())
+    assert made[0].count(b"\n") == 82  # the key's line, a line per entry, the close
+    assert made[1] == made[0] and made[2] == made[0]
+    assert stored_bytes(stored[8]) is None  # an integer beyond 64 bits: the general path

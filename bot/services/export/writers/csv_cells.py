@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from operator import attrgetter, itemgetter
@@ -13,7 +12,7 @@ from typing import Any
 from bot.services.export import jsontext
 from bot.services.export.document import NoteRow, Person, StoredEntry
 from bot.services.export.jsontext import iso_utc_seconds
-from bot.services.export.spool import moment, payload
+from bot.services.export.spool import STORED_TIME, moment, payload
 
 # What a spreadsheet may take as the start of a formula (OWASP's list for CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -122,14 +121,10 @@ def row_reader(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     return attrgetter(*fields)
 
 
-# SQLite's stored text of a time (`spool.sqlite_moment`): naive UTC, with microseconds.
-_STORED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}")
-
-
 def stored_time(value: Any) -> str:
     """`iso(moment(value))` of a raw entry's time (`spool.moment`): SQLite's stored text is
     rewritten as that would write it (`YYYY-MM-DDTHH:MM:SS+00:00`) without reading it."""
-    if type(value) is str and _STORED_TIME.fullmatch(value):
+    if type(value) is str and STORED_TIME.fullmatch(value):
         return f"{value[:10]}T{value[11:19]}+00:00"
     return iso(moment(value))
 

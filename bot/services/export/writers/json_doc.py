@@ -33,7 +33,8 @@ from typing import Any, BinaryIO
 import orjson
 
 from bot.services.export import jsontext
-from bot.services.export.document import SCHEMA_VERSION, Document, Person
+from bot.services.export.document import SCHEMA_VERSION, Document, LogRow, Person, StoredEntry
+from bot.services.export.spool import moment, payload, stored_iso
 
 FORMAT = "partnerbot-export"
 
@@ -216,6 +217,28 @@ def row_bytes(row: Any, json_values: bool) -> bytes:
     return dumps(row_object(row))
 
 
+def stored_bytes(stored: StoredEntry) -> bytes | None:
+    """A log entry that shows as stored (`Document.log_as_stored`) written as `row_bytes`
+    writes its `LogRow`, straight from its stored time and payload: no `LogRow`, no time read
+    and written again. None when orjson can't write it so (`row_bytes` then does, from its
+    `LogRow`)."""
+    number, kind, actor, at, summary, value, link = stored
+    decoded = payload(value)
+    row = {
+        "actor": None if actor is None else {"name": actor.name, "user_id": actor.user_id},
+        "at": stored_iso(at),
+        "id": number,
+        "kind": kind,
+        "link": link,
+        "payload": decoded or {},
+        "summary": summary,
+    }
+    try:
+        return orjson.dumps(row, option=jsontext.SORTED)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, a lone surrogate …
+        return None
+
+
 async def write(document: Document, out: BinaryIO) -> None:
     records = document.records
     out.write(b'{"format": ' + dumps(FORMAT))
@@ -234,7 +257,10 @@ async def write(document: Document, out: BinaryIO) -> None:
         _array(out, key, rows)
     json_values = document.json_values
     await _stream(out, "notes", document.notes_batched(None), json_values)
-    await _stream(out, "log", document.log_batched(), json_values)
+    if json_values:
+        await _stream(out, "log", document.log_as_stored(), json_values)
+    else:
+        await _stream(out, "log", document.log_batched(), json_values)
     out.write(b',\n"records": ')
     if records is None:
         out.write(b"null")
@@ -267,13 +293,23 @@ async def _stream(
     async for batch in batches:
         for row in batch:
             buffer += separator
-            buffer += row_bytes(row, json_values)
+            made = stored_bytes(row) if type(row) is tuple else None
+            buffer += made if made is not None else row_bytes(_told(row), json_values)
             separator = b",\n"
         if len(buffer) >= CHUNK:
             out.write(buffer)
             buffer = bytearray()  # (the writer may keep what it was given)
     buffer += b"]" if separator == b"\n" else b"\n]"
     out.write(buffer)
+
+
+def _told(row: Any) -> Any:
+    """A stream's row; a `StoredEntry` as its `LogRow`."""
+    if type(row) is not tuple:
+        return row
+    number, kind, actor, at, summary, value, link = row
+    decoded = payload(value)
+    return LogRow(number, moment(at), kind, actor, summary, decoded or {}, link)
 
 
 async def _records(out: BinaryIO, records: AsyncIterator[tuple[str, dict[str, Any]]]) -> None:
