@@ -225,7 +225,7 @@ def stored_bytes(stored: StoredEntry) -> bytes | None:
     number, kind, actor, at, summary, value, link = stored
     decoded = payload(value)
     row = {
-        "actor": None if actor is None else {"name": actor.name, "user_id": actor.user_id},
+        "actor": None if actor is None else _person(actor),
         "at": stored_iso(at),
         "id": number,
         "kind": kind,
