@@ -3,7 +3,8 @@ codebook describing every column and every vocabulary value (`bot.services.expor
 
 Each file is written straight into its zip entry, row by row, and the log and the notes are read
 from the document's streams a batch of rows at a time, so memory does not grow with the log.
-Files are UTF-8, comma-separated, quoted where needed (RFC 4180, by the csv module). Times are
+Files are UTF-8, comma-separated, quoted where needed (RFC 4180: the header and single rows by the
+csv module, a stream's rows a batch at a time by `csv_text`, which writes the same text). Times are
 ISO 8601 in UTC, dates ISO. Text that a spreadsheet would run as a formula is neutralised;
 numbers are written as numbers. Which columns appear follows the header (see the codebook's
 column types): no person columns for the external audience, no Discord ids, message links or
@@ -55,6 +56,7 @@ from bot.services.export.writers.csv_cells import (  # noqa: F401  (re-exported)
     _blank,
     any_cell,
     cell,
+    csv_text,
     iso,
     neutralise,
     not_listed,
@@ -159,12 +161,14 @@ class Sheet:
         # type, else `cell`) without a call to it for each cell.
         columns = [None if convert is any_cell else convert for convert in converters]
         by_type = _CELL_BY_TYPE.get
-        self._csv.writerows(
-            [
-                "" if value is None else (convert or by_type(type(value)) or cell)(value)
-                for convert, value in zip(columns, read(row), strict=True)
-            ]
-            for row in rows
+        self._text.write(
+            csv_text(
+                [
+                    "" if value is None else (convert or by_type(type(value)) or cell)(value)
+                    for convert, value in zip(columns, read(row), strict=True)
+                ]
+                for row in rows
+            )
         )
 
     def write_notes(self, notes: list[NoteRow]) -> None:
@@ -174,7 +178,7 @@ class Sheet:
             self._notes = note_cells(self._plan, self._unlisted)
             if self._notes is None:
                 raise ValueError(f"{self.file.name}: not a note file's columns")
-        self._csv.writerows(map(self._notes, notes))
+        self._text.write(csv_text(map(self._notes, notes)))
 
     def write_described(
         self, header: Header, files: list[File], unlisted: dict[tuple[str, str], set[str]]
@@ -214,7 +218,7 @@ class Sheet:
                 raise ValueError(f"{self.file.name}: not the log's columns")
         stored = self._stored
         if all(type(item) is tuple for item in items):
-            self._csv.writerows(map(stored, items))  # type: ignore[arg-type]
+            self._text.write(csv_text(map(stored, items)))  # type: ignore[arg-type]
             return
         for item in items:  # a row told otherwise among them: each in its place
             if type(item) is tuple:
