@@ -11,6 +11,7 @@ library gives, and through the standard library where it would not.
   for datetimes, dates and dataclasses too, so they convert as with the standard library).
   What orjson refuses (an integer beyond 64 bits, a lone surrogate, a key that is not text)
   or would write otherwise (a number that is not finite) is written by the standard library.
+- `flat_sorted(text)`: `dumps(loads(text))` of a flat object, in one step.
 - `iso_utc(moment)`, `iso_utc_seconds(moment)`: a time in UTC as `isoformat` writes it.
 """
 
@@ -55,6 +56,19 @@ def loads(text: str) -> Any:
     if _holds_float(value):
         return loads_stdlib(text)
     return value
+
+
+def flat_sorted(text: str) -> str | None:
+    """`dumps(loads(text))` when the text is one flat object of text, integers, booleans and
+    nulls (a stored payload, nearly always), in one step: None otherwise, or when orjson does
+    not read it as the standard library would (the caller then goes the general way)."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if type(value) is dict and _FLOATLESS.issuperset(map(type, value.values())):
+        return orjson.dumps(value, option=SORTED).decode()
+    return None
 
 
 def _holds_float(value: Any) -> bool:

@@ -172,7 +172,13 @@ def stored_time(value: Any) -> str:
 
 
 def stored_payload(value: Any) -> str:
-    """The cell of a raw entry's payload as the log shows it (decoded, `{}` when empty)."""
+    """The cell of a raw entry's payload as the log shows it (decoded, `{}` when empty): a
+    flat object's stored text written again sorted in one step (`jsontext.flat_sorted`; JSON
+    text that starts with `{` is no formula)."""
+    if type(value) is str:
+        text = jsontext.flat_sorted(value)
+        if text is not None:
+            return text
     decoded = payload(value) or {}
     return _record(decoded) if type(decoded) is dict else any_cell(decoded)
 
