@@ -154,6 +154,17 @@ def removals_read(partnership: Partnership) -> tuple[Any, dict[str, Any]]:
     return _REDACTIONS, {"guild_id": partnership.guild_id, "partnership_id": partnership.id}
 
 
+# The partnership's reflection answers taken back (withdrawn or replaced): built once, the
+# partnership bound as it runs.
+_TAKEN_BACK = select(PromptAnswer.id, PromptAnswer.withdrawn_at).where(
+    col(PromptAnswer.partnership_id) == bindparam("partnership_id"),
+    or_(
+        col(PromptAnswer.withdrawn_at).is_not(None),
+        col(PromptAnswer.replaced_at).is_not(None),
+    ),
+)
+
+
 async def load(
     session: AsyncSession, partnership: Partnership, now: datetime, *, answers: bool = True
 ) -> Redactions:
@@ -165,17 +176,7 @@ async def load(
     taken_back: list[tuple[int | None, datetime | None]] = []
     if answers:
         taken_back = list(
-            (
-                await session.exec(
-                    select(PromptAnswer.id, PromptAnswer.withdrawn_at).where(
-                        PromptAnswer.partnership_id == partnership.id,
-                        or_(
-                            col(PromptAnswer.withdrawn_at).is_not(None),
-                            col(PromptAnswer.replaced_at).is_not(None),
-                        ),
-                    )
-                )
-            ).all()
+            (await session.exec(_TAKEN_BACK, params={"partnership_id": partnership.id})).all()
         )
     return Redactions(
         events=frozenset(r.event_id for r in rows),

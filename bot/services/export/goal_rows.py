@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,6 +79,14 @@ def _day(value: Any) -> date | None:
         return None
 
 
+# The partnership's goals, oldest first: built once, the partnership bound as it runs.
+_GOALS = (
+    select(Goal)
+    .where(col(Goal.partnership_id) == bindparam("partnership_id"))
+    .order_by(col(Goal.id))
+)
+
+
 async def goal_section(
     session: AsyncSession,
     p: Partnership,
@@ -90,11 +99,7 @@ async def goal_section(
     assert p.id is not None
     goals = [
         g
-        for g in (
-            await session.exec(
-                select(Goal).where(Goal.partnership_id == p.id).order_by(col(Goal.id))
-            )
-        ).all()
+        for g in (await session.exec(_GOALS, params={"partnership_id": p.id})).all()
         if as_utc(g.proposed_at) <= end
     ]
     section = GoalSection()
