@@ -5,7 +5,8 @@ Each module in MODULES exposes `NAME` and `async def run(size) -> list[Row]`; a 
 present in this checkout is skipped with a note. Every case is measured next to its floor in
 the same run, so the ratio, not the raw time, is what is compared with the target. The table
 goes to stdout, the rows to JSON (`benchmarks/results/<size>.json` unless `--json` says
-otherwise), with the machine they came from.
+otherwise), with the machine they came from and its speed, read before the first benchmark and
+after each (`benchmarks.machine_speed`: on a shared machine it moves while they run).
 
 The exit status is non-zero only when a benchmark fails to run (an exception); a missed target
 is reported in the table's `ok` column, not as a failure: timings are not tests.
@@ -27,10 +28,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.common import POSTGRES_ENV, Row
+from benchmarks.machine_speed import Speed, gauge
 
 #: In the order they run. A module missing from this checkout is skipped.
 MODULES = ("commands", "checkins", "export_large_log", "scheduler")
 RESULTS = Path(__file__).resolve().parent / "results"
+#: Seconds each reading of the machine's speed takes, by size.
+GAUGE_SECONDS = {"smoke": 0.5, "full": 2.0}
 
 
 def machine() -> dict[str, object]:
@@ -87,9 +91,14 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out + (["", "Notes:", *notes] if notes else []))
 
 
-async def run_all(size: str, only: list[str] | None) -> tuple[list[Row], list[str]]:
+async def run_all(
+    size: str, only: list[str] | None, speeds: list[Speed] | None = None
+) -> tuple[list[Row], list[str]]:
+    """Each benchmark of `only` (all when None) in turn; the machine's speed (`gauge`) is read
+    before the first and after each, into `speeds`."""
     rows: list[Row] = []
     failures: list[str] = []
+    speeds = [] if speeds is None else speeds
     for name in MODULES:
         if only and name not in only:
             continue
@@ -100,6 +109,9 @@ async def run_all(size: str, only: list[str] | None) -> tuple[list[Row], list[st
                 print(f"-- {name}: not in this checkout, skipped", flush=True)
                 continue
             raise
+        if not speeds:
+            speeds.append(gauge(f"before {module.NAME}", GAUGE_SECONDS[size]))
+            print(speeds[-1].line(), flush=True)
         print(f"-- {module.NAME} ({size})", flush=True)
         began = time.perf_counter()
         try:
@@ -107,10 +119,12 @@ async def run_all(size: str, only: list[str] | None) -> tuple[list[Row], list[st
         except Exception:
             traceback.print_exc()
             failures.append(name)
-            continue
-        rows.extend(got)
-        print(table(got), flush=True)
-        print(f"   ({time.perf_counter() - began:.0f} s)\n", flush=True)
+        else:
+            rows.extend(got)
+            print(table(got), flush=True)
+            print(f"   ({time.perf_counter() - began:.0f} s)", flush=True)
+        speeds.append(gauge(f"after {module.NAME}", GAUGE_SECONDS[size]))
+        print(speeds[-1].line() + "\n", flush=True)
     return rows, failures
 
 
@@ -129,14 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.postgres:
         os.environ[POSTGRES_ENV] = args.postgres
     started = datetime.now(UTC)
-    rows, failures = asyncio.run(run_all(args.size, args.only))
+    speeds: list[Speed] = []
+    rows, failures = asyncio.run(run_all(args.size, args.only, speeds))
     print("== All benchmarks\n" + table(rows))
     target = args.json or RESULTS / f"{args.size}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "size": args.size,
         "started": started.isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": machine() | {"speed": [speed.as_json() for speed in speeds]},
         "failed": failures,
         "rows": [asdict(r) | {"ratio": r.ratio} for r in rows],
     }

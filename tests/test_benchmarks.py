@@ -11,6 +11,7 @@ import pytest
 from benchmarks import export_large_log
 from benchmarks.__main__ import main, table
 from benchmarks.common import Row, postgres_base
+from benchmarks.machine_speed import WINDOW, gauge
 
 
 def test_a_row_without_floor_has_no_ratio_and_the_table_shows_both() -> None:
@@ -43,4 +44,22 @@ def test_the_smoke_size_runs_a_module_and_writes_json(
         assert row["value"] > 0 and row["floor"] > 0
         assert row["ratio"] == pytest.approx(row["value"] / row["floor"])
         assert isinstance(row["ok"], bool)
-    assert "export_large_log" in capsys.readouterr().out
+    # The machine's speed, read before the benchmark and after it, goes with the rows.
+    speeds = document["machine"]["speed"]
+    assert [s["when"] for s in speeds] == ["before export_large_log", "after export_large_log"]
+    for speed in speeds:
+        assert 0 < speed["fastest"] <= speed["slowest"]
+        assert speed["spread"] >= 1.0
+    printed = capsys.readouterr().out
+    assert "export_large_log" in printed
+    assert "-- machine before export_large_log: 10⁷ additions in" in printed
+
+
+def test_the_gauge_reads_the_whole_and_its_windows() -> None:
+    speed = gauge("now", seconds=3 * WINDOW)
+    assert speed.when == "now"
+    # The median of all the chunks lies between the medians of the fastest and slowest windows.
+    assert speed.fastest * (1 - 1e-9) <= speed.loop_seconds <= speed.slowest * (1 + 1e-9)
+    assert speed.spread == speed.slowest / speed.fastest >= 1.0
+    assert speed.as_json()["spread"] == round(speed.spread, 3)
+    assert speed.line().startswith("-- machine now: 10⁷ additions in ")
