@@ -91,14 +91,12 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out + (["", "Notes:", *notes] if notes else []))
 
 
-async def run_all(
-    size: str, only: list[str] | None, speeds: list[Speed] | None = None
-) -> tuple[list[Row], list[str]]:
-    """Each benchmark of `only` (all when None) in turn; the machine's speed (`gauge`) is read
-    before the first and after each, into `speeds`."""
+async def run_all(size: str, only: list[str] | None) -> tuple[list[Row], list[str], list[Speed]]:
+    """Each benchmark of `only` (all when None) in turn: their rows, the names of those that
+    failed to run, and the machine's speed (`gauge`), read before the first and after each."""
     rows: list[Row] = []
     failures: list[str] = []
-    speeds = [] if speeds is None else speeds
+    speeds: list[Speed] = []
     for name in MODULES:
         if only and name not in only:
             continue
@@ -125,7 +123,7 @@ async def run_all(
             print(f"   ({time.perf_counter() - began:.0f} s)", flush=True)
         speeds.append(gauge(f"after {module.NAME}", GAUGE_SECONDS[size]))
         print(speeds[-1].line() + "\n", flush=True)
-    return rows, failures
+    return rows, failures, speeds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.postgres:
         os.environ[POSTGRES_ENV] = args.postgres
     started = datetime.now(UTC)
-    speeds: list[Speed] = []
-    rows, failures = asyncio.run(run_all(args.size, args.only, speeds))
+    rows, failures, speeds = asyncio.run(run_all(args.size, args.only))
     print("== All benchmarks\n" + table(rows))
     target = args.json or RESULTS / f"{args.size}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
