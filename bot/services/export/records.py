@@ -42,7 +42,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, Select, Table, and_, bindparam, not_, or_, select, union
+from sqlalchemy import (
+    BindParameter,
+    Column,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    not_,
+    or_,
+    select,
+    union,
+)
 from sqlmodel import SQLModel
 
 from bot.services.export.jsontext import iso_utc
@@ -239,23 +250,26 @@ def _statements(dialect: str) -> tuple[Select[Any], Select[Any], list[tuple[str,
     made = _STATEMENTS.get(dialect)
     if made is None:
         p, goal = table_of("partnership"), table_of("goal")
-        found = select(p.c.id).where(
-            p.c.guild_id == bindparam("guild_id"), p.c.id == bindparam("partnership_id")
-        )
+        found = select(p.c.id).where(p.c.guild_id == _GUILD, p.c.id == _PARTNERSHIP)
         kept_back = select(goal.c.id).where(
-            goal.c.partnership_id == bindparam("partnership_id"), not_(visible_clause(PUBLIC))
+            goal.c.partnership_id == _PARTNERSHIP, not_(visible_clause(PUBLIC))
         )
         queries = [
-            (name, query.execution_options(yield_per=BATCH))
-            for name, query in _queries(bindparam("guild_id"), bindparam("partnership_id"), dialect)
+            (name, query.execution_options(yield_per=BATCH)) for name, query in _queries(dialect)
         ]
         made = _STATEMENTS[dialect] = (found, kept_back, queries)
     return made
 
 
-def _queries(guild_id: Any, partnership_id: Any, dialect: str) -> Iterable[tuple[str, Select[Any]]]:
-    """Each table's rows of this partnership (scoped by server where the table has one), by id:
-    `guild_id` and `partnership_id` are values or bound parameters."""
+#: The values every statement of `_statements` is bound to as it runs.
+_GUILD: BindParameter[int] = bindparam("guild_id")
+_PARTNERSHIP: BindParameter[int] = bindparam("partnership_id")
+
+
+def _queries(dialect: str) -> Iterable[tuple[str, Select[Any]]]:
+    """Each table's rows of this partnership (scoped by server where the table has one), by id,
+    the server and partnership bound as they run."""
+    guild_id, partnership_id = _GUILD, _PARTNERSHIP
     p, org = table_of("partnership"), table_of("organisation")
     goal, post, event = table_of("goal"), table_of("prompt_post"), table_of("event")
     link, member, stance = (
