@@ -278,9 +278,10 @@ class Document:
     # one batch) at a time.
     notes: Callable[[str | None], AsyncIterator[NoteRow]]  # kind or None for every kind
     log: Callable[[], AsyncIterator[LogRow]]
-    # The stored records themselves, for the JSON that `partnerbot import` loads: (table, row)
-    # pairs, redaction applied. Only in an internal, not pseudonymised export; None otherwise.
-    records: Callable[[], AsyncIterator[tuple[str, dict[str, Any]]]] | None = None
+    # The stored records themselves, for the JSON that `partnerbot import` loads: (table,
+    # rows) batches, a table's together (`records.stream`), redaction applied. Only in an
+    # internal, not pseudonymised export; None otherwise.
+    records: Callable[[], AsyncIterator[tuple[str, list[dict[str, Any]]]]] | None = None
     # The same streams a batch of rows at a time (what the database hands over at once), for
     # writers that lay out many rows per step; None: read `notes` and `log` one row at a time.
     note_batches: Callable[[str | None], AsyncIterator[list[NoteRow]]] | None = None

@@ -1,10 +1,11 @@
 """The stored records of one partnership, for the JSON export that `partnerbot import` loads.
 
 `stream(...)` reads one partnership's rows, table by table, parents first (`TABLES`), as
-`(table, row)` pairs: a row is the table's columns as plain JSON values (datetimes as ISO 8601
-in UTC, dates as ISO dates), its own `id` and its references as they are in this database, so
-the importer can give every row a new id and follow every reference. Each table is read with
-`yield_per`, one batch at a time, so memory does not grow with the log; all tables are read in
+`(table, rows)` batches (`rows(...)` hands them on one at a time): a row is the table's columns
+as plain JSON values (datetimes as ISO 8601 in UTC, dates as ISO dates), its own `id` and its
+references as they are in this database, so the importer can give every row a new id and
+follow every reference. Each table is read with `yield_per`, one batch at a time, so memory
+does not grow with the log; all tables are read in
 one transaction (repeatable read on PostgreSQL, one read transaction on SQLite), so the rows
 refer only to rows of the same moment.
 
@@ -83,6 +84,8 @@ from db.models import (
 )
 
 Record = tuple[str, dict[str, Any]]
+#: Some rows of one table, in its order.
+Records = tuple[str, list[dict[str, Any]]]
 
 # Every table of a partnership's records, in an order that imports: each after those it names.
 MODELS: dict[str, type[SQLModel]] = {
@@ -185,18 +188,27 @@ def plain(value: Any) -> Any:
 
 def stream(
     sessions: SessionFactory, *, guild_id: int, partnership_id: int, redactions: Redactions
-) -> Callable[[], AsyncIterator[Record]]:
-    """The partnership's records, read afresh at each call (see the module's docstring)."""
+) -> Callable[[], AsyncIterator[Records]]:
+    """The partnership's records, read afresh at each call (see the module's docstring), a
+    batch of one table's rows at a time: a table's batches come one after another, tables in
+    `TABLES`'s order (a table with no rows has none)."""
 
-    def records() -> AsyncIterator[Record]:
+    def records() -> AsyncIterator[Records]:
         return _records(sessions, guild_id, partnership_id, redactions)
 
     return records
 
 
+async def rows(batches: AsyncIterator[Records]) -> AsyncIterator[Record]:
+    """The records one at a time, as (table, row)."""
+    async for table, batch in batches:
+        for row in batch:
+            yield table, row
+
+
 async def _records(
     sessions: SessionFactory, guild_id: int, partnership_id: int, redactions: Redactions
-) -> AsyncIterator[Record]:
+) -> AsyncIterator[Records]:
     async with sessions() as session:
         options = {}
         if session.get_bind().dialect.name == "postgresql":
@@ -217,6 +229,7 @@ async def _records(
                 # Nothing removed: each entry as stored, straight to its record.
                 at, stored = columns.index("occurred_at"), columns.index("payload")
                 async for batch in result.partitions(BATCH):
+                    made = []
                     for values in batch:
                         row = dict(zip(columns, values, strict=True))
                         row["occurred_at"] = stored_iso(values[at])
@@ -224,9 +237,12 @@ async def _records(
                         row["payload"] = {} if decoded is None else decoded
                         if kept_back and _names_goal(name, row, kept_back):
                             continue
-                        yield name, row
+                        made.append(row)
+                    if made:
+                        yield name, made
                 continue
             async for batch in result.partitions(BATCH):
+                made = []
                 for values in batch:
                     row = dict(zip(columns, values, strict=True))
                     if event:  # read as stored (`_queries`): its time and payload decoded
@@ -234,7 +250,9 @@ async def _records(
                         row["payload"] = payload(row["payload"])
                     if kept_back and _names_goal(name, row, kept_back):
                         continue
-                    yield name, _record(name, row, redactions)
+                    made.append(_record(name, row, redactions))
+                if made:
+                    yield name, made
 
 
 #: `_statements` by dialect: built once (the twenty statements, a read for each of the eighteen

@@ -356,7 +356,7 @@ async def record_list(
         partnership_id=partnership.id or 0,
         redactions=redactions,
     )
-    return [pair async for pair in stream()]
+    return [pair async for pair in records.rows(stream())]
 
 
 def header(

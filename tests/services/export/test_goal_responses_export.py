@@ -5,7 +5,7 @@ shared is in no export at all, not even the JSON records."""
 from __future__ import annotations
 
 from bot.services.export import vocabularies as v
-from bot.services.export.records import stream
+from bot.services.export.records import rows, stream
 from bot.services.goals import GoalTarget, Response
 from bot.services.redaction import Redactions
 from tests.services.export.test_gather import export, world
@@ -33,7 +33,7 @@ async def test_responses_in_the_matrix_and_private_goals_nowhere(world: World):
         partnership_id=world.partnership_id,
         redactions=Redactions(),
     )
-    goal_rows = [row async for table, row in records() if table == "goal"]
+    goal_rows = [row async for table, row in rows(records()) if table == "goal"]
     assert world.goal_ids["council"] in {row["id"] for row in goal_rows}
     assert mine.id not in {row["id"] for row in goal_rows}
     # Shared, it is exported like any goal.

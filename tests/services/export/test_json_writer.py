@@ -127,10 +127,10 @@ async def test_the_external_audience_is_written_as_given_and_not_importable():
 async def test_records_are_written_table_by_table_in_their_order():
     document = sample()
 
-    async def records() -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        yield "partnership", {"id": 7, "name": f"Family Hubs {HTML_ATTACK}"}
-        yield "event", {"id": 1, "summary": MENTION_ATTACK}
-        yield "event", {"id": 2, "summary": "\u2028line\x00end \ud800"}
+    async def records() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
+        yield "partnership", [{"id": 7, "name": f"Family Hubs {HTML_ATTACK}"}]
+        yield "event", [{"id": 1, "summary": MENTION_ATTACK}]  # a table in two batches
+        yield "event", [{"id": 2, "summary": "\u2028line\x00end \ud800"}]
 
     document.records = records
     raw = await written(document)
@@ -141,11 +141,12 @@ async def test_records_are_written_table_by_table_in_their_order():
     # Control characters escaped as JSON escapes them; a lone surrogate as its escape.
     assert data["records"]["event"][1]["summary"] == "\u2028line\x00end \ud800"
     assert raw.decode("utf-8")  # valid UTF-8 throughout
+    assert b'"event": [\n{"id":1,' in raw and b'},\n{"id":2,' in raw  # one row a line
 
-    async def scattered() -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        yield "event", {"id": 1}
-        yield "partnership", {"id": 7}
-        yield "event", {"id": 2}
+    async def scattered() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
+        yield "event", [{"id": 1}]
+        yield "partnership", [{"id": 7}]
+        yield "event", [{"id": 2}]
 
     document.records = scattered
     with pytest.raises(ValueError, match="must come together"):
@@ -159,7 +160,7 @@ async def test_empty_streams_and_parts_are_empty_arrays():
         for item in ():
             yield item
 
-    async def no_records() -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def no_records() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
         for item in ():
             yield item
 

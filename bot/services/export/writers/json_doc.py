@@ -312,23 +312,26 @@ def _told(row: Any) -> Any:
     return LogRow(number, moment(at), kind, actor, summary, decoded or {}, link)
 
 
-async def _records(out: BinaryIO, records: AsyncIterator[tuple[str, dict[str, Any]]]) -> None:
-    """`{"table": [row, ...], ...}` from (table, row) pairs that come table by table."""
+async def _records(out: BinaryIO, records: AsyncIterator[tuple[str, list[dict[str, Any]]]]) -> None:
+    """`{"table": [row, ...], ...}` from batches of one table's rows, a table's together."""
     buffer = bytearray(b"{")
     done: set[str] = set()
     current: str | None = None
-    async for table, row in records:
+    separator = b"\n"
+    async for table, rows in records:
         if table != current:
             if table in done:
                 raise ValueError(f"The records of {table} must come together.")
             if current is not None:
                 buffer += b"\n],"
-            buffer += b"\n" + dumps(table) + b": [\n"
+            buffer += b"\n" + dumps(table) + b": ["
             done.add(table)
             current = table
-        else:
-            buffer += b",\n"
-        buffer += dumps(row)
+            separator = b"\n"
+        for row in rows:
+            buffer += separator
+            buffer += dumps(row)
+            separator = b",\n"
         if len(buffer) >= CHUNK:
             out.write(buffer)
             buffer = bytearray()  # (the writer may keep what it was given)
