@@ -16,7 +16,8 @@ applied, so a writer only lays it out.
   allows (`reflections`).
 
 The notes and the log are streams (`streams`): the log is read from the database once, when a
-writer first reads one of them.
+writer first reads one of them. `notes_by_kind=False` (a writer that reads every note at once,
+`writers.NOTES_BY_KIND`): the spool keeps no file per kind of note.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from bot.services.export.history import REGISTER_EVENTS, History, overlaps, repl
 from bot.services.export.lens import Lens
 from bot.services.export.pseudonyms import Pseudonyms
 from bot.services.export.reflections import reflection_rows
+from bot.services.export.spool import Spool
 from bot.services.export.streams import Streams, Window
 from bot.services.meetings.events import ATTENDED, ENDED, STARTED
 from bot.services.redaction import load
@@ -83,6 +85,7 @@ async def gather(
     exported_by: Person | None,
     pseudonyms: Pseudonyms | None,
     keep_text: bool,
+    notes_by_kind: bool = True,
 ) -> Document:
     p = partnership
     assert p.id is not None
@@ -135,6 +138,7 @@ async def gather(
         done=done,
         today=min(today, until) if until is not None and meeting is None else today,
         rounds=rounds,
+        spool=Spool(by_kind=notes_by_kind),
     )
     header = Header(
         partnership=p.name,

@@ -184,6 +184,7 @@ class ExportService:
             exported_by=exported_by,
             pseudonyms=pseudonyms,
             keep_text=request.keep_text,
+            notes_by_kind=writers.NOTES_BY_KIND[request.format],
         )
         suffix = writers.SUFFIX[request.format]
         handle, name = tempfile.mkstemp(prefix="partnerbot-export-", suffix=f".{suffix}")

@@ -131,9 +131,13 @@ class LogQuery:
 
 
 class Spool:
-    """The export's entries on disk: the log's file, and a file per kind of note."""
+    """The export's entries on disk: the log's file, and a file per kind of note.
 
-    def __init__(self) -> None:
+    `by_kind=False`: no file per kind (for a writer that reads every note from the log, as the
+    JSON export does): a kind's batches are then picked from the log's file as it is read."""
+
+    def __init__(self, *, by_kind: bool = True) -> None:
+        self.by_kind = by_kind
         self._files: dict[str, IO[bytes]] = {}
         self._lock = asyncio.Lock()
         self.filled = False
@@ -158,6 +162,14 @@ class Spool:
 
     def batches(self, name: str = LOG) -> Iterator[list[Raw]]:
         """The raw entries of one file (`LOG`, or a note kind), a batch at a time."""
+        if name != LOG and not self.by_kind:
+            if not _a_note(name):
+                return  # a kind of entry that has no file of its own
+            for batch in self.batches(LOG):
+                kept = [raw for raw in batch if raw[1] == name]
+                if kept:
+                    yield kept
+            return
         file = self._files.get(name)
         if file is None:
             return
@@ -182,7 +194,7 @@ class Spool:
         try:
             conn.execute("PRAGMA query_only = ON")
             cursor = conn.execute(_SQL.format(since=since), parameters)
-            writer = _Writer(self._files)
+            writer = _Writer(self._files, self.by_kind)
             while batch := cursor.fetchmany(BATCH):
                 writer.add(batch, keep)
             writer.flush()
@@ -190,7 +202,7 @@ class Spool:
             conn.close()
 
     async def _fill_streamed(self, sessions: SessionFactory, query: LogQuery, keep: Any) -> None:
-        writer = _Writer(self._files)
+        writer = _Writer(self._files, self.by_kind)
         async with sessions() as session:
             connection = await session.connection()
             at, stored = stored_text(
@@ -238,10 +250,12 @@ def stored_text(
 
 
 class _Writer:
-    """Batches into the spool's files: every entry to the log's, each note to its kind's."""
+    """Batches into the spool's files: every entry to the log's, each note to its kind's
+    (`by_kind`)."""
 
-    def __init__(self, files: dict[str, IO[bytes]]) -> None:
+    def __init__(self, files: dict[str, IO[bytes]], by_kind: bool) -> None:
         self.files = files
+        self.by_kind = by_kind
         self.notes: dict[str, list[Raw]] = {}
 
     def _dump(self, name: str, rows: list[Raw]) -> None:
@@ -256,10 +270,12 @@ class _Writer:
             if not batch:
                 return
         self._dump(LOG, batch)
+        if not self.by_kind:
+            return
         notes = self.notes
         for raw in batch:
             kind = raw[1]
-            if kind.startswith(NOTE_PREFIX) and kind != ACTION_DONE:
+            if _a_note(kind):
                 rows = notes.get(kind)
                 if rows is None:
                     rows = notes[kind] = []
@@ -275,6 +291,11 @@ class _Writer:
         self.notes = {}
         for file in self.files.values():
             file.flush()
+
+
+def _a_note(kind: str) -> bool:
+    """Whether entries of this kind are notes (each kind has a file of its own, `by_kind`)."""
+    return kind.startswith(NOTE_PREFIX) and kind != ACTION_DONE
 
 
 def _close(files: dict[str, IO[bytes]]) -> None:

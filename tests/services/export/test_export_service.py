@@ -215,3 +215,23 @@ def test_file_names_are_plain():
     assert slug("Café <script>alert(1)</script> ../../etc") == "cafe-script-alert-1-script-etc"
     assert slug("Ｆａｍｉｌｙ") == "family"
     assert slug("家庭") == "partnership"
+
+
+async def test_each_format_gathers_a_spool_as_it_reads_the_notes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    # JSON reads every note from the log at once: its spool keeps no file per kind of note.
+    seen: dict[Format, bool] = {}
+
+    def capturing(fmt: Format):  # type: ignore[no-untyped-def]
+        async def write(document: Document, out: BinaryIO) -> None:
+            assert document.close is not None
+            seen[fmt] = document.close.__self__.by_kind  # type: ignore[attr-defined]
+            await tiny_writer(document, out)
+
+        return write
+
+    for fmt in Format:
+        monkeypatch.setitem(writers.WRITERS, fmt, capturing(fmt))
+        await service(world).export(bea, HUBS, ExportRequest(format=fmt))
+    assert seen == {fmt: fmt != Format.json for fmt in Format} == writers.NOTES_BY_KIND

@@ -122,6 +122,30 @@ async def test_the_spool_keeps_to_the_partnership_server_and_period(world: World
         assert "not this partnership's" not in {row[4] for row in got}
 
 
+async def test_a_spool_without_files_per_kind_picks_a_kind_from_the_log(world: World):
+    # The JSON export reads every note from the log: its spool keeps no file per kind, and a
+    # kind asked for all the same is the same entries, in the same order.
+    query = LogQuery(GUILD, world.partnership_id, None, NOW)
+    by_kind, from_log = Spool(), Spool(by_kind=False)
+    try:
+        await by_kind.fill(world.sessions, query)
+        await from_log.fill(world.sessions, query)
+        assert set(from_log._files) == {LOG} and len(by_kind._files) > 3
+        kinds = {raw[1] for batch in by_kind.batches(LOG) for raw in batch}
+        assert {"note.decision", "note.action", "note.risk"} <= kinds
+        assert "note.action_done" in kinds and "goal.agreed" in kinds  # not notes: no file
+        for kind in sorted(kinds):
+            expected = [raw for batch in by_kind.batches(kind) for raw in batch]
+            assert bool(expected) is (kind.startswith("note.") and kind != "note.action_done")
+            got = list(from_log.batches(kind))
+            assert [raw for batch in got for raw in batch] == expected
+            assert all(got), kind  # no empty batch
+        assert list(from_log.batches(LOG)) == list(by_kind.batches(LOG))
+    finally:
+        by_kind.close()
+        from_log.close()
+
+
 def test_a_moment_is_compared_as_sqlalchemy_stores_it():
     assert sqlite_moment(datetime(2026, 3, 2, 9, 5, 7, 12, tzinfo=UTC)) == (
         "2026-03-02 09:05:07.000012"
@@ -156,6 +180,24 @@ async def test_an_export_reads_the_log_once_and_lets_go_of_its_spool(
     assert spool._files and not any(f.closed for f in spool._files.values())
     document.close()
     assert not spool._files
+
+
+@pytest.mark.parametrize("format", sorted(WRITERS))
+async def test_every_format_writes_the_same_without_files_per_kind(world: World, format: str):
+    # What the spool keeps changes how quickly a kind's notes come, never which: each writer
+    # makes the same bytes either way (the JSON export's spool keeps none, `NOTES_BY_KIND`).
+    partnership = await partnership_of(world)
+    made = []
+    for by_kind in (True, False):
+        document = await gathered(world, partnership, Audience.internal, notes_by_kind=by_kind)
+        out = BytesIO()
+        await WRITERS[format](document, out)  # type: ignore[index]
+        assert document.close is not None
+        spool = document.close.__self__  # type: ignore[attr-defined]
+        assert spool.by_kind is by_kind and (len(spool._files) > 1) is by_kind
+        document.close()
+        made.append(out.getvalue())
+    assert made[0] == made[1] and len(made[0]) > 1000
 
 
 @pytest.mark.parametrize("audience", list(Audience))

@@ -333,7 +333,11 @@ class Read:
 
 
 async def gathered(
-    world: World, partnership: Partnership, audience: Audience = Audience.internal
+    world: World,
+    partnership: Partnership,
+    audience: Audience = Audience.internal,
+    *,
+    notes_by_kind: bool = True,
 ) -> Document:
     """The whole log's document for `audience`, as the export gathers it."""
     return await gather(
@@ -347,6 +351,7 @@ async def gathered(
         exported_by=None,
         pseudonyms=None,
         keep_text=False,
+        notes_by_kind=notes_by_kind,
     )
 
 

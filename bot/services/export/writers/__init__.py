@@ -24,3 +24,11 @@ SUFFIX: dict[Format, str] = {
     Format.csv: "zip",
     Format.json: "json",
 }
+# Whether the format reads the notes one kind at a time (a section or a file each): the JSON
+# document reads them all at once, in the log's order, so its spool keeps no file per kind.
+NOTES_BY_KIND: dict[Format, bool] = {
+    Format.markdown: True,
+    Format.html: True,
+    Format.csv: True,
+    Format.json: False,
+}
