@@ -37,6 +37,7 @@ from bot.services.export.writers.html_rows import escape_text
 from bot.services.export.writers.json_doc import (
     _stream,
     dumps,
+    note_bytes,
     plain,
     row_bytes,
     row_object,
@@ -158,6 +159,18 @@ def test_json_rows_match_the_general_conversion() -> None:
         # Written by orjson from the row's own fields, or (another zone's time) the general way.
         assert row_bytes(row, json_values=True) == dumps(plain(row))
         assert row_bytes(row, json_values=False) == dumps(plain(row))
+    # A note through its own quick check: the same bytes, whatever its fields hold (a time in
+    # another zone, or where a date should be, a text orjson refuses: the general way).
+    odd = [
+        replace(notes[1], at=at.astimezone(timezone(timedelta(hours=-5)))),
+        replace(notes[1], done_at=datetime(2026, 3, 2, 9, 5)),  # naive: UTC
+        replace(notes[1], due=datetime(2026, 5, 1, 12, tzinfo=timezone(timedelta(hours=2)))),
+        replace(notes[1], review_on=datetime(2026, 4, 1, 8, tzinfo=UTC)),
+        replace(notes[0], text="lone \ud800 surrogate"),
+        replace(notes[0], owner=Person("Bo", 2**70)),
+    ]
+    for note in [*notes, *odd]:
+        assert note_bytes(note) == dumps(plain(note)) == row_bytes(note, json_values=True)
 
 
 def test_html_text_escapes_as_markupsafe_does() -> None:
