@@ -7,6 +7,11 @@ itself: a command's ten or so statements spent most of their time waiting for th
 hand-overs. This adapter runs the whole statement in one function on the thread and hands
 back the rows with the cursor's description, row count and last row id.
 
+A stream (a server-side cursor: `yield_per`, `stream_results`) sends its statement and its
+first `FIRST_ROWS` rows in one trip, each later batch in one more, and closes its cursor on the
+thread in the trip that finds the rows' end (`OneTripServerSideCursor`): a stream of a few rows
+is one trip, not five. An export's records read eighteen tables that way.
+
 `db.engine.create_engine` uses it for every `sqlite+aiosqlite` URL (the dialect is registered
 as `sqlite+partnerbot_aiosqlite`); nothing else changes: the same aiosqlite connection, the same
 transactions, the same errors.
@@ -208,6 +213,124 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return rows
 
 
+#: Rows a server-side cursor's statement brings back with it, in the same trip.
+FIRST_ROWS = 500
+
+
+def _open(
+    conn: sqlite3.Connection,
+    operation: str,
+    parameters: Any,
+    begin: str | None,
+    behind: Sequence[tuple[str, Any]],
+    size: int,
+) -> tuple[_Done, list[Any], sqlite3.Cursor | None]:
+    """On aiosqlite's thread: a server-side cursor's statement (after the transaction's BEGIN
+    and the writes left behind, if pending) and its first `size` rows; the cursor, still open
+    when there may be more, else closed here."""
+    cursor = conn.cursor()
+    try:
+        _prologue(cursor, begin, behind)
+        if parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        done = _Done(cursor)
+        rows = cursor.fetchmany(size) if cursor.description else []
+    except BaseException:
+        cursor.close()
+        raise
+    if len(rows) < size:
+        cursor.close()
+        return done, rows, None
+    return done, rows, cursor
+
+
+def _more(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], sqlite3.Cursor | None]:
+    """On aiosqlite's thread: the next `size` rows (None: all that are left); the cursor is
+    closed here once they run out."""
+    rows = cursor.fetchall() if size is None else cursor.fetchmany(size)
+    if size is None or len(rows) < size:
+        cursor.close()
+        return rows, None
+    return rows, cursor
+
+
+def _close_cursor(cursor: sqlite3.Cursor) -> None:
+    """On aiosqlite's thread: a cursor whose rows were not all read."""
+    cursor.close()
+
+
+class OneTripServerSideCursor(OneTripCursor):
+    """A server-side cursor (a stream, `yield_per`): its statement comes back with its first
+    rows in one trip, each later batch in one more, and the trip that finds the rows' end
+    closes the cursor on the thread. (aiosqlite's own makes a trip to open the cursor, one
+    to run the statement, one per batch, one more to find there are no more rows, and one to
+    close it: four for a table of a few rows.)"""
+
+    __slots__ = ("_open_cursor",)
+    server_side = True
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        super().__init__(adapt_connection)
+        #: The cursor on the thread while it may have rows left.
+        self._open_cursor: sqlite3.Cursor | None = None
+
+    async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
+        adapt = self._adapt_connection
+        assert isinstance(adapt, OneTripConnection)
+        if many or adapt.recording is not None:
+            await super()._trip(operation, parameters, many)
+            return
+        adapt.ahead.clear()  # another statement: what was read ahead is stale
+        async with adapt._execute_mutex:
+            begin, behind = adapt.take_pending()
+            done, rows, self._open_cursor = await self._connection._execute(
+                _open, self._connection._conn, operation, parameters, begin, behind, FIRST_ROWS
+            )
+        self._cursor = done  # type: ignore[assignment]
+        self._rows = collections.deque(rows)
+
+    def _fetch(self, size: int | None) -> list[Any]:
+        """Up to `size` rows that are not yet here (None: all of them), in one trip."""
+        cursor = self._open_cursor
+        if cursor is None or size == 0:
+            return []
+        rows, self._open_cursor = await_(self._fetch_async(cursor, size))
+        return rows
+
+    async def _fetch_async(
+        self, cursor: sqlite3.Cursor, size: int | None
+    ) -> tuple[list[Any], sqlite3.Cursor | None]:
+        async with self._adapt_connection._execute_mutex:
+            return await self._connection._execute(_more, cursor, size)  # type: ignore[no-any-return]
+
+    def fetchone(self) -> Any:
+        if not self._rows:
+            self._rows.extend(self._fetch(1))
+        return self._rows.popleft() if self._rows else None
+
+    def fetchmany(self, size: int | None = None) -> Sequence[Any]:
+        wanted = self.arraysize if size is None else size
+        rows = self._rows
+        if len(rows) < wanted:
+            rows.extend(self._fetch(wanted - len(rows)))
+        return [rows.popleft() for _ in range(min(wanted, len(rows)))]
+
+    def fetchall(self) -> Sequence[Any]:
+        self._rows.extend(self._fetch(None))
+        return super().fetchall()
+
+    def close(self) -> None:
+        """The rows here are let go; a cursor still open on the thread is closed there,
+        queued without waiting (as a rollback is: whatever runs next queues behind it)."""
+        self._rows.clear()
+        cursor, self._open_cursor = self._open_cursor, None
+        aio = self._connection
+        if cursor is not None and aio._connection:
+            aio._tx.put_nowait((None, partial(_close_cursor, cursor)))
+
+
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """The connection: a transaction's BEGIN travels with its first statement, a transaction
     that ran nothing ends without a trip, a rollback is queued without waiting for it, and a
@@ -215,6 +338,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     __slots__ = ("ahead", "begin_with_next", "behind", "ended", "recording")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
+    _ss_cursor_cls = OneTripServerSideCursor  # type: ignore[assignment]
     reads_ahead = True  # `db.ahead.AheadReads`
     writes_behind = True  # `db.ahead.write_behind`
 

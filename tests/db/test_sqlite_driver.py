@@ -283,3 +283,94 @@ async def test_writes_left_behind_go_with_the_next_trip(
             await write_behind(session, clash, {"key": "p0"})  # fails at the COMMIT's trip
     async with sessions() as session:
         assert (await session.exec(purposes)).all() == ["first", "alone"]
+
+
+async def _fill(engine: AsyncEngine, n: int) -> None:
+    if not n:
+        return
+    async with engine.begin() as conn:
+        await conn.execute(insert(Partnership), [_partnership(i) for i in range(n)])
+
+
+NAMES = select(Partnership.name).order_by(Partnership.id)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("n", [0, 3, 499, 500, 501, 1234])
+async def test_a_stream_brings_its_first_rows_with_its_statement(
+    engine: AsyncEngine, trips: list[str], n: int
+) -> None:
+    # A server-side cursor (`yield_per`): the statement and its first batch in one trip, each
+    # later batch in one more, none to find the end or to close the cursor.
+    await _fill(engine, n)
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        trips.clear()
+        result = await conn.stream(NAMES.execution_options(yield_per=500))
+        got = [row[0] async for batch in result.partitions(500) for row in batch]
+    assert got == [f"P{i}" for i in range(n)]
+    first = sqlite_driver.FIRST_ROWS
+    later = 0 if n < first else (n - first) // 500 + 1
+    assert trips == ["_open"] + ["_more"] * later
+
+
+async def test_a_stream_read_in_odd_sizes_gives_every_row_once(engine: AsyncEngine) -> None:
+    await _fill(engine, 1234)
+    async with engine.connect() as conn:
+        result = await conn.stream(NAMES.execution_options(stream_results=True))
+        got = [(await result.fetchone())[0]]  # type: ignore[index]
+        for size in (1, 7, 600, 3):
+            got += [row[0] for row in await result.fetchmany(size)]
+        got += [row[0] for row in await result.fetchall()]
+    assert got == [f"P{i}" for i in range(1234)]
+
+
+async def test_a_stream_left_early_closes_its_cursor_and_the_connection_goes_on(
+    engine: AsyncEngine, trips: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[bool] = []
+    close = sqlite_driver._close_cursor
+
+    def noted(cursor: Any) -> None:  # on aiosqlite's thread
+        close(cursor)
+        closed.append(True)
+
+    monkeypatch.setattr(sqlite_driver, "_close_cursor", noted)
+    await _fill(engine, 1200)
+    sessions = create_session_factory(engine)
+    async with transaction(sessions) as session:
+        conn = await session.connection()
+        result = await conn.stream(NAMES.execution_options(yield_per=100))
+        first = await result.fetchmany(100)
+        await result.close()  # 1,100 rows never read
+        trips.clear()
+        org = Organisation(guild_id=1, name="Food Bank", name_key="food bank", sector="voluntary")
+        session.add(org)
+        await session.flush()
+        count = (await conn.execute(text("SELECT count(*) FROM partnership"))).scalar()
+    assert [row[0] for row in first] == [f"P{i}" for i in range(100)]
+    # The open cursor closed on the thread, queued before the next trip, without one of its own.
+    assert count == 1200 and trips == ["_run", "_run", "commit"] and closed == [True]
+    async with sessions() as session:
+        names = (await session.exec(select(Organisation.name))).all()
+    assert names == ["Food Bank"]
+
+
+async def test_a_stream_first_in_its_transaction_begins_it_and_sees_what_came_before(
+    engine: AsyncEngine,
+) -> None:
+    await _fill(engine, 2)
+    sessions = create_session_factory(engine)
+    async with transaction(sessions) as session:
+        conn = await session.connection()
+        # A write nobody reads goes with the stream's own trip, after the BEGIN.
+        await write_behind(
+            session,
+            insert(Partnership),
+            _partnership(7),  # type: ignore[arg-type]
+        )
+        result = await conn.stream(NAMES.execution_options(yield_per=10))
+        got = [row[0] for row in await result.all()]
+    assert got == ["P0", "P1", "P7"]
+    with pytest.raises(OperationalError):
+        async with engine.connect() as conn:
+            await conn.stream(text("SELECT * FROM no_such_table"))
