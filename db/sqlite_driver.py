@@ -279,6 +279,7 @@ class OneTripServerSideCursor(OneTripCursor):
     async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
         adapt = self._adapt_connection
         assert isinstance(adapt, OneTripConnection)
+        self.close()  # a cursor used again: what is left of its last statement goes
         if many or adapt.recording is not None:
             await super()._trip(operation, parameters, many)
             return

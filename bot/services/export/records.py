@@ -5,9 +5,8 @@
 as plain JSON values (datetimes as ISO 8601 in UTC, dates as ISO dates), its own `id` and its
 references as they are in this database, so the importer can give every row a new id and
 follow every reference. Each table is read with `yield_per`, one batch at a time, so memory
-does not grow with the log; all tables are read in
-one transaction (repeatable read on PostgreSQL, one read transaction on SQLite), so the rows
-refer only to rows of the same moment.
+does not grow with the log; all tables are read in one transaction (repeatable read on
+PostgreSQL, one read transaction on SQLite), so the rows refer only to rows of the same moment.
 
 What is left out, on purpose:
 
