@@ -37,14 +37,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from bot.services.export.jsontext import iso_utc, loads
+from bot.services.notes.vocab import is_note
 from db.engine import SessionFactory
 from db.models import Event
 
 BATCH = 500
 _EVENTS = Event.__table__  # type: ignore[attr-defined]
 LOG = ""  # the log's file (a note kind's file is keyed by its kind, `note.decision` …)
-NOTE_PREFIX = "note."
-ACTION_DONE = "note.action_done"  # a note kind that is not a note (`bot.services.notes.vocab`)
 # A raw entry: id, kind, actor id, occurred_at, summary, payload, message link. The time and
 # the payload are SQLite's stored text, on PostgreSQL too (`stored_text`); on another
 # database, the driver's datetime and dict.
@@ -163,7 +162,7 @@ class Spool:
     def batches(self, name: str = LOG) -> Iterator[list[Raw]]:
         """The raw entries of one file (`LOG`, or a note kind), a batch at a time."""
         if name != LOG and not self.by_kind:
-            if not _a_note(name):
+            if not is_note(name):
                 return  # a kind of entry that has no file of its own
             for batch in self.batches(LOG):
                 kept = [raw for raw in batch if raw[1] == name]
@@ -275,7 +274,7 @@ class _Writer:
         notes = self.notes
         for raw in batch:
             kind = raw[1]
-            if _a_note(kind):
+            if is_note(kind):
                 rows = notes.get(kind)
                 if rows is None:
                     rows = notes[kind] = []
@@ -291,11 +290,6 @@ class _Writer:
         self.notes = {}
         for file in self.files.values():
             file.flush()
-
-
-def _a_note(kind: str) -> bool:
-    """Whether entries of this kind are notes (each kind has a file of its own, `by_kind`)."""
-    return kind.startswith(NOTE_PREFIX) and kind != ACTION_DONE
 
 
 def _close(files: dict[str, IO[bytes]]) -> None:

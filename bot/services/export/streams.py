@@ -33,7 +33,7 @@ from bot.services.export.sentences import Context, sentence
 from bot.services.export.spool import LOG, LogQuery, Raw, Spool, entry, moment
 from bot.services.export.spool import payload as decoded
 from bot.services.notes import DONE, OPEN, OVERDUE, NoteKind
-from bot.services.notes.vocab import ACTION_DONE, EVENT_PREFIX
+from bot.services.notes.vocab import EVENT_PREFIX, is_note
 from bot.services.redaction import Redactions
 from bot.services.trust.events import CLOSED as TRUST_CLOSED
 from db.engine import SessionFactory
@@ -105,9 +105,7 @@ class Streams:
                 yield batch
             return
         async for batch in self._raw(LOG):
-            notes = [
-                raw for raw in batch if raw[1].startswith(EVENT_PREFIX) and raw[1] != ACTION_DONE
-            ]
+            notes = [raw for raw in batch if is_note(raw[1])]
             if notes:
                 yield notes
 

@@ -38,5 +38,10 @@ def event_kind(kind: str) -> str:
     return f"{EVENT_PREFIX}{kind}"
 
 
+def is_note(kind: str) -> bool:
+    """Whether a log entry of this kind is a note (an action's closing is not one)."""
+    return kind.startswith(EVENT_PREFIX) and kind != ACTION_DONE
+
+
 def kind_label(kind: str) -> str:
     return label(kind)
