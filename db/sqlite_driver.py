@@ -80,10 +80,8 @@ def _run(
         _prologue(cursor, begin, behind)
         if many:
             cursor.executemany(operation, parameters)
-        elif parameters is None:
-            cursor.execute(operation)
         else:
-            cursor.execute(operation, parameters)
+            _execute(cursor, operation, parameters)
         rows = cursor.fetchall() if cursor.description else None
         return _Done(cursor), rows
     finally:
@@ -126,6 +124,14 @@ def _commit(conn: sqlite3.Connection, begin: str | None, behind: list[tuple[str,
     finally:
         cursor.close()
     conn.commit()
+
+
+def _execute(cursor: sqlite3.Cursor, operation: str, parameters: Any) -> None:
+    """One statement, with its parameters if it has any."""
+    if parameters is None:
+        cursor.execute(operation)
+    else:
+        cursor.execute(operation, parameters)
 
 
 def _prologue(cursor: sqlite3.Cursor, begin: str | None, behind: Sequence[tuple[str, Any]]) -> None:
@@ -231,10 +237,7 @@ def _open(
     cursor = conn.cursor()
     try:
         _prologue(cursor, begin, behind)
-        if parameters is None:
-            cursor.execute(operation)
-        else:
-            cursor.execute(operation, parameters)
+        _execute(cursor, operation, parameters)
         done = _Done(cursor)
         rows = cursor.fetchmany(size) if cursor.description else []
     except BaseException:
@@ -266,7 +269,7 @@ class OneTripServerSideCursor(OneTripCursor):
     rows in one trip, each later batch in one more, and the trip that finds the rows' end
     closes the cursor on the thread. (aiosqlite's own makes a trip to open the cursor, one
     to run the statement, one per batch, one more to find there are no more rows, and one to
-    close it: four for a table of a few rows.)"""
+    close it: five for a table of a few rows.)"""
 
     __slots__ = ("_open_cursor",)
     server_side = True
