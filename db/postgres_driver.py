@@ -233,6 +233,11 @@ class CombinedReadsConnection(AsyncAdapt_asyncpg_connection):
         #: Writes whose results nobody reads (`write_behind`), not run yet.
         self.behind: list[Noted] = []
 
+    def take(self, read: Noted) -> tuple[list[tuple[Any, ...]], list[Any]] | None:
+        """`db.ahead.AheadReads.take`: a read waiting in `ahead`, as `CombinedReadsCursor`
+        would serve it."""
+        return self.ahead.pop(key(*read), None)
+
     async def write_behind_with(self, operation: str, parameters: Any) -> tuple[str, Any]:
         """The statement to run for `operation`: with the writes left behind in its WITH when
         they may go together; else they run now, alone, and it is `operation` itself."""

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db import ahead
 from db.models import (
     Event,
     Membership,
@@ -371,7 +372,7 @@ def partner_rows_read(*, partnership_id: int) -> tuple[Any, dict[str, Any]]:
 async def partner_rows(session: AsyncSession, *, partnership_id: int) -> list[PartnerRow]:
     """The partnership's current partner organisations, by name, as `PartnerRow`s."""
     statement, params = partner_rows_read(partnership_id=partnership_id)
-    return [PartnerRow(*row) for row in await session.exec(statement, params=params)]
+    return [PartnerRow(*row) for row in await ahead.rows(session, statement, params)]
 
 
 async def active_partner_named(

@@ -385,6 +385,15 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
             self.ended = True
             self.begin_with_next = READ_BEGIN
 
+    def take(self, read: tuple[str, Any]) -> tuple[Any, list[Any]] | None:
+        """`db.ahead.AheadReads.take`: a read waiting in `ahead`, as `OneTripCursor` would
+        serve it."""
+        ready = self.ahead.pop(key(*read), None)
+        if ready is None:
+            return None
+        done, rows = ready
+        return done.description, rows if rows is not None else []
+
     def commit(self) -> None:
         self.ahead.clear()
         if self.behind:  # the writes left behind go with the COMMIT, in its trip

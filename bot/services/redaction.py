@@ -26,6 +26,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db import ahead
 from db.models import Event, Partnership, PromptAnswer, Redaction
 
 REMOVED = "removed at the author's request"
@@ -172,17 +173,17 @@ async def load(
     answers taken back (withdrawn or replaced), for a reader that shows no answers (a goal's
     card)."""
     statement, params = removals_read(partnership)
-    rows = (await session.exec(statement, params=params)).all()
+    rows = await ahead.rows(session, statement, params)  # (event, stance, answer, perception)
     taken_back: list[tuple[int | None, datetime | None]] = []
     if answers:
         taken_back = list(
             (await session.exec(_TAKEN_BACK, params={"partnership_id": partnership.id})).all()
         )
     return Redactions(
-        events=frozenset(r.event_id for r in rows),
-        stances=frozenset(r.stance_id for r in rows if r.stance_id is not None),
-        answers=frozenset(r.answer_id for r in rows if r.answer_id is not None),
-        perceptions=frozenset(r.perception_id for r in rows if r.perception_id is not None),
+        events=frozenset(row[0] for row in rows),
+        stances=frozenset(row[1] for row in rows if row[1] is not None),
+        answers=frozenset(row[2] for row in rows if row[2] is not None),
+        perceptions=frozenset(row[3] for row in rows if row[3] is not None),
         cutoff=retention_cutoff(partnership, now),
         withdrawn=frozenset(i for i, w in taken_back if i is not None and w is not None),
         replaced=frozenset(i for i, w in taken_back if i is not None and w is None),

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.frozen import quick_init
+from db import ahead
 from db.models import Goal, GoalStance
 
 
@@ -62,7 +63,7 @@ async def latest_stances(
     if not ids:
         return {}
     statement, params = latest_stances_read(ids)
-    return _found(await session.exec(statement, params=params))
+    return _found(await ahead.rows(session, statement, params))
 
 
 def latest_stances_read(goal_ids: list[int]) -> tuple[Any, dict[str, Any]]:
@@ -81,12 +82,12 @@ async def partnership_latest(
 ) -> dict[int, list[StanceRow]]:
     """`latest_stances` of every goal of the partnership."""
     statement, params = partnership_latest_read(partnership_id)
-    return _found(await session.exec(statement, params=params))
+    return _found(await ahead.rows(session, statement, params))
 
 
-def _found(rows: Any) -> dict[int, list[StanceRow]]:
+def _found(rows: Iterable[Any]) -> dict[int, list[StanceRow]]:
     found: dict[int, list[StanceRow]] = defaultdict(list)
-    for row in rows.all():
+    for row in rows:
         stance = StanceRow(*row)
         found[stance.goal_id].append(stance)
     return found

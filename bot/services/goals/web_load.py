@@ -27,7 +27,7 @@ from bot.services.goals.lookup import Viewer
 from bot.services.goals.rows import GOAL_ROWS_AND_LINKS, G, GoalRow, L, LinkRow, goal_and_link
 from bot.services.goals.web import GoalWeb
 from bot.services.vocab import OWN_CAPACITY
-from db import queries
+from db import ahead, queries
 from db.ahead import read_ahead
 from db.models import (
     Event,
@@ -203,7 +203,14 @@ async def _load(
     )
     goals: dict[int, G] = {}
     into: list[L] = []
-    for row in (await session.exec(goals_read, params={"partnership_id": pid})).all():
+    values = {"partnership_id": pid}
+    # A list's goals are plain columns (`rows`); a full web's are ORM objects.
+    found = (
+        await ahead.rows(session, goals_read, values)
+        if summary
+        else (await session.exec(goals_read, params=values)).all()
+    )
+    for row in found:
         goal, link = pair(row)
         if goal.id is not None:
             goals[goal.id] = goal

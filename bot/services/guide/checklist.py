@@ -21,7 +21,7 @@ from bot.services.goals.lookup import PUBLIC, visible_clause
 from bot.services.reflection.kind import SCHEDULE_KIND as PROMPT_KIND
 from bot.services.trust.kind import SCHEDULE_KIND as TRUST_KIND
 from bot.services.vocab import SPEAKS_FOR_ORGANISATION
-from db import queries
+from db import ahead, queries
 from db.models import (
     LIVE_STATES,
     Goal,
@@ -104,9 +104,9 @@ async def setup_checklist(
         for status, org_id, name in partners
         if status in ANSWERING_PARTNERS and org_id not in voiced
     ]
-    goal, prompts, rounds, trust_schedule = (
-        await session.exec(_PRESENT, params={"partnership_id": pid})
-    ).one()
+    [(goal, prompts, rounds, trust_schedule)] = await ahead.rows(
+        session, _PRESENT, {"partnership_id": pid}
+    )
     if not goal:
         missing.append(Missing(Gap.goal))
     if not prompts:

@@ -22,7 +22,7 @@ from bot.services.register.views import (
     partner_view,
     sorted_members,
 )
-from db import queries
+from db import ahead, queries
 from db.models import (
     Membership,
     Organisation,
@@ -181,9 +181,9 @@ async def current_views(
     """The current partners by name (`partners`), members conveners first (`members`) and the
     relationships held, oldest first (`coproduction.held`): the same views, for a read."""
     values = {"partnership_id": _id(partnership)}
-    partners = [PartnerView(*row) for row in await session.exec(_PARTNER_VIEWS, params=values)]
+    partners = [PartnerView(*row) for row in await ahead.rows(session, _PARTNER_VIEWS, values)]
     members = sorted_members(
-        MemberView(*row) for row in await session.exec(_MEMBER_VIEWS, params=values)
+        MemberView(*row) for row in await ahead.rows(session, _MEMBER_VIEWS, values)
     )
-    held = [HeldRelationship(*row) for row in await session.exec(_HELD_VIEWS, params=values)]
+    held = [HeldRelationship(*row) for row in await ahead.rows(session, _HELD_VIEWS, values)]
     return partners, members, held
