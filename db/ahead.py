@@ -19,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol, cast
 
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import Session
 from sqlalchemy.util import EMPTY_DICT
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,8 +72,7 @@ async def read_ahead(
     outside one (a single statement is its own consistent snapshot), so the session's end makes
     no trip of its own. Anything it does read afterwards (an uncommon case) still works, in a
     transaction of its own."""
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).dbapi_connection
+    connection, raw = await _connection_of(session)
     if not getattr(raw, "reads_ahead", False) or len(reads) < 2:
         return
     adapt = cast(AheadReads, raw)
@@ -100,8 +102,7 @@ async def rows(
     TypeError, whichever way it would have run."""
     if statement not in _PLAIN:
         _check_plain(statement)
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).dbapi_connection
+    connection, raw = await _connection_of(session)
     adapt = cast(AheadReads, raw)
     if getattr(raw, "reads_ahead", False) and adapt.ahead and not _unflushed(session):
         found = await noted(connection, adapt, statement, parameters)
@@ -121,6 +122,31 @@ async def rows(
                 for row in waiting
             ]
     return (await session.exec(statement, params=parameters)).all()
+
+
+#: Where a session keeps its connection and the driver's, once `_connection_of` has found them,
+#: until its transaction ends (`_forget`).
+_HELD = "db.ahead.connection"
+
+
+async def _connection_of(session: AsyncSession) -> tuple[AsyncConnection, Any]:
+    """The session's connection (its transaction begun) and the driver's connection under it.
+    Finding them takes two hand-overs to SQLAlchemy's greenlet (about 30 µs); a command's reads
+    ask several times in one transaction, so the session keeps them until it ends."""
+    held = session.info.get(_HELD)
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).dbapi_connection
+    session.info[_HELD] = (connection, raw)
+    return connection, raw
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, _transaction: Any) -> None:
+    """A transaction ended (committed, rolled back, closed, or a savepoint): the connection
+    may go back to the pool, or another be used next."""
+    session.info.pop(_HELD, None)
 
 
 #: Statements `rows` has found to select plain columns (by identity: statements are built once);
@@ -174,8 +200,7 @@ async def write_behind(session: AsyncSession, statement: Any, parameters: dict[s
     of values, else alone just before (`db.postgres_driver`). On another driver it runs now.
     An error it raises comes from that next statement or the COMMIT, and fails the
     transaction all the same."""
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).dbapi_connection
+    connection, raw = await _connection_of(session)
     if not getattr(raw, "writes_behind", False):
         await connection.execute(statement, parameters)
         return

@@ -177,3 +177,29 @@ async def test_rows_refuses_a_statement_of_orm_entities(
             await ahead.rows(session, select(Goal), {})
         with pytest.raises(TypeError, match="plain columns"):
             await ahead.rows(session, select(Partnership.id, Goal), {})
+
+
+async def test_a_session_keeps_its_connection_for_its_reads_until_its_transaction_ends(
+    sessions: SessionFactory, world: tuple[int, list[int]]
+) -> None:
+    partnership_id, goal_ids = world
+    statement, values = queries.partner_rows_read(partnership_id=partnership_id)
+    async with sessions() as session:
+        await ahead.read_ahead(session, [(statement, values), latest_stances_read(goal_ids)])
+        connection, _raw = session.info[ahead._HELD]
+        assert connection is await session.connection()
+        await ahead.rows(session, statement, values)
+        await session.commit()
+        assert ahead._HELD not in session.info, "forgotten as the transaction ended"
+        # A new transaction in the same session: found afresh, and what it reads is current.
+        async with sessions() as other, other.begin():
+            await other.exec(
+                PartnerOrganisation.__table__.update()  # type: ignore[attr-defined]
+                .where(PartnerOrganisation.__table__.c.partnership_id == partnership_id)  # type: ignore[attr-defined]
+                .values(status="associate")
+            )
+        await ahead.read_ahead(session, [(statement, values), latest_stances_read(goal_ids)])
+        assert session.info[ahead._HELD][0] is await session.connection()
+        got = await ahead.rows(session, statement, values)
+    assert {row[2] for row in got} == {"associate"}
+    assert ahead._HELD not in session.info
