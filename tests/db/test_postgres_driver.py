@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -227,13 +228,87 @@ def test_parameters_are_numbered_on_from_read_to_read() -> None:
             ("SELECT b.x FROM b WHERE b.y = $1", 1),
         ]
     )
+    # Neither has run alone here, so neither's columns are known: each gives its records.
     assert sql == (
-        "SELECT ARRAY(SELECT _ahead FROM "
-        "(SELECT a.x FROM a WHERE a.y = $1 AND a.z = $2) AS _ahead), "
-        "ARRAY(SELECT _ahead FROM (SELECT b.x FROM b WHERE b.y = $3) AS _ahead)"
+        "SELECT _ahead_1.*, _ahead_2.* FROM "
+        "(SELECT ARRAY(SELECT _ahead FROM "
+        "(SELECT a.x FROM a WHERE a.y = $1 AND a.z = $2) AS _ahead) AS _1) AS _ahead_1, "
+        "(SELECT ARRAY(SELECT _ahead FROM (SELECT b.x FROM b WHERE b.y = $3) AS _ahead) AS _1)"
+        " AS _ahead_2"
     )
     # A read whose placeholders are not exactly its parameters is not combined.
     assert postgres_driver.combined_sql([("SELECT $1, $3", 2), ("SELECT 1", 0)]) is None
+
+
+def test_a_read_of_plain_columns_comes_back_as_one_array_per_column(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    int4, text, int4_array = 23, 25, 1007
+    plain = 'SELECT a.id, a.name AS "the name" FROM a WHERE a.y = $1'
+    listed = "SELECT b.id, b.ids FROM b"
+    twice = "SELECT c.id, d.id FROM c, d"
+
+    def column(name: str, oid: int) -> tuple[Any, ...]:
+        return (name, oid, None, None, None, None, None)
+
+    monkeypatch.setattr(postgres_driver, "_COLUMNS", {})
+    monkeypatch.setattr(postgres_driver, "_COMBINED", {})
+    monkeypatch.setattr(
+        postgres_driver,
+        "_DESCRIPTIONS",
+        {
+            plain: [column("id", int4), column("the name", text)],
+            listed: [column("id", int4), column("ids", int4_array)],  # an array: records
+            twice: [column("id", int4), column("id", int4)],  # two of a name: records
+        },
+    )
+    sql = postgres_driver.combined_sql([(plain, 1), (listed, 0), (twice, 0)])
+    assert sql == (
+        "SELECT _ahead_1.*, _ahead_2.*, _ahead_3.* FROM "
+        '(SELECT array_agg(_ahead."id") AS _1, array_agg(_ahead."the name") AS _2 '
+        f"FROM ({plain}) AS _ahead) AS _ahead_1, "
+        f"(SELECT ARRAY(SELECT _ahead FROM ({listed}) AS _ahead) AS _1) AS _ahead_2, "
+        f"(SELECT ARRAY(SELECT _ahead FROM ({twice}) AS _ahead) AS _1) AS _ahead_3"
+    )
+    # The rows: the columns zipped (none when the aggregate had no rows: NULL), the records
+    # as tuples.
+    description = postgres_driver._DESCRIPTIONS
+    row = ([1, 2], ["x", None], [(3, [4, 5])], [])
+    assert postgres_driver._rows(row, 0, description[plain], plain) == ([(1, "x"), (2, None)], 2)
+    assert postgres_driver._rows(row, 2, description[listed], listed) == ([(3, [4, 5])], 3)
+    assert postgres_driver._rows(row, 3, description[twice], twice) == ([], 4)
+    assert postgres_driver._rows((None, None), 0, description[plain], plain) == ([], 2)
+
+
+async def test_reads_of_either_form_and_of_no_rows_give_what_they_give_alone(
+    pg: AsyncEngine, world: dict[str, Any], trips: list[str]
+) -> None:
+    listed = select(GOALS.c.id, array([GOALS.c.id, GOALS.c.partnership_id])).where(
+        GOALS.c.partnership_id == bindparam("pid")
+    )
+    mixed = [
+        (listed, {"pid": world["pids"][0]}),  # an array column: records
+        (DUE, {"pid": world["pids"][1]}),  # no goals: an aggregate of no rows
+        *reads(world),
+    ]
+
+    async def each(session: AsyncSession) -> list[list[tuple[Any, ...]]]:
+        return [
+            [tuple(row) for row in (await session.exec(statement, params=values)).all()]
+            for statement, values in mixed
+        ]
+
+    sessions = create_session_factory(pg)
+    async with sessions() as session:
+        alone = await each(session)
+    trips.clear()
+    async with sessions() as session:
+        await read_ahead(session, mixed, last=True)
+        together = await each(session)
+    assert together == alone
+    assert together[0][0][1] == [together[0][0][0], world["pids"][0]] and together[1] == []
+    assert len(trips) == 1 and postgres_driver.is_combined(trips[0]), trips
+    assert "SELECT ARRAY(SELECT _ahead" in trips[0] and "array_agg(_ahead." in trips[0]
 
 
 # ---- writes left behind (`write_behind`)
